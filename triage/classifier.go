@@ -1,0 +1,48 @@
+package triage
+
+import "context"
+
+// Severity labels, most severe first.
+var SeverityLabels = []string{"critical", "high", "medium", "low", "info"}
+
+// CategoryOption is one category the router allows, with its skills.
+type CategoryOption struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Skills      []string `json:"skills"`
+}
+
+// ClassifyInput is everything a classifier may see: only redacted text.
+type ClassifyInput struct {
+	FileName string
+	// Excerpt is the redacted excerpt, one log line per element, each an exact
+	// line of the redacted log (key lines must be chosen from these).
+	Excerpt []string
+	// Stats about the whole log, not just the excerpt.
+	TotalLines  int
+	LevelCounts map[string]int // "error", "warn", "fatal", ... -> lines
+	Findings    []FindingSummary
+	// The closed sets the answer must come from (from the routing config).
+	Categories []CategoryOption
+	Skills     []string
+}
+
+// Classification is a classifier's judgement, before scoring and routing.
+type Classification struct {
+	Severity   string         `json:"severity"` // one of SeverityLabels
+	Category   string         `json:"category"` // one of the input's Categories
+	Skills     []string       `json:"skills"`   // subset of the input's Skills
+	Summary    string         `json:"summary"`
+	RootCause  string         `json:"root_cause"`
+	KeyLines   []string       `json:"key_lines"` // exact elements of the input's Excerpt
+	ReproSteps []string       `json:"repro_steps"`
+	Reasons    []string       `json:"reasons,omitempty"` // why this severity/category
+	Info       ClassifierInfo `json:"-"`
+}
+
+// Classifier judges a redacted excerpt. Implementations: the rules classifier
+// (triage) and the LLM classifier (triage/llm). Errors carry a kind; the
+// pipeline falls back to rules on any LLM error and records why.
+type Classifier interface {
+	Classify(ctx context.Context, in ClassifyInput) (Classification, error)
+}
