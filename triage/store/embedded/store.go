@@ -1,0 +1,570 @@
+// Package embedded is the single-machine triage.Store: an append-only,
+// checksummed JSON-lines log under one directory, replayed into memory on open
+// and compacted when it carries superseded records. Writes are group-committed
+// (one fsync for every write that arrived while the previous fsync ran), so
+// concurrent workers share the cost of durability.
+package embedded
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/logtriage/logtriage/triage"
+)
+
+var _ triage.Store = (*Store)(nil)
+
+const (
+	logName  = "store.log"
+	lockName = "LOCK"
+
+	defaultListLimit = 100
+	defaultSimilarK  = 5
+)
+
+// ErrClosed is returned by every method after Close.
+var ErrClosed = errors.New("embedded store: closed")
+
+// Options tune a store; the zero value is the production default.
+type Options struct {
+	// NoSync skips fsync. Only for benchmarks and tests that measure the
+	// in-memory path; a crash may then lose acknowledged writes.
+	NoSync bool
+	// Now stamps audit events; time.Now when nil.
+	Now func() time.Time
+}
+
+// AuditEvent records one write, kept for the life of the store.
+type AuditEvent struct {
+	Time     time.Time     `json:"time"`
+	Action   string        `json:"action"` // "case.put" | "status.set"
+	Tenant   string        `json:"tenant"`
+	CaseID   string        `json:"case_id,omitempty"`
+	UploadID string        `json:"upload_id,omitempty"`
+	Status   triage.Status `json:"status,omitempty"`
+}
+
+// Store is safe for concurrent use. Only one process may open a directory.
+type Store struct {
+	opts Options
+	dir  string
+	lock *os.File
+	log  *wal
+
+	mu       sync.RWMutex
+	closed   bool
+	cases    map[string]*caseEntry // by case id
+	statuses map[statusKey]statusEntry
+	vectors  map[string]*space // by embedder id
+	audit    []AuditEvent
+	replayed int // case and status records read on open
+}
+
+type statusKey struct{ tenant, upload string }
+
+// Entries remember the log sequence number that wrote them: concurrent writers
+// may apply out of log order, and the later record must win, as on replay.
+type statusEntry struct {
+	triage.UploadStatus
+	seq uint64
+}
+
+// caseEntry keeps the case as JSON so every read hands out a private copy,
+// plus the fields filters and similarity results need without decoding.
+type caseEntry struct {
+	id, tenant, queue, summary string
+	created                    time.Time
+	raw                        json.RawMessage
+	embedderID                 string // "" when the case has no embedding
+	seq                        uint64
+}
+
+// space is every vector of one embedder, scanned exactly for similarity.
+type space struct {
+	dims  int
+	ids   []string
+	vecs  [][]float32
+	norms []float64
+	index map[string]int // case id -> position
+}
+
+// Open opens (creating if needed) the store in dir, replays its log and
+// compacts it if it holds superseded records.
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("embedded store: %w", err)
+	}
+	lock, err := lockDir(filepath.Join(dir, lockName))
+	if err != nil {
+		return nil, fmt.Errorf("embedded store: %s: %w", dir, err)
+	}
+	s := &Store{
+		opts:     opts,
+		dir:      dir,
+		lock:     lock,
+		cases:    map[string]*caseEntry{},
+		statuses: map[statusKey]statusEntry{},
+		vectors:  map[string]*space{},
+	}
+	path := filepath.Join(dir, logName)
+	n, err := replay(path, s.apply)
+	if err != nil {
+		unlockDir(lock)
+		return nil, fmt.Errorf("embedded store: %w", err)
+	}
+	// Compact when at least a quarter of the state records are superseded.
+	if live := len(s.cases) + len(s.statuses); 4*(s.replayed-live) >= s.replayed && s.replayed > live {
+		if err := s.compact(path); err != nil {
+			unlockDir(lock)
+			return nil, fmt.Errorf("embedded store: compact: %w", err)
+		}
+	}
+	s.log, err = openWAL(path, !opts.NoSync, n)
+	if err != nil {
+		unlockDir(lock)
+		return nil, fmt.Errorf("embedded store: %w", err)
+	}
+	return s, nil
+}
+
+// record is one log line. A put carries its audit event in the same line, so
+// the case, its embedding and the audit event are written atomically.
+type record struct {
+	Op     string               `json:"op"` // "case" | "status" | "audit"
+	Case   json.RawMessage      `json:"case,omitempty"`
+	Emb    *triage.Embedding    `json:"emb,omitempty"`
+	Status *triage.UploadStatus `json:"status,omitempty"`
+	Audit  *AuditEvent          `json:"audit,omitempty"`
+}
+
+func (s *Store) apply(r record, seq uint64) error {
+	switch r.Op {
+	case "case":
+		var c triage.Case
+		if err := json.Unmarshal(r.Case, &c); err != nil {
+			return fmt.Errorf("case record: %w", err)
+		}
+		s.putLocked(&c, r.Case, r.Emb, seq)
+		s.replayed++
+	case "status":
+		if r.Status == nil {
+			return errors.New("status record without status")
+		}
+		s.setStatusLocked(*r.Status, seq)
+		s.replayed++
+	case "audit":
+	default:
+		return fmt.Errorf("unknown record op %q", r.Op)
+	}
+	if r.Audit != nil {
+		s.audit = append(s.audit, *r.Audit)
+	}
+	return nil
+}
+
+func (s *Store) putLocked(c *triage.Case, raw json.RawMessage, emb *triage.Embedding, seq uint64) {
+	if old, ok := s.cases[c.ID]; ok {
+		if old.seq > seq {
+			return
+		}
+		if old.embedderID != "" {
+			s.vectors[old.embedderID].remove(c.ID)
+		}
+	}
+	e := &caseEntry{
+		id: c.ID, tenant: c.Tenant, queue: c.Queue, summary: c.Summary,
+		created: c.CreatedAt, raw: raw, seq: seq,
+	}
+	if emb != nil && len(emb.Vector) > 0 {
+		sp := s.vectors[emb.EmbedderID]
+		if sp == nil {
+			sp = &space{dims: len(emb.Vector), index: map[string]int{}}
+			s.vectors[emb.EmbedderID] = sp
+		}
+		sp.add(c.ID, emb.Vector)
+		e.embedderID = emb.EmbedderID
+	}
+	s.cases[c.ID] = e
+}
+
+func (s *Store) setStatusLocked(st triage.UploadStatus, seq uint64) {
+	k := statusKey{st.Tenant, st.UploadID}
+	if old, ok := s.statuses[k]; ok && old.seq > seq {
+		return
+	}
+	s.statuses[k] = statusEntry{st, seq}
+}
+
+// compact rewrites the log with only the live state, atomically.
+func (s *Store) compact(path string) error {
+	tmp := path + ".compact"
+	f, err := createFile(tmp)
+	if err != nil {
+		return err
+	}
+	var buf []byte
+	for _, a := range s.audit {
+		buf, err = appendRecord(buf, record{Op: "audit", Audit: &a})
+		if err != nil {
+			f.Close()
+			return err
+		}
+	}
+	ids := make([]string, 0, len(s.cases))
+	for id := range s.cases {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		e := s.cases[id]
+		r := record{Op: "case", Case: e.raw}
+		if e.embedderID != "" {
+			sp := s.vectors[e.embedderID]
+			r.Emb = &triage.Embedding{EmbedderID: e.embedderID, Vector: sp.vecs[sp.index[id]]}
+		}
+		if buf, err = appendRecord(buf, r); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	for _, st := range s.statuses {
+		if buf, err = appendRecord(buf, record{Op: "status", Status: &st.UploadStatus}); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if _, err := f.Write(buf); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// PutCase upserts the case with its embedding (may be nil) and an audit event.
+func (s *Store) PutCase(ctx context.Context, c *triage.Case, emb *triage.Embedding) error {
+	if err := ctx.Err(); err != nil {
+		return triage.Transient("store", err)
+	}
+	if c == nil || c.ID == "" || c.Tenant == "" {
+		return triage.Invalidf("store", "case needs an id and a tenant")
+	}
+	if emb != nil && len(emb.Vector) > 0 && emb.EmbedderID == "" {
+		return triage.Invalidf("store", "embedding of case %s has no embedder id", c.ID)
+	}
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return triage.Internal("store", err)
+	}
+	if emb != nil {
+		emb = &triage.Embedding{EmbedderID: emb.EmbedderID, Vector: slices.Clone(emb.Vector)}
+	}
+	rec := record{Op: "case", Case: raw, Emb: emb, Audit: &AuditEvent{
+		Time: s.opts.Now().UTC(), Action: "case.put", Tenant: c.Tenant,
+		CaseID: c.ID, UploadID: c.Upload.ID, Status: c.Status,
+	}}
+	line, err := appendRecord(nil, rec)
+	if err != nil {
+		return triage.Internal("store", err)
+	}
+	return s.write(line, func() error {
+		if old, ok := s.cases[c.ID]; ok && old.tenant != c.Tenant {
+			return triage.Invalidf("store", "case %s belongs to another tenant", c.ID)
+		}
+		if emb != nil && len(emb.Vector) > 0 {
+			if sp := s.vectors[emb.EmbedderID]; sp != nil && sp.dims != len(emb.Vector) {
+				return triage.Invalidf("store", "embedding has %d dimensions, space %s has %d",
+					len(emb.Vector), emb.EmbedderID, sp.dims)
+			}
+		}
+		return nil
+	}, func(seq uint64) {
+		stored := *c
+		s.putLocked(&stored, raw, emb, seq)
+		s.audit = append(s.audit, *rec.Audit)
+	})
+}
+
+// write checks against the current state, appends durably, then applies with
+// the record's sequence number. No lock is held while the log syncs, so
+// readers never wait for the disk and concurrent writers share one fsync.
+func (s *Store) write(line []byte, check func() error, apply func(seq uint64)) error {
+	s.mu.RLock()
+	closed := s.closed
+	var err error
+	if !closed {
+		err = check()
+	}
+	s.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	if err != nil {
+		return err
+	}
+	seq, err := s.log.append(line)
+	if errors.Is(err, ErrClosed) {
+		return err
+	}
+	if err != nil {
+		return triage.Transient("store", err)
+	}
+	s.mu.Lock()
+	apply(seq)
+	s.mu.Unlock()
+	return nil
+}
+
+// GetCase returns the case, or triage.ErrNotFound when it is missing or
+// belongs to another tenant.
+func (s *Store) GetCase(ctx context.Context, tenant, id string) (*triage.Case, error) {
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	e, ok := s.cases[id]
+	s.mu.RUnlock()
+	if !ok || e.tenant != tenant {
+		return nil, triage.ErrNotFound
+	}
+	return decodeCase(e.raw)
+}
+
+func decodeCase(raw json.RawMessage) (*triage.Case, error) {
+	var c triage.Case
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, triage.Internal("store", err)
+	}
+	return &c, nil
+}
+
+// ListCases returns matching cases, newest first.
+func (s *Store) ListCases(ctx context.Context, f triage.CaseFilter) ([]*triage.Case, error) {
+	if f.Tenant == "" && !f.AllTenants {
+		return nil, triage.Invalidf("store", "list cases: a tenant is required")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	var hits []*caseEntry
+	for _, e := range s.cases {
+		if !f.AllTenants && e.tenant != f.Tenant {
+			continue
+		}
+		if f.Queue != "" && e.queue != f.Queue {
+			continue
+		}
+		if !f.Since.IsZero() && e.created.Before(f.Since) {
+			continue
+		}
+		hits = append(hits, e)
+	}
+	s.mu.RUnlock()
+	sort.Slice(hits, func(i, j int) bool {
+		if !hits[i].created.Equal(hits[j].created) {
+			return hits[i].created.After(hits[j].created)
+		}
+		return hits[i].id < hits[j].id
+	})
+	if len(hits) > limit {
+		hits = hits[:limit]
+	}
+	out := make([]*triage.Case, 0, len(hits))
+	for _, e := range hits {
+		c, err := decodeCase(e.raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// SetStatus records the state of one upload.
+func (s *Store) SetStatus(ctx context.Context, st triage.UploadStatus) error {
+	if err := ctx.Err(); err != nil {
+		return triage.Transient("store", err)
+	}
+	if st.Tenant == "" || st.UploadID == "" || st.Status == "" {
+		return triage.Invalidf("store", "status needs a tenant, an upload id and a status")
+	}
+	if st.UpdatedAt.IsZero() {
+		st.UpdatedAt = s.opts.Now().UTC()
+	}
+	audit := &AuditEvent{Time: s.opts.Now().UTC(), Action: "status.set", Tenant: st.Tenant,
+		CaseID: st.CaseID, UploadID: st.UploadID, Status: st.Status}
+	line, err := appendRecord(nil, record{Op: "status", Status: &st, Audit: audit})
+	if err != nil {
+		return triage.Internal("store", err)
+	}
+	return s.write(line, func() error { return nil }, func(seq uint64) {
+		s.setStatusLocked(st, seq)
+		s.audit = append(s.audit, *audit)
+	})
+}
+
+// GetStatus returns triage.ErrNotFound for an unknown upload or one of another tenant.
+func (s *Store) GetStatus(ctx context.Context, tenant, uploadID string) (triage.UploadStatus, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return triage.UploadStatus{}, ErrClosed
+	}
+	st, ok := s.statuses[statusKey{tenant, uploadID}]
+	if !ok {
+		return triage.UploadStatus{}, triage.ErrNotFound
+	}
+	return st.UploadStatus, nil
+}
+
+// Similar is an exact cosine scan over the query's embedder space.
+func (s *Store) Similar(ctx context.Context, q triage.SimilarQuery) ([]triage.SimilarCase, error) {
+	if q.Tenant == "" && !q.AllTenants {
+		return nil, triage.Invalidf("store", "similar: a tenant is required")
+	}
+	k := q.K
+	if k <= 0 {
+		k = defaultSimilarK
+	}
+	qnorm := norm(q.Embedding.Vector)
+	if qnorm == 0 {
+		return nil, nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	sp := s.vectors[q.Embedding.EmbedderID]
+	if sp == nil {
+		return nil, nil
+	}
+	if sp.dims != len(q.Embedding.Vector) {
+		return nil, triage.Invalidf("store", "query has %d dimensions, space %s has %d",
+			len(q.Embedding.Vector), q.Embedding.EmbedderID, sp.dims)
+	}
+	top := make([]triage.SimilarCase, 0, k+1)
+	for i, id := range sp.ids {
+		if id == q.ExcludeCaseID {
+			continue
+		}
+		e := s.cases[id]
+		if !q.AllTenants && e.tenant != q.Tenant {
+			continue
+		}
+		sim := dot(q.Embedding.Vector, sp.vecs[i]) / (qnorm * sp.norms[i])
+		if sim < q.MinSimilarity || (len(top) == k && sim <= top[k-1].Similarity) {
+			continue
+		}
+		sc := triage.SimilarCase{CaseID: id, Similarity: sim, Summary: e.summary, Queue: e.queue}
+		if q.AllTenants {
+			sc.Tenant = e.tenant
+		}
+		// Insert in order; k is small, so this beats a heap.
+		at := sort.Search(len(top), func(j int) bool {
+			return top[j].Similarity < sim || (top[j].Similarity == sim && top[j].CaseID > id)
+		})
+		top = slices.Insert(top, at, sc)
+		if len(top) > k {
+			top = top[:k]
+		}
+	}
+	return top, nil
+}
+
+// Audit returns the audit events of one tenant, oldest first.
+func (s *Store) Audit(tenant string) []AuditEvent {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []AuditEvent
+	for _, a := range s.audit {
+		if a.Tenant == tenant {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Close flushes and releases the directory.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	already := s.closed
+	s.closed = true
+	s.mu.Unlock()
+	if already {
+		return nil
+	}
+	// The log waits for a flush in flight; writes queued after it get ErrClosed.
+	err := s.log.close()
+	unlockDir(s.lock)
+	return err
+}
+
+func (sp *space) add(id string, v []float32) {
+	sp.index[id] = len(sp.ids)
+	sp.ids = append(sp.ids, id)
+	sp.vecs = append(sp.vecs, v)
+	sp.norms = append(sp.norms, norm(v))
+}
+
+// remove swaps the last vector into the freed slot.
+func (sp *space) remove(id string) {
+	i, ok := sp.index[id]
+	if !ok {
+		return
+	}
+	last := len(sp.ids) - 1
+	if i != last {
+		sp.ids[i], sp.vecs[i], sp.norms[i] = sp.ids[last], sp.vecs[last], sp.norms[last]
+		sp.index[sp.ids[i]] = i
+	}
+	sp.ids, sp.vecs, sp.norms = sp.ids[:last], sp.vecs[:last], sp.norms[:last]
+	delete(sp.index, id)
+}
+
+// dot keeps four independent sums so the loop is not one long dependency chain.
+func dot(a, b []float32) float64 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += float64(a[i]) * float64(b[i])
+		s1 += float64(a[i+1]) * float64(b[i+1])
+		s2 += float64(a[i+2]) * float64(b[i+2])
+		s3 += float64(a[i+3]) * float64(b[i+3])
+	}
+	for ; i < len(a); i++ {
+		s0 += float64(a[i]) * float64(b[i])
+	}
+	return s0 + s1 + s2 + s3
+}
+
+func norm(v []float32) float64 { return math.Sqrt(dot(v, v)) }
