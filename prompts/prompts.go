@@ -1,0 +1,214 @@
+// Package prompts holds the versioned LLM prompt templates, embedded in the
+// binary so a case can always name the exact prompt that judged it.
+//
+// A prompt is a pair of text/template files, <name>/<version>.system.tmpl and
+// <name>/<version>.user.tmpl. Versions are never edited once released: a
+// change is a new version, so eval runs can compare them side by side.
+package prompts
+
+import (
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"sort"
+	"strings"
+	"text/template"
+)
+
+//go:embed classify/*.tmpl
+var files embed.FS
+
+// ClassifyLatest is the classify prompt version used when none is configured.
+const ClassifyLatest = "v1"
+
+// Classify is the current classify prompt.
+var Classify = mustLoad("classify", ClassifyLatest)
+
+// Template is one version of a prompt.
+type Template struct {
+	Name    string // "classify"
+	Version string // "classify-v1": what a case records as its prompt version
+	system  *template.Template
+	user    *template.Template
+}
+
+// Load returns version (e.g. "v1") of the named prompt.
+func Load(name, version string) (*Template, error) {
+	if name == "" || version == "" || strings.ContainsAny(name+version, "/\\.") {
+		return nil, fmt.Errorf("prompts: invalid prompt %q version %q", name, version)
+	}
+	system, err := parse(name + "/" + version + ".system.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	user, err := parse(name + "/" + version + ".user.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	return &Template{Name: name, Version: name + "-" + version, system: system, user: user}, nil
+}
+
+// Versions lists the available versions of the named prompt, oldest first.
+func Versions(name string) []string {
+	paths, _ := fs.Glob(files, name+"/*.system.tmpl")
+	var out []string
+	for _, p := range paths {
+		out = append(out, strings.TrimSuffix(strings.TrimPrefix(p, name+"/"), ".system.tmpl"))
+	}
+	sort.Slice(out, func(i, j int) bool { return versionLess(out[i], out[j]) })
+	return out
+}
+
+// versionLess orders "v2" before "v10".
+func versionLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+func mustLoad(name, version string) *Template {
+	t, err := Load(name, version)
+	if err != nil {
+		panic(err) // the templates are embedded: this is a build defect, caught by the tests
+	}
+	return t
+}
+
+func parse(path string) (*template.Template, error) {
+	src, err := files.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("prompts: no template %s", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("prompts: %w", err)
+	}
+	t, err := template.New(path).Option("missingkey=error").Parse(string(src))
+	if err != nil {
+		return nil, fmt.Errorf("prompts: parse %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// ClassifyData is what the classify prompt is rendered from. It mirrors
+// triage.ClassifyInput without importing it (triage depends on prompts).
+type ClassifyData struct {
+	FileName   string
+	Excerpt    []string // redacted lines, rendered verbatim inside the fence
+	TotalLines int
+	Levels     []LevelCount
+	Findings   []FindingCount // types and counts only: never locations or fingerprints
+	Severities []string
+	Categories []Category
+	Skills     []string
+	// Boundary is the fence id around untrusted data. Leave it empty to get
+	// a fresh random one per render; set it only for reproducible output.
+	Boundary string
+}
+
+// LevelCount is how many lines of the log have a level.
+type LevelCount struct {
+	Level string
+	Count int
+}
+
+// FindingCount is how many sensitive values of a type were redacted.
+type FindingCount struct {
+	Type  string
+	Count int
+}
+
+// Category is one allowed category with the description the model chooses by.
+type Category struct {
+	Name        string
+	Description string
+}
+
+// Render renders the system and user messages. The untrusted parts (file
+// name and excerpt) are fenced by a boundary that does not occur in them.
+func (t *Template) Render(data ClassifyData) (system, user string, err error) {
+	return t.render(data, rand.Reader)
+}
+
+// boundaryAttempts bounds regeneration; a 96-bit random id colliding with
+// the data more than once means the data was built to contain it.
+const boundaryAttempts = 4
+
+func (t *Template) render(data ClassifyData, random io.Reader) (system, user string, err error) {
+	data.FileName = oneLine(data.FileName)
+	if data.Boundary != "" {
+		if fenceCollides(data, data.Boundary) {
+			return "", "", errors.New("prompts: boundary occurs in the data")
+		}
+	} else {
+		for i := 0; ; i++ {
+			if i == boundaryAttempts {
+				return "", "", errors.New("prompts: could not find a boundary absent from the data")
+			}
+			b, err := newBoundary(random)
+			if err != nil {
+				return "", "", err
+			}
+			if !fenceCollides(data, b) {
+				data.Boundary = b
+				break
+			}
+		}
+	}
+	var sb strings.Builder
+	if err := t.system.Execute(&sb, data); err != nil {
+		return "", "", fmt.Errorf("prompts: render %s system: %w", t.Version, err)
+	}
+	system = sb.String()
+	sb.Reset()
+	sb.Grow(excerptSize(data.Excerpt) + 1024)
+	if err := t.user.Execute(&sb, data); err != nil {
+		return "", "", fmt.Errorf("prompts: render %s user: %w", t.Version, err)
+	}
+	return system, sb.String(), nil
+}
+
+func newBoundary(random io.Reader) (string, error) {
+	var b [12]byte
+	if _, err := io.ReadFull(random, b[:]); err != nil {
+		return "", fmt.Errorf("prompts: boundary: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// fenceCollides reports whether the boundary id appears in any untrusted text;
+// checking the bare id covers every marker built from it.
+func fenceCollides(data ClassifyData, boundary string) bool {
+	if strings.Contains(data.FileName, boundary) {
+		return true
+	}
+	for _, line := range data.Excerpt {
+		if strings.Contains(line, boundary) {
+			return true
+		}
+	}
+	return false
+}
+
+// oneLine keeps a file name on its line: a newline in it could fake a
+// marker or a prompt line outside the fence.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func excerptSize(lines []string) int {
+	n := 0
+	for _, l := range lines {
+		n += len(l) + 1
+	}
+	return n
+}
