@@ -208,7 +208,8 @@ type matcher struct {
 func newMatcher(keywords, regexes []string, errs *[]error, what string) matcher {
 	var m matcher
 	for _, k := range keywords {
-		if k = strings.TrimSpace(k); k != "" {
+		// Not trimmed: "\tat " and "pod " mean their whitespace.
+		if strings.TrimSpace(k) != "" {
 			m.keywords = append(m.keywords, strings.ToLower(k))
 		}
 	}

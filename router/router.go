@@ -200,7 +200,7 @@ func (r *Router) MatchCategories(lines []WeightedLine) []CategoryMatch {
 	for _, l := range lines {
 		lower := strings.ToLower(l.Text)
 		for i, m := range r.catMatch {
-			scores[i] += l.Weight * m.hits(l.Text, lower)
+			scores[i] += l.Weight * min(m.hits(l.Text, lower), 2) // a keyword-stuffed line cannot outvote many
 		}
 	}
 	var out []CategoryMatch

@@ -110,7 +110,8 @@ type Case struct {
 	Category     string           `json:"category"`
 	Skills       []string         `json:"skills"`
 	Queue        string           `json:"queue"`
-	Priority     string           `json:"priority"` // P1 (most urgent) .. P4
+	Priority     string           `json:"priority"`                // P1 (most urgent) .. P4
+	RouteReasons []string         `json:"route_reasons,omitempty"` // why this queue and priority
 	Summary      string           `json:"summary"`
 	RootCause    string           `json:"root_cause"`
 	KeyLines     []string         `json:"key_lines"` // redacted, each an exact line of the redacted log

@@ -22,6 +22,14 @@ type ClassifyInput struct {
 	TotalLines  int
 	LevelCounts map[string]int // "error", "warn", "fatal", ... -> lines
 	Findings    []FindingSummary
+	// Templates are the log's line templates (redacted, variables masked),
+	// most severe level first, then most frequent; capped.
+	Templates []TemplateStat
+	// Signals are the fatal signatures seen (panic, OOM, segfault, ...) with counts.
+	Signals     []SignalCount
+	StackTraces int
+	// FirstTime and LastTime are the first and last timestamps seen, as written in the log.
+	FirstTime, LastTime string
 	// The closed sets the answer must come from (from the routing config).
 	Categories []CategoryOption
 	Skills     []string

@@ -1,0 +1,432 @@
+package triage
+
+import (
+	"bytes"
+	"sort"
+
+	"github.com/logtriage/logtriage/detectors"
+)
+
+// AnalyzeOptions bound the single streaming pass. Zero fields take defaults.
+type AnalyzeOptions struct {
+	ExcerptTokens       int    // token budget of the excerpt; default 3000 (~4 bytes a token)
+	MaxTemplates        int    // distinct templates tracked; default 2000
+	MaxLocations        int    // locations kept per finding type; default 20 (counts stay exact)
+	MaxFingerprints     int    // distinct fingerprints kept per finding type; default 50
+	MaxExcerptLineBytes int    // longer lines are cut in the excerpt; default 1000
+	FileName            string // Location.File outside archive members (the upload name)
+	// Members maps stream offsets to archive members; nil for a single file.
+	Members interface {
+		MemberAt(off int64) (Member, bool)
+	}
+}
+
+func (o AnalyzeOptions) withDefaults() AnalyzeOptions {
+	if o.ExcerptTokens <= 0 {
+		o.ExcerptTokens = 3000
+	}
+	if o.MaxTemplates <= 0 {
+		o.MaxTemplates = 2000
+	}
+	if o.MaxLocations <= 0 {
+		o.MaxLocations = 20
+	}
+	if o.MaxFingerprints <= 0 {
+		o.MaxFingerprints = 50
+	}
+	if o.MaxExcerptLineBytes <= 0 {
+		o.MaxExcerptLineBytes = 1000
+	}
+	return o
+}
+
+// TemplateStat is one line template: its level, how often it occurred and
+// its first (redacted) occurrence.
+type TemplateStat struct {
+	Template  string `json:"template"`
+	Level     string `json:"level,omitempty"`
+	Count     int    `json:"count"`
+	FirstLine int    `json:"first_line"`
+	Example   string `json:"example"` // the first occurrence, redacted (cut when long)
+	Component string `json:"component,omitempty"`
+	FirstTime string `json:"first_time,omitempty"`
+}
+
+// SignalCount is how often a fatal signature occurred.
+type SignalCount struct {
+	Name      string `json:"name"`
+	Reason    string `json:"reason"`
+	Count     int    `json:"count"`
+	FirstLine int    `json:"first_line"`
+	Example   string `json:"example"`
+}
+
+// Analysis is what one pass over the redacted log yields. Its size does not
+// grow with the log: counts are exact, everything else is capped.
+type Analysis struct {
+	Lines         int
+	LevelCounts   map[string]int
+	Findings      []FindingSummary
+	Excerpt       []string // redacted lines, in log order
+	ExcerptLines  []int    // stream line number of each Excerpt element
+	ExcerptTokens int
+	// Templates are the tracked templates, most severe level first, then most frequent.
+	Templates      []TemplateStat
+	UntrackedLines int // lines of templates beyond MaxTemplates
+	Signals        []SignalCount
+	StackTraces    int
+	FirstTime      string
+	LastTime       string
+}
+
+// ErrorLines is the number of error and fatal lines.
+func (a *Analysis) ErrorLines() int { return a.LevelCounts[LevelError] + a.LevelCounts[LevelFatal] }
+
+// EstimateTokens is the budget's unit: about 4 bytes a token, at least one a line.
+func EstimateTokens(s string) int { return len(s)/4 + 1 }
+
+// excerpt candidate groups, in the order the budget is spent on them.
+const (
+	groupFatal = iota
+	groupError
+	groupWarn
+	groupOther
+	nGroups
+)
+
+type exLine struct {
+	num  int
+	text string
+}
+
+// unit is a candidate: a line with its context and stack trace.
+type unit struct {
+	group   int
+	primary exLine
+	context []exLine
+	stack   bool // context holds a stack trace (keep collecting)
+}
+
+const (
+	contextBefore = 2
+	maxUnitLines  = 30
+	headLines     = 3
+	tailLines     = 3
+)
+
+// analyzer aggregates one pass; feed it every line with observe, then finish.
+type analyzer struct {
+	opt       AnalyzeOptions
+	a         Analysis
+	templates map[string]*TemplateStat
+	findings  map[string]*findingAgg
+	groups    [nGroups][]*unit
+	groupTok  [nGroups]int
+	open      *unit
+	before    [contextBefore]ringLine
+	head      []exLine
+	tail      [tailLines]ringLine
+	tmplBuf   []byte
+	sigBuf    []int
+	signals   []SignalCount
+	prevStack bool
+	nextHdr   int64 // offset of the next member header seen, -1 when none
+}
+
+type ringLine struct {
+	num  int
+	text []byte
+}
+
+type findingAgg struct {
+	sum FindingSummary
+	fps map[string]bool
+}
+
+func newAnalyzer(opt AnalyzeOptions) *analyzer {
+	opt = opt.withDefaults()
+	z := &analyzer{
+		opt:       opt,
+		templates: map[string]*TemplateStat{},
+		findings:  map[string]*findingAgg{},
+		signals:   make([]SignalCount, len(FatalSignals)),
+	}
+	z.a.LevelCounts = map[string]int{}
+	for i, s := range FatalSignals {
+		z.signals[i] = SignalCount{Name: s.Name, Reason: s.Reason}
+	}
+	return z
+}
+
+// observe takes one redacted line (no line ending) with its findings.
+// text is only read during the call.
+func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors.Finding) {
+	text = bytes.TrimSuffix(text, []byte{'\r'})
+	var member *Member
+	if z.opt.Members != nil {
+		if m, ok := z.opt.Members.MemberAt(off); ok {
+			if m.HeaderOffset == off {
+				return // our own "==> member <==" line, not log content
+			}
+			member = &m
+		}
+	}
+	for i := range findings {
+		z.addFinding(&findings[i], member)
+	}
+	z.a.Lines++
+
+	level, levelEnd := LineLevel(text)
+	stackLine := isStackLine(text)
+	if stackLine && level == LevelError && levelEnd == 0 {
+		level = "" // "at x.y(Foo.java:12)" names no level of its own
+	}
+	if level != "" {
+		z.a.LevelCounts[level]++
+	}
+	sigs := matchSignals(text, z.sigBuf)
+	z.sigBuf = sigs
+	for _, i := range sigs {
+		s := &z.signals[i]
+		if s.Count == 0 {
+			s.FirstLine = num
+			s.Example = z.cut(text)
+		}
+		s.Count++
+	}
+	if stackLine && !z.prevStack {
+		z.a.StackTraces++
+	}
+	z.prevStack = stackLine
+	if z.a.FirstTime == "" && z.a.Lines <= 20 {
+		z.a.FirstTime = Timestamp(text)
+	}
+
+	// Extend the open unit with its stack trace, or close it with one line of context.
+	if u := z.open; u != nil {
+		if (stackLine || u.stack && len(text) > 0 && (text[0] == ' ' || text[0] == '\t')) && len(u.context) < maxUnitLines {
+			u.context = append(u.context, exLine{num, z.cut(text)})
+			u.stack = true
+			z.groupTok[u.group] += EstimateTokens(u.context[len(u.context)-1].text)
+		} else {
+			if len(u.context) < maxUnitLines && !stackLine {
+				u.context = append(u.context, exLine{num, z.cut(text)})
+			}
+			z.open = nil
+		}
+	}
+
+	group := groupOther
+	switch {
+	case level == LevelFatal || len(sigs) > 0:
+		group = groupFatal
+	case level == LevelError || startsTrace(text):
+		group = groupError
+	case level == LevelWarn:
+		group = groupWarn
+	}
+
+	z.tmplBuf = appendTemplate(z.tmplBuf[:0], text)
+	if stackLine {
+		// Frames are collected with their error; they are not templates of their own.
+	} else if t, ok := z.templates[string(z.tmplBuf)]; ok {
+		t.Count++
+	} else if len(z.templates) >= z.opt.MaxTemplates {
+		z.a.UntrackedLines++
+	} else {
+		t := &TemplateStat{Template: string(z.tmplBuf), Level: level, Count: 1, FirstLine: num, Example: z.cut(text)}
+		if group <= groupWarn {
+			t.Component = Component(text, levelEnd)
+			t.FirstTime = Timestamp(text)
+		}
+		z.templates[t.Template] = t
+		if z.groupTok[group] < z.opt.ExcerptTokens {
+			u := &unit{group: group, primary: exLine{num, t.Example}}
+			if group <= groupError {
+				for _, r := range z.before {
+					if r.num > 0 && r.num >= num-contextBefore {
+						u.context = append(u.context, exLine{r.num, string(r.text)})
+					}
+				}
+				sort.Slice(u.context, func(i, j int) bool { return u.context[i].num < u.context[j].num })
+				z.open = u
+			}
+			z.groups[group] = append(z.groups[group], u)
+			z.groupTok[group] += EstimateTokens(u.primary.text)
+			for _, c := range u.context {
+				z.groupTok[group] += EstimateTokens(c.text)
+			}
+		}
+	}
+
+	if len(z.head) < headLines {
+		z.head = append(z.head, exLine{num, z.cut(text)})
+	}
+	r := &z.before[num%contextBefore]
+	r.num, r.text = num, z.cutBytes(r.text[:0], text)
+	tr := &z.tail[num%tailLines]
+	tr.num, tr.text = num, z.cutBytes(tr.text[:0], text)
+}
+
+// cut bounds a line kept for the excerpt.
+func (z *analyzer) cut(text []byte) string { return string(z.cutBytes(nil, text)) }
+
+func (z *analyzer) cutBytes(dst, text []byte) []byte {
+	if len(text) <= z.opt.MaxExcerptLineBytes {
+		return append(dst, text...)
+	}
+	return append(append(dst, text[:z.opt.MaxExcerptLineBytes]...), " …[cut]"...)
+}
+
+func (z *analyzer) addFinding(f *detectors.Finding, m *Member) {
+	agg, ok := z.findings[f.Type]
+	if !ok {
+		agg = &findingAgg{sum: FindingSummary{Type: f.Type, Category: string(f.Category), Locations: []Location{}, Fingerprints: []string{}}, fps: map[string]bool{}}
+		z.findings[f.Type] = agg
+	}
+	agg.sum.Count++
+	if len(agg.sum.Locations) < z.opt.MaxLocations {
+		loc := Location{File: z.opt.FileName, Line: f.Line, Start: f.Start, End: f.End}
+		if m != nil {
+			loc = Location{File: m.Name, Line: f.Line - m.FirstLine + 1, Start: f.Start - m.Offset, End: f.End - m.Offset}
+		}
+		agg.sum.Locations = append(agg.sum.Locations, loc)
+	}
+	if f.Fingerprint != "" && !agg.fps[f.Fingerprint] && len(agg.sum.Fingerprints) < z.opt.MaxFingerprints {
+		agg.fps[f.Fingerprint] = true
+		agg.sum.Fingerprints = append(agg.sum.Fingerprints, f.Fingerprint)
+	}
+}
+
+// finish chooses the excerpt within the budget and returns the analysis.
+func (z *analyzer) finish() *Analysis {
+	a := &z.a
+	tail := z.tailLines()
+	for i := len(tail) - 1; i >= 0 && a.LastTime == ""; i-- {
+		a.LastTime = Timestamp([]byte(tail[i].text))
+	}
+
+	sel := newSelection(z.opt.ExcerptTokens)
+	// Errors first, one line each, so many distinct errors beat one long trace.
+	for g := groupFatal; g <= groupError; g++ {
+		for _, u := range z.groups[g] {
+			sel.add(u.primary)
+		}
+	}
+	for _, l := range z.head {
+		sel.add(l)
+	}
+	for _, l := range tail {
+		sel.add(l)
+	}
+	for g := groupFatal; g <= groupError; g++ {
+		for _, u := range z.groups[g] {
+			for _, c := range u.context {
+				sel.add(c)
+			}
+		}
+	}
+	for g := groupWarn; g < nGroups; g++ {
+		for _, u := range z.groups[g] {
+			sel.add(u.primary)
+		}
+	}
+	a.Excerpt, a.ExcerptLines, a.ExcerptTokens = sel.lines()
+
+	for _, t := range z.templates {
+		a.Templates = append(a.Templates, *t)
+	}
+	sort.Slice(a.Templates, func(i, j int) bool {
+		ti, tj := a.Templates[i], a.Templates[j]
+		if ri, rj := levelRank(ti.Level), levelRank(tj.Level); ri != rj {
+			return ri < rj
+		}
+		if ti.Count != tj.Count {
+			return ti.Count > tj.Count
+		}
+		return ti.FirstLine < tj.FirstLine
+	})
+	for _, s := range z.signals {
+		if s.Count > 0 {
+			a.Signals = append(a.Signals, s)
+		}
+	}
+	for _, f := range z.findings {
+		a.Findings = append(a.Findings, f.sum)
+	}
+	SortFindings(a.Findings)
+	return a
+}
+
+func (z *analyzer) tailLines() []exLine {
+	var out []exLine
+	for _, r := range z.tail {
+		if r.num > 0 {
+			out = append(out, exLine{r.num, string(r.text)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].num < out[j].num })
+	return out
+}
+
+// SortFindings orders summaries secrets first, then by count, then by type.
+func SortFindings(fs []FindingSummary) {
+	sort.Slice(fs, func(i, j int) bool {
+		if (fs[i].Category == string(detectors.CategorySecret)) != (fs[j].Category == string(detectors.CategorySecret)) {
+			return fs[i].Category == string(detectors.CategorySecret)
+		}
+		if fs[i].Count != fs[j].Count {
+			return fs[i].Count > fs[j].Count
+		}
+		return fs[i].Type < fs[j].Type
+	})
+}
+
+// levelRank orders levels most severe first; unknown last.
+func levelRank(level string) int {
+	switch level {
+	case LevelFatal:
+		return 0
+	case LevelError:
+		return 1
+	case LevelWarn:
+		return 2
+	case LevelInfo:
+		return 3
+	case LevelDebug:
+		return 4
+	}
+	return 5
+}
+
+type selection struct {
+	budget, used int
+	picked       map[int]string
+}
+
+func newSelection(budget int) *selection {
+	return &selection{budget: budget, picked: map[int]string{}}
+}
+
+func (s *selection) add(l exLine) {
+	if _, dup := s.picked[l.num]; dup {
+		return
+	}
+	if t := EstimateTokens(l.text); s.used+t <= s.budget {
+		s.used += t
+		s.picked[l.num] = l.text
+	}
+}
+
+func (s *selection) lines() ([]string, []int, int) {
+	nums := make([]int, 0, len(s.picked))
+	for n := range s.picked {
+		nums = append(nums, n)
+	}
+	sort.Ints(nums)
+	text := make([]string, len(nums))
+	for i, n := range nums {
+		text[i] = s.picked[n]
+	}
+	return text, nums, s.used
+}

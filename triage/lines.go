@@ -1,0 +1,375 @@
+package triage
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+)
+
+// Log levels as counted in LevelCounts, most severe first.
+const (
+	LevelFatal = "fatal"
+	LevelError = "error"
+	LevelWarn  = "warn"
+	LevelInfo  = "info"
+	LevelDebug = "debug"
+)
+
+var levelWords = map[string]string{
+	"FATAL": LevelFatal, "CRITICAL": LevelFatal, "CRIT": LevelFatal, "EMERG": LevelFatal, "EMERGENCY": LevelFatal,
+	"ALERT": LevelFatal, "PANIC": LevelFatal,
+	"ERROR": LevelError, "ERR": LevelError, "SEVERE": LevelError, "FAILURE": LevelError, "FAIL": LevelError, "FAILED": LevelError,
+	"WARN": LevelWarn, "WARNING": LevelWarn,
+	"INFO": LevelInfo, "NOTICE": LevelInfo, "INFORMATION": LevelInfo,
+	"DEBUG": LevelDebug, "TRACE": LevelDebug, "VERBOSE": LevelDebug, "FINE": LevelDebug, "FINER": LevelDebug, "FINEST": LevelDebug,
+}
+
+// logcat's one-letter levels ("03-17 16:13:38.811  1702  2395 E Tag: ...").
+var letterLevels = map[byte]string{'F': LevelFatal, 'E': LevelError, 'W': LevelWarn, 'I': LevelInfo, 'D': LevelDebug, 'V': LevelDebug}
+
+// levelScanBytes: a level marker sits in a line's prefix, not in its message.
+const levelScanBytes = 160
+
+// LineLevel finds the level marker in the prefix of a log line: a known word
+// in upper case ("ERROR"), or in any case when bracketed or followed by a
+// colon ("[error]", "error:"), or a logcat letter after the pid/tid. It
+// returns the level and the byte index just past the marker, or "" and 0.
+// A line without a marker but naming an error ("Exception", "failed") counts
+// as an error.
+func LineLevel(line []byte) (string, int) {
+	scan := line[:min(len(line), levelScanBytes)]
+	prevDigits := false
+	for i := 0; i < len(scan); {
+		for i < len(scan) && isSep(scan[i]) {
+			i++
+		}
+		start := i
+		for i < len(scan) && !isSep(scan[i]) {
+			i++
+		}
+		if start == i {
+			break
+		}
+		tok := scan[start:i]
+		bracketed := start > 0 && (scan[start-1] == '[' || scan[start-1] == '<' || scan[start-1] == '(') ||
+			(i < len(scan) && (scan[i] == ':' || scan[i] == ']' || scan[i] == '>'))
+		word := tok
+		if j := bytes.IndexByte(tok, '/'); j == 1 { // logcat brief: "E/Tag(123):"
+			word = tok[:1]
+			if lvl, ok := letterLevels[word[0]]; ok {
+				return lvl, start + 1
+			}
+		}
+		if len(word) == 1 && prevDigits {
+			if lvl, ok := letterLevels[word[0]]; ok {
+				return lvl, i
+			}
+		}
+		if len(word) >= 3 && len(word) <= 11 {
+			upper := isUpper(word)
+			if upper || bracketed {
+				if lvl, ok := levelWords[strings.ToUpper(string(word))]; ok {
+					return lvl, i
+				}
+			}
+		}
+		prevDigits = isDigits(tok)
+	}
+	if containsFold(line, "exception") || containsFold(line, "traceback") || containsFold(line, " failed") ||
+		containsFold(line, "failure") || containsFold(line, "error") || containsFold(line, "panic:") {
+		return LevelError, 0
+	}
+	return "", 0
+}
+
+func isSep(b byte) bool {
+	switch b {
+	case ' ', '\t', '[', ']', '<', '>', '(', ')', ':', '|', ',', ';', '=', '"', '\'':
+		return true
+	}
+	return false
+}
+
+func isUpper(b []byte) bool {
+	for _, c := range b {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigits(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// containsFold is an allocation-free ASCII case-insensitive substring test;
+// needle must be lower case.
+func containsFold(s []byte, needle string) bool {
+	n := len(needle)
+	if n == 0 {
+		return true
+	}
+	first := needle[0]
+	for i := 0; i+n <= len(s); i++ {
+		if s[i]|0x20 != first {
+			continue
+		}
+		j := 1
+		for ; j < n; j++ {
+			c := s[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c |= 0x20
+			}
+			if c != needle[j] {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}
+
+// maxTemplateBytes caps a template key: a 10 MB line does not make a 10 MB key.
+const maxTemplateBytes = 240
+
+// Template masks the variable parts of a line (numbers, hex, ids, quoted
+// strings, redaction placeholders' fingerprints) so that lines printed by the
+// same statement share one key. Tokens holding a digit become "<*>".
+func Template(line []byte) string { return string(appendTemplate(nil, line)) }
+
+// appendTemplate is Template into a reusable buffer (the hot path allocates nothing).
+func appendTemplate(b, line []byte) []byte {
+	lastStar := false
+	starEnd := 0
+	star := func() {
+		if lastStar {
+			b = b[:starEnd] // "<*> <*>,<*>" (a timestamp) is one variable
+		} else {
+			b = append(b, "<*>"...)
+			starEnd = len(b)
+		}
+		lastStar = true
+	}
+	for i := 0; i < len(line) && len(b) < maxTemplateBytes; {
+		c := line[i]
+		switch {
+		case c == '"' || c == '\'':
+			if end := bytes.IndexByte(line[i+1:min(len(line), i+200)], c); end >= 0 {
+				star()
+				i += end + 2
+				continue
+			}
+			b = append(b, c)
+			lastStar = false
+			i++
+		case isTemplateSep(c):
+			i++
+			if c == '\r' || c == '\n' {
+				continue
+			}
+			if c == '\t' {
+				c = ' '
+			}
+			if c == ' ' && len(b) > 0 && b[len(b)-1] == ' ' {
+				continue // "Jul  1" and "Jul 12" align differently, not as templates
+			}
+			b = append(b, c)
+		default:
+			j := i
+			variable := false
+			for j < len(line) && !isTemplateSep(line[j]) && line[j] != '"' && line[j] != '\'' {
+				if line[j] >= '0' && line[j] <= '9' {
+					variable = true
+				}
+				j++
+			}
+			if variable || isHexID(line[i:j]) || isDateWord(line[i:j]) {
+				star()
+			} else {
+				b = append(b, line[i:j]...)
+				lastStar = false
+			}
+			i = j
+		}
+	}
+	return b
+}
+
+func isTemplateSep(c byte) bool {
+	switch c {
+	case ' ', '\t', '\r', '\n', '=', ',', ';', '(', ')', '[', ']', '{', '}', '<', '>', '|', '&':
+		return true
+	}
+	return false
+}
+
+var dateWords = map[string]bool{
+	"Jan": true, "Feb": true, "Mar": true, "Apr": true, "May": true, "Jun": true,
+	"Jul": true, "Aug": true, "Sep": true, "Oct": true, "Nov": true, "Dec": true,
+	"Mon": true, "Tue": true, "Wed": true, "Thu": true, "Fri": true, "Sat": true, "Sun": true,
+}
+
+// isDateWord: month and weekday names are part of timestamps, not of templates.
+func isDateWord(tok []byte) bool { return len(tok) == 3 && dateWords[string(tok)] }
+
+// isHexID: long hex runs without digits (rare, "deadbeefcafe") are ids too.
+func isHexID(tok []byte) bool {
+	if len(tok) < 12 {
+		return false
+	}
+	for _, c := range tok {
+		if !(c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// isStackLine recognizes stack-trace continuation lines of common runtimes.
+func isStackLine(line []byte) bool {
+	t := bytes.TrimLeft(line, " \t")
+	indented := len(t) < len(line)
+	switch {
+	case indented && bytes.HasPrefix(t, []byte("at ")): // Java, JS
+		return true
+	case bytes.HasPrefix(t, []byte("Caused by:")), bytes.HasPrefix(t, []byte("Traceback (most recent call last)")):
+		return true
+	case indented && bytes.HasPrefix(t, []byte("File \"")): // Python
+		return true
+	case indented && bytes.HasPrefix(t, []byte("... ")) && bytes.HasSuffix(bytes.TrimRight(t, "\r"), []byte(" more")):
+		return true
+	case bytes.HasPrefix(t, []byte("goroutine ")) && bytes.Contains(t, []byte(" [")):
+		return true
+	case indented && bytes.Contains(t, []byte(".go:")): // Go frames' file:line
+		return true
+	case len(t) > 0 && len(t) < len(line) && line[0] == '\t': // tab-indented continuation
+		return true
+	}
+	return false
+}
+
+// startsTrace: lines that open a trace even without a level.
+func startsTrace(line []byte) bool {
+	return bytes.HasPrefix(line, []byte("Traceback (most recent call last)")) ||
+		bytes.HasPrefix(line, []byte("panic: ")) ||
+		bytes.HasPrefix(line, []byte("Exception in thread "))
+}
+
+// Signal is a fatal signature: a pattern that means something broke hard.
+type Signal struct {
+	Name   string
+	Reason string // human wording for summaries and score reasons
+	re     *regexp.Regexp
+	cheap  []string // lower-case prefilter substrings; the regex runs only if one is present
+}
+
+// FatalSignals are checked on every line; a hit makes a case at least high severity.
+var FatalSignals = []Signal{
+	{Name: "kernel_panic", Reason: "kernel panic", re: regexp.MustCompile(`(?i)kernel panic`), cheap: []string{"kernel panic"}},
+	{Name: "panic", Reason: "process panic", re: regexp.MustCompile(`(^|\s)panic: |(?i)\bunhandled panic\b|thread '.*' panicked at`), cheap: []string{"panic"}},
+	{Name: "oom", Reason: "out of memory", re: regexp.MustCompile(`(?i)OutOfMemoryError|out of memory|oom-killer|oomkilled|oom_kill|killed process \d+|cannot allocate memory|memory exhausted`), cheap: []string{"memory", "oom", "killed process"}},
+	{Name: "segfault", Reason: "segmentation fault", re: regexp.MustCompile(`(?i)segfault|SIGSEGV|segmentation fault|signal 11\b|access violation`), cheap: []string{"seg", "signal 11", "access violation"}},
+	{Name: "data_loss", Reason: "data loss or corruption", re: regexp.MustCompile(`(?i)data loss|\bcorrupt(ed|ion)?\b|checksum (mismatch|error|failed)|lost (data|writes)`), cheap: []string{"data loss", "corrupt", "checksum", "lost "}},
+	{Name: "disk_full", Reason: "disk full", re: regexp.MustCompile(`(?i)no space left on device|disk (is )?full|\bENOSPC\b|filesystem full|out of disk`), cheap: []string{"space left", "full", "enospc", "out of disk"}},
+}
+
+// matchSignals returns the indexes of the FatalSignals matching line.
+func matchSignals(line []byte, out []int) []int {
+	out = out[:0]
+	for i := range FatalSignals {
+		s := &FatalSignals[i]
+		hit := false
+		for _, c := range s.cheap {
+			if containsFold(line, c) {
+				hit = true
+				break
+			}
+		}
+		if hit && s.re.Match(line) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+var timestampRes = []*regexp.Regexp{
+	regexp.MustCompile(`\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?`),
+	regexp.MustCompile(`\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?`),
+	regexp.MustCompile(`[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} \d{4}`),
+	regexp.MustCompile(`[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}`),
+	regexp.MustCompile(`\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}`),
+	regexp.MustCompile(`\d{8}-\d{1,2}:\d{1,2}:\d{1,2}(?::\d+)?`),
+	regexp.MustCompile(`\d{4}\.\d{2}\.\d{2}`),
+	regexp.MustCompile(`^\d{6} \d{6}`),
+}
+
+// Timestamp extracts the first recognizable timestamp from a line's prefix, or "".
+func Timestamp(line []byte) string {
+	prefix := line[:min(len(line), 80)]
+	for _, re := range timestampRes {
+		if loc := re.FindIndex(prefix); loc != nil {
+			return string(prefix[loc[0]:loc[1]])
+		}
+	}
+	return ""
+}
+
+var syslogProgram = regexp.MustCompile(`^[A-Z][a-z]{2} +\d{1,2} [\d:]{8} \S+ ([A-Za-z][\w.\-/]*(?:\([\w.\-]+\))?)(?:\[\d+\])?:`)
+
+// Component names what logged a line: the logger or tag after the level
+// marker ("org.apache.x.DataNode" -> "DataNode"), or a syslog program name.
+func Component(line []byte, levelEnd int) string {
+	if m := syslogProgram.FindSubmatch(line[:min(len(line), 200)]); m != nil {
+		return string(m[1])
+	}
+	if levelEnd <= 0 || levelEnd >= len(line) {
+		return ""
+	}
+	rest := line[levelEnd:min(len(line), levelEnd+160)]
+	for len(rest) > 0 {
+		rest = bytes.TrimLeft(rest, " \t:]|-")
+		if len(rest) > 0 && rest[0] == '[' { // a thread name: "[main]"
+			if end := bytes.IndexByte(rest, ']'); end > 0 {
+				rest = rest[end+1:]
+				continue
+			}
+		}
+		break
+	}
+	end := 0
+	for end < len(rest) && !isSep(rest[end]) {
+		end++
+	}
+	named := end < len(rest) && rest[end] == ':'
+	tok := bytes.TrimRight(rest[:end], ".:")
+	if !named && bytes.IndexAny(tok, "._$") < 0 {
+		return "" // a message word, not a logger or tag
+	}
+	if len(tok) < 2 || isDigits(tok) || bytes.HasPrefix(tok, []byte("[")) {
+		return ""
+	}
+	letters := 0
+	for _, c := range tok {
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' {
+			letters++
+		}
+	}
+	if letters*2 < len(tok) {
+		return ""
+	}
+	if i := bytes.LastIndexByte(tok, '.'); i >= 0 && i+1 < len(tok) {
+		tok = tok[i+1:]
+	}
+	return string(tok)
+}

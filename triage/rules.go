@@ -1,0 +1,385 @@
+package triage
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/logtriage/logtriage/router"
+)
+
+// RulesClassifier judges a log from its levels, fatal signatures and the
+// routing config's category rules. It needs no service and never fails; it
+// is the fallback for the LLM. Log text only ever selects among configured
+// categories and skills: it cannot name a queue or a severity.
+type RulesClassifier struct {
+	router *router.Router
+}
+
+var _ Classifier = (*RulesClassifier)(nil)
+
+// NewRulesClassifier uses r's categories and skills (nil means router.Default()).
+func NewRulesClassifier(r *router.Router) *RulesClassifier {
+	if r == nil {
+		r = router.Default()
+	}
+	return &RulesClassifier{router: r}
+}
+
+// Thresholds of the rules severity.
+const (
+	highErrorRate  = 0.10 // a tenth of the lines are errors
+	highErrorCount = 100
+	maxKeyLines    = 8
+)
+
+// Classify implements Classifier.
+func (c *RulesClassifier) Classify(ctx context.Context, in ClassifyInput) (Classification, error) {
+	cls := Classification{Skills: []string{}, KeyLines: []string{}, ReproSteps: []string{}, Info: ClassifierInfo{Kind: "rules"}}
+	if in.TotalLines == 0 {
+		cls.Severity = "info"
+		cls.Category = c.allowedCategory(in, "")
+		cls.Summary = fmt.Sprintf("%s is empty: there is nothing to triage.", displayName(in.FileName))
+		cls.RootCause = "No log content was uploaded; ask the customer to upload the log covering the failure."
+		cls.ReproSteps = []string{"Ask the customer for a non-empty log of the failing run."}
+		cls.Reasons = []string{"empty upload"}
+		return cls, nil
+	}
+	f := factsOf(in)
+	cls.Severity, cls.Reasons = rulesSeverity(f)
+	cls.Category, cls.Skills = c.categorize(in, f)
+	cls.KeyLines = keyLines(in.Excerpt)
+	cls.Summary = summarize(in, f, cls)
+	cls.RootCause = rootCause(f, cls.Category)
+	cls.ReproSteps = reproSteps(in, f)
+	return cls, nil
+}
+
+// facts are what the rules reason from.
+type facts struct {
+	lines, fatal, errors, warns int
+	rate                        float64
+	signals                     []SignalCount
+	firstError                  *TemplateStat // earliest error-or-worse template
+	topError                    *TemplateStat // most severe, then most frequent
+	component                   string        // the component logging most errors
+	stackTraces                 int
+}
+
+func factsOf(in ClassifyInput) facts {
+	f := facts{
+		lines:       in.TotalLines,
+		fatal:       in.LevelCounts[LevelFatal],
+		errors:      in.LevelCounts[LevelError],
+		warns:       in.LevelCounts[LevelWarn],
+		signals:     in.Signals,
+		stackTraces: in.StackTraces,
+	}
+	f.rate = float64(f.fatal+f.errors) / float64(max(f.lines, 1))
+	byComponent := map[string]int{}
+	for i := range in.Templates {
+		t := &in.Templates[i]
+		if t.Level != LevelFatal && t.Level != LevelError {
+			continue
+		}
+		if f.topError == nil || t.Count > f.topError.Count {
+			f.topError = t
+		}
+		if f.firstError == nil || t.FirstLine < f.firstError.FirstLine {
+			f.firstError = t
+		}
+		if t.Component != "" {
+			byComponent[t.Component] += t.Count
+		}
+	}
+	best := 0
+	for comp, n := range byComponent {
+		if n > best || n == best && comp < f.component {
+			f.component, best = comp, n
+		}
+	}
+	return f
+}
+
+func rulesSeverity(f facts) (string, []string) {
+	var reasons []string
+	for _, s := range f.signals {
+		reasons = append(reasons, fmt.Sprintf("%s: %d line(s), first at line %d", s.Reason, s.Count, s.FirstLine))
+	}
+	switch {
+	case len(f.signals) > 0:
+		return "critical", reasons
+	case f.fatal > 0:
+		return "critical", append(reasons, fmt.Sprintf("%d fatal line(s)", f.fatal))
+	case f.errors >= highErrorCount || f.rate >= highErrorRate:
+		return "high", append(reasons, fmt.Sprintf("%d error line(s), %.1f%% of %d lines", f.errors, 100*f.rate, f.lines))
+	case f.errors > 0 || f.stackTraces > 0:
+		return "medium", append(reasons, fmt.Sprintf("%d error line(s) and %d stack trace(s) in %d lines", f.errors, f.stackTraces, f.lines))
+	case f.warns > 0:
+		return "low", append(reasons, fmt.Sprintf("no errors; %d warning(s)", f.warns))
+	}
+	return "info", append(reasons, "no errors or warnings")
+}
+
+// categorize scores the config's category rules over the error lines (then
+// warnings, and everything else only when there are none).
+func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []string) {
+	// Tiers: errors decide; warnings only when errors match nothing; the
+	// whole excerpt only when neither does.
+	errorLines, warnLines, excerptLines := []router.WeightedLine{}, []router.WeightedLine{}, []router.WeightedLine{}
+	for _, t := range in.Templates {
+		w := 1 + int(math.Log10(float64(t.Count)))
+		switch t.Level {
+		case LevelFatal, LevelError:
+			errorLines = append(errorLines, router.WeightedLine{Text: t.Example, Weight: w})
+		case LevelWarn:
+			warnLines = append(warnLines, router.WeightedLine{Text: t.Example, Weight: w})
+		}
+	}
+	for _, s := range f.signals {
+		errorLines = append(errorLines, router.WeightedLine{Text: s.Example, Weight: 2})
+	}
+	for _, l := range in.Excerpt {
+		excerptLines = append(excerptLines, router.WeightedLine{Text: l, Weight: 1})
+	}
+	category := ""
+	var lines []router.WeightedLine
+	for _, tier := range [][]router.WeightedLine{errorLines, warnLines, excerptLines} {
+		lines = tier
+		for _, m := range c.router.MatchCategories(tier) {
+			if allowed(in, m.Category) {
+				category = m.Category
+				break
+			}
+		}
+		if category != "" {
+			break
+		}
+	}
+	if category == "" && len(errorLines) > 0 {
+		lines = errorLines
+	}
+	category = c.allowedCategory(in, category)
+
+	skills := c.router.CategorySkills(category)
+	for _, s := range c.router.SuggestSkills(lines) {
+		if len(skills) >= 4 {
+			break
+		}
+		if !slices.Contains(skills, s) {
+			skills = append(skills, s)
+		}
+	}
+	out := []string{}
+	for _, s := range skills {
+		if len(in.Skills) == 0 || slices.Contains(in.Skills, s) {
+			out = append(out, s)
+		}
+	}
+	return category, out
+}
+
+func allowed(in ClassifyInput, category string) bool {
+	if len(in.Categories) == 0 {
+		return true
+	}
+	for _, c := range in.Categories {
+		if c.Name == category {
+			return true
+		}
+	}
+	return false
+}
+
+// allowedCategory falls back to the router's catch-all.
+func (c *RulesClassifier) allowedCategory(in ClassifyInput, category string) string {
+	if category != "" && allowed(in, category) {
+		return category
+	}
+	return c.router.DefaultCategory()
+}
+
+// keyLines picks excerpt lines that show the failure: fatal signatures and
+// errors first, one per template, warnings when there are no errors.
+func keyLines(excerpt []string) []string {
+	pick := func(want func(level string, text []byte) bool) []string {
+		out := []string{}
+		seen := map[string]bool{}
+		for _, l := range excerpt {
+			b := []byte(l)
+			lvl, _ := LineLevel(b)
+			if isStackLine(b) || !want(lvl, b) {
+				continue
+			}
+			t := Template(b)
+			if seen[t] {
+				continue
+			}
+			seen[t] = true
+			out = append(out, l)
+			if len(out) == maxKeyLines {
+				break
+			}
+		}
+		return out
+	}
+	out := pick(func(lvl string, b []byte) bool {
+		return lvl == LevelFatal || lvl == LevelError || len(matchSignals(b, nil)) > 0 || startsTrace(b)
+	})
+	if len(out) == 0 {
+		out = pick(func(lvl string, _ []byte) bool { return lvl == LevelWarn })
+	}
+	return out
+}
+
+func summarize(in ClassifyInput, f facts, cls Classification) string {
+	var b strings.Builder
+	name := displayName(in.FileName)
+	if f.fatal+f.errors == 0 {
+		fmt.Fprintf(&b, "%s: %d lines, no errors", name, f.lines)
+		if f.warns > 0 {
+			fmt.Fprintf(&b, ", %d warning(s)", f.warns)
+		}
+		b.WriteString(".")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%s %s problem in %s: %d error line(s) (%.1f%% of %d lines)", capitalize(cls.Severity), cls.Category, name, f.fatal+f.errors, 100*f.rate, f.lines)
+	if f.component != "" {
+		fmt.Fprintf(&b, ", mostly from %s", f.component)
+	}
+	b.WriteString(".")
+	for _, s := range f.signals {
+		fmt.Fprintf(&b, " %s seen %d time(s).", capitalize(s.Reason), s.Count)
+	}
+	if t := f.topError; t != nil {
+		fmt.Fprintf(&b, " Most frequent error (%d×): %s.", t.Count, quote(signatureText(t.Template), 140))
+	}
+	if t := f.firstError; t != nil && t != f.topError {
+		fmt.Fprintf(&b, " First error at line %d%s.", t.FirstLine, at(t.FirstTime))
+	} else if t != nil {
+		fmt.Fprintf(&b, " First seen at line %d%s.", t.FirstLine, at(t.FirstTime))
+	}
+	return b.String()
+}
+
+// rootCause is a hypothesis, worded as one: the strongest signal wins, then the category.
+func rootCause(f facts, category string) string {
+	comp := f.component
+	if comp == "" {
+		comp = "the application"
+	}
+	if len(f.signals) > 0 {
+		s := f.signals[0]
+		for _, x := range f.signals {
+			if x.Count > s.Count {
+				s = x
+			}
+		}
+		switch s.Name {
+		case "disk_full":
+			return fmt.Sprintf("Likely the disk filled up (%d line(s) from line %d); writes fail from then on and later errors are probably consequences. Check free space and log/data growth on the host.", s.Count, s.FirstLine)
+		case "oom":
+			return fmt.Sprintf("Likely memory exhaustion (%d out-of-memory line(s) from line %d) in %s: a leak, an oversized workload or too small a memory limit.", s.Count, s.FirstLine, comp)
+		case "segfault":
+			return fmt.Sprintf("Likely a native crash (segmentation fault, line %d) in %s: a bug in native code or a bad library/driver version.", s.FirstLine, comp)
+		case "panic", "kernel_panic":
+			return fmt.Sprintf("Likely an unrecovered %s (line %d) in %s; the stack trace in the key lines points at the failing code path.", s.Reason, s.FirstLine, comp)
+		case "data_loss":
+			return fmt.Sprintf("Possible data corruption or loss reported at line %d by %s; storage or replication integrity should be checked before anything else.", s.FirstLine, comp)
+		}
+	}
+	t := f.firstError
+	if t == nil {
+		if f.warns > 0 {
+			return "No errors were logged; the warnings may be early signs of the reported problem, or the failure is outside this log's time window."
+		}
+		return "Nothing in this log points at a failure; the problem may be outside its time window or in another component."
+	}
+	first := quote(signatureText(t.Template), 140)
+	switch category {
+	case "database":
+		return fmt.Sprintf("Likely a database-side problem seen by %s, starting with %s: check connectivity, credentials, pool limits and the database's own logs.", comp, first)
+	case "network":
+		return fmt.Sprintf("Likely a network or dependency outage seen by %s, starting with %s: check that the remote endpoint is up and reachable (DNS, firewall, TLS).", comp, first)
+	case "auth":
+		return fmt.Sprintf("Likely authentication/authorization failures in %s (%s): wrong or expired credentials or tokens, missing permissions, or password guessing.", comp, first)
+	case "payments":
+		return fmt.Sprintf("Likely a payment provider or billing failure in %s, starting with %s: check the provider's status and the request/response codes.", comp, first)
+	case "storage":
+		return fmt.Sprintf("Likely a storage problem in %s, starting with %s: check disks, volumes and the storage service's health.", comp, first)
+	case "kubernetes":
+		return fmt.Sprintf("Likely a container/orchestration problem around %s, starting with %s: check pod events, limits and node health.", comp, first)
+	case "security":
+		return fmt.Sprintf("Possible security incident reported by %s, starting with %s: review the source addresses and accounts involved.", comp, first)
+	}
+	return fmt.Sprintf("Likely an application fault in %s that first shows as %s (line %d, %d occurrence(s)); a bug or misconfiguration triggered by the workload at that time.", comp, first, t.FirstLine, t.Count)
+}
+
+func reproSteps(in ClassifyInput, f facts) []string {
+	comp := f.component
+	if comp == "" {
+		comp = "the service"
+	}
+	var steps []string
+	if in.FirstTime != "" {
+		steps = append(steps, fmt.Sprintf("Run %s with the configuration and workload in effect at %s (start of %s).", comp, in.FirstTime, displayName(in.FileName)))
+	} else {
+		steps = append(steps, fmt.Sprintf("Run %s with the configuration and workload of %s.", comp, displayName(in.FileName)))
+	}
+	if t := f.firstError; t != nil {
+		steps = append(steps, fmt.Sprintf("Trigger the operation that logs %s (first at line %d%s, %d occurrence(s)).", quote(signatureText(t.Template), 140), t.FirstLine, atTime(t.FirstTime), t.Count))
+	} else {
+		steps = append(steps, "Re-run the scenario the customer reported and collect logs that cover the failure window: this log shows no errors.")
+		return steps
+	}
+	for _, s := range f.signals {
+		steps = append(steps, fmt.Sprintf("Watch for %s: %d line(s), first at line %d.", s.Reason, s.Count, s.FirstLine))
+	}
+	if f.stackTraces > 0 {
+		steps = append(steps, fmt.Sprintf("Capture the stack trace (%d in this log) and compare it with the one in the key lines.", f.stackTraces))
+	}
+	if t := f.topError; t != nil && t != f.firstError {
+		steps = append(steps, fmt.Sprintf("Confirm the failure repeats: %s appears %d time(s).", quote(signatureText(t.Template), 140), t.Count))
+	}
+	steps = append(steps, fmt.Sprintf("Expected: no error lines from %s; observed: %d error line(s) (%.1f%% of %d).", comp, f.fatal+f.errors, 100*f.rate, f.lines))
+	return steps
+}
+
+func displayName(name string) string {
+	if name == "" {
+		return "the log"
+	}
+	return name
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func atTime(ts string) string {
+	if ts == "" {
+		return ""
+	}
+	return ", " + ts
+}
+
+func at(ts string) string {
+	if ts == "" {
+		return ""
+	}
+	return " (" + ts + ")"
+}
+
+// quote shows a template in quotes, cut to n bytes.
+func quote(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) > n {
+		s = strings.ToValidUTF8(s[:n], "") + "…"
+	}
+	return "“" + s + "”"
+}
