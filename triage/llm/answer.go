@@ -1,0 +1,190 @@
+package llm
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/logtriage/logtriage/triage"
+)
+
+// Caps on what an answer may carry into a case. Longer text is cut at a
+// rune boundary rather than rejected: a verbose answer is still useful.
+const (
+	maxSummary    = 600
+	maxRootCause  = 1000
+	maxKeyLines   = 10
+	maxReproSteps = 8
+	maxStep       = 300
+	maxReasons    = 6
+	maxReason     = 300
+)
+
+// notes count what was dropped from an accepted answer.
+type notes struct {
+	droppedKeyLines int
+	droppedSkills   int
+}
+
+// judge turns a completion into a Classification, or says why it cannot.
+// Severity and category outside the closed sets reject the answer (they
+// decide routing); skills outside the set and key lines that are not
+// excerpt lines are dropped and noted, since the rest stays trustworthy.
+func (c *Classifier) judge(resp openai.ChatCompletionResponse, in triage.ClassifyInput) (triage.Classification, notes, error) {
+	var n notes
+	if len(resp.Choices) == 0 {
+		return triage.Classification{}, n, fmt.Errorf("llm: %w: no choices", ErrBadResponse)
+	}
+	choice := resp.Choices[0]
+	switch choice.FinishReason {
+	case openai.FinishReasonStop, "":
+	case openai.FinishReasonLength:
+		return triage.Classification{}, n, fmt.Errorf("llm: %w at max_tokens=%d", ErrTruncated, c.opts.MaxTokens)
+	case openai.FinishReasonContentFilter:
+		return triage.Classification{}, n, fmt.Errorf("llm: %w", ErrFiltered)
+	default:
+		return triage.Classification{}, n, fmt.Errorf("llm: %w: unexpected finish_reason %s", ErrBadResponse, safeToken(string(choice.FinishReason)))
+	}
+	if choice.Message.Refusal != "" {
+		return triage.Classification{}, n, fmt.Errorf("llm: %w", ErrRefused)
+	}
+	return validate(choice.Message.Content, in)
+}
+
+// validate parses and checks an answer against the request's closed sets.
+func validate(content string, in triage.ClassifyInput) (triage.Classification, notes, error) {
+	var n notes
+	var a answer
+	if err := json.Unmarshal([]byte(unfence(content)), &a); err != nil {
+		return triage.Classification{}, n, fmt.Errorf("llm: %w: not a JSON object of the schema", ErrBadAnswer)
+	}
+	if !contains(triage.SeverityLabels, a.Severity) {
+		return triage.Classification{}, n, fmt.Errorf("llm: %w: severity not in the allowed set", ErrBadAnswer)
+	}
+	allowed := false
+	for _, cat := range in.Categories {
+		allowed = allowed || cat.Name == a.Category
+	}
+	if !allowed {
+		return triage.Classification{}, n, fmt.Errorf("llm: %w: category not in the configured set", ErrBadAnswer)
+	}
+	out := triage.Classification{
+		Severity:  a.Severity,
+		Category:  a.Category,
+		Summary:   clip(a.Summary, maxSummary),
+		RootCause: clip(a.RootCause, maxRootCause),
+	}
+	if out.Summary == "" {
+		return triage.Classification{}, n, fmt.Errorf("llm: %w: empty summary", ErrBadAnswer)
+	}
+
+	out.Skills = []string{}
+	for _, s := range a.Skills {
+		switch {
+		case !contains(in.Skills, s):
+			n.droppedSkills++
+		case !contains(out.Skills, s):
+			out.Skills = append(out.Skills, s)
+		}
+	}
+
+	out.KeyLines = []string{}
+	index := excerptIndex(in.Excerpt)
+	for _, l := range a.KeyLines {
+		line, ok := index.find(l)
+		if !ok {
+			n.droppedKeyLines++
+			continue
+		}
+		if !contains(out.KeyLines, line) && len(out.KeyLines) < maxKeyLines {
+			out.KeyLines = append(out.KeyLines, line)
+		}
+	}
+
+	out.ReproSteps = clipAll(a.ReproSteps, maxReproSteps, maxStep)
+	out.Reasons = clipAll(a.Reasons, maxReasons, maxReason)
+	if n.droppedKeyLines > 0 {
+		out.Reasons = append(out.Reasons, fmt.Sprintf("llm: dropped %d key line(s) not found in the excerpt", n.droppedKeyLines))
+	}
+	if n.droppedSkills > 0 {
+		out.Reasons = append(out.Reasons, fmt.Sprintf("llm: dropped %d skill(s) outside the configured set", n.droppedSkills))
+	}
+	return out, n, nil
+}
+
+// unfence removes a ```json fence some servers wrap around the object when
+// they ignore response_format.
+func unfence(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, "```") {
+		return s
+	}
+	s = strings.TrimPrefix(s, "```")
+	s = strings.TrimPrefix(s, "json")
+	return strings.TrimSuffix(strings.TrimSpace(s), "```")
+}
+
+// lineIndex finds the excerpt line a model meant. Lines are matched
+// exactly, then with surrounding space trimmed (models drop trailing
+// blanks); either way the result is the excerpt's own line.
+type lineIndex struct {
+	exact   map[string]struct{}
+	trimmed map[string]string
+}
+
+func excerptIndex(excerpt []string) lineIndex {
+	idx := lineIndex{exact: make(map[string]struct{}, len(excerpt)), trimmed: make(map[string]string, len(excerpt))}
+	for _, l := range excerpt {
+		idx.exact[l] = struct{}{}
+		t := strings.TrimSpace(l)
+		if _, dup := idx.trimmed[t]; !dup && t != "" {
+			idx.trimmed[t] = l
+		}
+	}
+	return idx
+}
+
+func (idx lineIndex) find(l string) (string, bool) {
+	if _, ok := idx.exact[l]; ok {
+		return l, true
+	}
+	line, ok := idx.trimmed[strings.TrimSpace(l)]
+	return line, ok
+}
+
+// clip trims space and cuts s to at most n runes, marking the cut.
+func clip(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	cut := 0
+	for i := 0; i < n-1; i++ {
+		_, size := utf8.DecodeRuneInString(s[cut:])
+		cut += size
+	}
+	return strings.TrimSpace(s[:cut]) + "…"
+}
+
+// clipAll keeps at most n non-empty items, each clipped to width runes.
+func clipAll(items []string, n, width int) []string {
+	out := []string{}
+	for _, it := range items {
+		if it = clip(it, width); it != "" && len(out) < n {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func contains(set []string, v string) bool {
+	for _, s := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,134 @@
+package llm
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"sort"
+
+	openai "github.com/sashabaranov/go-openai"
+	"github.com/sashabaranov/go-openai/jsonschema"
+
+	"github.com/logtriage/logtriage/prompts"
+	"github.com/logtriage/logtriage/triage"
+)
+
+// answer is what the model must return. The JSON schema sent with every
+// request is generated from this type (every field required, no extras, as
+// strict mode wants), then narrowed with the request's closed sets.
+type answer struct {
+	Severity   string   `json:"severity" description:"How severe the problem in the log is"`
+	Category   string   `json:"category" description:"The one category that fits best"`
+	Skills     []string `json:"skills" description:"Skills an agent needs for this case"`
+	Summary    string   `json:"summary" description:"At most 3 sentences: what broke, where, since when"`
+	RootCause  string   `json:"root_cause" description:"Root-cause hypothesis, or unknown"`
+	KeyLines   []string `json:"key_lines" description:"Lines copied exactly from the excerpt"`
+	ReproSteps []string `json:"repro_steps" description:"Short steps to reproduce, possibly none"`
+	Reasons    []string `json:"reasons" description:"Short reasons for the severity and category"`
+}
+
+const schemaName = "triage_classification"
+
+func answerSchema() (jsonschema.Definition, error) {
+	def, err := jsonschema.GenerateSchemaForType(answer{})
+	if err != nil {
+		return jsonschema.Definition{}, fmt.Errorf("answer schema: %w", err)
+	}
+	def.Defs = nil // answer has no nested types; strict servers dislike an empty $defs
+	for _, name := range []string{"severity", "category", "skills"} {
+		if _, ok := def.Properties[name]; !ok {
+			return jsonschema.Definition{}, fmt.Errorf("answer schema has no %q property", name)
+		}
+	}
+	return *def, nil
+}
+
+// schemaFor narrows the base schema to the closed sets of one request. The
+// base is never modified: its maps are copied before the enums go in.
+func (c *Classifier) schemaFor(in triage.ClassifyInput) *jsonschema.Definition {
+	def := c.schema
+	def.Properties = maps.Clone(c.schema.Properties)
+
+	severity := def.Properties["severity"]
+	severity.Enum = triage.SeverityLabels
+	def.Properties["severity"] = severity
+
+	category := def.Properties["category"]
+	category.Enum = make([]string, len(in.Categories))
+	for i, cat := range in.Categories {
+		category.Enum[i] = cat.Name
+	}
+	def.Properties["category"] = category
+
+	if len(in.Skills) > 0 {
+		skills := def.Properties["skills"]
+		items := *skills.Items
+		items.Enum = in.Skills
+		skills.Items = &items
+		def.Properties["skills"] = skills
+	}
+	return &def
+}
+
+// buildRequest renders the prompt and assembles the chat completion request.
+func (c *Classifier) buildRequest(in triage.ClassifyInput) (openai.ChatCompletionRequest, error) {
+	if len(in.Categories) == 0 {
+		return openai.ChatCompletionRequest{}, errors.New("llm: no categories configured")
+	}
+	system, user, err := c.prompt.Render(promptData(in))
+	if err != nil {
+		return openai.ChatCompletionRequest{}, fmt.Errorf("llm: %w", err)
+	}
+	seed := c.opts.Seed
+	return openai.ChatCompletionRequest{
+		Model: c.opts.Model,
+		Messages: []openai.ChatCompletionMessage{
+			{Role: openai.ChatMessageRoleSystem, Content: system},
+			{Role: openai.ChatMessageRoleUser, Content: user},
+		},
+		MaxTokens: c.opts.MaxTokens,
+		// go-openai drops a zero temperature (omitempty), which would leave
+		// the server's default of 1; the smallest float32 is 0 to every
+		// sampler and survives encoding.
+		Temperature: math.SmallestNonzeroFloat32,
+		Seed:        &seed,
+		ResponseFormat: &openai.ChatCompletionResponseFormat{
+			Type: openai.ChatCompletionResponseFormatTypeJSONSchema,
+			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{
+				Name:   schemaName,
+				Schema: c.schemaFor(in),
+				Strict: true,
+			},
+		},
+	}, nil
+}
+
+// promptData keeps only what the prompt may show: the redacted excerpt,
+// counts, and the closed sets. Finding locations and fingerprints stay out.
+func promptData(in triage.ClassifyInput) prompts.ClassifyData {
+	d := prompts.ClassifyData{
+		FileName:   in.FileName,
+		Excerpt:    in.Excerpt,
+		TotalLines: in.TotalLines,
+		Severities: triage.SeverityLabels,
+		Skills:     in.Skills,
+	}
+	for level, n := range in.LevelCounts {
+		d.Levels = append(d.Levels, prompts.LevelCount{Level: level, Count: n})
+	}
+	sort.Slice(d.Levels, func(i, j int) bool { return d.Levels[i].Level < d.Levels[j].Level })
+	counts := map[string]int{}
+	for _, f := range in.Findings {
+		counts[f.Type] += f.Count
+	}
+	for typ, n := range counts {
+		d.Findings = append(d.Findings, prompts.FindingCount{Type: typ, Count: n})
+	}
+	sort.Slice(d.Findings, func(i, j int) bool { return d.Findings[i].Type < d.Findings[j].Type })
+	d.Categories = make([]prompts.Category, len(in.Categories))
+	for i, cat := range in.Categories {
+		d.Categories[i] = prompts.Category{Name: cat.Name, Description: cat.Description}
+	}
+	return d
+}

@@ -1,0 +1,232 @@
+package llm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/logtriage/logtriage/triage"
+)
+
+// Errors a Classify error wraps, for errors.Is. Their texts are the reasons
+// a case records when the pipeline falls back to rules.
+var (
+	ErrRateLimited = errors.New("rate limited")
+	ErrServer      = errors.New("server error")
+	ErrTimeout     = errors.New("timed out")
+	ErrNetwork     = errors.New("network error")
+	ErrRejected    = errors.New("request rejected")
+	ErrBadResponse = errors.New("malformed response")
+	ErrTruncated   = errors.New("answer truncated")
+	ErrFiltered    = errors.New("answer blocked by the content filter")
+	ErrRefused     = errors.New("model refused")
+	ErrBadAnswer   = errors.New("invalid answer")
+)
+
+// failure is one failed attempt, sorted into what to do about it.
+type failure struct {
+	err        error         // safe to show: no log or answer content
+	retry      bool          // worth another attempt
+	retryAfter time.Duration // the server's wait, if it gave one
+}
+
+// complete sends req, retrying what may pass on a later try. info collects
+// attempts and tokens whether or not it succeeds.
+func (c *Classifier) complete(ctx context.Context, req openai.ChatCompletionRequest, info *triage.ClassifierInfo) (openai.ChatCompletionResponse, error) {
+	attempts := c.opts.MaxRetries + 1
+	for attempt := 1; ; attempt++ {
+		resp, f := c.attempt(ctx, req, info)
+		if f == nil {
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			return resp, triage.Transient("classify", fmt.Errorf("llm: %w: gave up after %d attempt(s): %v", ErrTimeout, attempt, ctx.Err()))
+		}
+		if !f.retry {
+			return resp, triage.Internal("classify", fmt.Errorf("llm: %w", f.err))
+		}
+		if attempt == attempts {
+			return resp, triage.Transient("classify", fmt.Errorf("llm: %w after %d attempt(s)", f.err, attempt))
+		}
+		wait := c.backoff(attempt)
+		if f.retryAfter > 0 {
+			wait = min(f.retryAfter, c.opts.MaxRetryAfter)
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return resp, triage.Transient("classify", fmt.Errorf("llm: %w; next attempt due after the deadline (%d attempt(s))", f.err, attempt))
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return resp, triage.Transient("classify", fmt.Errorf("llm: %w: gave up after %d attempt(s): %v", ErrTimeout, attempt, ctx.Err()))
+		case <-timer.C:
+		}
+	}
+}
+
+// attempt sends one request within a concurrency slot and its own timeout.
+func (c *Classifier) attempt(ctx context.Context, req openai.ChatCompletionRequest, info *triage.ClassifierInfo) (openai.ChatCompletionResponse, *failure) {
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return openai.ChatCompletionResponse{}, &failure{err: fmt.Errorf("%w waiting for a slot", ErrTimeout)}
+	}
+	defer func() { <-c.slots }()
+
+	actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	info.Attempts++
+	c.stats.attempts.Add(1)
+	resp, err := c.client.CreateChatCompletion(actx, req)
+	if err == nil {
+		u := resp.Usage
+		info.Tokens.Prompt += u.PromptTokens
+		info.Tokens.Completion += u.CompletionTokens
+		info.Tokens.Total += u.TotalTokens
+		c.stats.promptTokens.Add(uint64(max(u.PromptTokens, 0)))
+		c.stats.completionTokens.Add(uint64(max(u.CompletionTokens, 0)))
+		c.stats.total.Add(uint64(max(u.TotalTokens, 0)))
+		return resp, nil
+	}
+	f := classifyError(err, resp.Header())
+	switch {
+	case errors.Is(f.err, ErrRateLimited):
+		c.stats.rateLimited.Add(1)
+	case errors.Is(f.err, ErrServer):
+		c.stats.serverErrors.Add(1)
+	case errors.Is(f.err, ErrTimeout):
+		c.stats.timeouts.Add(1)
+	}
+	return resp, f
+}
+
+// classifyError sorts a client error. Only status codes, error types and
+// codes go into the text: an error message may quote the request.
+func classifyError(err error, header http.Header) *failure {
+	var apiErr *openai.APIError
+	var reqErr *openai.RequestError
+	var urlErr *url.Error
+	status, detail := 0, ""
+	switch {
+	case errors.As(err, &apiErr):
+		status = apiErr.HTTPStatusCode
+		detail = apiErrorDetail(apiErr)
+	case errors.As(err, &reqErr):
+		status = reqErr.HTTPStatusCode
+	case errors.Is(err, context.DeadlineExceeded):
+		return &failure{err: fmt.Errorf("%w (per-attempt timeout)", ErrTimeout), retry: true}
+	case errors.Is(err, context.Canceled):
+		return &failure{err: fmt.Errorf("%w: cancelled", ErrTimeout)}
+	case isDecodeError(err):
+		return &failure{err: fmt.Errorf("%w: body is not a chat completion", ErrBadResponse)}
+	case errors.As(err, &urlErr):
+		return &failure{err: fmt.Errorf("%w: %s", ErrNetwork, innermost(err)), retry: true}
+	default:
+		// go-openai refuses some requests before sending; its texts are fixed.
+		return &failure{err: fmt.Errorf("%w by the client library: %v", ErrRejected, err)}
+	}
+	switch {
+	case status == http.StatusTooManyRequests:
+		return &failure{err: fmt.Errorf("%w (HTTP 429%s)", ErrRateLimited, detail), retry: true, retryAfter: retryAfter(header, time.Now())}
+	case status == http.StatusRequestTimeout:
+		return &failure{err: fmt.Errorf("%w (HTTP 408)", ErrTimeout), retry: true}
+	case status >= 500:
+		return &failure{err: fmt.Errorf("%w (HTTP %d%s)", ErrServer, status, detail), retry: true, retryAfter: retryAfter(header, time.Now())}
+	default:
+		return &failure{err: fmt.Errorf("%w (HTTP %d%s)", ErrRejected, status, detail)}
+	}
+}
+
+func apiErrorDetail(e *openai.APIError) string {
+	var parts []string
+	if e.Type != "" {
+		parts = append(parts, "type "+safeToken(e.Type))
+	}
+	if e.Code != nil {
+		parts = append(parts, "code "+safeToken(fmt.Sprint(e.Code)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ", " + strings.Join(parts, ", ")
+}
+
+// safeToken keeps identifier-like values (error types and codes) and drops
+// anything that looks like free text.
+func safeToken(s string) string {
+	if len(s) > 64 {
+		return "?"
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return "?"
+		}
+	}
+	return s
+}
+
+func isDecodeError(err error) bool {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	return errors.As(err, &syntax) || errors.As(err, &typ) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// innermost is the root of a failed connection ("connection refused"),
+// without the URL around it.
+func innermost(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
+
+// backoff is exponential with jitter: attempt n waits a random time in
+// [d/2, d] with d = base * 2^(n-1), capped at BackoffMax.
+func (c *Classifier) backoff(attempt int) time.Duration {
+	d := c.opts.BackoffBase << min(attempt-1, 30)
+	if d <= 0 || d > c.opts.BackoffMax {
+		d = c.opts.BackoffMax
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// retryAfter reads the server's wait: OpenAI's retry-after-ms first (exact),
+// then Retry-After in seconds or as an HTTP date. Zero means none given.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	if h == nil {
+		return 0
+	}
+	if v := h.Get("retry-after-ms"); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		if s > 0 {
+			return time.Duration(s * float64(time.Second))
+		}
+		return 0
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
