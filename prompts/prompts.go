@@ -102,9 +102,16 @@ type ClassifyData struct {
 	TotalLines int
 	Levels     []LevelCount
 	Findings   []FindingCount // types and counts only: never locations or fingerprints
-	Severities []string
-	Categories []Category
-	Skills     []string
+	// Signals are fatal signatures (code-defined names) with counts.
+	Signals     []SignalCount
+	StackTraces int
+	// Log-derived facts, fenced like the excerpt: the first and last
+	// timestamps as written, and the most telling line templates.
+	FirstTime, LastTime string
+	Templates           []TemplateCount
+	Severities          []string
+	Categories          []Category
+	Skills              []string
 	// Boundary is the fence id around untrusted data. Leave it empty to get
 	// a fresh random one per render; set it only for reproducible output.
 	Boundary string
@@ -120,6 +127,19 @@ type LevelCount struct {
 type FindingCount struct {
 	Type  string
 	Count int
+}
+
+// SignalCount is how often a fatal signature (panic, OOM, ...) occurred.
+type SignalCount struct {
+	Name  string
+	Count int
+}
+
+// TemplateCount is a redacted line template with its level and frequency.
+type TemplateCount struct {
+	Template string
+	Level    string
+	Count    int
 }
 
 // Category is one allowed category with the description the model chooses by.
@@ -140,6 +160,14 @@ const boundaryAttempts = 4
 
 func (t *Template) render(data ClassifyData, random io.Reader) (system, user string, err error) {
 	data.FileName = oneLine(data.FileName)
+	data.FirstTime, data.LastTime = oneLine(data.FirstTime), oneLine(data.LastTime)
+	if len(data.Templates) > 0 {
+		templates := make([]TemplateCount, len(data.Templates))
+		for i, t := range data.Templates {
+			templates[i] = TemplateCount{Template: oneLine(t.Template), Level: oneLine(t.Level), Count: t.Count}
+		}
+		data.Templates = templates
+	}
 	if data.Boundary != "" {
 		if fenceCollides(data, data.Boundary) {
 			return "", "", errors.New("prompts: boundary occurs in the data")
@@ -183,19 +211,26 @@ func newBoundary(random io.Reader) (string, error) {
 // fenceCollides reports whether the boundary id appears in any untrusted text;
 // checking the bare id covers every marker built from it.
 func fenceCollides(data ClassifyData, boundary string) bool {
-	if strings.Contains(data.FileName, boundary) {
-		return true
+	for _, s := range []string{data.FileName, data.FirstTime, data.LastTime} {
+		if strings.Contains(s, boundary) {
+			return true
+		}
 	}
 	for _, line := range data.Excerpt {
 		if strings.Contains(line, boundary) {
 			return true
 		}
 	}
+	for _, t := range data.Templates {
+		if strings.Contains(t.Template, boundary) || strings.Contains(t.Level, boundary) {
+			return true
+		}
+	}
 	return false
 }
 
-// oneLine keeps a file name on its line: a newline in it could fake a
-// marker or a prompt line outside the fence.
+// oneLine keeps a value on its line: a newline in a file name or a
+// template could fake a marker or a prompt line outside the fence.
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {

@@ -104,15 +104,27 @@ func (c *Classifier) buildRequest(in triage.ClassifyInput) (openai.ChatCompletio
 	}, nil
 }
 
+// maxTemplates bounds the templates shown; the excerpt carries the detail.
+const maxTemplates = 20
+
 // promptData keeps only what the prompt may show: the redacted excerpt,
 // counts, and the closed sets. Finding locations and fingerprints stay out.
 func promptData(in triage.ClassifyInput) prompts.ClassifyData {
 	d := prompts.ClassifyData{
-		FileName:   in.FileName,
-		Excerpt:    in.Excerpt,
-		TotalLines: in.TotalLines,
-		Severities: triage.SeverityLabels,
-		Skills:     in.Skills,
+		FileName:    in.FileName,
+		Excerpt:     in.Excerpt,
+		TotalLines:  in.TotalLines,
+		StackTraces: in.StackTraces,
+		FirstTime:   in.FirstTime,
+		LastTime:    in.LastTime,
+		Severities:  triage.SeverityLabels,
+		Skills:      in.Skills,
+	}
+	for _, sig := range in.Signals {
+		d.Signals = append(d.Signals, prompts.SignalCount{Name: sig.Name, Count: sig.Count})
+	}
+	for _, t := range in.Templates[:min(len(in.Templates), maxTemplates)] {
+		d.Templates = append(d.Templates, prompts.TemplateCount{Template: t.Template, Level: t.Level, Count: t.Count})
 	}
 	for level, n := range in.LevelCounts {
 		d.Levels = append(d.Levels, prompts.LevelCount{Level: level, Count: n})
