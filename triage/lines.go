@@ -52,7 +52,8 @@ func LineLevel(line []byte) (string, int) {
 		}
 		tok := scan[start:i]
 		bracketed := start > 0 && (scan[start-1] == '[' || scan[start-1] == '<' || scan[start-1] == '(') ||
-			(i < len(scan) && (scan[i] == ':' || scan[i] == ']' || scan[i] == '>'))
+			(i < len(scan) && (scan[i] == ':' || scan[i] == ']' || scan[i] == '>')) ||
+			start > 0 && scan[start-1] == '=' && levelKey(scan[:start-1])
 		word := tok
 		if j := bytes.IndexByte(tok, '/'); j == 1 { // logcat brief: "E/Tag(123):"
 			word = tok[:1]
@@ -80,6 +81,17 @@ func LineLevel(line []byte) (string, int) {
 		return LevelError, 0
 	}
 	return "", 0
+}
+
+// levelKey: logfmt/JSON-ish "level=", "lvl=", "severity=".
+func levelKey(before []byte) bool {
+	before = bytes.TrimRight(before, `"`)
+	for _, k := range []string{"level", "lvl", "severity"} {
+		if len(before) >= len(k) && containsFold(before[len(before)-len(k):], k) {
+			return true
+		}
+	}
+	return false
 }
 
 func isSep(b byte) bool {

@@ -141,8 +141,12 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []strin
 	for _, s := range f.signals {
 		errorLines = append(errorLines, router.WeightedLine{Text: s.Example, Weight: 2})
 	}
-	for _, l := range in.Excerpt {
-		excerptLines = append(excerptLines, router.WeightedLine{Text: l, Weight: 1})
+	// Ordinary lines only speak for a log with no errors or warnings at all:
+	// a failing log is judged by its failures, whatever else it says.
+	if len(errorLines) == 0 && len(warnLines) == 0 {
+		for _, l := range in.Excerpt {
+			excerptLines = append(excerptLines, router.WeightedLine{Text: l, Weight: 1})
+		}
 	}
 	category := ""
 	var lines []router.WeightedLine

@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -77,11 +78,12 @@ func mostFrequent(templates []TemplateStat, n int) []TemplateStat {
 // CaseID is deterministic in (tenant, upload id): a redelivered upload maps
 // to the same case and never duplicates it.
 func CaseID(tenant, uploadID string) string {
-	sum := sha256.Sum256([]byte(tenant + "\x00" + uploadID))
+	// Length-prefixed so no (tenant, upload) pair can collide with another.
+	sum := sha256.Sum256([]byte(strconv.Itoa(len(tenant)) + ":" + tenant + uploadID))
 	return "case_" + hex.EncodeToString(sum[:12])
 }
 
-var caseRefPrefix = regexp.MustCompile(`^([A-Za-z]{0,4}\d{4,})[_\-. ]`)
+var caseRefPrefix = regexp.MustCompile(`^([A-Za-z]{0,4}\d{4,})[_\- ]`)
 
 // CaseRefFromName reads the customer's case number from a file-name prefix:
 // "02855523_testreport.gz" -> "02855523"; "" when there is none.

@@ -1,0 +1,206 @@
+package triage
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/logtriage/logtriage/detectors"
+)
+
+// feed runs the analyzer over plain lines (no detectors): line i+1 at its offset.
+func feed(opt AnalyzeOptions, lines []string, findings map[int][]detectors.Finding) *Analysis {
+	z := newAnalyzer(opt)
+	var off int64
+	for i, l := range lines {
+		z.observe(i+1, off, []byte(l), findings[i+1])
+		off += int64(len(l)) + 1
+	}
+	return z.finish()
+}
+
+// syntheticLog is a service log: a startup, steady info traffic of a few
+// templates, a database error every 997 lines, one Java stack trace, a
+// shutdown line.
+func syntheticLog(n int) []string {
+	lines := []string{"2024-05-01 10:00:00,000 INFO [main] app.Server: starting version 1.2.3"}
+	for i := 1; i < n-1; i++ {
+		ts := fmt.Sprintf("2024-05-01 10:%02d:%02d,%03d", i/60000%60, i/1000%60, i%1000)
+		switch {
+		case i == n/2:
+			lines = append(lines,
+				ts+" ERROR [worker-3] app.Orders: unhandled exception",
+				"java.lang.IllegalStateException: order 42 in bad state",
+				"\tat app.Orders.place(Orders.java:88)",
+				"\tat app.Http.handle(Http.java:12)",
+				"Caused by: java.sql.SQLException: deadlock detected")
+		case i%997 == 0:
+			lines = append(lines, fmt.Sprintf("%s ERROR [pool-%d] app.Db: query timeout after %dms on orders", ts, i%7, 3000+i%100))
+		case i%501 == 0:
+			lines = append(lines, fmt.Sprintf("%s WARN [pool-%d] app.Db: slow query %dms", ts, i%7, 900+i%100))
+		default:
+			lines = append(lines, fmt.Sprintf("%s INFO [http-%d] app.Http: GET /api/items/%d 200 %dms", ts, i%16, i, i%50))
+		}
+	}
+	return append(lines, "2024-05-01 11:00:00,000 INFO [main] app.Server: shutdown complete")
+}
+
+func TestExcerptIsFlatInInputSize(t *testing.T) {
+	opt := AnalyzeOptions{ExcerptTokens: 600}
+	small := feed(opt, syntheticLog(2_000), nil)
+	n := 200_000
+	if testing.Short() {
+		n = 50_000
+	}
+	big := feed(opt, syntheticLog(n), nil)
+	for _, a := range []*Analysis{small, big} {
+		if a.ExcerptTokens > opt.ExcerptTokens {
+			t.Fatalf("excerpt of %d lines costs %d tokens; budget %d", a.Lines, a.ExcerptTokens, opt.ExcerptTokens)
+		}
+		text := strings.Join(a.Excerpt, "\n")
+		for _, want := range []string{"starting version", "shutdown complete", "unhandled exception", "at app.Orders.place", "Caused by:", "query timeout", "slow query"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("excerpt of %d lines lacks %q:\n%s", a.Lines, want, text)
+			}
+		}
+	}
+	if big.ExcerptTokens > 2*small.ExcerptTokens+100 {
+		t.Errorf("excerpt grows with input: %d tokens for %d lines vs %d for %d", big.ExcerptTokens, big.Lines, small.ExcerptTokens, small.Lines)
+	}
+	if got, want := big.LevelCounts[LevelError], (n-2)/997+2; got != want { // + the exception line and its unleveled message
+		t.Errorf("error count = %d; want exact %d", got, want)
+	}
+}
+
+func TestExcerptLinesAreExactAndDeterministic(t *testing.T) {
+	lines := syntheticLog(5_000)
+	a := feed(AnalyzeOptions{ExcerptTokens: 400}, lines, nil)
+	b := feed(AnalyzeOptions{ExcerptTokens: 400}, lines, nil)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("two passes over the same log differ")
+	}
+	if len(a.Excerpt) != len(a.ExcerptLines) || len(a.Excerpt) == 0 {
+		t.Fatalf("excerpt %d lines, numbers %d", len(a.Excerpt), len(a.ExcerptLines))
+	}
+	for i, l := range a.Excerpt {
+		if want := lines[a.ExcerptLines[i]-1]; l != want {
+			t.Errorf("excerpt line %d = %q; log line %d is %q", i, l, a.ExcerptLines[i], want)
+		}
+		if i > 0 && a.ExcerptLines[i] <= a.ExcerptLines[i-1] {
+			t.Errorf("excerpt out of log order at %d", i)
+		}
+	}
+}
+
+func TestExcerptPrefersErrorsOverTrafficWhenTight(t *testing.T) {
+	var lines []string
+	for i := 0; i < 300; i++ {
+		lines = append(lines, fmt.Sprintf("INFO template%c number %d", 'a'+i%26, i))
+	}
+	lines = append(lines, "ERROR the one that matters")
+	a := feed(AnalyzeOptions{ExcerptTokens: 40}, lines, nil)
+	if !slices.Contains(a.Excerpt, "ERROR the one that matters") {
+		t.Fatalf("tight budget dropped the error: %q", a.Excerpt)
+	}
+}
+
+func TestHugeLineIsCut(t *testing.T) {
+	huge := "ERROR " + strings.Repeat("x", 10<<20)
+	a := feed(AnalyzeOptions{}, []string{"INFO start", huge, "INFO end"}, nil)
+	if a.Lines != 3 || a.LevelCounts[LevelError] != 1 {
+		t.Fatalf("lines %d levels %v", a.Lines, a.LevelCounts)
+	}
+	for _, l := range a.Excerpt {
+		if len(l) > 2000 {
+			t.Fatalf("excerpt holds a %d-byte line", len(l))
+		}
+	}
+	if a.ExcerptTokens > 3000 {
+		t.Fatalf("excerpt tokens %d", a.ExcerptTokens)
+	}
+}
+
+func TestTemplateCap(t *testing.T) {
+	var lines []string
+	for i := 0; i < 500; i++ {
+		lines = append(lines, "INFO unique "+strings.Repeat(string(rune('a'+i%26)), 1+i/26))
+	}
+	a := feed(AnalyzeOptions{MaxTemplates: 100}, lines, nil)
+	if len(a.Templates) != 100 || a.UntrackedLines != 400 {
+		t.Fatalf("templates %d untracked %d; want 100 and 400", len(a.Templates), a.UntrackedLines)
+	}
+}
+
+func TestFindingAggregation(t *testing.T) {
+	var lines []string
+	findings := map[int][]detectors.Finding{}
+	for i := 1; i <= 100; i++ {
+		lines = append(lines, fmt.Sprintf("INFO mail to [EMAIL:%08x]", i%30))
+		findings[i] = []detectors.Finding{{Type: detectors.TypeEmail, Category: detectors.CategoryPII, Line: i, Start: 1, End: 5, Fingerprint: fmt.Sprintf("fp%02d", i%30)}}
+	}
+	lines = append(lines, "ERROR key [AWS_ACCESS_KEY_ID:1]")
+	findings[101] = []detectors.Finding{{Type: detectors.TypeAWSAccessKeyID, Category: detectors.CategorySecret, Line: 101, Fingerprint: "k"}}
+	a := feed(AnalyzeOptions{MaxLocations: 5, MaxFingerprints: 10, FileName: "up.log"}, lines, findings)
+	if len(a.Findings) != 2 || a.Findings[0].Type != detectors.TypeAWSAccessKeyID {
+		t.Fatalf("findings = %+v; want the secret first", a.Findings)
+	}
+	email := a.Findings[1]
+	if email.Count != 100 || len(email.Locations) != 5 || len(email.Fingerprints) != 10 {
+		t.Fatalf("email summary count %d locations %d fingerprints %d; want 100, 5, 10", email.Count, len(email.Locations), len(email.Fingerprints))
+	}
+	if email.Locations[0].File != "up.log" || email.Locations[0].Line != 1 {
+		t.Fatalf("location = %+v", email.Locations[0])
+	}
+}
+
+type fakeMembers []Member
+
+func (f fakeMembers) MemberAt(off int64) (Member, bool) {
+	for i := len(f) - 1; i >= 0; i-- {
+		if f[i].HeaderOffset <= off {
+			return f[i], true
+		}
+	}
+	return Member{}, false
+}
+
+func TestMembersMapFindingsAndSkipHeaders(t *testing.T) {
+	lines := []string{"==> a.log <==", "INFO one", "==> dir/b.log <==", "INFO x", "ERROR mail [EMAIL:1]"}
+	// offsets: 0, 14, 23, 41, 48
+	members := fakeMembers{{Name: "a.log", HeaderOffset: 0, Offset: 14, FirstLine: 2}, {Name: "dir/b.log", HeaderOffset: 23, Offset: 41, FirstLine: 4}}
+	findings := map[int][]detectors.Finding{5: {{Type: detectors.TypeEmail, Category: detectors.CategoryPII, Line: 5, Start: 59, End: 69, Fingerprint: "f"}}}
+	a := feed(AnalyzeOptions{Members: members}, lines, findings)
+	if a.Lines != 3 {
+		t.Fatalf("Lines = %d; want 3 (headers are not log lines)", a.Lines)
+	}
+	loc := a.Findings[0].Locations[0]
+	if loc != (Location{File: "dir/b.log", Line: 2, Start: 18, End: 28}) {
+		t.Fatalf("location = %+v; want member-relative dir/b.log:2 [18,28)", loc)
+	}
+	for _, l := range a.Excerpt {
+		if strings.HasPrefix(l, "==>") {
+			t.Fatalf("member header in excerpt: %q", a.Excerpt)
+		}
+	}
+}
+
+func TestSignatureIgnoresVariables(t *testing.T) {
+	mk := func(day, id int) []string {
+		return []string{
+			fmt.Sprintf("2024-05-%02d 10:00:00 INFO start", day),
+			fmt.Sprintf("2024-05-%02d 10:00:01 ERROR db: connection %d refused by 10.0.0.%d", day, id, id),
+			fmt.Sprintf("2024-05-%02d 10:00:02 ERROR java.lang.OutOfMemoryError: heap %d", day, id),
+		}
+	}
+	a := feed(AnalyzeOptions{}, mk(1, 7), nil)
+	b := feed(AnalyzeOptions{}, mk(9, 123), nil)
+	sa, sb := Signature(a.Templates, a.Signals), Signature(b.Templates, b.Signals)
+	if sa != sb || sa == "" {
+		t.Fatalf("signatures differ:\n%s\n--\n%s", sa, sb)
+	}
+	if !strings.Contains(sa, "signal oom") || !strings.Contains(sa, "connection <*> refused") || strings.Contains(sa, "2024") {
+		t.Fatalf("signature = %q", sa)
+	}
+}

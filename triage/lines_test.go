@@ -1,0 +1,139 @@
+package triage
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLineLevel(t *testing.T) {
+	tests := []struct {
+		line, want string
+	}{
+		{"2015-10-18 18:04:11,034 ERROR [main] org.x.Y: boom", LevelError},
+		{"2015-10-18 18:06:26,029 FATAL [IPC Server] org.x.Z: exited", LevelFatal},
+		{"081109 214043 2561 WARN dfs.DataNode$DataXceiver: Got exception", LevelWarn},
+		{"[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6", LevelError},
+		{"[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok", LevelInfo},
+		{"03-17 16:13:46.764  2227  2794 E KeyguardUpdateMonitor: isSimPinSecure", LevelError},
+		{"03-17 16:13:38.811  1702  2395 D WindowManager: printFreezing", LevelDebug},
+		{"E/AndroidRuntime( 1234): FATAL EXCEPTION: main", LevelError},
+		{"- 1117838570 2005.06.03 R02 RAS KERNEL INFO instruction cache parity error corrected", LevelInfo},
+		{"level=warning msg=\"slow query\"", LevelWarn},
+		{"time=1 level=error msg=x", LevelError},
+		{"Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname=", LevelError},
+		{"java.lang.IllegalStateException: bad state", LevelError},
+		{"everything is fine here", ""},
+		{"Error: ENOENT", LevelError},
+		{"an error in lowercase prose still counts as an error line", LevelError},
+		{"INFO user said ERROR in the message", LevelInfo},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got, _ := LineLevel([]byte(tt.line)); got != tt.want {
+			t.Errorf("LineLevel(%q) = %q; want %q", tt.line, got, tt.want)
+		}
+	}
+}
+
+func TestTemplate(t *testing.T) {
+	same := [][2]string{
+		{"2015-10-18 18:04:11,034 ERROR x: id 12 failed", "2016-01-02 01:02:03,999 ERROR x: id 99999 failed"},
+		{"Jun 14 15:16:01 combo sshd[19939]: auth failure rhost=218.188.2.4", "Jul  1 09:00:55 combo sshd[1]: auth failure rhost=10.0.0.1"},
+		{`user "alice" logged in`, `user "bob smith" logged in`},
+		{"token [EMAIL:3f9a1c2e] seen", "token [EMAIL:77aa00bb] seen"},
+		{"line with crlf\r", "line with crlf"},
+		{"req deadbeefcafebabe done", "req 0123456789abcdef done"},
+	}
+	for _, p := range same {
+		a, b := Template([]byte(p[0])), Template([]byte(p[1]))
+		if a != b {
+			t.Errorf("templates differ:\n %q -> %q\n %q -> %q", p[0], a, p[1], b)
+		}
+	}
+	different := [][2]string{
+		{"ERROR connection refused", "ERROR connection reset"},
+		{"INFO started", "WARN started"},
+	}
+	for _, p := range different {
+		if Template([]byte(p[0])) == Template([]byte(p[1])) {
+			t.Errorf("templates of %q and %q are equal", p[0], p[1])
+		}
+	}
+	if got := Template([]byte("2015-10-18 18:04:11,034 ERROR x")); got != "<*> ERROR x" {
+		t.Errorf("timestamp not folded into one variable: %q", got)
+	}
+	if long := Template([]byte(strings.Repeat("word ", 1<<20))); len(long) > maxTemplateBytes+8 {
+		t.Errorf("template of a 5 MB line is %d bytes", len(long))
+	}
+}
+
+func TestTimestampAndComponent(t *testing.T) {
+	tests := []struct {
+		line, ts, comp string
+	}{
+		{"2015-10-18 18:04:11,034 ERROR [RMCommunicator Allocator] org.apache.hadoop.RMContainerAllocator: x", "2015-10-18 18:04:11,034", "RMContainerAllocator"},
+		{"Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure", "Jun 14 15:16:01", "sshd(pam_unix)"},
+		{"[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6", "Sun Dec 04 04:47:44 2005", "mod_jk"},
+		{"03-17 16:13:46.764  2227  2794 E KeyguardUpdateMonitor: isSimPinSecure", "03-17 16:13:46.764", "KeyguardUpdateMonitor"},
+		{"2024-05-01T10:00:00Z ERROR payment declined", "2024-05-01T10:00:00Z", ""},
+		{"no time here ERROR x", "", ""},
+	}
+	for _, tt := range tests {
+		b := []byte(tt.line)
+		if got := Timestamp(b); got != tt.ts {
+			t.Errorf("Timestamp(%q) = %q; want %q", tt.line, got, tt.ts)
+		}
+		_, end := LineLevel(b)
+		if got := Component(b, end); got != tt.comp {
+			t.Errorf("Component(%q) = %q; want %q", tt.line, got, tt.comp)
+		}
+	}
+}
+
+func TestStackLinesAndSignals(t *testing.T) {
+	stack := []string{"\tat com.x.Y.z(Y.java:12)", "    at Object.<anonymous> (/app/x.js:3:9)", "Caused by: java.io.IOException: x",
+		`  File "/app/x.py", line 3, in <module>`, "\t... 12 more", "goroutine 1 [running]:", "\t/app/main.go:12 +0x1d"}
+	for _, l := range stack {
+		if !isStackLine([]byte(l)) {
+			t.Errorf("isStackLine(%q) = false", l)
+		}
+	}
+	for _, l := range []string{"at noon we restarted", "2024 INFO ok", "File uploaded"} {
+		if isStackLine([]byte(l)) {
+			t.Errorf("isStackLine(%q) = true", l)
+		}
+	}
+	signals := map[string]string{
+		"panic: runtime error: index out of range":             "panic",
+		"java.lang.OutOfMemoryError: Java heap space":          "oom",
+		"kernel: Out of memory: Killed process 1234 (java)":    "oom",
+		"app[12]: segfault at 0 ip 00007f sp 00007ffd error 4": "segfault",
+		"write /data/x: no space left on device":               "disk_full",
+		"Kernel panic - not syncing: Fatal exception":          "kernel_panic",
+		"ERROR page checksum mismatch: block 12 is corrupted":  "data_loss",
+		"INFO memory usage 40%":                                "",
+		"DEBUG the word spaceship is not a disk":               "",
+		"INFO panicking is not a panic here":                   "",
+	}
+	for line, want := range signals {
+		var names []string
+		for _, i := range matchSignals([]byte(line), nil) {
+			names = append(names, FatalSignals[i].Name)
+		}
+		got := strings.Join(names, ",")
+		if want == "" && got != "" || want != "" && !strings.Contains(","+got+",", ","+want+",") {
+			t.Errorf("signals of %q = %q; want %q", line, got, want)
+		}
+	}
+}
+
+func TestContainsFold(t *testing.T) {
+	for _, tt := range []struct {
+		s, needle string
+		want      bool
+	}{{"An EXCEPTION here", "exception", true}, {"exceptio", "exception", false}, {"", "x", false}, {"x", "", true}} {
+		if got := containsFold([]byte(tt.s), tt.needle); got != tt.want {
+			t.Errorf("containsFold(%q, %q) = %v", tt.s, tt.needle, got)
+		}
+	}
+}
