@@ -1,0 +1,280 @@
+package eval
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/logtriage/logtriage/triage"
+)
+
+// TriageFunc runs the real pipeline on one upload. cmd wires it to
+// (*triage.Pipeline).Run; tests can wire a pipeline built with other parts.
+type TriageFunc func(ctx context.Context, tenant string, up triage.Upload, content []byte) (*triage.Case, *triage.Embedding, error)
+
+// DetectFunc runs the detectors on the content and returns every finding's
+// type and byte span. It must be the engine the pipeline uses, so detection
+// figures describe what the pipeline redacts.
+type DetectFunc func(ctx context.Context, content []byte) ([]Span, error)
+
+// RedactFunc returns the redacted content; predicted key lines must be exact
+// lines of it.
+type RedactFunc func(ctx context.Context, content []byte) ([]byte, error)
+
+// Options configure one evaluation.
+type Options struct {
+	Triage TriageFunc // required
+	Detect DetectFunc // nil: no detection metrics
+	Redact RedactFunc // nil: no key-line validity
+	// SeverityLabels is the scale, most severe first (default triage.SeverityLabels).
+	SeverityLabels []string
+	// K is the k of similar-incident recall@k (default 5).
+	K int
+	// LLM says an LLM classifier is configured: rules answers count as fallbacks.
+	LLM bool
+	// Price, when known for the model, turns token counts into a cost estimate.
+	Price *Price
+	// Meta is copied into the run; Evaluate fills the dataset fields and time.
+	Meta Meta
+}
+
+// Meta makes a run reproducible and comparable.
+type Meta struct {
+	Dataset       string    `json:"dataset"`
+	DatasetHash   string    `json:"dataset_hash"`
+	Cases         int       `json:"cases"`
+	Mode          string    `json:"mode"` // "rules" | "llm"
+	ConfigHash    string    `json:"config_hash"`
+	PromptVersion string    `json:"prompt_version,omitempty"`
+	Model         string    `json:"model,omitempty"`
+	Seed          int64     `json:"seed"`
+	Embedder      string    `json:"embedder,omitempty"`
+	K             int       `json:"k"`
+	GitCommit     string    `json:"git_commit,omitempty"`
+	Time          time.Time `json:"time"`
+	DurationMS    float64   `json:"duration_ms"`
+}
+
+// Run is one evaluation: what was run, the figures, and every case.
+type Run struct {
+	Meta    Meta         `json:"meta"`
+	Metrics Metrics      `json:"metrics"`
+	Cases   []CaseResult `json:"cases"`
+}
+
+// HashConfig fingerprints the configuration that shapes answers (routing
+// config, detector config, ...): sha256 over the parts, each length-prefixed.
+func HashConfig(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:", len(p))
+		h.Write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Evaluate runs every case of the dataset through the pipeline, in dataset
+// order, one at a time (so latencies are per case, not contended).
+func Evaluate(ctx context.Context, ds *Dataset, opt Options) (*Run, error) {
+	if opt.Triage == nil {
+		return nil, fmt.Errorf("eval: no pipeline to run")
+	}
+	if opt.SeverityLabels == nil {
+		opt.SeverityLabels = triage.SeverityLabels
+	}
+	if opt.K <= 0 {
+		opt.K = 5
+	}
+	start := time.Now()
+	run := &Run{Meta: opt.Meta}
+	run.Meta.Dataset = ds.Path
+	run.Meta.DatasetHash = ds.Hash()
+	run.Meta.Cases = len(ds.Cases)
+	run.Meta.K = opt.K
+	run.Meta.Time = start.UTC()
+	if run.Meta.Mode == "" {
+		run.Meta.Mode = "rules"
+		if opt.LLM {
+			run.Meta.Mode = "llm"
+		}
+	}
+	embeddings := make([]*triage.Embedding, len(ds.Cases))
+	for i, c := range ds.Cases {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		content, err := ds.Content(c)
+		if err != nil {
+			return nil, fmt.Errorf("eval: case %s: %w", c.ID, err)
+		}
+		res, emb := evalCase(ctx, c, content, opt)
+		embeddings[i] = emb
+		if run.Meta.Embedder == "" && emb != nil {
+			run.Meta.Embedder = emb.EmbedderID
+		}
+		if run.Meta.PromptVersion == "" {
+			run.Meta.PromptVersion = res.PromptVersion
+		}
+		run.Cases = append(run.Cases, res)
+	}
+	similarHits(ds.Cases, embeddings, opt.K, run.Cases)
+	run.Metrics = Compute(run.Cases, opt.SeverityLabels, opt.LLM, opt.K, opt.Price)
+	run.Meta.DurationMS = ms(time.Since(start))
+	return run, nil
+}
+
+func evalCase(ctx context.Context, c Case, content []byte, opt Options) (CaseResult, *triage.Embedding) {
+	res := CaseResult{
+		ID: c.ID, Family: c.Family, Injection: c.Injection, NoProblem: c.NoProblem,
+		GoldSeverity: c.Severity, GoldCategory: c.Category, GoldQueue: c.Queue, GoldSkills: c.Skills,
+	}
+	if opt.Detect != nil {
+		spans, err := opt.Detect(ctx, content)
+		if err != nil {
+			res.Error = "detect: " + err.Error()
+		} else {
+			res.Detection = ScoreSpans(c.Findings, spans)
+		}
+	}
+	sum := sha256.Sum256(content)
+	up := triage.Upload{ID: c.ID, Name: uploadName(c), SHA256: hex.EncodeToString(sum[:]), Size: int64(len(content))}
+	tenant := c.Tenant
+	if tenant == "" {
+		tenant = "eval"
+	}
+	began := time.Now()
+	tc, emb, err := opt.Triage(ctx, tenant, up, content)
+	res.LatencyMS = ms(time.Since(began))
+	if err != nil {
+		res.Error = err.Error()
+		return res, nil
+	}
+	res.Severity, res.Category, res.Queue, res.Skills = tc.Severity.Label, tc.Category, tc.Queue, tc.Skills
+	info := tc.Classifier
+	res.Classifier, res.Model, res.PromptVersion, res.FallbackReason = info.Kind, info.Model, info.PromptVersion, info.FallbackReason
+	res.PromptTokens, res.OutputTokens = info.Tokens.Prompt, info.Tokens.Completion
+	res.KeyLines = len(tc.KeyLines)
+	if opt.Redact != nil {
+		redacted, err := opt.Redact(ctx, content)
+		if err != nil {
+			res.Error = "redact: " + err.Error()
+		} else {
+			res.InvalidKeyLines = invalidKeyLines(tc.KeyLines, redacted)
+		}
+	}
+	if len(c.KeyLines) > 0 {
+		hit := false
+		for _, k := range tc.KeyLines {
+			for _, g := range c.KeyLines {
+				hit = hit || strings.TrimRight(k, "\r") == strings.TrimRight(g, "\r")
+			}
+		}
+		res.GoldKeyLineHit = &hit
+	}
+	return res, emb
+}
+
+func uploadName(c Case) string {
+	if c.File != "" {
+		return filepath.Base(c.File)
+	}
+	return c.ID + ".log"
+}
+
+// invalidKeyLines returns the key lines that are not an exact line of the
+// redacted log. A CR before the LF belongs to the line ending, not the line.
+func invalidKeyLines(keyLines []string, redacted []byte) []string {
+	lines := map[string]bool{}
+	for _, l := range bytes.Split(redacted, []byte("\n")) {
+		lines[string(bytes.TrimSuffix(l, []byte("\r")))] = true
+	}
+	var bad []string
+	for _, k := range keyLines {
+		if !lines[k] {
+			bad = append(bad, k)
+		}
+	}
+	return bad
+}
+
+// similarHits measures leave-one-out recall@k: for each case whose family
+// has another member, rank every other case by cosine similarity of their
+// embeddings (same embedder only) and count a hit when a same-family case is
+// in the top k. Independent of the store, so it measures the embedder and
+// signature, not index tuning.
+func similarHits(cases []Case, embs []*triage.Embedding, k int, out []CaseResult) {
+	family := map[string]int{}
+	for _, c := range cases {
+		if c.Family != "" {
+			family[c.Family]++
+		}
+	}
+	type scored struct {
+		i   int
+		sim float64
+	}
+	for i, c := range cases {
+		if c.Family == "" || family[c.Family] < 2 || embs[i] == nil {
+			continue
+		}
+		var ranked []scored
+		for j := range cases {
+			if j == i || embs[j] == nil || embs[j].EmbedderID != embs[i].EmbedderID {
+				continue
+			}
+			ranked = append(ranked, scored{j, cosine(embs[i].Vector, embs[j].Vector)})
+		}
+		sort.SliceStable(ranked, func(a, b int) bool { return ranked[a].sim > ranked[b].sim })
+		hit := false
+		for _, s := range ranked[:min(k, len(ranked))] {
+			hit = hit || cases[s.i].Family == c.Family
+		}
+		out[i].SimilarHit = &hit
+	}
+}
+
+func cosine(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return math.Inf(-1)
+	}
+	var dot, na, nb float64
+	for i := range a {
+		dot += float64(a[i]) * float64(b[i])
+		na += float64(a[i]) * float64(a[i])
+		nb += float64(b[i]) * float64(b[i])
+	}
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	return dot / math.Sqrt(na*nb)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// Price is a model's list price in USD per million tokens.
+type Price struct {
+	PromptPerM     float64 `json:"prompt_per_million"`
+	CompletionPerM float64 `json:"completion_per_million"`
+}
+
+// Cost is an estimate: list prices, no discounts, caching or batch rates.
+func (p Price) Cost(prompt, completion int) float64 {
+	return (float64(prompt)*p.PromptPerM + float64(completion)*p.CompletionPerM) / 1e6
+}
+
+// DefaultPrices are public list prices (USD per 1M tokens) of common models
+// as published by their vendors; override with --prices for yours.
+var DefaultPrices = map[string]Price{
+	"gpt-4o":       {PromptPerM: 2.50, CompletionPerM: 10.00},
+	"gpt-4o-mini":  {PromptPerM: 0.15, CompletionPerM: 0.60},
+	"gpt-4.1":      {PromptPerM: 2.00, CompletionPerM: 8.00},
+	"gpt-4.1-mini": {PromptPerM: 0.40, CompletionPerM: 1.60},
+	"gpt-4.1-nano": {PromptPerM: 0.10, CompletionPerM: 0.40},
+}
