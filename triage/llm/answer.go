@@ -92,9 +92,12 @@ func validate(content string, in triage.ClassifyInput) (triage.Classification, n
 	}
 
 	out.KeyLines = []string{}
-	index := excerptIndex(in.Excerpt)
-	for _, l := range a.KeyLines {
-		line, ok := index.find(l)
+	for i, l := range a.KeyLines {
+		if i == 4*maxKeyLines { // a runaway list: the rest is not worth scanning for
+			n.droppedKeyLines += len(a.KeyLines) - i
+			break
+		}
+		line, ok := excerptLine(in.Excerpt, l)
 		if !ok {
 			n.droppedKeyLines++
 			continue
@@ -127,32 +130,26 @@ func unfence(s string) string {
 	return strings.TrimSuffix(strings.TrimSpace(s), "```")
 }
 
-// lineIndex finds the excerpt line a model meant. Lines are matched
-// exactly, then with surrounding space trimmed (models drop trailing
-// blanks); either way the result is the excerpt's own line.
-type lineIndex struct {
-	exact   map[string]struct{}
-	trimmed map[string]string
-}
-
-func excerptIndex(excerpt []string) lineIndex {
-	idx := lineIndex{exact: make(map[string]struct{}, len(excerpt)), trimmed: make(map[string]string, len(excerpt))}
-	for _, l := range excerpt {
-		idx.exact[l] = struct{}{}
-		t := strings.TrimSpace(l)
-		if _, dup := idx.trimmed[t]; !dup && t != "" {
-			idx.trimmed[t] = l
+// excerptLine finds the excerpt line a model meant: an exact match, else
+// a match with surrounding space trimmed (models drop trailing blanks).
+// Either way the result is the excerpt's own line. A scan beats building
+// an index: answers hold a handful of key lines.
+func excerptLine(excerpt []string, l string) (string, bool) {
+	for _, e := range excerpt {
+		if e == l {
+			return e, true
 		}
 	}
-	return idx
-}
-
-func (idx lineIndex) find(l string) (string, bool) {
-	if _, ok := idx.exact[l]; ok {
-		return l, true
+	t := strings.TrimSpace(l)
+	if t == "" {
+		return "", false
 	}
-	line, ok := idx.trimmed[strings.TrimSpace(l)]
-	return line, ok
+	for _, e := range excerpt {
+		if strings.TrimSpace(e) == t {
+			return e, true
+		}
+	}
+	return "", false
 }
 
 // clip trims space and cuts s to at most n runes, marking the cut.
