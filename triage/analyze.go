@@ -178,8 +178,10 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 
 	level, levelEnd := LineLevel(text)
 	stackLine := isStackLine(text)
-	if stackLine && level == LevelError && levelEnd == 0 {
-		level = "" // "at x.y(Foo.java:12)" names no level of its own
+	if stackLine {
+		// Frames and "Caused by:" belong to the error they follow; a nested
+		// "FATAL:" inside a cause is the remote side's wording, not this log's level.
+		level = ""
 	}
 	if level != "" {
 		z.a.LevelCounts[level]++

@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -214,7 +215,7 @@ func keyLines(excerpt []string) []string {
 		for _, l := range excerpt {
 			b := []byte(l)
 			lvl, _ := LineLevel(b)
-			if isStackLine(b) || !want(lvl, b) {
+			if isStackLine(b) && !bytes.HasPrefix(b, []byte("Caused by:")) || !want(lvl, b) {
 				continue
 			}
 			t := Template(b)
@@ -230,7 +231,7 @@ func keyLines(excerpt []string) []string {
 		return out
 	}
 	out := pick(func(lvl string, b []byte) bool {
-		return lvl == LevelFatal || lvl == LevelError || len(matchSignals(b, nil)) > 0 || startsTrace(b)
+		return lvl == LevelFatal || lvl == LevelError || len(matchSignals(b, nil)) > 0 || startsTrace(b) || bytes.HasPrefix(b, []byte("Caused by:"))
 	})
 	if len(out) == 0 {
 		out = pick(func(lvl string, _ []byte) bool { return lvl == LevelWarn })
@@ -257,13 +258,15 @@ func summarize(in ClassifyInput, f facts, cls Classification) string {
 	for _, s := range f.signals {
 		fmt.Fprintf(&b, " %s seen %d time(s).", capitalize(s.Reason), s.Count)
 	}
-	if t := f.topError; t != nil {
-		fmt.Fprintf(&b, " Most frequent error (%d×): %s.", t.Count, quote(signatureText(t.Template), 140))
-	}
-	if t := f.firstError; t != nil && t != f.topError {
-		fmt.Fprintf(&b, " First error at line %d%s.", t.FirstLine, at(t.FirstTime))
-	} else if t != nil {
-		fmt.Fprintf(&b, " First seen at line %d%s.", t.FirstLine, at(t.FirstTime))
+	if t := f.topError; t != nil && t.Count > 1 {
+		fmt.Fprintf(&b, " Most frequent error (%d×): %s", t.Count, quote(signatureText(t.Template), 140))
+		if t == f.firstError {
+			fmt.Fprintf(&b, ", first at line %d%s.", t.FirstLine, at(t.FirstTime))
+		} else {
+			fmt.Fprintf(&b, ". First error at line %d%s: %s.", f.firstError.FirstLine, at(f.firstError.FirstTime), quote(signatureText(f.firstError.Template), 140))
+		}
+	} else if t := f.firstError; t != nil {
+		fmt.Fprintf(&b, " First error at line %d%s: %s.", t.FirstLine, at(t.FirstTime), quote(signatureText(t.Template), 140))
 	}
 	return b.String()
 }
@@ -344,7 +347,7 @@ func reproSteps(in ClassifyInput, f facts) []string {
 	if f.stackTraces > 0 {
 		steps = append(steps, fmt.Sprintf("Capture the stack trace (%d in this log) and compare it with the one in the key lines.", f.stackTraces))
 	}
-	if t := f.topError; t != nil && t != f.firstError {
+	if t := f.topError; t != nil && t != f.firstError && t.Count > 1 {
 		steps = append(steps, fmt.Sprintf("Confirm the failure repeats: %s appears %d time(s).", quote(signatureText(t.Template), 140), t.Count))
 	}
 	steps = append(steps, fmt.Sprintf("Expected: no error lines from %s; observed: %d error line(s) (%.1f%% of %d).", comp, f.fatal+f.errors, 100*f.rate, f.lines))

@@ -74,7 +74,7 @@ func ScoreSeverity(label string, ev Evidence) Score {
 		reasons = append(reasons, fmt.Sprintf("%d error/fatal line(s) of %d (%.1f%%)", ev.Fatal+ev.Errors, ev.Lines, 100*rate))
 	}
 	for _, s := range ev.Signals {
-		reasons = append(reasons, fmt.Sprintf("%s ×%d", s.Reason, s.Count))
+		reasons = append(reasons, fmt.Sprintf("%s ×%d, first at line %d", s.Reason, s.Count, s.FirstLine))
 	}
 	if ev.StackTraces > 0 {
 		reasons = append(reasons, fmt.Sprintf("%d stack trace(s)", ev.StackTraces))
