@@ -287,16 +287,26 @@ func checkChat(opts Options, raw []byte, req *openai.ChatCompletionRequest) []st
 	if req.Stream {
 		p = append(p, "stream requested; answers must be whole")
 	}
-	// The temperature must be sent, not left to the server's default of 1.
 	var fields struct {
 		Temperature *float64 `json:"temperature"`
 	}
 	_ = json.Unmarshal(raw, &fields)
-	if fields.Temperature == nil || *fields.Temperature > 1e-6 {
-		p = append(p, "temperature not sent as 0")
-	}
-	if req.MaxTokens <= 0 && req.MaxCompletionTokens <= 0 {
-		p = append(p, "no max_tokens / max_completion_tokens")
+	if reasoningModel(req.Model) {
+		// The API refuses sampling settings and max_tokens for these.
+		if fields.Temperature != nil && *fields.Temperature != 1 {
+			p = append(p, "temperature sent to a reasoning model")
+		}
+		if req.MaxTokens > 0 || req.MaxCompletionTokens <= 0 {
+			p = append(p, "reasoning models need max_completion_tokens, not max_tokens")
+		}
+	} else {
+		// The temperature must be sent, not left to the server's default of 1.
+		if fields.Temperature == nil || *fields.Temperature > 1e-6 {
+			p = append(p, "temperature not sent as 0")
+		}
+		if req.MaxTokens <= 0 && req.MaxCompletionTokens <= 0 {
+			p = append(p, "no max_tokens / max_completion_tokens")
+		}
 	}
 	rf := req.ResponseFormat
 	switch {
@@ -312,6 +322,16 @@ func checkChat(opts Options, raw []byte, req *openai.ChatCompletionRequest) []st
 		}
 	}
 	return p
+}
+
+// reasoningModel reports OpenAI's reasoning model families by name.
+func reasoningModel(model string) bool {
+	for _, p := range []string{"o1", "o3", "o4", "gpt-5", "gpt-6"} {
+		if strings.HasPrefix(model, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func checkEmbedding(opts Options, req *openai.EmbeddingRequest) []string {

@@ -35,7 +35,8 @@ type Options struct {
 	BaseURL string // OpenAI-compatible API root including /v1 (default DefaultBaseURL)
 	APIKey  string // sent as a bearer token when set (local servers often need none)
 	Model   string // default DefaultModel
-	// MaxTokens caps the answer (default 1024). An answer cut by it is an error.
+	// MaxTokens caps the answer (default 1024; 4096 for reasoning models,
+	// whose hidden reasoning counts too). An answer cut by it is an error.
 	MaxTokens int
 	// Timeout bounds each attempt, not the whole call: ctx bounds that (default 60s).
 	Timeout time.Duration
@@ -107,6 +108,9 @@ func New(opts Options) (*Classifier, error) {
 	}
 	if opts.MaxTokens <= 0 {
 		opts.MaxTokens = 1024
+		if reasoningModel(opts.Model) {
+			opts.MaxTokens = 4096
+		}
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 60 * time.Second

@@ -564,3 +564,32 @@ func TestValidateUnfencesJSON(t *testing.T) {
 		t.Errorf("validate fenced JSON: %+v, %v", got, err)
 	}
 }
+
+func TestReasoningModelRequest(t *testing.T) {
+	srv := openaitest.New(t, openaitest.Options{Model: "o4-mini"})
+	c := newClassifier(t, srv, func(o *Options) { o.Model = "o4-mini" })
+	got, err := c.Classify(context.Background(), testInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := srv.Requests()[0].Chat
+	if req.MaxCompletionTokens != 4096 || req.MaxTokens != 0 || req.Temperature != 0 || got.Info.Model != "o4-mini" {
+		t.Errorf("max_completion_tokens %d, max_tokens %d, temperature %v", req.MaxCompletionTokens, req.MaxTokens, req.Temperature)
+	}
+}
+
+func TestCancelledIsNotATimeout(t *testing.T) {
+	srv := openaitest.New(t, openaitest.Options{Chat: openaitest.Hang()})
+	c := newClassifier(t, srv, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for srv.InFlight() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	_, err := c.Classify(ctx, testInput())
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) {
+		t.Errorf("error %v, want a cancellation", err)
+	}
+}

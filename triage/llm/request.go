@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"sort"
+	"strings"
 
 	openai "github.com/sashabaranov/go-openai"
 	"github.com/sashabaranov/go-openai/jsonschema"
@@ -81,7 +82,7 @@ func (c *Classifier) buildRequest(in triage.ClassifyInput) (openai.ChatCompletio
 		return openai.ChatCompletionRequest{}, fmt.Errorf("llm: %w", err)
 	}
 	seed := c.opts.Seed
-	return openai.ChatCompletionRequest{
+	req := openai.ChatCompletionRequest{
 		Model: c.opts.Model,
 		Messages: []openai.ChatCompletionMessage{
 			{Role: openai.ChatMessageRoleSystem, Content: system},
@@ -101,7 +102,24 @@ func (c *Classifier) buildRequest(in triage.ClassifyInput) (openai.ChatCompletio
 				Strict: true,
 			},
 		},
-	}, nil
+	}
+	if reasoningModel(c.opts.Model) {
+		// OpenAI's reasoning models take no sampling settings and count
+		// their hidden reasoning against max_completion_tokens.
+		req.MaxCompletionTokens, req.MaxTokens, req.Temperature = req.MaxTokens, 0, 0
+	}
+	return req, nil
+}
+
+// reasoningModel reports OpenAI's reasoning model families by name, the
+// ones go-openai and the API refuse max_tokens and temperature for.
+func reasoningModel(model string) bool {
+	for _, p := range []string{"o1", "o3", "o4", "gpt-5", "gpt-6"} {
+		if strings.HasPrefix(model, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // maxTemplates bounds the templates shown; the excerpt carries the detail.

@@ -50,7 +50,7 @@ func (c *Classifier) complete(ctx context.Context, req openai.ChatCompletionRequ
 			return resp, nil
 		}
 		if ctx.Err() != nil {
-			return resp, triage.Transient("classify", fmt.Errorf("llm: %w: gave up after %d attempt(s): %v", ErrTimeout, attempt, ctx.Err()))
+			return resp, gaveUp(ctx, attempt)
 		}
 		if !f.retry {
 			return resp, triage.Internal("classify", fmt.Errorf("llm: %w", f.err))
@@ -69,10 +69,19 @@ func (c *Classifier) complete(ctx context.Context, req openai.ChatCompletionRequ
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return resp, triage.Transient("classify", fmt.Errorf("llm: %w: gave up after %d attempt(s): %v", ErrTimeout, attempt, ctx.Err()))
+			return resp, gaveUp(ctx, attempt)
 		case <-timer.C:
 		}
 	}
+}
+
+// gaveUp is the error for a caller's context that ended: a deadline is a
+// timeout, a cancellation is just that.
+func gaveUp(ctx context.Context, attempts int) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return triage.Transient("classify", fmt.Errorf("llm: %w: the caller's deadline passed after %d attempt(s) (%w)", ErrTimeout, attempts, ctx.Err()))
+	}
+	return triage.Transient("classify", fmt.Errorf("llm: cancelled after %d attempt(s) (%w)", attempts, ctx.Err()))
 }
 
 // attempt sends one request within a concurrency slot and its own timeout.
