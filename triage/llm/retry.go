@@ -162,8 +162,9 @@ func apiErrorDetail(e *openai.APIError) string {
 	if e.Type != "" {
 		parts = append(parts, "type "+safeToken(e.Type))
 	}
-	if e.Code != nil {
-		parts = append(parts, "code "+safeToken(fmt.Sprint(e.Code)))
+	// go-openai decodes "code": null as 0.
+	if code := fmt.Sprint(e.Code); e.Code != nil && code != "0" && code != "" {
+		parts = append(parts, "code "+safeToken(code))
 	}
 	if len(parts) == 0 {
 		return ""
