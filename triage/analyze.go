@@ -127,6 +127,7 @@ type analyzer struct {
 	head      []exLine
 	tail      [tailLines]ringLine
 	tmplBuf   []byte
+	lower     []byte
 	sigBuf    []int
 	signals   []SignalCount
 	prevStack bool
@@ -176,7 +177,8 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 	}
 	z.a.Lines++
 
-	level, levelEnd := LineLevel(text)
+	z.lower = appendLower(z.lower[:0], text)
+	level, levelEnd := lineLevel(text, z.lower)
 	stackLine := isStackLine(text)
 	if stackLine {
 		// Frames and "Caused by:" belong to the error they follow; a nested
@@ -186,7 +188,7 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 	if level != "" {
 		z.a.LevelCounts[level]++
 	}
-	sigs := matchSignals(text, z.sigBuf)
+	sigs := matchSignals(text, z.lower, z.sigBuf)
 	z.sigBuf = sigs
 	for _, i := range sigs {
 		s := &z.signals[i]

@@ -36,7 +36,11 @@ const levelScanBytes = 160
 // returns the level and the byte index just past the marker, or "" and 0.
 // A line without a marker but naming an error ("Exception", "failed") counts
 // as an error.
-func LineLevel(line []byte) (string, int) {
+func LineLevel(line []byte) (string, int) { return lineLevel(line, appendLower(nil, line)) }
+
+// lineLevel is LineLevel with the line already lower-cased (the hot path
+// lower-cases each line once for all keyword tests).
+func lineLevel(line, lower []byte) (string, int) {
 	scan := line[:min(len(line), levelScanBytes)]
 	prevDigits := false
 	for i := 0; i < len(scan); {
@@ -76,11 +80,26 @@ func LineLevel(line []byte) (string, int) {
 		}
 		prevDigits = isDigits(tok)
 	}
-	if containsFold(line, "exception") || containsFold(line, "traceback") || containsFold(line, " failed") ||
-		containsFold(line, "failure") || containsFold(line, "error") || containsFold(line, "panic:") {
-		return LevelError, 0
+	for _, k := range errorWords {
+		if bytes.Contains(lower, k) {
+			return LevelError, 0
+		}
 	}
 	return "", 0
+}
+
+// errorWords make a line without a level marker an error line.
+var errorWords = [][]byte{[]byte("exception"), []byte("traceback"), []byte(" failed"), []byte("failure"), []byte("error"), []byte("panic:")}
+
+// appendLower appends the ASCII lower-case form of src to dst.
+func appendLower(dst, src []byte) []byte {
+	for _, c := range src {
+		if c >= 'A' && c <= 'Z' {
+			c |= 0x20
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // levelKey: logfmt/JSON-ish "level=", "lvl=", "severity=".
@@ -296,14 +315,15 @@ var FatalSignals = []Signal{
 	{Name: "disk_full", Reason: "disk full", re: regexp.MustCompile(`(?i)no space left on device|disk (is )?full|\bENOSPC\b|filesystem full|out of disk`), cheap: []string{"space left", "full", "enospc", "out of disk"}},
 }
 
-// matchSignals returns the indexes of the FatalSignals matching line.
-func matchSignals(line []byte, out []int) []int {
+// matchSignals returns the indexes of the FatalSignals matching line;
+// lower is the line lower-cased, for the cheap prefilter.
+func matchSignals(line, lower []byte, out []int) []int {
 	out = out[:0]
 	for i := range FatalSignals {
 		s := &FatalSignals[i]
 		hit := false
 		for _, c := range s.cheap {
-			if containsFold(line, c) {
+			if bytes.Contains(lower, []byte(c)) {
 				hit = true
 				break
 			}

@@ -117,7 +117,7 @@ func TestStackLinesAndSignals(t *testing.T) {
 	}
 	for line, want := range signals {
 		var names []string
-		for _, i := range matchSignals([]byte(line), nil) {
+		for _, i := range matchSignals([]byte(line), appendLower(nil, []byte(line)), nil) {
 			names = append(names, FatalSignals[i].Name)
 		}
 		got := strings.Join(names, ",")

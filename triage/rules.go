@@ -124,12 +124,12 @@ func rulesSeverity(f facts) (string, []string) {
 	return "info", append(reasons, "no errors or warnings")
 }
 
-// categorize scores the config's category rules over the error lines (then
-// warnings, and everything else only when there are none).
+// categorize scores the config's category rules over the error lines, then
+// the warnings when errors match nothing.
 func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []string) {
 	// Tiers: errors decide; warnings only when errors match nothing; the
 	// whole excerpt only when neither does.
-	errorLines, warnLines, excerptLines := []router.WeightedLine{}, []router.WeightedLine{}, []router.WeightedLine{}
+	var errorLines, warnLines []router.WeightedLine
 	for _, t := range in.Templates {
 		w := 1 + int(math.Log10(float64(t.Count)))
 		switch t.Level {
@@ -142,16 +142,11 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []strin
 	for _, s := range f.signals {
 		errorLines = append(errorLines, router.WeightedLine{Text: s.Example, Weight: 2})
 	}
-	// Ordinary lines only speak for a log with no errors or warnings at all:
-	// a failing log is judged by its failures, whatever else it says.
-	if len(errorLines) == 0 && len(warnLines) == 0 {
-		for _, l := range in.Excerpt {
-			excerptLines = append(excerptLines, router.WeightedLine{Text: l, Weight: 1})
-		}
-	}
+	// Ordinary lines never choose the category: a failing log is judged by
+	// its failures, whatever else it says, and a clean one goes to the catch-all.
 	category := ""
 	var lines []router.WeightedLine
-	for _, tier := range [][]router.WeightedLine{errorLines, warnLines, excerptLines} {
+	for _, tier := range [][]router.WeightedLine{errorLines, warnLines} {
 		lines = tier
 		for _, m := range c.router.MatchCategories(tier) {
 			if allowed(in, m.Category) {
@@ -231,7 +226,7 @@ func keyLines(excerpt []string) []string {
 		return out
 	}
 	out := pick(func(lvl string, b []byte) bool {
-		return lvl == LevelFatal || lvl == LevelError || len(matchSignals(b, nil)) > 0 || startsTrace(b) || bytes.HasPrefix(b, []byte("Caused by:"))
+		return lvl == LevelFatal || lvl == LevelError || len(matchSignals(b, appendLower(nil, b), nil)) > 0 || startsTrace(b) || bytes.HasPrefix(b, []byte("Caused by:"))
 	})
 	if len(out) == 0 {
 		out = pick(func(lvl string, _ []byte) bool { return lvl == LevelWarn })
