@@ -352,11 +352,16 @@ func checkEmbedding(opts Options, req *openai.EmbeddingRequest) []string {
 	return p
 }
 
-// Error answers with an OpenAI-style error body.
+// Error answers with an OpenAI-style error body (code null).
 func Error(status int, typ, message string) Behaviour {
+	return ErrorCode(status, typ, nil, message)
+}
+
+// ErrorCode is Error with an error code, e.g. "rate_limit_exceeded".
+func ErrorCode(status int, typ string, code any, message string) Behaviour {
 	return func(*Call) Response {
 		body, _ := json.Marshal(map[string]any{"error": map[string]any{
-			"message": message, "type": typ, "param": nil, "code": nil,
+			"message": message, "type": typ, "param": nil, "code": code,
 		}})
 		return Response{Status: status, Body: body}
 	}
@@ -370,7 +375,7 @@ func ServerError() Behaviour {
 // RateLimited answers 429 with the wait in both headers the API uses:
 // retry-after-ms (exact) and Retry-After (whole seconds, rounded up).
 func RateLimited(wait time.Duration) Behaviour {
-	limited := Error(http.StatusTooManyRequests, "requests", "Rate limit reached. Please try again later.")
+	limited := ErrorCode(http.StatusTooManyRequests, "requests", "rate_limit_exceeded", "Rate limit reached. Please try again later.")
 	return func(c *Call) Response {
 		r := limited(c)
 		r.Header = http.Header{}

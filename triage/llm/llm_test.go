@@ -74,6 +74,7 @@ func TestClassify(t *testing.T) {
 		wantErr  error // nil: success
 		kind     triage.ErrorKind
 		attempts int
+		spent    bool // tokens were used although the call failed
 		check    func(t *testing.T, got triage.Classification, srv *openaitest.Server)
 	}{
 		{
@@ -146,31 +147,31 @@ func TestClassify(t *testing.T) {
 			script: []openaitest.Behaviour{openaitest.Malformed()},
 		},
 		{
-			name: "content is prose", attempts: 1, wantErr: ErrBadAnswer, kind: triage.KindInternal,
+			name: "content is prose", attempts: 1, wantErr: ErrBadAnswer, kind: triage.KindInternal, spent: true,
 			script: []openaitest.Behaviour{openaitest.Content("Sure! The problem is " + canary)},
 		},
 		{
-			name: "category outside the set", attempts: 1, wantErr: ErrBadAnswer, kind: triage.KindInternal,
+			name: "category outside the set", attempts: 1, wantErr: ErrBadAnswer, kind: triage.KindInternal, spent: true,
 			script: []openaitest.Behaviour{set("category", "admin-"+canary)},
 		},
 		{
-			name: "severity outside the set", attempts: 1, wantErr: ErrBadAnswer, kind: triage.KindInternal,
+			name: "severity outside the set", attempts: 1, wantErr: ErrBadAnswer, kind: triage.KindInternal, spent: true,
 			script: []openaitest.Behaviour{set("severity", "catastrophic")},
 		},
 		{
-			name: "empty summary", attempts: 1, wantErr: ErrBadAnswer, kind: triage.KindInternal,
+			name: "empty summary", attempts: 1, wantErr: ErrBadAnswer, kind: triage.KindInternal, spent: true,
 			script: []openaitest.Behaviour{set("summary", "  ")},
 		},
 		{
 			name: "finish_reason length", attempts: 1, wantErr: ErrTruncated, kind: triage.KindInternal,
-			script: []openaitest.Behaviour{openaitest.Truncated()},
+			script: []openaitest.Behaviour{openaitest.Truncated()}, spent: true,
 		},
 		{
-			name: "content filter", attempts: 1, wantErr: ErrFiltered, kind: triage.KindInternal,
+			name: "content filter", attempts: 1, wantErr: ErrFiltered, kind: triage.KindInternal, spent: true,
 			script: []openaitest.Behaviour{openaitest.ContentFiltered()},
 		},
 		{
-			name: "refusal", attempts: 1, wantErr: ErrRefused, kind: triage.KindInternal,
+			name: "refusal", attempts: 1, wantErr: ErrRefused, kind: triage.KindInternal, spent: true,
 			script: []openaitest.Behaviour{openaitest.Refused()},
 		},
 		{
@@ -242,6 +243,9 @@ func TestClassify(t *testing.T) {
 			}
 			if got.Category != "" || got.Summary != "" || got.Info.Kind != "llm" {
 				t.Errorf("failed call returned a judgement: %+v", got)
+			}
+			if spent := got.Info.Tokens.Total > 0; spent != tc.spent || c.Stats().TotalTokens != uint64(got.Info.Tokens.Total) {
+				t.Errorf("tokens %+v, stats %+v: want spend recorded = %v", got.Info.Tokens, c.Stats(), tc.spent)
 			}
 			assertSafeError(t, err, in)
 		})
@@ -552,6 +556,23 @@ func TestBackoff(t *testing.T) {
 			if d := c.backoff(attempt); d < hi/2 || d > hi {
 				t.Fatalf("backoff(%d) = %v, want in [%v, %v]", attempt, d, hi/2, hi)
 			}
+		}
+	}
+}
+
+func TestAPIErrorDetail(t *testing.T) {
+	tests := []struct {
+		err  openai.APIError
+		want string
+	}{
+		{openai.APIError{Type: "requests", Code: "rate_limit_exceeded"}, ", type requests, code rate_limit_exceeded"},
+		{openai.APIError{Type: "invalid_request_error", Code: 0}, ", type invalid_request_error"},
+		{openai.APIError{Type: "bad line: " + canary, Code: "x y"}, ", type ?, code ?"},
+		{openai.APIError{}, ""},
+	}
+	for _, tc := range tests {
+		if got := apiErrorDetail(&tc.err); got != tc.want {
+			t.Errorf("apiErrorDetail(%+v) = %q, want %q", tc.err, got, tc.want)
 		}
 	}
 }
