@@ -412,6 +412,19 @@ func Delay(d time.Duration, b Behaviour) Behaviour {
 	}
 }
 
+// Gate holds every request until release is closed (or the client gives
+// up), then behaves as b: tests can look at requests while they are in flight.
+func Gate(release <-chan struct{}, b Behaviour) Behaviour {
+	return func(c *Call) Response {
+		select {
+		case <-release:
+		case <-c.Ctx.Done():
+			return Response{Status: http.StatusGatewayTimeout}
+		}
+		return b(c)
+	}
+}
+
 // Content answers a chat completion whose message is content, finishing with "stop".
 func Content(content string) Behaviour {
 	return func(c *Call) Response { return Completion(c, content, openai.FinishReasonStop) }

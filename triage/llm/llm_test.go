@@ -310,7 +310,8 @@ func TestRetryAfterBeyondDeadlineGivesUp(t *testing.T) {
 
 func TestConcurrencyLimit(t *testing.T) {
 	const limit, calls = 2, 8
-	srv := openaitest.New(t, openaitest.Options{Chat: openaitest.Delay(30*time.Millisecond, openaitest.Answer())})
+	release := make(chan struct{})
+	srv := openaitest.New(t, openaitest.Options{Chat: openaitest.Gate(release, openaitest.Answer())})
 	c := newClassifier(t, srv, func(o *Options) { o.Concurrency = limit })
 	var wg sync.WaitGroup
 	errs := make(chan error, calls)
@@ -320,6 +321,17 @@ func TestConcurrencyLimit(t *testing.T) {
 			errs <- err
 		})
 	}
+	if !waitFor(t, func() bool { return srv.InFlight() == limit }) {
+		close(release)
+		return
+	}
+	// With the limit reached and held, give a third request every chance
+	// to slip through before letting them all finish.
+	time.Sleep(50 * time.Millisecond)
+	if n := len(srv.Requests()); n != limit {
+		t.Errorf("%d requests arrived while %d were held, want %d", n, limit, limit)
+	}
+	close(release)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
@@ -333,6 +345,21 @@ func TestConcurrencyLimit(t *testing.T) {
 	if s := c.Stats(); s.Calls != calls || s.Succeeded != calls || s.Attempts != calls {
 		t.Errorf("stats %+v", s)
 	}
+}
+
+// waitFor polls cond until it holds or a generous deadline passes. It only
+// reports (t.Error), so goroutines other than the test's may call it.
+func waitFor(t *testing.T, cond func() bool) bool {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Error("condition not reached in 10s")
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
 }
 
 // fakeToken builds a GitHub-token-shaped secret at run time, so no
@@ -604,9 +631,7 @@ func TestCancelledIsNotATimeout(t *testing.T) {
 	c := newClassifier(t, srv, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		for srv.InFlight() == 0 {
-			time.Sleep(time.Millisecond)
-		}
+		waitFor(t, func() bool { return srv.InFlight() > 0 })
 		cancel()
 	}()
 	_, err := c.Classify(ctx, testInput())
