@@ -118,14 +118,14 @@ func applicationScenarios() []scenario {
 // the log, since that team is who can confirm it is healthy.
 func noProblemScenarios() []scenario {
 	return []scenario{
-		{"ok-nginx-access", "network", "info", []string{"networking", "nginx"}, 2, func(b *builder) {
+		{"ok-nginx-access", "application", "info", []string{"networking", "nginx"}, 2, func(b *builder) {
 			b.noise(b.between(15, 25), b.accessOK)
 		}},
-		{"ok-postgres-checkpoints", "database", "info", []string{"databases", "postgresql"}, 2, func(b *builder) {
+		{"ok-postgres-checkpoints", "application", "info", []string{"databases", "postgresql"}, 2, func(b *builder) {
 			b.add(fmt.Sprintf("%s [1] LOG:  database system is ready to accept connections", b.pgTS()))
 			b.noise(b.between(10, 18), b.pgInfo)
 		}},
-		{"ok-k8s-rollout", "kubernetes", "info", []string{"kubernetes"}, 2, func(b *builder) {
+		{"ok-k8s-rollout", "application", "info", []string{"kubernetes"}, 2, func(b *builder) {
 			svc := b.svc()
 			b.k8sEventHeader()
 			b.k8sEvent("3m", "Normal", "ScalingReplicaSet", "deployment/"+svc, "Scaled up replica set "+svc+"-"+b.hex(10)+" to 3")
@@ -143,7 +143,7 @@ func noProblemScenarios() []scenario {
 			b.add(fmt.Sprintf(`{"ts":"%s","level":"info","service":"%s","msg":"starting","version":"3.%d.2"}`, b.iso(), svc, b.between(0, 9)))
 			b.noise(b.between(12, 20), func() { b.jsonInfo(svc) })
 		}},
-		{"ok-ssh-logins", "security", "info", []string{"security", "linux"}, 2, func(b *builder) {
+		{"ok-ssh-logins", "application", "info", []string{"security", "linux"}, 2, func(b *builder) {
 			host := "bastion-" + b.hex(4)
 			for i := 0; i < b.between(3, 6); i++ {
 				b.add(fmt.Sprintf("%s %s sshd[%d]: Accepted publickey for deploy from %s port %d ssh2: ED25519 SHA256:%s", b.syslogTS(), host, b.between(1000, 60000), b.privateIP(), b.between(30000, 65000), b.hex(20)))
@@ -151,19 +151,19 @@ func noProblemScenarios() []scenario {
 				b.syslogInfo(host)
 			}
 		}},
-		{"ok-payments", "payments", "info", []string{"payments"}, 2, func(b *builder) {
+		{"ok-payments", "application", "info", []string{"payments"}, 2, func(b *builder) {
 			for i := 0; i < b.between(8, 14); i++ {
 				b.add(fmt.Sprintf(`{"ts":"%s","level":"info","service":"billing-worker","msg":"charge succeeded","amount":%d,"currency":"%s","charge":"ch_%s"}`, b.iso(), b.between(500, 40000), b.pick("usd", "eur", "gbp"), b.hex(20)))
 			}
 		}},
-		{"ok-backup-completed", "storage", "info", []string{"storage"}, 2, func(b *builder) {
+		{"ok-backup-completed", "application", "info", []string{"storage"}, 2, func(b *builder) {
 			b.add(fmt.Sprintf("%s INFO backup.runner: starting nightly backup", b.javaTS()))
 			for i := 0; i < b.between(4, 8); i++ {
 				b.add(fmt.Sprintf("%s INFO backup.runner: snapshot vol-%s completed (%d GiB)", b.javaTS(), b.hex(17), b.between(20, 900)))
 			}
 			b.add(fmt.Sprintf("%s INFO backup.runner: nightly backup finished OK in %dm", b.javaTS(), b.between(10, 90)))
 		}},
-		{"ok-auth-logins", "auth", "info", []string{"identity"}, 1, func(b *builder) {
+		{"ok-auth-logins", "application", "info", []string{"identity"}, 1, func(b *builder) {
 			for i := 0; i < b.between(6, 10); i++ {
 				b.add(fmt.Sprintf(`{"ts":"%s","level":"info","service":"auth","msg":"login succeeded","method":"%s","mfa":true}`, b.iso(), b.pick("password", "saml", "webauthn")))
 			}
