@@ -137,3 +137,26 @@ func TestContainsFold(t *testing.T) {
 		}
 	}
 }
+
+func FuzzLineParsers(f *testing.F) {
+	for _, s := range []string{"2015-10-18 18:04:11,034 ERROR [main] a.B: x", "E/Tag( 1): y", "level=warn msg=\"a\"", "\"unterminated", "", "\tat x.Y(Z.java:1)"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		lvl, end := LineLevel(line)
+		if end < 0 || end > len(line) || (lvl == "" && end != 0) {
+			t.Fatalf("LineLevel(%q) = %q, %d", line, lvl, end)
+		}
+		tmpl := Template(line)
+		if len(tmpl) > maxTemplateBytes+len(line) {
+			t.Fatalf("template longer than its line: %q", tmpl)
+		}
+		if Template(append(append([]byte(nil), line...), '\r')) != tmpl {
+			t.Fatalf("a trailing CR changes the template of %q", line)
+		}
+		_ = Component(line, end)
+		_ = Timestamp(line)
+		_ = isStackLine(line)
+		_ = matchSignals(line, appendLower(nil, line), nil)
+	})
+}
