@@ -130,26 +130,31 @@ func unfence(s string) string {
 	return strings.TrimSuffix(strings.TrimSpace(s), "```")
 }
 
-// excerptLine finds the excerpt line a model meant: an exact match, else
-// a match with surrounding space trimmed (models drop trailing blanks).
-// Either way the result is the excerpt's own line. A scan beats building
-// an index: answers hold a handful of key lines.
+// excerptLine finds the excerpt line a model meant: an exact match, else a
+// match up to surrounding space (models drop trailing blanks and "\r") and
+// invalid UTF-8 (the request's JSON carried it as U+FFFD). Either way the
+// result is the excerpt's own line. A scan beats building an index: answers
+// hold a handful of key lines.
 func excerptLine(excerpt []string, l string) (string, bool) {
 	for _, e := range excerpt {
 		if e == l {
 			return e, true
 		}
 	}
-	t := strings.TrimSpace(l)
+	t := loose(l)
 	if t == "" {
 		return "", false
 	}
 	for _, e := range excerpt {
-		if strings.TrimSpace(e) == t {
+		if loose(e) == t {
 			return e, true
 		}
 	}
 	return "", false
+}
+
+func loose(s string) string {
+	return strings.TrimSpace(strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // clip trims space and cuts s to at most n runes, marking the cut.

@@ -275,6 +275,20 @@ func assertSafeError(t *testing.T, err error, in triage.ClassifyInput) {
 	}
 }
 
+func TestKeyLineWithInvalidUTF8(t *testing.T) {
+	in := testInput()
+	in.Excerpt = append(in.Excerpt[:1], "10:00:02 ERROR bad byte \xff in request\r")
+	srv := openaitest.New(t, openaitest.Options{})
+	c := newClassifier(t, srv, nil)
+	got, err := c.Classify(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.KeyLines) != 1 || got.KeyLines[0] != in.Excerpt[1] {
+		t.Errorf("key lines %q, want the excerpt's own line %q", got.KeyLines, in.Excerpt[1])
+	}
+}
+
 func TestDeadline(t *testing.T) {
 	srv := openaitest.New(t, openaitest.Options{Chat: openaitest.Hang()})
 	c := newClassifier(t, srv, func(o *Options) { o.Timeout = time.Minute; o.MaxRetries = 5 })
