@@ -135,6 +135,10 @@ func TestClassify(t *testing.T) {
 			},
 		},
 		{
+			name: "quota exhausted not retried", attempts: 1, wantErr: ErrRejected, kind: triage.KindInternal,
+			script: []openaitest.Behaviour{openaitest.ErrorCode(429, "insufficient_quota", "insufficient_quota", "You exceeded your current quota")},
+		},
+		{
 			name: "401 not retried", attempts: 1, wantErr: ErrRejected, kind: triage.KindInternal,
 			script: []openaitest.Behaviour{openaitest.Error(401, "invalid_request_error", "Incorrect API key provided "+canary)},
 		},

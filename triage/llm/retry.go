@@ -146,6 +146,9 @@ func classifyError(err error, header http.Header) *failure {
 		return &failure{err: fmt.Errorf("%w by the client library: %v", ErrRejected, err)}
 	}
 	switch {
+	case status == http.StatusTooManyRequests && apiErr != nil && apiErr.Code == "insufficient_quota":
+		// OpenAI says "out of credit" with a 429 too; waiting does not fix it.
+		return &failure{err: fmt.Errorf("%w (HTTP 429%s)", ErrRejected, detail)}
 	case status == http.StatusTooManyRequests:
 		return &failure{err: fmt.Errorf("%w (HTTP 429%s)", ErrRateLimited, detail), retry: true, retryAfter: retryAfter(header, time.Now())}
 	case status == http.StatusRequestTimeout:
