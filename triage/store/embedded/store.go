@@ -288,7 +288,7 @@ func (s *Store) PutCase(ctx context.Context, c *triage.Case, emb *triage.Embeddi
 	if err != nil {
 		return triage.Internal("store", err)
 	}
-	return s.write(line, func() error {
+	return s.write(line, true, func() error {
 		if old, ok := s.cases[c.ID]; ok && old.tenant != c.Tenant {
 			return triage.Invalidf("store", "case %s belongs to another tenant", c.ID)
 		}
@@ -309,7 +309,7 @@ func (s *Store) PutCase(ctx context.Context, c *triage.Case, emb *triage.Embeddi
 // write checks against the current state, appends durably, then applies with
 // the record's sequence number. No lock is held while the log syncs, so
 // readers never wait for the disk and concurrent writers share one fsync.
-func (s *Store) write(line []byte, check func() error, apply func(seq uint64)) error {
+func (s *Store) write(line []byte, durable bool, check func() error, apply func(seq uint64)) error {
 	s.mu.RLock()
 	closed := s.closed
 	var err error
@@ -323,7 +323,7 @@ func (s *Store) write(line []byte, check func() error, apply func(seq uint64)) e
 	if err != nil {
 		return err
 	}
-	seq, err := s.log.append(line)
+	seq, err := s.log.append(line, durable)
 	if errors.Is(err, ErrClosed) {
 		return err
 	}
@@ -408,7 +408,9 @@ func (s *Store) ListCases(ctx context.Context, f triage.CaseFilter) ([]*triage.C
 	return out, nil
 }
 
-// SetStatus records the state of one upload.
+// SetStatus records the state of one upload. A terminal status (triaged,
+// quarantined, failed) is durable when SetStatus returns; pending and
+// processing are on disk within lazyFlushDelay.
 func (s *Store) SetStatus(ctx context.Context, st triage.UploadStatus) error {
 	if err := ctx.Err(); err != nil {
 		return triage.Transient("store", err)
@@ -425,10 +427,17 @@ func (s *Store) SetStatus(ctx context.Context, st triage.UploadStatus) error {
 	if err != nil {
 		return triage.Internal("store", err)
 	}
-	return s.write(line, func() error { return nil }, func(seq uint64) {
+	return s.write(line, terminal(st.Status), func() error { return nil }, func(seq uint64) {
 		s.setStatusLocked(st, seq)
 		s.audit = append(s.audit, *audit)
 	})
+}
+
+// terminal statuses are written durably. The in-between ones (pending,
+// processing) are written lazily, within lazyFlushDelay: losing one in a
+// crash loses nothing, as the upload is redelivered and sets it again.
+func terminal(st triage.Status) bool {
+	return st != triage.StatusPending && st != triage.StatusProcessing
 }
 
 // GetStatus returns triage.ErrNotFound for an unknown upload or one of another tenant.

@@ -459,3 +459,39 @@ func randomVector(rng *rand.Rand, dims int) []float32 {
 	}
 	return v
 }
+
+func TestInBetweenStatusesReachDiskWithoutADurableWrite(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetStatus(ctx, triage.UploadStatus{Tenant: "acme", UploadID: "u1", Status: triage.StatusProcessing}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, logName)
+	// No other write comes along: the lazy flush must carry it on its own.
+	eventually(t, func() bool { return fileSize(t, path) > 0 })
+	if err := s.SetStatus(ctx, triage.UploadStatus{Tenant: "acme", UploadID: "u2", Status: triage.StatusPending}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close() // carries the second one
+	s = open(t, dir)
+	for _, id := range []string{"u1", "u2"} {
+		if _, err := s.GetStatus(ctx, "acme", id); err != nil {
+			t.Errorf("status of %s after reopen: %v", id, err)
+		}
+	}
+}
+
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 )
 
 // A log line is "<crc32c of json, 8 hex digits> <json>\n". The checksum tells a
@@ -97,21 +98,27 @@ func replay(path string, apply func(record, uint64) error) (uint64, error) {
 	}
 }
 
+// lazyFlushDelay bounds how long a lazy append may wait for its fsync when
+// no durable append comes along to carry it.
+const lazyFlushDelay = 50 * time.Millisecond
+
 // wal appends lines with group commit: whoever finds no flush running writes
-// and syncs everything queued so far; the others wait for that flush.
+// and syncs everything queued so far; the others wait for that flush. Lazy
+// appends only queue: the next flush carries them, in order.
 type wal struct {
 	f    *os.File
 	sync bool
 
-	mu       sync.Mutex
-	flushed  *sync.Cond
-	pending  []byte
-	spare    []byte
-	lastSeq  uint64 // sequence number of the last queued line
-	durable  uint64 // every line up to here is on disk
-	flushing bool
-	err      error // sticky: after a failed write the file's tail is unknown
-	closed   bool
+	mu        sync.Mutex
+	flushed   *sync.Cond
+	pending   []byte
+	spare     []byte
+	lastSeq   uint64 // sequence number of the last queued line
+	durable   uint64 // every line up to here is on disk
+	flushing  bool
+	lazyTimer *time.Timer
+	err       error // sticky: after a failed write the file's tail is unknown
+	closed    bool
 }
 
 func openWAL(path string, doSync bool, lastSeq uint64) (*wal, error) {
@@ -124,9 +131,10 @@ func openWAL(path string, doSync bool, lastSeq uint64) (*wal, error) {
 	return w, nil
 }
 
-// append returns once line is durable, with its sequence number; lines are
-// numbered in the order they land in the file.
-func (w *wal) append(line []byte) (uint64, error) {
+// append queues line and numbers it; lines are numbered in the order they
+// land in the file. A durable append returns once the line is on disk; a
+// lazy one returns at once and is on disk within lazyFlushDelay.
+func (w *wal) append(line []byte, durable bool) (uint64, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -138,12 +146,33 @@ func (w *wal) append(line []byte) (uint64, error) {
 	w.lastSeq++
 	seq := w.lastSeq
 	w.pending = append(w.pending, line...)
+	if !durable {
+		if w.lazyTimer == nil {
+			w.lazyTimer = time.AfterFunc(lazyFlushDelay, w.flushLazy)
+		}
+		return seq, nil
+	}
+	return seq, w.waitDurable(seq)
+}
+
+func (w *wal) flushLazy() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.lazyTimer = nil
+	if !w.closed && w.err == nil {
+		w.waitDurable(w.lastSeq)
+	}
+}
+
+// waitDurable returns once line seq is on disk, flushing if nobody is.
+// Called with w.mu held.
+func (w *wal) waitDurable(seq uint64) error {
 	for w.durable < seq {
 		if w.err != nil {
-			return 0, w.err
+			return w.err
 		}
 		if w.closed {
-			return 0, ErrClosed
+			return ErrClosed
 		}
 		if w.flushing {
 			w.flushed.Wait()
@@ -164,7 +193,7 @@ func (w *wal) append(line []byte) (uint64, error) {
 		}
 		w.flushed.Broadcast()
 	}
-	return seq, nil
+	return nil
 }
 
 func (w *wal) write(buf []byte) error {
@@ -177,14 +206,23 @@ func (w *wal) write(buf []byte) error {
 	return nil
 }
 
+// close writes what lazy appends left queued, then closes the file.
 func (w *wal) close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for w.flushing {
-		w.flushed.Wait()
+	if w.lazyTimer != nil {
+		w.lazyTimer.Stop()
+		w.lazyTimer = nil
+	}
+	err := w.err
+	if err == nil {
+		err = w.waitDurable(w.lastSeq)
 	}
 	w.closed = true
-	return w.f.Close()
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func createFile(path string) (*os.File, error) {
