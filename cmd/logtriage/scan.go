@@ -1,0 +1,424 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/logtriage/logtriage/detectors"
+)
+
+func init() {
+	register("scan", command{summary: "find PII and secrets in log files (exit 0 clean, 1 findings, 2 error)", run: runScan})
+}
+
+// devFingerprintKey is used when no key is configured, so local runs work;
+// fingerprints made with it correlate nothing across deployments.
+const devFingerprintKey = "logtriage-development-key-do-not-use-in-production"
+
+var devKeyNotice sync.Once
+
+// fingerprintKey returns the HMAC key for fingerprints: env
+// LOGTRIAGE_FINGERPRINT_KEY, else the fixed development key, said once on stderr.
+func fingerprintKey(stderr io.Writer) []byte {
+	if k := os.Getenv("LOGTRIAGE_FINGERPRINT_KEY"); k != "" {
+		return []byte(k)
+	}
+	devKeyNotice.Do(func() {
+		fmt.Fprintln(stderr, "logtriage: LOGTRIAGE_FINGERPRINT_KEY is not set; using the development fingerprint key")
+	})
+	return []byte(devFingerprintKey)
+}
+
+// resolveKey reads the key from keyFile when given (trailing newline
+// trimmed), else falls back to fingerprintKey.
+func resolveKey(keyFile string, stderr io.Writer) ([]byte, error) {
+	if keyFile == "" {
+		return fingerprintKey(stderr), nil
+	}
+	k, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("key file: %w", err)
+	}
+	k = bytes.TrimRight(k, "\r\n")
+	if len(k) == 0 {
+		return nil, fmt.Errorf("key file %s is empty", keyFile)
+	}
+	return k, nil
+}
+
+// engineFlags are the detector settings scan and redact share.
+type engineFlags struct {
+	config  string
+	keyFile string
+	modes   string
+	disable string
+	minConf float64
+}
+
+func (f *engineFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "JSON rule file: custom rules, allow-lists, modes (docs/detectors.md)")
+	fs.StringVar(&f.keyFile, "key-file", "", "file holding the fingerprint HMAC key (default env LOGTRIAGE_FINGERPRINT_KEY)")
+	fs.StringVar(&f.modes, "mode", "", "redaction modes, e.g. credit_card=partial,email=mask (fingerprint, mask, partial, drop)")
+	fs.StringVar(&f.disable, "disable", "", "comma-separated finding types to skip")
+	fs.Float64Var(&f.minConf, "min-confidence", 0, "drop findings below this confidence (0..1)")
+}
+
+func (f *engineFlags) engine(stderr io.Writer) (*detectors.Engine, error) {
+	key, err := resolveKey(f.keyFile, stderr)
+	if err != nil {
+		return nil, err
+	}
+	opts := detectors.Options{FingerprintKey: key, MinConfidence: f.minConf, Modes: map[string]detectors.Mode{}}
+	if f.config != "" {
+		if opts.Config, err = detectors.LoadConfig(f.config); err != nil {
+			return nil, err
+		}
+	}
+	for _, kv := range splitList(f.modes) {
+		t, m, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("--mode %q: want type=mode", kv)
+		}
+		opts.Modes[t] = detectors.Mode(m)
+	}
+	opts.DisabledTypes = splitList(f.disable)
+	return detectors.New(opts)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseInterspersed lets flags follow the paths, as people type them.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// errBinary marks input that is not text.
+var errBinary = errors.New("binary file, not scanned")
+
+// openInput opens path ("-" is stdin), decompresses gzip by its magic bytes
+// and refuses binary content (a NUL byte in the first 8 KiB).
+func openInput(path string, stdin io.Reader) (io.Reader, func() error, error) {
+	var r io.Reader
+	closer := func() error { return nil }
+	if path == "-" {
+		r = stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			f.Close()
+			return nil, nil, errors.New("is a directory")
+		}
+		r, closer = f, f.Close
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			closer()
+			return nil, nil, fmt.Errorf("gzip: %w", err)
+		}
+		br = bufio.NewReaderSize(zr, 64<<10)
+		inner := closer
+		closer = func() error { zr.Close(); return inner() }
+	}
+	head, err := br.Peek(8 << 10)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		closer()
+		return nil, nil, err
+	}
+	if bytes.IndexByte(head, 0) >= 0 {
+		closer()
+		return nil, nil, errBinary
+	}
+	return br, closer, nil
+}
+
+// fileFinding is a finding with the path as given on the command line.
+type fileFinding struct {
+	File string `json:"file"`
+	detectors.Finding
+}
+
+func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var ef engineFlags
+	ef.register(fs)
+	format := fs.String("format", "text", "output: text, json, jsonl or sarif")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: logtriage scan [--format text|json|jsonl|sarif] [--config FILE] PATH... (- for stdin; gzip is read transparently)")
+		fs.PrintDefaults()
+	}
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return 2
+	}
+	switch *format {
+	case "text", "json", "jsonl", "sarif":
+	default:
+		fmt.Fprintf(stderr, "logtriage scan: unknown format %q\n", *format)
+		return 2
+	}
+	if len(paths) == 0 {
+		fs.Usage()
+		return 2
+	}
+	eng, err := ef.engine(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "logtriage scan:", err)
+		return 2
+	}
+
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	var all []fileFinding // json and sarif are one document
+	var files []scannedFile
+	counts := map[string]int{}
+	failed := false
+	for _, path := range paths {
+		sf := scannedFile{File: path}
+		if path != "-" && eng.PathAllowed(path) {
+			sf.Skipped = "allow-listed path"
+			files = append(files, sf)
+			continue
+		}
+		err := scanOne(ctx, eng, path, stdin, func(f detectors.Finding) error {
+			ff := fileFinding{File: path, Finding: f}
+			sf.Findings++
+			counts[f.Type]++
+			switch *format {
+			case "jsonl":
+				return enc.Encode(ff)
+			case "text":
+				_, err := fmt.Fprintf(out, "%s:%d:%d: %s %s (confidence %.2f, fingerprint %s)\n",
+					path, f.Line, f.Column, f.Type, f.Masked, f.Confidence, f.Fingerprint)
+				return err
+			}
+			all = append(all, ff)
+			return nil
+		})
+		if err != nil {
+			failed = true
+			sf.Error = err.Error()
+			fmt.Fprintf(stderr, "logtriage scan: %s: %v\n", path, err)
+		}
+		files = append(files, sf)
+	}
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	var werr error
+	switch *format {
+	case "text":
+		writeTextSummary(out, files, counts, total)
+	case "json":
+		if all == nil {
+			all = []fileFinding{}
+		}
+		werr = enc.Encode(scanReport{Files: files, Findings: all, Counts: counts, Total: total})
+	case "sarif":
+		werr = writeSARIF(out, eng, all)
+	}
+	if err := out.Flush(); werr == nil {
+		werr = err
+	}
+	switch {
+	case werr != nil:
+		fmt.Fprintln(stderr, "logtriage scan:", werr)
+		return 2
+	case failed:
+		return 2
+	case total > 0:
+		return 1
+	}
+	return 0
+}
+
+type scannedFile struct {
+	File     string `json:"file"`
+	Findings int    `json:"findings"`
+	Skipped  string `json:"skipped,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+type scanReport struct {
+	Files    []scannedFile  `json:"files"`
+	Findings []fileFinding  `json:"findings"`
+	Counts   map[string]int `json:"counts"`
+	Total    int            `json:"total"`
+}
+
+func scanOne(ctx context.Context, eng *detectors.Engine, path string, stdin io.Reader, fn func(detectors.Finding) error) error {
+	r, closeIn, err := openInput(path, stdin)
+	if err != nil {
+		return err
+	}
+	defer closeIn()
+	return eng.ScanReader(ctx, r, fn)
+}
+
+func writeTextSummary(w io.Writer, files []scannedFile, counts map[string]int, total int) {
+	for _, f := range files {
+		if f.Skipped != "" {
+			fmt.Fprintf(w, "%s: skipped (%s)\n", f.File, f.Skipped)
+		}
+	}
+	if total == 0 {
+		fmt.Fprintf(w, "no findings in %d file(s)\n", len(files))
+		return
+	}
+	types := make([]string, 0, len(counts))
+	for t := range counts {
+		types = append(types, t)
+	}
+	sort.Slice(types, func(i, j int) bool {
+		if counts[types[i]] != counts[types[j]] {
+			return counts[types[i]] > counts[types[j]]
+		}
+		return types[i] < types[j]
+	})
+	fmt.Fprintf(w, "\n%d finding(s) in %d file(s):\n", total, len(files))
+	for _, t := range types {
+		fmt.Fprintf(w, "  %-22s %d\n", t, counts[t])
+	}
+}
+
+// SARIF 2.1.0: one rule per finding type, one result per finding.
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool    sarifTool     `json:"tool"`
+	Results []sarifResult `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	InformationURI string      `json:"informationUri,omitempty"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID               string            `json:"id"`
+	ShortDescription sarifText         `json:"shortDescription"`
+	Properties       map[string]string `json:"properties,omitempty"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifResult struct {
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLocation   `json:"locations"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Properties          map[string]any    `json:"properties,omitempty"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           sarifRegion   `json:"region"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine   int   `json:"startLine"`
+	StartColumn int   `json:"startColumn"`
+	ByteOffset  int64 `json:"byteOffset"`
+	ByteLength  int64 `json:"byteLength"`
+}
+
+func writeSARIF(w io.Writer, eng *detectors.Engine, fs []fileFinding) error {
+	var rules []sarifRule
+	index := map[string]int{}
+	for _, t := range eng.Types() {
+		index[t.ID] = len(rules)
+		rules = append(rules, sarifRule{ID: t.ID, ShortDescription: sarifText{Text: t.Description},
+			Properties: map[string]string{"category": string(t.Category)}})
+	}
+	results := make([]sarifResult, 0, len(fs))
+	for _, f := range fs {
+		level := "warning"
+		if f.Category == detectors.CategorySecret {
+			level = "error"
+		}
+		results = append(results, sarifResult{
+			RuleID:    f.Type,
+			RuleIndex: index[f.Type],
+			Level:     level,
+			Message:   sarifText{Text: fmt.Sprintf("%s found: %s", f.Type, f.Masked)},
+			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{
+				ArtifactLocation: sarifArtifact{URI: sarifURI(f.File)},
+				Region:           sarifRegion{StartLine: f.Line, StartColumn: f.Column, ByteOffset: f.Start, ByteLength: f.End - f.Start},
+			}}},
+			PartialFingerprints: map[string]string{"logtriage/v1": f.Fingerprint},
+			Properties:          map[string]any{"confidence": f.Confidence, "category": f.Category},
+		})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sarifLog{
+		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
+		Version: "2.1.0",
+		Runs:    []sarifRun{{Tool: sarifTool{Driver: sarifDriver{Name: "logtriage", Rules: rules}}, Results: results}},
+	})
+}
+
+func sarifURI(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	return strings.TrimPrefix(strings.ReplaceAll(path, "\\", "/"), "./")
+}

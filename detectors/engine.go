@@ -1,0 +1,366 @@
+package detectors
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Mode is how a finding's value is rendered in redacted output.
+type Mode string
+
+const (
+	ModeFingerprint Mode = "fingerprint" // [EMAIL:3f9a1c2e] (default): typed, correlatable
+	ModeMask        Mode = "mask"        // [EMAIL]
+	ModePartial     Mode = "partial"     // ****1111, j***@example.com, ghp_****
+	ModeDrop        Mode = "drop"        // the value disappears
+)
+
+func (m Mode) valid() bool {
+	switch m {
+	case ModeFingerprint, ModeMask, ModePartial, ModeDrop:
+		return true
+	}
+	return false
+}
+
+// Options configure an Engine.
+type Options struct {
+	FingerprintKey []byte          // HMAC-SHA256 key; required non-empty
+	Config         *Config         // custom rules and allow-lists; may be nil
+	Modes          map[string]Mode // per finding type; default ModeFingerprint
+	DisabledTypes  []string
+	MinConfidence  float64
+}
+
+// TypeInfo describes a finding type for docs and help output.
+type TypeInfo struct {
+	ID          string   `json:"id"`
+	Category    Category `json:"category"`
+	Description string   `json:"description"`
+	Rules       []string `json:"rules,omitempty"`
+}
+
+// Engine detects and redacts. It is immutable after New and safe for
+// concurrent use.
+type Engine struct {
+	key      []byte
+	dets     map[string]*detector
+	modes    map[string]Mode
+	disabled map[string]bool
+	minConf  float64
+	rules    []*customRule
+	allow    allowList
+}
+
+// New builds an engine. A missing key, an unknown mode or a bad config is an error.
+func New(opts Options) (*Engine, error) {
+	if len(opts.FingerprintKey) == 0 {
+		return nil, errors.New("detectors: FingerprintKey is required")
+	}
+	if opts.MinConfidence < 0 || opts.MinConfidence > 1 {
+		return nil, fmt.Errorf("detectors: MinConfidence %v outside 0..1", opts.MinConfidence)
+	}
+	e := &Engine{
+		key:      append([]byte(nil), opts.FingerprintKey...),
+		dets:     make(map[string]*detector, len(builtins)),
+		modes:    map[string]Mode{},
+		disabled: map[string]bool{},
+		minConf:  opts.MinConfidence,
+	}
+	for _, d := range builtins {
+		e.dets[d.id] = d
+	}
+	if c := opts.Config; c != nil {
+		for t, m := range c.Modes {
+			e.modes[t] = m
+		}
+		for _, t := range c.Disabled {
+			e.disabled[t] = true
+		}
+		if c.MinConfidence > e.minConf {
+			e.minConf = c.MinConfidence
+		}
+		e.rules = c.rules
+		e.allow = c.allow
+		for _, r := range c.rules {
+			e.dets[r.det.id] = r.det
+		}
+	}
+	for t, m := range opts.Modes {
+		e.modes[t] = m
+	}
+	for t, m := range e.modes {
+		if !m.valid() {
+			return nil, fmt.Errorf("detectors: type %q: unknown mode %q (want fingerprint, mask, partial or drop)", t, m)
+		}
+	}
+	for _, t := range opts.DisabledTypes {
+		e.disabled[t] = true
+	}
+	return e, nil
+}
+
+func (e *Engine) det(id string) *detector { return e.dets[id] }
+
+// Types lists every finding type the engine can produce.
+func (e *Engine) Types() []TypeInfo {
+	byType := map[string]*TypeInfo{}
+	var order []string
+	add := func(d *detector) {
+		ti, ok := byType[d.typ]
+		if !ok {
+			ti = &TypeInfo{ID: d.typ, Category: d.cat, Description: d.desc}
+			byType[d.typ] = ti
+			order = append(order, d.typ)
+		}
+		ti.Rules = append(ti.Rules, d.id)
+	}
+	for _, d := range builtins {
+		add(d)
+	}
+	for _, r := range e.rules {
+		add(r.det)
+	}
+	out := make([]TypeInfo, 0, len(order))
+	for _, t := range order {
+		out = append(out, *byType[t])
+	}
+	return out
+}
+
+// Fingerprint is the keyed HMAC-SHA256 of value, hex, truncated to 16
+// characters: stable per key, not guessable without it.
+func (e *Engine) Fingerprint(value []byte) string {
+	m := hmac.New(sha256.New, e.key)
+	m.Write(value)
+	return hex.EncodeToString(m.Sum(nil))[:16]
+}
+
+// ScanBytes scans data as one complete input; offsets are relative to data.
+func (e *Engine) ScanBytes(data []byte) []Finding {
+	s := scanner{e: e, b: data, final: true, pending: -1}
+	fs := e.findings(&s, 0)
+	locate(fs, data, 0, 1, 0)
+	return fs
+}
+
+// ScanReader streams r and calls fn for each finding, offsets absolute.
+// Memory stays bounded by the block size whatever the input length.
+func (e *Engine) ScanReader(ctx context.Context, r io.Reader, fn func(Finding) error) error {
+	return e.blocks(ctx, r, func(bl *block) error {
+		for _, f := range bl.findings {
+			if err := fn(f); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// findings runs the scanner (already set up on its block) and the custom
+// rules, then filters, resolves overlaps and renders each finding.
+func (e *Engine) findings(s *scanner, base int64) []Finding {
+	s.run()
+	b := s.b
+	if s.pending >= 0 {
+		b = b[:s.pending]
+	}
+	for _, r := range e.rules {
+		r.scan(s, b)
+	}
+	cs := s.out[:0]
+	for _, c := range s.out {
+		if c.end > len(b) || e.disabled[c.det.typ] || c.conf < e.minConf {
+			continue
+		}
+		v := b[c.start:c.end]
+		if isVendorExample(v) || e.allow.value(v) {
+			continue
+		}
+		cs = append(cs, c)
+	}
+	cs = resolve(cs)
+	out := make([]Finding, 0, len(cs))
+	for _, c := range cs {
+		v := b[c.start:c.end]
+		fv := v
+		if c.norm != nil {
+			fv = c.norm
+		} else if c.det.typ == TypeEmail {
+			fv = bytes.ToLower(v)
+		}
+		fp := e.Fingerprint(fv)
+		if e.allow.fingerprint(fp) {
+			continue
+		}
+		out = append(out, Finding{
+			Type:        c.det.typ,
+			Category:    c.det.cat,
+			Rule:        c.det.id,
+			Start:       base + int64(c.start),
+			End:         base + int64(c.end),
+			Confidence:  c.conf,
+			Fingerprint: fp,
+			Masked:      e.render(c.det.typ, v, fp),
+		})
+	}
+	return out
+}
+
+// resolve keeps, among overlapping candidates, the one with the highest
+// priority, then the longest, then the most confident; the result is sorted
+// by start and free of overlaps so redaction is clean.
+func resolve(cs []cand) []cand {
+	if len(cs) < 2 {
+		return cs
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].start != cs[j].start {
+			return cs[i].start < cs[j].start
+		}
+		return cs[i].end > cs[j].end
+	})
+	out := cs[:0:0]
+	for i := 0; i < len(cs); {
+		// cluster: a run of transitively overlapping candidates
+		j, end := i+1, cs[i].end
+		for j < len(cs) && cs[j].start < end {
+			if cs[j].end > end {
+				end = cs[j].end
+			}
+			j++
+		}
+		if j == i+1 {
+			out = append(out, cs[i])
+		} else {
+			out = append(out, pickCluster(cs[i:j])...)
+		}
+		i = j
+	}
+	return out
+}
+
+func better(a, b cand) bool {
+	if a.det.prio != b.det.prio {
+		return a.det.prio > b.det.prio
+	}
+	if la, lb := a.end-a.start, b.end-b.start; la != lb {
+		return la > lb
+	}
+	return a.conf > b.conf
+}
+
+func pickCluster(cl []cand) []cand {
+	ranked := append([]cand(nil), cl...)
+	sort.SliceStable(ranked, func(i, j int) bool { return better(ranked[i], ranked[j]) })
+	var kept []cand
+	for _, c := range ranked {
+		ok := true
+		for _, k := range kept {
+			if c.start < k.end && k.start < c.end {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			kept = append(kept, c)
+		}
+	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].start < kept[j].start })
+	return kept
+}
+
+// locate fills Line and Column. data starts at absolute offset base, on line
+// `line`, whose first byte is at absolute offset lineStart.
+func locate(fs []Finding, data []byte, base int64, line int, lineStart int64) {
+	pos := 0
+	for i := range fs {
+		rel := int(fs[i].Start - base)
+		for {
+			nl := bytes.IndexByte(data[pos:rel], '\n')
+			if nl < 0 {
+				break
+			}
+			line++
+			pos += nl + 1
+			lineStart = base + int64(pos)
+		}
+		pos = rel
+		fs[i].Line = line
+		fs[i].Column = int(fs[i].Start-lineStart) + 1
+	}
+}
+
+// placeholderName is the type as it appears in placeholders: [CREDIT_CARD].
+func placeholderName(typ string) string { return strings.ToUpper(typ) }
+
+// render is the text that replaces a value in redacted output.
+func (e *Engine) render(typ string, v []byte, fp string) string {
+	mode, ok := e.modes[typ]
+	if !ok {
+		mode = ModeFingerprint
+	}
+	switch mode {
+	case ModeMask:
+		return "[" + placeholderName(typ) + "]"
+	case ModeDrop:
+		return ""
+	case ModePartial:
+		if p, ok := partial(typ, v); ok {
+			return p
+		}
+		return "[" + placeholderName(typ) + "]"
+	}
+	return "[" + placeholderName(typ) + ":" + fp[:8] + "]"
+}
+
+// tokenPrefixes are public, non-secret prefixes partial mode may keep.
+var tokenPrefixes = []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxe-",
+	"sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_", "sk-proj-", "sk-ant-", "sk-", "SG.", "npm_", "AKIA", "ASIA", "AIza", "eyJ"}
+
+// partial reveals only what identifies the value to a person without
+// recovering it: last four digits, the first letter and domain of an e-mail,
+// a vendor prefix.
+func partial(typ string, v []byte) (string, bool) {
+	switch typ {
+	case TypeCreditCard, TypePhone, TypeIBAN, TypeUSSSN:
+		var d []byte
+		for _, c := range v {
+			if isAlnum(c) {
+				d = append(d, c)
+			}
+		}
+		if len(d) < 8 {
+			return "", false
+		}
+		if typ == TypeUSSSN {
+			return "***-**-" + string(d[len(d)-4:]), true
+		}
+		return "****" + string(d[len(d)-4:]), true
+	case TypeEmail:
+		at := bytes.LastIndexByte(v, '@')
+		if at < 1 {
+			return "", false
+		}
+		return string(v[:1]) + "***" + string(v[at:]), true
+	case TypeIPAddress:
+		if p := bytes.Split(v, []byte(".")); len(p) == 4 {
+			return string(p[0]) + "." + string(p[1]) + ".*.*", true
+		}
+		return "", false
+	}
+	for _, p := range tokenPrefixes {
+		if bytes.HasPrefix(v, []byte(p)) && len(v) > len(p)+8 {
+			return p + "****", true
+		}
+	}
+	return "", false
+}

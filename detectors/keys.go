@@ -1,0 +1,504 @@
+package detectors
+
+import (
+	"bytes"
+)
+
+// Key-aware detection: in "key=value", "key: value", `"key": "value"`,
+// query strings and HTTP header dumps, a key that names a secret makes its
+// value a finding even when the value has no recognisable format.
+
+type keyClass uint8
+
+const (
+	kNone          keyClass = iota
+	kPassword               // password, passwd, pwd, passphrase, db_pass
+	kSecret                 // client_secret, api_key, access_token, credentials ...
+	kWeak                   // bare "key" / "token" / "auth": only machine-random values
+	kSession                // session_id, sid, jsessionid ...
+	kCookie                 // Cookie: a=b; c=d
+	kSetCookie              // Set-Cookie: a=b; Path=/
+	kAuthorization          // Authorization: Bearer/Basic ...
+	kAWSSecret              // aws_secret_access_key
+	kAzureKey               // AccountKey=
+	kGCPKeyID               // private_key_id
+)
+
+var keyTab [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		keyTab[c] = isAlnum(b) || b == '_' || b == '-' || b == '.'
+	}
+}
+
+// normKey lower-cases the key and drops separators: "X-Api-Key" -> "xapikey".
+func normKey(key []byte, buf []byte) []byte {
+	out := buf[:0]
+	for _, c := range key {
+		switch {
+		case isUpper(c):
+			out = append(out, c|0x20)
+		case c == '_' || c == '-' || c == '.':
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func hasSuffix(b []byte, s string) bool {
+	return len(b) >= len(s) && string(b[len(b)-len(s):]) == s
+}
+
+// pagination and other non-secret "tokens".
+var cursorPrefixes = []string{"next", "page", "continuation", "sync", "resume", "cursor", "pagination", "idempotency", "start", "last", "max", "min", "num", "total", "prompt", "completion", "input", "output", "count", "cache", "csrf", "xsrf"}
+
+func classifyKey(raw []byte) keyClass {
+	var buf [64]byte
+	if len(raw) > len(buf) {
+		return kNone
+	}
+	k := normKey(raw, buf[:])
+	if len(k) < 3 {
+		return kNone
+	}
+	switch k[len(k)-1] {
+	case 'd', 's', 'n', 't', 'y', 'e', 'h', 'l':
+	default:
+		return kNone
+	}
+	s := string(k)
+	switch {
+	case hasSuffix(k, "authorization"):
+		return kAuthorization
+	case s == "setcookie":
+		return kSetCookie
+	case s == "cookie" || s == "cookies" || s == "requestcookie":
+		return kCookie
+	case hasSuffix(k, "password") || hasSuffix(k, "passwd") || hasSuffix(k, "passphrase") ||
+		s == "pwd" || hasSuffix(k, "dbpwd") || hasSuffix(k, "userpwd") || s == "pass" || s == "dbpass" || s == "userpass" || s == "pw":
+		return kPassword
+	case hasSuffix(k, "secretaccesskey") || ((bytes.Contains(k, []byte("aws")) || bytes.Contains(k, []byte("s3"))) && (hasSuffix(k, "secretkey") || hasSuffix(k, "secret"))):
+		return kAWSSecret
+	case s == "accountkey":
+		return kAzureKey
+	case s == "privatekeyid":
+		return kGCPKeyID
+	case hasSuffix(k, "sessionid") || hasSuffix(k, "sessid") || hasSuffix(k, "sessionkey") || hasSuffix(k, "sessiontoken") ||
+		s == "session" || s == "sid" || s == "connectsid" || hasSuffix(k, "sessioncookie"):
+		return kSession
+	}
+	for _, p := range cursorPrefixes {
+		if len(k) > len(p) && string(k[:len(p)]) == p && (hasSuffix(k, "token") || hasSuffix(k, "key")) {
+			return kNone
+		}
+	}
+	switch {
+	case s == "token" || s == "key" || s == "auth" || s == "secret":
+		return kWeak
+	case hasSuffix(k, "secret") || hasSuffix(k, "secretkey") || hasSuffix(k, "apikey") || hasSuffix(k, "apitoken") ||
+		hasSuffix(k, "accesstoken") || hasSuffix(k, "refreshtoken") || hasSuffix(k, "authtoken") || hasSuffix(k, "idtoken") ||
+		hasSuffix(k, "accesskey") || hasSuffix(k, "privatekey") || hasSuffix(k, "signingkey") || hasSuffix(k, "encryptionkey") ||
+		hasSuffix(k, "masterkey") || hasSuffix(k, "credentials") || hasSuffix(k, "credential") || hasSuffix(k, "bearertoken") ||
+		hasSuffix(k, "sharedaccesskey") || hasSuffix(k, "authkey") || hasSuffix(k, "clientkey") || hasSuffix(k, "appkey") ||
+		hasSuffix(k, "secrettoken") || hasSuffix(k, "privatetoken") || hasSuffix(k, "webhooktoken") || hasSuffix(k, "bottoken") ||
+		hasSuffix(k, "xauthtoken") || hasSuffix(k, "licensekey"):
+		return kSecret
+	case hasSuffix(k, "token"):
+		return kWeak
+	}
+	return kNone
+}
+
+// separator handles '=' and ':': an IPv6 address, a URL with credentials,
+// or a key whose value is a secret.
+func (s *scanner) separator(p int) int {
+	b := s.b
+	n := len(b)
+	if b[p] == ':' {
+		if p+2 < n && b[p+1] == '/' && b[p+2] == '/' {
+			s.urlCreds(p)
+			return p + 3
+		}
+		if p > 0 && (isHex(b[p-1]) || b[p-1] == ':') || (p+1 < n && b[p+1] == ':') {
+			if end, ok := s.ipv6(p); ok {
+				return end
+			}
+		}
+	}
+	if p == 0 {
+		return p + 1
+	}
+	c := b[p-1]
+	if !(isAlpha(c) || c == '"' || c == '\'' || c == ' ' || c == '_' || c == ']') {
+		return p + 1
+	}
+	// Key: skip spaces and one closing quote (also an escaped \"), then key bytes.
+	k := p
+	for k > 0 && p-k < 2 && b[k-1] == ' ' {
+		k--
+	}
+	if k > 0 && (b[k-1] == '"' || b[k-1] == '\'') {
+		k--
+		if k > 0 && b[k-1] == '\\' {
+			k--
+		}
+	}
+	ke := k
+	for k > 0 && ke-k < 64 && keyTab[b[k-1]] {
+		k--
+	}
+	if k == ke || ke-k >= 64 || !isAlpha(b[k]) && b[k] != '_' {
+		return p + 1
+	}
+	cls := classifyKey(b[k:ke])
+	if cls == kNone {
+		return p + 1
+	}
+	vs, ve, quoted := valueSpan(b, p+1, cls)
+	if ve <= vs {
+		return p + 1
+	}
+	s.keyed(cls, b[k:ke], vs, ve, quoted)
+	return p + 1
+}
+
+var valueStop [256]bool
+
+func init() {
+	for _, c := range []byte(" \t\r\n,;&\"'()[]{}<>\\|") {
+		valueStop[c] = true
+	}
+}
+
+// valueSpan finds the value after a separator: quoted (with escapes), or up
+// to the next delimiter. Header-like values (Authorization, Cookie) run to the
+// end of the line or quote.
+func valueSpan(b []byte, i int, cls keyClass) (vs, ve int, quoted bool) {
+	n := len(b)
+	for from := i; i < n && (b[i] == ' ' || b[i] == '\t') && i-from < 4; {
+		i++
+	}
+	const maxValue = 4096
+	var q []byte
+	switch {
+	case i < n && (b[i] == '"' || b[i] == '\''):
+		q = b[i : i+1]
+	case i+1 < n && b[i] == '\\' && b[i+1] == '"':
+		q = b[i : i+2]
+	}
+	if q != nil {
+		vs = i + len(q)
+		lim := min(n, vs+maxValue)
+		for j := vs; j < lim; j++ {
+			c := b[j]
+			if c == '\n' {
+				return vs, vs, true
+			}
+			if len(q) == 1 && c == '\\' {
+				j++
+				continue
+			}
+			if c == q[len(q)-1] && (len(q) == 1 || b[j-1] == '\\') {
+				if len(q) == 2 {
+					return vs, j - 1, true
+				}
+				return vs, j, true
+			}
+		}
+		return vs, vs, true
+	}
+	vs = i
+	ve = vs
+	lim := min(n, vs+maxValue)
+	if cls == kAuthorization || cls == kCookie || cls == kSetCookie {
+		for ve < lim && b[ve] != '\n' && b[ve] != '\r' && b[ve] != '"' && b[ve] != '\'' {
+			ve++
+		}
+		for ve > vs && (b[ve-1] == ' ' || b[ve-1] == '\\') {
+			ve--
+		}
+		return vs, ve, false
+	}
+	for ve < lim && !valueStop[b[ve]] {
+		ve++
+	}
+	return vs, ve, false
+}
+
+// keyed decides whether the value of a secret-named key is a finding.
+func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
+	b := s.b
+	v := b[vs:ve]
+	switch cls {
+	case kAuthorization:
+		s.authorization(vs, ve)
+		return
+	case kCookie:
+		s.cookies(vs, ve, false)
+		return
+	case kSetCookie:
+		s.cookies(vs, ve, true)
+		return
+	}
+	if isPlaceholder(v) {
+		return
+	}
+	switch cls {
+	case kPassword:
+		if len(v) < 3 || len(v) > 256 || (v[0] == '/' || v[0] == '~') && bytes.Contains(bytes.ToLower(key), []byte("pwd")) {
+			return
+		}
+		if !quoted && bytes.IndexByte(v, ':') > 0 && bytes.Contains(v, []byte("//")) {
+			return // a URL: url_credentials looks inside it
+		}
+		s.add(vs, ve, s.e.det(idPassword), 0.85, nil)
+	case kAWSSecret:
+		if len(v) == 40 && allB64(v) && looksRandom(v, 40, 4.0) {
+			s.add(vs, ve, s.e.det(idAWSSecret), 0.95, nil)
+			return
+		}
+		s.secret(vs, ve, 0.8)
+	case kAzureKey:
+		if len(v) == 88 && allB64(v[:86]) && string(v[86:]) == "==" {
+			s.add(vs, ve, s.e.det(idAzure), 0.95, nil)
+			return
+		}
+		s.secret(vs, ve, 0.8)
+	case kGCPKeyID:
+		if len(v) == 40 && allHex(v) {
+			conf := 0.8
+			if bytes.Contains(b[max(0, vs-2048):min(len(b), ve+2048)], []byte("service_account")) {
+				conf = 0.95
+			}
+			s.add(vs, ve, s.e.det(idGCPServiceAccount), conf, nil)
+		}
+	case kSession:
+		if len(v) >= 8 && len(v) <= 1024 && (allDigits(v) || looksRandom(v, 8, 2.5) || allHex(v) || isUUID(v)) {
+			s.add(vs, ve, s.e.det(idSession), 0.85, nil)
+		}
+	case kSecret:
+		s.secret(vs, ve, 0.8)
+	case kWeak:
+		if len(v) >= 16 && len(v) <= 1024 && !isUUID(v) && !allHex(v) && !looksLikeIdentifier(v) && looksRandom(v, 16, 3.2) {
+			s.add(vs, ve, s.e.det(idGeneric), 0.7, nil)
+		}
+	}
+}
+
+func (s *scanner) secret(vs, ve int, conf float64) {
+	v := s.b[vs:ve]
+	if len(v) < 8 || len(v) > 1024 || (allDigits(v) && len(v) < 16) || looksLikeIdentifier(v) {
+		return
+	}
+	lower, upper, digit, other := charClasses(v)
+	kinds := 0
+	for _, k := range []bool{lower, upper, digit, other} {
+		if k {
+			kinds++
+		}
+	}
+	if kinds < 2 && entropy(v) < 3.0 {
+		return
+	}
+	s.add(vs, ve, s.e.det(idGeneric), conf, nil)
+}
+
+func allB64(v []byte) bool {
+	for _, c := range v {
+		if !b64Tab[c] && c != '=' {
+			return false
+		}
+	}
+	return true
+}
+
+// authorization reads "Scheme credentials" from a header value.
+func (s *scanner) authorization(vs, ve int) {
+	b := s.b
+	sch := vs
+	for sch < ve && (isAlnum(b[sch]) || b[sch] == '-') {
+		sch++
+	}
+	if sch < ve && b[sch] == ' ' {
+		scheme := b[vs:sch]
+		cs := sch + 1
+		for cs < ve && b[cs] == ' ' {
+			cs++
+		}
+		ce := runOf(b[:ve], cs, &credTab)
+		cred := b[cs:ce]
+		if len(cred) == 0 || isPlaceholder(cred) {
+			return
+		}
+		switch {
+		case hasPrefixFold(scheme, "bearer") && len(scheme) == 6:
+			if len(cred) >= 8 {
+				s.add(cs, ce, s.e.det(idBearer), 0.9, nil)
+			}
+		case hasPrefixFold(scheme, "basic") && len(scheme) == 5:
+			if basicCredentials(cred) {
+				s.add(cs, ce, s.e.det(idBasicAuth), 0.95, nil)
+			}
+		case hasPrefixFold(scheme, "token") || hasPrefixFold(scheme, "apikey") || hasPrefixFold(scheme, "key"):
+			s.secret(cs, ce, 0.85)
+		}
+		return
+	}
+	ce := runOf(b[:ve], vs, &credTab)
+	if ce == ve && !isPlaceholder(b[vs:ve]) {
+		s.secret(vs, ve, 0.75)
+	}
+}
+
+var sessionCookieNames = []string{"session", "sess", "sid", "token", "auth", "jwt", "remember", "login", "identity", "csrf", "xsrf", "ticket"}
+
+// cookies flags cookie values that are session identifiers: by name, or by
+// looking machine-random. Set-Cookie carries one cookie before its attributes.
+func (s *scanner) cookies(vs, ve int, set bool) {
+	b := s.b
+	i := vs
+	for i < ve {
+		for i < ve && (b[i] == ' ' || b[i] == ';') {
+			i++
+		}
+		ne := i
+		for ne < ve && b[ne] != '=' && b[ne] != ';' {
+			ne++
+		}
+		if ne >= ve || b[ne] != '=' {
+			return
+		}
+		name := bytes.ToLower(bytes.TrimSpace(b[i:ne]))
+		cs := ne + 1
+		ce := cs
+		for ce < ve && b[ce] != ';' {
+			ce++
+		}
+		val := bytes.TrimSpace(b[cs:ce])
+		valStart := cs + bytes.Index(b[cs:ce], val)
+		if len(val) > 0 && !isPlaceholder(val) {
+			named := false
+			for _, w := range sessionCookieNames {
+				if bytes.Contains(name, []byte(w)) {
+					named = true
+					break
+				}
+			}
+			if (named && len(val) >= 8 && !allAlpha(val)) || looksRandom(val, 16, 3.2) {
+				s.add(valStart, valStart+len(val), s.e.det(idSession), 0.85, nil)
+			}
+		}
+		if set {
+			return
+		}
+		i = ce + 1
+	}
+}
+
+func allAlpha(v []byte) bool {
+	for _, c := range v {
+		if !isAlpha(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// urlCreds flags the password in scheme://user:password@host.
+func (s *scanner) urlCreds(p int) {
+	b := s.b
+	k := p
+	for k > 0 && p-k < 32 && (isAlnum(b[k-1]) || b[k-1] == '+' || b[k-1] == '.' || b[k-1] == '-') {
+		k--
+	}
+	if p-k < 2 {
+		return
+	}
+	us := p + 3
+	ue := us
+	at := -1
+	for ue < len(b) && ue-us < 512 {
+		c := b[ue]
+		if c == '/' || c == '?' || c == '#' || c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '\\' {
+			break
+		}
+		if c == '@' {
+			at = ue
+		}
+		ue++
+	}
+	if at < 0 {
+		return
+	}
+	colon := bytes.IndexByte(b[us:at], ':')
+	if colon < 0 {
+		return
+	}
+	ps := us + colon + 1
+	pw := b[ps:at]
+	if len(pw) < 2 || isPlaceholder(pw) {
+		return
+	}
+	s.add(ps, at, s.e.det(idURLCredentials), 0.9, nil)
+}
+
+// placeholderWords are values that stand in for a secret rather than being one.
+var placeholderWords = map[string]bool{
+	"null": true, "nil": true, "none": true, "true": true, "false": true, "undefined": true, "empty": true,
+	"redacted": true, "masked": true, "hidden": true, "removed": true, "filtered": true, "omitted": true,
+	"secret": true, "password": true, "passwd": true, "changeme": true, "change_me": true, "changeit": true,
+	"example": true, "sample": true, "dummy": true, "placeholder": true, "your_password": true,
+	"yourpassword": true, "your-password": true, "mypassword": true, "your_token": true, "your_api_key": true,
+	"token": true, "apikey": true, "api_key": true, "value": true, "string": true, "required": true,
+	"optional": true, "invalid": true, "incorrect": true, "missing": true, "provided": true, "set": true,
+	"unset": true, "n/a": true, "na": true, "expired": true, "reset": true, "changed": true, "updated": true,
+	"accepted": true, "rejected": true, "failed": true, "ok": true, "success": true, "mismatch": true,
+	"wrong": true, "yes": true, "no": true, "on": true, "off": true, "default": true, "xxx": true,
+	"bearer": true, "basic": true, "pass": true, "secret_key": true, "not_set": true, "notset": true,
+	"unknown": true, "anonymous": true, "guest": true, "prompt": true, "stdin": true, "env": true,
+}
+
+// isPlaceholder: masked, templated, formatted or stand-in values.
+func isPlaceholder(v []byte) bool {
+	if len(v) == 0 {
+		return true
+	}
+	switch v[0] {
+	case '$', '%', '<', '[', '{', '(', '@':
+		return true
+	}
+	if bytes.Contains(v, []byte("{{")) || bytes.Contains(v, []byte("${")) {
+		return true
+	}
+	same := true
+	for _, c := range v {
+		if c != v[0] {
+			same = false
+			break
+		}
+	}
+	if same && bytes.IndexByte([]byte("*xX#.-_?•0"), v[0]) >= 0 {
+		return true
+	}
+	if bytes.Contains(v, []byte("****")) || bytes.Contains(v, []byte("xxxx")) || bytes.Contains(v, []byte("XXXX")) || bytes.Contains(v, []byte("•")) {
+		return true
+	}
+	if len(v) > 32 {
+		return false
+	}
+	var buf [32]byte
+	low := buf[:0]
+	for _, c := range v {
+		if isUpper(c) {
+			c |= 0x20
+		}
+		low = append(low, c)
+	}
+	if placeholderWords[string(low)] {
+		return true
+	}
+	return bytes.Contains(low, []byte("redacted")) || bytes.Contains(low, []byte("example")) || bytes.Contains(low, []byte("placeholder"))
+}

@@ -1,0 +1,364 @@
+package detectors
+
+import (
+	"encoding/base64"
+	"strings"
+)
+
+// detector describes one built-in rule. The matching code lives in scan.go
+// and keys.go; here is what it finds, how it ranks against overlapping
+// findings, and its examples. In tp, «» marks the exact span that must be
+// found with this type; no fp line may yield a finding of this type. Test
+// secrets are generated (fake) so no real-looking literal sits in the repo.
+type detector struct {
+	id   string
+	typ  string
+	cat  Category
+	desc string
+	prio int // overlap resolution: higher wins, then longer, then more confident
+	tp   []string
+	fp   []string
+}
+
+// Built-in detector ids (also the finding types they produce).
+const (
+	idEmail             = TypeEmail
+	idPhone             = TypePhone
+	idCreditCard        = TypeCreditCard
+	idSSN               = TypeUSSSN
+	idIBAN              = TypeIBAN
+	idIP                = TypeIPAddress
+	idAWSKeyID          = TypeAWSAccessKeyID
+	idAWSSecret         = TypeAWSSecretKey
+	idGCPAPIKey         = TypeGCPAPIKey
+	idGCPServiceAccount = TypeGCPServiceAcct
+	idAzure             = TypeAzureStorage
+	idGitHub            = TypeGitHubToken
+	idGitLab            = TypeGitLabToken
+	idSlackToken        = TypeSlackToken
+	idSlackWebhook      = TypeSlackWebhook
+	idStripe            = TypeStripeKey
+	idOpenAI            = TypeOpenAIKey
+	idAnthropic         = TypeAnthropicKey
+	idSendGrid          = TypeSendGridKey
+	idNPM               = TypeNPMToken
+	idJWT               = TypeJWT
+	idPrivateKey        = TypePrivateKey
+	idPassword          = TypePassword
+	idURLCredentials    = TypeURLCredentials
+	idBasicAuth         = TypeBasicAuth
+	idBearer            = TypeBearerToken
+	idSession           = TypeSessionToken
+	idGeneric           = TypeGenericSecret
+)
+
+const (
+	alnum  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	upperD = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	b64    = alnum + "+/"
+	b64url = alnum + "-_"
+	hexd   = "0123456789abcdef"
+)
+
+// fake returns a deterministic pseudo-random string over alphabet: format
+// valid test material that is obviously not anyone's secret.
+func fake(seed string, n int, alphabet string) string {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(seed); i++ {
+		h = (h ^ uint64(seed[i])) * 1099511628211
+	}
+	out := make([]byte, n)
+	for i := range out {
+		h ^= h << 13
+		h ^= h >> 7
+		h ^= h << 17
+		out[i] = alphabet[h%uint64(len(alphabet))]
+	}
+	return string(out)
+}
+
+func fakeJWT(seed string) string {
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." +
+		enc.EncodeToString([]byte(`{"sub":"`+fake(seed, 8, alnum)+`","iat":1700000000}`)) + "." + fake(seed+"sig", 43, b64url)
+}
+
+func fakePEM(seed, label, nl string) string {
+	body := fake(seed, 64, b64) + nl + fake(seed+"2", 64, b64) + nl + fake(seed+"3", 20, b64) + "=="
+	return "-----BEGIN " + label + "-----" + nl + body + nl + "-----END " + label + "-----"
+}
+
+func fakeAzureKey(seed string) string { return fake(seed, 86, b64) + "==" }
+
+var builtins = []*detector{
+	{id: idPrivateKey, typ: TypePrivateKey, cat: CategorySecret, prio: 95,
+		desc: "PEM private key block (BEGIN ... PRIVATE KEY ... END), across lines or JSON-escaped",
+		tp: []string{
+			"key material:\n«" + fakePEM("rsa", "RSA PRIVATE KEY", "\n") + "»\nnext line",
+			"key material:\r\n«" + fakePEM("ec", "EC PRIVATE KEY", "\r\n") + "»\r\n",
+			`{"type": "service_account", "private_key": "«` + fakePEM("sa", "PRIVATE KEY", `\n`) + `»\n"}`,
+			"«" + fakePEM("ossh", "OPENSSH PRIVATE KEY", "\n") + "»",
+		},
+		fp: []string{
+			fakePEM("pub", "PUBLIC KEY", "\n"),
+			fakePEM("cert", "CERTIFICATE", "\n"),
+			"loading -----BEGIN PRIVATE KEY (truncated",
+		}},
+	{id: idAWSKeyID, typ: TypeAWSAccessKeyID, cat: CategorySecret, prio: 80,
+		desc: "AWS access key id: AKIA/ASIA/... + 16 upper-case letters or digits",
+		tp: []string{
+			"aws_access_key_id=«AKIA" + fake("aws1", 16, upperD) + "»",
+			"Credential=«ASIA" + fake("aws2", 16, upperD) + "»/20240101/us-east-1/s3/aws4_request",
+		},
+		fp: []string{
+			"aws_access_key_id=AKIAIOSFODNN7EXAMPLE",
+			"AKIA" + fake("aws3", 12, upperD),
+			"XAKIA" + fake("aws4", 16, upperD),
+			"AKIA" + fake("aws5", 16, upperD) + "Z",
+		}},
+	{id: idAWSSecret, typ: TypeAWSSecretKey, cat: CategorySecret, prio: 80,
+		desc: "AWS secret access key: 40 base64 characters under an aws secret key name",
+		tp: []string{
+			"aws_secret_access_key = «" + fake("awssecret", 40, b64) + "»",
+			`{"SecretAccessKey": "«` + fake("awssecret2", 40, b64) + `»"}`,
+		},
+		fp: []string{
+			"aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+			"AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY}",
+			"aws_secret_access_key: ****************************************",
+		}},
+	{id: idGCPAPIKey, typ: TypeGCPAPIKey, cat: CategorySecret, prio: 80,
+		desc: "Google API key: AIza + 35 base64url characters",
+		tp: []string{
+			"https://maps.googleapis.com/maps/api/geocode/json?key=«AIza" + fake("gcp", 35, b64url) + "»",
+		},
+		fp: []string{"AIza" + fake("gcp2", 20, b64url), "AIza" + fake("gcp3", 40, alnum)},
+	},
+	{id: idGCPServiceAccount, typ: TypeGCPServiceAcct, cat: CategorySecret, prio: 80,
+		desc: "GCP service-account key id (private_key_id, 40 hex) in service-account JSON",
+		tp: []string{
+			`{"type": "service_account", "project_id": "demo", "private_key_id": "«` + fake("gsa", 40, hexd) + `»"}`,
+			`"private_key_id":"«` + fake("gsa2", 40, hexd) + `»"`,
+		},
+		fp: []string{`"private_key_id": "abc"`, `"private_key_id": "` + fake("gsa3", 40, alnum) + `"`},
+	},
+	{id: idAzure, typ: TypeAzureStorage, cat: CategorySecret, prio: 80,
+		desc: "Azure storage account key (AccountKey=, 88 base64 characters)",
+		tp: []string{
+			"DefaultEndpointsProtocol=https;AccountName=demo;AccountKey=«" + fakeAzureKey("az") + "»;EndpointSuffix=core.windows.net",
+		},
+		fp: []string{"AccountKey=<key>;EndpointSuffix=core.windows.net", "AccountKey=;"},
+	},
+	{id: idGitHub, typ: TypeGitHubToken, cat: CategorySecret, prio: 80,
+		desc: "GitHub token: ghp_/gho_/ghu_/ghs_/ghr_ + 36, github_pat_ + 82",
+		tp: []string{
+			"GITHUB_TOKEN=«ghp_" + fake("gh1", 36, alnum) + "»",
+			"Authorization: token «ghs_" + fake("gh2", 36, alnum) + "»",
+			"«github_pat_" + fake("gh3", 22, alnum) + "_" + fake("gh4", 59, alnum) + "»",
+		},
+		fp: []string{"ghp_short", "ghp_" + fake("gh5", 40, alnum), "xghp_" + fake("gh6", 36, alnum)},
+	},
+	{id: idGitLab, typ: TypeGitLabToken, cat: CategorySecret, prio: 80,
+		desc: "GitLab personal access token: glpat- + 20 or more",
+		tp:   []string{"PRIVATE-TOKEN: «glpat-" + fake("gl", 20, b64url) + "»"},
+		fp:   []string{"glpat-short", "glpat-"},
+	},
+	{id: idSlackToken, typ: TypeSlackToken, cat: CategorySecret, prio: 80,
+		desc: "Slack token: xoxb-/xoxp-/xoxa-/xoxr-/xoxs-/xoxe- with numeric parts",
+		tp: []string{
+			"token=«xoxb-" + fake("sl1", 12, "0123456789") + "-" + fake("sl2", 13, "0123456789") + "-" + fake("sl3", 24, alnum) + "»",
+		},
+		fp: []string{"xoxb-123", "xoxz-" + fake("sl4", 30, alnum)},
+	},
+	{id: idSlackWebhook, typ: TypeSlackWebhook, cat: CategorySecret, prio: 80,
+		desc: "Slack incoming webhook URL",
+		tp:   []string{"posting to «https://hooks.slack.com/services/T0" + fake("sw1", 8, upperD) + "/B0" + fake("sw2", 8, upperD) + "/" + fake("sw3", 24, alnum) + "» failed"},
+		fp:   []string{"https://hooks.slack.com/services/", "see hooks.slack.com/docs"},
+	},
+	{id: idStripe, typ: TypeStripeKey, cat: CategorySecret, prio: 80,
+		desc: "Stripe secret/restricted key (sk_live_, rk_live_, sk_test_, rk_test_) or webhook secret",
+		tp: []string{
+			"stripe key «sk_live_" + fake("st1", 24, alnum) + "»",
+			"«rk_test_" + fake("st2", 32, alnum) + "»",
+		},
+		fp: []string{"pk_live_" + fake("st3", 24, alnum), "sk_live_123"},
+	},
+	{id: idOpenAI, typ: TypeOpenAIKey, cat: CategorySecret, prio: 80,
+		desc: "OpenAI API key: sk-proj-/sk-svcacct-/sk-admin- or legacy sk-...T3BlbkFJ...",
+		tp: []string{
+			"OPENAI_API_KEY=«sk-proj-" + fake("oa1", 64, b64url) + "»",
+			"«sk-" + fake("oa2", 20, alnum) + "T3BlbkFJ" + fake("oa3", 20, alnum) + "»",
+		},
+		fp: []string{"sk-learn is installed", "sk-" + fake("oa4", 48, alnum), "sk-proj-short"},
+	},
+	{id: idAnthropic, typ: TypeAnthropicKey, cat: CategorySecret, prio: 80,
+		desc: "Anthropic API key: sk-ant-api03-...",
+		tp:   []string{"x-api-key: «sk-ant-api03-" + fake("an", 93, b64url) + "AA»"},
+		fp:   []string{"sk-ant-short"},
+	},
+	{id: idSendGrid, typ: TypeSendGridKey, cat: CategorySecret, prio: 80,
+		desc: "SendGrid API key: SG. + 22 + . + 43",
+		tp:   []string{"«SG." + fake("sg1", 22, b64url) + "." + fake("sg2", 43, b64url) + "»"},
+		fp:   []string{"SG.abc.def", "SG." + fake("sg3", 22, b64url)},
+	},
+	{id: idNPM, typ: TypeNPMToken, cat: CategorySecret, prio: 80,
+		desc: "npm access token: npm_ + 36",
+		tp:   []string{"//registry.npmjs.org/:_authToken=«npm_" + fake("npm", 36, alnum) + "»"},
+		fp:   []string{"npm_config_cache=/tmp/npm", "npm_" + fake("npm2", 20, alnum)},
+	},
+	{id: idJWT, typ: TypeJWT, cat: CategorySecret, prio: 75,
+		desc: "JSON Web Token: three base64url parts, header decodes to JSON with \"alg\"",
+		tp: []string{
+			"Authorization: Bearer «" + fakeJWT("j1") + "»",
+			`{"id_token":"«` + fakeJWT("j2") + `»"}`,
+		},
+		fp: []string{
+			"eyJub3QganNvbg." + fake("j3", 10, b64url) + "." + fake("j4", 10, b64url),
+			base64.RawURLEncoding.EncodeToString([]byte(`{"typ":"JWT"}`)) + ".eyJ9." + fake("j5", 10, b64url),
+		},
+	},
+	{id: idURLCredentials, typ: TypeURLCredentials, cat: CategorySecret, prio: 70,
+		desc: "password in a URL's userinfo (scheme://user:password@host)",
+		tp: []string{
+			"connecting to postgres://app:«" + fake("uc1", 12, alnum) + "»@db.internal:5432/app",
+			"fetch https://deploy:«p%40ss" + fake("uc2", 6, alnum) + "»@git.example.com/repo.git",
+		},
+		fp: []string{"https://user@example.com/path", "postgres://app:****@db/app", "redis://:${REDIS_PASSWORD}@cache:6379", "see http://example.com/a:b@c"},
+	},
+	{id: idBasicAuth, typ: TypeBasicAuth, cat: CategorySecret, prio: 70,
+		desc: "HTTP Basic credentials whose base64 decodes to user:password",
+		tp: []string{
+			"Authorization: Basic «" + base64.StdEncoding.EncodeToString([]byte("admin:"+fake("ba", 10, alnum))) + "»",
+			"-H 'authorization: basic «" + base64.StdEncoding.EncodeToString([]byte("svc:"+fake("ba2", 12, alnum))) + "»'",
+		},
+		fp: []string{"Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("useronly")), "Basic authentication failed for user admin"},
+	},
+	{id: idCreditCard, typ: TypeCreditCard, cat: CategoryPII, prio: 60,
+		desc: "payment card number: brand prefix and length, Luhn check; contiguous or in printed groups",
+		tp: []string{
+			"card «4111 1111 1111 1111» declined",
+			"pan=«5500005555555559»",
+			"amex «3782-822463-10005» ok",
+			`{"cc":"«6011000990139424»"}`,
+		},
+		fp: []string{
+			"card 4111111111111112 declined",
+			"blk_-4111111111111111 replicated",
+			"ts=1445144423722 id=1234567812345670",
+			"081109 203615 148 INFO",
+			"order 4111-1111-1111",
+		},
+	},
+	{id: idSSN, typ: TypeUSSSN, cat: CategoryPII, prio: 60,
+		desc: "US social security number: SSA-valid area/group/serial; separators, or bare 9 digits with SSN context",
+		tp:   []string{"SSN «123-45-6789» on file", "ssn=«219099999»", "social security number: «078 05 1120»"},
+		fp: []string{
+			"id 000-12-3456", "id 666-12-3456", "id 912-34-5678", "id 123-00-4567", "id 123-45-0000",
+			"order 123456789 shipped", "date 2005-06-03", "ref 123 45 6789",
+		},
+	},
+	{id: idIBAN, typ: TypeIBAN, cat: CategoryPII, prio: 60,
+		desc: "IBAN: country length and ISO 13616 mod-97 check, compact or in groups of four",
+		tp:   []string{"IBAN «DE89 3704 0044 0532 0130 00» ok", "iban=«GB82WEST12345698765432»", "«FR1420041010050500013M02606»"},
+		fp:   []string{"DE89370400440532013001", "GB82WEST1234569876543", "XX12345678901234"},
+	},
+	{id: idBearer, typ: TypeBearerToken, cat: CategorySecret, prio: 50,
+		desc: "bearer token after Authorization: Bearer (or a standalone Bearer credential)",
+		tp: []string{
+			"Authorization: Bearer «" + fake("br1", 40, alnum) + "»",
+			`curl -H "authorization: bearer «` + fake("br2", 32, b64url) + `»" https://api`,
+		},
+		fp: []string{"Authorization: Bearer <token>", "Bearer token expired", "Authorization: Bearer ${TOKEN}"},
+	},
+	{id: idPassword, typ: TypePassword, cat: CategorySecret, prio: 45,
+		desc: "value of a password key (password, passwd, pwd, passphrase, db_pass ...)",
+		tp: []string{
+			"login user=bob password=«hunter22» ok",
+			`{"user":"bob","password":"«S3cr3t!pa ss»"}`,
+			"DB_PASSWORD: «" + fake("pw", 10, alnum) + "»",
+			"GET /login?user=bob&pwd=«Tr0ub4dor»&next=/",
+			`msg="{\"password\":\"«p4ss-w0rd»\"}"`,
+			"spring.datasource.password = «" + fake("pw2", 12, alnum) + "»",
+		},
+		fp: []string{
+			"password=********", "password: ${DB_PASSWORD}", "password=<redacted>", "password=[REDACTED]",
+			"Failed password for root from 10.0.0.1 port 22", "password_length=12", "password=null",
+			"PWD=/home/user", `"password": "{{ .Secret }}"`, "password=%s", "password: true", "password=",
+			"check pass; user unknown", "password changed for user bob",
+		},
+	},
+	{id: idSession, typ: TypeSessionToken, cat: CategorySecret, prio: 45,
+		desc: "session identifiers: session/sid keys and session-like cookies",
+		tp: []string{
+			"Cookie: theme=dark; sessionid=«" + fake("se1", 32, hexd) + "»; lang=en",
+			"JSESSIONID=«" + fake("se2", 32, upperD) + "»",
+			"Set-Cookie: sid=«" + fake("se3", 24, alnum) + "»; Path=/; HttpOnly",
+			`{"session_id": "«` + fake("se4", 20, alnum) + `»"}`,
+		},
+		fp: []string{"session_id=null", "Cookie: lang=en; theme=dark", "session=new", "ssid=HomeWifi5G"},
+	},
+	{id: idGeneric, typ: TypeGenericSecret, cat: CategorySecret, prio: 40,
+		desc: "high-entropy value of a secret-named key (client_secret, api_key, access_token, credentials ...)",
+		tp: []string{
+			"client_secret=«" + fake("gs1", 32, alnum) + "»",
+			`{"api_key": "«` + fake("gs2", 24, alnum) + `»"}`,
+			"X-Api-Key: «" + fake("gs3", 32, hexd) + "»",
+			"GET /cb?code=1&access_token=«" + fake("gs4", 40, b64url) + "»&state=x",
+			"token=«" + fake("gs5", 32, alnum) + "»",
+		},
+		fp: []string{
+			"wtoken = AppWindowToken{9f4ef63 token=Token{a64f992 ActivityRecord{de9231d",
+			"max_tokens=1024 prompt_tokens=52", "next_page_token=abc", "api_key=${API_KEY}", "token_type=Bearer",
+			"Kind: YARN_AM_RM_TOKEN, Service: , Ident: (appAttemptId", "key=user:42", "secret=true",
+		},
+	},
+	{id: idEmail, typ: TypeEmail, cat: CategoryPII, prio: 30,
+		desc: "e-mail address",
+		tp:   []string{"user «jane.doe@example.com» logged in", `{"email":"«ops+alerts@corp.example.org»"}`, "mailto:«a.b-c@sub.example.co.uk»"},
+		fp: []string{
+			"loaded icon@2x.png", "java.lang.Object@1a2b3c", "npm install lodash@4.17.21",
+			"postgres://app:pw12345@db.example.com/app", "image nginx@sha256:abcd",
+		},
+	},
+	{id: idPhone, typ: TypePhone, cat: CategoryPII, prio: 20,
+		desc: "phone number: E.164 with +, (NXX) NXX-XXXX, NXX-NXX-XXXX, or digits with phone context",
+		tp: []string{
+			"call «+1 415 555 0132» now", "phone: «(415) 555-0132»", "sms to «+442079460958»", "tel=«415-555-0132»",
+			"mobile «4155550132»", "«+49 30 1234567»",
+		},
+		fp: []string{
+			"offset +0800", "took 4155550132 ms", "pid 1234567890", "version 1.2.3.4567", "x+12345678901",
+			"2015-10-18 18:01:47,978", "lat=+37.7749 lon=-122.4194", "120-555-1234",
+		},
+	},
+	{id: idIP, typ: TypeIPAddress, cat: CategoryPII, prio: 10,
+		desc: "IPv4 or IPv6 address (not versions, netmasks, timestamps or MAC addresses)",
+		tp: []string{
+			"from «10.251.73.220»:50010", "rhost=«218.188.2.4» ", "client «2001:db8::8a2e:370:7334» connected",
+			"[«fe80::1»]:8080", "«192.168.1.1»",
+		},
+		fp: []string{
+			"version 1.2.3.4", "Chrome/120.0.0.0", "oid 1.2.3.4.5", "at 12:34:56", "std::vector", "mac 00:1a:2b:3c:4d:5e",
+			"2005.06.03", "mask 255.255.255.0", "v1.2.3.4", "listen 0.0.0.0:80", "ts 2005-06-03-15.42.50.675872",
+		},
+	},
+}
+
+// vendorExamples are documented example credentials; they are never findings.
+var vendorExamples = []string{
+	"AKIAIOSFODNN7EXAMPLE",
+	"ASIAIOSFODNN7EXAMPLE",
+	"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+	"je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+	"sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+	"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+}
+
+func isVendorExample(v []byte) bool {
+	for _, x := range vendorExamples {
+		if string(v) == x {
+			return true
+		}
+	}
+	return strings.HasSuffix(string(v), "EXAMPLE") || strings.HasSuffix(string(v), "EXAMPLEKEY")
+}

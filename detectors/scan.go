@@ -1,0 +1,1001 @@
+package detectors
+
+import (
+	"bytes"
+	"net/netip"
+)
+
+// The scanner makes one pass over a block of whole lines. A byte-class table
+// picks the few positions where a detector could start (a digit or letter at a
+// word start, '@', '=', ':', '+', '(', '-'); each detector there is a small
+// hand-written parser with its validator. No regular expression runs on the
+// built-in path, so lines that cannot match cost one table lookup per byte.
+
+// cand is a candidate finding relative to the block.
+type cand struct {
+	start, end int
+	det        *detector
+	conf       float64
+	norm       []byte // value to fingerprint when it differs from the span (digits of a card)
+}
+
+type trigger uint8
+
+const (
+	tNone trigger = iota
+	tDigit
+	tUpper
+	tLower
+	tAt
+	tSep // '=' or ':'
+	tPlus
+	tParen
+	tDash
+)
+
+var trig [256]trigger
+
+func init() {
+	for c := '0'; c <= '9'; c++ {
+		trig[c] = tDigit
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		trig[c] = tUpper
+	}
+	for _, c := range "beghnrswx" {
+		trig[c] = tLower
+	}
+	trig['@'] = tAt
+	trig['='] = tSep
+	trig[':'] = tSep
+	trig['+'] = tPlus
+	trig['('] = tParen
+	trig['-'] = tDash
+}
+
+type scanner struct {
+	e       *Engine
+	b       []byte
+	final   bool // no more input follows this block: close open PEM blocks here
+	out     []cand
+	pending int // start of the line holding an unterminated PEM block, or -1
+}
+
+func (s *scanner) add(start, end int, d *detector, conf float64, norm []byte) {
+	if end <= start {
+		return
+	}
+	s.out = append(s.out, cand{start: start, end: end, det: d, conf: conf, norm: norm})
+}
+
+func (s *scanner) run() {
+	b := s.b
+	n := len(b)
+	for i := 0; i < n; {
+		t := trig[b[i]]
+		if t == tNone {
+			i++
+			continue
+		}
+		atStart := i == 0 || !isWord(b[i-1])
+		next := i + 1
+		switch t {
+		case tDigit:
+			if atStart {
+				next = s.numeric(i)
+			}
+		case tUpper:
+			if atStart {
+				next = s.upperWord(i)
+			}
+		case tLower:
+			if atStart {
+				next = s.lowerWord(i)
+			}
+		case tAt:
+			next = s.email(i)
+		case tSep:
+			next = s.separator(i)
+		case tPlus:
+			next = s.plusPhone(i)
+		case tParen:
+			next = s.parenPhone(i)
+		case tDash:
+			if hasPrefix(b[i:], "-----BEGIN ") {
+				next = s.pem(i)
+				if s.pending >= 0 {
+					return
+				}
+			}
+		}
+		if next <= i {
+			next = i + 1
+		}
+		i = next
+	}
+}
+
+func hasPrefix(b []byte, p string) bool {
+	return len(b) >= len(p) && string(b[:len(p)]) == p
+}
+
+func hasPrefixFold(b []byte, p string) bool {
+	if len(b) < len(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if b[i]|0x20 != p[i]|0x20 {
+			return false
+		}
+	}
+	return true
+}
+
+// runOf returns the end of the run of bytes in tab starting at i.
+func runOf(b []byte, i int, tab *[256]bool) int {
+	for i < len(b) && tab[b[i]] {
+		i++
+	}
+	return i
+}
+
+func runDigits(b []byte, i int) int {
+	for i < len(b) && isDigit(b[i]) {
+		i++
+	}
+	return i
+}
+
+func runAlnum(b []byte, i int) int {
+	for i < len(b) && isAlnum(b[i]) {
+		i++
+	}
+	return i
+}
+
+// lineBefore returns up to max bytes before i on the same line, lower-cased into buf.
+func lineBefore(b []byte, i, max int, buf []byte) []byte {
+	lo := i - max
+	if lo < 0 {
+		lo = 0
+	}
+	w := b[lo:i]
+	if nl := bytes.LastIndexByte(w, '\n'); nl >= 0 {
+		w = w[nl+1:]
+	}
+	out := buf[:0]
+	for _, c := range w {
+		if isUpper(c) {
+			c |= 0x20
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func contextHas(b []byte, i int, words ...string) bool {
+	var buf [48]byte
+	w := lineBefore(b, i, len(buf), buf[:])
+	for _, word := range words {
+		if bytes.Contains(w, []byte(word)) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	cardContext  = []string{"card", "cc", "pan", "visa", "mastercard", "amex", "credit", "debit", "payment"}
+	ssnContext   = []string{"ssn", "social security", "social_security", "socialsecurity", "ss#", "taxpayer"}
+	phoneContext = []string{"phone", "tel", "mobile", "cell", "fax", "sms", "call", "contact", "msisdn", "whatsapp"}
+)
+
+// numBoundaryBefore: a number starting at i is a token of its own, not the
+// tail of an identifier (blk_-123, v1.2, x-42) or a signed/decimal number.
+func numBoundaryBefore(b []byte, i int) bool {
+	if i == 0 {
+		return true
+	}
+	c := b[i-1]
+	return !isWord(c) && c != '.' && c != '-' && c != '+' && c != '$' && c != '#'
+}
+
+// numBoundaryAfter: nothing that continues a number or an identifier follows.
+func numBoundaryAfter(b []byte, j int) bool {
+	if j >= len(b) {
+		return true
+	}
+	c := b[j]
+	if isWord(c) {
+		return false
+	}
+	if (c == '.' || c == '-' || c == ',') && j+1 < len(b) && isDigit(b[j+1]) {
+		return false
+	}
+	return true
+}
+
+// numeric handles a token that starts with a digit: IPv4, SSN, phone, card.
+func (s *scanner) numeric(i int) int {
+	b := s.b
+	j := runDigits(b, i)
+	if !numBoundaryBefore(b, i) {
+		return j
+	}
+	run := j - i
+	if j < len(b) {
+		switch b[j] {
+		case '.':
+			if end, ok := s.ipv4(i); ok {
+				return end
+			}
+			if run == 3 {
+				if end, ok := s.groupedNumber(i, '.'); ok {
+					return end
+				}
+			}
+			return j
+		case '-', ' ':
+			if end, ok := s.groupedNumber(i, b[j]); ok {
+				return end
+			}
+		}
+	}
+	if !numBoundaryAfter(b, j) {
+		return j
+	}
+	d := b[i:j]
+	switch {
+	case run >= 13 && run <= 19:
+		if validCard(d) {
+			conf := 0.8
+			if contextHas(b, i, cardContext...) {
+				conf = 0.95
+			}
+			s.add(i, j, s.e.det(idCreditCard), conf, nil)
+		}
+	case run == 9:
+		if validSSN(d[:3], d[3:5], d[5:]) && contextHas(b, i, ssnContext...) {
+			s.add(i, j, s.e.det(idSSN), 0.8, nil)
+		}
+	case run == 10 || (run == 11 && d[0] == '1'):
+		nanp := d[run-10:]
+		if nanp[0] >= '2' && nanp[3] >= '2' && contextHas(b, i, phoneContext...) {
+			s.add(i, j, s.e.det(idPhone), 0.7, nil)
+		}
+	}
+	return j
+}
+
+// groupedNumber parses digit groups joined by one separator byte and matches
+// the layouts of SSNs, NANP phone numbers and printed card numbers.
+func (s *scanner) groupedNumber(i int, sep byte) (int, bool) {
+	b := s.b
+	var groups [6]int
+	var digits [24]byte
+	ng, nd := 0, 0
+	j := i
+	for ng < len(groups) {
+		k := runDigits(b, j)
+		if k == j || nd+(k-j) > len(digits) {
+			break
+		}
+		nd += copy(digits[nd:], b[j:k])
+		groups[ng] = k - j
+		ng++
+		j = k
+		if j+1 < len(b) && b[j] == sep && isDigit(b[j+1]) {
+			j++
+			continue
+		}
+		break
+	}
+	if ng < 2 || !numBoundaryAfter(b, j) {
+		return j, false
+	}
+	if j < len(b) && b[j] == sep && j+1 < len(b) && isDigit(b[j+1]) {
+		return j, false // more groups than any layout has
+	}
+	g := groups[:ng]
+	d := digits[:nd]
+	norm := append([]byte(nil), d...)
+	switch {
+	case eqInts(g, 3, 2, 4) && sep != '.':
+		if !validSSN(d[:3], d[3:5], d[5:]) {
+			return j, false
+		}
+		ctx := contextHas(b, i, ssnContext...)
+		if sep == ' ' && !ctx {
+			return j, false
+		}
+		conf := 0.85
+		if ctx {
+			conf = 0.95
+		}
+		s.add(i, j, s.e.det(idSSN), conf, norm)
+		return j, true
+	case eqInts(g, 3, 3, 4) || eqInts(g, 1, 3, 3, 4):
+		nanp := d[len(d)-10:]
+		if len(d) == 11 && d[0] != '1' {
+			return j, false
+		}
+		if nanp[0] < '2' || nanp[3] < '2' {
+			return j, false
+		}
+		ctx := contextHas(b, i, phoneContext...)
+		if sep != '-' && !ctx {
+			return j, false
+		}
+		conf := 0.7
+		if ctx {
+			conf = 0.9
+		}
+		s.add(i, j, s.e.det(idPhone), conf, norm)
+		return j, true
+	case sep != '.' && (eqInts(g, 4, 4, 4, 4) || eqInts(g, 4, 4, 4, 4, 3) || eqInts(g, 4, 6, 5) || eqInts(g, 4, 6, 4) || eqInts(g, 4, 4, 4, 1)):
+		if !validCard(d) {
+			return j, false
+		}
+		s.add(i, j, s.e.det(idCreditCard), 0.9, norm)
+		return j, true
+	}
+	return j, false
+}
+
+func eqInts(g []int, want ...int) bool {
+	if len(g) != len(want) {
+		return false
+	}
+	for i := range g {
+		if g[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// versionWords precede dotted numbers that are versions, not addresses.
+var versionWords = []string{"version", "ver", "v", "release", "build", "firmware", "fw", "rev", "revision", "os", "kernel"}
+
+// ipv4 parses a dotted quad at i (a digit at a token start).
+func (s *scanner) ipv4(i int) (int, bool) {
+	b := s.b
+	j := i
+	var oct [4]int
+	for k := 0; k < 4; k++ {
+		e := runDigits(b, j)
+		if e == j || e-j > 3 || (e-j > 1 && b[j] == '0') {
+			return e, false
+		}
+		v := 0
+		for _, c := range b[j:e] {
+			v = v*10 + int(c-'0')
+		}
+		if v > 255 {
+			return e, false
+		}
+		oct[k] = v
+		j = e
+		if k < 3 {
+			if j >= len(b) || b[j] != '.' {
+				return j, false
+			}
+			j++
+		}
+	}
+	if j < len(b) {
+		c := b[j]
+		if isWord(c) || ((c == '.' || c == '-') && j+1 < len(b) && isAlnum(b[j+1])) {
+			return j, false
+		}
+	}
+	// "Chrome/120.0.0.0", "version 1.2.3.4": a version, not an address.
+	if i >= 2 && b[i-1] == '/' && isAlnum(b[i-2]) {
+		return j, false
+	}
+	if precededByWord(b, i, versionWords) {
+		return j, false
+	}
+	if oct[0] == 0 || oct[0] == 255 {
+		return j, false // unspecified, broadcast, netmasks
+	}
+	conf := 0.9
+	if oct[0] == 127 {
+		conf = 0.5
+	}
+	s.add(i, j, s.e.det(idIP), conf, nil)
+	return j, true
+}
+
+// precededByWord reports whether the word right before i (skipping a few
+// spaces, '=', ':' or quotes) is one of words, case-insensitively.
+func precededByWord(b []byte, i int, words []string) bool {
+	k := i
+	for skipped := 0; k > 0 && skipped < 3; skipped++ {
+		c := b[k-1]
+		if c == ' ' || c == '=' || c == ':' || c == '"' || c == '\'' || c == '\t' {
+			k--
+			continue
+		}
+		break
+	}
+	e := k
+	for k > 0 && e-k < 12 && isAlpha(b[k-1]) {
+		k--
+	}
+	if k == e || (k > 0 && isAlpha(b[k-1])) {
+		return false
+	}
+	w := b[k:e]
+	for _, word := range words {
+		if len(word) == len(w) && hasPrefixFold(w, word) {
+			return true
+		}
+	}
+	return false
+}
+
+// ipv6 tries to read an IPv6 address around the ':' at p.
+func (s *scanner) ipv6(p int) (int, bool) {
+	b := s.b
+	lo := p
+	for lo > 0 && p-lo < 40 && (isHex(b[lo-1]) || b[lo-1] == ':') {
+		lo--
+	}
+	if lo > 0 && (isWord(b[lo-1]) || b[lo-1] == '.') {
+		return p, false
+	}
+	hi := p
+	colons, double, digit := 0, false, false
+	for hi < len(b) && hi-lo < 46 && (isHex(b[hi]) || b[hi] == ':' || b[hi] == '.') {
+		hi++
+	}
+	for hi > lo && (b[hi-1] == '.' || (b[hi-1] == ':' && !(hi-lo >= 2 && b[hi-2] == ':'))) {
+		hi--
+	}
+	if hi < len(b) && (isWord(b[hi]) || b[hi] == '.') {
+		return p, false
+	}
+	for k := lo; k < hi; k++ {
+		switch {
+		case b[k] == ':':
+			colons++
+			if k+1 < hi && b[k+1] == ':' {
+				double = true
+			}
+		case isDigit(b[k]):
+			digit = true
+		}
+	}
+	if !digit || colons < 2 || (!double && colons != 7) {
+		return p, false
+	}
+	addr, err := netip.ParseAddr(string(b[lo:hi]))
+	if err != nil || !addr.Is6() || addr.IsUnspecified() {
+		return p, false
+	}
+	conf := 0.85
+	if addr.IsLoopback() {
+		conf = 0.5
+	}
+	s.add(lo, hi, s.e.det(idIP), conf, nil)
+	return hi, true
+}
+
+var localTab, labelTab [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		localTab[c] = isAlnum(b) || bytes.IndexByte([]byte("._%+-"), b) >= 0
+		labelTab[c] = isAlnum(b) || b == '-'
+	}
+}
+
+// fileExtTLDs look like TLDs after '@' in asset names (icon@2x.png) and stack traces.
+var fileExtTLDs = map[string]bool{
+	"png": true, "jpg": true, "jpeg": true, "gif": true, "svg": true, "webp": true, "ico": true,
+	"js": true, "css": true, "html": true, "htm": true, "json": true, "xml": true, "txt": true,
+	"log": true, "java": true, "kt": true, "py": true, "go": true, "rb": true, "so": true, "jar": true,
+	"class": true, "dll": true, "exe": true, "zip": true, "gz": true, "tar": true, "pdf": true,
+	"yaml": true, "yml": true, "conf": true, "ini": true, "lock": true, "map": true, "ts": true, "tsx": true,
+}
+
+// email parses local@domain around the '@' at a.
+func (s *scanner) email(a int) int {
+	b := s.b
+	j := a
+	for j > 0 && a-j < 64 && localTab[b[j-1]] {
+		j--
+	}
+	for j < a && (b[j] == '.' || b[j] == '-' || b[j] == '+') {
+		j++
+	}
+	if j == a || b[a-1] == '.' || (j > 0 && localTab[b[j-1]]) {
+		return a + 1
+	}
+	if j > 0 && (b[j-1] == ':' || b[j-1] == '/') && urlAuthorityBefore(b, j) {
+		return a + 1 // user:pass@host in a URL: url_credentials' business
+	}
+	// domain: labels separated by dots, TLD of letters.
+	k := a + 1
+	labels, lastStart, end := 0, k, -1
+	for {
+		e := runOf(b, k, &labelTab)
+		if e == k || b[k] == '-' || b[e-1] == '-' {
+			break
+		}
+		labels++
+		lastStart = k
+		end = e
+		if e+1 < len(b) && b[e] == '.' && labelTab[b[e+1]] {
+			k = e + 1
+			continue
+		}
+		break
+	}
+	if labels < 2 || end-a > 255 {
+		return a + 1
+	}
+	tld := b[lastStart:end]
+	if len(tld) < 2 || len(tld) > 24 {
+		return a + 1
+	}
+	for _, c := range tld {
+		if !isAlpha(c) {
+			return a + 1
+		}
+	}
+	var low [24]byte
+	for i, c := range tld {
+		low[i] = c | 0x20
+	}
+	if fileExtTLDs[string(low[:len(tld)])] {
+		return a + 1
+	}
+	s.add(j, end, s.e.det(idEmail), 0.9, nil)
+	return end
+}
+
+// urlAuthorityBefore reports whether the token before j is "scheme://" or
+// "scheme://user:" — the text at j is then a URL's userinfo or password.
+func urlAuthorityBefore(b []byte, j int) bool {
+	lo := j - 128
+	if lo < 0 {
+		lo = 0
+	}
+	w := b[lo:j]
+	sp := bytes.LastIndexAny(w, " \t\n\"'<>=,;")
+	if sp >= 0 {
+		w = w[sp+1:]
+	}
+	k := bytes.Index(w, []byte("://"))
+	return k >= 0 && bytes.IndexByte(w[k+3:], '/') < 0 && bytes.IndexByte(w[k+3:], '@') < 0
+}
+
+// plusPhone parses an E.164 number: '+', country code, 8-15 digits in groups.
+func (s *scanner) plusPhone(p int) int {
+	b := s.b
+	if p > 0 && (isWord(b[p-1]) || b[p-1] == '+' || b[p-1] == '.') {
+		return p + 1
+	}
+	if p+1 >= len(b) || b[p+1] < '1' || b[p+1] > '9' {
+		return p + 1
+	}
+	end, digits, groups, maxRest, dots := phoneGroups(b, p+1)
+	if digits < 8 || digits > 15 || !numBoundaryAfter(b, end) {
+		return end
+	}
+	conf := 0.75
+	if groups > 1 {
+		if maxRest > 8 || (dots > 0 && groups < 3) {
+			return end
+		}
+		conf = 0.85
+	}
+	if contextHas(b, p, phoneContext...) {
+		conf = 0.95
+	}
+	s.add(p, end, s.e.det(idPhone), conf, nil)
+	return end
+}
+
+// phoneGroups reads digit groups separated by one of " -." or wrapped in
+// parentheses. maxRest is the longest group after the first.
+func phoneGroups(b []byte, i int) (end, digits, groups, maxRest, dots int) {
+	j := i
+	end = i
+	for j < len(b) {
+		k := runDigits(b, j)
+		if k == j {
+			break
+		}
+		if groups > 0 && k-j > maxRest {
+			maxRest = k - j
+		}
+		digits += k - j
+		groups++
+		end = k
+		if k < len(b) && b[k] == ')' {
+			k++
+		}
+		if k < len(b) && (b[k] == ' ' || b[k] == '-' || b[k] == '.') {
+			if b[k] == '.' {
+				dots++
+			}
+			k++
+		}
+		if k < len(b) && b[k] == '(' {
+			k++
+		}
+		if k == end || k >= len(b) || !isDigit(b[k]) {
+			break
+		}
+		j = k
+	}
+	return
+}
+
+// parenPhone parses "(555) 123-4567".
+func (s *scanner) parenPhone(p int) int {
+	b := s.b
+	if p > 0 && isWord(b[p-1]) {
+		return p + 1
+	}
+	if p+5 > len(b) || !isDigit(b[p+1]) || b[p+1] < '2' || !isDigit(b[p+2]) || !isDigit(b[p+3]) || b[p+4] != ')' {
+		return p + 1
+	}
+	j := p + 5
+	if j < len(b) && b[j] == ' ' {
+		j++
+	}
+	if j+8 > len(b) || b[j] < '2' || runDigits(b, j) != j+3 || (b[j+3] != '-' && b[j+3] != '.' && b[j+3] != ' ') || runDigits(b, j+4) != j+8 {
+		return p + 1
+	}
+	if !numBoundaryAfter(b, j+8) {
+		return p + 1
+	}
+	s.add(p, j+8, s.e.det(idPhone), 0.85, nil)
+	return j + 8
+}
+
+// upperWord handles a word starting with an upper-case letter: IBAN, AWS key
+// id, Google API key, SendGrid key, "Bearer"/"Basic" credentials.
+func (s *scanner) upperWord(i int) int {
+	b := s.b
+	if i+3 < len(b) && isUpper(b[i+1]) && isDigit(b[i+2]) && isDigit(b[i+3]) {
+		if end, ok := s.iban(i); ok {
+			return end
+		}
+	}
+	switch b[i] {
+	case 'A':
+		if hasPrefix(b[i:], "AIza") {
+			return s.fixedToken(i, 4, 35, &b64urlTab, idGCPAPIKey, 0.95)
+		}
+		if i+20 <= len(b) && awsKeyPrefix(b[i:i+4]) {
+			e := i + 4
+			for e < len(b) && (isUpper(b[e]) || isDigit(b[e])) {
+				e++
+			}
+			if e-i == 20 && (e == len(b) || !isWord(b[e])) {
+				s.add(i, e, s.e.det(idAWSKeyID), 0.95, nil)
+				return e
+			}
+			return e
+		}
+	case 'S':
+		if hasPrefix(b[i:], "SG.") {
+			return s.sendgrid(i)
+		}
+	case 'B':
+		return s.authScheme(i)
+	}
+	return i + 1
+}
+
+var awsPrefixes = []string{"AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ABIA", "ACCA", "APKA"}
+
+func awsKeyPrefix(p []byte) bool {
+	for _, x := range awsPrefixes {
+		if string(p) == x {
+			return true
+		}
+	}
+	return p[0] == 'A' && p[1] == '3' && p[2] == 'T' && isAlnum(p[3])
+}
+
+// fixedToken accepts prefix (plen bytes, already checked) followed by exactly
+// n bytes of tab, ending at a token boundary.
+func (s *scanner) fixedToken(i, plen, n int, tab *[256]bool, id string, conf float64) int {
+	b := s.b
+	e := runOf(b, i+plen, tab)
+	if e-(i+plen) == n && (e == len(b) || !isWord(b[e])) {
+		s.add(i, e, s.e.det(id), conf, nil)
+	}
+	return e
+}
+
+// minToken accepts prefix followed by at least min bytes of tab.
+func (s *scanner) minToken(i, plen, min, max int, tab *[256]bool, id string, conf float64) int {
+	b := s.b
+	e := runOf(b, i+plen, tab)
+	if n := e - (i + plen); n >= min && n <= max {
+		s.add(i, e, s.e.det(id), conf, nil)
+	}
+	return e
+}
+
+func (s *scanner) sendgrid(i int) int {
+	b := s.b
+	a := runOf(b, i+3, &b64urlTab)
+	if a-(i+3) != 22 || a >= len(b) || b[a] != '.' {
+		return a
+	}
+	e := runOf(b, a+1, &b64urlTab)
+	if e-(a+1) == 43 {
+		s.add(i, e, s.e.det(idSendGrid), 0.95, nil)
+	}
+	return e
+}
+
+func (s *scanner) iban(i int) (int, bool) {
+	b := s.b
+	want, ok := ibanLengths[string(b[i:i+2])]
+	if !ok {
+		return i, false
+	}
+	var compact [34]byte
+	n, j := 0, i
+	spaced := false
+	for j < len(b) && n < want {
+		c := b[j]
+		switch {
+		case isUpper(c) || isDigit(c):
+			compact[n] = c
+			n++
+			j++
+		case c == ' ' && n%4 == 0 && j+1 < len(b) && isAlnum(b[j+1]):
+			spaced = true
+			j++
+		default:
+			goto done
+		}
+	}
+done:
+	if n != want || (j < len(b) && isWord(b[j])) || !ibanMod97(compact[:n]) {
+		return i, false
+	}
+	conf := 0.9
+	if spaced {
+		conf = 0.95
+	}
+	s.add(i, j, s.e.det(idIBAN), conf, append([]byte(nil), compact[:n]...))
+	return j, true
+}
+
+var tokTab, credTab [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		tokTab[c] = isAlnum(b) || b == '_' || b == '-'
+		credTab[c] = isAlnum(b) || bytes.IndexByte([]byte("-._~+/="), b) >= 0
+	}
+}
+
+// lowerWord handles vendor token prefixes that start with a lower-case letter.
+func (s *scanner) lowerWord(i int) int {
+	b := s.b
+	r := b[i:]
+	switch b[i] {
+	case 'g':
+		if len(r) > 4 && r[0] == 'g' && r[1] == 'h' && r[3] == '_' && bytes.IndexByte([]byte("pousr"), r[2]) >= 0 {
+			return s.fixedToken(i, 4, 36, &alnumTab, idGitHub, 0.95)
+		}
+		if hasPrefix(r, "github_pat_") {
+			return s.minToken(i, 11, 82, 82, &wordTab, idGitHub, 0.95)
+		}
+		if hasPrefix(r, "glpat-") {
+			return s.minToken(i, 6, 20, 300, &tokDotTab, idGitLab, 0.95)
+		}
+	case 'x':
+		if len(r) > 5 && r[1] == 'o' && r[2] == 'x' && r[4] == '-' && bytes.IndexByte([]byte("abeoprs"), r[3]) >= 0 {
+			e := runOf(b, i+5, &tokTab)
+			if e-i >= 24 && bytes.Count(b[i+5:e], []byte("-")) >= 2 {
+				s.add(i, e, s.e.det(idSlackToken), 0.95, nil)
+			}
+			return e
+		}
+	case 's':
+		switch {
+		case hasPrefix(r, "sk_live_") || hasPrefix(r, "sk_test_"):
+			return s.minToken(i, 8, 20, 247, &alnumTab, idStripe, 0.95)
+		case hasPrefix(r, "sk-ant-"):
+			return s.minToken(i, 7, 80, 200, &tokTab, idAnthropic, 0.95)
+		case hasPrefix(r, "sk-proj-") || hasPrefix(r, "sk-svcacct-") || hasPrefix(r, "sk-admin-"):
+			p := bytes.IndexByte(r[3:], '-') + 4
+			return s.minToken(i, p, 40, 300, &tokTab, idOpenAI, 0.95)
+		case hasPrefix(r, "sk-"):
+			e := runOf(b, i+3, &alnumTab)
+			if e-(i+3) == 48 && string(b[i+23:i+31]) == "T3BlbkFJ" && (e == len(b) || !isWord(b[e])) {
+				s.add(i, e, s.e.det(idOpenAI), 0.98, nil)
+			}
+			return e
+		}
+	case 'r':
+		if hasPrefix(r, "rk_live_") || hasPrefix(r, "rk_test_") {
+			return s.minToken(i, 8, 20, 247, &alnumTab, idStripe, 0.95)
+		}
+	case 'w':
+		if hasPrefix(r, "whsec_") {
+			return s.minToken(i, 6, 24, 100, &alnumTab, idStripe, 0.9)
+		}
+	case 'n':
+		if hasPrefix(r, "npm_") {
+			return s.fixedToken(i, 4, 36, &alnumTab, idNPM, 0.95)
+		}
+	case 'e':
+		if hasPrefix(r, "eyJ") {
+			return s.jwt(i)
+		}
+	case 'h':
+		if hasPrefix(r, "hooks.slack.com/") {
+			return s.slackWebhook(i)
+		}
+	case 'b':
+		return s.authScheme(i)
+	}
+	return i + 1
+}
+
+var alnumTab, tokDotTab [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		alnumTab[c] = isAlnum(byte(c))
+		tokDotTab[c] = tokTab[c] || c == '.'
+	}
+}
+
+func (s *scanner) jwt(i int) int {
+	b := s.b
+	e1 := runOf(b, i, &b64urlTab)
+	if e1 >= len(b) || b[e1] != '.' {
+		return e1
+	}
+	e2 := runOf(b, e1+1, &b64urlTab)
+	if e2 >= len(b) || b[e2] != '.' {
+		return e2
+	}
+	e3 := runOf(b, e2+1, &b64urlTab)
+	if e3 < len(b) && (b[e3] == '.' || b[e3] == '=') {
+		return e3
+	}
+	if validJWT(b[i:e3]) {
+		s.add(i, e3, s.e.det(idJWT), 0.95, nil)
+	}
+	return e3
+}
+
+func (s *scanner) slackWebhook(i int) int {
+	b := s.b
+	start := i
+	if i >= 8 && string(b[i-8:i]) == "https://" {
+		start = i - 8
+	}
+	p := i + len("hooks.slack.com/")
+	e := p
+	for e < len(b) && (isWord(b[e]) || b[e] == '/' || b[e] == '-') {
+		e++
+	}
+	path := b[p:e]
+	if (hasPrefix(path, "services/T") || hasPrefix(path, "workflows/T") || hasPrefix(path, "triggers/T")) && bytes.Count(path, []byte("/")) >= 3 {
+		last := path[bytes.LastIndexByte(path, '/')+1:]
+		if len(last) >= 16 {
+			s.add(start, e, s.e.det(idSlackWebhook), 0.98, nil)
+		}
+	}
+	return e
+}
+
+// authScheme handles "Bearer <token>" and "Basic <base64>" outside a key.
+func (s *scanner) authScheme(i int) int {
+	b := s.b
+	switch {
+	case hasPrefixFold(b[i:], "bearer "):
+		v := i + 7
+		e := runOf(b, v, &credTab)
+		tok := b[v:e]
+		if len(tok) >= 16 && !isPlaceholder(tok) && looksRandom(tok, 16, 3.0) {
+			s.add(v, e, s.e.det(idBearer), 0.85, nil)
+		}
+		return v // the credential may have a format of its own (a JWT)
+	case hasPrefixFold(b[i:], "basic "):
+		v := i + 6
+		e := runOf(b, v, &credTab)
+		if e-v >= 8 && basicCredentials(b[v:e]) {
+			s.add(v, e, s.e.det(idBasicAuth), 0.9, nil)
+		}
+		return e
+	}
+	return i + 1
+}
+
+// pem finds a private-key block: "-----BEGIN ... PRIVATE KEY-----" up to the
+// matching END marker, across lines or inside one JSON-escaped string.
+func (s *scanner) pem(i int) int {
+	b := s.b
+	h := i + len("-----BEGIN ")
+	lim := h + 48
+	if lim > len(b) {
+		lim = len(b)
+	}
+	close := bytes.Index(b[h:lim], []byte("-----"))
+	if close < 0 {
+		return h
+	}
+	label := b[h : h+close]
+	if !bytes.Contains(label, []byte("PRIVATE KEY")) {
+		return h + close
+	}
+	bodyStart := h + close + 5
+	const maxPEM = 64 << 10
+	win := b[bodyStart:]
+	if len(win) > maxPEM {
+		win = win[:maxPEM]
+	}
+	if k := bytes.Index(win, []byte("-----END ")); k >= 0 {
+		endMarker := bodyStart + k + len("-----END ")
+		if c := bytes.Index(b[endMarker:min(endMarker+48, len(b))], []byte("-----")); c >= 0 {
+			end := endMarker + c + 5
+			s.add(i, end, s.e.det(idPrivateKey), 0.99, nil)
+			return end
+		}
+	}
+	if !s.final && len(b)-bodyStart < maxPEM {
+		s.pending = bytes.LastIndexByte(b[:i], '\n') + 1
+		return len(b)
+	}
+	// No END in reach: the key is truncated. Take the marker and the
+	// base64 body lines that follow, so the key material is still covered.
+	end := bodyStart
+	for end < len(b) && end-bodyStart < maxPEM {
+		nl := bytes.IndexByte(b[end:], '\n')
+		line := b[end:]
+		if nl >= 0 {
+			line = b[end : end+nl]
+		}
+		body := bytes.TrimRight(line, "\r")
+		if end > bodyStart && !base64Line(body) {
+			break
+		}
+		if nl < 0 {
+			end = len(b)
+			break
+		}
+		end += nl + 1
+	}
+	end = trimEOL(b, bodyStart, end)
+	s.add(i, end, s.e.det(idPrivateKey), 0.9, nil)
+	return end
+}
+
+func trimEOL(b []byte, lo, end int) int {
+	for end > lo && (b[end-1] == '\n' || b[end-1] == '\r') {
+		end--
+	}
+	return end
+}
+
+func base64Line(l []byte) bool {
+	if len(l) == 0 {
+		return false
+	}
+	for _, c := range l {
+		if !b64Tab[c] && c != '=' && c != ':' && c != ' ' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
