@@ -339,6 +339,9 @@ func (s *Store) write(line []byte, durable bool, check func() error, apply func(
 // GetCase returns the case, or triage.ErrNotFound when it is missing or
 // belongs to another tenant.
 func (s *Store) GetCase(ctx context.Context, tenant, id string) (*triage.Case, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, triage.Transient("store", err)
+	}
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
@@ -362,6 +365,9 @@ func decodeCase(raw json.RawMessage) (*triage.Case, error) {
 
 // ListCases returns matching cases, newest first.
 func (s *Store) ListCases(ctx context.Context, f triage.CaseFilter) ([]*triage.Case, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, triage.Transient("store", err)
+	}
 	if f.Tenant == "" && !f.AllTenants {
 		return nil, triage.Invalidf("store", "list cases: a tenant is required")
 	}
@@ -442,6 +448,9 @@ func terminal(st triage.Status) bool {
 
 // GetStatus returns triage.ErrNotFound for an unknown upload or one of another tenant.
 func (s *Store) GetStatus(ctx context.Context, tenant, uploadID string) (triage.UploadStatus, error) {
+	if err := ctx.Err(); err != nil {
+		return triage.UploadStatus{}, triage.Transient("store", err)
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
@@ -456,6 +465,9 @@ func (s *Store) GetStatus(ctx context.Context, tenant, uploadID string) (triage.
 
 // Similar is an exact cosine scan over the query's embedder space.
 func (s *Store) Similar(ctx context.Context, q triage.SimilarQuery) ([]triage.SimilarCase, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, triage.Transient("store", err)
+	}
 	if q.Tenant == "" && !q.AllTenants {
 		return nil, triage.Invalidf("store", "similar: a tenant is required")
 	}
@@ -508,6 +520,9 @@ func (s *Store) Similar(ctx context.Context, q triage.SimilarQuery) ([]triage.Si
 	}
 	return top, nil
 }
+
+// Dir is the directory the store lives in.
+func (s *Store) Dir() string { return s.dir }
 
 // Audit returns the audit events of one tenant, oldest first.
 func (s *Store) Audit(tenant string) []AuditEvent {
