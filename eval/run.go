@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logtriage/logtriage/detectors"
 	"github.com/logtriage/logtriage/triage"
 )
 
@@ -27,6 +28,28 @@ type DetectFunc func(ctx context.Context, content []byte) ([]Span, error)
 // RedactFunc returns the redacted content; predicted key lines must be exact
 // lines of it.
 type RedactFunc func(ctx context.Context, content []byte) ([]byte, error)
+
+// EngineDetect scans the whole content with e. Spans come from the engine,
+// not from a case's finding locations, which the pipeline caps per type.
+func EngineDetect(e *detectors.Engine) DetectFunc {
+	return func(_ context.Context, content []byte) ([]Span, error) {
+		fs := e.ScanBytes(content)
+		spans := make([]Span, len(fs))
+		for i, f := range fs {
+			spans[i] = Span{Type: f.Type, Start: f.Start, End: f.End}
+		}
+		return spans, nil
+	}
+}
+
+// EngineRedact redacts the content with e, as the pipeline's redact step does.
+func EngineRedact(e *detectors.Engine) RedactFunc {
+	return func(ctx context.Context, content []byte) ([]byte, error) {
+		var out bytes.Buffer
+		_, err := e.Redact(ctx, bytes.NewReader(content), &out)
+		return out.Bytes(), err
+	}
+}
 
 // Options configure one evaluation.
 type Options struct {

@@ -139,8 +139,16 @@ func (b *builder) ssn() string {
 	return mark("us_ssn", fmt.Sprintf("%03d-%02d-%04d", b.between(120, 665), b.between(10, 99), b.between(1000, 9999)))
 }
 
-// awsKeyID is AWS's own documentation example key id.
-func (b *builder) awsKeyID() string { return mark("aws_access_key_id", "AKIAIOSFODNN7EXAMPLE") }
+// awsKeyID is a format-valid, made-up access key id. Not AWS's documentation
+// example (AKIAIOSFODNN7EXAMPLE): detectors rightly allow-list that one.
+func (b *builder) awsKeyID() string {
+	const base32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	id := []byte("AKIA")
+	for i := 0; i < 16; i++ {
+		id = append(id, base32[b.r.Intn(len(base32))])
+	}
+	return mark("aws_access_key_id", string(id))
+}
 
 func (b *builder) password(value string) string { return mark("password", value) }
 
