@@ -128,10 +128,13 @@ type analyzer struct {
 	tail      [tailLines]ringLine
 	tmplBuf   []byte
 	lower     []byte
-	sigBuf    []int
-	signals   []SignalCount
-	prevStack bool
-	nextHdr   int64 // offset of the next member header seen, -1 when none
+	// A very long line arriving in Partial chunks, joined (capped).
+	partial, partialBuf []byte
+	partialOff          int64
+	sigBuf              []int
+	signals             []SignalCount
+	prevStack           bool
+	nextHdr             int64 // offset of the next member header seen, -1 when none
 }
 
 type ringLine struct {
@@ -159,18 +162,58 @@ func newAnalyzer(opt AnalyzeOptions) *analyzer {
 	return z
 }
 
-// observe takes one redacted line (no line ending) with its findings.
+// maxJoinedLineBytes is how much of a very long line (delivered in
+// Partial chunks) is kept to judge it: far more than the level scan, the
+// template key and the excerpt cut need.
+const maxJoinedLineBytes = 64 << 10
+
+// line takes one RedactedLine. Chunks of a very long line are joined (up to
+// maxJoinedLineBytes) and judged once when its last chunk arrives; their
+// findings all count. l.Text is only read during the call.
+func (z *analyzer) line(l detectors.RedactedLine) {
+	if !l.Partial && z.partial == nil {
+		z.observe(l.Number, l.Offset, l.Text, l.Findings)
+		return
+	}
+	if z.partial == nil {
+		z.partial, z.partialOff = z.partialBuf[:0], l.Offset
+	}
+	room := max(maxJoinedLineBytes-len(z.partial), 0)
+	z.partial = append(z.partial, l.Text[:min(len(l.Text), room)]...)
+	member, header := z.memberAt(z.partialOff)
+	if !header {
+		for i := range l.Findings {
+			z.addFinding(&l.Findings[i], member)
+		}
+	}
+	if l.Partial {
+		return
+	}
+	text := z.partial
+	z.partialBuf, z.partial = text, nil
+	z.observe(l.Number, z.partialOff, text, nil)
+}
+
+// memberAt is the archive member holding stream offset off (nil outside
+// archives), and whether off is the member's own header line.
+func (z *analyzer) memberAt(off int64) (*Member, bool) {
+	if z.opt.Members == nil {
+		return nil, false
+	}
+	m, ok := z.opt.Members.MemberAt(off)
+	if !ok {
+		return nil, false
+	}
+	return &m, m.HeaderOffset == off
+}
+
+// observe takes one whole redacted line (no line ending) with its findings.
 // text is only read during the call.
 func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors.Finding) {
 	text = bytes.TrimSuffix(text, []byte{'\r'})
-	var member *Member
-	if z.opt.Members != nil {
-		if m, ok := z.opt.Members.MemberAt(off); ok {
-			if m.HeaderOffset == off {
-				return // our own "==> member <==" line, not log content
-			}
-			member = &m
-		}
+	member, header := z.memberAt(off)
+	if header {
+		return // our own "==> member <==" line, not log content
 	}
 	for i := range findings {
 		z.addFinding(&findings[i], member)
