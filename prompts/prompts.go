@@ -19,7 +19,7 @@ import (
 	"text/template"
 )
 
-//go:embed classify/*.tmpl
+//go:embed classify/*.tmpl pii/*.tmpl
 var files embed.FS
 
 // ClassifyLatest is the classify prompt version used when none is configured.
