@@ -484,7 +484,9 @@ func renderK8s(c *ctx, items []item) {
 	pod := c.host + "-" + g.str(lower+digits, 10) + "-" + g.str(lower+digits, 5)
 	c.d.line(txt("Name:             " + pod))
 	c.d.line(txt("Namespace:        " + g.pick("prod", "payments", "default")))
-	c.d.line(txt("Node:             ip-10-0-"+fmt.Sprint(g.n(0, 255))+"-"+fmt.Sprint(g.n(1, 254))+".ec2.internal/"), lab("ip_address", g.ipv4()))
+	// The node name encodes its IP (EC2 style); only the address after "/" is one.
+	n3, n4 := g.n(0, 255), g.n(1, 254)
+	c.d.line(txt(fmt.Sprintf("Node:             ip-10-0-%d-%d.ec2.internal/", n3, n4)), lab("ip_address", fmt.Sprintf("10.0.%d.%d", n3, n4)))
 	c.d.line(txt("Status:           Running"))
 	c.d.line(txt("IP:               "), lab("ip_address", g.ipv4()))
 	c.d.line(txt("Containers:"))
