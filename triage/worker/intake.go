@@ -1,0 +1,148 @@
+package worker
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// UploadEvent is the intake message: metadata only, the bytes are in the
+// payload bucket under Object.
+type UploadEvent struct {
+	Tenant      string    `json:"tenant"`
+	UploadID    string    `json:"upload_id"`
+	CaseRef     string    `json:"case_ref,omitempty"` // customer's case number from the file-name prefix
+	Name        string    `json:"name"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"` // hex
+	Object      string    `json:"object"` // name in PayloadBucket
+	SubmittedAt time.Time `json:"submitted_at"`
+}
+
+// Validate checks what the worker relies on.
+func (e UploadEvent) Validate() error {
+	if err := ValidTenant(e.Tenant); err != nil {
+		return err
+	}
+	switch {
+	case e.UploadID == "":
+		return errors.New("upload_id is missing")
+	case e.Object == "":
+		return errors.New("object is missing")
+	case e.Name == "":
+		return errors.New("name is missing")
+	case e.Size < 0:
+		return errors.New("size is negative")
+	}
+	if b, err := hex.DecodeString(e.SHA256); err != nil || len(b) != sha256.Size {
+		return errors.New("sha256 is not 64 hex digits")
+	}
+	return nil
+}
+
+// UploadID is deterministic in tenant, content and name, so resubmitting the
+// same file deduplicates at every layer (stream, object, case).
+func UploadID(tenant, sha256Hex, name string) string {
+	h := sha256.New()
+	for _, s := range []string{tenant, sha256Hex, name} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return "u" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// DefaultMaxUploadSize caps one submitted file.
+const DefaultMaxUploadSize = 256 << 20
+
+// Submission is one file to upload.
+type Submission struct {
+	Tenant string
+	// Name is the file name as the customer sent it; only its base name is kept.
+	Name string
+	// Content is read twice: once to hash, once to store.
+	Content io.ReadSeeker
+	// CaseRef is the customer's case number; see also CaseRefFromName.
+	CaseRef string
+	// MaxSize caps the content; default DefaultMaxUploadSize.
+	MaxSize int64
+}
+
+// Receipt says what Submit did.
+type Receipt struct {
+	Event UploadEvent
+	// Duplicate is true when the stream had already seen this upload id.
+	Duplicate bool
+}
+
+// ErrTooLarge is returned for content over the size cap.
+var ErrTooLarge = errors.New("upload exceeds the size cap")
+
+// Submit stores the content in the payload bucket and publishes its upload event.
+func Submit(ctx context.Context, js jetstream.JetStream, s Submission) (Receipt, error) {
+	if err := ValidTenant(s.Tenant); err != nil {
+		return Receipt{}, err
+	}
+	if s.MaxSize <= 0 {
+		s.MaxSize = DefaultMaxUploadSize
+	}
+	name := filepath.Base(s.Name)
+	if name == "." || name == string(filepath.Separator) {
+		return Receipt{}, fmt.Errorf("upload name %q has no file name", s.Name)
+	}
+	h := sha256.New()
+	size, err := io.Copy(h, io.LimitReader(s.Content, s.MaxSize+1))
+	if err != nil {
+		return Receipt{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	if size > s.MaxSize {
+		return Receipt{}, fmt.Errorf("%s: %w of %d bytes", name, ErrTooLarge, s.MaxSize)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	id := UploadID(s.Tenant, sum, name)
+	ev := UploadEvent{
+		Tenant: s.Tenant, UploadID: id, CaseRef: s.CaseRef, Name: name,
+		Size: size, SHA256: sum, Object: id, SubmittedAt: time.Now().UTC(),
+	}
+
+	obs, err := js.ObjectStore(ctx, PayloadBucket)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("payload bucket %s (is `logtriage serve` running?): %w", PayloadBucket, err)
+	}
+	// A resubmission finds its bytes already stored under the same digest.
+	if info, err := obs.GetInfo(ctx, id); err != nil || info.Digest != jetstream.GetObjectDigestValue(h) {
+		if _, err := s.Content.Seek(0, io.SeekStart); err != nil {
+			return Receipt{}, fmt.Errorf("rewind %s: %w", name, err)
+		}
+		meta := jetstream.ObjectMeta{Name: id, Description: name,
+			Headers: nats.Header{HeaderTenant: []string{s.Tenant}}}
+		info, err := obs.Put(ctx, meta, io.LimitReader(s.Content, size))
+		if err != nil {
+			return Receipt{}, fmt.Errorf("store %s: %w", name, err)
+		}
+		if info.Digest != jetstream.GetObjectDigestValue(h) {
+			return Receipt{}, fmt.Errorf("store %s: the file changed while it was uploaded", name)
+		}
+	}
+
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return Receipt{}, err
+	}
+	msg := &nats.Msg{Subject: UploadSubject(s.Tenant), Data: body, Header: nats.Header{}}
+	msg.Header.Set(HeaderTenant, s.Tenant)
+	msg.Header.Set(HeaderUploadID, id)
+	ack, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(id), jetstream.WithExpectStream(UploadsStream))
+	if err != nil {
+		return Receipt{}, fmt.Errorf("publish upload event: %w", err)
+	}
+	return Receipt{Event: ev, Duplicate: ack.Duplicate}, nil
+}
