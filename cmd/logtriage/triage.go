@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/logtriage/logtriage/detectors"
+	"github.com/logtriage/logtriage/router"
+	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/llm"
+)
+
+func init() {
+	register("triage", command{
+		summary: "run the whole pipeline on one file, no queue; print the case",
+		run:     runTriage,
+	})
+}
+
+func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("triage", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "text", "output format: text or json")
+	config := fs.String("config", "", "routing config (JSON); default: the embedded router/default.json")
+	tenant := fs.String("tenant", "local", "tenant the case belongs to (selects the tier in the routing config)")
+	tokens := fs.Int("excerpt-tokens", 3000, "token budget of the excerpt the classifier sees")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: logtriage triage [--format text|json] [--config routing.json] FILE")
+		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\nWith OPENAI_API_KEY or OPENAI_BASE_URL set (model: LOGTRIAGE_LLM_MODEL) an LLM classifies, rules otherwise.")
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 || (*format != "text" && *format != "json") {
+		fs.Usage()
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "logtriage triage:", err)
+		return 2
+	}
+
+	rt := router.Default()
+	if *config != "" {
+		var err error
+		if rt, err = router.Load(*config); err != nil {
+			return fail(err)
+		}
+	}
+	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey(stderr)})
+	if err != nil {
+		return fail(err)
+	}
+	var classifier triage.Classifier // nil: rules
+	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
+		c, err := llm.New(opts)
+		if err != nil {
+			return fail(fmt.Errorf("LLM settings: %w", err))
+		}
+		classifier = c
+		fmt.Fprintf(stderr, "logtriage triage: classifying with %s at %s (rules on failure)\n", c.Model(), opts.BaseURL)
+	}
+	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Classifier: classifier, Router: rt, ExcerptTokens: *tokens})
+	if err != nil {
+		return fail(err)
+	}
+
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return fail(err)
+	}
+	defer f.Close()
+	up, err := describe(f, fs.Arg(0))
+	if err != nil {
+		return fail(err)
+	}
+	c, _, err := p.Run(ctx, triage.Input{Tenant: *tenant, Upload: up, Content: f})
+	if err != nil {
+		return fail(err)
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(c)
+	} else {
+		err = triage.RenderText(stdout, c)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return 0
+}
+
+// describe fills the upload as an intake event would. The content hash is
+// the upload id, so triaging the same bytes twice gives the same case id.
+func describe(f *os.File, path string) (triage.Upload, error) {
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return triage.Upload{}, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return triage.Upload{}, err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	return triage.Upload{ID: "sha256:" + sum, Name: filepath.Base(path), SHA256: sum, Size: n}, nil
+}
