@@ -10,14 +10,14 @@
 #
 # PGLITE_RUN_DIR (default scripts/pglite/run) holds the pid, port and log, so
 # several checkouts or test runs can each have their own server.
-# PGLITE_MAX_CONNECTIONS (default 8) caps client connections; PGlite runs one
+# PGLITE_MAX_CONNECTIONS (default 32) caps client connections; PGlite runs one
 # backend and the server interleaves connections between transactions.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 pkg="$here/pglite"
 run_dir="${PGLITE_RUN_DIR:-$pkg/run}"
-max_conns="${PGLITE_MAX_CONNECTIONS:-8}"
+max_conns="${PGLITE_MAX_CONNECTIONS:-32}"
 
 die() { echo "pglite.sh: $*" >&2; exit 1; }
 

@@ -2,7 +2,21 @@
 # The README's test command: runs every Go test. The PostgreSQL half runs against
 # real pgvector (PGlite on loopback) started by scripts/pglite.sh when Node is present;
 # without it those tests skip with a message saying how to run them.
+# An existing LOGTRIAGE_TEST_DATABASE_URL (any PostgreSQL with pgvector) is used as is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [[ -z "${LOGTRIAGE_TEST_DATABASE_URL:-}" ]] && command -v node >/dev/null; then
+	# A run directory of its own, so parallel runs never stop each other's server.
+	export PGLITE_RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/logtriage-pglite.XXXXXX")"
+	trap './scripts/pglite.sh stop; rm -rf "$PGLITE_RUN_DIR"' EXIT
+	if url="$(./scripts/pglite.sh start)"; then
+		export LOGTRIAGE_TEST_DATABASE_URL="$url" DATABASE_URL="$url"
+		echo "test.sh: PostgreSQL tests run against PGlite+pgvector at $url"
+	else
+		echo "test.sh: PGlite did not start; PostgreSQL tests will skip" >&2
+	fi
+fi
+
 go vet ./...
 go test -count=1 ./...

@@ -66,3 +66,10 @@ type Store interface {
 	Similar(ctx context.Context, q SimilarQuery) ([]SimilarCase, error)
 	Close() error
 }
+
+// EmbeddingStore is implemented by stores that hand back a case's stored
+// embedding (the `similar` command queries by case id with it). It returns
+// ErrNotFound for a missing case, one of another tenant, or one without an embedding.
+type EmbeddingStore interface {
+	GetEmbedding(ctx context.Context, tenant, caseID string) (Embedding, error)
+}
