@@ -1,5 +1,7 @@
 package eval
 
+//go:generate go run ./gen/cmd/gendetect -out datasets/detection
+
 import (
 	"bufio"
 	"bytes"

@@ -130,3 +130,40 @@ func TestCommittedDatasetsLoad(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLoadDataset: any dataset line is an error or a valid case, never a
+// panic, and an accepted case's spans lie inside its content.
+func FuzzLoadDataset(f *testing.F) {
+	f.Add(`{"id":"a","text":"password=hunter2","findings":[{"type":"password","start":9,"end":16}]}`)
+	f.Add(`{"id":"a","file":"logs/a.log","findings":[]}`)
+	f.Add(`{"id":"a","text":"x","findings":null}`)
+	f.Add("{\"id\":\"a\",\"text\":\"\\u0000\\n\"}\n{\"id\":\"b\",\"text\":\"y\"}")
+	dir := f.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		f.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "logs", "a.log"), []byte("log line\n"), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	path := filepath.Join(dir, "dataset.jsonl")
+	f.Fuzz(func(t *testing.T, jsonl string) {
+		if err := os.WriteFile(path, []byte(jsonl), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := LoadDataset(path)
+		if err != nil {
+			return
+		}
+		for _, c := range ds.Cases {
+			content, err := ds.Content(c)
+			if err != nil {
+				t.Fatalf("accepted case %s has unreadable content: %v", c.ID, err)
+			}
+			for _, s := range c.Findings {
+				if s.Start < 0 || s.End > int64(len(content)) || s.Start >= s.End {
+					t.Fatalf("accepted span %+v outside %d bytes", s, len(content))
+				}
+			}
+		}
+	})
+}

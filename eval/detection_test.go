@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"testing"
@@ -131,5 +132,73 @@ func TestSummarize(t *testing.T) {
 	empty := Summarize(map[string]TypeCounts{})
 	if empty.Micro.Precision != 1 || empty.Macro.F1 != 1 {
 		t.Errorf("nothing to find and nothing found should score 1, got %+v", empty)
+	}
+}
+
+// FuzzMatchSpans: whatever the spans, matching partitions them (each gold and
+// each prediction exactly once), pairs share a type and overlap enough.
+func FuzzMatchSpans(f *testing.F) {
+	f.Add([]byte{0, 10, 0, 5, 20, 1}, []byte{0, 10, 0, 0, 9, 1})
+	f.Add([]byte{1, 0, 30}, []byte{1, 0, 12, 1, 14, 30})
+	f.Fuzz(func(t *testing.T, g, p []byte) {
+		gold, pred := spansFrom(g), spansFrom(p)
+		m := MatchSpans(gold, pred)
+		seenG, seenP := map[int]int{}, map[int]int{}
+		for _, x := range m.Matches {
+			seenG[x.Gold]++
+			seenP[x.Pred]++
+			a, b := gold[x.Gold], pred[x.Pred]
+			if a.Type != b.Type || float64(overlap(a, b)) < MinOverlap*float64(min(length(a), length(b))) || overlap(a, b) == 0 {
+				t.Fatalf("bad pair %+v %+v", a, b)
+			}
+		}
+		for _, i := range m.FN {
+			seenG[i]++
+		}
+		for _, i := range m.FP {
+			seenP[i]++
+		}
+		for i := range gold {
+			if seenG[i] != 1 {
+				t.Fatalf("gold %d accounted %d times", i, seenG[i])
+			}
+		}
+		for i := range pred {
+			if seenP[i] != 1 {
+				t.Fatalf("prediction %d accounted %d times", i, seenP[i])
+			}
+		}
+	})
+}
+
+// spansFrom decodes triples (type, start, length) from fuzz bytes.
+func spansFrom(b []byte) []Span {
+	types := []string{"email", "jwt", "password"}
+	var out []Span
+	for i := 0; i+2 < len(b); i += 3 {
+		start := int64(b[i+1])
+		out = append(out, Span{Type: types[int(b[i])%len(types)], Start: start, End: start + 1 + int64(b[i+2]%40)})
+	}
+	return out
+}
+
+// BenchmarkScoreSpans: a dense case (200 gold, 220 predictions) against a
+// sparse one (20 / 22) as the baseline, to show how matching scales.
+func BenchmarkScoreSpans(b *testing.B) {
+	mk := func(n int, shift int64) []Span {
+		out := make([]Span, n)
+		for i := range out {
+			s := int64(i)*50 + shift
+			out[i] = Span{Type: []string{"email", "ip_address"}[i%2], Start: s, End: s + 20}
+		}
+		return out
+	}
+	for _, size := range []int{20, 200} {
+		gold, pred := mk(size, 0), mk(size+size/10, 3)
+		b.Run(fmt.Sprintf("spans=%d", size), func(b *testing.B) {
+			for b.Loop() {
+				ScoreSpans(gold, pred)
+			}
+		})
 	}
 }
