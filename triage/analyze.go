@@ -142,6 +142,9 @@ type ringLine struct {
 	text []byte
 }
 
+// maxDistinct bounds the distinct values counted per finding type (memory).
+const maxDistinct = 10000
+
 type findingAgg struct {
 	sum FindingSummary
 	fps map[string]bool
@@ -339,9 +342,12 @@ func (z *analyzer) addFinding(f *detectors.Finding, m *Member) {
 		}
 		agg.sum.Locations = append(agg.sum.Locations, loc)
 	}
-	if f.Fingerprint != "" && !agg.fps[f.Fingerprint] && len(agg.sum.Fingerprints) < z.opt.MaxFingerprints {
+	if f.Fingerprint != "" && !agg.fps[f.Fingerprint] && len(agg.fps) < maxDistinct {
 		agg.fps[f.Fingerprint] = true
-		agg.sum.Fingerprints = append(agg.sum.Fingerprints, f.Fingerprint)
+		agg.sum.Distinct = len(agg.fps)
+		if len(agg.sum.Fingerprints) < z.opt.MaxFingerprints {
+			agg.sum.Fingerprints = append(agg.sum.Fingerprints, f.Fingerprint)
+		}
 	}
 }
 

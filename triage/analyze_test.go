@@ -147,8 +147,8 @@ func TestFindingAggregation(t *testing.T) {
 		t.Fatalf("findings = %+v; want the secret first", a.Findings)
 	}
 	email := a.Findings[1]
-	if email.Count != 100 || len(email.Locations) != 5 || len(email.Fingerprints) != 10 {
-		t.Fatalf("email summary count %d locations %d fingerprints %d; want 100, 5, 10", email.Count, len(email.Locations), len(email.Fingerprints))
+	if email.Count != 100 || len(email.Locations) != 5 || len(email.Fingerprints) != 10 || email.Distinct != 30 {
+		t.Fatalf("email summary count %d locations %d fingerprints %d distinct %d; want 100, 5, 10, 30", email.Count, len(email.Locations), len(email.Fingerprints), email.Distinct)
 	}
 	if email.Locations[0].File != "up.log" || email.Locations[0].Line != 1 {
 		t.Fatalf("location = %+v", email.Locations[0])

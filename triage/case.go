@@ -48,6 +48,9 @@ type FindingSummary struct {
 	Count        int        `json:"count"`
 	Locations    []Location `json:"locations"`    // capped; Count is exact
 	Fingerprints []string   `json:"fingerprints"` // distinct, capped
+	// Distinct is the number of distinct values (fingerprints), counted
+	// exactly up to a bound (10000) well past the Fingerprints cap.
+	Distinct int `json:"distinct,omitempty"`
 }
 
 // SimilarCase is a past incident that looks like this one.
@@ -75,6 +78,11 @@ type ClassifierInfo struct {
 	Tokens         Tokens `json:"tokens"`
 	Attempts       int    `json:"attempts,omitempty"`
 	FallbackReason string `json:"fallback_reason,omitempty"` // why the LLM answer was not used
+	// PIIPass is the LLM PII pass over the excerpt: "llm" when it ran,
+	// "skipped: <reason>" when it failed (pattern redaction only), empty
+	// when it is not configured. PIITokens is what it spent.
+	PIIPass   string `json:"pii_pass,omitempty"`
+	PIITokens Tokens `json:"pii_tokens,omitzero"`
 }
 
 // Timings are per-step durations in milliseconds.

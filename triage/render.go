@@ -75,7 +75,7 @@ func RenderText(w io.Writer, c *Case) error {
 			}
 			locs = append(locs, fmt.Sprintf("%s:%d", l.File, l.Line))
 		}
-		fmt.Fprintf(&b, "  %-6s %-22s %5d  (%d distinct)  %s\n", f.Category, f.Type, f.Count, len(f.Fingerprints), strings.Join(locs, ", "))
+		fmt.Fprintf(&b, "  %-6s %-22s %5d  (%d distinct)  %s\n", f.Category, f.Type, f.Count, max(f.Distinct, len(f.Fingerprints)), strings.Join(locs, ", "))
 	}
 	if len(c.ReproSteps) > 0 {
 		section("Reproduction steps")

@@ -151,7 +151,7 @@ func ScorePIIRisk(findings []FindingSummary) Score {
 		if f.Count == 0 {
 			continue
 		}
-		distinct := max(len(f.Fingerprints), 1)
+		distinct := max(f.Distinct, len(f.Fingerprints), 1)
 		w := PIIWeight(f.Type, f.Category)
 		c := w * (1 + 0.5*math.Log2(float64(distinct))) * (1 + 0.1*math.Log10(float64(f.Count)))
 		c = math.Min(c, 95)
