@@ -55,6 +55,42 @@ func hasSuffix(b []byte, s string) bool {
 // pagination and other non-secret "tokens".
 var cursorPrefixes = []string{"next", "page", "continuation", "sync", "resume", "cursor", "pagination", "idempotency", "start", "last", "max", "min", "num", "total", "prompt", "completion", "input", "output", "count", "cache", "csrf", "xsrf"}
 
+// hasKeyAnchor: every secret key name contains one of pass, pw, secret,
+// token, key, auth, cookie, sess, sid or credential. Most keys in logs
+// contain none, which keeps the separator path cheap.
+func hasKeyAnchor(k []byte) bool {
+	for i := 0; i+1 < len(k); i++ {
+		r := k[i:]
+		switch k[i] {
+		case 'p':
+			if r[1] == 'w' || hasPrefix(r, "pass") {
+				return true
+			}
+		case 's':
+			if hasPrefix(r, "secret") || hasPrefix(r, "sess") || hasPrefix(r, "sid") {
+				return true
+			}
+		case 't':
+			if hasPrefix(r, "token") {
+				return true
+			}
+		case 'k':
+			if hasPrefix(r, "key") {
+				return true
+			}
+		case 'a':
+			if hasPrefix(r, "auth") {
+				return true
+			}
+		case 'c':
+			if hasPrefix(r, "cookie") || hasPrefix(r, "credential") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func classifyKey(raw []byte) keyClass {
 	var buf [64]byte
 	if len(raw) > len(buf) {
@@ -65,8 +101,11 @@ func classifyKey(raw []byte) keyClass {
 		return kNone
 	}
 	switch k[len(k)-1] {
-	case 'd', 's', 'n', 't', 'y', 'e', 'h', 'l':
+	case 'd', 's', 'n', 't', 'y', 'e', 'h', 'l', 'w':
 	default:
+		return kNone
+	}
+	if !hasKeyAnchor(k) {
 		return kNone
 	}
 	s := string(k)
@@ -161,8 +200,22 @@ func (s *scanner) separator(p int) int {
 	if ve <= vs {
 		return p + 1
 	}
+	if !quoted && b[p] == ':' && prose(b, vs, ve) {
+		return p + 1 // "password: must be at least 8 characters"
+	}
 	s.keyed(cls, b[k:ke], vs, ve, quoted)
 	return p + 1
+}
+
+// prose: an unquoted lower-case word followed by more words is a sentence
+// about the key, not its value.
+func prose(b []byte, vs, ve int) bool {
+	for _, c := range b[vs:ve] {
+		if !isLower(c) {
+			return false
+		}
+	}
+	return ve+1 < len(b) && b[ve] == ' ' && isAlpha(b[ve+1])
 }
 
 var valueStop [256]bool
@@ -458,7 +511,7 @@ var placeholderWords = map[string]bool{
 	"accepted": true, "rejected": true, "failed": true, "ok": true, "success": true, "mismatch": true,
 	"wrong": true, "yes": true, "no": true, "on": true, "off": true, "default": true, "xxx": true,
 	"bearer": true, "basic": true, "pass": true, "secret_key": true, "not_set": true, "notset": true,
-	"unknown": true, "anonymous": true, "guest": true, "prompt": true, "stdin": true, "env": true,
+	"unknown": true, "anonymous": true, "prompt": true, "stdin": true, "env": true,
 }
 
 // isPlaceholder: masked, templated, formatted or stand-in values.

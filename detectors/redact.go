@@ -13,11 +13,9 @@ import (
 // preferred) so no token is split; a PEM block that straddles two blocks is
 // carried into the next one whole.
 
-const (
-	blockSize  = 1 << 20 // bytes scanned per block; also the long-line chunk size
-	cutWindow  = 64 << 10
-	maxPEMSpan = 64 << 10
-)
+// defaultBlockSize is the bytes scanned per block, and so the chunk size
+// for long lines and the bound on the engine's streaming memory.
+const defaultBlockSize = 1 << 20
 
 // RedactedLine is one line of redacted output.
 type RedactedLine struct {
@@ -48,7 +46,7 @@ type block struct {
 
 // blocks reads r and calls fn for each scanned block.
 func (e *Engine) blocks(ctx context.Context, r io.Reader, fn func(*block) error) error {
-	buf := make([]byte, blockSize)
+	buf := make([]byte, e.blockSize)
 	have, eof := 0, false
 	var base, lineStart int64
 	line := 1
@@ -79,7 +77,7 @@ func (e *Engine) blocks(ctx context.Context, r io.Reader, fn func(*block) error)
 			if nl := bytes.LastIndexByte(data, '\n'); nl >= 0 {
 				cut = nl + 1
 			} else {
-				cut, open = longLineCut(data), true
+				cut, open = longLineCut(data, len(data)/16), true
 			}
 		}
 		s := scanner{e: e, b: data[:cut], final: (eof && cut == have) || open, pending: -1}
@@ -107,8 +105,8 @@ func (e *Engine) blocks(ctx context.Context, r io.Reader, fn func(*block) error)
 
 // longLineCut picks where to cut a buffer that holds no newline: the last
 // whitespace in the final window, else the last delimiter, else the end.
-func longLineCut(data []byte) int {
-	lo := len(data) - cutWindow
+func longLineCut(data []byte, window int) int {
+	lo := len(data) - window
 	if lo < 0 {
 		lo = 0
 	}

@@ -121,6 +121,7 @@ var builtins = []*detector{
 		tp: []string{
 			"aws_secret_access_key = «" + fake("awssecret", 40, b64) + "»",
 			`{"SecretAccessKey": "«` + fake("awssecret2", 40, b64) + `»"}`,
+			"AKIA" + fake("awscsv", 16, upperD) + ",«" + fake("awssecret3", 40, b64) + "»,us-east-1",
 		},
 		fp: []string{
 			"aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
@@ -167,6 +168,7 @@ var builtins = []*detector{
 		desc: "Slack token: xoxb-/xoxp-/xoxa-/xoxr-/xoxs-/xoxe- with numeric parts",
 		tp: []string{
 			"token=«xoxb-" + fake("sl1", 12, "0123456789") + "-" + fake("sl2", 13, "0123456789") + "-" + fake("sl3", 24, alnum) + "»",
+			"SLACK_APP_TOKEN=«xapp-1-A0" + fake("sl5", 9, upperD) + "-" + fake("sl6", 13, "0123456789") + "-" + fake("sl7", 64, hexd) + "»",
 		},
 		fp: []string{"xoxb-123", "xoxz-" + fake("sl4", 30, alnum)},
 	},
@@ -283,6 +285,7 @@ var builtins = []*detector{
 		fp: []string{
 			"password=********", "password: ${DB_PASSWORD}", "password=<redacted>", "password=[REDACTED]",
 			"Failed password for root from 10.0.0.1 port 22", "password_length=12", "password=null",
+			"error: password: must be at least 8 characters",
 			"PWD=/home/user", `"password": "{{ .Secret }}"`, "password=%s", "password: true", "password=",
 			"check pass; user unknown", "password changed for user bob",
 		},

@@ -77,19 +77,22 @@ func (s *scanner) run() {
 			i++
 			continue
 		}
-		atStart := i == 0 || !isWord(b[i-1])
 		next := i + 1
 		switch t {
-		case tDigit:
-			if atStart {
+		case tDigit, tUpper, tLower:
+			if i > 0 && isWord(b[i-1]) {
+				// inside a word: nothing starts here, skip to its end
+				for next < n && isWord(b[next]) {
+					next++
+				}
+				break
+			}
+			switch t {
+			case tDigit:
 				next = s.numeric(i)
-			}
-		case tUpper:
-			if atStart {
+			case tUpper:
 				next = s.upperWord(i)
-			}
-		case tLower:
-			if atStart {
+			default:
 				next = s.lowerWord(i)
 			}
 		case tAt:
@@ -680,6 +683,7 @@ func (s *scanner) upperWord(i int) int {
 			}
 			if e-i == 20 && (e == len(b) || !isWord(b[e])) {
 				s.add(i, e, s.e.det(idAWSKeyID), 0.95, nil)
+				s.awsSecretNear(e)
 				return e
 			}
 			return e
@@ -692,6 +696,31 @@ func (s *scanner) upperWord(i int) int {
 		return s.authScheme(i)
 	}
 	return i + 1
+}
+
+// awsSecretNear: a key id is usually printed with its secret (CSV exports,
+// "id:secret" pairs). A 40-character base64 token within the next 100 bytes
+// of the same line, mixing cases and digits, is taken as the secret.
+func (s *scanner) awsSecretNear(i int) {
+	b := s.b
+	lim := min(len(b), i+100)
+	for j := i; j < lim && b[j] != '\n'; j++ {
+		if !b64Tab[b[j]] || (j > 0 && b64Tab[b[j-1]]) {
+			continue
+		}
+		e := j
+		for e < len(b) && b64Tab[b[e]] {
+			e++
+		}
+		if e-j == 40 && (e == len(b) || !isWord(b[e])) && !isVendorExample(b[j:e]) {
+			lower, upper, digit, _ := charClasses(b[j:e])
+			if lower && upper && digit && entropy(b[j:e]) >= 4.0 {
+				s.add(j, e, s.e.det(idAWSSecret), 0.85, nil)
+				return
+			}
+		}
+		j = e
+	}
 }
 
 var awsPrefixes = []string{"AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ABIA", "ACCA", "APKA"}
@@ -800,7 +829,7 @@ func (s *scanner) lowerWord(i int) int {
 			return s.minToken(i, 6, 20, 300, &tokDotTab, idGitLab, 0.95)
 		}
 	case 'x':
-		if len(r) > 5 && r[1] == 'o' && r[2] == 'x' && r[4] == '-' && bytes.IndexByte([]byte("abeoprs"), r[3]) >= 0 {
+		if len(r) > 5 && ((r[1] == 'o' && r[2] == 'x' && bytes.IndexByte([]byte("abeoprs"), r[3]) >= 0) || (r[1] == 'a' && r[2] == 'p' && r[3] == 'p')) && r[4] == '-' {
 			e := runOf(b, i+5, &tokTab)
 			if e-i >= 24 && bytes.Count(b[i+5:e], []byte("-")) >= 2 {
 				s.add(i, e, s.e.det(idSlackToken), 0.95, nil)
