@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/logtriage/logtriage/detectors"
+	"github.com/logtriage/logtriage/internal/natsx"
+	"github.com/logtriage/logtriage/router"
+	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/llm"
+	"github.com/logtriage/logtriage/triage/store/embedded"
+	"github.com/logtriage/logtriage/triage/worker"
+)
+
+func init() {
+	register("serve", command{summary: "run the worker (embedded NATS + store by default)", run: runServe})
+}
+
+func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var nf natsFlags
+	nf.register(fs, "")
+	dataDir := fs.String("data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "directory for the embedded NATS server and store (env LOGTRIAGE_DATA_DIR)")
+	listen := fs.String("nats-listen", "127.0.0.1:4222", "where the embedded NATS server listens (without --nats-url)")
+	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL for the store (env DATABASE_URL); the embedded store when empty")
+	routes := fs.String("routes", os.Getenv("LOGTRIAGE_ROUTES"), "routing config JSON (env LOGTRIAGE_ROUTES); the built-in default when empty")
+	workers := fs.Int("workers", runtime.NumCPU(), "uploads processed concurrently")
+	httpAddr := fs.String("http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
+	grace := fs.Duration("shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 0 || *workers < 1 {
+		fs.Usage()
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := serve(ctx, serveConfig{
+		nats: nf, dataDir: *dataDir, listen: *listen, dbURL: *dbURL, routes: *routes,
+		workers: *workers, httpAddr: *httpAddr, grace: *grace, log: log, stderr: stderr,
+	}); err != nil {
+		log.Error("serve: " + err.Error())
+		return 1
+	}
+	return 0
+}
+
+type serveConfig struct {
+	nats                           natsFlags
+	dataDir, listen, dbURL, routes string
+	httpAddr                       string
+	workers                        int
+	grace                          time.Duration
+	log                            *slog.Logger
+	stderr                         io.Writer
+}
+
+func serve(ctx context.Context, cfg serveConfig) error {
+	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+		return err
+	}
+	if cfg.nats.url == "" {
+		host, portStr, err := net.SplitHostPort(cfg.listen)
+		if err != nil {
+			return fmt.Errorf("--nats-listen: %w", err)
+		}
+		port, err := strconv.Atoi(portStr)
+		if err != nil {
+			return fmt.Errorf("--nats-listen: %w", err)
+		}
+		srv, err := natsx.StartServer(natsx.ServerOptions{Host: host, Port: port, StoreDir: filepath.Join(cfg.dataDir, "jetstream")})
+		if err != nil {
+			return err
+		}
+		defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
+		cfg.nats.url = srv.ClientURL()
+		cfg.log.Info("embedded NATS JetStream server", "url", cfg.nats.url, "dir", filepath.Join(cfg.dataDir, "jetstream"))
+	}
+	nc, js, err := cfg.nats.connect("logtriage-worker")
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+
+	rt := router.Default()
+	if cfg.routes != "" {
+		if rt, err = router.Load(cfg.routes); err != nil {
+			return err
+		}
+	}
+	alertSubject := rt.AlertSubject()
+	if alertSubject == "" {
+		alertSubject = worker.DefaultAlertSubject
+	}
+	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := worker.Setup(setupCtx, js, worker.Topology{AlertSubject: alertSubject}); err != nil {
+		return err
+	}
+
+	store, err := openStore(ctx, cfg.dbURL, filepath.Join(cfg.dataDir, "store"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	pipe, err := workerPipeline(rt, store, cfg.log, cfg.stderr)
+	if err != nil {
+		return err
+	}
+	w, err := worker.New(setupCtx, worker.Options{
+		JS: js, Pipeline: pipe, Store: store, Workers: cfg.workers,
+		AlertSubject: alertSubject, ShutdownGrace: cfg.grace, Logger: cfg.log,
+	})
+	if err != nil {
+		return err
+	}
+	if cfg.httpAddr != "" {
+		stopHTTP, err := serveHTTP(cfg.httpAddr, w.Handler(), cfg.log)
+		if err != nil {
+			return err
+		}
+		defer stopHTTP()
+	}
+	cfg.log.Info("worker running", "workers", cfg.workers, "nats", cfg.nats.url, "stream", worker.UploadsStream)
+	err = w.Run(ctx)
+	cfg.log.Info("worker stopped")
+	return err
+}
+
+// workerPipeline is the pipeline `triage` runs, with the store for similar
+// cases; it says once which classifier judges the cases.
+func workerPipeline(rt *router.Router, store triage.Store, log *slog.Logger, stderr io.Writer) (*triage.Pipeline, error) {
+	var classifier triage.Classifier
+	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
+		c, err := llm.New(opts)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("classifier: LLM", "model", c.Model(), "base_url", opts.BaseURL, "prompt", c.PromptVersion())
+		classifier = c
+	} else {
+		log.Info("classifier: rules only (set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)")
+	}
+	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey(stderr)})
+	if err != nil {
+		return nil, err
+	}
+	return triage.NewPipeline(triage.PipelineOptions{
+		Detector:   det,
+		Classifier: classifier,
+		Router:     rt,
+	})
+}
+
+// openStore is the registry of store constructors: PostgreSQL when a URL is
+// given, else the embedded store under the data dir.
+func openStore(ctx context.Context, dbURL, dir string) (triage.Store, error) {
+	if dbURL != "" {
+		return nil, errors.New("--database-url: the PostgreSQL store is not wired in yet")
+	}
+	return embedded.Open(dir, embedded.Options{})
+}
+
+func serveHTTP(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--http: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http: " + err.Error())
+		}
+	}()
+	log.Info("health and metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}

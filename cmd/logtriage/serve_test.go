@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/logtriage/logtriage/internal/natsx"
+	"github.com/logtriage/logtriage/triage"
+)
+
+// serveLogBuffer is a bytes.Buffer safe to read while serve writes its log.
+type serveLogBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *serveLogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *serveLogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func freeServePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func runServeCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// TestServeSubmitCasesAlerts drives the commands as an operator, a customer,
+// an agent and the security team would, against `serve` on its defaults.
+func TestServeSubmitCasesAlerts(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("OPENAI_BASE_URL", "")
+	t.Setenv("DATABASE_URL", "")
+	dataDir := t.TempDir()
+	url := fmt.Sprintf("nats://127.0.0.1:%d", freeServePort(t))
+	ctx, stop := context.WithCancel(context.Background())
+	var serveLog serveLogBuffer
+	served := make(chan int, 1)
+	go func() {
+		served <- run(ctx, []string{"serve", "--data-dir", dataDir, "--nats-listen", strings.TrimPrefix(url, "nats://"),
+			"--http", "", "--workers", "2"}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
+	}()
+	defer func() {
+		stop()
+		if code := <-served; code != 0 {
+			t.Errorf("serve exited %d:\n%s", code, serveLog.String())
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(serveLog.String(), "worker running") {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", serveLog.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(serveLog.String(), "rules only") {
+		t.Errorf("serve did not say it runs rules-only:\n%s", serveLog.String())
+	}
+
+	email := "jo." + strings.Repeat("q", 6) + "@example.net"
+	log := filepath.Join(t.TempDir(), "00123456_app.log")
+	content := "2026-01-05 10:00:00 INFO login for " + email + "\n" +
+		strings.Repeat("2026-01-05 10:00:01 ERROR java.net.ConnectException: Connection refused (Connection refused)\n", 3)
+	if err := os.WriteFile(log, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runServeCLI(t, "submit", "--nats-url", url, "--tenant", "acme", "--wait", "--timeout", "20s", "--format", "json", log)
+	if code != 0 {
+		t.Fatalf("submit --wait exited %d: %s", code, errOut)
+	}
+	var c triage.Case
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("submit --wait printed no case JSON: %v\n%s", err, out)
+	}
+	if c.Tenant != "acme" || c.CaseRef != "00123456" || c.Status != triage.StatusTriaged || c.Queue == "" {
+		t.Errorf("case = %+v", c)
+	}
+	if strings.Contains(out, email) {
+		t.Error("the case printed by submit carries the raw email")
+	}
+
+	code, out, _ = runServeCLI(t, "submit", "--nats-url", url, "--tenant", "acme", "--format", "json", log)
+	if code != 0 || !strings.Contains(out, `"duplicate":true`) {
+		t.Errorf("resubmit: exit %d, %s", code, out)
+	}
+
+	code, out, _ = runServeCLI(t, "cases", "--nats-url", url, "--tenant", "acme", "--format", "json")
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, c.ID) {
+		t.Errorf("cases --tenant acme: exit %d:\n%s", code, out)
+	}
+	code, out, _ = runServeCLI(t, "cases", "--nats-url", url, "--tenant", "globex", "--format", "json")
+	if code != 0 || out != "" {
+		t.Errorf("another tenant sees: exit %d:\n%s", code, out)
+	}
+	code, out, _ = runServeCLI(t, "cases", "--nats-url", url, "--queue", c.Queue, "--next")
+	if code != 0 || !strings.Contains(out, "Case "+c.ID) || !strings.Contains(out, "Summary") {
+		t.Errorf("cases --next: exit %d:\n%s", code, out)
+	}
+	if code, _, _ = runServeCLI(t, "cases", "--nats-url", url, "--queue", c.Queue, "--next", "--wait", "200ms"); code != 1 {
+		t.Errorf("a second --next on an empty queue exited %d, want 1", code)
+	}
+	if code, _, _ := runServeCLI(t, "alerts", "--nats-url", url, "--format", "json"); code != 0 {
+		t.Errorf("alerts exited %d", code)
+	}
+	if code, _, _ := runServeCLI(t, "submit", "--nats-url", url, "--tenant", "no.dots", log); code != 2 {
+		t.Errorf("submit with a bad tenant exited %d, want 2", code)
+	}
+	nc, err := natsx.Connect(url, natsx.ClientOptions{})
+	if err != nil {
+		t.Fatalf("embedded server not reachable at %s: %v", url, err)
+	}
+	nc.Close()
+}
