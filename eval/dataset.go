@@ -5,6 +5,7 @@ package eval
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -56,13 +57,32 @@ type Case struct {
 func (c Case) DetectionLabelled() bool { return c.Findings != nil }
 
 // Content returns the case's content: Text, or the file (relative to dir,
-// the dataset file's directory).
+// the dataset file's directory). A ".gz" file is decompressed: spans index
+// the decompressed bytes, as the detectors see them after the open step.
 func (c Case) Content(dir string) ([]byte, error) {
 	if c.File == "" {
 		return []byte(c.Text), nil
 	}
-	return os.ReadFile(filepath.Join(dir, filepath.FromSlash(c.File)))
+	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(c.File)))
+	if err != nil || !strings.HasSuffix(c.File, ".gz") {
+		return data, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: gzip: %w", c.File, err)
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, maxContent+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: gzip: %w", c.File, err)
+	}
+	if len(out) > maxContent {
+		return nil, fmt.Errorf("%s: decompresses to more than %d bytes", c.File, maxContent)
+	}
+	return out, nil
 }
+
+// maxContent caps a decompressed case: eval logs are small, a bomb is a bug.
+const maxContent = 256 << 20
 
 // Dataset is a loaded, validated dataset.
 type Dataset struct {

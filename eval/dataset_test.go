@@ -1,6 +1,8 @@
 package eval
 
 import (
+	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,6 +87,27 @@ func TestLoadDatasetAccepts(t *testing.T) {
 	}
 	if got, _ := ds.Content(b); string(got) != "nothing here" {
 		t.Errorf("inline content %q", got)
+	}
+}
+
+func TestContentDecompressesGzip(t *testing.T) {
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write([]byte("user=jane password=hunter2\n"))
+	zw.Close()
+	path := writeDataset(t, `{"id":"a","file":"logs/a.log.gz","findings":[{"type":"password","start":19,"end":26}]}`,
+		map[string]string{"logs/a.log.gz": z.String()})
+	ds, err := LoadDataset(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, err := ds.Content(ds.Cases[0])
+	if err != nil || string(content[19:26]) != "hunter2" {
+		t.Fatalf("content %q, %v", content, err)
+	}
+	bad := writeDataset(t, `{"id":"a","file":"logs/a.log.gz"}`, map[string]string{"logs/a.log.gz": "not gzip"})
+	if _, err := LoadDataset(bad); err == nil || !strings.Contains(err.Error(), "gzip") {
+		t.Fatalf("corrupt gzip: err = %v", err)
 	}
 }
 

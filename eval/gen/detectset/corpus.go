@@ -7,8 +7,10 @@ package detectset
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -47,15 +49,25 @@ func Generate(opt Options) ([]File, error) {
 	)
 	for i := 0; i < opt.Cases; i++ {
 		f := formats[i%len(formats)]
-		var items []item
+		var (
+			items []item
+			err   error
+		)
 		if !g.chance(opt.CleanShare) {
 			items = plan(g, f, g.n(2, 6), counts)
 		}
-		c := &ctx{g: g, d: &doc{}, t: time.Date(2026, time.Month(g.n(1, 11)), g.n(1, 28), g.n(0, 23), g.n(0, 59), g.n(0, 59), 0, time.UTC), host: g.pick(services...)}
+		c := &ctx{g: g, d: &doc{crlf: i%9 == 4}, t: time.Date(2026, time.Month(g.n(1, 11)), g.n(1, 28), g.n(0, 23), g.n(0, 59), g.n(0, 59), 0, time.UTC), host: g.pick(services...)}
 		f.render(c, items)
 		id := fmt.Sprintf("det-%04d", i+1)
 		path := "logs/" + id + "-" + f.name + ".log"
-		files = append(files, File{Path: path, Data: c.d.buf.Bytes()})
+		data := c.d.buf.Bytes()
+		if i%37 == 17 { // a few compressed uploads: spans index the decompressed bytes
+			path += ".gz"
+			if data, err = gzipped(data); err != nil {
+				return nil, err
+			}
+		}
+		files = append(files, File{Path: path, Data: data})
 		spans := c.d.spans
 		if spans == nil {
 			spans = []Span{}
@@ -67,6 +79,9 @@ func Generate(opt Options) ([]File, error) {
 		notes := f.name + "; clean (decoys only)"
 		if len(items) > 0 {
 			notes = f.name + "; planted " + strings.Join(planted, ",")
+		}
+		if c.d.crlf {
+			notes += "; CRLF line endings"
 		}
 		line, err := marshalCase(dataCase{ID: id, File: path, Tenant: tenants[i%len(tenants)], Findings: spans, Family: "detect-" + f.name, Notes: notes})
 		if err != nil {
@@ -141,4 +156,30 @@ func Write(dir string, files []File) error {
 		}
 	}
 	return nil
+}
+
+// gzipped compresses with a zero header (no name, no time), so output
+// depends only on the data and the compress/flate version.
+func gzipped(data []byte) ([]byte, error) {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write(data); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Decompressed returns a file's content as the dataset's spans index it.
+func (f File) Decompressed() ([]byte, error) {
+	if !strings.HasSuffix(f.Path, ".gz") {
+		return f.Data, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(f.Data))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }

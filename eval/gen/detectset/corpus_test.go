@@ -27,6 +27,15 @@ func TestCommittedCorpusIsReproducible(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v (regenerate with go run ./eval/gen/cmd/gendetect)", f.Path, err)
 		}
+		if strings.HasSuffix(f.Path, ".gz") {
+			// Compressed bytes may differ across Go versions; the content may not.
+			if got, err = (File{Path: f.Path, Data: got}).Decompressed(); err != nil {
+				t.Fatalf("%s: %v", f.Path, err)
+			}
+			if f.Data, err = f.Decompressed(); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if !bytes.Equal(got, f.Data) {
 			t.Fatalf("%s differs from the generator's output (regenerate with go run ./eval/gen/cmd/gendetect)", f.Path)
 		}
@@ -63,7 +72,9 @@ func TestLabelsAreWellFormed(t *testing.T) {
 	}
 	content := map[string][]byte{}
 	for _, f := range files[1:] {
-		content[f.Path] = f.Data
+		if content[f.Path], err = f.Decompressed(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	perType := map[string]int{}
 	for _, line := range strings.Split(strings.TrimSpace(string(files[0].Data)), "\n") {
@@ -75,6 +86,9 @@ func TestLabelsAreWellFormed(t *testing.T) {
 		for _, s := range c.Findings {
 			v := string(data[s.Start:s.End])
 			perType[s.Type]++
+			if strings.HasSuffix(v, "\r") || strings.HasPrefix(v, "\r") {
+				t.Errorf("%s %s %q: a label must not include a line ending's CR", c.ID, s.Type, v)
+			}
 			if err := checkValue(s.Type, v); err != nil {
 				t.Errorf("%s [%d,%d) %s %q: %v", c.ID, s.Start, s.End, s.Type, v, err)
 			}

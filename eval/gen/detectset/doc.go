@@ -47,6 +47,9 @@ func logfmtEsc(s string) string {
 type doc struct {
 	buf   bytes.Buffer
 	spans []Span
+	// crlf writes Windows line endings, inside raw multi-line values too; a
+	// label never includes the CR of a line ending.
+	crlf bool
 }
 
 func (d *doc) put(ss ...seg) { d.esc(raw, ss...) }
@@ -54,6 +57,9 @@ func (d *doc) put(ss ...seg) { d.esc(raw, ss...) }
 func (d *doc) esc(e escaper, ss ...seg) {
 	for _, s := range ss {
 		t := e(s.text)
+		if d.crlf {
+			t = strings.ReplaceAll(t, "\n", "\r\n")
+		}
 		start := int64(d.buf.Len())
 		d.buf.WriteString(t)
 		if s.typ != "" {
@@ -67,6 +73,9 @@ func (d *doc) s(text string) { d.buf.WriteString(text) }
 // line writes segs and a line ending.
 func (d *doc) line(ss ...seg) {
 	d.put(ss...)
+	if d.crlf {
+		d.buf.WriteByte('\r')
+	}
 	d.buf.WriteByte('\n')
 }
 
