@@ -189,6 +189,9 @@ func (s *scanner) separator(p int) int {
 	for k > 0 && ke-k < 64 && keyTab[b[k-1]] {
 		k--
 	}
+	for k < ke && b[k] == '-' { // --password=...
+		k++
+	}
 	if k == ke || ke-k >= 64 || !isAlpha(b[k]) && b[k] != '_' {
 		return p + 1
 	}
@@ -216,6 +219,45 @@ func prose(b []byte, vs, ve int) bool {
 		}
 	}
 	return ve+1 < len(b) && b[ve] == ' ' && isAlpha(b[ve+1])
+}
+
+// xmlElement handles <password>value</password> (and <ns:apiKey ...>): the
+// '>' at p closes a start tag whose name names a secret.
+func (s *scanner) xmlElement(p int) int {
+	b := s.b
+	k := p
+	for k > 0 && p-k < 256 && b[k-1] != '<' && b[k-1] != '>' && b[k-1] != '\n' {
+		k--
+	}
+	if k == 0 || b[k-1] != '<' || k == p || b[p-1] == '/' {
+		return p + 1
+	}
+	ne := k
+	for ne < p && (keyTab[b[ne]] || b[ne] == ':') {
+		ne++
+	}
+	name := b[k:ne]
+	if c := bytes.LastIndexByte(name, ':'); c >= 0 {
+		name = name[c+1:]
+	}
+	cls := classifyKey(name)
+	if cls == kNone || cls == kCookie || cls == kSetCookie {
+		return p + 1
+	}
+	vs := p + 1
+	ve := vs
+	for ve < len(b) && ve-vs < 4096 && b[ve] != '<' && b[ve] != '\n' {
+		ve++
+	}
+	if ve >= len(b) || b[ve] != '<' || ve+1 >= len(b) || b[ve+1] != '/' {
+		return p + 1
+	}
+	if cls == kAuthorization {
+		s.authorization(vs, ve)
+	} else {
+		s.keyed(cls, name, vs, ve, true)
+	}
+	return p + 1
 }
 
 var valueStop [256]bool
@@ -440,7 +482,7 @@ func (s *scanner) cookies(vs, ve int, set bool) {
 					break
 				}
 			}
-			if (named && len(val) >= 8 && !allAlpha(val)) || looksRandom(val, 16, 3.2) {
+			if (named && len(val) >= 8 && !allAlpha(val)) || (looksRandom(val, 16, 3.2) && !mostlyNumeric(val)) {
 				s.add(valStart, valStart+len(val), s.e.det(idSession), 0.85, nil)
 			}
 		}
@@ -449,6 +491,17 @@ func (s *scanner) cookies(vs, ve int, set bool) {
 		}
 		i = ce + 1
 	}
+}
+
+// mostlyNumeric: analytics and timestamp cookies (GA1.2.123456789.1700000000).
+func mostlyNumeric(v []byte) bool {
+	n := 0
+	for _, c := range v {
+		if isDigit(c) || c == '.' {
+			n++
+		}
+	}
+	return n*5 >= len(v)*4
 }
 
 func allAlpha(v []byte) bool {

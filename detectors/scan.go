@@ -31,6 +31,7 @@ const (
 	tPlus
 	tParen
 	tDash
+	tGT // '>' closing an XML start tag
 )
 
 var trig [256]trigger
@@ -51,6 +52,7 @@ func init() {
 	trig['+'] = tPlus
 	trig['('] = tParen
 	trig['-'] = tDash
+	trig['>'] = tGT
 }
 
 type scanner struct {
@@ -103,6 +105,8 @@ func (s *scanner) run() {
 			next = s.plusPhone(i)
 		case tParen:
 			next = s.parenPhone(i)
+		case tGT:
+			next = s.xmlElement(i)
 		case tDash:
 			if hasPrefix(b[i:], "-----BEGIN ") {
 				next = s.pem(i)
@@ -254,6 +258,8 @@ func (s *scanner) numeric(i int) int {
 			conf := 0.8
 			if contextHas(b, i, cardContext...) {
 				conf = 0.95
+			} else if idKeyBefore(b, i) {
+				break // order_id=4532..., a Luhn-valid identifier
 			}
 			s.add(i, j, s.e.det(idCreditCard), conf, nil)
 		}
@@ -268,6 +274,19 @@ func (s *scanner) numeric(i int) int {
 		}
 	}
 	return j
+}
+
+// idKeyBefore: the value at i belongs to a key naming an identifier
+// (order_id=, txnId:, "request-id": ...).
+func idKeyBefore(b []byte, i int) bool {
+	k := i
+	for k > 0 && i-k < 3 && (b[k-1] == '"' || b[k-1] == '\'' || b[k-1] == ' ' || b[k-1] == '=' || b[k-1] == ':') {
+		k--
+	}
+	if k == i || k < 2 {
+		return false
+	}
+	return (b[k-1]|0x20) == 'd' && (b[k-2]|0x20) == 'i' && (k < 3 || !isLower(b[k-3]) || b[k-2] == 'I')
 }
 
 // groupedNumber parses digit groups joined by one separator byte and matches
@@ -555,6 +574,9 @@ func (s *scanner) email(a int) int {
 	}
 	if fileExtTLDs[string(low[:len(tld)])] {
 		return a + 1
+	}
+	if end+1 < len(b) && b[end] == ':' && (isWord(b[end+1]) || b[end+1] == '/' || b[end+1] == '~') {
+		return end // git@github.com:org/repo.git is an scp-style address
 	}
 	s.add(j, end, s.e.det(idEmail), 0.9, nil)
 	return end
