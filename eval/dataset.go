@@ -187,10 +187,16 @@ func parseCase(line []byte) (Case, error) {
 		return c, errors.New("case without an id")
 	case (c.File == "") == (c.Text == ""):
 		return c, fmt.Errorf("case %s: exactly one of file and text must be set", c.ID)
-	case c.File != "" && (filepath.IsAbs(c.File) || strings.HasPrefix(filepath.ToSlash(filepath.Clean(c.File)), "../")):
+	case c.File != "" && (filepath.IsAbs(c.File) || escapes(c.File)):
 		return c, fmt.Errorf("case %s: file %q must be relative and inside the dataset directory", c.ID, c.File)
 	}
 	return c, nil
+}
+
+// escapes reports whether a relative path leaves its directory.
+func escapes(p string) bool {
+	p = filepath.ToSlash(filepath.Clean(p))
+	return p == ".." || strings.HasPrefix(p, "../")
 }
 
 // checkSpans rejects unknown types, empty or out-of-range spans and the same

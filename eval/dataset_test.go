@@ -44,6 +44,7 @@ func TestLoadDatasetRejects(t *testing.T) {
 		{"negative start", `{"id":"a","text":"hunter2","findings":[{"type":"password","start":-1,"end":3}]}`, "outside content"},
 		{"same span twice", `{"id":"a","text":"hunter2","findings":[{"type":"password","start":0,"end":7},{"type":"password","start":0,"end":7}]}`, "labelled twice"},
 		{"file escaping the directory", `{"id":"a","file":"../etc/passwd"}`, "inside the dataset directory"},
+		{"file is the parent directory", `{"id":"a","file":"logs/../.."}`, "inside the dataset directory"},
 		{"absolute file", `{"id":"a","file":"/etc/passwd"}`, "inside the dataset directory"},
 		{"missing file", `{"id":"a","file":"logs/nope.log"}`, "no such file"},
 		{"not JSON", `{"id":"a",`, "unexpected EOF"},

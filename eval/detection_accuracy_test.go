@@ -43,6 +43,7 @@ func TestDetectionAccuracy(t *testing.T) {
 	eng := testEngine(t)
 	total := map[string]TypeCounts{}
 	var misses []miss
+	byFamily := map[string]map[string]TypeCounts{} // the generated set's families are its formats
 	for _, path := range detectionSets {
 		ds, err := LoadDataset(path)
 		if err != nil {
@@ -58,7 +59,14 @@ func TestDetectionAccuracy(t *testing.T) {
 				t.Fatal(err)
 			}
 			pred := engineSpans(eng, content)
-			AddCounts(set, ScoreSpans(c.Findings, pred))
+			counts := ScoreSpans(c.Findings, pred)
+			AddCounts(set, counts)
+			if c.Family != "" {
+				if byFamily[c.Family] == nil {
+					byFamily[c.Family] = map[string]TypeCounts{}
+				}
+				AddCounts(byFamily[c.Family], counts)
+			}
 			m := MatchSpans(c.Findings, pred)
 			for _, i := range m.FN {
 				misses = append(misses, locate("FN", c, c.Findings[i], content))
@@ -72,7 +80,13 @@ func TestDetectionAccuracy(t *testing.T) {
 		AddCounts(total, set)
 	}
 	s := Summarize(total)
-	t.Log("\n" + FormatDetectionTable(s))
+	t.Log("\n" + formatDetectionTable(s))
+	var fam strings.Builder
+	for _, f := range sortedKeys(byFamily) {
+		m := Summarize(byFamily[f]).Micro
+		fmt.Fprintf(&fam, "%-24s P %.3f R %.3f (TP %d FP %d FN %d)\n", f, m.Precision, m.Recall, m.TP, m.FP, m.FN)
+	}
+	t.Log("by format:\n" + fam.String())
 	if out := os.Getenv("LOGTRIAGE_EVAL_MISSES"); out != "" {
 		// Every miss, for whoever tunes the detectors.
 		var b strings.Builder
@@ -141,8 +155,8 @@ func locate(kind string, c Case, s Span, content []byte) miss {
 	return miss{kind: kind, typ: s.Type, where: fmt.Sprintf("%s:%d", c.ID, line), context: ctx}
 }
 
-// FormatDetectionTable renders per-type and overall figures as a text table.
-func FormatDetectionTable(s DetectionScore) string {
+// formatDetectionTable renders per-type and overall figures as a text table.
+func formatDetectionTable(s DetectionScore) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-22s %5s %5s %5s %6s %6s %6s\n", "type", "TP", "FP", "FN", "P", "R", "F1")
 	for _, typ := range sortedKeys(s.PerType) {
