@@ -29,6 +29,13 @@ type DetectFunc func(ctx context.Context, content []byte) ([]Span, error)
 // lines of it.
 type RedactFunc func(ctx context.Context, content []byte) ([]byte, error)
 
+// PipelineTriage runs uploads through p, the pipeline `triage` and `serve` use.
+func PipelineTriage(p *triage.Pipeline) TriageFunc {
+	return func(ctx context.Context, tenant string, up triage.Upload, content []byte) (*triage.Case, *triage.Embedding, error) {
+		return p.Run(ctx, triage.Input{Tenant: tenant, Upload: up, Content: bytes.NewReader(content)})
+	}
+}
+
 // EngineDetect scans the whole content with e. Spans come from the engine,
 // not from a case's finding locations, which the pipeline caps per type.
 func EngineDetect(e *detectors.Engine) DetectFunc {

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const cmdDataset = `{"id":"c1","text":"2026-01-02T03:04:05Z ERROR db: connection refused to postgres primary\n2026-01-02T03:04:06Z ERROR db: connection refused to postgres primary\n","severity":"high","category":"database","queue":"database","findings":[]}
+{"id":"c2","text":"2026-01-02T03:04:05Z INFO web: GET /healthz 200\n","severity":"info","queue":"triage-general","no_problem":true,"findings":[]}
+`
+
+func evalCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("OPENAI_BASE_URL", "")
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), append([]string{"eval"}, args...), strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestEvalCommandGate(t *testing.T) {
+	dir := t.TempDir()
+	ds := filepath.Join(dir, "d.jsonl")
+	if err := os.WriteFile(ds, []byte(cmdDataset), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	saved := filepath.Join(dir, "run.json")
+	code, out, stderr := evalCmd(t, "--dataset", ds, "--save", saved)
+	if code != 0 || !strings.Contains(out, "severity accuracy") || !strings.Contains(stderr, "rules classifier") {
+		t.Fatalf("plain run: exit %d\n%s\n%s", code, out, stderr)
+	}
+	// The same code and data against its own run: every delta is zero.
+	if code, out, stderr := evalCmd(t, "--dataset", ds, "--baseline", saved); code != 0 || !strings.Contains(out, "against baseline") {
+		t.Fatalf("equal run: exit %d\n%s\n%s", code, out, stderr)
+	}
+	// A baseline better than what the code does now: the gate fails with 3.
+	var rec map[string]any
+	data, _ := os.ReadFile(saved)
+	if err := json.Unmarshal(data, &rec); err != nil {
+		t.Fatal(err)
+	}
+	rec["metrics"].(map[string]any)["severity"].(map[string]any)["accuracy"] = 1.5
+	better := filepath.Join(dir, "better.json")
+	data, _ = json.Marshal(rec)
+	if err := os.WriteFile(better, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr = evalCmd(t, "--dataset", ds, "--baseline", better, "--format", "json")
+	if code != 3 || !strings.Contains(stderr, "REGRESSION") || !json.Valid([]byte(out)) {
+		t.Fatalf("degraded run: exit %d\n%s", code, stderr)
+	}
+	// A loose enough tolerance on that metric lets it pass.
+	if code, _, stderr := evalCmd(t, "--dataset", ds, "--baseline", better, "--tolerance", "severity.accuracy=2"); code != 0 {
+		t.Fatalf("tolerated run: exit %d\n%s", code, stderr)
+	}
+	html := filepath.Join(dir, "r.html")
+	if code, _, stderr := evalCmd(t, "--dataset", ds, "--format", "html", "--out", html); code != 0 {
+		t.Fatalf("html: exit %d\n%s", code, stderr)
+	}
+	if page, _ := os.ReadFile(html); !bytes.Contains(page, []byte("<svg")) {
+		t.Error("html report without charts")
+	}
+}
+
+func TestEvalCommandErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"--dataset", filepath.Join(t.TempDir(), "missing.jsonl")},
+		{"--dataset", "x.jsonl", "--format", "xml"},
+		{"--dataset", "x.jsonl", "--tolerance", "lots"},
+		{"--dataset", "x.jsonl", "--baseline", filepath.Join(t.TempDir(), "none.json")},
+	} {
+		if code, _, _ := evalCmd(t, args...); code != 2 {
+			t.Errorf("eval %q: exit %d, want 2", args, code)
+		}
+	}
+}
