@@ -34,24 +34,32 @@ type notes struct {
 // decide routing); skills outside the set and key lines that are not
 // excerpt lines are dropped and noted, since the rest stays trustworthy.
 func (c *Classifier) judge(resp openai.ChatCompletionResponse, in triage.ClassifyInput) (triage.Classification, notes, error) {
-	var n notes
+	content, err := c.api().content(resp)
+	if err != nil {
+		return triage.Classification{}, notes{}, err
+	}
+	return validate(content, in)
+}
+
+// content is the answer text of a completion, or why there is none to use.
+func (c endpoint) content(resp openai.ChatCompletionResponse) (string, error) {
 	if len(resp.Choices) == 0 {
-		return triage.Classification{}, n, fmt.Errorf("llm: %w: no choices", ErrBadResponse)
+		return "", fmt.Errorf("llm: %w: no choices", ErrBadResponse)
 	}
 	choice := resp.Choices[0]
 	switch choice.FinishReason {
 	case openai.FinishReasonStop, "":
 	case openai.FinishReasonLength:
-		return triage.Classification{}, n, fmt.Errorf("llm: %w at max_tokens=%d", ErrTruncated, c.opts.MaxTokens)
+		return "", fmt.Errorf("llm: %w at max_tokens=%d", ErrTruncated, c.opts.MaxTokens)
 	case openai.FinishReasonContentFilter:
-		return triage.Classification{}, n, fmt.Errorf("llm: %w", ErrFiltered)
+		return "", fmt.Errorf("llm: %w", ErrFiltered)
 	default:
-		return triage.Classification{}, n, fmt.Errorf("llm: %w: unexpected finish_reason %s", ErrBadResponse, safeToken(string(choice.FinishReason)))
+		return "", fmt.Errorf("llm: %w: unexpected finish_reason %s", ErrBadResponse, safeToken(string(choice.FinishReason)))
 	}
 	if choice.Message.Refusal != "" {
-		return triage.Classification{}, n, fmt.Errorf("llm: %w", ErrRefused)
+		return "", fmt.Errorf("llm: %w", ErrRefused)
 	}
-	return validate(choice.Message.Content, in)
+	return choice.Message.Content, nil
 }
 
 // validate parses and checks an answer against the request's closed sets.

@@ -50,6 +50,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// PromptVersion of the classify prompt, e.g. "v1" (default prompts.ClassifyLatest).
 	PromptVersion string
+	// PIIPromptVersion of the pii prompt the PIIDetector uses (default prompts.PIILatest).
+	PIIPromptVersion string
 	// Seed is sent with every request so reruns of an eval are comparable.
 	Seed int
 	// BackoffBase and BackoffMax shape the exponential backoff between
@@ -96,11 +98,38 @@ var _ triage.Classifier = (*Classifier)(nil)
 
 // New checks opts, fills in defaults and returns a Classifier.
 func New(opts Options) (*Classifier, error) {
+	opts, err := withDefaults(opts)
+	if err != nil {
+		return nil, err
+	}
+	if opts.PromptVersion == "" {
+		opts.PromptVersion = prompts.ClassifyLatest
+	}
+	prompt, err := prompts.Load("classify", opts.PromptVersion)
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+	schema, err := answerSchema()
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+	return &Classifier{
+		opts:   opts,
+		client: newClient(opts),
+		prompt: prompt,
+		schema: schema,
+		slots:  make(chan struct{}, opts.Concurrency),
+	}, nil
+}
+
+// withDefaults checks opts and fills in the defaults every kind of request
+// shares; prompt versions are left to the caller.
+func withDefaults(opts Options) (Options, error) {
 	if opts.BaseURL == "" {
 		opts.BaseURL = DefaultBaseURL
 	}
 	if !strings.HasPrefix(opts.BaseURL, "http://") && !strings.HasPrefix(opts.BaseURL, "https://") {
-		return nil, errors.New("llm: base URL must start with http:// or https://")
+		return opts, errors.New("llm: base URL must start with http:// or https://")
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 	if opts.Model == "" {
@@ -126,9 +155,6 @@ func New(opts Options) (*Classifier, error) {
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{}
 	}
-	if opts.PromptVersion == "" {
-		opts.PromptVersion = prompts.ClassifyLatest
-	}
 	if opts.BackoffBase <= 0 {
 		opts.BackoffBase = 500 * time.Millisecond
 	}
@@ -138,25 +164,24 @@ func New(opts Options) (*Classifier, error) {
 	if opts.MaxRetryAfter <= 0 {
 		opts.MaxRetryAfter = 60 * time.Second
 	}
-	prompt, err := prompts.Load("classify", opts.PromptVersion)
-	if err != nil {
-		return nil, fmt.Errorf("llm: %w", err)
-	}
-	schema, err := answerSchema()
-	if err != nil {
-		return nil, fmt.Errorf("llm: %w", err)
-	}
+	return opts, nil
+}
+
+func newClient(opts Options) *openai.Client {
 	cfg := openai.DefaultConfig(opts.APIKey)
 	cfg.BaseURL = opts.BaseURL
 	cfg.HTTPClient = opts.HTTPClient
-	return &Classifier{
-		opts:   opts,
-		client: openai.NewClientWithConfig(cfg),
-		prompt: prompt,
-		schema: schema,
-		slots:  make(chan struct{}, opts.Concurrency),
-	}, nil
+	return openai.NewClientWithConfig(cfg)
 }
+
+// api is the classifier's view of the request machinery it shares with
+// the PIIDetector.
+func (c *Classifier) api() endpoint {
+	return endpoint{opts: &c.opts, client: c.client, slots: c.slots, stats: &c.stats}
+}
+
+// backoff is the wait before attempt+1.
+func (c *Classifier) backoff(attempt int) time.Duration { return c.api().backoff(attempt) }
 
 // Model is the model the classifier asks.
 func (c *Classifier) Model() string { return c.opts.Model }
@@ -179,7 +204,7 @@ func (c *Classifier) Classify(ctx context.Context, in triage.ClassifyInput) (tri
 		c.stats.failed.Add(1)
 		return out, triage.Internal("classify", err)
 	}
-	resp, err := c.complete(ctx, req, &out.Info)
+	resp, err := c.api().complete(ctx, "classify", req, &out.Info)
 	if err != nil {
 		c.stats.failed.Add(1)
 		return out, err

@@ -33,6 +33,16 @@ var (
 	ErrBadAnswer   = errors.New("invalid answer")
 )
 
+// endpoint is the request machinery shared by the Classifier and the
+// PIIDetector, as a view over the owner's fields: options, client,
+// concurrency slots and counters.
+type endpoint struct {
+	opts   *Options
+	client *openai.Client
+	slots  chan struct{}
+	stats  *counters
+}
+
 // failure is one failed attempt, sorted into what to do about it.
 type failure struct {
 	err        error         // safe to show: no log or answer content
@@ -41,8 +51,9 @@ type failure struct {
 }
 
 // complete sends req, retrying what may pass on a later try. info collects
-// attempts and tokens whether or not it succeeds.
-func (c *Classifier) complete(ctx context.Context, req openai.ChatCompletionRequest, info *triage.ClassifierInfo) (openai.ChatCompletionResponse, error) {
+// attempts and tokens whether or not it succeeds; op names the step in
+// the errors ("classify", "pii").
+func (c endpoint) complete(ctx context.Context, op string, req openai.ChatCompletionRequest, info *triage.ClassifierInfo) (openai.ChatCompletionResponse, error) {
 	attempts := c.opts.MaxRetries + 1
 	for attempt := 1; ; attempt++ {
 		resp, f := c.attempt(ctx, req, info)
@@ -50,26 +61,26 @@ func (c *Classifier) complete(ctx context.Context, req openai.ChatCompletionRequ
 			return resp, nil
 		}
 		if ctx.Err() != nil {
-			return resp, gaveUp(ctx, attempt)
+			return resp, gaveUp(ctx, op, attempt)
 		}
 		if !f.retry {
-			return resp, triage.Internal("classify", fmt.Errorf("llm: %w", f.err))
+			return resp, triage.Internal(op, fmt.Errorf("llm: %w", f.err))
 		}
 		if attempt == attempts {
-			return resp, triage.Transient("classify", fmt.Errorf("llm: %w after %d attempt(s)", f.err, attempt))
+			return resp, triage.Transient(op, fmt.Errorf("llm: %w after %d attempt(s)", f.err, attempt))
 		}
 		wait := c.backoff(attempt)
 		if f.retryAfter > 0 {
 			wait = min(f.retryAfter, c.opts.MaxRetryAfter)
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-			return resp, triage.Transient("classify", fmt.Errorf("llm: %w; next attempt due after the deadline (%d attempt(s))", f.err, attempt))
+			return resp, triage.Transient(op, fmt.Errorf("llm: %w; next attempt due after the deadline (%d attempt(s))", f.err, attempt))
 		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return resp, gaveUp(ctx, attempt)
+			return resp, gaveUp(ctx, op, attempt)
 		case <-timer.C:
 		}
 	}
@@ -77,15 +88,15 @@ func (c *Classifier) complete(ctx context.Context, req openai.ChatCompletionRequ
 
 // gaveUp is the error for a caller's context that ended: a deadline is a
 // timeout, a cancellation is just that.
-func gaveUp(ctx context.Context, attempts int) error {
+func gaveUp(ctx context.Context, op string, attempts int) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return triage.Transient("classify", fmt.Errorf("llm: %w: the caller's deadline passed after %d attempt(s) (%w)", ErrTimeout, attempts, ctx.Err()))
+		return triage.Transient(op, fmt.Errorf("llm: %w: the caller's deadline passed after %d attempt(s) (%w)", ErrTimeout, attempts, ctx.Err()))
 	}
-	return triage.Transient("classify", fmt.Errorf("llm: cancelled after %d attempt(s) (%w)", attempts, ctx.Err()))
+	return triage.Transient(op, fmt.Errorf("llm: cancelled after %d attempt(s) (%w)", attempts, ctx.Err()))
 }
 
 // attempt sends one request within a concurrency slot and its own timeout.
-func (c *Classifier) attempt(ctx context.Context, req openai.ChatCompletionRequest, info *triage.ClassifierInfo) (openai.ChatCompletionResponse, *failure) {
+func (c endpoint) attempt(ctx context.Context, req openai.ChatCompletionRequest, info *triage.ClassifierInfo) (openai.ChatCompletionResponse, *failure) {
 	select {
 	case c.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -209,7 +220,7 @@ func innermost(err error) string {
 
 // backoff is exponential with jitter: attempt n waits a random time in
 // [d/2, d] with d = base * 2^(n-1), capped at BackoffMax.
-func (c *Classifier) backoff(attempt int) time.Duration {
+func (c endpoint) backoff(attempt int) time.Duration {
 	d := c.opts.BackoffBase << min(attempt-1, 30)
 	if d <= 0 || d > c.opts.BackoffMax {
 		d = c.opts.BackoffMax
