@@ -20,5 +20,4 @@ fi
 
 go vet ./...
 go test -count=1 ./...
-# Regression gate: rules-mode eval of the triage set against the saved run (exit 3 on a drop; docs/eval.md).
-go run ./cmd/logtriage eval --rules --dataset eval/datasets/triage/dataset.jsonl --baseline eval/baselines/rules.json
+go run ./cmd/logtriage eval --rules --dataset eval/datasets/triage/dataset.jsonl --baseline eval/baselines/rules.json # regression gate, exit 3 on a drop (docs/eval.md)
