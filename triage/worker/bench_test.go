@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -53,7 +55,7 @@ func benchEndToEnd(b *testing.B, size int) {
 	}
 	pipelineMS := float64(pipeTotal.Microseconds()) / 1000 / baselineRuns
 
-	workers := runtime.NumCPU()
+	workers := envInt("BENCH_WORKERS", runtime.NumCPU())
 	e.startWorker(p, func(o *Options) { o.Workers = workers })
 
 	var mu sync.Mutex
@@ -71,7 +73,7 @@ func benchEndToEnd(b *testing.B, size int) {
 	}
 	defer sub.Unsubscribe()
 
-	clients := 2 * workers
+	clients := envInt("BENCH_CLIENTS", 2*workers)
 	latencies := make([]time.Duration, b.N)
 	next := make(chan int)
 	b.SetBytes(int64(size))
@@ -156,4 +158,11 @@ func benchLog(size int) []byte {
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+func envInt(key string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(key)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }

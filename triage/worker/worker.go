@@ -166,21 +166,35 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// loop fetches one upload at a time, so nothing waits in a client buffer
-// when the worker stops.
+// loop takes uploads from its own pull iterator, which holds at most one
+// upload ahead so the next one arrives while this one is processed. When stop
+// ends, the iterator stops pulling and any upload it still holds is handed
+// back at once for another worker.
 func (w *Worker) loop(stop, work context.Context) {
 	for stop.Err() == nil {
-		batch, err := w.cons.Fetch(1, jetstream.FetchContext(stop))
+		iter, err := w.cons.Messages(jetstream.PullMaxMessages(1))
 		if err != nil {
-			w.pause(stop, "fetch", err)
+			w.pause(stop, "pull", err)
 			continue
 		}
-		for m := range batch.Messages() {
+		drain := context.AfterFunc(stop, iter.Drain)
+		for {
+			m, err := iter.Next()
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				break
+			}
+			if err != nil {
+				w.pause(stop, "pull", err)
+				continue
+			}
+			if stop.Err() != nil {
+				m.Nak()
+				continue
+			}
 			w.handle(work, m)
 		}
-		if err := batch.Error(); err != nil && stop.Err() == nil && !errors.Is(err, context.Canceled) {
-			w.pause(stop, "fetch", err)
-		}
+		drain()
+		iter.Stop()
 	}
 }
 
@@ -200,12 +214,11 @@ func (w *Worker) pause(stop context.Context, op string, err error) {
 
 // delivery is one upload being handled.
 type delivery struct {
-	msg      jetstream.Msg
-	meta     *jetstream.MsgMetadata
-	ev       UploadEvent
-	picked   time.Time
-	lastTry  bool
-	failures string // the last error, for a dead letter after retries
+	msg     jetstream.Msg
+	meta    *jetstream.MsgMetadata
+	ev      UploadEvent
+	picked  time.Time
+	lastTry bool // the consumer's MaxDeliver allows no further delivery
 }
 
 func (w *Worker) handle(ctx context.Context, m jetstream.Msg) {
@@ -242,8 +255,13 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	stopBeats := w.heartbeat(m)
 	defer stopBeats()
+	w.process(ctx, d)
+}
 
-	if meta.NumDelivered == 1 {
+// process runs a valid upload through the pipeline, persists and publishes
+// its case, then acks.
+func (w *Worker) process(ctx context.Context, d *delivery) {
+	if d.meta.NumDelivered == 1 {
 		w.setStatus(ctx, d, triage.StatusPending, "", "")
 	}
 	obj, reason, err := w.openPayload(ctx, d.ev)
@@ -272,12 +290,18 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg) {
 	if c.CaseRef == "" {
 		c.CaseRef = d.ev.CaseRef
 	}
-	c.Timings.QueueWaitMS = float64(d.picked.Sub(meta.Timestamp).Microseconds()) / 1000
-	if err := w.persist(ctx, d, c, emb); err != nil {
-		w.retry(ctx, d, err)
+	c.Timings.QueueWaitMS = float64(d.picked.Sub(d.meta.Timestamp).Microseconds()) / 1000
+	if err := w.opts.Store.PutCase(ctx, c, emb); err != nil {
+		w.retry(ctx, d, fmt.Errorf("persist case: %w", err))
 		return
 	}
-	if err := w.publishCase(ctx, d, c); err != nil {
+	// The final status needs the case stored first; its write overlaps the
+	// publishing, and both finish before the ack.
+	var wg sync.WaitGroup
+	wg.Go(func() { w.setStatus(ctx, d, c.Status, c.ID, c.StatusReason) })
+	err = w.publishCase(ctx, d, c)
+	wg.Wait()
+	if err != nil {
 		w.retry(ctx, d, err)
 		return
 	}
@@ -293,16 +317,6 @@ func completeEvent(ev UploadEvent) UploadEvent {
 		ev.Object = ev.UploadID
 	}
 	return ev
-}
-
-// persist writes the case, then the upload's final status, so a status
-// never names a case that is not stored.
-func (w *Worker) persist(ctx context.Context, d *delivery, c *triage.Case, emb *triage.Embedding) error {
-	if err := w.opts.Store.PutCase(ctx, c, emb); err != nil {
-		return fmt.Errorf("persist case: %w", err)
-	}
-	w.setStatus(ctx, d, c.Status, c.ID, c.StatusReason)
-	return nil
 }
 
 // finishedBefore handles a redelivery (or a late duplicate event) of an

@@ -161,9 +161,9 @@ func TestEndToEndCaseAndAlertCarryNoRawValues(t *testing.T) {
 			t.Errorf("alert lacks %s; has %v", want, types)
 		}
 	}
-	if got := e.status("acme", r.Event.UploadID); got != triage.StatusTriaged {
-		t.Errorf("status = %q", got)
-	}
+	// The final status is written while the case is published, and is
+	// durable before the ack.
+	eventually(t, "status triaged", func() bool { return e.status("acme", r.Event.UploadID) == triage.StatusTriaged })
 
 	storeLog, err := os.ReadFile(filepath.Join(e.storeDir, "store.log"))
 	if err != nil {
@@ -348,9 +348,7 @@ func TestBadContentIsQuarantinedNotDeadLettered(t *testing.T) {
 			if out.Status != triage.StatusQuarantined || out.Case == nil || out.Case.StatusReason == "" {
 				t.Fatalf("outcome = %+v, want quarantined with a reason", out)
 			}
-			if got := e.status("acme", r.Event.UploadID); got != triage.StatusQuarantined {
-				t.Errorf("status = %q", got)
-			}
+			eventually(t, "status quarantined", func() bool { return e.status("acme", r.Event.UploadID) == triage.StatusQuarantined })
 			if len(e.messages(CasesStream, CaseSubject(out.Case.Queue))) == 0 {
 				t.Errorf("quarantined case not published on %s", CaseSubject(out.Case.Queue))
 			}
@@ -564,9 +562,7 @@ func TestTransientStoreErrors(t *testing.T) {
 		if n := fs.puts(); n != e.topo.MaxDeliver {
 			t.Errorf("%d attempts, want MaxDeliver=%d", n, e.topo.MaxDeliver)
 		}
-		if st := e.status("acme", r.Event.UploadID); st != triage.StatusFailed {
-			t.Errorf("status = %q", st)
-		}
+		eventually(t, "status failed", func() bool { return e.status("acme", r.Event.UploadID) == triage.StatusFailed })
 		e.waitDrained()
 	})
 }
