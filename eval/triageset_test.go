@@ -9,6 +9,7 @@ import (
 	"github.com/logtriage/logtriage/internal/openaitest"
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/llm"
 )
 
@@ -22,7 +23,11 @@ func evalWith(t *testing.T, ds *Dataset, cls *llm.Classifier) *Run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	popts := triage.PipelineOptions{Detector: det, Router: router.Default()}
+	emb, err := embed.NewLocal(embed.LocalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	popts := triage.PipelineOptions{Detector: det, Router: router.Default(), Embedder: emb}
 	meta := Meta{ConfigHash: HashConfig(router.DefaultConfigJSON())}
 	if cls != nil {
 		popts.Classifier = cls
@@ -66,8 +71,8 @@ func TestTriageSetRulesMode(t *testing.T) {
 	}
 	run := evalWith(t, ds, nil)
 	m := run.Metrics
-	t.Logf("rules mode on %d cases: severity %.3f (within one %.3f), routing %.3f, category %.3f, skills F1 %.3f, key-line validity %.3f, detection F1 %.3f",
-		m.Cases, m.Severity.Accuracy, m.Severity.WithinOne, m.Routing.Accuracy, m.Routing.CategoryAccuracy, m.Skills.F1, m.KeyLines.Validity, m.Detection.Overall.F1)
+	t.Logf("rules mode on %d cases: severity %.3f (within one %.3f), routing %.3f, category %.3f, skills F1 %.3f, key-line validity %.3f, detection F1 %.3f, recall@%d %.3f",
+		m.Cases, m.Severity.Accuracy, m.Severity.WithinOne, m.Routing.Accuracy, m.Routing.CategoryAccuracy, m.Skills.F1, m.KeyLines.Validity, m.Detection.Overall.F1, m.Similar.K, m.Similar.Recall.Rate)
 	if m.Errors != 0 {
 		t.Errorf("%d cases failed", m.Errors)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/logtriage/logtriage/eval"
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/llm"
 )
 
@@ -100,9 +101,20 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	}
 
 	meta := eval.Meta{Seed: int64(*seed), ConfigHash: eval.HashConfig(routingJSON, detectorConfig), GitCommit: gitCommit(ctx)}
-	popts := triage.PipelineOptions{Detector: det, Router: rt}
 	llmOpts, haveLLM := llm.OptionsFromEnv(os.Getenv)
 	useLLM := haveLLM && !*rulesOnly
+	// Rules mode stays offline and reproducible: the local embedder. Otherwise
+	// the embedder the worker would use (LOGTRIAGE_EMBEDDER and friends).
+	var embedder triage.Embedder
+	if useLLM {
+		embedder, err = embed.FromEnv(os.Getenv)
+	} else {
+		embedder, err = embed.NewLocal(embed.LocalOptions{})
+	}
+	if err != nil {
+		return fail(err)
+	}
+	popts := triage.PipelineOptions{Detector: det, Router: rt, Embedder: embedder}
 	if useLLM {
 		llmOpts.Seed = *seed
 		cls, err := llm.New(llmOpts)
