@@ -32,7 +32,7 @@ var shapes = map[string]*regexp.Regexp{
 	"sendgrid_api_key":      regexp.MustCompile(`^SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$`),
 	"npm_token":             regexp.MustCompile(`^npm_[A-Za-z0-9]{36}$`),
 	"jwt":                   regexp.MustCompile(`^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`),
-	"private_key":           regexp.MustCompile(`^-----BEGIN ([A-Z]+ )?PRIVATE KEY-----(\r?\n|(\\)+n)[A-Za-z0-9+/=\\n\r\n]+-----END ([A-Z]+ )?PRIVATE KEY-----$`),
+	"private_key":           regexp.MustCompile(`^-----BEGIN ([A-Z]+ )?PRIVATE KEY-----(\r?\n|(\\)+n)[A-Za-z0-9+/=\\n\r\n ]+-----END ([A-Z]+ )?PRIVATE KEY-----$`),
 	"password":              regexp.MustCompile(`^[A-Za-z0-9!*~._-]{8,40}$`),
 	"url_credentials":       regexp.MustCompile(`^[A-Za-z0-9!*~._-]{8,40}$`),
 	"basic_auth":            regexp.MustCompile(`^[A-Za-z0-9+/]+={0,2}$`),

@@ -28,7 +28,7 @@ type Options struct {
 }
 
 // DefaultOptions produce the committed corpus.
-var DefaultOptions = Options{Seed: 20261123, Cases: 420, CleanShare: 0.12}
+var DefaultOptions = Options{Seed: 20261123, Cases: 448, CleanShare: 0.12}
 
 // File is one generated file, path relative to the dataset directory.
 type File struct {

@@ -72,6 +72,10 @@ var formats = []format{
 	{name: "postgres", accepts: func(it item) bool { return singleLine(it) && it.shape != shapeHeader }, render: renderPostgres},
 	{name: "ci-output", accepts: singleLine, render: renderCI},
 	{name: "agent-log", accepts: func(item) bool { return true }, render: renderAgent},
+	{name: "yaml-config", accepts: func(item) bool { return true }, render: renderYAML},
+	{name: "iis-w3c", accepts: func(it item) bool {
+		return (it.shape == shapeKV && it.urlSafe()) || (it.shape == shapeHeader && it.key == "Cookie")
+	}, render: renderIIS},
 }
 
 // --- JSON structured app logs ---
@@ -230,6 +234,9 @@ func (c *ctx) accessLine(query []seg, xff []seg) {
 func renderAccessLog(c *ctx, items []item) {
 	g := c.g
 	noise := func() {
+		if g.chance(0.4) { // an address a line: keep IPs from swamping the corpus
+			return
+		}
 		var q []seg
 		if g.chance(0.5) {
 			k, v := g.decoyKV()
@@ -433,7 +440,7 @@ func renderEnvDump(c *ctx, items []item) {
 		case 1:
 			c.d.line(txt("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"))
 		case 2:
-			c.d.line(txt(fmt.Sprintf("KUBERNETES_SERVICE_HOST=")), lab("ip_address", g.ipv4()))
+			c.d.line(txt("KUBERNETES_SERVICE_HOST="), lab("ip_address", g.ipv4()))
 		default:
 			c.d.line(txt(strings.ToUpper(k) + "=" + v))
 		}
@@ -627,5 +634,112 @@ func renderAgent(c *ctx, items []item) {
 			c.d.line(jsonSegs(append(base, str("event", "llm.request"),
 				rawField("messages", jsonArr(msg("tool", content))...)))...)
 		}
+	})
+}
+
+// --- YAML config dumps (helm get values, Spring Boot config) ---
+
+// yamlValue renders a value for "key: <value>": plain when safe, a block
+// scalar for multi-line values, double-quoted otherwise.
+func yamlValue(v []seg, indent string) []seg {
+	s := segsText(v)
+	switch {
+	case strings.Contains(s, "\n"):
+		out := []seg{txt("|\n" + indent)}
+		for _, x := range v {
+			out = append(out, seg{typ: x.typ, text: strings.ReplaceAll(x.text, "\n", "\n"+indent)})
+		}
+		return out
+	case s != "" && !strings.ContainsAny(s, ":#'\"{}[],&*!|>%@`") && !strings.HasPrefix(s, "-") && !strings.HasPrefix(s, " "):
+		return v
+	default:
+		return append(append([]seg{txt(`"`)}, escSegs(v, goQuote)...), txt(`"`))
+	}
+}
+
+func renderYAML(c *ctx, items []item) {
+	g := c.g
+	c.d.line(txt(fmt.Sprintf("$ helm get values %s -n %s", c.host, g.pick("prod", "staging"))))
+	c.d.line(txt("USER-SUPPLIED VALUES:"))
+	c.d.line(txt("replicaCount: " + fmt.Sprint(g.n(1, 6))))
+	c.d.line(txt("image:"))
+	c.d.line(txt("  repository: registry.example.com/" + c.host))
+	c.d.line(txt(fmt.Sprintf("  tag: %d.%d.%d", g.n(1, 9), g.n(0, 40), g.n(0, 20))))
+	c.d.line(txt("  digest: sha256:" + g.str(hexLower, 64)))
+	var headers, texts []item
+	c.d.line(txt("config:"))
+	c.interleave(items, func() {
+		k, v := g.decoyKV()
+		c.d.line(append([]seg{txt("  " + k + ": ")}, yamlValue([]seg{txt(v)}, "    ")...)...)
+	}, func(it item) {
+		switch it.shape {
+		case shapeHeader:
+			headers = append(headers, it)
+		case shapeText:
+			texts = append(texts, it)
+		default:
+			c.d.line(append([]seg{txt("  " + it.key + ": ")}, yamlValue(it.val, "    ")...)...)
+		}
+	})
+	if len(headers) > 0 {
+		c.d.line(txt("webhook:"))
+		c.d.line(txt("  url: https://hooks.example.net/deploy"))
+		c.d.line(txt("  headers:"))
+		for _, it := range headers {
+			c.d.line(append([]seg{txt("    " + it.key + ": ")}, yamlValue(it.val, "      ")...)...)
+		}
+	}
+	if len(texts) > 0 {
+		c.d.line(txt("lastErrors:"))
+		for _, it := range texts {
+			c.d.line(append([]seg{txt("  - ")}, yamlValue(it.val, "    ")...)...)
+		}
+	}
+}
+
+// --- IIS W3C extended logs ---
+
+func renderIIS(c *ctx, items []item) {
+	g := c.g
+	c.d.line(txt("#Software: Microsoft Internet Information Services 10.0"))
+	c.d.line(txt("#Version: 1.0"))
+	c.d.line(txt("#Date: " + c.t.Format("2006-01-02 15:04:05")))
+	c.d.line(txt("#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Cookie) sc-status sc-substatus sc-win32-status time-taken"))
+	server := g.ipv4()
+	plus := func(s string) string { return strings.ReplaceAll(s, " ", "+") }
+	row := func(query, cookie []seg) {
+		if len(query) == 0 {
+			query = []seg{txt("-")}
+		}
+		if len(cookie) == 0 {
+			cookie = []seg{txt("-")}
+		}
+		segs := []seg{txt(c.tick().Format("2006-01-02 15:04:05") + " "), lab("ip_address", server),
+			txt(" " + g.pick("GET", "POST") + " " + g.pick("/default.aspx", "/api/orders", "/login.aspx", "/owa/auth.owa") + " ")}
+		segs = append(segs, query...)
+		segs = append(segs, txt(" 443 - "), lab("ip_address", g.ipv4()),
+			txt(" "+plus(g.pick(uas...))+" "))
+		segs = append(segs, escSegs(cookie, plus)...)
+		segs = append(segs, txt(fmt.Sprintf(" %s 0 0 %d", g.pick("200", "302", "401", "500"), g.n(1, 9000))))
+		c.d.line(segs...)
+	}
+	c.interleave(items, func() {
+		if g.chance(0.5) { // two addresses a row: keep IPs from swamping the corpus
+			return
+		}
+		var q []seg
+		if g.chance(0.4) {
+			k, v := g.decoyKV()
+			if !strings.ContainsAny(v, " <>{}$/()[]*") {
+				q = []seg{txt(k + "=" + v)}
+			}
+		}
+		row(q, []seg{txt("_ga=GA1.2." + g.str(digits, 10) + "." + g.str(digits, 10))})
+	}, func(it item) {
+		if it.shape == shapeHeader {
+			row(nil, it.val)
+			return
+		}
+		row(append([]seg{txt("id=" + fmt.Sprint(g.n(1, 99999)) + "&" + it.key + "=")}, it.val...), nil)
 	})
 }
