@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/logtriage/logtriage/triage/store/postgres"
+)
+
+func init() {
+	register("migrate", command{summary: "apply pending PostgreSQL schema migrations", run: runMigrate})
+}
+
+func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (env DATABASE_URL)")
+	schema := fs.String("schema", "logtriage", "schema holding logtriage's tables")
+	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: logtriage migrate [--database-url URL] [--schema S]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 0 || *dbURL == "" {
+		fs.Usage()
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	applied, err := postgres.Migrate(ctx, *dbURL, *schema)
+	if err != nil {
+		fmt.Fprintln(stderr, "logtriage migrate:", err)
+		return 1
+	}
+	ms, err := postgres.Migrations()
+	if err != nil {
+		fmt.Fprintln(stderr, "logtriage migrate:", err)
+		return 1
+	}
+	names := map[int]string{}
+	for _, m := range ms {
+		names[m.Version] = m.Name
+	}
+	for _, v := range applied {
+		fmt.Fprintf(stdout, "applied %04d_%s\n", v, names[v])
+	}
+	fmt.Fprintf(stdout, "schema %s is at version %d\n", *schema, len(ms))
+	return 0
+}
