@@ -43,6 +43,7 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	seed := fs.Int("seed", 0, "seed sent with every LLM request; recorded in the run")
 	rulesOnly := fs.Bool("rules", false, "use the rules classifier even when an LLM is configured")
 	routingPath := fs.String("routing", "", "routing config JSON (default: the built-in config)")
+	detectorsPath := fs.String("detectors", "", "detector rule file, as scan --config (custom rules, allow-lists, modes)")
 	pricesPath := fs.String("prices", "", `JSON {"model": {"prompt_per_million": 0.15, "completion_per_million": 0.6}} for cost estimates`)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: logtriage eval --dataset PATH [--format text|json|html] [--out FILE] [--baseline RUN.json] [--tolerance T] [--save RUN.json]")
@@ -89,7 +90,7 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 			return fail(err)
 		}
 	}
-	det, detectorConfig, err := evalDetector()
+	det, detectorConfig, err := evalDetector(*detectorsPath)
 	if err != nil {
 		return fail(err)
 	}
@@ -196,17 +197,29 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	return evalOK
 }
 
-// evalDetector is the detectors engine with its default configuration. The
-// fingerprint key is fixed: fingerprints never enter a metric. The config
-// hash covers the detector set (types and their rules), so adding or
-// changing a detector changes the hash.
-func evalDetector() (*detectors.Engine, []byte, error) {
-	det, err := detectors.New(detectors.Options{FingerprintKey: []byte("logtriage-eval")})
+// evalDetector is the detectors engine with its default configuration, or
+// the rule file scan --config takes. The fingerprint key is fixed:
+// fingerprints never enter a metric. The config hash covers the rule file
+// and the detector set (types and their rules), so adding or changing a
+// detector changes it.
+func evalDetector(rulesPath string) (*detectors.Engine, []byte, error) {
+	opts := detectors.Options{FingerprintKey: []byte("logtriage-eval")}
+	var rules []byte
+	if rulesPath != "" {
+		var err error
+		if rules, err = os.ReadFile(rulesPath); err != nil {
+			return nil, nil, err
+		}
+		if opts.Config, err = detectors.LoadConfig(rulesPath); err != nil {
+			return nil, nil, err
+		}
+	}
+	det, err := detectors.New(opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := json.Marshal(det.Types())
-	return det, cfg, err
+	types, err := json.Marshal(det.Types())
+	return det, append(types, rules...), err
 }
 
 func loadPrices(path string) (map[string]eval.Price, error) {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/logtriage/logtriage/eval"
 )
 
 const cmdDataset = `{"id":"c1","text":"2026-01-02T03:04:05Z ERROR db: connection refused to postgres primary\n2026-01-02T03:04:06Z ERROR db: connection refused to postgres primary\n","severity":"high","category":"database","queue":"database","findings":[]}
@@ -77,6 +79,65 @@ func TestEvalCommandErrors(t *testing.T) {
 	} {
 		if code, _, _ := evalCmd(t, args...); code != 2 {
 			t.Errorf("eval %q: exit %d, want 2", args, code)
+		}
+	}
+}
+
+// TestEvalDetectionAgreesWithScan scores `scan --format jsonl` over the triage
+// set's files with the dataset scorer and checks eval printed the same counts:
+// eval measures exactly what scan reports.
+func TestEvalDetectionAgreesWithScan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("whole triage set")
+	}
+	const dataset = "../../eval/datasets/triage/dataset.jsonl"
+	code, out, stderr := evalCmd(t, "--dataset", dataset, "--rules", "--format", "json")
+	if code != 0 {
+		t.Fatalf("eval: exit %d\n%s", code, stderr)
+	}
+	var rec eval.Run
+	if err := json.Unmarshal([]byte(out), &rec); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := eval.LoadDataset(dataset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"scan", "--format", "jsonl"}
+	byFile := map[string]eval.Case{}
+	for _, c := range ds.Cases {
+		path := filepath.Join(ds.Dir, c.File)
+		args = append(args, path)
+		byFile[path] = c
+	}
+	var scanOut, scanErr bytes.Buffer
+	if code := run(context.Background(), args, strings.NewReader(""), &scanOut, &scanErr); code != 1 {
+		t.Fatalf("scan: exit %d\n%s", code, scanErr.String())
+	}
+	pred := map[string][]eval.Span{}
+	for _, line := range strings.Split(strings.TrimSpace(scanOut.String()), "\n") {
+		var f struct {
+			File       string
+			Type       string
+			Start, End int64
+		}
+		if err := json.Unmarshal([]byte(line), &f); err != nil {
+			t.Fatalf("scan line %q: %v", line, err)
+		}
+		pred[f.File] = append(pred[f.File], eval.Span{Type: f.Type, Start: f.Start, End: f.End})
+	}
+	total := map[string]eval.TypeCounts{}
+	for path, c := range byFile {
+		eval.AddCounts(total, eval.ScoreSpans(c.Findings, pred[path]))
+	}
+	want := eval.Summarize(total)
+	got := rec.Metrics.Detection
+	if got == nil || got.Overall.TypeCounts != want.Micro.TypeCounts || len(got.PerType) != len(want.PerType) {
+		t.Fatalf("eval detection %+v, scan scored %+v", got, want.Micro)
+	}
+	for typ, w := range want.PerType {
+		if got.PerType[typ].TypeCounts != w.TypeCounts {
+			t.Errorf("%s: eval %+v, scan %+v", typ, got.PerType[typ].TypeCounts, w.TypeCounts)
 		}
 	}
 }
