@@ -205,7 +205,7 @@ func RedactPII(ctx context.Context, d PIIDetector, a *Analysis, opt PIIPassOptio
 	spans = spans[:0]
 	for i, line := range a.Excerpt {
 		for _, v := range values {
-			for _, at := range wordOccurrences(line, v.text) {
+			for _, at := range WordOccurrences(line, v.text) {
 				spans = append(spans, PIISpan{Line: i, Start: at, End: at + len(v.text), Type: v.typ, Confidence: v.conf})
 			}
 		}
@@ -239,9 +239,9 @@ func piiValues(lines []string, found []PIIFinding) []piiValue {
 	return out
 }
 
-// wordOccurrences are the offsets of v in s that do not start or end
+// WordOccurrences are the offsets of v in s that do not start or end
 // inside a word: "Al" is not a name inside "Alert".
-func wordOccurrences(s, v string) []int {
+func WordOccurrences(s, v string) []int {
 	var at []int
 	if v == "" {
 		return nil
@@ -281,7 +281,7 @@ func scrubAnalysis(a *Analysis, values []piiValue, fp func([]byte) string) {
 	scrub := func(s string) string {
 		var spans []PIISpan
 		for _, v := range values {
-			for _, at := range wordOccurrences(s, v.text) {
+			for _, at := range WordOccurrences(s, v.text) {
 				spans = append(spans, PIISpan{Start: at, End: at + len(v.text), Type: v.typ})
 			}
 		}

@@ -187,14 +187,14 @@ func TestWordOccurrences(t *testing.T) {
 		{"x-12 Main St-y", "12 Main St", []int{2}},
 		{"", "a", nil},
 	} {
-		got := wordOccurrences(tc.s, tc.v)
+		got := WordOccurrences(tc.s, tc.v)
 		if len(got) != len(tc.want) {
-			t.Errorf("wordOccurrences(%q, %q) = %v, want %v", tc.s, tc.v, got, tc.want)
+			t.Errorf("WordOccurrences(%q, %q) = %v, want %v", tc.s, tc.v, got, tc.want)
 			continue
 		}
 		for i := range got {
 			if got[i] != tc.want[i] {
-				t.Errorf("wordOccurrences(%q, %q) = %v, want %v", tc.s, tc.v, got, tc.want)
+				t.Errorf("WordOccurrences(%q, %q) = %v, want %v", tc.s, tc.v, got, tc.want)
 			}
 		}
 	}

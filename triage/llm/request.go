@@ -81,6 +81,12 @@ func (c *Classifier) buildRequest(in triage.ClassifyInput) (openai.ChatCompletio
 	if err != nil {
 		return openai.ChatCompletionRequest{}, fmt.Errorf("llm: %w", err)
 	}
+	return c.api().request(system, user, schemaName, c.schemaFor(in)), nil
+}
+
+// request assembles a chat completion asking for a strict JSON schema
+// answer to the system and user messages.
+func (c endpoint) request(system, user, name string, schema *jsonschema.Definition) openai.ChatCompletionRequest {
 	seed := c.opts.Seed
 	req := openai.ChatCompletionRequest{
 		Model: c.opts.Model,
@@ -97,8 +103,8 @@ func (c *Classifier) buildRequest(in triage.ClassifyInput) (openai.ChatCompletio
 		ResponseFormat: &openai.ChatCompletionResponseFormat{
 			Type: openai.ChatCompletionResponseFormatTypeJSONSchema,
 			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{
-				Name:   schemaName,
-				Schema: c.schemaFor(in),
+				Name:   name,
+				Schema: schema,
 				Strict: true,
 			},
 		},
@@ -108,7 +114,7 @@ func (c *Classifier) buildRequest(in triage.ClassifyInput) (openai.ChatCompletio
 		// their hidden reasoning against max_completion_tokens.
 		req.MaxCompletionTokens, req.MaxTokens, req.Temperature = req.MaxTokens, 0, 0
 	}
-	return req, nil
+	return req
 }
 
 // reasoningModel reports OpenAI's reasoning model families by name, the
