@@ -1,7 +1,6 @@
 package detectset
 
 import (
-	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"strings"
@@ -146,8 +145,4 @@ func (g gen) decoyText() string {
 	default:
 		return "set password for user deploy: " + g.pick(maskedValues...)
 	}
-}
-
-func (g gen) b64Noise() string {
-	return base64.StdEncoding.EncodeToString([]byte(g.pick("hello world", "{\"v\":1}", "ok")))
 }
