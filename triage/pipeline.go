@@ -20,7 +20,11 @@ type PipelineOptions struct {
 	// is not the rules classifier, any error falls back to rules and the
 	// reason is recorded in Case.Classifier.FallbackReason.
 	Classifier Classifier
-	Router     *router.Router
+	// PII (optional) is the LLM pass for person names and street addresses
+	// over the pattern-redacted excerpt, before classification. On failure
+	// the case keeps pattern redaction only; Case.Classifier.PIIPass says why.
+	PII    PIIDetector
+	Router *router.Router
 	// Embedder (optional) turns the signature into a vector; with Store it
 	// also fills Case.Similar. The pipeline only reads the Store; the caller persists.
 	Embedder Embedder
@@ -143,6 +147,10 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 	if c.Upload.Size == 0 {
 		c.Upload.Size = opened.root.n
 	}
+	var pii PIIPassResult
+	if p.opts.PII != nil {
+		pii = RedactPII(ctx, p.opts.PII, an, PIIPassOptions{Fingerprint: p.opts.Detector.Fingerprint, FileName: name, Members: opened.Members()})
+	}
 	c.Lines = an.Lines
 	if an.Findings != nil {
 		c.Findings = an.Findings
@@ -156,6 +164,7 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 	c.Timings.ClassifyMS = ms(time.Since(stepStart))
 	c.Summary, c.RootCause, c.KeyLines, c.ReproSteps = cls.Summary, cls.RootCause, cls.KeyLines, cls.ReproSteps
 	c.Classifier = cls.Info
+	c.Classifier.PIIPass, c.Classifier.PIITokens = pii.Status, pii.Tokens
 
 	c.Severity = ScoreSeverity(cls.Severity, EvidenceOf(an))
 	if c.Classifier.Kind != "rules" { // the rules' reasons restate the evidence
