@@ -97,6 +97,9 @@ func (c *ctx) jsonNoise() {
 	if g.chance(0.3) {
 		fields = append(fields, field("client_ip", lab("ip_address", g.ip())))
 	}
+	if g.chance(0.05) { // public material next to the secrets: not a finding
+		fields = append(fields, str("ca_bundle", g.publicPEM()+"\n"))
+	}
 	fields = append(fields, rawField("duration_ms", txt(fmt.Sprint(g.n(1, 3000)))))
 	c.d.line(jsonSegs(fields)...)
 }
@@ -438,6 +441,10 @@ func renderEnvDump(c *ctx, items []item) {
 		case 0:
 			c.d.line(txt("HOSTNAME=" + c.host + "-" + g.str(lower+digits, 10) + "-" + g.str(lower+digits, 5)))
 		case 1:
+			if g.chance(0.2) {
+				c.d.line(txt("TLS_CA_CERT=" + g.publicPEM()))
+				return
+			}
 			c.d.line(txt("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"))
 		case 2:
 			c.d.line(txt("KUBERNETES_SERVICE_HOST="), lab("ip_address", g.ipv4()))
@@ -667,6 +674,9 @@ func renderYAML(c *ctx, items []item) {
 	c.d.line(txt(fmt.Sprintf("  tag: %d.%d.%d", g.n(1, 9), g.n(0, 40), g.n(0, 20))))
 	c.d.line(txt("  digest: sha256:" + g.str(hexLower, 64)))
 	var headers, texts []item
+	if g.chance(0.4) {
+		c.d.line(append([]seg{txt("caCert: ")}, yamlValue([]seg{txt(g.publicPEM())}, "  ")...)...)
+	}
 	c.d.line(txt("config:"))
 	c.interleave(items, func() {
 		k, v := g.decoyKV()
