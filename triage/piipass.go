@@ -277,28 +277,69 @@ func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode
 // scrubAnalysis replaces the values found wherever the analysis carries
 // log text besides the excerpt: templates and their examples, signal
 // examples, timestamps. The model never saw these, so nothing is counted.
+// Templates hold values in template form ("12 Main St" is "<*> Main St"
+// there), so that form is replaced too, by the value's own placeholder.
 func scrubAnalysis(a *Analysis, values []piiValue, fp func([]byte) string) {
-	scrub := func(s string) string {
-		var spans []PIISpan
-		for _, v := range values {
-			for _, at := range WordOccurrences(s, v.text) {
-				spans = append(spans, PIISpan{Start: at, End: at + len(v.text), Type: v.typ})
-			}
+	var plain, templated []substitution
+	for _, v := range values {
+		_, f := ApplyPII([]string{v.text}, []PIISpan{{End: len(v.text), Type: v.typ}}, fp)
+		if len(f) == 0 {
+			continue
 		}
-		if len(spans) == 0 {
-			return s
+		sub := substitution{v.text, f[0].Placeholder}
+		plain = append(plain, sub)
+		templated = append(templated, sub)
+		if t := string(appendTemplate(nil, []byte(v.text))); t != v.text && strings.ContainsFunc(strings.ReplaceAll(t, "<*>", ""), unicode.IsLetter) {
+			templated = append(templated, substitution{t, f[0].Placeholder})
 		}
-		out, _ := ApplyPII([]string{s}, spans, fp)
-		return out[0]
 	}
 	for i := range a.Templates {
 		t := &a.Templates[i]
-		t.Template, t.Example = scrub(t.Template), scrub(t.Example)
+		t.Template, t.Example = substitute(t.Template, templated), substitute(t.Example, plain)
 	}
 	for i := range a.Signals {
-		a.Signals[i].Example = scrub(a.Signals[i].Example)
+		a.Signals[i].Example = substitute(a.Signals[i].Example, plain)
 	}
-	a.FirstTime, a.LastTime = scrub(a.FirstTime), scrub(a.LastTime)
+	a.FirstTime, a.LastTime = substitute(a.FirstTime, plain), substitute(a.LastTime, plain)
+}
+
+// substitution replaces whole-word occurrences of text with placeholder.
+type substitution struct{ text, placeholder string }
+
+// substitute applies subs to s; where occurrences overlap, the one that
+// starts first (the longest on a tie) wins.
+func substitute(s string, subs []substitution) string {
+	type hit struct {
+		start, end  int
+		placeholder string
+	}
+	var hits []hit
+	for _, sub := range subs {
+		for _, at := range WordOccurrences(s, sub.text) {
+			hits = append(hits, hit{at, at + len(sub.text), sub.placeholder})
+		}
+	}
+	if len(hits) == 0 {
+		return s
+	}
+	sort.Slice(hits, func(i, j int) bool {
+		if hits[i].start != hits[j].start {
+			return hits[i].start < hits[j].start
+		}
+		return hits[i].end > hits[j].end
+	})
+	var b strings.Builder
+	pos := 0
+	for _, h := range hits {
+		if h.start < pos {
+			continue
+		}
+		b.WriteString(s[pos:h.start])
+		b.WriteString(h.placeholder)
+		pos = h.end
+	}
+	b.WriteString(s[pos:])
+	return b.String()
 }
 
 // mergePIIFindings adds the pass's findings to the pattern findings, one

@@ -96,13 +96,13 @@ func piiAnalysis() *Analysis {
 	return &Analysis{
 		Excerpt: []string{
 			"2026-11-20 10:00:01 INFO start",
-			"2026-11-20 10:00:07 ERROR refund failed for Maria Gonzalez, [EMAIL:3f9a1c2e]",
+			"2026-11-20 10:00:07 ERROR refund failed for Maria Gonzalez, [EMAIL:3f9a1c2e], ship to 12 Main St",
 			"2026-11-20 10:00:08 WARN retry for Maria Gonzalez; Alert raised",
 			"==> b.log <== marker-less member line, Maria Gonzalez again",
 		},
 		ExcerptLines: []int{1, 7, 8, 15},
 		Templates: []TemplateStat{
-			{Template: "<*> ERROR refund failed for Maria Gonzalez, [EMAIL:3f9a1c2e]", Level: "error", Count: 3, Example: "2026-11-20 10:00:07 ERROR refund failed for Maria Gonzalez, [EMAIL:3f9a1c2e]"},
+			{Template: "<*> ERROR refund failed for Maria Gonzalez, [EMAIL:3f9a1c2e], ship to <*> Main St", Level: "error", Count: 3, Example: "2026-11-20 10:00:07 ERROR refund failed for Maria Gonzalez, [EMAIL:3f9a1c2e], ship to 12 Main St"},
 		},
 		Signals: []SignalCount{{Name: "x", Example: "panic for Maria Gonzalez"}},
 		Findings: []FindingSummary{
@@ -116,22 +116,23 @@ func TestRedactPII(t *testing.T) {
 	a := piiAnalysis()
 	// The detector names the person once, in one line; the pass finds the rest.
 	d := detectFunc(func(_ context.Context, lines []string) ([]PIISpan, error) {
-		return []PIISpan{spanOf(lines, 1, "Maria Gonzalez", detectors.TypePersonName), {Line: 2, Start: 55, End: 60, Type: "bogus"}}, nil
+		return []PIISpan{spanOf(lines, 1, "Maria Gonzalez", detectors.TypePersonName), spanOf(lines, 1, "12 Main St", detectors.TypeStreetAddress), {Line: 2, Start: 55, End: 60, Type: "bogus"}}, nil
 	})
 	res := RedactPII(context.Background(), d, a, PIIPassOptions{
 		Fingerprint: fp, FileName: "bundle.tar",
 		Members: []Member{{Name: "a.log", FirstLine: 2}, {Name: "b.log", FirstLine: 11}},
 	})
-	if res.Status != "llm" || res.Found != 3 {
-		t.Fatalf("result %+v, want llm with 3 found", res)
+	if res.Status != "llm" || res.Found != 4 {
+		t.Fatalf("result %+v, want llm with 4 found", res)
 	}
 	ph := "[PERSON_NAME:" + fp([]byte("maria gonzalez"))[:8] + "]"
 	for _, s := range append([]string{a.Templates[0].Template, a.Templates[0].Example, a.Signals[0].Example}, a.Excerpt...) {
-		if strings.Contains(s, "Maria") {
+		if strings.Contains(s, "Maria") || strings.Contains(s, "Main St") {
 			t.Errorf("name survived: %q", s)
 		}
 	}
-	if !strings.Contains(a.Excerpt[2], ph+"; Alert") || !strings.Contains(a.Templates[0].Template, ph) {
+	addr := "[STREET_ADDRESS:" + fp([]byte("12 main st"))[:8] + "]"
+	if !strings.Contains(a.Excerpt[2], ph+"; Alert") || !strings.HasSuffix(a.Templates[0].Template, ph+", [EMAIL:3f9a1c2e], ship to "+addr) {
 		t.Errorf("placeholder missing: %q / %q", a.Excerpt[2], a.Templates[0].Template)
 	}
 	var names *FindingSummary

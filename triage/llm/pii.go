@@ -383,3 +383,17 @@ func (d *PIIDetector) Stats() PIIStats {
 		TotalTokens: s.total.Load(), Spans: d.entities.Load(), DroppedEntities: d.dropped.Load(),
 	}
 }
+
+// PIIOptionsFromEnv reports whether the LLM PII pass is enabled:
+// LOGTRIAGE_LLM_PII=1 (or true) together with an endpoint as
+// OptionsFromEnv reads it. The pass sends pattern-redacted excerpt lines,
+// which may still hold names and addresses, to that endpoint: enable it
+// only for an endpoint trusted with PII.
+func PIIOptionsFromEnv(getenv func(string) string) (Options, bool) {
+	switch strings.ToLower(strings.TrimSpace(getenv("LOGTRIAGE_LLM_PII"))) {
+	case "1", "true", "yes", "on":
+	default:
+		return Options{}, false
+	}
+	return OptionsFromEnv(getenv)
+}
