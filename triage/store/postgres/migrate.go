@@ -109,3 +109,24 @@ func migrate(ctx context.Context, conn *pgx.Conn, schema string) ([]int, error) 
 	}
 	return applied, nil
 }
+
+// DropSchema removes the schema and everything in it: for tests and for
+// tearing down an evaluation's scratch schema. Never the default by accident:
+// the name must be given.
+func DropSchema(ctx context.Context, url, schema string) error {
+	if !validSchema(schema) {
+		return fmt.Errorf("drop schema: invalid name %q", schema)
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return err
+	}
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	_, err = conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+	return err
+}

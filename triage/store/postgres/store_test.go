@@ -41,18 +41,7 @@ func freshSchema(t testing.TB, url string) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		cfg, err := pgx.ParseConfig(url)
-		if err != nil {
-			return
-		}
-		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-		conn, err := pgx.ConnectConfig(ctx, cfg)
-		if err != nil {
-			t.Logf("drop schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
+		if err := DropSchema(ctx, url, name); err != nil {
 			t.Logf("drop schema %s: %v", name, err)
 		}
 	})
