@@ -236,6 +236,11 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 	}
 	sigs := matchSignals(text, z.lower, z.sigBuf)
 	z.sigBuf = sigs
+	if level == "" && len(sigs) > 0 && !stackLine {
+		// "backend has no server available!" names no level but is a failure.
+		level = LevelError
+		z.a.LevelCounts[level]++
+	}
 	for _, i := range sigs {
 		s := &z.signals[i]
 		if s.Count == 0 {

@@ -28,7 +28,7 @@ var levelWords = map[string]string{
 var letterLevels = map[byte]string{'F': LevelFatal, 'E': LevelError, 'W': LevelWarn, 'I': LevelInfo, 'D': LevelDebug, 'V': LevelDebug}
 
 // levelScanBytes: a level marker sits in a line's prefix, not in its message.
-const levelScanBytes = 160
+const levelScanBytes = 200
 
 // LineLevel finds the level marker in the prefix of a log line: a known word
 // in upper case ("ERROR"), or in any case when bracketed or followed by a
@@ -43,6 +43,8 @@ func LineLevel(line []byte) (string, int) { return lineLevel(line, appendLower(n
 func lineLevel(line, lower []byte) (string, int) {
 	scan := line[:min(len(line), levelScanBytes)]
 	prevDigits := false
+	tokens := 0
+	titledLevel, titledEnd := "", 0
 	for i := 0; i < len(scan); {
 		for i < len(scan) && isSep(scan[i]) {
 			i++
@@ -57,7 +59,7 @@ func lineLevel(line, lower []byte) (string, int) {
 		tok := scan[start:i]
 		bracketed := start > 0 && (scan[start-1] == '[' || scan[start-1] == '<' || scan[start-1] == '(') ||
 			(i < len(scan) && (scan[i] == ':' || scan[i] == ']' || scan[i] == '>')) ||
-			start > 0 && scan[start-1] == '=' && levelKey(scan[:start-1])
+			start > 0 && levelKey(scan[:start])
 		word := tok
 		if j := bytes.IndexByte(tok, '/'); j == 1 { // logcat brief: "E/Tag(123):"
 			word = tok[:1]
@@ -72,13 +74,27 @@ func lineLevel(line, lower []byte) (string, int) {
 		}
 		if len(word) >= 3 && len(word) <= 11 {
 			upper := isUpper(word)
-			if upper || bracketed {
+			// "Warning" as a column (kubectl events) counts among the first tokens.
+			titled := tokens < 5 && word[0] >= 'A' && word[0] <= 'Z' && isLowerASCII(word[1:])
+			if upper || bracketed || titled {
 				if lvl, ok := levelWords[strings.ToUpper(string(word))]; ok {
-					return lvl, i
+					if !titled || upper || bracketed {
+						return lvl, i
+					}
+					if titledLevel == "" { // weaker than a marker that follows
+						titledLevel, titledEnd = lvl, i
+					}
 				}
 			}
 		}
 		prevDigits = isDigits(tok)
+		tokens++
+	}
+	if titledLevel != "" {
+		return titledLevel, titledEnd
+	}
+	if lvl := httpStatusLevel(line); lvl != "" {
+		return lvl, 0
 	}
 	for _, k := range errorWords {
 		if bytes.Contains(lower, k) {
@@ -102,10 +118,15 @@ func appendLower(dst, src []byte) []byte {
 	return dst
 }
 
-// levelKey: logfmt/JSON-ish "level=", "lvl=", "severity=".
+// levelKey: the value follows a level key: logfmt "level=", JSON
+// "level":", also "lvl", "severity", "priority" (falco, journald).
 func levelKey(before []byte) bool {
-	before = bytes.TrimRight(before, `"`)
-	for _, k := range []string{"level", "lvl", "severity"} {
+	trimmed := bytes.TrimRight(before, `"' `)
+	if len(trimmed) == 0 || (trimmed[len(trimmed)-1] != '=' && trimmed[len(trimmed)-1] != ':') {
+		return false
+	}
+	before = bytes.TrimRight(trimmed[:len(trimmed)-1], `"' `)
+	for _, k := range []string{"level", "lvl", "severity", "priority", "loglevel"} {
 		if len(before) >= len(k) && containsFold(before[len(before)-len(k):], k) {
 			return true
 		}
@@ -119,6 +140,36 @@ func isSep(b byte) bool {
 		return true
 	}
 	return false
+}
+
+// httpStatusLevel reads an access log's status (`"GET / HTTP/1.1" 503 ...`):
+// 5xx is an error; 401, 403 and 429 are warnings (auth and throttling).
+func httpStatusLevel(line []byte) string {
+	i := bytes.Index(line, []byte(` HTTP/`))
+	if i < 0 {
+		return ""
+	}
+	rest := line[i+6:]
+	q := bytes.IndexByte(rest, '"')
+	if q < 0 || q > 4 || len(rest) < q+6 || rest[q+1] != ' ' || !isDigits(rest[q+2:q+5]) {
+		return ""
+	}
+	switch code := string(rest[q+2 : q+5]); {
+	case code[0] == '5':
+		return LevelError
+	case code == "401" || code == "403" || code == "429":
+		return LevelWarn
+	}
+	return ""
+}
+
+func isLowerASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return len(b) > 0
 }
 
 func isUpper(b []byte) bool {
@@ -196,14 +247,27 @@ func appendTemplate(b, line []byte) []byte {
 		c := line[i]
 		switch {
 		case c == '"' || c == '\'':
-			if end := bytes.IndexByte(line[i+1:min(len(line), i+200)], c); end >= 0 {
-				star()
-				i += end + 2
+			end := bytes.IndexByte(line[i+1:min(len(line), i+400)], c)
+			if end < 0 {
+				b = append(b, c)
+				lastStar = false
+				i++
 				continue
 			}
-			b = append(b, c)
-			lastStar = false
-			i++
+			inner := line[i+1 : i+1+end]
+			switch {
+			case isQuotedKey(line, i+end+2) && len(inner) <= 40:
+				b = append(b, line[i:i+end+2]...) // a JSON key is structure, not a variable
+				lastStar = false
+			case messageKey(line[:i]):
+				b = append(b, c) // a message field is the statement itself
+				b = appendTemplate(b, inner)
+				b = append(b, c)
+				lastStar = false
+			default:
+				star()
+			}
+			i += end + 2
 		case isTemplateSep(c):
 			i++
 			if c == '\r' || c == '\n' {
@@ -235,6 +299,35 @@ func appendTemplate(b, line []byte) []byte {
 		}
 	}
 	return b
+}
+
+// isQuotedKey: the quoted string ending before at is followed by a colon.
+func isQuotedKey(line []byte, at int) bool {
+	rest := bytes.TrimLeft(line[min(at, len(line)):], " ")
+	return len(rest) > 0 && rest[0] == ':'
+}
+
+// messageKeys name the fields whose value is the log statement itself.
+var messageKeys = []string{"msg", "message", "error", "err", "event", "reason", "output", "level", "rule", "action"}
+
+// messageKey: the bytes before a quoted value end with one of messageKeys
+// and a separator (`"msg":`, `msg=`).
+func messageKey(before []byte) bool {
+	t := bytes.TrimRight(before, " ")
+	if len(t) == 0 || (t[len(t)-1] != ':' && t[len(t)-1] != '=') {
+		return false
+	}
+	t = bytes.TrimRight(t[:len(t)-1], `" `)
+	for _, k := range messageKeys {
+		if len(t) >= len(k) && string(t[len(t)-len(k):]) == k && (len(t) == len(k) || !isWordByte(t[len(t)-len(k)-1])) {
+			return true
+		}
+	}
+	return false
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 func isTemplateSep(c byte) bool {
@@ -311,7 +404,9 @@ var FatalSignals = []Signal{
 	{Name: "panic", Reason: "process panic", re: regexp.MustCompile(`(^|\s)panic: |(?i)\bunhandled panic\b|thread '.*' panicked at`), cheap: []string{"panic"}},
 	{Name: "oom", Reason: "out of memory", re: regexp.MustCompile(`(?i)OutOfMemoryError|out of memory|oom-killer|oomkilled|oom_kill|killed process \d+|cannot allocate memory|memory exhausted`), cheap: []string{"memory", "oom", "killed process"}},
 	{Name: "segfault", Reason: "segmentation fault", re: regexp.MustCompile(`(?i)segfault|SIGSEGV|segmentation fault|signal 11\b|access violation`), cheap: []string{"seg", "signal 11", "access violation"}},
-	{Name: "data_loss", Reason: "data loss or corruption", re: regexp.MustCompile(`(?i)data loss|\bcorrupt(ed|ion)?\b|checksum (mismatch|error|failed)|lost (data|writes)`), cheap: []string{"data loss", "corrupt", "checksum", "lost "}},
+	{Name: "data_loss", Reason: "data loss or corruption", re: regexp.MustCompile(`(?i)data loss|\bcorrupt(ed|ion)?\b|checksum (mismatch|error|failed)|lost (data|writes|async page write)|invalid page in block|aborted journal|charged twice|duplicate (capture|charge)s?\b`), cheap: []string{"data loss", "corrupt", "checksum", "lost ", "invalid page", "aborted journal", "charged twice", "duplicate"}},
+	{Name: "outage", Reason: "service outage", re: regexp.MustCompile(`(?i)no server available|no healthy upstream|\ball (\w+ ){0,2}(targets|backends|servers|nodes|replicas|instances) (are |is )?(down|unhealthy|unavailable|not ?ready)|failover (failed|impossible|aborted)|\b0/\d+ replicas (are )?(available|ready)|endpoint"?[:=]\s*"?down\b`), cheap: []string{"no server", "no healthy", "all ", "failover", "0/", "endpoint"}},
+	{Name: "compromise", Reason: "possible compromise", re: regexp.MustCompile(`(?i)\bxmrig\b|mining pool|cryptominer|accepted (password|publickey) for root from|reverse shell`), cheap: []string{"xmrig", "mining", "miner", "accepted", "reverse shell"}},
 	{Name: "disk_full", Reason: "disk full", re: regexp.MustCompile(`(?i)no space left on device|disk (is )?full|\bENOSPC\b|filesystem full|out of disk`), cheap: []string{"space left", "full", "enospc", "out of disk"}},
 }
 

@@ -233,8 +233,8 @@ func TestClassifierFallback(t *testing.T) {
 	if c.Classifier.Kind != "rules" || !strings.Contains(c.Classifier.FallbackReason, "429") {
 		t.Fatalf("classifier %+v; want rules with the LLM's error recorded", c.Classifier)
 	}
-	if c.Severity.Label != "critical" {
-		t.Fatalf("severity %s; want critical for a panic", c.Severity.Label)
+	if c.Severity.Label != "high" {
+		t.Fatalf("severity %s; want high for a panic", c.Severity.Label)
 	}
 	// A model that says "low" for a panic is raised to the evidence's floor.
 	p = newTestPipeline(t, func(o *PipelineOptions) {

@@ -29,12 +29,7 @@ func NewRulesClassifier(r *router.Router) *RulesClassifier {
 	return &RulesClassifier{router: r}
 }
 
-// Thresholds of the rules severity.
-const (
-	highErrorRate  = 0.10 // a tenth of the lines are errors
-	highErrorCount = 100
-	maxKeyLines    = 8
-)
+const maxKeyLines = 8
 
 // Classify implements Classifier.
 func (c *RulesClassifier) Classify(ctx context.Context, in ClassifyInput) (Classification, error) {
@@ -49,8 +44,12 @@ func (c *RulesClassifier) Classify(ctx context.Context, in ClassifyInput) (Class
 		return cls, nil
 	}
 	f := factsOf(in)
-	cls.Severity, cls.Reasons = rulesSeverity(f)
+	cls.Severity, cls.Reasons = rulesSeverity(f, in.Findings)
 	cls.Category, cls.Skills = c.categorize(in, f)
+	if cls.Category == "security" && levelIndex(cls.Severity) > levelIndex("medium") {
+		cls.Severity = "medium"
+		cls.Reasons = append(cls.Reasons, "security events")
+	}
 	cls.KeyLines = keyLines(in.Excerpt)
 	cls.Summary = summarize(in, f, cls)
 	cls.RootCause = rootCause(f, cls.Category)
@@ -104,24 +103,80 @@ func factsOf(in ClassifyInput) facts {
 	return f
 }
 
-func rulesSeverity(f facts) (string, []string) {
+// Severity thresholds of the rules.
+const (
+	highErrorLines = 5 // sustained errors, not a blip
+	mediumWarnings = 3 // a trend of warnings, not a single one
+)
+
+// criticalSignals mean an outage, lost data or an intruder; the others mean
+// a crash (a single OOM kill is a blip that recovered).
+var criticalSignals = map[string]bool{"kernel_panic": true, "data_loss": true, "outage": true, "compromise": true}
+
+// signalFloor is the least severity a fatal signature allows.
+func signalFloor(s SignalCount) string {
+	switch {
+	case criticalSignals[s.Name]:
+		return "critical"
+	case s.Name == "oom" && s.Count == 1:
+		return "medium"
+	}
+	return "high"
+}
+
+func rulesSeverity(f facts, findings []FindingSummary) (string, []string) {
 	var reasons []string
+	label := "info"
+	raise := func(to, why string) {
+		if levelIndex(to) < levelIndex(label) {
+			label = to
+		}
+		reasons = append(reasons, why)
+	}
 	for _, s := range f.signals {
-		reasons = append(reasons, fmt.Sprintf("%s: %d line(s), first at line %d", s.Reason, s.Count, s.FirstLine))
+		raise(signalFloor(s), fmt.Sprintf("%s: %d line(s), first at line %d", s.Reason, s.Count, s.FirstLine))
 	}
 	switch {
-	case len(f.signals) > 0:
-		return "critical", reasons
 	case f.fatal > 0:
-		return "critical", append(reasons, fmt.Sprintf("%d fatal line(s)", f.fatal))
-	case f.errors >= highErrorCount || f.rate >= highErrorRate:
-		return "high", append(reasons, fmt.Sprintf("%d error line(s), %.1f%% of %d lines", f.errors, 100*f.rate, f.lines))
+		raise("high", fmt.Sprintf("%d fatal line(s)", f.fatal))
+	case f.errors >= highErrorLines:
+		raise("high", fmt.Sprintf("%d error lines (%.1f%% of %d)", f.errors, 100*f.rate, f.lines))
 	case f.errors > 0 || f.stackTraces > 0:
-		return "medium", append(reasons, fmt.Sprintf("%d error line(s) and %d stack trace(s) in %d lines", f.errors, f.stackTraces, f.lines))
+		raise("medium", fmt.Sprintf("%d error line(s), %d stack trace(s)", f.errors, f.stackTraces))
+	case f.warns >= mediumWarnings:
+		raise("medium", fmt.Sprintf("no errors; %d warnings", f.warns))
 	case f.warns > 0:
-		return "low", append(reasons, fmt.Sprintf("no errors; %d warning(s)", f.warns))
+		raise("low", fmt.Sprintf("no errors; %d warning(s)", f.warns))
 	}
-	return "info", append(reasons, "no errors or warnings")
+	// Credentials or card numbers in a log are an incident of their own.
+	if risk := ScorePIIRisk(findings); risk.Label == "high" || risk.Label == "medium" && hasSecret(findings) {
+		raise("high", fmt.Sprintf("PII risk %s (%.0f)", risk.Label, risk.Score))
+	} else if risk.Label != "none" && hasSecret(findings) {
+		raise("medium", "a secret is exposed in the log")
+	}
+	if len(reasons) == 0 {
+		reasons = append(reasons, "no errors or warnings")
+	}
+	return label, reasons
+}
+
+// hasCredential: a finding of the secret category (keys, tokens, passwords).
+func hasCredential(findings []FindingSummary) bool {
+	for _, f := range findings {
+		if f.Category == "secret" {
+			return true
+		}
+	}
+	return false
+}
+
+func hasSecret(findings []FindingSummary) bool {
+	for _, f := range findings {
+		if f.Category == "secret" || f.Type == "credit_card" || f.Type == "us_ssn" {
+			return true
+		}
+	}
+	return false
 }
 
 // categorize scores the config's category rules over the error lines, then
@@ -142,20 +197,33 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []strin
 	for _, s := range f.signals {
 		errorLines = append(errorLines, router.WeightedLine{Text: s.Example, Weight: 2})
 	}
-	// Ordinary lines never choose the category: a failing log is judged by
-	// its failures, whatever else it says, and a clean one goes to the catch-all.
+	// Ordinary lines only speak for a log with no errors or warnings at all
+	// (an audit trail, a firewall log): a failing log is judged by its
+	// failures, whatever else it says.
+	var excerptLines []router.WeightedLine
+	if len(errorLines) == 0 && len(warnLines) == 0 {
+		for _, l := range in.Excerpt {
+			excerptLines = append(excerptLines, router.WeightedLine{Text: l, Weight: 1})
+		}
+	}
 	category := ""
 	var lines []router.WeightedLine
-	for _, tier := range [][]router.WeightedLine{errorLines, warnLines} {
+	// Credentials in a log that shows no failure are the security team's case.
+	if len(errorLines) == 0 && hasCredential(in.Findings) && allowed(in, "security") {
+		category, lines = "security", excerptLines
+	}
+	for _, tier := range [][]router.WeightedLine{errorLines, warnLines, excerptLines} {
+		if category != "" {
+			break
+		}
 		lines = tier
 		for _, m := range c.router.MatchCategories(tier) {
-			if allowed(in, m.Category) {
+			// Without failures, only security events (audit, firewall, sudo)
+			// make a case of ordinary lines; anything else is the catch-all's.
+			if allowed(in, m.Category) && (len(errorLines)+len(warnLines) > 0 || m.Category == "security") {
 				category = m.Category
 				break
 			}
-		}
-		if category != "" {
-			break
 		}
 	}
 	if category == "" && len(errorLines) > 0 {
@@ -237,7 +305,7 @@ func keyLines(excerpt []string) []string {
 func summarize(in ClassifyInput, f facts, cls Classification) string {
 	var b strings.Builder
 	name := displayName(in.FileName)
-	if f.fatal+f.errors == 0 {
+	if f.fatal+f.errors == 0 && len(f.signals) == 0 {
 		fmt.Fprintf(&b, "%s: %d lines, no errors", name, f.lines)
 		if f.warns > 0 {
 			fmt.Fprintf(&b, ", %d warning(s)", f.warns)
@@ -290,6 +358,10 @@ func rootCause(f facts, category string) string {
 			return fmt.Sprintf("Likely an unrecovered %s (line %d) in %s; the stack trace in the key lines points at the failing code path.", s.Reason, s.FirstLine, comp)
 		case "data_loss":
 			return fmt.Sprintf("Possible data corruption or loss reported at line %d by %s; storage or replication integrity should be checked before anything else.", s.FirstLine, comp)
+		case "outage":
+			return fmt.Sprintf("Likely a service outage: no healthy backend or replica was available (line %d, %d line(s)); find why the instances behind %s are down before the errors they cause.", s.FirstLine, s.Count, comp)
+		case "compromise":
+			return fmt.Sprintf("Possible compromise seen at line %d (%s): treat as a security incident, isolate the host and rotate its credentials.", s.FirstLine, quote(s.Example, 140))
 		}
 	}
 	t := f.firstError

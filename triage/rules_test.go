@@ -40,25 +40,44 @@ func TestRulesClassifier(t *testing.T) {
 			"2024-05-01 10:00:05 ERROR [pool-1] app.Repo: org.postgresql.util.PSQLException: FATAL: too many connections for role \"app\"",
 			"2024-05-01 10:00:06 ERROR [pool-2] app.Repo: org.postgresql.util.PSQLException: FATAL: too many connections for role \"app\"",
 			"2024-05-01 10:00:07 INFO [main] app.Server: retrying",
-		}, "high", "database", "Repo"},
-		{"oom is critical", []string{
+		}, "medium", "database", "Repo"},
+		{"a single OOM is medium", []string{
 			"2024-05-01 10:00:00 INFO [main] app.Worker: processing batch 1",
 			"2024-05-01 10:00:09 ERROR [main] app.Worker: java.lang.OutOfMemoryError: Java heap space",
-		}, "critical", "application", "memory exhaustion"},
+		}, "medium", "application", "memory exhaustion"},
+		{"repeated OOM is high", []string{
+			"2024-05-01 10:00:00 INFO [main] app.Worker: processing batch 1",
+			"2024-05-01 10:00:09 ERROR [main] app.Worker: java.lang.OutOfMemoryError: Java heap space",
+			"2024-05-01 10:01:09 ERROR [main] app.Worker: java.lang.OutOfMemoryError: Java heap space",
+		}, "high", "application", "memory exhaustion"},
+		{"sustained errors are high", []string{
+			"ts=1 level=error msg=\"upstream call failed\" err=\"dial tcp 10.0.0.1:443: connect: connection refused\"",
+			"ts=2 level=error msg=\"upstream call failed\" err=\"dial tcp 10.0.0.1:443: connect: connection refused\"",
+			"ts=3 level=error msg=\"upstream call failed\" err=\"dial tcp 10.0.0.1:443: connect: connection refused\"",
+			"ts=4 level=error msg=\"upstream call failed\" err=\"dial tcp 10.0.0.1:443: connect: connection refused\"",
+			"ts=5 level=error msg=\"upstream call failed\" err=\"dial tcp 10.0.0.1:443: connect: connection refused\"",
+		}, "high", "network", "upstream call failed"},
+		{"data corruption is critical", []string{
+			"2024-05-01 10:00:00 UTC [12] ERROR:  invalid page in block 4411 of relation base/16384/2619",
+		}, "critical", "database", "corruption"},
+		{"an outage is critical", []string{
+			"Jul 27 20:36:10 lb haproxy[3873]: backend web_back has no server available!",
+		}, "critical", "network", "outage"},
+		{"many warnings are medium", []string{"WARN slow query 900ms", "WARN slow query 950ms", "WARN slow query 990ms", "INFO ok"}, "medium", "database", "no errors"},
 		{"disk full", []string{
 			"Jun 1 10:00:00 host postgres[12]: LOG: checkpoint starting",
 			"Jun 1 10:00:01 host postgres[12]: PANIC: could not write to file \"pg_wal/x\": No space left on device",
-		}, "critical", "database", "disk filled up"},
+		}, "high", "database", "disk filled up"},
 		{"network", []string{
 			"2024-05-01T10:00:00Z INFO api: request",
 			"2024-05-01T10:00:01Z ERROR api: dial tcp 10.1.2.3:443: connect: connection refused",
-		}, "high", "network", "connection refused"},
+		}, "medium", "network", "connection refused"},
 		{"warnings only", []string{"INFO a", "WARN cache almost full at 85%", "INFO b"}, "low", "application", "no errors"},
 		{"clean", []string{"INFO a", "INFO b"}, "info", "application", "no errors"},
 		{"auth failures", []string{
 			"Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4",
 			"Jun 14 15:16:02 combo sshd(pam_unix)[19937]: check pass; user unknown",
-		}, "high", "auth", "sshd(pam_unix)"},
+		}, "medium", "auth", "sshd(pam_unix)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,7 +139,8 @@ func TestScoreSeverity(t *testing.T) {
 	}{
 		{"critical band", "critical", Evidence{Lines: 100, Errors: 30, Signals: oom}, "critical", [2]float64{85, 100}},
 		{"info band", "info", Evidence{Lines: 100}, "info", [2]float64{0, 14}},
-		{"llm says low but OOM", "low", Evidence{Lines: 100, Errors: 1, Signals: oom}, "high", [2]float64{65, 84}},
+		{"llm says low but OOM", "low", Evidence{Lines: 100, Errors: 1, Signals: oom}, "medium", [2]float64{40, 64}},
+		{"llm says low but panic", "low", Evidence{Lines: 100, Errors: 1, Signals: []SignalCount{{Name: "panic", Reason: "process panic", Count: 1}}}, "high", [2]float64{65, 84}},
 		{"llm says info but fatal lines", "info", Evidence{Lines: 10, Fatal: 1}, "high", [2]float64{65, 84}},
 		{"unknown label uses evidence", "urgent!!", Evidence{Lines: 10, Errors: 2}, "low", [2]float64{15, 39}},
 		{"higher label kept", "high", Evidence{Lines: 10, Errors: 1}, "high", [2]float64{65, 84}},

@@ -39,12 +39,20 @@ var severityBands = map[string][2]float64{
 func ScoreSeverity(label string, ev Evidence) Score {
 	var reasons []string
 	floor, why := "info", ""
+	for _, s := range ev.Signals {
+		// A classifier may rank an outage below critical, never a crash below its floor.
+		f := signalFloor(s)
+		if f == "critical" {
+			f = "high"
+		}
+		if levelIndex(f) < levelIndex(floor) {
+			floor, why = f, "fatal signature ("+s.Reason+")"
+		}
+	}
 	switch {
-	case len(ev.Signals) > 0:
-		floor, why = "high", "fatal signature ("+ev.Signals[0].Reason+")"
-	case ev.Fatal > 0:
+	case ev.Fatal > 0 && levelIndex("high") < levelIndex(floor):
 		floor, why = "high", fmt.Sprintf("%d fatal line(s)", ev.Fatal)
-	case ev.Errors > 0:
+	case ev.Errors > 0 && levelIndex("low") < levelIndex(floor):
 		floor, why = "low", fmt.Sprintf("%d error line(s)", ev.Errors)
 	}
 	if _, ok := severityBands[label]; !ok {
