@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/logtriage/logtriage/detectors"
@@ -65,6 +66,9 @@ type Options struct {
 	Redact RedactFunc // nil: no key-line validity
 	// SeverityLabels is the scale, most severe first (default triage.SeverityLabels).
 	SeverityLabels []string
+	// Parallel cases run at once (default 1: latencies are then per case,
+	// uncontended). Worth raising against a remote LLM endpoint.
+	Parallel int
 	// K is the k of similar-incident recall@k (default 5).
 	K int
 	// LLM says an LLM classifier is configured: rules answers count as fallbacks.
@@ -110,8 +114,8 @@ func HashConfig(parts ...[]byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Evaluate runs every case of the dataset through the pipeline, in dataset
-// order, one at a time (so latencies are per case, not contended).
+// Evaluate runs every case of the dataset through the pipeline; results keep
+// dataset order whatever Parallel is.
 func Evaluate(ctx context.Context, ds *Dataset, opt Options) (*Run, error) {
 	if opt.Triage == nil {
 		return nil, fmt.Errorf("eval: no pipeline to run")
@@ -136,28 +140,75 @@ func Evaluate(ctx context.Context, ds *Dataset, opt Options) (*Run, error) {
 		}
 	}
 	embeddings := make([]*triage.Embedding, len(ds.Cases))
-	for i, c := range ds.Cases {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		content, err := ds.Content(c)
-		if err != nil {
-			return nil, fmt.Errorf("eval: case %s: %w", c.ID, err)
-		}
-		res, emb := evalCase(ctx, c, content, opt)
-		embeddings[i] = emb
-		if run.Meta.Embedder == "" && emb != nil {
-			run.Meta.Embedder = emb.EmbedderID
+	run.Cases = make([]CaseResult, len(ds.Cases))
+	if err := forEachCase(ctx, ds, opt.Parallel, func(i int, c Case, content []byte) {
+		run.Cases[i], embeddings[i] = evalCase(ctx, c, content, opt)
+	}); err != nil {
+		return nil, err
+	}
+	for i, res := range run.Cases {
+		if run.Meta.Embedder == "" && embeddings[i] != nil {
+			run.Meta.Embedder = embeddings[i].EmbedderID
 		}
 		if run.Meta.PromptVersion == "" {
 			run.Meta.PromptVersion = res.PromptVersion
 		}
-		run.Cases = append(run.Cases, res)
+		if run.Meta.Model == "" {
+			run.Meta.Model = res.Model
+		}
 	}
 	similarHits(ds.Cases, embeddings, opt.K, run.Cases)
 	run.Metrics = Compute(run.Cases, opt.SeverityLabels, opt.LLM, opt.K, opt.Price)
 	run.Meta.DurationMS = ms(time.Since(start))
 	return run, nil
+}
+
+// forEachCase calls fn for every case with its content, from up to parallel
+// goroutines (at least one). Reading a case's content is an error for the
+// whole run: the dataset, not the pipeline, is broken.
+func forEachCase(ctx context.Context, ds *Dataset, parallel int, fn func(i int, c Case, content []byte)) error {
+	parallel = max(parallel, 1)
+	next := make(chan int)
+	errs := make(chan error, parallel)
+	var wg sync.WaitGroup
+	for w := 0; w < parallel; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				content, err := ds.Content(ds.Cases[i])
+				if err != nil {
+					errs <- fmt.Errorf("eval: case %s: %w", ds.Cases[i].ID, err)
+					return
+				}
+				fn(i, ds.Cases[i], content)
+			}
+		}()
+	}
+	var err error
+feed:
+	for i := range ds.Cases {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		select {
+		case next <- i:
+		case err = <-errs:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errs:
+		default:
+		}
+	}
+	return err
 }
 
 func evalCase(ctx context.Context, c Case, content []byte, opt Options) (CaseResult, *triage.Embedding) {

@@ -127,3 +127,38 @@ func TestHashConfig(t *testing.T) {
 		t.Error("not deterministic")
 	}
 }
+
+func TestEvaluateParallelKeepsOrderAndFigures(t *testing.T) {
+	ds := loadHarness(t)
+	serial, err := Evaluate(context.Background(), ds, Options{Triage: scripted, K: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parallel, err := Evaluate(context.Background(), ds, Options{Triage: scripted, K: 1, Parallel: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range serial.Cases {
+		a, b := serial.Cases[i], parallel.Cases[i]
+		if a.ID != b.ID || a.Severity != b.Severity || a.Queue != b.Queue || a.Error != b.Error {
+			t.Errorf("case %d: serial %+v, parallel %+v", i, a, b)
+		}
+	}
+	if Compare(serial, parallel, Tolerances{"*": 0}).Regressed() {
+		t.Error("parallel run scores differently")
+	}
+}
+
+func TestEvaluateMissingFileFailsTheRun(t *testing.T) {
+	ds := loadHarness(t)
+	ds.Cases = append(ds.Cases, Case{ID: "gone", File: "does-not-exist.log"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := Evaluate(ctx, ds, Options{Triage: scripted, Parallel: 2}); err == nil || !strings.Contains(err.Error(), "gone") {
+		t.Errorf("err = %v", err)
+	}
+	cancel()
+	if _, err := Evaluate(ctx, ds, Options{Triage: scripted}); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled run: err = %v", err)
+	}
+}

@@ -40,6 +40,7 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	tolerance := fs.String("tolerance", "", "allowed drop per metric: 0.02 for all, or name=0.05,*=0.01 (default 0.02)")
 	savePath := fs.String("save", "", "also save the JSON run record to FILE (the input of --baseline)")
 	k := fs.Int("k", 5, "k of similar-incident recall@k")
+	parallel := fs.Int("parallel", 1, "cases in flight at once (raise it against a remote LLM; latencies then include contention)")
 	seed := fs.Int("seed", 0, "seed sent with every LLM request; recorded in the run")
 	rulesOnly := fs.Bool("rules", false, "use the rules classifier even when an LLM is configured")
 	routingPath := fs.String("routing", "", "routing config JSON (default: the built-in config)")
@@ -138,13 +139,14 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	}
 
 	run, err := eval.Evaluate(ctx, ds, eval.Options{
-		Triage: eval.PipelineTriage(pipeline),
-		Detect: eval.EngineDetect(det),
-		Redact: eval.EngineRedact(det),
-		K:      *k,
-		LLM:    useLLM,
-		Price:  price,
-		Meta:   meta,
+		Triage:   eval.PipelineTriage(pipeline),
+		Detect:   eval.EngineDetect(det),
+		Redact:   eval.EngineRedact(det),
+		K:        *k,
+		Parallel: *parallel,
+		LLM:      useLLM,
+		Price:    price,
+		Meta:     meta,
 	})
 	if err != nil {
 		return fail(err)
