@@ -185,7 +185,7 @@ func (e *Engine) findings(s *scanner, base int64) []Finding {
 			continue
 		}
 		v := b[c.start:c.end]
-		if isVendorExample(v) || e.allow.value(v) {
+		if (len(v) >= 20 && isVendorExample(v)) || e.allow.value(v) {
 			continue
 		}
 		cs = append(cs, c)
@@ -197,6 +197,10 @@ func (e *Engine) findings(s *scanner, base int64) []Finding {
 	mac := hmac.New(sha256.New, e.key)
 	var sum [sha256.Size]byte
 	var hexsum [2 * sha256.Size]byte
+	// Logs repeat their values (the same hosts, users, keys); one HMAC and
+	// one placeholder per distinct value and type in a block is enough.
+	type rendered struct{ typ, fp, masked string }
+	cache := map[string]rendered{}
 	out := make([]Finding, 0, len(cs))
 	for _, c := range cs {
 		v := b[c.start:c.end]
@@ -206,10 +210,19 @@ func (e *Engine) findings(s *scanner, base int64) []Finding {
 		} else if c.det.typ == TypeEmail {
 			fv = bytes.ToLower(v)
 		}
-		mac.Reset()
-		mac.Write(fv)
-		hex.Encode(hexsum[:], mac.Sum(sum[:0]))
-		fp := string(hexsum[:16])
+		r, ok := cache[string(v)]
+		if !ok || r.typ != c.det.typ {
+			mac.Reset()
+			mac.Write(fv)
+			hex.Encode(hexsum[:], mac.Sum(sum[:0]))
+			r.typ = c.det.typ
+			r.fp, r.masked = e.render(c.det.typ, v, hexsum[:16])
+			if len(cache) > 4096 {
+				clear(cache)
+			}
+			cache[string(v)] = r
+		}
+		fp := r.fp
 		if e.allow.fingerprint(fp) {
 			continue
 		}
@@ -221,7 +234,7 @@ func (e *Engine) findings(s *scanner, base int64) []Finding {
 			End:         base + int64(c.end),
 			Confidence:  c.conf,
 			Fingerprint: fp,
-			Masked:      e.render(c.det.typ, v, fp),
+			Masked:      r.masked,
 		})
 	}
 	return out
@@ -314,24 +327,36 @@ func locate(fs []Finding, data []byte, base int64, line int, lineStart int64) {
 // placeholderName is the type as it appears in placeholders: [CREDIT_CARD].
 func placeholderName(typ string) string { return strings.ToUpper(typ) }
 
-// render is the text that replaces a value in redacted output.
-func (e *Engine) render(typ string, v []byte, fp string) string {
+// render returns the fingerprint (16 hex) and the text that replaces the
+// value in redacted output. In the default mode both come from one
+// allocation: logs can hold thousands of findings per megabyte.
+func (e *Engine) render(typ string, v []byte, fp16 []byte) (fp, masked string) {
 	mode, ok := e.modes[typ]
 	if !ok {
 		mode = ModeFingerprint
 	}
+	name := placeholderName(typ)
 	switch mode {
 	case ModeMask:
-		return "[" + placeholderName(typ) + "]"
+		return string(fp16), "[" + name + "]"
 	case ModeDrop:
-		return ""
+		return string(fp16), ""
 	case ModePartial:
 		if p, ok := partial(typ, v); ok {
-			return p
+			return string(fp16), p
 		}
-		return "[" + placeholderName(typ) + "]"
+		return string(fp16), "[" + name + "]"
 	}
-	return "[" + placeholderName(typ) + ":" + fp[:8] + "]"
+	var sb strings.Builder
+	sb.Grow(16 + len(name) + 11)
+	sb.Write(fp16)
+	sb.WriteByte('[')
+	sb.WriteString(name)
+	sb.WriteByte(':')
+	sb.Write(fp16[:8])
+	sb.WriteByte(']')
+	s := sb.String()
+	return s[:16], s[16:]
 }
 
 // tokenPrefixes are public, non-secret prefixes partial mode may keep.

@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/netip"
 )
 
@@ -84,9 +85,7 @@ func (s *scanner) run() {
 		case tDigit, tUpper, tLower:
 			if i > 0 && isWord(b[i-1]) {
 				// inside a word: nothing starts here, skip to its end
-				for next < n && isWord(b[next]) {
-					next++
-				}
+				next = skipWord(b, next)
 				break
 			}
 			switch t {
@@ -120,6 +119,24 @@ func (s *scanner) run() {
 		}
 		i = next
 	}
+}
+
+// skipWord returns the end of the word run at i, eight lower-case letters
+// at a time while it can (most bytes of a log are inside words).
+func skipWord(b []byte, i int) int {
+	for i+8 <= len(b) {
+		x := binary.LittleEndian.Uint64(b[i:])
+		// every byte in 'a'..'z': no byte below 'a' (x-0x61 borrows into the
+		// high bit) and none above 'z' (x+0x05 reaches the high bit).
+		if ((x-0x6161616161616161)|(x+0x0505050505050505))&0x8080808080808080 != 0 {
+			break
+		}
+		i += 8
+	}
+	for i < len(b) && isWord(b[i]) {
+		i++
+	}
+	return i
 }
 
 func hasPrefix(b []byte, p string) bool {
@@ -320,7 +337,7 @@ func (s *scanner) groupedNumber(i int, sep byte) (int, bool) {
 	}
 	g := groups[:ng]
 	d := digits[:nd]
-	norm := append([]byte(nil), d...)
+	norm := func() []byte { return append([]byte(nil), d...) }
 	switch {
 	case eqInts(g, 3, 2, 4) && sep != '.':
 		if !validSSN(d[:3], d[3:5], d[5:]) {
@@ -334,7 +351,7 @@ func (s *scanner) groupedNumber(i int, sep byte) (int, bool) {
 		if ctx {
 			conf = 0.95
 		}
-		s.add(i, j, s.e.det(idSSN), conf, norm)
+		s.add(i, j, s.e.det(idSSN), conf, norm())
 		return j, true
 	case eqInts(g, 3, 3, 4) || eqInts(g, 1, 3, 3, 4):
 		nanp := d[len(d)-10:]
@@ -352,13 +369,13 @@ func (s *scanner) groupedNumber(i int, sep byte) (int, bool) {
 		if ctx {
 			conf = 0.9
 		}
-		s.add(i, j, s.e.det(idPhone), conf, norm)
+		s.add(i, j, s.e.det(idPhone), conf, norm())
 		return j, true
 	case sep != '.' && (eqInts(g, 4, 4, 4, 4) || eqInts(g, 4, 4, 4, 4, 3) || eqInts(g, 4, 6, 5) || eqInts(g, 4, 6, 4) || eqInts(g, 4, 4, 4, 1)):
 		if !validCard(d) {
 			return j, false
 		}
-		s.add(i, j, s.e.det(idCreditCard), 0.9, norm)
+		s.add(i, j, s.e.det(idCreditCard), 0.9, norm())
 		return j, true
 	}
 	return j, false
