@@ -19,8 +19,10 @@ import (
 	"github.com/logtriage/logtriage/internal/natsx"
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/llm"
 	"github.com/logtriage/logtriage/triage/store/embedded"
+	"github.com/logtriage/logtriage/triage/store/postgres"
 	"github.com/logtriage/logtriage/triage/worker"
 )
 
@@ -159,6 +161,11 @@ func workerPipeline(rt *router.Router, store triage.Store, log *slog.Logger, std
 	} else {
 		log.Info("classifier: rules only (set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)")
 	}
+	embedder, err := embed.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("similar cases", "embedder", embedder.ID(), "dimensions", embedder.Dimensions())
 	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey(stderr)})
 	if err != nil {
 		return nil, err
@@ -167,6 +174,8 @@ func workerPipeline(rt *router.Router, store triage.Store, log *slog.Logger, std
 		Detector:   det,
 		Classifier: classifier,
 		Router:     rt,
+		Embedder:   embedder,
+		Store:      store,
 	})
 }
 
@@ -174,7 +183,7 @@ func workerPipeline(rt *router.Router, store triage.Store, log *slog.Logger, std
 // given, else the embedded store under the data dir.
 func openStore(ctx context.Context, dbURL, dir string) (triage.Store, error) {
 	if dbURL != "" {
-		return nil, errors.New("--database-url: the PostgreSQL store is not wired in yet")
+		return postgres.Open(ctx, dbURL, postgres.Options{})
 	}
 	return embedded.Open(dir, embedded.Options{})
 }

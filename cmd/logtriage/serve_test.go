@@ -53,11 +53,23 @@ func runServeCLI(t *testing.T, args ...string) (int, string, string) {
 }
 
 // TestServeSubmitCasesAlerts drives the commands as an operator, a customer,
-// an agent and the security team would, against `serve` on its defaults.
+// an agent and the security team would, against `serve` on its defaults and
+// on PostgreSQL when one is given (scripts/test.sh starts PGlite).
 func TestServeSubmitCasesAlerts(t *testing.T) {
 	t.Setenv("OPENAI_API_KEY", "")
 	t.Setenv("OPENAI_BASE_URL", "")
 	t.Setenv("DATABASE_URL", "")
+	t.Run("embedded store", func(t *testing.T) { testServe(t, "") })
+	t.Run("postgres store", func(t *testing.T) {
+		url := os.Getenv("LOGTRIAGE_TEST_DATABASE_URL")
+		if url == "" {
+			t.Skip("LOGTRIAGE_TEST_DATABASE_URL is not set; ./scripts/test.sh starts PGlite")
+		}
+		testServe(t, url)
+	})
+}
+
+func testServe(t *testing.T, databaseURL string) {
 	dataDir := t.TempDir()
 	url := fmt.Sprintf("nats://127.0.0.1:%d", freeServePort(t))
 	ctx, stop := context.WithCancel(context.Background())
@@ -65,7 +77,7 @@ func TestServeSubmitCasesAlerts(t *testing.T) {
 	served := make(chan int, 1)
 	go func() {
 		served <- run(ctx, []string{"serve", "--data-dir", dataDir, "--nats-listen", strings.TrimPrefix(url, "nats://"),
-			"--http", "", "--workers", "2"}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
+			"--http", "", "--workers", "2", "--database-url", databaseURL}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
 	}()
 	defer func() {
 		stop()
@@ -123,8 +135,8 @@ func TestServeSubmitCasesAlerts(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Case "+c.ID) || !strings.Contains(out, "Summary") {
 		t.Errorf("cases --next: exit %d:\n%s", code, out)
 	}
-	if code, _, _ = runServeCLI(t, "cases", "--nats-url", url, "--queue", c.Queue, "--next", "--wait", "200ms"); code != 1 {
-		t.Errorf("a second --next on an empty queue exited %d, want 1", code)
+	if code, _, errOut = runServeCLI(t, "cases", "--nats-url", url, "--queue", c.Queue, "--next", "--wait", "200ms"); code != 1 {
+		t.Errorf("a second --next on an empty queue exited %d, want 1: %s", code, errOut)
 	}
 	if code, _, _ := runServeCLI(t, "alerts", "--nats-url", url, "--format", "json"); code != 0 {
 		t.Errorf("alerts exited %d", code)

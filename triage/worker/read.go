@@ -148,6 +148,9 @@ func takeOne(ctx context.Context, cons jetstream.Consumer, tenant string, wait t
 	defer cancel()
 	batch, err := cons.Fetch(1, jetstream.FetchContext(fetchCtx))
 	if err != nil {
+		if fetchCtx.Err() != nil {
+			return nil, nil // the wait ran out before the request went out
+		}
 		return nil, fmt.Errorf("next case: %w", err)
 	}
 	var got *triage.Case

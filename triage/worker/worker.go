@@ -301,6 +301,9 @@ func (w *Worker) process(ctx context.Context, d *delivery) {
 	wg.Go(func() { w.setStatus(ctx, d, c.Status, c.ID, c.StatusReason) })
 	err = w.publishCase(ctx, d, c)
 	wg.Wait()
+	if err == nil {
+		err = w.publishOutcome(ctx, d, c)
+	}
 	if err != nil {
 		w.retry(ctx, d, err)
 		return
@@ -331,7 +334,11 @@ func (w *Worker) finishedBefore(ctx context.Context, d *delivery) bool {
 	if err != nil {
 		return false
 	}
-	if err := w.publishCase(ctx, d, c); err != nil {
+	err = w.publishCase(ctx, d, c)
+	if err == nil {
+		err = w.publishOutcome(ctx, d, c)
+	}
+	if err != nil {
 		w.retry(ctx, d, err)
 		return true
 	}
@@ -403,8 +410,7 @@ func (w *Worker) setStatus(ctx context.Context, d *delivery, st triage.Status, c
 	}
 }
 
-// publishCase publishes the case, its alert and the upload's outcome; all of
-// it is idempotent by case id.
+// publishCase publishes the case and its alert, idempotent by case id.
 func (w *Worker) publishCase(ctx context.Context, d *delivery, c *triage.Case) error {
 	body, err := json.Marshal(c)
 	if err != nil {
@@ -423,13 +429,19 @@ func (w *Worker) publishCase(ctx context.Context, d *delivery, c *triage.Case) e
 		}
 		msgs = append(msgs, caseMsg(w.opts.AlertSubject, c, alert, "alert-"+c.ID))
 	}
+	return w.publishAll(ctx, msgs)
+}
+
+// publishOutcome tells `submit --wait` the upload is done. It goes out after
+// the case is in its stream and the status is final, so whoever acts on the
+// outcome finds both.
+func (w *Worker) publishOutcome(ctx context.Context, d *delivery, c *triage.Case) error {
 	outcome, err := json.Marshal(Outcome{UploadID: d.ev.UploadID, Tenant: c.Tenant, Status: c.Status,
 		Reason: c.StatusReason, Case: c})
 	if err != nil {
 		return triage.Internal("publish", err)
 	}
-	msgs = append(msgs, caseMsg(DoneSubject(d.ev.UploadID), c, outcome, "done-"+c.ID))
-	return w.publishAll(ctx, msgs)
+	return w.publishAll(ctx, []*nats.Msg{caseMsg(DoneSubject(d.ev.UploadID), c, outcome, "done-"+c.ID)})
 }
 
 func caseMsg(subject string, c *triage.Case, body []byte, msgID string) *nats.Msg {
