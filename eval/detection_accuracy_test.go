@@ -2,6 +2,7 @@ package eval
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -44,6 +45,10 @@ func TestDetectionAccuracy(t *testing.T) {
 	total := map[string]TypeCounts{}
 	var misses []miss
 	byFamily := map[string]map[string]TypeCounts{} // the generated set's families are its formats
+	var predictions *bytes.Buffer
+	if os.Getenv("LOGTRIAGE_EVAL_PREDICTIONS") != "" {
+		predictions = &bytes.Buffer{}
+	}
 	for _, path := range detectionSets {
 		ds, err := LoadDataset(path)
 		if err != nil {
@@ -59,6 +64,14 @@ func TestDetectionAccuracy(t *testing.T) {
 				t.Fatal(err)
 			}
 			pred := engineSpans(eng, content)
+			if predictions != nil {
+				// The dataset's id and findings fields, so any scorer can rescore the run.
+				line, _ := json.Marshal(struct {
+					ID       string `json:"id"`
+					Findings []Span `json:"findings"`
+				}{c.ID, append([]Span{}, pred...)})
+				predictions.Write(append(line, '\n'))
+			}
 			counts := ScoreSpans(c.Findings, pred)
 			AddCounts(set, counts)
 			if c.Family != "" {
@@ -87,6 +100,11 @@ func TestDetectionAccuracy(t *testing.T) {
 		fmt.Fprintf(&fam, "%-24s P %.3f R %.3f (TP %d FP %d FN %d)\n", f, m.Precision, m.Recall, m.TP, m.FP, m.FN)
 	}
 	t.Log("by format:\n" + fam.String())
+	if predictions != nil {
+		if err := os.WriteFile(os.Getenv("LOGTRIAGE_EVAL_PREDICTIONS"), predictions.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if out := os.Getenv("LOGTRIAGE_EVAL_MISSES"); out != "" {
 		// Every miss, for whoever tunes the detectors.
 		var b strings.Builder
