@@ -19,6 +19,7 @@ import (
 	"github.com/logtriage/logtriage/internal/natsx"
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/store/embedded"
 )
 
@@ -80,10 +81,16 @@ func (e *env) pipeline(classifier triage.Classifier) *triage.Pipeline {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	embedder, err := embed.NewLocal(embed.LocalOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	p, err := triage.NewPipeline(triage.PipelineOptions{
 		Detector:   det,
 		Classifier: classifier,
 		Router:     router.Default(),
+		Embedder:   embedder,
+		Store:      e.store,
 	})
 	if err != nil {
 		e.t.Fatal(err)

@@ -395,9 +395,15 @@ func TestReadersAndTenantIsolation(t *testing.T) {
 	e := newEnv(t)
 	e.startWorker(e.pipeline(nil), nil)
 	var ids []string
+	var last *triage.Case
 	for i, tenant := range []string{"acme", "globex", "acme"} {
 		r := e.submit(tenant, fmt.Sprintf("db-%d.log", i), newPlanted(uint64(10+i)).log())
-		ids = append(ids, e.outcome(r.Event.UploadID).Case.ID)
+		last = e.outcome(r.Event.UploadID).Case
+		ids = append(ids, last.ID)
+	}
+	// The same incident again: the earlier acme case is suggested, never globex's.
+	if len(last.Similar) != 1 || last.Similar[0].CaseID != ids[0] {
+		t.Errorf("similar cases of the second acme upload = %+v, want only %s", last.Similar, ids[0])
 	}
 	ctx := context.Background()
 	read := func(o ReadOptions) []string {
