@@ -24,6 +24,9 @@ var levelWords = map[string]string{
 	"DEBUG": LevelDebug, "TRACE": LevelDebug, "VERBOSE": LevelDebug, "FINE": LevelDebug, "FINER": LevelDebug, "FINEST": LevelDebug,
 }
 
+// upperOnly words are levels only when shouted: "probe failed:" is prose.
+var upperOnly = map[string]bool{"FAIL": true, "FAILED": true, "FAILURE": true, "ALERT": true}
+
 // logcat's one-letter levels ("03-17 16:13:38.811  1702  2395 E Tag: ...").
 var letterLevels = map[byte]string{'F': LevelFatal, 'E': LevelError, 'W': LevelWarn, 'I': LevelInfo, 'D': LevelDebug, 'V': LevelDebug}
 
@@ -67,6 +70,9 @@ func lineLevel(line, lower []byte) (string, int) {
 				return lvl, start + 1
 			}
 		}
+		if len(word) > 7 && bytes.HasSuffix(word, []byte("Warning")) && i < len(scan) && scan[i] == ':' {
+			return LevelWarn, i // Python's "DeprecationWarning:", "UserWarning:"
+		}
 		if len(word) == 1 && prevDigits {
 			if lvl, ok := letterLevels[word[0]]; ok {
 				return lvl, i
@@ -77,7 +83,7 @@ func lineLevel(line, lower []byte) (string, int) {
 			// "Warning" as a column (kubectl events) counts among the first tokens.
 			titled := tokens < 5 && word[0] >= 'A' && word[0] <= 'Z' && isLowerASCII(word[1:])
 			if upper || bracketed || titled {
-				if lvl, ok := levelWords[strings.ToUpper(string(word))]; ok {
+				if lvl, ok := levelWords[strings.ToUpper(string(word))]; ok && (upper || !upperOnly[strings.ToUpper(string(word))]) {
 					if !titled || upper || bracketed {
 						return lvl, i
 					}

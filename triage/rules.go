@@ -141,6 +141,8 @@ func rulesSeverity(f facts, findings []FindingSummary) (string, []string) {
 		raise("high", fmt.Sprintf("%d fatal line(s)", f.fatal))
 	case f.errors >= highErrorLines:
 		raise("high", fmt.Sprintf("%d error lines (%.1f%% of %d)", f.errors, 100*f.rate, f.lines))
+	case f.errors > 0 && f.errors+f.warns >= highErrorLines+mediumWarnings:
+		raise("high", fmt.Sprintf("%d error and %d warning lines", f.errors, f.warns))
 	case f.errors > 0 || f.stackTraces > 0:
 		raise("medium", fmt.Sprintf("%d error line(s), %d stack trace(s)", f.errors, f.stackTraces))
 	case f.warns >= mediumWarnings:
