@@ -156,11 +156,19 @@ func (s *Store) apply(r record, seq uint64) error {
 		if err := json.Unmarshal(r.Case, &c); err != nil {
 			return fmt.Errorf("case record: %w", err)
 		}
+		if c.ID == "" || c.Tenant == "" {
+			return errors.New("case record without id or tenant")
+		}
+		if r.Emb != nil && len(r.Emb.Vector) > 0 {
+			if sp := s.vectors[r.Emb.EmbedderID]; sp != nil && sp.dims != len(r.Emb.Vector) {
+				return fmt.Errorf("case record %s: embedding of %d dimensions in a space of %d", c.ID, len(r.Emb.Vector), sp.dims)
+			}
+		}
 		s.putLocked(&c, r.Case, r.Emb, seq)
 		s.replayed++
 	case "status":
-		if r.Status == nil {
-			return errors.New("status record without status")
+		if r.Status == nil || r.Status.Tenant == "" || r.Status.UploadID == "" {
+			return errors.New("status record without tenant or upload id")
 		}
 		s.setStatusLocked(*r.Status, seq)
 		s.replayed++

@@ -495,3 +495,35 @@ func eventually(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestReplayRefusesInconsistentRecords(t *testing.T) {
+	line := func(r record) []byte {
+		b, err := appendRecord(nil, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	caseRec := func(id string, v ...float32) record {
+		return record{Op: "case", Case: []byte(`{"id":"` + id + `","tenant":"acme"}`), Emb: emb("e", v...)}
+	}
+	for name, log := range map[string][][]byte{
+		"dimensions change":  {line(caseRec("a", 1, 0)), line(caseRec("b", 1, 0, 0))},
+		"case without id":    {line(record{Op: "case", Case: []byte(`{"tenant":"acme"}`)})},
+		"status without one": {line(record{Op: "status"})},
+		"unknown op":         {line(record{Op: "drop table"})},
+	} {
+		dir := t.TempDir()
+		var data []byte
+		for _, l := range log {
+			data = append(data, l...)
+		}
+		// A valid record after the bad one: it is not a torn tail.
+		data = append(data, line(record{Op: "status", Status: &triage.UploadStatus{Tenant: "acme", UploadID: "u", Status: triage.StatusFailed}})...)
+		os.WriteFile(filepath.Join(dir, logName), data, 0o600)
+		if s, err := Open(dir, Options{}); err == nil {
+			s.Close()
+			t.Errorf("%s: opened", name)
+		}
+	}
+}
