@@ -111,7 +111,11 @@ func (g gen) decoyKV() (string, string) {
 
 // decoyText is a log message with look-alikes and no finding.
 func (g gen) decoyText() string {
-	switch g.r.IntN(16) {
+	switch g.r.IntN(18) {
+	case 16: // multi-byte UTF-8 before later values: spans are byte offsets, not runes
+		return g.pick("Kunde Müller aus Zürich hat die Bestellung storniert", "ユーザーのセッションが期限切れです", "paiement refusé — réessayer plus tard", "Заказ отменён клиентом")
+	case 17:
+		return fmt.Sprintf("Straße %d, 8004 Zürich: Lieferung verspätet (≈%d min)", g.n(1, 200), g.n(5, 90))
 	case 0:
 		return fmt.Sprintf("node agent upgraded to version %d.%d.%d.%d", g.n(1, 12), g.n(0, 9), g.n(0, 20), g.n(0, 300))
 	case 1:

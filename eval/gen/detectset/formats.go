@@ -191,6 +191,10 @@ func (c *ctx) syslogNoise() {
 		k, v := g.decoyKV()
 		c.d.line(txt(c.syslogPrefix("app") + g.decoyText() + " " + k + "=" + v))
 	default:
+		if g.chance(0.3) { // raw invalid UTF-8, as devices log it; offsets after it must stay bytes
+			c.d.line(txt(c.syslogPrefix("kernel") + "usb 1-1: string descriptor 0 read error: -71 \xff\xfe\x00\xc3("))
+			return
+		}
 		c.d.line(txt(c.syslogPrefix("kernel") + fmt.Sprintf("[%d.%06d] EXT4-fs (nvme0n1p1): mounted filesystem with ordered data mode", g.n(1, 99999), g.n(0, 999999))))
 	}
 }
