@@ -63,7 +63,7 @@ var llmPIITypes = map[string]bool{detectors.TypePersonName: true, detectors.Type
 func ApplyPII(lines []string, spans []PIISpan, fp func([]byte) string) ([]string, []PIIFinding) {
 	byLine := map[int][]PIISpan{}
 	for _, s := range spans {
-		if validSpan(lines, s) {
+		if s.Line >= 0 && s.Line < len(lines) {
 			byLine[s.Line] = append(byLine[s.Line], s)
 		}
 	}
@@ -74,20 +74,27 @@ func ApplyPII(lines []string, spans []PIISpan, fp func([]byte) string) ([]string
 		idx = append(idx, i)
 	}
 	sort.Ints(idx)
+	placeholders := map[string]string{} // type and normalized value -> placeholder, fingerprint
 	for _, i := range idx {
 		line := lines[i]
+		var existing [][]int
+		if strings.IndexByte(line, '[') >= 0 {
+			existing = placeholderRE.FindAllStringIndex(line, -1)
+		}
+		valid := byLine[i][:0]
+		for _, s := range byLine[i] {
+			if validSpan(line, s, existing) {
+				valid = append(valid, s)
+			}
+		}
+		if len(valid) == 0 {
+			continue
+		}
 		var b strings.Builder
 		pos := 0
-		for _, s := range mergeSpans(byLine[i]) {
-			value := line[s.Start:s.End]
+		for _, s := range mergeSpans(valid) {
 			f := PIIFinding{Line: i, Start: s.Start, End: s.End, Type: s.Type, Confidence: s.Confidence}
-			f.Placeholder = "[" + strings.ToUpper(s.Type) + "]"
-			if fp != nil {
-				f.Fingerprint = fp([]byte(normalizePII(value)))
-				if len(f.Fingerprint) >= 8 {
-					f.Placeholder = "[" + strings.ToUpper(s.Type) + ":" + f.Fingerprint[:8] + "]"
-				}
-			}
+			f.Placeholder, f.Fingerprint = placeholder(s.Type, line[s.Start:s.End], fp, placeholders)
 			b.WriteString(line[pos:s.Start])
 			b.WriteString(f.Placeholder)
 			pos = s.End
@@ -99,11 +106,31 @@ func ApplyPII(lines []string, spans []PIISpan, fp func([]byte) string) ([]string
 	return out, found
 }
 
-func validSpan(lines []string, s PIISpan) bool {
-	if s.Line < 0 || s.Line >= len(lines) || !llmPIITypes[s.Type] {
+// placeholder renders a value as the detectors do, [PERSON_NAME:1a2b3c4d],
+// with the fingerprint of its normalized form; cache saves the HMAC for
+// values seen before.
+func placeholder(typ, value string, fp func([]byte) string, cache map[string]string) (placeholder, fingerprint string) {
+	name := strings.ToUpper(typ)
+	if fp == nil {
+		return "[" + name + "]", ""
+	}
+	norm := normalizePII(value)
+	fingerprint, ok := cache[norm]
+	if !ok {
+		fingerprint = fp([]byte(norm))
+		cache[norm] = fingerprint
+	}
+	if len(fingerprint) < 8 {
+		return "[" + name + "]", fingerprint
+	}
+	return "[" + name + ":" + fingerprint[:8] + "]", fingerprint
+}
+
+// validSpan checks s against its line and the placeholders already in it.
+func validSpan(line string, s PIISpan, existing [][]int) bool {
+	if !llmPIITypes[s.Type] {
 		return false
 	}
-	line := lines[s.Line]
 	if s.Start < 0 || s.End > len(line) || s.Start >= s.End || s.End-s.Start > maxPIISpanBytes {
 		return false
 	}
@@ -113,7 +140,7 @@ func validSpan(lines []string, s PIISpan) bool {
 	if strings.TrimSpace(line[s.Start:s.End]) == "" {
 		return false
 	}
-	for _, p := range placeholderRE.FindAllStringIndex(line, -1) {
+	for _, p := range existing {
 		if s.Start < p[1] && p[0] < s.End {
 			return false
 		}

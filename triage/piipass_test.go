@@ -3,6 +3,7 @@ package triage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -237,6 +238,46 @@ func FuzzApplyPII(f *testing.F) {
 		after := placeholderRE.FindAllString(out[0], -1)
 		if len(after) != len(before)+len(found) {
 			t.Fatalf("placeholders: %d before, %d found, %d after in %q", len(before), len(found), len(after), out[0])
+		}
+	})
+}
+
+// BenchmarkPIIPass: ApplyPII on the detector's spans is the baseline; the
+// whole pass adds finding every other mention, scrubbing the templates and
+// merging the summaries.
+func BenchmarkPIIPass(b *testing.B) {
+	fp := testFingerprint(b)
+	base := &Analysis{}
+	var spans []PIISpan
+	for i := range 200 {
+		l := fmt.Sprintf("2026-11-20T10:%02d:%02dZ ERROR worker-%d refund failed user=[EMAIL:3f9a1c2e] attempt=%d", i/60, i%60, i%7, i)
+		if i%5 == 0 {
+			l += " customer Maria Gonzalez"
+			spans = append(spans, PIISpan{Line: i, Start: len(l) - len("Maria Gonzalez"), End: len(l), Type: detectors.TypePersonName})
+		}
+		base.Excerpt = append(base.Excerpt, l)
+		base.ExcerptLines = append(base.ExcerptLines, i*10+1)
+	}
+	for i := range 40 {
+		base.Templates = append(base.Templates, TemplateStat{Template: fmt.Sprintf("<*> ERROR worker-<*> template %d customer Maria Gonzalez", i), Example: base.Excerpt[i]})
+	}
+	d := detectFunc(func(context.Context, []string) ([]PIISpan, error) { return spans, nil })
+	b.Run("apply", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, found := ApplyPII(base.Excerpt, spans, fp); len(found) != 40 {
+				b.Fatal(len(found))
+			}
+		}
+	})
+	b.Run("pass", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			a := *base
+			a.Templates = append([]TemplateStat(nil), base.Templates...)
+			if res := RedactPII(context.Background(), d, &a, PIIPassOptions{Fingerprint: fp}); res.Found != 40 {
+				b.Fatal(res)
+			}
 		}
 	})
 }
