@@ -39,6 +39,7 @@ func TestDetectorExamples(t *testing.T) {
 		if len(d.tp) == 0 || len(d.fp) == 0 {
 			t.Errorf("%s: needs true- and false-positive examples", d.id)
 		}
+		t.Logf("%-22s TP %d FP %d", d.id, len(d.tp), len(d.fp))
 		for _, ex := range d.tp {
 			text, spans := parseExample(ex)
 			if len(spans) == 0 {

@@ -300,3 +300,25 @@ func FuzzScanBytes(f *testing.F) {
 		}
 	})
 }
+
+// TestMemoryFlat: streaming 64 MB holds about as much heap as streaming
+// 4 MB; nothing grows with the input.
+func TestMemoryFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 68 MB")
+	}
+	e := testEngine(t)
+	peakFor := func(size int64) uint64 {
+		g := newLogGen(size)
+		return peakHeap(func() {
+			if _, err := e.Redact(context.Background(), g, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	small, large := peakFor(4<<20), peakFor(64<<20)
+	t.Logf("peak heap: 4 MB input %.1f MB, 64 MB input %.1f MB", float64(small)/(1<<20), float64(large)/(1<<20))
+	if large > small+8<<20 {
+		t.Errorf("peak heap grew from %d to %d bytes with 16x the input", small, large)
+	}
+}
