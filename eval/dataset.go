@@ -100,9 +100,11 @@ func (d *Dataset) Content(c Case) ([]byte, error) { return c.Content(d.Dir) }
 // it measured.
 func (d *Dataset) Hash() string { return d.hash }
 
-// KnownFindingTypes are the finding types a dataset may label: the canonical
-// ids of design.md. A label outside this set is a typo, not a new type.
-var KnownFindingTypes = map[string]bool{
+// KnownFindingType reports whether a dataset may label typ: the canonical ids
+// of design.md. A label outside this set is a typo, not a new type.
+func KnownFindingType(typ string) bool { return knownFindingTypes[typ] }
+
+var knownFindingTypes = map[string]bool{
 	detectors.TypeEmail: true, detectors.TypePhone: true, detectors.TypeCreditCard: true,
 	detectors.TypeUSSSN: true, detectors.TypeIBAN: true, detectors.TypeIPAddress: true,
 	detectors.TypePersonName: true, detectors.TypeStreetAddress: true,
@@ -210,7 +212,7 @@ func checkSpans(spans []Span, size int64) error {
 		return sorted[i].Type < sorted[j].Type
 	})
 	for i, s := range sorted {
-		if !KnownFindingTypes[s.Type] {
+		if !KnownFindingType(s.Type) {
 			return fmt.Errorf("unknown finding type %q", s.Type)
 		}
 		if s.Start < 0 || s.End <= s.Start || s.End > size {
