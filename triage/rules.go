@@ -208,8 +208,8 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []strin
 			excerptLines = append(excerptLines, router.WeightedLine{Text: l, Weight: 1})
 		}
 	}
-	category := ""
-	var lines []router.WeightedLine
+	category, generic := "", ""
+	var lines, genericLines []router.WeightedLine
 	// Credentials in a log that shows no failure are the security team's case.
 	if len(errorLines) == 0 && hasCredential(in.Findings) && allowed(in, "security") {
 		category, lines = "security", excerptLines
@@ -218,15 +218,26 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []strin
 		if category != "" {
 			break
 		}
-		lines = tier
 		for _, m := range c.router.MatchCategories(tier) {
 			// Without failures, only security events (audit, firewall, sudo)
 			// make a case of ordinary lines; anything else is the catch-all's.
-			if allowed(in, m.Category) && (len(errorLines)+len(warnLines) > 0 || m.Category == "security") {
-				category = m.Category
+			if !allowed(in, m.Category) || len(errorLines)+len(warnLines) == 0 && m.Category != "security" {
+				continue
+			}
+			if m.Category == c.router.DefaultCategory() && generic == "" {
+				// An application error may be the symptom of something the
+				// warnings name (a crash-looping pod, a full disk): look on.
+				generic, genericLines = m.Category, tier
 				break
 			}
+			if m.Category != c.router.DefaultCategory() {
+				category, lines = m.Category, tier
+			}
+			break
 		}
+	}
+	if category == "" && generic != "" {
+		category, lines = generic, genericLines
 	}
 	if category == "" && len(errorLines) > 0 {
 		lines = errorLines
