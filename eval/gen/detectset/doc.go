@@ -68,8 +68,6 @@ func (d *doc) esc(e escaper, ss ...seg) {
 	}
 }
 
-func (d *doc) s(text string) { d.buf.WriteString(text) }
-
 // line writes segs and a line ending.
 func (d *doc) line(ss ...seg) {
 	d.put(ss...)

@@ -27,8 +27,8 @@ func (c *ctx) tick() time.Time {
 	return c.t
 }
 
-// noiseThen calls noise a few times, then plant, for every item; then a
-// little trailing noise.
+// interleave writes a few noise lines, then for every item a few more and
+// the item, then a little trailing noise.
 func (c *ctx) interleave(items []item, noise func(), plant func(it item)) {
 	for i := 0; i < c.g.n(2, 5); i++ {
 		noise()
