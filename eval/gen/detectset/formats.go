@@ -30,16 +30,16 @@ func (c *ctx) tick() time.Time {
 // interleave writes a few noise lines, then for every item a few more and
 // the item, then a little trailing noise.
 func (c *ctx) interleave(items []item, noise func(), plant func(it item)) {
-	for i := 0; i < c.g.n(2, 5); i++ {
+	for range c.g.n(2, 5) {
 		noise()
 	}
 	for _, it := range items {
-		for i := 0; i < c.g.n(1, 4); i++ {
+		for range c.g.n(1, 4) {
 			noise()
 		}
 		plant(it)
 	}
-	for i := 0; i < c.g.n(1, 3); i++ {
+	for range c.g.n(1, 3) {
 		noise()
 	}
 }
@@ -90,7 +90,7 @@ func (c *ctx) jsonNoise() {
 		str("service", c.host),
 		str("msg", g.decoyText()),
 	}
-	for i := 0; i < g.n(1, 3); i++ {
+	for range g.n(1, 3) {
 		k, v := g.decoyKV()
 		fields = append(fields, str(k, v))
 	}
@@ -271,7 +271,7 @@ func (c *ctx) javaPrefix(level string) string {
 
 func (c *ctx) javaFrames() {
 	g := c.g
-	for i := 0; i < g.n(3, 8); i++ {
+	for range g.n(3, 8) {
 		cls := g.javaClass()
 		name := cls[strings.LastIndex(cls, ".")+1:]
 		c.d.line(txt(fmt.Sprintf("\tat %s.%s(%s.java:%d)", cls, g.pick("handle", "invoke", "apply", "doFilter", "process"), name, g.n(20, 900))))
@@ -321,7 +321,7 @@ func renderPython(c *ctx, items []item) {
 	}
 	frames := func() {
 		c.d.line(txt("Traceback (most recent call last):"))
-		for i := 0; i < g.n(2, 4); i++ {
+		for range g.n(2, 4) {
 			mod := g.pick("app/tasks.py", "app/db.py", "site-packages/requests/adapters.py", "site-packages/psycopg2/__init__.py")
 			c.d.line(txt(fmt.Sprintf("  File \"/srv/%s\", line %d, in %s", mod, g.n(10, 700), g.pick("run", "connect", "send", "sync_invoices"))))
 			c.d.line(txt("    " + g.pick("return self._connect(dsn)", "resp = session.send(req)", "conn = psycopg2.connect(**params)")))
@@ -382,7 +382,7 @@ func renderGoPanic(c *ctx, items []item) {
 	c.d.line(txt(fmt.Sprintf("[signal SIGSEGV: segmentation violation code=0x1 addr=0x%x pc=0x%x]", g.n(0, 64), g.n(0x400000, 0x9fffff))))
 	c.d.line(txt(""))
 	c.d.line(txt(fmt.Sprintf("goroutine %d [running]:", g.n(1, 900))))
-	for i := 0; i < g.n(2, 5); i++ {
+	for range g.n(2, 5) {
 		c.d.line(txt(fmt.Sprintf("github.com/acme/%s/internal/%s.(*%s).%s(0xc%09x, {0x%x, 0xc%09x})", g.pick("ledger", "gateway"), g.pick("store", "api", "sync"), g.pick("Server", "Client", "Pool"), g.pick("Handle", "Do", "Get"), g.r.IntN(1<<30), g.n(0x100000, 0xffffff), g.r.IntN(1<<30))))
 		c.d.line(txt(fmt.Sprintf("\t/src/internal/%s.go:%d +0x%x", g.pick("server", "client", "pool"), g.n(20, 900), g.n(16, 4000))))
 	}
@@ -518,7 +518,7 @@ func renderK8s(c *ctx, items []item) {
 			texts = append(texts, it)
 			continue
 		}
-		for i := 0; i < g.n(0, 2); i++ {
+		for range g.n(0, 2) {
 			k, v := g.decoyKV()
 			c.d.line(txt("      " + strings.ToUpper(k) + ":  " + v))
 		}
