@@ -229,15 +229,15 @@ func RedactPII(ctx context.Context, d PIIDetector, a *Analysis, opt PIIPassOptio
 	// names a person once in a line still means every mention.
 	_, first := ApplyPII(a.Excerpt, spans, opt.Fingerprint)
 	values := piiValues(a.Excerpt, first)
-	spans = spans[:0]
+	var every []PIISpan
 	for i, line := range a.Excerpt {
 		for _, v := range values {
 			for _, at := range WordOccurrences(line, v.text) {
-				spans = append(spans, PIISpan{Line: i, Start: at, End: at + len(v.text), Type: v.typ, Confidence: v.conf})
+				every = append(every, PIISpan{Line: i, Start: at, End: at + len(v.text), Type: v.typ, Confidence: v.conf})
 			}
 		}
 	}
-	redacted, found := ApplyPII(a.Excerpt, spans, opt.Fingerprint)
+	redacted, found := ApplyPII(a.Excerpt, every, opt.Fingerprint)
 	a.Excerpt = redacted
 	res.Found = len(found)
 	scrubAnalysis(a, values, opt.Fingerprint)

@@ -33,7 +33,7 @@ type PIIDetector struct {
 	slots  chan struct{}
 	stats  counters
 
-	entities, dropped atomic.Uint64
+	spans, dropped atomic.Uint64 // returned; entities not located or implausible
 }
 
 var (
@@ -206,7 +206,7 @@ func (d *PIIDetector) detectChunk(ctx context.Context, lines []string, info *tri
 		return nil, triage.Internal("pii", fmt.Errorf("llm: %w: not a JSON object of the schema", ErrBadAnswer))
 	}
 	spans, dropped := locate(lines, a.Entities)
-	d.entities.Add(uint64(len(spans)))
+	d.spans.Add(uint64(len(spans)))
 	d.dropped.Add(uint64(dropped))
 	return spans, nil
 }
@@ -380,7 +380,7 @@ func (d *PIIDetector) Stats() PIIStats {
 		Attempts: s.attempts.Load(), RateLimited: s.rateLimited.Load(),
 		ServerErrors: s.serverErrors.Load(), Timeouts: s.timeouts.Load(),
 		PromptTokens: s.promptTokens.Load(), CompletionTokens: s.completionTokens.Load(),
-		TotalTokens: s.total.Load(), Spans: d.entities.Load(), DroppedEntities: d.dropped.Load(),
+		TotalTokens: s.total.Load(), Spans: d.spans.Load(), DroppedEntities: d.dropped.Load(),
 	}
 }
 
