@@ -29,7 +29,10 @@ func NewRulesClassifier(r *router.Router) *RulesClassifier {
 	return &RulesClassifier{router: r}
 }
 
-const maxKeyLines = 8
+const (
+	maxKeyLines = 8
+	maxSkills   = 2 // the category's skill and the most specific one the log names
+)
 
 // Classify implements Classifier.
 func (c *RulesClassifier) Classify(ctx context.Context, in ClassifyInput) (Classification, error) {
@@ -244,9 +247,18 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []strin
 	}
 	category = c.allowedCategory(in, category)
 
+	// Technology skills come from the failing lines first, then the excerpt
+	// (a Postgres log names Postgres in every line, failing or not).
+	var suggest []router.WeightedLine
+	for _, l := range lines {
+		suggest = append(suggest, router.WeightedLine{Text: l.Text, Weight: 3 * l.Weight})
+	}
+	for _, l := range in.Excerpt {
+		suggest = append(suggest, router.WeightedLine{Text: l, Weight: 1})
+	}
 	skills := c.router.CategorySkills(category)
-	for _, s := range c.router.SuggestSkills(lines) {
-		if len(skills) >= 4 {
+	for _, s := range c.router.SuggestSkills(suggest) {
+		if len(skills) >= maxSkills {
 			break
 		}
 		if !slices.Contains(skills, s) {
