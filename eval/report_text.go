@@ -59,7 +59,8 @@ func WriteText(w io.Writer, r *Run) error {
 		fmt.Fprintf(tw, "clean logs called info\t%.3f\t%d of %d\n", n.CalledInfo.Rate, n.CalledInfo.Hits, n.CalledInfo.Total)
 	}
 	if d := m.Detection; d != nil {
-		fmt.Fprintf(tw, "detection F1 (overall)\t%.3f\tP %.3f R %.3f (tp %d fp %d fn %d)\n", d.Overall.F1, d.Overall.Precision, d.Overall.Recall, d.Overall.TP, d.Overall.FP, d.Overall.FN)
+		fmt.Fprintf(tw, "detection F1 (micro)\t%.3f\tP %.3f R %.3f (tp %d fp %d fn %d)\n", d.Overall.F1, d.Overall.Precision, d.Overall.Recall, d.Overall.TP, d.Overall.FP, d.Overall.FN)
+		fmt.Fprintf(tw, "detection F1 (macro over types)\t%.3f\tP %.3f R %.3f, %d cases scored\n", d.Macro.F1, d.Macro.Precision, d.Macro.Recall, d.ScoredCases)
 	}
 	l := m.LLM
 	fmt.Fprintf(tw, "LLM-answered cases\t%d\tfallback rate %.3f (%d)\n", l.LLMCases, l.FallbackRate, l.Fallbacks)
