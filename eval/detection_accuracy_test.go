@@ -26,6 +26,30 @@ var detectionSets = []string{
 	"datasets/detection/handwritten.jsonl",
 }
 
+// TestDetectionOtherSets reports (never gates) detection on the other labelled
+// sets: they are labelled by their own generators, for triage first.
+func TestDetectionOtherSets(t *testing.T) {
+	eng := testEngine(t)
+	for _, path := range []string{"datasets/triage/dataset.jsonl"} {
+		ds, err := LoadDataset(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := map[string]TypeCounts{}
+		for _, c := range ds.Cases {
+			if !c.DetectionLabelled() {
+				continue
+			}
+			content, err := ds.Content(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			AddCounts(total, ScoreSpans(c.Findings, engineSpans(eng, content)))
+		}
+		t.Logf("%s:\n%s", path, formatDetectionTable(Summarize(total)))
+	}
+}
+
 func testEngine(t testing.TB) *detectors.Engine {
 	t.Helper()
 	eng, err := detectors.New(detectors.Options{FingerprintKey: []byte("eval-test-fingerprint-key")})

@@ -57,7 +57,18 @@ var maskedValues = []string{"********", "<redacted>", "[REDACTED]", "${DB_PASSWO
 
 // decoyKV returns a key/value pair a naive detector might flag.
 func (g gen) decoyKV() (string, string) {
-	switch g.r.IntN(24) {
+	switch g.r.IntN(28) {
+	case 24: // an S3 object key is a path, not a secret (rarer: one pattern)
+		if g.chance(0.7) {
+			return "request_id", g.uuid()
+		}
+		return "key", fmt.Sprintf("%d/%s/%s.%s", g.n(2020, 2026), g.pick("invoices", "exports", "uploads"), g.str(hexLower, 10), g.pick("pdf", "csv", "json.gz"))
+	case 25:
+		return "idempotency_key", g.uuid()
+	case 26:
+		return "cache_key", "user:" + fmt.Sprint(g.n(1, 999999)) + ":profile"
+	case 27:
+		return "partition_key", g.pick("tenant", "region", "day") + "#" + g.str(lower+digits, 8)
 	case 0:
 		return "request_id", g.uuid()
 	case 1:
