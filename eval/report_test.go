@@ -14,6 +14,7 @@ func runWithDetection() *Run {
 	r := sampleRun()
 	r.Cases[0].Detection = map[string]TypeCounts{"email": {TP: 3, FP: 1}, "ip_address": {TP: 5, FN: 2}}
 	r.Cases[1].ID = `<script>alert("x")</script>`
+	r.Cases[1].Severity = "info"
 	r.Metrics = Compute(r.Cases, scale, false, 5, nil)
 	return r
 }
@@ -74,7 +75,7 @@ func TestTextAndJSONReports(t *testing.T) {
 	if err := WriteText(&text, r); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"severity accuracy", "routing accuracy (top-1 queue)", "skills micro-F1", "FINDING TYPE", "ip_address", "SEVERITY gold \\ predicted"} {
+	for _, want := range []string{"severity accuracy", "routing accuracy (top-1 queue)", "skills micro-F1", "FINDING TYPE", "ip_address", "SEVERITY gold \\ predicted", "MISSES (1)", "low -> info"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}

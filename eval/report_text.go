@@ -96,7 +96,35 @@ func WriteText(w io.Writer, r *Run) error {
 			fmt.Fprintf(tw, "%s\t%.3f\t%d\t%s\n", q, p.Rate, p.Total, misrouted(rt.Confusion[q], q))
 		}
 	}
+	writeMisses(tw, r.Cases)
 	return tw.Flush()
+}
+
+// maxMisses bounds the mismatch listing; the JSON record has every case.
+const maxMisses = 40
+
+// writeMisses lists the cases whose severity or queue is wrong, or that failed.
+func writeMisses(w io.Writer, cases []CaseResult) {
+	var rows []string
+	for _, c := range cases {
+		switch {
+		case c.Error != "":
+			rows = append(rows, fmt.Sprintf("%s\terror: %s\t\t", c.ID, c.Error))
+		case (c.GoldSeverity != "" && c.Severity != c.GoldSeverity) || (c.GoldQueue != "" && c.Queue != c.GoldQueue):
+			rows = append(rows, fmt.Sprintf("%s\t%s -> %s\t%s -> %s\t%s", c.ID, orDash(c.GoldSeverity), c.Severity, orDash(c.GoldQueue), c.Queue, c.FallbackReason))
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nMISSES (%d)\tSEVERITY gold -> predicted\tQUEUE gold -> predicted\tFALLBACK\n", len(rows))
+	for i, row := range rows {
+		if i == maxMisses {
+			fmt.Fprintf(w, "... %d more in --format json\t\t\t\n", len(rows)-maxMisses)
+			break
+		}
+		fmt.Fprintln(w, row)
+	}
 }
 
 // WriteComparison prints the deltas against a baseline.
