@@ -402,6 +402,15 @@ type Signal struct {
 	Reason string // human wording for summaries and score reasons
 	re     *regexp.Regexp
 	cheap  []string // lower-case prefilter substrings; the regex runs only if one is present
+	needle [][]byte // cheap, as bytes
+}
+
+func init() {
+	for i := range FatalSignals {
+		for _, c := range FatalSignals[i].cheap {
+			FatalSignals[i].needle = append(FatalSignals[i].needle, []byte(c))
+		}
+	}
 }
 
 // FatalSignals are checked on every line; a hit makes a case at least high severity.
@@ -411,7 +420,7 @@ var FatalSignals = []Signal{
 	{Name: "oom", Reason: "out of memory", re: regexp.MustCompile(`(?i)OutOfMemoryError|out of memory|oom-killer|oomkilled|oom_kill|killed process \d+|cannot allocate memory|memory exhausted`), cheap: []string{"memory", "oom", "killed process"}},
 	{Name: "segfault", Reason: "segmentation fault", re: regexp.MustCompile(`(?i)segfault|SIGSEGV|segmentation fault|signal 11\b|access violation`), cheap: []string{"seg", "signal 11", "access violation"}},
 	{Name: "data_loss", Reason: "data loss or corruption", re: regexp.MustCompile(`(?i)data loss|\bcorrupt(ed|ion)?\b|checksum (mismatch|error|failed)|lost (data|writes|async page write)|invalid page in block|aborted journal|charged twice|duplicate (capture|charge)s?\b`), cheap: []string{"data loss", "corrupt", "checksum", "lost ", "invalid page", "aborted journal", "charged twice", "duplicate"}},
-	{Name: "outage", Reason: "service outage", re: regexp.MustCompile(`(?i)no server available|no healthy upstream|\ball (\w+ ){0,2}(targets|backends|servers|nodes|replicas|instances) (are |is )?(down|unhealthy|unavailable|not ?ready)|failover (failed|impossible|aborted)|\b0/\d+ replicas (are )?(available|ready)|endpoint"?[:=]\s*"?down\b|\bis (down|offline)\b|\b0 successful\b`), cheap: []string{"no server", "no healthy", "all ", "failover", "0/", "endpoint", "is down", "is offline", "0 successful"}},
+	{Name: "outage", Reason: "service outage", re: regexp.MustCompile(`(?i)no server available|no healthy upstream|\ball (\w+ ){0,2}(targets|backends|servers|nodes|replicas|instances) (are |is )?(down|unhealthy|unavailable|not ?ready)|failover (failed|impossible|aborted)|\b0/\d+ replicas (are )?(available|ready)|endpoint"?[:=]\s*"?down\b|\bis (down|offline)\b|\b0 successful\b`), cheap: []string{"no server", "no healthy", "unhealthy", "unavailable", "ready", "down", "failover", "offline", "0 successful"}},
 	{Name: "compromise", Reason: "possible compromise", re: regexp.MustCompile(`(?i)\bxmrig\b|mining pool|cryptominer|accepted (password|publickey) for root from|reverse shell`), cheap: []string{"xmrig", "mining", "miner", "accepted", "reverse shell"}},
 	{Name: "disk_full", Reason: "disk full", re: regexp.MustCompile(`(?i)no space left on device|disk (is )?full|\bENOSPC\b|filesystem full|out of disk`), cheap: []string{"space left", "full", "enospc", "out of disk"}},
 }
@@ -423,8 +432,8 @@ func matchSignals(line, lower []byte, out []int) []int {
 	for i := range FatalSignals {
 		s := &FatalSignals[i]
 		hit := false
-		for _, c := range s.cheap {
-			if bytes.Contains(lower, []byte(c)) {
+		for _, c := range s.needle {
+			if bytes.Contains(lower, c) {
 				hit = true
 				break
 			}
