@@ -6,11 +6,11 @@ package embed
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/logtriage/logtriage/triage"
 )
@@ -75,55 +75,75 @@ const (
 
 func (l *Local) vector(text string) []float32 {
 	tokens := Tokens(text)
-	tf := make(map[string]int)
-	add := func(f string) {
+	// Term frequencies by feature hash: the kind of feature is part of the
+	// hashed bytes, so a word and a gram with the same letters differ.
+	tf := make(map[uint64]int32, 16*len(tokens))
+	weight := make(map[uint64]float64, 16*len(tokens))
+	add := func(h uint64, w float64) {
 		if len(tf) < maxFeatures {
-			tf[f]++
+			tf[h]++
+			weight[h] = w
 		}
 	}
 	prev := ""
 	for _, tok := range tokens {
-		add("w:" + tok)
+		add(fnvString(fnvString(fnvOffset, "w:"), tok), wordWeight)
 		if prev != "" {
-			add("p:" + prev + " " + tok)
+			add(fnvString(fnvString(fnvString(fnvString(fnvOffset, "p:"), prev), " "), tok), pairWeight)
 		}
 		prev = tok
 		if tok[0] == '<' { // masks have no useful spelling
 			continue
 		}
-		padded := "^" + tok + "$"
-		r := []rune(padded)
+		r := []rune("^" + tok + "$")
 		for n := gramMin; n <= gramMax; n++ {
 			for i := 0; i+n <= len(r); i++ {
-				add("c:" + string(r[i:i+n]))
+				h := fnvString(fnvOffset, "c:")
+				for _, c := range r[i : i+n] {
+					h = fnvRune(h, c)
+				}
+				add(h, gramWeight)
 			}
 		}
 	}
-	vec := make([]float64, l.dims)
 	if len(tf) == 0 {
 		// Empty (or all-noise) text still gets a unit vector, the same one
 		// every time: empty signatures are alike, and stores need a norm.
-		tf["empty"] = 1
+		add(fnvString(fnvOffset, "empty"), 1)
 	}
-	for f, n := range tf {
-		w := 1 + math.Log(float64(n))
-		switch f[0] {
-		case 'w':
-			w *= wordWeight
-		case 'p':
-			w *= pairWeight
-		default:
-			w *= gramWeight
-		}
-		h := fnv.New64a()
-		h.Write([]byte(f))
-		sum := h.Sum64()
-		if sum>>63 == 1 {
+	vec := make([]float64, l.dims)
+	for h, n := range tf {
+		w := weight[h] * (1 + math.Log(float64(n)))
+		if h>>63 == 1 {
 			w = -w
 		}
-		vec[sum%uint64(l.dims)] += w
+		vec[h%uint64(l.dims)] += w
 	}
 	return unit(vec)
+}
+
+// FNV-1a, 64 bit, inlined so hashing a feature allocates nothing.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+func fnvRune(h uint64, r rune) uint64 {
+	var buf [utf8.UTFMax]byte
+	n := utf8.EncodeRune(buf[:], r)
+	for _, b := range buf[:n] {
+		h ^= uint64(b)
+		h *= fnvPrime
+	}
+	return h
 }
 
 func unit(v []float64) []float32 {
