@@ -56,6 +56,7 @@ func textItem(typ string, sentence ...seg) item {
 // variants lists, per type, the contexts a value of that type is planted in.
 var variants = map[string][]func(g gen) item{
 	"email": {
+		func(g gen) item { return hdrItem("email", "Reply-To", lab("email", g.email())) },
 		func(g gen) item { return kvItem("email", "email", "ADMIN_EMAIL", lab("email", g.email())) },
 		func(g gen) item { return kvItem("email", "user_email", "NOTIFY_TO", lab("email", g.email())) },
 		func(g gen) item {
@@ -81,6 +82,10 @@ var variants = map[string][]func(g gen) item{
 		func(g gen) item { return kvItem("phone", "mobile", "ALERT_SMS_TO", lab("phone", g.phone())) },
 	},
 	"credit_card": {
+		func(g gen) item {
+			// A PAN logged as a bare JSON number by a careless serializer.
+			return textItem("credit_card", txt("payment payload: {\"amount\":1999,\"card_number\":"), lab("credit_card", g.cardDigits()), txt("}"))
+		},
 		func(g gen) item {
 			return kvItem("credit_card", "card_number", "TEST_CARD", lab("credit_card", g.card()))
 		},
@@ -141,6 +146,9 @@ var variants = map[string][]func(g gen) item{
 		},
 	},
 	"aws_secret_access_key": {
+		func(g gen) item {
+			return textItem("aws_secret_access_key", txt("+ aws configure set aws_secret_access_key "), lab("aws_secret_access_key", g.awsSecret()), txt(" --profile ci"))
+		},
 		func(g gen) item {
 			return kvItem("aws_secret_access_key", "aws_secret_access_key", "AWS_SECRET_ACCESS_KEY", lab("aws_secret_access_key", g.awsSecret()))
 		},
@@ -295,6 +303,16 @@ var variants = map[string][]func(g gen) item{
 		},
 	},
 	"password": {
+		func(g gen) item {
+			return kvItem("password", "connection_string", "SQLSERVER_CONNECTION",
+				txt("Server=sql-"+g.pick("prod", "reporting")+".internal,1433;Database=App;User Id=sa;Password="), lab("password", g.password()), txt(";Encrypt=True;"))
+		},
+		func(g gen) item {
+			return textItem("password", txt("spring.datasource.password="), lab("password", g.password()))
+		},
+		func(g gen) item {
+			return textItem("password", txt("+ docker run -d -e POSTGRES_PASSWORD="), lab("password", g.password()), txt(" -p 5432:5432 postgres:16"))
+		},
 		func(g gen) item { return kvItem("password", "password", "DB_PASSWORD", lab("password", g.password())) },
 		func(g gen) item {
 			return kvItem("password", "db_password", "POSTGRES_PASSWORD", lab("password", g.password()))
@@ -314,6 +332,12 @@ var variants = map[string][]func(g gen) item{
 		func(g gen) item { return kvItem("password", "pwd", "PGPASSWORD", lab("password", g.password())) },
 	},
 	"url_credentials": {
+		func(g gen) item {
+			return textItem("url_credentials", txt("mailer: dial smtp://alerts:"), lab("url_credentials", g.password()), txt("@smtp.example.com:587 failed: 535 5.7.8 authentication failed"))
+		},
+		func(g gen) item {
+			return kvItem("url_credentials", "ftp_url", "FTP_URL", txt("ftp://backup:"), lab("url_credentials", g.password()), txt("@ftp.example.net/nightly/"))
+		},
 		func(g gen) item {
 			return kvItem("url_credentials", "database_url", "DATABASE_URL",
 				txt("postgres://app_"+g.pick("rw", "ro", "admin")+":"), lab("url_credentials", g.password()), txt("@pg-"+g.pick("main", "replica", "orders")+".internal:5432/app?sslmode=require"))
@@ -354,6 +378,9 @@ var variants = map[string][]func(g gen) item{
 	},
 	"session_token": {
 		func(g gen) item {
+			return kvItem("session_token", "sessionToken", "SESSION_SECRET_TOKEN", lab("session_token", g.sessionValue("")))
+		},
+		func(g gen) item {
 			c := g.pick("session", "sessionid", "JSESSIONID", "PHPSESSID", "connect.sid", "_app_session")
 			return hdrItem("session_token", "Cookie", txt(c+"="), lab("session_token", g.sessionValue(c)), txt("; theme=dark; lang=en"))
 		},
@@ -372,6 +399,12 @@ var variants = map[string][]func(g gen) item{
 		},
 	},
 	"generic_secret": {
+		func(g gen) item {
+			return hdrItem("generic_secret", "api-key", lab("generic_secret", g.str(hexLower, 32)))
+		},
+		func(g gen) item {
+			return kvItem("generic_secret", "apikey", "MAILCHIMP_APIKEY", lab("generic_secret", g.genericSecret()))
+		},
 		func(g gen) item {
 			return kvItem("generic_secret", "client_secret", "OAUTH_CLIENT_SECRET", lab("generic_secret", g.genericSecret()))
 		},

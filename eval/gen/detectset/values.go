@@ -1,8 +1,9 @@
 package detectset
 
 import (
-	"crypto/ecdh"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -360,9 +361,14 @@ func (g gen) privateKey() string {
 		der, _ := x509.MarshalPKCS8PrivateKey(ed25519.NewKeyFromSeed(g.bytes(32)))
 		block = &pem.Block{Type: "PRIVATE KEY", Bytes: der}
 	case 1:
-		k, err := ecdh.P256().NewPrivateKey(g.bytes(32))
+		k, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), g.bytes(32))
 		if err != nil { // out-of-range scalar: astronomically unlikely, fall back
-			k, _ = ecdh.P256().NewPrivateKey(append(make([]byte, 31), 1))
+			k, _ = ecdsa.ParseRawPrivateKey(elliptic.P256(), append(make([]byte, 31), 1))
+		}
+		if g.chance(0.5) { // SEC 1, as openssl ecparam writes it
+			der, _ := x509.MarshalECPrivateKey(k)
+			block = &pem.Block{Type: "EC PRIVATE KEY", Bytes: der}
+			break
 		}
 		der, _ := x509.MarshalPKCS8PrivateKey(k)
 		block = &pem.Block{Type: "PRIVATE KEY", Bytes: der}
