@@ -3,6 +3,7 @@ package eval
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -78,7 +79,7 @@ func ParseTolerances(s string) (Tolerances, error) {
 			name, val = "*", name
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-		if err != nil || v < 0 {
+		if err != nil || !(v >= 0) || math.IsInf(v, 0) { // also NaN
 			return nil, fmt.Errorf("tolerance %q: want a non-negative number", part)
 		}
 		t[strings.TrimSpace(name)] = v

@@ -116,3 +116,22 @@ func TestRunRecordRoundTrip(t *testing.T) {
 		t.Error("a file without meta loaded as a run")
 	}
 }
+
+// FuzzParseTolerances: any input gives an error or tolerances that are all
+// non-negative numbers; never a panic.
+func FuzzParseTolerances(f *testing.F) {
+	for _, s := range []string{"", "0.02", "severity.accuracy=0.05,*=0.01", "x=", "=,=", "1e400", "NaN", "-0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tol, err := ParseTolerances(s)
+		if err != nil {
+			return
+		}
+		for name, v := range tol {
+			if !(v >= 0) || v > 1e308 {
+				t.Fatalf("%q: tolerance %s = %v", s, name, v)
+			}
+		}
+	})
+}
