@@ -19,6 +19,7 @@ const (
 	kCookie                 // Cookie: a=b; c=d
 	kSetCookie              // Set-Cookie: a=b; Path=/
 	kAuthorization          // Authorization: Bearer/Basic ...
+	kBearer                 // access_token: an OAuth bearer token
 	kAWSSecret              // aws_secret_access_key
 	kAzureKey               // AccountKey=
 	kGCPKeyID               // private_key_id
@@ -91,6 +92,10 @@ func hasKeyAnchor(k []byte) bool {
 	return false
 }
 
+func rawSuffixFold(raw []byte, suf string) bool {
+	return len(raw) > len(suf) && hasPrefixFold(raw[len(raw)-len(suf):], suf)
+}
+
 func classifyKey(raw []byte) keyClass {
 	var buf [64]byte
 	if len(raw) > len(buf) {
@@ -119,6 +124,12 @@ func classifyKey(raw []byte) keyClass {
 	case hasSuffix(k, "password") || hasSuffix(k, "passwd") || hasSuffix(k, "passphrase") ||
 		s == "pwd" || hasSuffix(k, "dbpwd") || hasSuffix(k, "userpwd") || s == "pass" || s == "dbpass" || s == "userpass" || s == "pw":
 		return kPassword
+	case bytes.Contains(k, []byte("session")) && hasSuffix(k, "token"):
+		return kSession // AWS_SESSION_TOKEN, X-Session-Token, SESSION_SECRET_TOKEN
+	case hasSuffix(k, "accesstoken"):
+		return kBearer
+	case rawSuffixFold(raw, "_pass") || rawSuffixFold(raw, "-pass") || rawSuffixFold(raw, ".pass"):
+		return kPassword
 	case hasSuffix(k, "secretaccesskey") || ((bytes.Contains(k, []byte("aws")) || bytes.Contains(k, []byte("s3"))) && (hasSuffix(k, "secretkey") || hasSuffix(k, "secret"))):
 		return kAWSSecret
 	case s == "accountkey":
@@ -143,7 +154,8 @@ func classifyKey(raw []byte) keyClass {
 		hasSuffix(k, "masterkey") || hasSuffix(k, "credentials") || hasSuffix(k, "credential") || hasSuffix(k, "bearertoken") ||
 		hasSuffix(k, "sharedaccesskey") || hasSuffix(k, "authkey") || hasSuffix(k, "clientkey") || hasSuffix(k, "appkey") ||
 		hasSuffix(k, "secrettoken") || hasSuffix(k, "privatetoken") || hasSuffix(k, "webhooktoken") || hasSuffix(k, "bottoken") ||
-		hasSuffix(k, "xauthtoken") || hasSuffix(k, "licensekey"):
+		hasSuffix(k, "xauthtoken") || hasSuffix(k, "licensekey") || hasSuffix(k, "secretkeybase") || hasSuffix(k, "storagekey") ||
+		hasSuffix(k, "accountkey"):
 		return kSecret
 	case hasSuffix(k, "token"):
 		return kWeak
@@ -181,7 +193,7 @@ func (s *scanner) separator(p int) int {
 	}
 	if k > 0 && (b[k-1] == '"' || b[k-1] == '\'') {
 		k--
-		if k > 0 && b[k-1] == '\\' {
+		for q := k; k > 0 && q-k < 8 && b[k-1] == '\\'; { // \"key\": in escaped JSON
 			k--
 		}
 	}
@@ -277,29 +289,32 @@ func valueSpan(b []byte, i int, cls keyClass) (vs, ve int, quoted bool) {
 		i++
 	}
 	const maxValue = 4096
-	var q []byte
-	switch {
-	case i < n && (b[i] == '"' || b[i] == '\''):
-		q = b[i : i+1]
-	case i+1 < n && b[i] == '\\' && b[i+1] == '"':
-		q = b[i : i+2]
+	// An opening quote, possibly escaped once or more (\" in a JSON string,
+	// \\\" in JSON inside a JSON string): the value ends at the same sequence.
+	bs := i
+	for bs < n && b[bs] == '\\' && bs-i < 8 {
+		bs++
 	}
-	if q != nil {
-		vs = i + len(q)
+	if bs < n && (b[bs] == '"' || (b[bs] == '\'' && bs == i)) {
+		q := b[i : bs+1]
+		vs = bs + 1
 		lim := min(n, vs+maxValue)
 		for j := vs; j < lim; j++ {
 			c := b[j]
 			if c == '\n' {
 				return vs, vs, true
 			}
-			if len(q) == 1 && c == '\\' {
-				j++
+			if len(q) == 1 {
+				if c == '\\' {
+					j++
+					continue
+				}
+				if c == q[0] {
+					return vs, j, true
+				}
 				continue
 			}
-			if c == q[len(q)-1] && (len(q) == 1 || b[j-1] == '\\') {
-				if len(q) == 2 {
-					return vs, j - 1, true
-				}
+			if c == '\\' && hasPrefix(b[j:], string(q)) {
 				return vs, j, true
 			}
 		}
@@ -376,8 +391,12 @@ func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
 		}
 	case kSecret:
 		s.secret(vs, ve, 0.8)
+	case kBearer:
+		if len(v) >= 8 && len(v) <= 4096 && !looksLikeIdentifier(v) && (looksRandom(v, 8, 2.5) || allHex(v)) {
+			s.add(vs, ve, s.e.det(idBearer), 0.85, nil)
+		}
 	case kWeak:
-		if len(v) >= 16 && len(v) <= 1024 && !isUUID(v) && !allHex(v) && !looksLikeIdentifier(v) && looksRandom(v, 16, 3.2) {
+		if len(v) >= 16 && len(v) <= 1024 && !isUUID(v) && !allHex(v) && !looksLikeIdentifier(v) && !looksLikePath(v) && looksRandom(v, 16, 3.2) {
 			s.add(vs, ve, s.e.det(idGeneric), 0.7, nil)
 		}
 	}
@@ -385,7 +404,11 @@ func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
 
 func (s *scanner) secret(vs, ve int, conf float64) {
 	v := s.b[vs:ve]
-	if len(v) < 8 || len(v) > 1024 || (allDigits(v) && len(v) < 16) || looksLikeIdentifier(v) {
+	if len(v) == 88 && allB64(v[:86]) && string(v[86:]) == "==" {
+		s.add(vs, ve, s.e.det(idAzure), 0.9, nil) // an Azure storage key under any secret name
+		return
+	}
+	if len(v) < 8 || len(v) > 1024 || (allDigits(v) && len(v) < 16) || looksLikeIdentifier(v) || looksLikePath(v) {
 		return
 	}
 	lower, upper, digit, other := charClasses(v)

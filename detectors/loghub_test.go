@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -19,9 +20,9 @@ func loghubDir() string {
 // loghubTruePositives are the non-IP findings in the loghub samples that are
 // real personal data, checked by hand: both are e-mail addresses of people
 // or build accounts. Anything else found there is a false positive.
-var loghubTruePositives = map[string]string{
-	"Linux_2k.log:1911": "bhcompile@bugs.build.redhat.com",
-	"Mac_2k.log:1580":   "xpc_ben@163.com",
+var loghubTruePositives = map[string][]string{
+	"Linux_2k.log:1911": {"bhcompile@bugs.build.redhat.com"},
+	"Mac_2k.log:1580":   {"xpc_ben@163.com", "xpc_ben%40163.com"}, // the second percent-encoded in a URL
 }
 
 // TestLoghubPrecision: on real logs, everything but IP addresses and the
@@ -44,7 +45,7 @@ func TestLoghubPrecision(t *testing.T) {
 				continue
 			}
 			other++
-			if loghubTruePositives[fmt.Sprintf("%s:%d", filepath.Base(f), fd.Line)] == string(data[fd.Start:fd.End]) {
+			if slices.Contains(loghubTruePositives[fmt.Sprintf("%s:%d", filepath.Base(f), fd.Line)], string(data[fd.Start:fd.End])) {
 				continue
 			}
 			t.Errorf("%s:%d: %s %q", filepath.Base(f), fd.Line, fd.Type, data[fd.Start:fd.End])

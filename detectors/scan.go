@@ -32,7 +32,8 @@ const (
 	tPlus
 	tParen
 	tDash
-	tGT // '>' closing an XML start tag
+	tGT      // '>' closing an XML start tag
+	tPercent // "%40", a percent-encoded '@'
 )
 
 var trig [256]trigger
@@ -44,7 +45,7 @@ func init() {
 	for c := 'A'; c <= 'Z'; c++ {
 		trig[c] = tUpper
 	}
-	for _, c := range "beghnrswx" {
+	for _, c := range "abeghnprswx" {
 		trig[c] = tLower
 	}
 	trig['@'] = tAt
@@ -54,6 +55,7 @@ func init() {
 	trig['('] = tParen
 	trig['-'] = tDash
 	trig['>'] = tGT
+	trig['%'] = tPercent
 }
 
 type scanner struct {
@@ -97,7 +99,11 @@ func (s *scanner) run() {
 				next = s.lowerWord(i)
 			}
 		case tAt:
-			next = s.email(i)
+			next = s.email(i, 1)
+		case tPercent:
+			if i+2 < n && b[i+1] == '4' && b[i+2] == '0' {
+				next = s.email(i, 3)
+			}
 		case tSep:
 			next = s.separator(i)
 		case tPlus:
@@ -112,6 +118,8 @@ func (s *scanner) run() {
 				if s.pending >= 0 {
 					return
 				}
+			} else {
+				next = s.passwordFlag(i)
 			}
 		}
 		if next <= i {
@@ -429,7 +437,8 @@ func (s *scanner) ipv4(i int) (int, bool) {
 		}
 	}
 	// "Chrome/120.0.0.0", "version 1.2.3.4": a version, not an address.
-	if i >= 2 && b[i-1] == '/' && isAlnum(b[i-2]) {
+	// ("ip-10-0-1-23.ec2.internal/10.0.1.23" is a host, then its address.)
+	if i >= 2 && b[i-1] == '/' && isAlnum(b[i-2]) && productBefore(b, i-1) {
 		return j, false
 	}
 	if precededByWord(b, i, versionWords) {
@@ -444,6 +453,16 @@ func (s *scanner) ipv4(i int) (int, bool) {
 	}
 	s.add(i, j, s.e.det(idIP), conf, nil)
 	return j, true
+}
+
+// productBefore: the token ending at i is a product name (letters, digits,
+// '-', '_' after a space or line start), not a dotted host name.
+func productBefore(b []byte, i int) bool {
+	k := i
+	for k > 0 && i-k < 40 && (isWord(b[k-1]) || b[k-1] == '-') {
+		k--
+	}
+	return k == 0 || b[k-1] != '.'
 }
 
 // precededByWord reports whether the word right before i (skipping a few
@@ -540,8 +559,9 @@ var fileExtTLDs = map[string]bool{
 	"yaml": true, "yml": true, "conf": true, "ini": true, "lock": true, "map": true, "ts": true, "tsx": true,
 }
 
-// email parses local@domain around the '@' at a.
-func (s *scanner) email(a int) int {
+// email parses local@domain around the '@' at a (atLen 1), or around a
+// percent-encoded "%40" (atLen 3) in a URL.
+func (s *scanner) email(a, atLen int) int {
 	b := s.b
 	j := a
 	for j > 0 && a-j < 64 && localTab[b[j-1]] {
@@ -553,11 +573,19 @@ func (s *scanner) email(a int) int {
 	if j == a || b[a-1] == '.' || (j > 0 && localTab[b[j-1]]) {
 		return a + 1
 	}
+	if atLen == 3 {
+		if pct := bytes.LastIndexByte(b[j:a], '%'); pct >= 0 {
+			j += pct + 3 // "a%2Cjane%40x.com": the address starts after the last escape
+			if j >= a {
+				return a + 1
+			}
+		}
+	}
 	if j > 0 && (b[j-1] == ':' || b[j-1] == '/') && urlAuthorityBefore(b, j) {
 		return a + 1 // user:pass@host in a URL: url_credentials' business
 	}
 	// domain: labels separated by dots, TLD of letters.
-	k := a + 1
+	k := a + atLen
 	labels, lastStart, end := 0, k, -1
 	for {
 		e := runOf(b, k, &labelTab)
@@ -733,6 +761,8 @@ func (s *scanner) upperWord(i int) int {
 		}
 	case 'B':
 		return s.authScheme(i)
+	case 'P', 'I':
+		return s.sqlPassword(i)
 	}
 	return i + 1
 }
@@ -864,8 +894,10 @@ func (s *scanner) lowerWord(i int) int {
 		if hasPrefix(r, "github_pat_") {
 			return s.minToken(i, 11, 82, 82, &wordTab, idGitHub, 0.95)
 		}
-		if hasPrefix(r, "glpat-") {
-			return s.minToken(i, 6, 20, 300, &tokDotTab, idGitLab, 0.95)
+		for _, p := range gitlabPrefixes {
+			if hasPrefix(r, p) {
+				return s.minToken(i, len(p), 20, 300, &tokDotTab, idGitLab, 0.95)
+			}
 		}
 	case 'x':
 		if len(r) > 5 && ((r[1] == 'o' && r[2] == 'x' && bytes.IndexByte([]byte("abeoprs"), r[3]) >= 0) || (r[1] == 'a' && r[2] == 'p' && r[3] == 'p')) && r[4] == '-' {
@@ -908,14 +940,45 @@ func (s *scanner) lowerWord(i int) int {
 			return s.jwt(i)
 		}
 	case 'h':
-		if hasPrefix(r, "hooks.slack.com/") {
+		if hasPrefix(r, "hooks.slack.com/") || hasPrefix(r, `hooks.slack.com\/`) {
 			return s.slackWebhook(i)
 		}
 	case 'b':
 		return s.authScheme(i)
+	case 'p':
+		return s.sqlPassword(i)
+	case 'a':
+		if hasPrefix(r, "aws configure set ") {
+			return s.awsConfigureSet(i + len("aws configure set "))
+		}
 	}
 	return i + 1
 }
+
+// awsConfigureSet: "aws configure set KEY VALUE" names its key with a space.
+func (s *scanner) awsConfigureSet(k int) int {
+	b := s.b
+	ke := k
+	for ke < len(b) && keyTab[b[ke]] {
+		ke++
+	}
+	if ke >= len(b) || b[ke] != ' ' {
+		return ke
+	}
+	cls := classifyKey(b[k:ke])
+	if cls == kNone {
+		return ke
+	}
+	vs, ve, quoted := valueSpan(b, ke+1, cls)
+	if ve > vs {
+		s.keyed(cls, b[k:ke], vs, ve, quoted)
+	}
+	return ke
+}
+
+// gitlabPrefixes: personal, deploy, runner, pipeline-trigger, feed,
+// service-account, CI-build, incoming-mail and agent tokens.
+var gitlabPrefixes = []string{"glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glsoat-", "glcbt-", "glimt-", "glagent-"}
 
 var alnumTab, tokDotTab [256]bool
 
@@ -949,16 +1012,19 @@ func (s *scanner) jwt(i int) int {
 func (s *scanner) slackWebhook(i int) int {
 	b := s.b
 	start := i
-	if i >= 8 && string(b[i-8:i]) == "https://" {
+	switch {
+	case i >= 8 && string(b[i-8:i]) == "https://":
 		start = i - 8
+	case i >= 10 && string(b[i-10:i]) == `https:\/\/`: // PHP's json_encode escapes '/'
+		start = i - 10
 	}
-	p := i + len("hooks.slack.com/")
+	p := i + len("hooks.slack.com")
 	e := p
-	for e < len(b) && (isWord(b[e]) || b[e] == '/' || b[e] == '-') {
+	for e < len(b) && (isWord(b[e]) || b[e] == '/' || b[e] == '-' || (b[e] == '\\' && e+1 < len(b) && b[e+1] == '/')) {
 		e++
 	}
-	path := b[p:e]
-	if (hasPrefix(path, "services/T") || hasPrefix(path, "workflows/T") || hasPrefix(path, "triggers/T")) && bytes.Count(path, []byte("/")) >= 3 {
+	path := bytes.ReplaceAll(b[p:e], []byte(`\/`), []byte("/"))
+	if (hasPrefix(path, "/services/T") || hasPrefix(path, "/workflows/T") || hasPrefix(path, "/triggers/T")) && bytes.Count(path, []byte("/")) >= 4 {
 		last := path[bytes.LastIndexByte(path, '/')+1:]
 		if len(last) >= 16 {
 			s.add(start, e, s.e.det(idSlackWebhook), 0.98, nil)
@@ -975,7 +1041,12 @@ func (s *scanner) authScheme(i int) int {
 		v := i + 7
 		e := runOf(b, v, &credTab)
 		tok := b[v:e]
-		if len(tok) >= 16 && !isPlaceholder(tok) && looksRandom(tok, 16, 3.0) {
+		// token_type=Bearer is a name, not a credential; padding '=' only at the end.
+		valueOfKey := i > 0 && (b[i-1] == '=' || b[i-1] == '"' || b[i-1] == ':')
+		if eq := bytes.IndexByte(tok, '='); eq >= 0 && len(bytes.Trim(tok[eq:], "=")) > 0 {
+			valueOfKey = true
+		}
+		if !valueOfKey && len(tok) >= 16 && !isPlaceholder(tok) && looksRandom(tok, 16, 3.0) {
 			s.add(v, e, s.e.det(idBearer), 0.85, nil)
 		}
 		return v // the credential may have a format of its own (a JWT)
@@ -988,6 +1059,70 @@ func (s *scanner) authScheme(i int) int {
 		return e
 	}
 	return i + 1
+}
+
+// sqlPassword: CREATE USER ... PASSWORD 'x', ALTER ROLE ... WITH PASSWORD "x",
+// MySQL's IDENTIFIED BY 'x'.
+func (s *scanner) sqlPassword(i int) int {
+	b := s.b
+	var q int
+	switch {
+	case hasPrefixFold(b[i:], "password "):
+		q = i + len("password ")
+	case hasPrefixFold(b[i:], "identified by "):
+		q = i + len("identified by ")
+	default:
+		return i + 1
+	}
+	for q < len(b) && b[q] == ' ' {
+		q++
+	}
+	if q >= len(b) || (b[q] != '\'' && b[q] != '"') {
+		return q
+	}
+	vs := q + 1
+	ve := vs
+	for ve < len(b) && ve-vs < 256 && b[ve] != b[q] && b[ve] != '\n' {
+		ve++
+	}
+	if ve < len(b) && b[ve] == b[q] && ve-vs >= 3 && !isPlaceholder(b[vs:ve]) {
+		s.add(vs, ve, s.e.det(idPassword), 0.85, nil)
+	}
+	return ve
+}
+
+// passwordFlag: "--password VALUE" / "--passwd VALUE" on a command line, and
+// MySQL clients' attached "-pVALUE".
+func (s *scanner) passwordFlag(i int) int {
+	b := s.b
+	if i > 0 && !(b[i-1] == ' ' || b[i-1] == '\t' || b[i-1] == '"' || b[i-1] == '\'') {
+		return i + 1
+	}
+	var vs int
+	switch {
+	case hasPrefix(b[i:], "--password ") || hasPrefix(b[i:], "--passwd "):
+		vs = bytes.IndexByte(b[i:], ' ') + i + 1
+	case i+2 < len(b) && b[i+1] == 'p' && b[i+2] > ' ' && b[i+2] != '-' && b[i+2] != '=' && mysqlBefore(b, i):
+		vs = i + 2
+	default:
+		return i + 1
+	}
+	ve := vs
+	for ve < len(b) && b[ve] > ' ' && b[ve] != '"' && b[ve] != '\'' && ve-vs < 256 {
+		ve++
+	}
+	v := b[vs:ve]
+	if len(v) >= 3 && v[0] != '-' && !isPlaceholder(v) && !prose(b, vs, ve) {
+		s.add(vs, ve, s.e.det(idPassword), 0.8, nil)
+	}
+	return ve
+}
+
+// mysqlBefore: the command on this line is a MySQL/MariaDB client.
+func mysqlBefore(b []byte, i int) bool {
+	var buf [128]byte
+	w := lineBefore(b, i, len(buf), buf[:])
+	return bytes.Contains(w, []byte("mysql")) || bytes.Contains(w, []byte("mariadb"))
 }
 
 // pem finds a private-key block: "-----BEGIN ... PRIVATE KEY-----" up to the

@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"math"
@@ -333,6 +334,29 @@ func looksLikeIdentifier(v []byte) bool {
 func allAlphaWord(s []byte) bool {
 	for _, c := range s {
 		if !isAlpha(c) && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// looksLikePath: a file or object-store path (/var/x, ./a, 2024/exports/x.csv),
+// not a secret. Base64 has '/' too, but not a dotted extension at the end.
+func looksLikePath(v []byte) bool {
+	if len(v) > 0 && (v[0] == '/' || v[0] == '~') || bytes.HasPrefix(v, []byte("./")) || bytes.HasPrefix(v, []byte("../")) {
+		return true
+	}
+	slash := bytes.LastIndexByte(v, '/')
+	if slash < 0 {
+		return false
+	}
+	last := v[slash+1:]
+	dot := bytes.IndexByte(last, '.')
+	if dot <= 0 {
+		return false
+	}
+	for _, ext := range bytes.Split(last[dot+1:], []byte(".")) {
+		if len(ext) == 0 || len(ext) > 5 || !allAlphaWord(ext) {
 			return false
 		}
 	}
