@@ -15,6 +15,9 @@ import (
 
 const triageSet = "datasets/triage/dataset.jsonl"
 
+// llmSeed is sent with every LLM request and recorded in the run.
+const llmSeed = 7
+
 // evalWith builds the real pipeline around cls (nil: rules) the way
 // `logtriage eval` does and runs ds through it.
 func evalWith(t *testing.T, ds *Dataset, cls *llm.Classifier) *Run {
@@ -31,7 +34,7 @@ func evalWith(t *testing.T, ds *Dataset, cls *llm.Classifier) *Run {
 	meta := Meta{ConfigHash: HashConfig(router.DefaultConfigJSON())}
 	if cls != nil {
 		popts.Classifier = cls
-		meta.Model, meta.PromptVersion = cls.Model(), cls.PromptVersion()
+		meta.Model, meta.PromptVersion, meta.Seed = cls.Model(), cls.PromptVersion(), llmSeed
 	}
 	p, err := triage.NewPipeline(popts)
 	if err != nil {
@@ -111,7 +114,7 @@ func firstCases(t *testing.T, n int) *Dataset {
 func TestTriageSetLLMModeAgainstTestServer(t *testing.T) {
 	const model = "gpt-4o-mini"
 	srv := openaitest.New(t, openaitest.Options{Model: model})
-	cls, err := llm.New(llm.Options{BaseURL: srv.URL, Model: model, Seed: 7, MaxRetries: -1})
+	cls, err := llm.New(llm.Options{BaseURL: srv.URL, Model: model, Seed: llmSeed, MaxRetries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +123,7 @@ func TestTriageSetLLMModeAgainstTestServer(t *testing.T) {
 	m, meta := run.Metrics, run.Meta
 	t.Logf("LLM mode (openaitest) on %d cases: severity %.3f, routing %.3f, skills F1 %.3f, key-line validity %.3f, tokens %d+%d, cost $%.5f, p50 %.1fms p95 %.1fms, fallback %.3f",
 		m.Cases, m.Severity.Accuracy, m.Routing.Accuracy, m.Skills.F1, m.KeyLines.Validity, m.LLM.PromptTokens, m.LLM.CompletionTokens, m.LLM.CostUSD, m.LLM.LatencyP50MS, m.LLM.LatencyP95MS, m.LLM.FallbackRate)
-	if meta.Mode != "llm" || meta.Model != model || meta.PromptVersion == "" {
+	if meta.Mode != "llm" || meta.Model != model || meta.PromptVersion == "" || meta.Seed != llmSeed || meta.Embedder == "" {
 		t.Errorf("meta = %+v", meta)
 	}
 	if m.LLM.LLMCases != len(ds.Cases) || m.LLM.PromptTokens == 0 || m.LLM.CompletionTokens == 0 || !m.LLM.PricedModel || m.LLM.CostUSD <= 0 {
@@ -134,9 +137,15 @@ func TestTriageSetLLMModeAgainstTestServer(t *testing.T) {
 	if m.KeyLines.Validity != 1 {
 		t.Errorf("key-line validity %.3f: the LLM's key lines must be exact redacted lines", m.KeyLines.Validity)
 	}
-	// Every request went to the server; none carried a raw sensitive value.
-	if n := len(srv.Requests()); n != len(ds.Cases) {
-		t.Errorf("%d requests for %d cases", n, len(ds.Cases))
+	// One request a case, each carrying the seed the run records.
+	reqs := srv.Requests()
+	if len(reqs) != len(ds.Cases) {
+		t.Errorf("%d requests for %d cases", len(reqs), len(ds.Cases))
+	}
+	for _, r := range reqs {
+		if r.Chat == nil || r.Chat.Seed == nil || *r.Chat.Seed != llmSeed {
+			t.Fatalf("request without the run's seed: %s", r.Body)
+		}
 	}
 }
 
