@@ -284,19 +284,22 @@ func plausible(text, typ string) bool {
 		if len(words) > maxNameWords {
 			return false
 		}
+		if len(words) == 1 && utf8.RuneCountInString(strings.Trim(text, ".'-")) < 2 {
+			return false // an initial alone is not a name
+		}
 		common := 0
 		for _, w := range words {
 			lw := strings.ToLower(strings.Trim(w, ".'-"))
-			if camelHumps(w) > 1 {
-				return false
+			if humps, prefix := camelHumps(w); humps > 1 || humps == 1 && prefix > 3 {
+				return false // TaskAttempt, PacketResponder; McDonald, MacArthur pass
 			}
 			for _, suf := range classSuffixes {
 				if lw != suf && strings.HasSuffix(lw, suf) {
 					return false
 				}
 			}
-			if notNames[lw] || lw == "" {
-				common++
+			if notNames[lw] || lw == "" || len(lw) > 1 && strings.ToUpper(w) == w {
+				common++ // all-caps words are acronyms and levels far more often than shouted names
 			}
 		}
 		return common < len(words)
@@ -314,18 +317,20 @@ func plausible(text, typ string) bool {
 	return false
 }
 
-// camelHumps counts lower-to-upper changes in a word: "McDonald" has one,
-// "NullPointerException" two.
-func camelHumps(w string) int {
-	n := 0
+// camelHumps counts lower-to-upper changes in a word and the runes before
+// the first: "McDonald" has one after 2, "NullPointerException" two.
+func camelHumps(w string) (humps, prefix int) {
 	prevLower := false
-	for _, r := range w {
+	for i, r := range []rune(w) {
 		if prevLower && unicode.IsUpper(r) {
-			n++
+			if humps == 0 {
+				prefix = i
+			}
+			humps++
 		}
 		prevLower = unicode.IsLower(r)
 	}
-	return n
+	return humps, prefix
 }
 
 // notNames are words models mistake for names in logs: levels, roles,
@@ -350,6 +355,12 @@ var notNames = func() map[string]bool {
 		january february march april may june july august september october november december
 		jan feb mar apr jun jul aug sep sept oct nov dec
 		boot cloud framework engine app application database cluster pod container job task queue
+		the a an and or of for to in on at by with from no not will all new old current last next first
+		found received receiving sent sending served deleting deleted deletion creating created starting started
+		stopping stopped running retrying skipping ignoring releasing acquiring setting resolved exiting
+		destroying animating recalculating transitioned already progress address location memory directory dir
+		file files path link capture permission thermal wake win reduce map failed failure source target
+		authentication authorization session login logout
 		mr mrs ms dr sir madam dear hello hi thanks
 		street st avenue ave road rd lane ln drive dr boulevard blvd suite apt unit floor
 	`) {

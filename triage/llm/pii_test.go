@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
 
@@ -157,6 +161,12 @@ func TestPlausible(t *testing.T) {
 		{"Zoë Ärger", detectors.TypePersonName, true},
 		{"McDonald", detectors.TypePersonName, true},
 		{"Mr Smith", detectors.TypePersonName, true},
+		{"MacArthur", detectors.TypePersonName, true},
+		{"RAS KERNEL", detectors.TypePersonName, false},
+		{"HBM", detectors.TypePersonName, false},
+		{"V", detectors.TypePersonName, false},
+		{"TaskAttempt", detectors.TypePersonName, false},
+		{"Received", detectors.TypePersonName, false},
 		{"Error", detectors.TypePersonName, false},
 		{"Kubernetes", detectors.TypePersonName, false},
 		{"Java", detectors.TypePersonName, false},
@@ -277,5 +287,50 @@ func TestDetectPIIEmpty(t *testing.T) {
 	}
 	if _, err := NewPIIDetector(Options{BaseURL: srv.URL, PIIPromptVersion: "v999"}); err == nil {
 		t.Error("an unknown prompt version was accepted")
+	}
+}
+
+// TestPlausibleOnLoghub plays a model that calls every capitalized word
+// and capitalized pair in real production logs a person name (LogPai
+// loghub samples hold no names): the filter must turn almost all of that
+// away. Skipped where the samples are absent; LOGHUB_DIR points elsewhere.
+func TestPlausibleOnLoghub(t *testing.T) {
+	dir := os.Getenv("LOGHUB_DIR")
+	if dir == "" {
+		dir = "/work/shared/loghub"
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*_2k.log"))
+	if len(files) == 0 {
+		t.Skip("no loghub samples in " + dir)
+	}
+	capitalized := func(w string) bool { r, _ := utf8.DecodeRuneInString(w); return unicode.IsUpper(r) }
+	candidates, kept := 0, 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			words := strings.Fields(strings.TrimSuffix(line, "\r"))
+			for i, w := range words {
+				if !capitalized(w) {
+					continue
+				}
+				guesses := []string{w}
+				if i+1 < len(words) && capitalized(words[i+1]) {
+					guesses = append(guesses, w+" "+words[i+1])
+				}
+				for _, g := range guesses {
+					candidates++
+					if plausible(g, detectors.TypePersonName) {
+						kept++
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d of %d capitalized guesses kept (%.1f%%) over %d files", kept, candidates, 100*float64(kept)/float64(candidates), len(files))
+	if kept*20 > candidates {
+		t.Errorf("the filter kept %d of %d non-names (over 5%%)", kept, candidates)
 	}
 }
