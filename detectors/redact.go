@@ -46,7 +46,8 @@ type block struct {
 
 // blocks reads r and calls fn for each scanned block.
 func (e *Engine) blocks(ctx context.Context, r io.Reader, fn func(*block) error) error {
-	buf := make([]byte, e.blockSize)
+	// Start small (most uploads are small) and grow to blockSize.
+	buf := make([]byte, min(e.blockSize, 64<<10))
 	have, eof := 0, false
 	var base, lineStart int64
 	line := 1
@@ -70,6 +71,12 @@ func (e *Engine) blocks(ctx context.Context, r io.Reader, fn func(*block) error)
 		}
 		if have == 0 {
 			return nil
+		}
+		if !eof && have == len(buf) && len(buf) < e.blockSize {
+			grown := make([]byte, min(2*len(buf), e.blockSize))
+			copy(grown, buf)
+			buf = grown
+			continue
 		}
 		data := buf[:have]
 		cut, open := have, false
