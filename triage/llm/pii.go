@@ -396,15 +396,35 @@ func (d *PIIDetector) Stats() PIIStats {
 }
 
 // PIIOptionsFromEnv reports whether the LLM PII pass is enabled:
-// LOGTRIAGE_LLM_PII=1 (or true) together with an endpoint as
-// OptionsFromEnv reads it. The pass sends pattern-redacted excerpt lines,
-// which may still hold names and addresses, to that endpoint: enable it
-// only for an endpoint trusted with PII.
+// LOGTRIAGE_LLM_PII=1 (or true) together with an endpoint. The endpoint is
+// the classifier's (OPENAI_API_KEY, OPENAI_BASE_URL, LOGTRIAGE_LLM_MODEL),
+// each overridden by LOGTRIAGE_LLM_PII_API_KEY, LOGTRIAGE_LLM_PII_BASE_URL
+// and LOGTRIAGE_LLM_PII_MODEL when set: the pass sends pattern-redacted
+// excerpt lines, which may still hold names and addresses, so operators can
+// point it at a self-hosted model while the classifier, which then sees
+// only placeholders, uses another.
 func PIIOptionsFromEnv(getenv func(string) string) (Options, bool) {
 	switch strings.ToLower(strings.TrimSpace(getenv("LOGTRIAGE_LLM_PII"))) {
 	case "1", "true", "yes", "on":
 	default:
 		return Options{}, false
 	}
-	return OptionsFromEnv(getenv)
+	piiBase := strings.TrimSpace(getenv("LOGTRIAGE_LLM_PII_BASE_URL"))
+	return OptionsFromEnv(func(key string) string {
+		switch key {
+		case "OPENAI_API_KEY":
+			if v := getenv("LOGTRIAGE_LLM_PII_API_KEY"); v != "" || piiBase != "" {
+				return v // a PII-only endpoint never gets the classifier's key
+			}
+		case "OPENAI_BASE_URL":
+			if piiBase != "" {
+				return piiBase
+			}
+		case "LOGTRIAGE_LLM_MODEL":
+			if v := getenv("LOGTRIAGE_LLM_PII_MODEL"); strings.TrimSpace(v) != "" {
+				return v
+			}
+		}
+		return getenv(key)
+	})
 }

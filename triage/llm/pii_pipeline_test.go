@@ -123,18 +123,25 @@ func TestPipelinePIIPassFailureSkips(t *testing.T) {
 
 func TestPIIOptionsFromEnv(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	const local = "http://127.0.0.1:8000/v1"
 	for _, tc := range []struct {
-		env  map[string]string
-		want bool
+		env              map[string]string
+		want             bool
+		base, key, model string
 	}{
-		{map[string]string{"LOGTRIAGE_LLM_PII": "1", "OPENAI_BASE_URL": "http://127.0.0.1:8000/v1"}, true},
-		{map[string]string{"LOGTRIAGE_LLM_PII": "true", "OPENAI_API_KEY": "sk-x"}, true},
-		{map[string]string{"LOGTRIAGE_LLM_PII": "1"}, false}, // no endpoint: rules-only mode
-		{map[string]string{"LOGTRIAGE_LLM_PII": "0", "OPENAI_API_KEY": "sk-x"}, false},
-		{map[string]string{"OPENAI_API_KEY": "sk-x"}, false}, // opt-in only
+		{map[string]string{"LOGTRIAGE_LLM_PII": "1", "OPENAI_BASE_URL": local}, true, local, "", DefaultModel},
+		{map[string]string{"LOGTRIAGE_LLM_PII": "true", "OPENAI_API_KEY": "sk-x", "LOGTRIAGE_LLM_MODEL": "m"}, true, DefaultBaseURL, "sk-x", "m"},
+		{map[string]string{"LOGTRIAGE_LLM_PII": "1"}, false, "", "", ""}, // no endpoint: rules-only mode
+		{map[string]string{"LOGTRIAGE_LLM_PII": "0", "OPENAI_API_KEY": "sk-x"}, false, "", "", ""},
+		{map[string]string{"OPENAI_API_KEY": "sk-x"}, false, "", "", ""}, // opt-in only
+		// A self-hosted PII endpoint next to a hosted classifier: the
+		// classifier's key is not sent to it.
+		{map[string]string{"LOGTRIAGE_LLM_PII": "1", "OPENAI_API_KEY": "sk-x", "LOGTRIAGE_LLM_PII_BASE_URL": local, "LOGTRIAGE_LLM_PII_MODEL": "llama"}, true, local, "", "llama"},
+		{map[string]string{"LOGTRIAGE_LLM_PII": "1", "LOGTRIAGE_LLM_PII_BASE_URL": local, "LOGTRIAGE_LLM_PII_API_KEY": "k2"}, true, local, "k2", DefaultModel},
 	} {
-		if _, got := PIIOptionsFromEnv(env(tc.env)); got != tc.want {
-			t.Errorf("PIIOptionsFromEnv(%v) = %v, want %v", tc.env, got, tc.want)
+		opts, got := PIIOptionsFromEnv(env(tc.env))
+		if got != tc.want || opts.BaseURL != tc.base || opts.APIKey != tc.key || opts.Model != tc.model {
+			t.Errorf("PIIOptionsFromEnv(%v) = %v %q %q %q, want %v %q %q %q", tc.env, got, opts.BaseURL, opts.APIKey, opts.Model, tc.want, tc.base, tc.key, tc.model)
 		}
 	}
 }
