@@ -590,6 +590,8 @@ var placeholderWords = map[string]bool{
 	"unknown": true, "anonymous": true, "prompt": true, "stdin": true, "env": true,
 }
 
+var secretRefs = []string{"vault:", "secretsmanager:", "arn:aws:secretsmanager", "arn:aws:ssm", "ssm:", "ref+", "file:", "env:", "secret:", "op://", "azurekeyvault:", "gcp-secret:", "projects/"}
+
 // isPlaceholder: masked, templated, formatted or stand-in values.
 func isPlaceholder(v []byte) bool {
 	if len(v) == 0 {
@@ -599,8 +601,14 @@ func isPlaceholder(v []byte) bool {
 	case '$', '%', '<', '[', '{', '(', '@':
 		return true
 	}
-	if bytes.Contains(v, []byte("{{")) || bytes.Contains(v, []byte("${")) {
+	if bytes.Contains(v, []byte("{{")) || bytes.Contains(v, []byte("${")) || bytes.Contains(v, []byte("$(")) {
 		return true
+	}
+	// references to a secret store, not the secret
+	for _, ref := range secretRefs {
+		if hasPrefixFold(v, ref) {
+			return true
+		}
 	}
 	same := true
 	for _, c := range v {

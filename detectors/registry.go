@@ -313,6 +313,7 @@ var builtins = []*detector{
 			"check pass; user unknown", "password changed for user bob", "<password></password>", "<password/>",
 			"<password>${DB_PASSWORD}</password>", "ssh -p 22 host", "mkdir -p /var/lib/app", "docker login --password-stdin",
 			"ALTER USER bob PASSWORD 'xxxxxxxx'", "WARNING! Using --password via the CLI is insecure.",
+			"db_password: vault:secret/data/app#db_password", "PASSWORD=$(cat /run/secrets/db)",
 		},
 	},
 	{id: idSession, typ: TypeSessionToken, cat: CategorySecret, prio: 45,
@@ -363,13 +364,14 @@ var builtins = []*detector{
 		fp: []string{
 			"offset +0800", "took 4155550132 ms", "pid 1234567890", "version 1.2.3.4567", "x+12345678901",
 			"2015-10-18 18:01:47,978", "lat=+37.7749 lon=-122.4194", "120-555-1234",
+			"hotel booking 4155550132", "telemetry batch 4155550132", "callback 4155550132",
 		},
 	},
 	{id: idIP, typ: TypeIPAddress, cat: CategoryPII, prio: 10,
 		desc: "IPv4 or IPv6 address (not versions, netmasks, timestamps or MAC addresses)",
 		tp: []string{
 			"from «10.251.73.220»:50010", "rhost=«218.188.2.4» ", "client «2001:db8::8a2e:370:7334» connected",
-			"[«fe80::1»]:8080", "«192.168.1.1»", "Node: ip-10-0-254-48.ec2.internal/«10.0.254.48»",
+			"[«fe80::1»]:8080", "«192.168.1.1»", "peer «::ffff:10.0.0.7» closed", "«2001:0db8:85a3:0000:0000:8a2e:0370:7334»", "Node: ip-10-0-254-48.ec2.internal/«10.0.254.48»",
 		},
 		fp: []string{
 			"version 1.2.3.4", "Chrome/120.0.0.0", "oid 1.2.3.4.5", "at 12:34:56", "std::vector", "mac 00:1a:2b:3c:4d:5e",

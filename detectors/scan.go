@@ -205,12 +205,32 @@ func lineBefore(b []byte, i, max int, buf []byte) []byte {
 	return out
 }
 
+// contextHas reports whether one of words occurs as a word (not inside
+// another: "tel" is not in "hotel", "cc" not in "access") in the 48 bytes
+// before i on the same line. A word may be followed by an upper-case letter
+// (camelCase: phoneNumber) or a separator.
 func contextHas(b []byte, i int, words ...string) bool {
 	var buf [48]byte
+	lo := max(0, i-len(buf))
+	orig := b[lo:i]
+	if nl := bytes.LastIndexByte(orig, '\n'); nl >= 0 {
+		orig = orig[nl+1:]
+	}
 	w := lineBefore(b, i, len(buf), buf[:])
 	for _, word := range words {
-		if bytes.Contains(w, []byte(word)) {
-			return true
+		for off := 0; ; {
+			k := bytes.Index(w[off:], []byte(word))
+			if k < 0 {
+				break
+			}
+			k += off
+			end := k + len(word)
+			before := k == 0 || !isAlpha(w[k-1])
+			after := end == len(w) || !isLower(orig[end])
+			if before && after {
+				return true
+			}
+			off = k + 1
 		}
 	}
 	return false
@@ -219,7 +239,7 @@ func contextHas(b []byte, i int, words ...string) bool {
 var (
 	cardContext  = []string{"card", "cc", "pan", "visa", "mastercard", "amex", "credit", "debit", "payment"}
 	ssnContext   = []string{"ssn", "social security", "social_security", "socialsecurity", "ss#", "taxpayer"}
-	phoneContext = []string{"phone", "tel", "mobile", "cell", "fax", "sms", "call", "contact", "msisdn", "whatsapp"}
+	phoneContext = []string{"phone", "tel", "mobile", "cell", "cellphone", "telephone", "fax", "sms", "call", "contact", "msisdn", "whatsapp", "mob"}
 )
 
 // numBoundaryBefore: a number starting at i is a token of its own, not the
