@@ -161,6 +161,15 @@ func workerPipeline(rt *router.Router, store triage.Store, log *slog.Logger, std
 	} else {
 		log.Info("classifier: rules only (set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)")
 	}
+	var pii triage.PIIDetector
+	if opts, ok := llm.PIIOptionsFromEnv(os.Getenv); ok {
+		d, err := llm.NewPIIDetector(opts)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("LLM PII pass (person names, street addresses)", "model", opts.Model, "base_url", opts.BaseURL)
+		pii = d
+	}
 	embedder, err := embed.FromEnv(os.Getenv)
 	if err != nil {
 		return nil, err
@@ -173,6 +182,7 @@ func workerPipeline(rt *router.Router, store triage.Store, log *slog.Logger, std
 	return triage.NewPipeline(triage.PipelineOptions{
 		Detector:   det,
 		Classifier: classifier,
+		PII:        pii,
 		Router:     rt,
 		Embedder:   embedder,
 		Store:      store,
