@@ -490,8 +490,8 @@ func (w *Worker) ack(d *delivery, c *triage.Case) {
 	}
 	w.opts.Metrics.processed.inc(string(c.Status))
 	w.opts.Metrics.classified.inc(classifierLabel(c.Classifier))
-	w.opts.Metrics.promptTokens.Add(int64(c.Classifier.Tokens.Prompt))
-	w.opts.Metrics.completionTokens.Add(int64(c.Classifier.Tokens.Completion))
+	w.opts.Metrics.promptTokens.Add(int64(c.Classifier.Tokens.Prompt + c.Classifier.PIITokens.Prompt))
+	w.opts.Metrics.completionTokens.Add(int64(c.Classifier.Tokens.Completion + c.Classifier.PIITokens.Completion))
 	total := time.Since(d.meta.Timestamp)
 	w.opts.Metrics.latency.observe(total.Seconds())
 	log.Info("worker: case done", "alerted", c.Alerted, "total_ms", total.Milliseconds())
