@@ -204,3 +204,30 @@ func TestSignatureIgnoresVariables(t *testing.T) {
 		t.Fatalf("signature = %q", sa)
 	}
 }
+
+// A very long line arrives in Partial chunks: it is one line, judged once,
+// and the findings of every chunk count.
+func TestPartialChunksAreOneLine(t *testing.T) {
+	z := newAnalyzer(AnalyzeOptions{FileName: "x.log"})
+	email := func(line int, start int64) []detectors.Finding {
+		return []detectors.Finding{{Type: detectors.TypeEmail, Category: detectors.CategoryPII, Line: line, Start: start, End: start + 5, Fingerprint: fmt.Sprint(start)}}
+	}
+	z.line(detectors.RedactedLine{Number: 1, Offset: 0, Text: []byte("INFO start")})
+	chunk := strings.Repeat("y", 40<<10)
+	z.line(detectors.RedactedLine{Number: 2, Offset: 11, Text: []byte("ERROR huge " + chunk), Findings: email(2, 20), Partial: true})
+	z.line(detectors.RedactedLine{Number: 2, Offset: 11 + 40<<10, Text: []byte(chunk), Findings: email(2, 50<<10), Partial: true})
+	z.line(detectors.RedactedLine{Number: 2, Offset: 11 + 80<<10, Text: []byte(chunk + " end"), Findings: email(2, 90<<10)})
+	z.line(detectors.RedactedLine{Number: 3, Offset: 11 + 120<<10, Text: []byte("INFO done")})
+	a := z.finish()
+	if a.Lines != 3 || a.LevelCounts[LevelError] != 1 {
+		t.Fatalf("lines %d levels %v; want 3 lines, 1 error", a.Lines, a.LevelCounts)
+	}
+	if len(a.Findings) != 1 || a.Findings[0].Count != 3 || a.Findings[0].Locations[0].Line != 2 {
+		t.Fatalf("findings %+v; want 3 emails on line 2", a.Findings)
+	}
+	for _, l := range a.Excerpt {
+		if len(l) > 2000 {
+			t.Fatalf("a %d-byte excerpt line", len(l))
+		}
+	}
+}
