@@ -225,7 +225,8 @@ func evalCase(ctx context.Context, c Case, content []byte, opt Options) (CaseRes
 		}
 	}
 	sum := sha256.Sum256(content)
-	up := triage.Upload{ID: c.ID, Name: uploadName(c), SHA256: hex.EncodeToString(sum[:]), Size: int64(len(content))}
+	sha := hex.EncodeToString(sum[:])
+	up := triage.Upload{ID: c.ID, Name: uploadName(c, sha), SHA256: sha, Size: int64(len(content))}
 	tenant := c.Tenant
 	if tenant == "" {
 		tenant = "eval"
@@ -262,11 +263,11 @@ func evalCase(ctx context.Context, c Case, content []byte, opt Options) (CaseRes
 	return res, emb
 }
 
-func uploadName(c Case) string {
-	if c.File != "" {
-		return filepath.Base(c.File)
-	}
-	return c.ID + ".log"
+// uploadName is what the pipeline (and an LLM prompt) sees as the file name:
+// neutral, from the content hash, keeping the extension for sniffing. Dataset
+// ids and file names carry labels ("tri-005-dns-nxdomain") and must not leak.
+func uploadName(c Case, sha string) string {
+	return "upload-" + sha[:12] + filepath.Ext(c.File)
 }
 
 // invalidKeyLines returns the key lines that are not an exact line of the

@@ -162,3 +162,23 @@ func TestEvaluateMissingFileFailsTheRun(t *testing.T) {
 		t.Errorf("canceled run: err = %v", err)
 	}
 }
+
+func TestUploadNameHidesLabels(t *testing.T) {
+	ds := loadHarness(t)
+	var names []string
+	_, err := Evaluate(context.Background(), ds, Options{Triage: func(ctx context.Context, tenant string, up triage.Upload, content []byte) (*triage.Case, *triage.Embedding, error) {
+		names = append(names, up.Name)
+		return scripted(ctx, tenant, up, content)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range names {
+		if strings.Contains(n, ds.Cases[i].ID) || !strings.HasPrefix(n, "upload-") {
+			t.Errorf("case %s uploaded as %q", ds.Cases[i].ID, n)
+		}
+	}
+	if got := uploadName(Case{File: "logs/tri-001-dns-nxdomain.log.gz"}, strings.Repeat("ab", 32)); got != "upload-abababababab.gz" {
+		t.Errorf("name = %q", got)
+	}
+}
