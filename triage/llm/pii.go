@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"unicode"
@@ -223,7 +224,8 @@ func locate(lines []string, entities []piiEntity) ([]triage.PIISpan, int) {
 			dropped += len(entities) - i
 			break
 		}
-		text := strings.TrimSpace(e.Text)
+		// Models sometimes copy the line's number prefix along with the text.
+		text := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(e.Text), strconv.Itoa(e.Line)+": "))
 		if e.Line < 1 || e.Line > len(lines) || !plausible(text, e.Type) {
 			dropped++
 			continue

@@ -123,17 +123,17 @@ func TestDetectPIITrustsOnlyTheLine(t *testing.T) {
 	srv := openaitest.New(t, openaitest.Options{ChatScript: []openaitest.Behaviour{entities(
 		// Offsets a server adds are ignored: the text is searched for.
 		map[string]any{"line": 2, "text": "Maria Gonzalez", "type": "person_name", "start": 0, "end": 5},
-		map[string]any{"line": 2, "text": "John Doe", "type": "person_name"},         // not in the line
-		map[string]any{"line": 1, "text": "Maria Gonzalez", "type": "person_name"},   // wrong line
-		map[string]any{"line": 9, "text": "Maria Gonzalez", "type": "person_name"},   // no such line
-		map[string]any{"line": 0, "text": "Maria Gonzalez", "type": "person_name"},   // numbers start at 1
-		map[string]any{"line": 3, "text": "[EMAIL:3f9a1c2e]", "type": "person_name"}, // a placeholder
-		map[string]any{"line": 4, "text": "Kubernetes", "type": "person_name"},       // software
-		map[string]any{"line": 2, "text": "Gonzalez, ship", "type": "email"},         // not a pii type
-		map[string]any{"line": 3, "text": "Maria Gonzalez", "type": "person_name"},   // real
-		map[string]any{"line": 3, "text": "Maria Gonzalez", "type": "person_name"},   // duplicate
-		map[string]any{"line": 2, "text": " 12 Main St ", "type": "street_address"},  // trimmed
-		map[string]any{"line": 2, "text": "Maria", "type": "person_name"},            // inside the full name: ApplyPII merges
+		map[string]any{"line": 2, "text": "John Doe", "type": "person_name"},          // not in the line
+		map[string]any{"line": 1, "text": "Maria Gonzalez", "type": "person_name"},    // wrong line
+		map[string]any{"line": 9, "text": "Maria Gonzalez", "type": "person_name"},    // no such line
+		map[string]any{"line": 0, "text": "Maria Gonzalez", "type": "person_name"},    // numbers start at 1
+		map[string]any{"line": 3, "text": "[EMAIL:3f9a1c2e]", "type": "person_name"},  // a placeholder
+		map[string]any{"line": 4, "text": "Kubernetes", "type": "person_name"},        // software
+		map[string]any{"line": 2, "text": "Gonzalez, ship", "type": "email"},          // not a pii type
+		map[string]any{"line": 3, "text": "3: Maria Gonzalez", "type": "person_name"}, // real, with its line prefix
+		map[string]any{"line": 3, "text": "Maria Gonzalez", "type": "person_name"},    // duplicate
+		map[string]any{"line": 2, "text": " 12 Main St ", "type": "street_address"},   // trimmed
+		map[string]any{"line": 2, "text": "Maria", "type": "person_name"},             // inside the full name: ApplyPII merges
 	)}})
 	d := newPIIDetector(t, srv, nil)
 	spans, err := d.DetectPII(context.Background(), lines)
