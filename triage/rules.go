@@ -384,7 +384,7 @@ func rootCause(f facts, category string) string {
 		case "data_loss":
 			return fmt.Sprintf("Possible data corruption or loss reported at line %d by %s; storage or replication integrity should be checked before anything else.", s.FirstLine, comp)
 		case "outage":
-			return fmt.Sprintf("Likely a service outage: no healthy backend or replica was available (line %d, %d line(s)); find why the instances behind %s are down before the errors they cause.", s.FirstLine, s.Count, comp)
+			return fmt.Sprintf("Likely a service outage, reported at line %d (%s); find why the instances behind %s are down before chasing the errors they cause.", s.FirstLine, quote(s.Example, 140), comp)
 		case "compromise":
 			return fmt.Sprintf("Possible compromise seen at line %d (%s): treat as a security incident, isolate the host and rotate its credentials.", s.FirstLine, quote(s.Example, 140))
 		}
