@@ -219,6 +219,9 @@ func (s *scanner) separator(p int) int {
 		return p + 1 // "password: must be at least 8 characters"
 	}
 	s.keyed(cls, b[k:ke], vs, ve, quoted)
+	if cls == kCookie || cls == kSetCookie {
+		return ve // cookies() judged every pair
+	}
 	return p + 1
 }
 
@@ -324,7 +327,9 @@ func valueSpan(b []byte, i int, cls keyClass) (vs, ve int, quoted bool) {
 	ve = vs
 	lim := min(n, vs+maxValue)
 	if cls == kAuthorization || cls == kCookie || cls == kSetCookie {
-		for ve < lim && b[ve] != '\n' && b[ve] != '\r' && b[ve] != '"' && b[ve] != '\'' {
+		// to the end of the header (an authorization value has no ':', which
+		// also keeps "Authorization:Authorization:..." linear)
+		for ve < lim && b[ve] != '\n' && b[ve] != '\r' && b[ve] != '"' && b[ve] != '\'' && (cls != kAuthorization || b[ve] != ':') {
 			ve++
 		}
 		for ve > vs && (b[ve-1] == ' ' || b[ve-1] == '\\') {
@@ -333,6 +338,18 @@ func valueSpan(b []byte, i int, cls keyClass) (vs, ve int, quoted bool) {
 		return vs, ve, false
 	}
 	for ve < lim && !valueStop[b[ve]] {
+		if b[ve] == '=' {
+			// base64 padding ends a value; any other '=' starts the next pair
+			// (a=b=c is a, then b=c), which also keeps "k=k=k=..." linear
+			pad := ve
+			for pad < lim && b[pad] == '=' {
+				pad++
+			}
+			if pad == n || valueStop[b[pad]] {
+				return vs, pad, false
+			}
+			break
+		}
 		ve++
 	}
 	return vs, ve, false
@@ -497,6 +514,13 @@ func (s *scanner) cookies(vs, ve int, set bool) {
 		}
 		val := bytes.TrimSpace(b[cs:ce])
 		valStart := cs + bytes.Index(b[cs:ce], val)
+		if hasPrefix(val, "eyJ") {
+			before := len(s.out)
+			s.jwt(valStart) // a JWT keeps its own type inside a cookie
+			if len(s.out) > before {
+				val = nil
+			}
+		}
 		if len(val) > 0 && !isPlaceholder(val) {
 			named := false
 			for _, w := range sessionCookieNames {

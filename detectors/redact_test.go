@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -320,5 +321,35 @@ func TestMemoryFlat(t *testing.T) {
 	t.Logf("peak heap: 4 MB input %.1f MB, 64 MB input %.1f MB", float64(small)/(1<<20), float64(large)/(1<<20))
 	if large > small+8<<20 {
 		t.Errorf("peak heap grew from %d to %d bytes with 16x the input", small, large)
+	}
+}
+
+// TestPathologicalInputs: repetitive hostile input is scanned in linear time.
+func TestPathologicalInputs(t *testing.T) {
+	e := testEngine(t)
+	inputs := map[string]string{
+		"begin markers":  strings.Repeat("-----BEGIN PRIVATE KEY-----", 80_000),
+		"begin lines":    strings.Repeat("-----BEGIN RSA PRIVATE KEY-----\n", 60_000),
+		"separators":     strings.Repeat("password=", 200_000),
+		"open quotes":    strings.Repeat(`token="`, 250_000),
+		"colons":         strings.Repeat("a:", 1_000_000),
+		"ats":            strings.Repeat("a@b.", 500_000),
+		"digits":         strings.Repeat("4111 ", 400_000),
+		"escaped quotes": strings.Repeat(`\\\"password\\\": \\\"`, 100_000),
+		"cookie headers": strings.Repeat("Cookie:", 300_000),
+		"auth headers":   strings.Repeat("Authorization:", 150_000),
+		"long value":     "password=" + strings.Repeat("a", 3<<20),
+	}
+	for name, in := range inputs {
+		start := time.Now()
+		var out bytes.Buffer
+		if _, err := e.Redact(context.Background(), strings.NewReader(in), &out); err != nil {
+			t.Fatal(err)
+		}
+		d := time.Since(start)
+		t.Logf("%-15s %7d bytes %v", name, len(in), d)
+		if d > 5*time.Second {
+			t.Errorf("%s: %d bytes took %v", name, len(in), d)
+		}
 	}
 }

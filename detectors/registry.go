@@ -224,6 +224,7 @@ var builtins = []*detector{
 		tp: []string{
 			"Authorization: Bearer «" + fakeJWT("j1") + "»",
 			`{"id_token":"«` + fakeJWT("j2") + `»"}`,
+			"Cookie: lang=en; token=«" + fakeJWT("j3c") + "»; theme=dark",
 		},
 		fp: []string{
 			"eyJub3QganNvbg." + fake("j3", 10, b64url) + "." + fake("j4", 10, b64url),
@@ -325,6 +326,7 @@ var builtins = []*detector{
 			`{"session_id": "«` + fake("se4", 20, alnum) + `»"}`,
 			"AWS_SESSION_TOKEN=«" + fake("se5", 120, b64) + "»",
 			"SESSION_SECRET_TOKEN=«" + fake("se6", 40, b64url) + "»",
+			"Cookie: theme=dark; connect.sid=«" + fake("se7", 32, b64url) + "»",
 		},
 		fp: []string{"session_id=null", "Cookie: lang=en; theme=dark", "session=new", "ssid=HomeWifi5G",
 			"Cookie: _ga=GA1.2.123456789.1700000000; _gid=GA1.2.987654321.1700000000"},

@@ -64,6 +64,8 @@ type scanner struct {
 	final   bool // no more input follows this block: close open PEM blocks here
 	out     []cand
 	pending int // start of the line holding an unterminated PEM block, or -1
+
+	noPEMEndBefore int // no "-----END " occurs before this offset past the last search
 }
 
 func (s *scanner) add(start, end int, d *detector, conf float64, norm []byte) {
@@ -1164,11 +1166,19 @@ func (s *scanner) pem(i int) int {
 	}
 	bodyStart := h + close + 5
 	const maxPEM = 64 << 10
-	win := b[bodyStart:]
-	if len(win) > maxPEM {
-		win = win[:maxPEM]
+	// Where an earlier search found no END marker, do not search again:
+	// a run of BEGIN lines must not cost 64 KiB each.
+	from := max(bodyStart, s.noPEMEndBefore-len("-----END "))
+	lim = min(len(b), bodyStart+maxPEM)
+	k := -1
+	if from < lim {
+		if k = bytes.Index(b[from:lim], []byte("-----END ")); k >= 0 {
+			k += from - bodyStart
+		} else {
+			s.noPEMEndBefore = lim
+		}
 	}
-	if k := bytes.Index(win, []byte("-----END ")); k >= 0 {
+	if k >= 0 {
 		endMarker := bodyStart + k + len("-----END ")
 		if c := bytes.Index(b[endMarker:min(endMarker+48, len(b))], []byte("-----")); c >= 0 {
 			end := endMarker + c + 5
