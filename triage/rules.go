@@ -53,7 +53,7 @@ func (c *RulesClassifier) Classify(ctx context.Context, in ClassifyInput) (Class
 		cls.Severity = "medium"
 		cls.Reasons = append(cls.Reasons, "security events")
 	}
-	cls.KeyLines = keyLines(in.Excerpt)
+	cls.KeyLines = c.keyLines(in.Excerpt, cls.Category)
 	cls.Summary = summarize(in, f, cls)
 	cls.RootCause = rootCause(f, cls.Category)
 	cls.ReproSteps = reproSteps(in, f)
@@ -296,11 +296,25 @@ func (c *RulesClassifier) allowedCategory(in ClassifyInput, category string) str
 
 // keyLines picks excerpt lines that show the failure: fatal signatures and
 // errors first, one per template, warnings when there are no errors.
-func keyLines(excerpt []string) []string {
-	pick := func(want func(level string, text []byte) bool) []string {
-		out := []string{}
-		seen := map[string]bool{}
+// Key-line budget: the failures first, then the warnings around them (they
+// often say what the errors mean: "sync paused", "Back-off restarting").
+const (
+	maxErrorKeyLines = 6
+	maxWarnKeyLines  = 2
+)
+
+// keyLines picks excerpt lines that show the failure, one per template, in
+// log order: fatal signatures, errors and causes first, then warnings. A log
+// without either gets the lines its category rules matched (an audit trail's
+// "command not allowed", a firewall's "scan from host").
+func (c *RulesClassifier) keyLines(excerpt []string, category string) []string {
+	seen := map[string]bool{}
+	pick := func(limit int, want func(level string, text []byte) bool) []string {
+		var out []string
 		for _, l := range excerpt {
+			if len(out) == limit {
+				break
+			}
 			b := []byte(l)
 			lvl, _ := LineLevel(b)
 			if isStackLine(b) && !bytes.HasPrefix(b, []byte("Caused by:")) || !want(lvl, b) {
@@ -312,17 +326,42 @@ func keyLines(excerpt []string) []string {
 			}
 			seen[t] = true
 			out = append(out, l)
-			if len(out) == maxKeyLines {
-				break
-			}
 		}
 		return out
 	}
-	out := pick(func(lvl string, b []byte) bool {
+	failing := pick(maxErrorKeyLines, func(lvl string, b []byte) bool {
 		return lvl == LevelFatal || lvl == LevelError || len(matchSignals(b, appendLower(nil, b), nil)) > 0 || startsTrace(b) || bytes.HasPrefix(b, []byte("Caused by:"))
 	})
-	if len(out) == 0 {
-		out = pick(func(lvl string, _ []byte) bool { return lvl == LevelWarn })
+	warnings := pick(maxWarnKeyLines+maxErrorKeyLines-len(failing), func(lvl string, _ []byte) bool { return lvl == LevelWarn })
+	out := inLogOrder(excerpt, append(failing, warnings...))
+	if len(out) == 0 && category != c.router.DefaultCategory() {
+		out = pick(maxKeyLines, func(_ string, b []byte) bool {
+			for _, m := range c.router.MatchCategories([]router.WeightedLine{{Text: string(b), Weight: 1}}) {
+				if m.Category == category {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+// inLogOrder orders picked lines as they appear in the excerpt.
+func inLogOrder(excerpt, picked []string) []string {
+	want := map[string]bool{}
+	for _, p := range picked {
+		want[p] = true
+	}
+	var out []string
+	for _, l := range excerpt {
+		if want[l] {
+			out = append(out, l)
+			delete(want, l)
+		}
 	}
 	return out
 }
