@@ -48,6 +48,9 @@ type record struct {
 	NoProblem bool     `json:"no_problem,omitempty"`
 }
 
+// defaultSeed is the seed the committed set was generated with.
+const defaultSeed = 20261123
+
 type job struct {
 	sc        scenario
 	injection string
@@ -56,7 +59,7 @@ type job struct {
 
 func main() {
 	out := flag.String("out", "eval/datasets/triage", "output directory (dataset.jsonl and logs/)")
-	seed := flag.Int64("seed", 20261123, "generator seed")
+	seed := flag.Int64("seed", defaultSeed, "generator seed")
 	flag.Parse()
 	if err := generate(*out, *seed); err != nil {
 		fmt.Fprintln(os.Stderr, "triageset:", err)
