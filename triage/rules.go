@@ -257,6 +257,14 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []strin
 		suggest = append(suggest, router.WeightedLine{Text: l, Weight: 1})
 	}
 	skills := c.router.CategorySkills(category)
+	if category == c.router.DefaultCategory() && len(errorLines)+len(warnLines) == 0 {
+		// Nothing failed: the case stays with the catch-all queue, but the
+		// skills say whose system this is (a clean payments log needs someone
+		// who knows payments to confirm it).
+		if m := c.router.MatchCategories(excerptLines); len(m) > 0 {
+			skills = c.router.CategorySkills(m[0].Category)
+		}
+	}
 	for _, s := range c.router.SuggestSkills(suggest) {
 		if len(skills) >= maxSkills {
 			break
