@@ -10,7 +10,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -173,16 +176,16 @@ type fileFinding struct {
 }
 
 func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	flags := flag.NewFlagSet("scan", flag.ContinueOnError)
+	flags.SetOutput(stderr)
 	var ef engineFlags
-	ef.register(fs)
-	format := fs.String("format", "text", "output: text, json, jsonl or sarif")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logtriage scan [--format text|json|jsonl|sarif] [--config FILE] PATH... (- for stdin; gzip is read transparently)")
-		fs.PrintDefaults()
+	ef.register(flags)
+	format := flags.String("format", "text", "output: text, json, jsonl or sarif")
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, "usage: logtriage scan [--format text|json|jsonl|sarif] [--config FILE] PATH... (- for stdin; directories are walked; gzip is read transparently)")
+		flags.PrintDefaults()
 	}
-	paths, err := parseInterspersed(fs, args)
+	paths, err := parseInterspersed(flags, args)
 	if err != nil {
 		return 2
 	}
@@ -193,7 +196,7 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 2
 	}
 	if len(paths) == 0 {
-		fs.Usage()
+		flags.Usage()
 		return 2
 	}
 	eng, err := ef.engine(stderr)
@@ -209,12 +212,12 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var files []scannedFile
 	counts := map[string]int{}
 	failed := false
-	for _, path := range paths {
+	scanPath := func(path string, inWalk bool) {
 		sf := scannedFile{File: path}
 		if path != "-" && eng.PathAllowed(path) {
 			sf.Skipped = "allow-listed path"
 			files = append(files, sf)
-			continue
+			return
 		}
 		err := scanOne(ctx, eng, path, stdin, func(f detectors.Finding) error {
 			ff := fileFinding{File: path, Finding: f}
@@ -231,12 +234,37 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			all = append(all, ff)
 			return nil
 		})
-		if err != nil {
+		switch {
+		case err != nil && inWalk && errors.Is(err, errBinary):
+			sf.Skipped = err.Error() // a binary met while walking a directory is skipped, not an error
+		case err != nil:
 			failed = true
 			sf.Error = err.Error()
 			fmt.Fprintf(stderr, "logtriage scan: %s: %v\n", path, err)
 		}
 		files = append(files, sf)
+	}
+	for _, path := range paths {
+		if st, err := os.Stat(path); path != "-" && err == nil && st.IsDir() {
+			err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+				switch {
+				case err != nil:
+					failed = true
+					fmt.Fprintf(stderr, "logtriage scan: %s: %v\n", p, err)
+				case d.IsDir() && p != path && eng.PathAllowed(p+"/"):
+					return filepath.SkipDir
+				case d.Type().IsRegular():
+					scanPath(p, true)
+				}
+				return ctx.Err()
+			})
+			if err != nil {
+				failed = true
+				fmt.Fprintf(stderr, "logtriage scan: %s: %v\n", path, err)
+			}
+			continue
+		}
+		scanPath(path, false)
 	}
 	total := 0
 	for _, n := range counts {
@@ -293,13 +321,19 @@ func scanOne(ctx context.Context, eng *detectors.Engine, path string, stdin io.R
 }
 
 func writeTextSummary(w io.Writer, files []scannedFile, counts map[string]int, total int) {
+	scanned := 0
 	for _, f := range files {
-		if f.Skipped != "" {
+		switch {
+		case f.Skipped != "":
 			fmt.Fprintf(w, "%s: skipped (%s)\n", f.File, f.Skipped)
+		case f.Error != "":
+			fmt.Fprintf(w, "%s: not scanned (%s)\n", f.File, f.Error)
+		default:
+			scanned++
 		}
 	}
 	if total == 0 {
-		fmt.Fprintf(w, "no findings in %d file(s)\n", len(files))
+		fmt.Fprintf(w, "no findings in %d scanned file(s)\n", scanned)
 		return
 	}
 	types := make([]string, 0, len(counts))
@@ -312,7 +346,7 @@ func writeTextSummary(w io.Writer, files []scannedFile, counts map[string]int, t
 		}
 		return types[i] < types[j]
 	})
-	fmt.Fprintf(w, "\n%d finding(s) in %d file(s):\n", total, len(files))
+	fmt.Fprintf(w, "\n%d finding(s) in %d scanned file(s):\n", total, scanned)
 	for _, t := range types {
 		fmt.Fprintf(w, "  %-22s %d\n", t, counts[t])
 	}
@@ -416,9 +450,12 @@ func writeSARIF(w io.Writer, eng *detectors.Engine, fs []fileFinding) error {
 	})
 }
 
+// sarifURI turns a path as given into a URI reference (spaces, '#', '%'
+// escaped), relative paths staying relative.
 func sarifURI(path string) string {
 	if path == "-" {
 		return "stdin"
 	}
-	return strings.TrimPrefix(strings.ReplaceAll(path, "\\", "/"), "./")
+	p := strings.TrimPrefix(filepath.ToSlash(path), "./")
+	return (&url.URL{Path: p}).EscapedPath()
 }

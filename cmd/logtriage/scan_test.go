@@ -200,3 +200,40 @@ func TestFingerprintKeyFromEnvAndFile(t *testing.T) {
 		t.Errorf("fingerprints: env one %q, env two %q, file one %q", a, b, c)
 	}
 }
+
+func TestScanWalksDirectories(t *testing.T) {
+	t.Setenv("LOGTRIAGE_FINGERPRINT_KEY", "test-key")
+	dir := t.TempDir()
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(dir, "app"), 0o755))
+	must(os.MkdirAll(filepath.Join(dir, "testdata"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "app", "a.log"), []byte("mail bob@example.com\n"), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "app", "core"), []byte{0, 1, 2}, 0o644))
+	must(os.WriteFile(filepath.Join(dir, "testdata", "fixture.log"), []byte("mail eve@example.com\n"), 0o644))
+	cfg := writeScanFile(t, "cfg.json", []byte(`{"allow":{"paths":["**/testdata/**"]}}`))
+	code, out, stderr := runScanCLI(t, "", "scan", "--config", cfg, "--format", "json", dir)
+	var rep struct {
+		Files []struct {
+			File, Skipped string
+			Findings      int
+		} `json:"files"`
+		Total int `json:"total"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || rep.Total != 1 {
+		t.Fatalf("exit %d, %v, %s, stderr %s", code, err, out, stderr)
+	}
+	skipped := map[string]string{}
+	for _, f := range rep.Files {
+		skipped[filepath.Base(f.File)] = f.Skipped
+	}
+	if skipped["core"] != "binary file, not scanned" || skipped["a.log"] != "" {
+		t.Errorf("files: %+v", rep.Files)
+	}
+	if _, seen := skipped["fixture.log"]; seen {
+		t.Errorf("allow-listed directory was walked: %+v", rep.Files)
+	}
+}
