@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/logtriage/logtriage/eval"
+	"github.com/logtriage/logtriage/internal/openaitest"
 )
 
 const cmdDataset = `{"id":"c1","text":"2026-01-02T03:04:05Z ERROR db: connection refused to postgres primary\n2026-01-02T03:04:06Z ERROR db: connection refused to postgres primary\n","severity":"high","category":"database","queue":"database","findings":[]}
@@ -139,5 +140,55 @@ func TestEvalDetectionAgreesWithScan(t *testing.T) {
 		if got.PerType[typ].TypeCounts != w.TypeCounts {
 			t.Errorf("%s: eval %+v, scan %+v", typ, got.PerType[typ].TypeCounts, w.TypeCounts)
 		}
+	}
+}
+
+// TestEvalCommandLLMMode drives the CLI with the LLM settings pointing at the
+// OpenAI-compatible test server: the run records the model, the prompt
+// version, the seed, token usage and the embedder the endpoint serves.
+func TestEvalCommandLLMMode(t *testing.T) {
+	srv := openaitest.New(t, openaitest.Options{}) // serves chat and embeddings
+	dir := t.TempDir()
+	ds := filepath.Join(dir, "d.jsonl")
+	if err := os.WriteFile(ds, []byte(cmdDataset), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("OPENAI_BASE_URL", srv.URL)
+	t.Setenv("LOGTRIAGE_LLM_MODEL", "gpt-4o-mini")
+	t.Setenv("LOGTRIAGE_EMBEDDER", "")
+	t.Setenv("LOGTRIAGE_EMBEDDING_DIMENSIONS", "64") // what the test server serves
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"eval", "--dataset", ds, "--format", "json", "--seed", "11", "--parallel", "2"}, strings.NewReader(""), &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut.String())
+	}
+	var rec eval.Run
+	if err := json.Unmarshal(out.Bytes(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	m, l := rec.Meta, rec.Metrics.LLM
+	if m.Mode != "llm" || m.Model != "gpt-4o-mini" || m.PromptVersion == "" || m.Seed != 11 || !strings.HasPrefix(m.Embedder, "openai:") {
+		t.Errorf("meta = %+v", m)
+	}
+	for _, c := range rec.Cases {
+		if c.Error != "" {
+			t.Errorf("%s: %s", c.ID, c.Error)
+		}
+	}
+	if rec.Metrics.Errors != 0 || l.LLMCases != 2 || l.PromptTokens == 0 || !l.PricedModel || l.CostUSD <= 0 || l.FallbackRate != 0 {
+		t.Errorf("llm = %+v", l)
+	}
+	// --rules keeps the same environment offline.
+	out.Reset()
+	if code := run(context.Background(), []string{"eval", "--dataset", ds, "--format", "json", "--rules"}, strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("--rules: exit %d", code)
+	}
+	requests := len(srv.Requests())
+	if err := json.Unmarshal(out.Bytes(), &rec); err != nil || rec.Meta.Mode != "rules" || rec.Metrics.LLM.LLMCases != 0 {
+		t.Errorf("--rules run: %v %+v", err, rec.Meta)
+	}
+	if len(srv.Requests()) != requests {
+		t.Error("--rules still called the endpoint")
 	}
 }
