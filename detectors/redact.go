@@ -170,15 +170,19 @@ func (e *Engine) RedactLines(ctx context.Context, r io.Reader, fn func(RedactedL
 					pos = en
 				}
 			}
-			if absLE > pos {
-				out = append(out, d[pos-bl.base:le]...)
+			text := d[ls:le:le] // no finding touches the line: hand out the input (capped, so an append cannot clobber the next line)
+			if pos != absLS || len(out) > 0 {
+				if absLE > pos {
+					out = append(out, d[pos-bl.base:le]...)
+				}
+				text = out
 			}
 			var lineFindings []Finding
 			if first < last {
 				lineFindings = fs[first:last]
 			}
 			partial := ending == "" && next == len(d) && bl.open
-			if err := fn(RedactedLine{Number: number, Offset: absLS, Text: out, Findings: lineFindings, Ending: ending, Partial: partial}); err != nil {
+			if err := fn(RedactedLine{Number: number, Offset: absLS, Text: text, Findings: lineFindings, Ending: ending, Partial: partial}); err != nil {
 				return err
 			}
 			if ending != "" {
