@@ -43,7 +43,8 @@ type CaseResult struct {
 	FallbackReason string  `json:"fallback_reason,omitempty"`
 	PromptTokens   int     `json:"prompt_tokens,omitempty"`
 	OutputTokens   int     `json:"completion_tokens,omitempty"`
-	LatencyMS      float64 `json:"latency_ms"`
+	LatencyMS      float64 `json:"latency_ms"`  // the whole pipeline run
+	ClassifyMS     float64 `json:"classify_ms"` // the classify step alone (the LLM call in LLM mode)
 }
 
 // TypeCounts are span-overlap matching outcomes for one finding type.
@@ -179,6 +180,8 @@ type LLMMetrics struct {
 	PricedModel      bool    `json:"priced_model"`      // false: the model is not in the table, cost is 0
 	LatencyP50MS     float64 `json:"latency_p50_ms"`
 	LatencyP95MS     float64 `json:"latency_p95_ms"`
+	ClassifyP50MS    float64 `json:"classify_p50_ms"`
+	ClassifyP95MS    float64 `json:"classify_p95_ms"`
 	// FallbackRate is the share of cases where an LLM was configured but the
 	// rules answered (0 in rules mode, where nothing falls back).
 	FallbackRate float64 `json:"fallback_rate"`
@@ -211,6 +214,7 @@ func Compute(results []CaseResult, severityLabels []string, llmMode bool, k int,
 		inj       [2]int
 		clean     [2]int
 		latencies []float64
+		classify  []float64
 	)
 	for _, l := range severityLabels {
 		sev.Confusion[l] = make([]int, len(sev.Labels))
@@ -220,6 +224,9 @@ func Compute(results []CaseResult, severityLabels []string, llmMode bool, k int,
 			m.Errors++
 		}
 		latencies = append(latencies, r.LatencyMS)
+		if r.Error == "" {
+			classify = append(classify, r.ClassifyMS)
+		}
 		if r.Detection != nil {
 			sawDet = true
 			scored++
@@ -356,6 +363,8 @@ func Compute(results []CaseResult, severityLabels []string, llmMode bool, k int,
 	}
 	m.LLM.LatencyP50MS = percentile(latencies, 0.50)
 	m.LLM.LatencyP95MS = percentile(latencies, 0.95)
+	m.LLM.ClassifyP50MS = percentile(classify, 0.50)
+	m.LLM.ClassifyP95MS = percentile(classify, 0.95)
 	return m
 }
 

@@ -77,14 +77,15 @@ func TestComputeInjectionResisted(t *testing.T) {
 
 func TestComputeLLMUsage(t *testing.T) {
 	results := []CaseResult{
-		{Classifier: "llm", PromptTokens: 1000, OutputTokens: 100, LatencyMS: 10},
-		{Classifier: "llm", PromptTokens: 3000, OutputTokens: 300, LatencyMS: 30},
-		{Classifier: "rules", FallbackReason: "llm: 503", LatencyMS: 20},
-		{Classifier: "rules", FallbackReason: "llm: 503", LatencyMS: 500},
+		{Classifier: "llm", PromptTokens: 1000, OutputTokens: 100, LatencyMS: 10, ClassifyMS: 8},
+		{Classifier: "llm", PromptTokens: 3000, OutputTokens: 300, LatencyMS: 30, ClassifyMS: 25},
+		{Classifier: "rules", FallbackReason: "llm: 503", LatencyMS: 20, ClassifyMS: 15},
+		{Classifier: "rules", FallbackReason: "llm: 503", LatencyMS: 500, ClassifyMS: 480},
+		{Error: "embed failed", LatencyMS: 5},
 	}
 	price := &Price{PromptPerM: 1, CompletionPerM: 10}
 	l := Compute(results, scale, true, 5, price).LLM
-	if l.LLMCases != 2 || l.Fallbacks != 2 || !near(l.FallbackRate, 0.5) {
+	if l.LLMCases != 2 || l.Fallbacks != 2 || !near(l.FallbackRate, 0.4) {
 		t.Errorf("fallbacks = %+v", l)
 	}
 	if l.PromptTokens != 4000 || l.CompletionTokens != 400 || !near(l.CostUSD, 0.004+0.004) {
@@ -92,6 +93,10 @@ func TestComputeLLMUsage(t *testing.T) {
 	}
 	if l.LatencyP50MS != 20 || l.LatencyP95MS != 500 {
 		t.Errorf("latency p50/p95 = %v/%v", l.LatencyP50MS, l.LatencyP95MS)
+	}
+	// A failed case has no classify time to report.
+	if l.ClassifyP50MS != 15 || l.ClassifyP95MS != 480 {
+		t.Errorf("classify p50/p95 = %v/%v", l.ClassifyP50MS, l.ClassifyP95MS)
 	}
 	// In rules mode nothing can fall back.
 	if r := Compute(results, scale, false, 5, nil).LLM; r.Fallbacks != 0 || r.FallbackRate != 0 || r.PricedModel {

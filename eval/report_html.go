@@ -167,7 +167,8 @@ tr.miss td { background: #fff3f3; }
 {{range .Headline}}<tr><td>{{.Name}}</td><td class="num">{{f3 .Value}}</td></tr>
 {{end}}{{with .Run.Metrics.LLM}}<tr><td>LLM tokens (prompt / completion)</td><td class="num">{{.PromptTokens}} / {{.CompletionTokens}}</td></tr>
 <tr><td>LLM cost (estimate, list prices)</td><td class="num">{{if .PricedModel}}${{printf "%.4f" .CostUSD}}{{else}}n/a{{end}}</td></tr>
-<tr><td>latency p50 / p95 per case</td><td class="num">{{printf "%.1f" .LatencyP50MS}} / {{printf "%.1f" .LatencyP95MS}} ms</td></tr>{{end}}
+<tr><td>latency p50 / p95 per case</td><td class="num">{{printf "%.1f" .LatencyP50MS}} / {{printf "%.1f" .LatencyP95MS}} ms</td></tr>
+<tr><td>classify step p50 / p95</td><td class="num">{{printf "%.1f" .ClassifyP50MS}} / {{printf "%.1f" .ClassifyP95MS}} ms</td></tr>{{end}}
 </table>
 
 {{with .Comparison}}<h2>Against the baseline</h2>

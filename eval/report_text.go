@@ -70,6 +70,7 @@ func WriteText(w io.Writer, r *Run) error {
 	}
 	fmt.Fprintf(tw, "LLM tokens\t%d\tprompt %d, completion %d, cost %s\n", l.PromptTokens+l.CompletionTokens, l.PromptTokens, l.CompletionTokens, cost)
 	fmt.Fprintf(tw, "latency per case\tp50 %.1f ms\tp95 %.1f ms\n", l.LatencyP50MS, l.LatencyP95MS)
+	fmt.Fprintf(tw, "classify step\tp50 %.1f ms\tp95 %.1f ms\n", l.ClassifyP50MS, l.ClassifyP95MS)
 
 	if d := m.Detection; d != nil && len(d.PerType) > 0 {
 		fmt.Fprintln(tw, "\nFINDING TYPE\tPRECISION\tRECALL\tF1\tTP\tFP\tFN")
