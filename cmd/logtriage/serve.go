@@ -39,7 +39,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	listen := fs.String("nats-listen", "127.0.0.1:4222", "where the embedded NATS server listens (without --nats-url)")
 	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL for the store (env DATABASE_URL); the embedded store when empty")
 	routes := fs.String("routes", os.Getenv("LOGTRIAGE_ROUTES"), "routing config JSON (env LOGTRIAGE_ROUTES); the built-in default when empty")
-	workers := fs.Int("workers", runtime.NumCPU(), "uploads processed concurrently")
+	workers := fs.Int("workers", 0, "uploads processed concurrently (0: one per CPU, or 4 per CPU with an LLM, which mostly waits)")
 	httpAddr := fs.String("http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	grace := fs.Duration("shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
 	fs.Usage = func() {
@@ -49,7 +49,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() != 0 || *workers < 1 {
+	if fs.NArg() != 0 || *workers < 0 {
 		fs.Usage()
 		return 2
 	}
@@ -123,9 +123,15 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	defer store.Close()
 
-	pipe, err := workerPipeline(rt, store, cfg.log, cfg.stderr)
+	pipe, usesLLM, err := workerPipeline(rt, store, cfg.log, cfg.stderr)
 	if err != nil {
 		return err
+	}
+	if cfg.workers == 0 {
+		cfg.workers = runtime.NumCPU()
+		if usesLLM {
+			cfg.workers *= 4
+		}
 	}
 	w, err := worker.New(setupCtx, worker.Options{
 		JS: js, Pipeline: pipe, Store: store, Workers: cfg.workers,
@@ -149,12 +155,12 @@ func serve(ctx context.Context, cfg serveConfig) error {
 
 // workerPipeline is the pipeline `triage` runs, with the store for similar
 // cases; it says once which classifier judges the cases.
-func workerPipeline(rt *router.Router, store triage.Store, log *slog.Logger, stderr io.Writer) (*triage.Pipeline, error) {
+func workerPipeline(rt *router.Router, store triage.Store, log *slog.Logger, stderr io.Writer) (p *triage.Pipeline, usesLLM bool, err error) {
 	var classifier triage.Classifier
 	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
 		c, err := llm.New(opts)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		log.Info("classifier: LLM", "model", c.Model(), "base_url", opts.BaseURL, "prompt", c.PromptVersion())
 		classifier = c
@@ -165,21 +171,21 @@ func workerPipeline(rt *router.Router, store triage.Store, log *slog.Logger, std
 	if opts, ok := llm.PIIOptionsFromEnv(os.Getenv); ok {
 		d, err := llm.NewPIIDetector(opts)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		log.Info("LLM PII pass (person names, street addresses)", "model", opts.Model, "base_url", opts.BaseURL)
 		pii = d
 	}
 	embedder, err := embed.FromEnv(os.Getenv)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	log.Info("similar cases", "embedder", embedder.ID(), "dimensions", embedder.Dimensions())
 	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey(stderr)})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return triage.NewPipeline(triage.PipelineOptions{
+	p, err = triage.NewPipeline(triage.PipelineOptions{
 		Detector:   det,
 		Classifier: classifier,
 		PII:        pii,
@@ -187,6 +193,7 @@ func workerPipeline(rt *router.Router, store triage.Store, log *slog.Logger, std
 		Embedder:   embedder,
 		Store:      store,
 	})
+	return p, classifier != nil || pii != nil, err
 }
 
 // openStore is the registry of store constructors: PostgreSQL when a URL is
