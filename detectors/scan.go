@@ -180,13 +180,6 @@ func runDigits(b []byte, i int) int {
 	return i
 }
 
-func runAlnum(b []byte, i int) int {
-	for i < len(b) && isAlnum(b[i]) {
-		i++
-	}
-	return i
-}
-
 // lineBefore returns up to max bytes before i on the same line, lower-cased into buf.
 func lineBefore(b []byte, i, max int, buf []byte) []byte {
 	lo := i - max
