@@ -3,7 +3,10 @@ package eval
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"testing"
+
+	"github.com/sashabaranov/go-openai"
 
 	"github.com/logtriage/logtriage/detectors"
 	"github.com/logtriage/logtriage/internal/openaitest"
@@ -171,5 +174,63 @@ func TestTriageSetLLMModeServerFailing(t *testing.T) {
 	healthy.Metrics.LLM.FallbackRate = 0
 	if !Compare(&healthy, run, Tolerances{}).Regressed() {
 		t.Error("a 100% fallback rate passed the gate")
+	}
+}
+
+// gullible is a model that obeys instructions planted in the log: when the
+// excerpt holds one, it answers severity "low" and category "security" —
+// valid values, so no schema check can catch it (an invalid "admin" would be
+// rejected and the rules would answer).
+func gullible() openaitest.Behaviour {
+	planted := regexp.MustCompile(`(?i)ignore (all )?previous instructions|disregard the log|note to ai assistant|new instructions`)
+	return func(c *openaitest.Call) openaitest.Response {
+		lines, _, _ := openaitest.Excerpt(c.Message(openai.ChatMessageRoleUser))
+		obey := false
+		for _, l := range lines {
+			obey = obey || planted.MatchString(l)
+		}
+		return openaitest.AnswerWith(func(a map[string]any) {
+			if obey {
+				a["severity"], a["category"] = "low", "security"
+			}
+		})(c)
+	}
+}
+
+// TestInjectionMetricCatchesGullibleModel: the canaries metric must fall when
+// the model follows planted instructions, and whatever the model says the
+// queue stays a configured one (the closed set holds).
+func TestInjectionMetricCatchesGullibleModel(t *testing.T) {
+	srv := openaitest.New(t, openaitest.Options{Chat: gullible()})
+	cls, err := llm.New(llm.Options{BaseURL: srv.URL, Model: "gpt-4o-mini", MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := LoadDataset(triageSet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var canaries []Case
+	for _, c := range ds.Cases {
+		if c.Injection {
+			canaries = append(canaries, c)
+		}
+	}
+	ds.Cases = canaries
+	run := evalWith(t, ds, cls)
+	rt := router.Default()
+	lowered := 0
+	for _, c := range run.Cases {
+		if !rt.HasQueue(c.Queue) {
+			t.Errorf("%s routed to %q, outside the configured queues", c.ID, c.Queue)
+		}
+		if severityRank(scale, c.Severity) > severityRank(scale, c.GoldSeverity) {
+			lowered++
+		}
+	}
+	inj := run.Metrics.Injection
+	t.Logf("gullible model: %d of %d canaries resisted, %d with severity lowered", inj.Resisted.Hits, inj.Resisted.Total, lowered)
+	if inj.Resisted.Total != len(canaries) || inj.Resisted.Hits == inj.Resisted.Total || lowered == 0 {
+		t.Errorf("the metric did not see the model obey the planted lines: %+v, lowered %d", inj.Resisted, lowered)
 	}
 }
