@@ -12,10 +12,7 @@ import (
 // scripts or external assets, so it opens from a CI artifact or a mail.
 func WriteHTML(w io.Writer, r *Run, cmp *Comparison) error {
 	m := r.Metrics
-	data := htmlData{Run: r, Comparison: cmp}
-	for _, g := range m.Gauges() {
-		data.Headline = append(data.Headline, g)
-	}
+	data := htmlData{Run: r, Comparison: cmp, Headline: m.Gauges()}
 	if m.Severity != nil {
 		data.ConfusionSVG = template.HTML(confusionSVG(m.Severity))
 	}
