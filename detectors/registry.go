@@ -361,12 +361,13 @@ var builtins = []*detector{
 		desc: "phone number: E.164 with +, (NXX) NXX-XXXX, NXX-NXX-XXXX, or digits with phone context",
 		tp: []string{
 			"call «+1 415 555 0132» now", "phone: «(415) 555-0132»", "sms to «+442079460958»", "tel=«415-555-0132»",
-			"mobile «4155550132»", "«+49 30 1234567»",
+			"mobile «4155550132»", "«+49 30 1234567»", "phone: «020 7946 0958»", "tel: «+44 (0) 20 7946 0958»",
 		},
 		fp: []string{
 			"offset +0800", "took 4155550132 ms", "pid 1234567890", "version 1.2.3.4567", "x+12345678901",
 			"2015-10-18 18:01:47,978", "lat=+37.7749 lon=-122.4194", "120-555-1234",
 			"hotel booking 4155550132", "telemetry batch 4155550132", "callback 4155550132",
+			"device_serial=4155550123", "call 12 took 3000 ms", "phone 2024-05-01 10:00",
 		},
 	},
 	{id: idIP, typ: TypeIPAddress, cat: CategoryPII, prio: 10,

@@ -400,6 +400,10 @@ func (s *scanner) groupedNumber(i int, sep byte) (int, bool) {
 		}
 		s.add(i, j, s.e.det(idCreditCard), 0.9, norm())
 		return j, true
+	case ng <= 5 && nd >= 9 && nd <= 12 && sep != '.' && contextHas(b, i, phoneContext...):
+		// a national number after a phone word: "phone: 020 7946 0958"
+		s.add(i, j, s.e.det(idPhone), 0.75, norm())
+		return j, true
 	}
 	return j, false
 }
