@@ -49,6 +49,8 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: logtriage eval --dataset PATH [--format text|json|html] [--out FILE] [--baseline RUN.json] [--tolerance T] [--save RUN.json]")
 		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\nWith OPENAI_API_KEY or OPENAI_BASE_URL set (model: LOGTRIAGE_LLM_MODEL) the LLM classifies, rules otherwise.")
+		fmt.Fprintln(stderr, "Exit status: 0 ran (no regression), 2 error, 3 a metric dropped past its tolerance against --baseline.")
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
