@@ -59,7 +59,7 @@ func benchEndToEnd(b *testing.B, size int) {
 	pipelineCPUMS := float64((processCPU() - cpu0).Microseconds()) / 1000 / baselineRuns
 
 	workers := envInt("BENCH_WORKERS", runtime.NumCPU())
-	e.startWorker(p, func(o *Options) { o.Workers = workers })
+	rw := e.startWorker(p, func(o *Options) { o.Workers = workers })
 
 	var mu sync.Mutex
 	waiting := map[string]chan struct{}{}
@@ -139,6 +139,7 @@ func benchEndToEnd(b *testing.B, size int) {
 	b.ReportMetric(cpuMS, "cpu_ms/upload")
 	b.ReportMetric(pipelineCPUMS, "pipeline_cpu_ms")
 	b.ReportMetric(float64(runtime.NumCPU())*1000/cpuMS, "capacity_uploads/s")
+	b.ReportMetric(float64(rw.w.Metrics().redelivered.Load()), "redeliveries")
 }
 
 // processCPU is the user and system CPU time of this process so far.

@@ -60,6 +60,9 @@ func UploadID(tenant, sha256Hex, name string) string {
 	return "u" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
+// maxChunk is the object store's default chunk size.
+const maxChunk = 128 << 10
+
 // DefaultMaxUploadSize caps one submitted file.
 const DefaultMaxUploadSize = 256 << 20
 
@@ -123,7 +126,9 @@ func Submit(ctx context.Context, js jetstream.JetStream, s Submission) (Receipt,
 			return Receipt{}, fmt.Errorf("rewind %s: %w", name, err)
 		}
 		meta := jetstream.ObjectMeta{Name: id, Description: name,
-			Headers: nats.Header{HeaderTenant: []string{s.Tenant}}}
+			Headers: nats.Header{HeaderTenant: []string{s.Tenant}},
+			// The client allocates one chunk buffer per Put: no bigger than the file.
+			Opts: &jetstream.ObjectMetaOptions{ChunkSize: uint32(min(max(size, 1), maxChunk))}}
 		info, err := obs.Put(ctx, meta, io.LimitReader(s.Content, size))
 		if err != nil {
 			return Receipt{}, fmt.Errorf("store %s: %w", name, err)
