@@ -13,7 +13,7 @@ type keyClass uint8
 const (
 	kNone          keyClass = iota
 	kPassword               // password, passwd, pwd, passphrase, db_pass
-	kSecret                 // client_secret, api_key, access_token, credentials ...
+	kSecret                 // client_secret, api_key, refresh_token, credentials ...
 	kWeak                   // bare "key" / "token" / "auth": only machine-random values
 	kSession                // session_id, sid, jsessionid ...
 	kCookie                 // Cookie: a=b; c=d
@@ -149,7 +149,7 @@ func classifyKey(raw []byte) keyClass {
 	case s == "token" || s == "key" || s == "auth" || s == "secret":
 		return kWeak
 	case hasSuffix(k, "secret") || hasSuffix(k, "secretkey") || hasSuffix(k, "apikey") || hasSuffix(k, "apitoken") ||
-		hasSuffix(k, "accesstoken") || hasSuffix(k, "refreshtoken") || hasSuffix(k, "authtoken") || hasSuffix(k, "idtoken") ||
+		hasSuffix(k, "refreshtoken") || hasSuffix(k, "authtoken") || hasSuffix(k, "idtoken") ||
 		hasSuffix(k, "accesskey") || hasSuffix(k, "privatekey") || hasSuffix(k, "signingkey") || hasSuffix(k, "encryptionkey") ||
 		hasSuffix(k, "masterkey") || hasSuffix(k, "credentials") || hasSuffix(k, "credential") || hasSuffix(k, "bearertoken") ||
 		hasSuffix(k, "sharedaccesskey") || hasSuffix(k, "authkey") || hasSuffix(k, "clientkey") || hasSuffix(k, "appkey") ||
@@ -186,7 +186,7 @@ func (s *scanner) separator(p int) int {
 	if !(isAlpha(c) || c == '"' || c == '\'' || c == ' ' || c == '_' || c == ']') {
 		return p + 1
 	}
-	// Key: skip spaces and one closing quote (also an escaped \"), then key bytes.
+	// Key: skip spaces and one closing quote (also escaped: \" or \\\"), then key bytes.
 	k := p
 	for k > 0 && p-k < 2 && b[k-1] == ' ' {
 		k--
