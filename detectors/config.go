@@ -22,8 +22,9 @@ type Config struct {
 	Disabled      []string        `json:"disabled,omitempty"`
 	MinConfidence float64         `json:"min_confidence,omitempty"`
 
-	rules []*customRule
-	allow allowList
+	rules    []*customRule
+	allow    allowList
+	compiled bool // by ParseConfig/LoadConfig; New compiles a Config built in code
 }
 
 // RuleSpec is one custom rule as written in the config file.
@@ -123,6 +124,7 @@ func (c *Config) compile() error {
 		}
 		a.fingerprints = append(a.fingerprints, f)
 	}
+	c.compiled = true
 	return nil
 }
 

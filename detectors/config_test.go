@@ -110,3 +110,21 @@ func TestTypesCoverCanonicalIDs(t *testing.T) {
 		}
 	}
 }
+
+// A Config written in Go (not parsed from a file) is compiled by New.
+func TestConfigBuiltInCode(t *testing.T) {
+	e, err := New(Options{FingerprintKey: []byte("k"), Config: &Config{
+		Rules: []RuleSpec{{ID: "ticket", Regex: `\bTCK-[0-9]{5}\b`}},
+		Allow: AllowSpec{Values: []string{"bob@example.com"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := e.ScanBytes([]byte("TCK-12345 bob@example.com"))
+	if len(fs) != 1 || fs[0].Type != "ticket" {
+		t.Errorf("got %v", fs)
+	}
+	if _, err := New(Options{FingerprintKey: []byte("k"), Config: &Config{Rules: []RuleSpec{{ID: "bad", Regex: "("}}}}); err == nil {
+		t.Error("a bad rule in a Go-built Config was accepted")
+	}
+}

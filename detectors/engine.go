@@ -82,6 +82,14 @@ func New(opts Options) (*Engine, error) {
 		e.dets[d.id] = d
 	}
 	if c := opts.Config; c != nil {
+		if !c.compiled {
+			cc := *c
+			cc.rules, cc.allow = nil, allowList{}
+			if err := cc.compile(); err != nil {
+				return nil, err
+			}
+			c = &cc
+		}
 		for t, m := range c.Modes {
 			e.modes[t] = m
 		}
