@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -255,11 +255,11 @@ func resolve(cs []cand) []cand {
 	if len(cs) < 2 {
 		return cs
 	}
-	sort.Slice(cs, func(i, j int) bool {
-		if cs[i].start != cs[j].start {
-			return cs[i].start < cs[j].start
+	slices.SortFunc(cs, func(a, b cand) int {
+		if a.start != b.start {
+			return a.start - b.start
 		}
-		return cs[i].end > cs[j].end
+		return b.end - a.end
 	})
 	out := cs[:0:0]
 	for i := 0; i < len(cs); {
@@ -293,7 +293,15 @@ func better(a, b cand) bool {
 
 func pickCluster(cl []cand) []cand {
 	ranked := append([]cand(nil), cl...)
-	sort.SliceStable(ranked, func(i, j int) bool { return better(ranked[i], ranked[j]) })
+	slices.SortStableFunc(ranked, func(a, b cand) int {
+		switch {
+		case better(a, b):
+			return -1
+		case better(b, a):
+			return 1
+		}
+		return 0
+	})
 	var kept []cand
 	for _, c := range ranked {
 		ok := true
@@ -307,7 +315,7 @@ func pickCluster(cl []cand) []cand {
 			kept = append(kept, c)
 		}
 	}
-	sort.Slice(kept, func(i, j int) bool { return kept[i].start < kept[j].start })
+	slices.SortFunc(kept, func(a, b cand) int { return a.start - b.start })
 	return kept
 }
 
