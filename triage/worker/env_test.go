@@ -38,6 +38,11 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, Topology{AckWait: time.Second, MaxDeliver: 4, Backoff: []time.Duration{}})
+}
+
+func newEnvWith(t testing.TB, topo Topology) *env {
+	t.Helper()
 	srv, err := natsx.StartServer(natsx.ServerOptions{Port: -1, StoreDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -45,9 +50,7 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
 	e := &env{t: t, srv: srv, key: []byte("worker-test-fingerprint-key-0123")}
 	e.nc, e.js = e.connect()
-	e.topo, err = Setup(context.Background(), e.js, Topology{
-		AckWait: time.Second, MaxDeliver: 4, Backoff: []time.Duration{},
-	})
+	e.topo, err = Setup(context.Background(), e.js, topo)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -560,14 +560,7 @@ func (w *Worker) deadLetter(ctx context.Context, d *delivery, reason, detail str
 		d.msg.NakWithDelay(w.opts.RetryDelay(d.meta.NumDelivered))
 		return
 	}
-	if dl.Tenant != "" && dl.UploadID != "" {
-		d.ev.Tenant, d.ev.UploadID = dl.Tenant, dl.UploadID
-		w.setStatus(ctx, d, triage.StatusFailed, "", reason+": "+detail)
-		outcome, _ := json.Marshal(Outcome{UploadID: dl.UploadID, Tenant: dl.Tenant, Status: triage.StatusFailed, Reason: reason + ": " + detail})
-		if ValidUploadID(dl.UploadID) {
-			w.opts.JS.Publish(ctx, DoneSubject(dl.UploadID), outcome)
-		}
-	}
+	w.markFailed(ctx, dl)
 	if err := d.msg.TermWithReason(reason); err != nil {
 		w.opts.Logger.Warn("worker: term failed", "err", err)
 	}
@@ -641,9 +634,29 @@ func (w *Worker) watchMaxDeliveries(ctx context.Context) (*nats.Subscription, er
 			w.opts.Logger.Warn("worker: dead letter not published", "seq", adv.StreamSeq, "err", err)
 			return
 		}
-		if dl.Tenant != "" && dl.UploadID != "" {
-			w.opts.Store.SetStatus(ctx, triage.UploadStatus{Tenant: dl.Tenant, UploadID: dl.UploadID,
-				Status: triage.StatusFailed, Reason: dl.Reason + ": " + dl.Detail})
-		}
+		w.markFailed(ctx, dl)
 	})
+}
+
+// markFailed records a dead-lettered upload as failed and tells `submit
+// --wait`, when the upload can be named at all.
+func (w *Worker) markFailed(ctx context.Context, dl DeadLetter) {
+	if dl.Tenant == "" || dl.UploadID == "" {
+		return
+	}
+	reason := dl.Reason + ": " + dl.Detail
+	if err := w.opts.Store.SetStatus(ctx, triage.UploadStatus{Tenant: dl.Tenant, UploadID: dl.UploadID,
+		Status: triage.StatusFailed, Reason: reason}); err != nil {
+		w.opts.Logger.Warn("worker: status not recorded", "upload_id", dl.UploadID, "status", triage.StatusFailed, "err", err)
+	}
+	if !ValidUploadID(dl.UploadID) {
+		return
+	}
+	outcome, err := json.Marshal(Outcome{UploadID: dl.UploadID, Tenant: dl.Tenant, Status: triage.StatusFailed, Reason: reason})
+	if err == nil {
+		_, err = w.opts.JS.Publish(ctx, DoneSubject(dl.UploadID), outcome)
+	}
+	if err != nil {
+		w.opts.Logger.Warn("worker: outcome not published", "upload_id", dl.UploadID, "err", err)
+	}
 }

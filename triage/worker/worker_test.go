@@ -572,3 +572,27 @@ func TestTransientStoreErrors(t *testing.T) {
 		e.waitDrained()
 	})
 }
+
+// A worker that dies on an upload's last allowed delivery leaves nobody to
+// dead-letter it; the server's max-deliveries advisory lets a live worker do it.
+func TestDeathOnTheLastDeliveryIsDeadLettered(t *testing.T) {
+	e := newEnvWith(t, Topology{AckWait: time.Second, MaxDeliver: 1, Backoff: []time.Duration{}})
+	g := newGate()
+	defer close(g.release)
+	first := e.startWorker(e.pipeline(g), func(o *Options) { o.ShutdownGrace = time.Millisecond })
+	r := e.submit("acme", "last.log", newPlanted(9).log())
+	<-g.entered
+	first.nc.Close()
+	first.stop()
+
+	e.startWorker(e.pipeline(nil), nil)
+	out := e.outcome(r.Event.UploadID)
+	if out.Status != triage.StatusFailed || !strings.HasPrefix(out.Reason, "max_deliveries") {
+		t.Fatalf("outcome = %+v, want failed after max deliveries", out)
+	}
+	dls := e.messages(DLQStream, DLQSubject)
+	if len(dls) != 1 || dls[0].Headers().Get(HeaderUploadID) != r.Event.UploadID {
+		t.Fatalf("%d dead letters, want one for the upload", len(dls))
+	}
+	eventually(t, "status failed", func() bool { return e.status("acme", r.Event.UploadID) == triage.StatusFailed })
+}
