@@ -124,7 +124,7 @@ func classifyKey(raw []byte) keyClass {
 	case hasSuffix(k, "password") || hasSuffix(k, "passwd") || hasSuffix(k, "passphrase") ||
 		s == "pwd" || hasSuffix(k, "dbpwd") || hasSuffix(k, "userpwd") || s == "pass" || s == "dbpass" || s == "userpass" || s == "pw":
 		return kPassword
-	case bytes.Contains(k, []byte("session")) && hasSuffix(k, "token"):
+	case (bytes.Contains(k, []byte("session")) && hasSuffix(k, "token")) || hasSuffix(k, "securitytoken"):
 		return kSession // AWS_SESSION_TOKEN, X-Session-Token, SESSION_SECRET_TOKEN
 	case hasSuffix(k, "accesstoken"):
 		return kBearer

@@ -305,6 +305,8 @@ var builtins = []*detector{
 			"GRANT ALL ON db.* TO 'app'@'%' IDENTIFIED BY '«" + fake("pw5", 12, alnum) + "»';",
 			"+ mysql -h db -u root -p«" + fake("pw6", 12, alnum) + "» app",
 			"docker login --password «" + fake("pw7", 16, alnum) + "» registry.example.com",
+			"42 Query	SET PASSWORD FOR 'app'@'%' = '«" + fake("pw9", 14, alnum) + "»'",
+			`1763885521.123456 [0 10.0.0.7:51234] "AUTH" "«` + fake("pw10", 15, alnum) + `»"`,
 		},
 		fp: []string{
 			"password=********", "password: ${DB_PASSWORD}", "password=<redacted>", "password=[REDACTED]",
@@ -313,7 +315,7 @@ var builtins = []*detector{
 			"PWD=/home/user", `"password": "{{ .Secret }}"`, "password=%s", "password: true", "password=",
 			"check pass; user unknown", "password changed for user bob", "<password></password>", "<password/>",
 			"<password>${DB_PASSWORD}</password>", "ssh -p 22 host", "mkdir -p /var/lib/app", "docker login --password-stdin",
-			"ALTER USER bob PASSWORD 'xxxxxxxx'", "WARNING! Using --password via the CLI is insecure.",
+			"set password for user deploy: <redacted> request_id=\"322a2f55\"", "ALTER USER bob PASSWORD 'xxxxxxxx'", "WARNING! Using --password via the CLI is insecure.",
 			"db_password: vault:secret/data/app#db_password", "PASSWORD=$(cat /run/secrets/db)",
 		},
 	},
@@ -326,6 +328,7 @@ var builtins = []*detector{
 			`{"session_id": "«` + fake("se4", 20, alnum) + `»"}`,
 			"AWS_SESSION_TOKEN=«" + fake("se5", 120, b64) + "»",
 			"SESSION_SECRET_TOKEN=«" + fake("se6", 40, b64url) + "»",
+			"GET /b/o?X-Amz-Expires=3600&X-Amz-Security-Token=«" + fake("se8", 120, alnum) + "»&X-Amz-Signature=ab",
 			"Cookie: theme=dark; connect.sid=«" + fake("se7", 32, b64url) + "»",
 		},
 		fp: []string{"session_id=null", "Cookie: lang=en; theme=dark", "session=new", "ssid=HomeWifi5G",
@@ -361,7 +364,7 @@ var builtins = []*detector{
 		desc: "phone number: E.164 with +, (NXX) NXX-XXXX, NXX-NXX-XXXX, or digits with phone context",
 		tp: []string{
 			"call «+1 415 555 0132» now", "phone: «(415) 555-0132»", "sms to «+442079460958»", "tel=«415-555-0132»",
-			"mobile «4155550132»", "«+49 30 1234567»", "phone: «020 7946 0958»", "tel: «+44 (0) 20 7946 0958»",
+			"mobile «4155550132»", "«+49 30 1234567»", "42,Maria,maria@example.com,«+1 415 555 0134»,2026-11-23", "43,Noah,«(212) 555-0187»,2026", "phone: «020 7946 0958»", "tel: «+44 (0) 20 7946 0958»",
 		},
 		fp: []string{
 			"offset +0800", "took 4155550132 ms", "pid 1234567890", "version 1.2.3.4567", "x+12345678901",
@@ -374,7 +377,7 @@ var builtins = []*detector{
 		desc: "IPv4 or IPv6 address (not versions, netmasks, timestamps or MAC addresses)",
 		tp: []string{
 			"from «10.251.73.220»:50010", "rhost=«218.188.2.4» ", "client «2001:db8::8a2e:370:7334» connected",
-			"[«fe80::1»]:8080", "«192.168.1.1»", "peer «::ffff:10.0.0.7» closed", "«2001:0db8:85a3:0000:0000:8a2e:0370:7334»", "Node: ip-10-0-254-48.ec2.internal/«10.0.254.48»",
+			"[«fe80::1»]:8080", "«192.168.1.1»", "[client «2001:db8::42»:50412] AH01630", "peer «::ffff:10.0.0.7» closed", "«2001:0db8:85a3:0000:0000:8a2e:0370:7334»", "Node: ip-10-0-254-48.ec2.internal/«10.0.254.48»",
 		},
 		fp: []string{
 			"version 1.2.3.4", "Chrome/120.0.0.0", "oid 1.2.3.4.5", "at 12:34:56", "std::vector", "mac 00:1a:2b:3c:4d:5e",

@@ -256,7 +256,7 @@ func numBoundaryAfter(b []byte, j int) bool {
 	if isWord(c) {
 		return false
 	}
-	if (c == '.' || c == '-' || c == ',') && j+1 < len(b) && isDigit(b[j+1]) {
+	if (c == '.' || c == '-') && j+1 < len(b) && isDigit(b[j+1]) {
 		return false
 	}
 	return true
@@ -548,6 +548,15 @@ func (s *scanner) ipv6(p int) (int, bool) {
 		return p, false
 	}
 	addr, err := netip.ParseAddr(string(b[lo:hi]))
+	if err != nil && double {
+		// Apache's "[client 2001:db8::42:50412]" appends the port with a colon:
+		// a last group of five digits cannot be IPv6, so it is the port.
+		if c := bytes.LastIndexByte(b[lo:hi], ':'); c > 0 && hi-(lo+c+1) == 5 && allDigits(b[lo+c+1:hi]) {
+			if a, err2 := netip.ParseAddr(string(b[lo : lo+c])); err2 == nil {
+				addr, err, hi = a, nil, lo+c
+			}
+		}
+	}
 	if err != nil || !addr.Is6() || addr.IsUnspecified() {
 		return p, false
 	}
@@ -759,6 +768,9 @@ func (s *scanner) upperWord(i int) int {
 	}
 	switch b[i] {
 	case 'A':
+		if hasPrefix(b[i:], `AUTH" "`) {
+			return s.redisAuth(i + len(`AUTH" "`))
+		}
 		if hasPrefix(b[i:], "AIza") {
 			return s.fixedToken(i, 4, 35, &b64urlTab, idGCPAPIKey, 0.95)
 		}
@@ -782,6 +794,7 @@ func (s *scanner) upperWord(i int) int {
 		return s.authScheme(i)
 	case 'P', 'I':
 		return s.sqlPassword(i)
+
 	}
 	return i + 1
 }
@@ -1086,6 +1099,19 @@ func (s *scanner) sqlPassword(i int) int {
 	b := s.b
 	var q int
 	switch {
+	case hasPrefixFold(b[i:], "password for "):
+		// MySQL: SET PASSWORD FOR 'app'@'%' = 'x' — one account token, then '='
+		q = i + len("password for ")
+		for q < len(b) && q-i < 160 && b[q] > ' ' && b[q] != '=' {
+			q++
+		}
+		for q < len(b) && b[q] == ' ' {
+			q++
+		}
+		if q >= len(b) || b[q] != '=' {
+			return i + 1
+		}
+		q++
 	case hasPrefixFold(b[i:], "password "):
 		q = i + len("password ")
 	case hasPrefixFold(b[i:], "identified by "):
@@ -1105,6 +1131,28 @@ func (s *scanner) sqlPassword(i int) int {
 		ve++
 	}
 	if ve < len(b) && b[ve] == b[q] && ve-vs >= 3 && !isPlaceholder(b[vs:ve]) {
+		s.add(vs, ve, s.e.det(idPassword), 0.85, nil)
+	}
+	return ve
+}
+
+// redisAuth: Redis MONITOR output, `"AUTH" "password"` (or "AUTH" "user" "password").
+func (s *scanner) redisAuth(vs int) int {
+	b := s.b
+	ve := vs
+	for ve < len(b) && b[ve] != '"' && b[ve] != '\n' && ve-vs < 256 {
+		if b[ve] == '\\' {
+			ve++
+		}
+		ve++
+	}
+	if ve >= len(b) || b[ve] != '"' {
+		return ve
+	}
+	if hasPrefix(b[ve:], `" "`) { // ACL form: the first argument is the user
+		return s.redisAuth(ve + 3)
+	}
+	if v := b[vs:ve]; len(v) >= 3 && !isPlaceholder(v) {
 		s.add(vs, ve, s.e.det(idPassword), 0.85, nil)
 	}
 	return ve
