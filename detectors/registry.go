@@ -307,6 +307,7 @@ var builtins = []*detector{
 			"docker login --password «" + fake("pw7", 16, alnum) + "» registry.example.com",
 			"42 Query	SET PASSWORD FOR 'app'@'%' = '«" + fake("pw9", 14, alnum) + "»'",
 			`1763885521.123456 [0 10.0.0.7:51234] "AUTH" "«` + fake("pw10", 15, alnum) + `»"`,
+			`1763885521.123456 [0 10.0.0.7:51234] "AUTH" "app" "«` + fake("pw11", 15, alnum) + `»"`,
 		},
 		fp: []string{
 			"password=********", "password: ${DB_PASSWORD}", "password=<redacted>", "password=[REDACTED]",

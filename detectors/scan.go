@@ -1136,26 +1136,31 @@ func (s *scanner) sqlPassword(i int) int {
 	return ve
 }
 
-// redisAuth: Redis MONITOR output, `"AUTH" "password"` (or "AUTH" "user" "password").
+// redisAuth: Redis MONITOR output, `"AUTH" "password"`, or in the ACL form
+// `"AUTH" "user" "password"`: the last argument is the password.
 func (s *scanner) redisAuth(vs int) int {
 	b := s.b
-	ve := vs
-	for ve < len(b) && b[ve] != '"' && b[ve] != '\n' && ve-vs < 256 {
-		if b[ve] == '\\' {
+	for args := 0; args < 2; args++ {
+		ve := vs
+		for ve < len(b) && b[ve] != '"' && b[ve] != '\n' && ve-vs < 256 {
+			if b[ve] == '\\' {
+				ve++
+			}
 			ve++
 		}
-		ve++
-	}
-	if ve >= len(b) || b[ve] != '"' {
+		if ve >= len(b) || b[ve] != '"' {
+			return ve
+		}
+		if args == 0 && hasPrefix(b[ve:], `" "`) {
+			vs = ve + 3
+			continue
+		}
+		if v := b[vs:ve]; len(v) >= 3 && !isPlaceholder(v) {
+			s.add(vs, ve, s.e.det(idPassword), 0.85, nil)
+		}
 		return ve
 	}
-	if hasPrefix(b[ve:], `" "`) { // ACL form: the first argument is the user
-		return s.redisAuth(ve + 3)
-	}
-	if v := b[vs:ve]; len(v) >= 3 && !isPlaceholder(v) {
-		s.add(vs, ve, s.e.det(idPassword), 0.85, nil)
-	}
-	return ve
+	return vs
 }
 
 // passwordFlag: "--password VALUE" / "--passwd VALUE" on a command line, and
