@@ -95,6 +95,8 @@ func TestScanExitCodesAndErrors(t *testing.T) {
 	clean := writeScanFile(t, "clean.log", []byte("nothing to see\n"))
 	bin := writeScanFile(t, "core.bin", []byte{0x7f, 'E', 'L', 'F', 0, 0, 1})
 	badCfg := writeScanFile(t, "rules.json", []byte(`{"rules":[{"id":"acme","regex":"(a)(b)"}]}`))
+	empty := writeScanFile(t, "empty.log", nil)
+	latin1 := writeScanFile(t, "latin1.log", []byte("caf\xe9 \xff\xfe user bob@example.com\n"))
 	cases := []struct {
 		args      []string
 		stdin     string
@@ -110,6 +112,8 @@ func TestScanExitCodesAndErrors(t *testing.T) {
 		{args: []string{"scan", "--format", "xml", clean}, code: 2, stderrHas: "unknown format"},
 		{args: []string{"scan"}, code: 2, stderrHas: "usage"},
 		{args: []string{"scan", clean, "--format", "jsonl"}, code: 0},
+		{args: []string{"scan", empty}, code: 0, stdout: "no findings"},
+		{args: []string{"scan", latin1}, code: 1, stdout: "latin1.log:1:14: email"},
 	}
 	for _, c := range cases {
 		code, out, stderr := runScanCLI(t, c.stdin, c.args...)
