@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"slices"
 	"strings"
@@ -158,7 +159,7 @@ func (e *Engine) Fingerprint(value []byte) string {
 // ScanBytes scans data as one complete input; offsets are relative to data.
 func (e *Engine) ScanBytes(data []byte) []Finding {
 	s := scanner{e: e, b: data, final: true, pending: -1}
-	fs := e.findings(&s, 0)
+	fs := e.findings(&s, 0, e.newRenderer())
 	locate(fs, data, 0, 1, 0)
 	return fs
 }
@@ -178,7 +179,7 @@ func (e *Engine) ScanReader(ctx context.Context, r io.Reader, fn func(Finding) e
 
 // findings runs the scanner (already set up on its block) and the custom
 // rules, then filters, resolves overlaps and renders each finding.
-func (e *Engine) findings(s *scanner, base int64) []Finding {
+func (e *Engine) findings(s *scanner, base int64, rd *renderer) []Finding {
 	s.run()
 	b := s.b
 	if s.pending >= 0 {
@@ -202,34 +203,10 @@ func (e *Engine) findings(s *scanner, base int64) []Finding {
 	if len(cs) == 0 {
 		return nil
 	}
-	mac := hmac.New(sha256.New, e.key)
-	var sum [sha256.Size]byte
-	var hexsum [2 * sha256.Size]byte
-	// Logs repeat their values (the same hosts, users, keys); one HMAC and
-	// one placeholder per distinct value and type in a block is enough.
-	type rendered struct{ typ, fp, masked string }
-	cache := map[string]rendered{}
 	out := make([]Finding, 0, len(cs))
 	for _, c := range cs {
 		v := b[c.start:c.end]
-		fv := v
-		if c.norm != nil {
-			fv = c.norm
-		} else if c.det.typ == TypeEmail {
-			fv = bytes.ToLower(v)
-		}
-		r, ok := cache[string(v)]
-		if !ok || r.typ != c.det.typ {
-			mac.Reset()
-			mac.Write(fv)
-			hex.Encode(hexsum[:], mac.Sum(sum[:0]))
-			r.typ = c.det.typ
-			r.fp, r.masked = e.render(c.det.typ, v, hexsum[:16])
-			if len(cache) > 4096 {
-				clear(cache)
-			}
-			cache[string(v)] = r
-		}
+		r := rd.render(c, v)
 		fp := r.fp
 		if e.allow.fingerprint(fp) {
 			continue
@@ -248,6 +225,47 @@ func (e *Engine) findings(s *scanner, base int64) []Finding {
 	return out
 }
 
+// renderer makes fingerprints and placeholders. Logs repeat their values
+// (the same hosts, users, keys), so it keeps them per distinct value for a
+// whole stream: one HMAC and one placeholder per value, bounded in size.
+type renderer struct {
+	e      *Engine
+	mac    hash.Hash
+	sum    [sha256.Size]byte
+	hexsum [2 * sha256.Size]byte
+	cache  map[string]rendered
+}
+
+type rendered struct{ typ, fp, masked string }
+
+const renderCacheSize = 4096
+
+func (e *Engine) newRenderer() *renderer {
+	return &renderer{e: e, mac: hmac.New(sha256.New, e.key), cache: make(map[string]rendered)}
+}
+
+func (rd *renderer) render(c cand, v []byte) rendered {
+	if r, ok := rd.cache[string(v)]; ok && r.typ == c.det.typ {
+		return r
+	}
+	fv := v
+	if c.norm != nil {
+		fv = c.norm
+	} else if c.det.typ == TypeEmail {
+		fv = bytes.ToLower(v)
+	}
+	rd.mac.Reset()
+	rd.mac.Write(fv)
+	hex.Encode(rd.hexsum[:], rd.mac.Sum(rd.sum[:0]))
+	r := rendered{typ: c.det.typ}
+	r.fp, r.masked = rd.e.render(c.det.typ, v, rd.hexsum[:16])
+	if len(rd.cache) >= renderCacheSize {
+		clear(rd.cache)
+	}
+	rd.cache[string(v)] = r
+	return r
+}
+
 // resolve keeps, among overlapping candidates, the one with the highest
 // priority, then the longest, then the most confident; the result is sorted
 // by start and free of overlaps so redaction is clean.
@@ -261,7 +279,7 @@ func resolve(cs []cand) []cand {
 		}
 		return b.end - a.end
 	})
-	out := cs[:0:0]
+	out := cs[:0] // compacts in place: a cluster never keeps more than it read
 	for i := 0; i < len(cs); {
 		// cluster: a run of transitively overlapping candidates
 		j, end := i+1, cs[i].end

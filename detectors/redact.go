@@ -51,6 +51,8 @@ func (e *Engine) blocks(ctx context.Context, r io.Reader, fn func(*block) error)
 	have, eof := 0, false
 	var base, lineStart int64
 	line := 1
+	rd := e.newRenderer()
+	var cands []cand // the candidate buffer, reused block after block
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -87,15 +89,16 @@ func (e *Engine) blocks(ctx context.Context, r io.Reader, fn func(*block) error)
 				cut, open = longLineCut(data, len(data)/16), true
 			}
 		}
-		s := scanner{e: e, b: data[:cut], final: (eof && cut == have) || open, pending: -1}
-		fs := e.findings(&s, base)
+		s := scanner{e: e, b: data[:cut], final: (eof && cut == have) || open, pending: -1, out: cands[:0]}
+		fs := e.findings(&s, base, rd)
 		if s.pending == 0 {
 			// The block opens with a key longer than the buffer: close it here.
-			s = scanner{e: e, b: data[:cut], final: true, pending: -1}
-			fs = e.findings(&s, base)
+			s = scanner{e: e, b: data[:cut], final: true, pending: -1, out: s.out[:0]}
+			fs = e.findings(&s, base, rd)
 		} else if s.pending > 0 {
 			cut = s.pending
 		}
+		cands = s.out
 		bl := &block{data: data[:cut], base: base, line: line, lineStart: lineStart, findings: fs, open: open}
 		locate(fs, bl.data, base, line, lineStart)
 		if err := fn(bl); err != nil {
