@@ -57,34 +57,35 @@ func hasSuffix(b []byte, s string) bool {
 var cursorPrefixes = []string{"next", "page", "continuation", "sync", "resume", "cursor", "pagination", "idempotency", "start", "last", "max", "min", "num", "total", "prompt", "completion", "input", "output", "count", "cache", "csrf", "xsrf"}
 
 // hasKeyAnchor: every secret key name contains one of pass, pw, secret,
-// token, key, auth, cookie, sess, sid or credential. Most keys in logs
-// contain none, which keeps the separator path cheap.
+// token, key, auth, cookie, sess, sid or credential (in any case). Most keys
+// in logs contain none, which keeps the separator path cheap: this runs on
+// the raw key, before it is normalised.
 func hasKeyAnchor(k []byte) bool {
 	for i := 0; i+1 < len(k); i++ {
 		r := k[i:]
-		switch k[i] {
+		switch k[i] | 0x20 {
 		case 'p':
-			if r[1] == 'w' || hasPrefix(r, "pass") {
+			if r[1]|0x20 == 'w' || hasPrefixFold(r, "pass") {
 				return true
 			}
 		case 's':
-			if hasPrefix(r, "secret") || hasPrefix(r, "sess") || hasPrefix(r, "sid") {
+			if hasPrefixFold(r, "secret") || hasPrefixFold(r, "sess") || hasPrefixFold(r, "sid") {
 				return true
 			}
 		case 't':
-			if hasPrefix(r, "token") {
+			if hasPrefixFold(r, "token") {
 				return true
 			}
 		case 'k':
-			if hasPrefix(r, "key") {
+			if hasPrefixFold(r, "key") {
 				return true
 			}
 		case 'a':
-			if hasPrefix(r, "auth") {
+			if hasPrefixFold(r, "auth") {
 				return true
 			}
 		case 'c':
-			if hasPrefix(r, "cookie") || hasPrefix(r, "credential") {
+			if hasPrefixFold(r, "cookie") || hasPrefixFold(r, "credential") {
 				return true
 			}
 		}
@@ -98,7 +99,7 @@ func rawSuffixFold(raw []byte, suf string) bool {
 
 func classifyKey(raw []byte) keyClass {
 	var buf [64]byte
-	if len(raw) > len(buf) {
+	if len(raw) > len(buf) || !hasKeyAnchor(raw) {
 		return kNone
 	}
 	k := normKey(raw, buf[:])
@@ -108,9 +109,6 @@ func classifyKey(raw []byte) keyClass {
 	switch k[len(k)-1] {
 	case 'd', 's', 'n', 't', 'y', 'e', 'h', 'l', 'w':
 	default:
-		return kNone
-	}
-	if !hasKeyAnchor(k) {
 		return kNone
 	}
 	s := string(k)
