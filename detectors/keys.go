@@ -276,7 +276,8 @@ func (s *scanner) xmlElement(p int) int {
 var valueStop [256]bool
 
 func init() {
-	for _, c := range []byte(" \t\r\n,;&\"'()[]{}<>\\|") {
+	// '?' ends a value too: ";jsessionid=ABC?x=1" in a URL path
+	for _, c := range []byte(" \t\r\n,;&?\"'()[]{}<>\\|") {
 		valueStop[c] = true
 	}
 }

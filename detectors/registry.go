@@ -331,6 +331,7 @@ var builtins = []*detector{
 			"SESSION_SECRET_TOKEN=«" + fake("se6", 40, b64url) + "»",
 			"GET /b/o?X-Amz-Expires=3600&X-Amz-Security-Token=«" + fake("se8", 120, alnum) + "»&X-Amz-Signature=ab",
 			"Cookie: theme=dark; connect.sid=«" + fake("se7", 32, b64url) + "»",
+			`"GET /shop/cart;jsessionid=«` + fake("se9", 32, upperD) + `»?item=3 HTTP/1.1" 200`,
 		},
 		fp: []string{"session_id=null", "Cookie: lang=en; theme=dark", "session=new", "ssid=HomeWifi5G",
 			"Cookie: _ga=GA1.2.123456789.1700000000; _gid=GA1.2.987654321.1700000000"},
