@@ -47,6 +47,7 @@ type TypeInfo struct {
 	Category    Category `json:"category"`
 	Description string   `json:"description"`
 	Rules       []string `json:"rules,omitempty"`
+	Keywords    []string `json:"keywords,omitempty"` // prefilter literals; none for digit-started types
 }
 
 // Engine detects and redacts. It is immutable after New and safe for
@@ -129,7 +130,7 @@ func (e *Engine) Types() []TypeInfo {
 	add := func(d *detector) {
 		ti, ok := byType[d.typ]
 		if !ok {
-			ti = &TypeInfo{ID: d.typ, Category: d.cat, Description: d.desc}
+			ti = &TypeInfo{ID: d.typ, Category: d.cat, Description: d.desc, Keywords: d.keywords}
 			byType[d.typ] = ti
 			order = append(order, d.typ)
 		}

@@ -16,8 +16,12 @@ type detector struct {
 	cat  Category
 	desc string
 	prio int // overlap resolution: higher wins, then longer, then more confident
-	tp   []string
-	fp   []string
+	// keywords: one of these (case-insensitive) is in every match; the
+	// scanner's trigger table starts the detector only where one can begin.
+	// Empty for detectors that start at any digit (cards, SSNs, IBANs, IPs, phones).
+	keywords []string
+	tp       []string
+	fp       []string
 }
 
 // Built-in detector ids (also the finding types they produce).
@@ -91,7 +95,7 @@ func fakePEM(seed, label, nl string) string {
 func fakeAzureKey(seed string) string { return fake(seed, 86, b64) + "==" }
 
 var builtins = []*detector{
-	{id: idPrivateKey, typ: TypePrivateKey, cat: CategorySecret, prio: 95,
+	{id: idPrivateKey, typ: TypePrivateKey, cat: CategorySecret, prio: 95, keywords: []string{"-----BEGIN "},
 		desc: "PEM private key block (BEGIN ... PRIVATE KEY ... END), across lines or JSON-escaped",
 		tp: []string{
 			"key material:\n«" + fakePEM("rsa", "RSA PRIVATE KEY", "\n") + "»\nnext line",
@@ -104,7 +108,7 @@ var builtins = []*detector{
 			fakePEM("cert", "CERTIFICATE", "\n"),
 			"loading -----BEGIN PRIVATE KEY (truncated",
 		}},
-	{id: idAWSKeyID, typ: TypeAWSAccessKeyID, cat: CategorySecret, prio: 80,
+	{id: idAWSKeyID, typ: TypeAWSAccessKeyID, cat: CategorySecret, prio: 80, keywords: []string{"AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ABIA", "ACCA", "APKA", "A3T"},
 		desc: "AWS access key id: AKIA/ASIA/... + 16 upper-case letters or digits",
 		tp: []string{
 			"aws_access_key_id=«AKIA" + fake("aws1", 16, upperD) + "»",
@@ -116,7 +120,7 @@ var builtins = []*detector{
 			"XAKIA" + fake("aws4", 16, upperD),
 			"AKIA" + fake("aws5", 16, upperD) + "Z",
 		}},
-	{id: idAWSSecret, typ: TypeAWSSecretKey, cat: CategorySecret, prio: 80,
+	{id: idAWSSecret, typ: TypeAWSSecretKey, cat: CategorySecret, prio: 80, keywords: []string{"secret", "AKIA", "ASIA"},
 		desc: "AWS secret access key: 40 base64 characters under an aws secret key name",
 		tp: []string{
 			"aws_secret_access_key = «" + fake("awssecret", 40, b64) + "»",
@@ -129,14 +133,14 @@ var builtins = []*detector{
 			"AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY}",
 			"aws_secret_access_key: ****************************************",
 		}},
-	{id: idGCPAPIKey, typ: TypeGCPAPIKey, cat: CategorySecret, prio: 80,
+	{id: idGCPAPIKey, typ: TypeGCPAPIKey, cat: CategorySecret, prio: 80, keywords: []string{"AIza"},
 		desc: "Google API key: AIza + 35 base64url characters",
 		tp: []string{
 			"https://maps.googleapis.com/maps/api/geocode/json?key=«AIza" + fake("gcp", 35, b64url) + "»",
 		},
 		fp: []string{"AIza" + fake("gcp2", 20, b64url), "AIza" + fake("gcp3", 40, alnum)},
 	},
-	{id: idGCPServiceAccount, typ: TypeGCPServiceAcct, cat: CategorySecret, prio: 80,
+	{id: idGCPServiceAccount, typ: TypeGCPServiceAcct, cat: CategorySecret, prio: 80, keywords: []string{"private_key_id"},
 		desc: "GCP service-account key id (private_key_id, 40 hex) in service-account JSON",
 		tp: []string{
 			`{"type": "service_account", "project_id": "demo", "private_key_id": "«` + fake("gsa", 40, hexd) + `»"}`,
@@ -145,7 +149,7 @@ var builtins = []*detector{
 		},
 		fp: []string{`"private_key_id": "abc"`, `"private_key_id": "` + fake("gsa3", 40, alnum) + `"`},
 	},
-	{id: idAzure, typ: TypeAzureStorage, cat: CategorySecret, prio: 80,
+	{id: idAzure, typ: TypeAzureStorage, cat: CategorySecret, prio: 80, keywords: []string{"key"},
 		desc: "Azure storage account key (AccountKey=, 88 base64 characters)",
 		tp: []string{
 			"DefaultEndpointsProtocol=https;AccountName=demo;AccountKey=«" + fakeAzureKey("az") + "»;EndpointSuffix=core.windows.net",
@@ -154,7 +158,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"AccountKey=<key>;EndpointSuffix=core.windows.net", "AccountKey=;"},
 	},
-	{id: idGitHub, typ: TypeGitHubToken, cat: CategorySecret, prio: 80,
+	{id: idGitHub, typ: TypeGitHubToken, cat: CategorySecret, prio: 80, keywords: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"},
 		desc: "GitHub token: ghp_/gho_/ghu_/ghs_/ghr_ + 36, github_pat_ + 82",
 		tp: []string{
 			"GITHUB_TOKEN=«ghp_" + fake("gh1", 36, alnum) + "»",
@@ -163,7 +167,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"ghp_short", "ghp_" + fake("gh5", 40, alnum), "xghp_" + fake("gh6", 36, alnum)},
 	},
-	{id: idGitLab, typ: TypeGitLabToken, cat: CategorySecret, prio: 80,
+	{id: idGitLab, typ: TypeGitLabToken, cat: CategorySecret, prio: 80, keywords: []string{"glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glsoat-", "glcbt-", "glimt-", "glagent-"},
 		desc: "GitLab personal access token: glpat- + 20 or more",
 		tp: []string{
 			"PRIVATE-TOKEN: «glpat-" + fake("gl", 20, b64url) + "»",
@@ -172,7 +176,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"glpat-short", "glpat-"},
 	},
-	{id: idSlackToken, typ: TypeSlackToken, cat: CategorySecret, prio: 80,
+	{id: idSlackToken, typ: TypeSlackToken, cat: CategorySecret, prio: 80, keywords: []string{"xoxa-", "xoxb-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-"},
 		desc: "Slack token: xoxb-/xoxp-/xoxa-/xoxr-/xoxs-/xoxe- with numeric parts",
 		tp: []string{
 			"token=«xoxb-" + fake("sl1", 12, "0123456789") + "-" + fake("sl2", 13, "0123456789") + "-" + fake("sl3", 24, alnum) + "»",
@@ -180,7 +184,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"xoxb-123", "xoxz-" + fake("sl4", 30, alnum)},
 	},
-	{id: idSlackWebhook, typ: TypeSlackWebhook, cat: CategorySecret, prio: 80,
+	{id: idSlackWebhook, typ: TypeSlackWebhook, cat: CategorySecret, prio: 80, keywords: []string{"hooks.slack.com"},
 		desc: "Slack incoming webhook URL",
 		tp: []string{
 			"posting to «https://hooks.slack.com/services/T0" + fake("sw1", 8, upperD) + "/B0" + fake("sw2", 8, upperD) + "/" + fake("sw3", 24, alnum) + "» failed",
@@ -188,7 +192,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"https://hooks.slack.com/services/", "see hooks.slack.com/docs"},
 	},
-	{id: idStripe, typ: TypeStripeKey, cat: CategorySecret, prio: 80,
+	{id: idStripe, typ: TypeStripeKey, cat: CategorySecret, prio: 80, keywords: []string{"sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"},
 		desc: "Stripe secret/restricted key (sk_live_, rk_live_, sk_test_, rk_test_) or webhook secret",
 		tp: []string{
 			"stripe key «sk_live_" + fake("st1", 24, alnum) + "»",
@@ -196,7 +200,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"pk_live_" + fake("st3", 24, alnum), "sk_live_123"},
 	},
-	{id: idOpenAI, typ: TypeOpenAIKey, cat: CategorySecret, prio: 80,
+	{id: idOpenAI, typ: TypeOpenAIKey, cat: CategorySecret, prio: 80, keywords: []string{"sk-proj-", "sk-svcacct-", "sk-admin-", "T3BlbkFJ"},
 		desc: "OpenAI API key: sk-proj-/sk-svcacct-/sk-admin- or legacy sk-...T3BlbkFJ...",
 		tp: []string{
 			"OPENAI_API_KEY=«sk-proj-" + fake("oa1", 64, b64url) + "»",
@@ -204,22 +208,22 @@ var builtins = []*detector{
 		},
 		fp: []string{"sk-learn is installed", "sk-" + fake("oa4", 48, alnum), "sk-proj-short"},
 	},
-	{id: idAnthropic, typ: TypeAnthropicKey, cat: CategorySecret, prio: 80,
+	{id: idAnthropic, typ: TypeAnthropicKey, cat: CategorySecret, prio: 80, keywords: []string{"sk-ant-"},
 		desc: "Anthropic API key: sk-ant-api03-...",
 		tp:   []string{"x-api-key: «sk-ant-api03-" + fake("an", 93, b64url) + "AA»"},
 		fp:   []string{"sk-ant-short"},
 	},
-	{id: idSendGrid, typ: TypeSendGridKey, cat: CategorySecret, prio: 80,
+	{id: idSendGrid, typ: TypeSendGridKey, cat: CategorySecret, prio: 80, keywords: []string{"SG."},
 		desc: "SendGrid API key: SG. + 22 + . + 43",
 		tp:   []string{"«SG." + fake("sg1", 22, b64url) + "." + fake("sg2", 43, b64url) + "»"},
 		fp:   []string{"SG.abc.def", "SG." + fake("sg3", 22, b64url)},
 	},
-	{id: idNPM, typ: TypeNPMToken, cat: CategorySecret, prio: 80,
+	{id: idNPM, typ: TypeNPMToken, cat: CategorySecret, prio: 80, keywords: []string{"npm_"},
 		desc: "npm access token: npm_ + 36",
 		tp:   []string{"//registry.npmjs.org/:_authToken=«npm_" + fake("npm", 36, alnum) + "»"},
 		fp:   []string{"npm_config_cache=/tmp/npm", "npm_" + fake("npm2", 20, alnum)},
 	},
-	{id: idJWT, typ: TypeJWT, cat: CategorySecret, prio: 75,
+	{id: idJWT, typ: TypeJWT, cat: CategorySecret, prio: 75, keywords: []string{"eyJ"},
 		desc: "JSON Web Token: three base64url parts, header decodes to JSON with \"alg\"",
 		tp: []string{
 			"Authorization: Bearer «" + fakeJWT("j1") + "»",
@@ -231,7 +235,7 @@ var builtins = []*detector{
 			base64.RawURLEncoding.EncodeToString([]byte(`{"typ":"JWT"}`)) + ".eyJ9." + fake("j5", 10, b64url),
 		},
 	},
-	{id: idURLCredentials, typ: TypeURLCredentials, cat: CategorySecret, prio: 70,
+	{id: idURLCredentials, typ: TypeURLCredentials, cat: CategorySecret, prio: 70, keywords: []string{"://"},
 		desc: "password in a URL's userinfo (scheme://user:password@host)",
 		tp: []string{
 			"connecting to postgres://app:«" + fake("uc1", 12, alnum) + "»@db.internal:5432/app",
@@ -239,7 +243,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"https://user@example.com/path", "postgres://app:****@db/app", "redis://:${REDIS_PASSWORD}@cache:6379", "see http://example.com/a:b@c"},
 	},
-	{id: idBasicAuth, typ: TypeBasicAuth, cat: CategorySecret, prio: 70,
+	{id: idBasicAuth, typ: TypeBasicAuth, cat: CategorySecret, prio: 70, keywords: []string{"basic "},
 		desc: "HTTP Basic credentials whose base64 decodes to user:password",
 		tp: []string{
 			"Authorization: Basic «" + base64.StdEncoding.EncodeToString([]byte("admin:"+fake("ba", 10, alnum))) + "»",
@@ -277,7 +281,7 @@ var builtins = []*detector{
 		tp:   []string{"IBAN «DE89 3704 0044 0532 0130 00» ok", "iban=«GB82WEST12345698765432»", "«FR1420041010050500013M02606»"},
 		fp:   []string{"DE89370400440532013001", "GB82WEST1234569876543", "XX12345678901234"},
 	},
-	{id: idBearer, typ: TypeBearerToken, cat: CategorySecret, prio: 50,
+	{id: idBearer, typ: TypeBearerToken, cat: CategorySecret, prio: 50, keywords: []string{"bearer ", "access_token", "accesstoken", "access-token"},
 		desc: "bearer token after Authorization: Bearer (or a standalone Bearer credential)",
 		tp: []string{
 			"Authorization: Bearer «" + fake("br1", 40, alnum) + "»",
@@ -288,7 +292,7 @@ var builtins = []*detector{
 		fp: []string{"Authorization: Bearer <token>", "Bearer token expired", "Authorization: Bearer ${TOKEN}",
 			`token_type=Bearer peer=10.250.26.37:40630`, `"token_type":"Bearer","expires_in":3600`},
 	},
-	{id: idPassword, typ: TypePassword, cat: CategorySecret, prio: 45,
+	{id: idPassword, typ: TypePassword, cat: CategorySecret, prio: 45, keywords: []string{"pass", "pw", "identified by", "auth", "mysql"},
 		desc: "value of a password key (password, passwd, pwd, passphrase, db_pass ...)",
 		tp: []string{
 			"login user=bob password=«hunter22» ok",
@@ -320,7 +324,7 @@ var builtins = []*detector{
 			"db_password: vault:secret/data/app#db_password", "PASSWORD=$(cat /run/secrets/db)",
 		},
 	},
-	{id: idSession, typ: TypeSessionToken, cat: CategorySecret, prio: 45,
+	{id: idSession, typ: TypeSessionToken, cat: CategorySecret, prio: 45, keywords: []string{"sess", "sid", "cookie", "token"},
 		desc: "session identifiers: session/sid keys and session-like cookies",
 		tp: []string{
 			"Cookie: theme=dark; sessionid=«" + fake("se1", 32, hexd) + "»; lang=en",
@@ -336,7 +340,7 @@ var builtins = []*detector{
 		fp: []string{"session_id=null", "Cookie: lang=en; theme=dark", "session=new", "ssid=HomeWifi5G",
 			"Cookie: _ga=GA1.2.123456789.1700000000; _gid=GA1.2.987654321.1700000000"},
 	},
-	{id: idGeneric, typ: TypeGenericSecret, cat: CategorySecret, prio: 40,
+	{id: idGeneric, typ: TypeGenericSecret, cat: CategorySecret, prio: 40, keywords: []string{"secret", "key", "token", "auth", "credential"},
 		desc: "high-entropy value of a secret-named key (client_secret, api_key, access_token, credentials ...)",
 		tp: []string{
 			"client_secret=«" + fake("gs1", 32, alnum) + "»",
@@ -353,7 +357,7 @@ var builtins = []*detector{
 			`key="2025/exports/b7c5b34ff8.csv"`, "api_key: /etc/app/api.key",
 		},
 	},
-	{id: idEmail, typ: TypeEmail, cat: CategoryPII, prio: 30,
+	{id: idEmail, typ: TypeEmail, cat: CategoryPII, prio: 30, keywords: []string{"@", "%40"},
 		desc: "e-mail address",
 		tp: []string{"user «jane.doe@example.com» logged in", `{"email":"«ops+alerts@corp.example.org»"}`, "mailto:«a.b-c@sub.example.co.uk»",
 			"GET /unsubscribe?email=«jane.doe%40example.com»&list=weekly HTTP/1.1", "From: Jane <«jane@corp.io»>"},
