@@ -3,6 +3,8 @@
 # real pgvector (PGlite on loopback) started by scripts/pglite.sh when Node is present;
 # without it those tests skip with a message saying how to run them.
 # An existing LOGTRIAGE_TEST_DATABASE_URL (any PostgreSQL with pgvector) is used as is.
+# With LOGTRIAGE_REQUIRE_PG=1 (set by .ci/run) a missing PostgreSQL fails the run instead:
+# CI must never go green by skipping the PostgreSQL half.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +18,10 @@ if [[ -z "${LOGTRIAGE_TEST_DATABASE_URL:-}" ]] && command -v node >/dev/null; th
 	else
 		echo "test.sh: PGlite did not start; PostgreSQL tests will skip" >&2
 	fi
+fi
+if [[ "${LOGTRIAGE_REQUIRE_PG:-}" == 1 && -z "${LOGTRIAGE_TEST_DATABASE_URL:-}" ]]; then
+	echo "test.sh: LOGTRIAGE_REQUIRE_PG=1 but no PostgreSQL (PGlite did not start and LOGTRIAGE_TEST_DATABASE_URL is unset)" >&2
+	exit 1
 fi
 
 go vet ./...
