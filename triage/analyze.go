@@ -2,6 +2,7 @@ package triage
 
 import (
 	"bytes"
+	"slices"
 	"sort"
 
 	"github.com/logtriage/logtriage/detectors"
@@ -14,6 +15,7 @@ type AnalyzeOptions struct {
 	MaxLocations        int    // locations kept per finding type; default 20 (counts stay exact)
 	MaxFingerprints     int    // distinct fingerprints kept per finding type; default 50
 	MaxExcerptLineBytes int    // longer lines are cut in the excerpt; default 1000
+	MaxKeyLineBytes     int    // whole text kept of a cut excerpt line, so it can be a key line; default 8192
 	FileName            string // Location.File outside archive members (the upload name)
 	// Members maps stream offsets to archive members; nil for a single file.
 	Members interface {
@@ -36,6 +38,9 @@ func (o AnalyzeOptions) withDefaults() AnalyzeOptions {
 	}
 	if o.MaxExcerptLineBytes <= 0 {
 		o.MaxExcerptLineBytes = 1000
+	}
+	if o.MaxKeyLineBytes <= 0 {
+		o.MaxKeyLineBytes = 8192
 	}
 	return o
 }
@@ -67,9 +72,13 @@ type Analysis struct {
 	Lines         int
 	LevelCounts   map[string]int
 	Findings      []FindingSummary
-	Excerpt       []string // redacted lines, in log order
+	Excerpt       []string // redacted lines, in log order (cut when long)
 	ExcerptLines  []int    // stream line number of each Excerpt element
 	ExcerptTokens int
+	// ExcerptCut has an entry for each Excerpt index whose line was cut:
+	// the whole redacted line, or "" when it is longer than MaxKeyLineBytes
+	// (or maxJoinedLineBytes). See WholeLine.
+	ExcerptCut map[int]string
 	// Templates are the tracked templates, most severe level first, then most frequent.
 	Templates      []TemplateStat
 	UntrackedLines int // lines of templates beyond MaxTemplates
@@ -96,7 +105,10 @@ const (
 
 type exLine struct {
 	num  int
-	text string
+	text string // cut when long
+	// cut says text was cut; whole is then the whole line, "" when too long to keep.
+	cut   bool
+	whole string
 }
 
 // unit is a candidate: a line with its context and stack trace.
@@ -131,6 +143,7 @@ type analyzer struct {
 	// A very long line arriving in Partial chunks, joined (capped).
 	partial, partialBuf []byte
 	partialOff          int64
+	joinedTooLong       bool // the line being observed was longer than maxJoinedLineBytes
 	sigBuf              []int
 	signals             []SignalCount
 	prevStack           bool
@@ -138,8 +151,23 @@ type analyzer struct {
 }
 
 type ringLine struct {
-	num  int
-	text []byte
+	num   int
+	text  []byte // cut when long
+	whole []byte // the whole line when text was cut and it is short enough to keep
+	cut   bool
+}
+
+func (r *ringLine) set(z *analyzer, num int, text []byte) {
+	r.num, r.text = num, z.cutBytes(r.text[:0], text)
+	r.cut = len(text) > z.opt.MaxExcerptLineBytes
+	r.whole = r.whole[:0]
+	if r.cut && len(text) <= z.opt.MaxKeyLineBytes && !z.joinedTooLong {
+		r.whole = append(r.whole, text...)
+	}
+}
+
+func (r *ringLine) exLine() exLine {
+	return exLine{num: r.num, text: string(r.text), cut: r.cut, whole: string(r.whole)}
 }
 
 // maxDistinct bounds the distinct values counted per finding type (memory).
@@ -194,7 +222,10 @@ func (z *analyzer) line(l detectors.RedactedLine) {
 	}
 	text := z.partial
 	z.partialBuf, z.partial = text, nil
+	// A line joined up to the cap is not whole: it can never be a key line.
+	z.joinedTooLong = len(text) >= maxJoinedLineBytes
 	z.observe(l.Number, z.partialOff, text, nil)
+	z.joinedTooLong = false
 }
 
 // memberAt is the archive member holding stream offset off (nil outside
@@ -260,12 +291,12 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 	// Extend the open unit with its stack trace, or close it with one line of context.
 	if u := z.open; u != nil {
 		if (stackLine || u.stack && len(text) > 0 && (text[0] == ' ' || text[0] == '\t')) && len(u.context) < maxUnitLines {
-			u.context = append(u.context, exLine{num, z.cut(text)})
+			u.context = append(u.context, z.exLine(num, text))
 			u.stack = true
 			z.groupTok[u.group] += EstimateTokens(u.context[len(u.context)-1].text)
 		} else {
 			if len(u.context) < maxUnitLines && !stackLine {
-				u.context = append(u.context, exLine{num, z.cut(text)})
+				u.context = append(u.context, z.exLine(num, text))
 			}
 			z.open = nil
 		}
@@ -289,18 +320,19 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 	} else if len(z.templates) >= z.opt.MaxTemplates {
 		z.a.UntrackedLines++
 	} else {
-		t := &TemplateStat{Template: string(z.tmplBuf), Level: level, Count: 1, FirstLine: num, Example: z.cut(text)}
+		primary := z.exLine(num, text)
+		t := &TemplateStat{Template: string(z.tmplBuf), Level: level, Count: 1, FirstLine: num, Example: primary.text}
 		if group <= groupWarn {
 			t.Component = Component(text, levelEnd)
 			t.FirstTime = Timestamp(text)
 		}
 		z.templates[t.Template] = t
 		if z.groupTok[group] < z.opt.ExcerptTokens {
-			u := &unit{group: group, primary: exLine{num, t.Example}}
+			u := &unit{group: group, primary: primary}
 			if group <= groupError {
 				for _, r := range z.before {
 					if r.num > 0 && r.num >= num-contextBefore {
-						u.context = append(u.context, exLine{r.num, string(r.text)})
+						u.context = append(u.context, r.exLine())
 					}
 				}
 				sort.Slice(u.context, func(i, j int) bool { return u.context[i].num < u.context[j].num })
@@ -315,12 +347,23 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 	}
 
 	if len(z.head) < headLines {
-		z.head = append(z.head, exLine{num, z.cut(text)})
+		z.head = append(z.head, z.exLine(num, text))
 	}
-	r := &z.before[num%contextBefore]
-	r.num, r.text = num, z.cutBytes(r.text[:0], text)
-	tr := &z.tail[num%tailLines]
-	tr.num, tr.text = num, z.cutBytes(tr.text[:0], text)
+	z.before[num%contextBefore].set(z, num, text)
+	z.tail[num%tailLines].set(z, num, text)
+}
+
+// exLine is a line kept for the excerpt: cut when long, with its whole
+// text when that is short enough to be a key line.
+func (z *analyzer) exLine(num int, text []byte) exLine {
+	l := exLine{num: num, text: z.cut(text)}
+	if len(text) > z.opt.MaxExcerptLineBytes {
+		l.cut = true
+		if len(text) <= z.opt.MaxKeyLineBytes && !z.joinedTooLong {
+			l.whole = string(text)
+		}
+	}
+	return l
 }
 
 // cut bounds a line kept for the excerpt.
@@ -389,7 +432,7 @@ func (z *analyzer) finish() *Analysis {
 			sel.add(u.primary)
 		}
 	}
-	a.Excerpt, a.ExcerptLines, a.ExcerptTokens = sel.lines()
+	a.Excerpt, a.ExcerptLines, a.ExcerptCut, a.ExcerptTokens = sel.lines()
 
 	for _, t := range z.templates {
 		a.Templates = append(a.Templates, *t)
@@ -418,9 +461,9 @@ func (z *analyzer) finish() *Analysis {
 
 func (z *analyzer) tailLines() []exLine {
 	var out []exLine
-	for _, r := range z.tail {
-		if r.num > 0 {
-			out = append(out, exLine{r.num, string(r.text)})
+	for i := range z.tail {
+		if r := &z.tail[i]; r.num > 0 {
+			out = append(out, r.exLine())
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].num < out[j].num })
@@ -459,11 +502,11 @@ func levelRank(level string) int {
 
 type selection struct {
 	budget, used int
-	picked       map[int]string
+	picked       map[int]exLine
 }
 
 func newSelection(budget int) *selection {
-	return &selection{budget: budget, picked: map[int]string{}}
+	return &selection{budget: budget, picked: map[int]exLine{}}
 }
 
 func (s *selection) add(l exLine) {
@@ -472,19 +515,60 @@ func (s *selection) add(l exLine) {
 	}
 	if t := EstimateTokens(l.text); s.used+t <= s.budget {
 		s.used += t
-		s.picked[l.num] = l.text
+		s.picked[l.num] = l
 	}
 }
 
-func (s *selection) lines() ([]string, []int, int) {
+func (s *selection) lines() ([]string, []int, map[int]string, int) {
 	nums := make([]int, 0, len(s.picked))
 	for n := range s.picked {
 		nums = append(nums, n)
 	}
 	sort.Ints(nums)
 	text := make([]string, len(nums))
+	var cut map[int]string
 	for i, n := range nums {
-		text[i] = s.picked[n]
+		l := s.picked[n]
+		text[i] = l.text
+		if l.cut {
+			if cut == nil {
+				cut = map[int]string{}
+			}
+			cut[i] = l.whole
+		}
 	}
-	return text, nums, s.used
+	return text, nums, cut, s.used
+}
+
+// WholeLine is the whole redacted line behind excerpt line i, and false
+// when that line was cut and is too long to keep whole.
+func (a *Analysis) WholeLine(i int) (string, bool) {
+	if whole, cut := a.ExcerptCut[i]; cut {
+		return whole, whole != ""
+	}
+	return a.Excerpt[i], true
+}
+
+// WholeKeyLines maps key lines, which classifiers pick from the excerpt, to
+// the whole lines of the redacted log: a cut line becomes its whole text, a
+// line too long to keep whole or not in the excerpt is dropped. So every key
+// line of a case is an exact line of the redacted log.
+func (a *Analysis) WholeKeyLines(keys []string) []string {
+	index := make(map[string]int, len(a.Excerpt))
+	for i, l := range a.Excerpt {
+		if _, dup := index[l]; !dup {
+			index[l] = i
+		}
+	}
+	out := []string{}
+	for _, k := range keys {
+		i, ok := index[k]
+		if !ok {
+			continue
+		}
+		if whole, ok := a.WholeLine(i); ok && !slices.Contains(out, whole) {
+			out = append(out, whole)
+		}
+	}
+	return out
 }

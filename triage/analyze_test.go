@@ -231,3 +231,52 @@ func TestPartialChunksAreOneLine(t *testing.T) {
 		}
 	}
 }
+
+// Every excerpt line, cut or not, maps to the whole log line behind it when
+// that is short enough to be a key line: as an error's own line, as context
+// before it, in the tail, and joined from Partial chunks.
+func TestWholeLineBehindCutExcerptLines(t *testing.T) {
+	opt := AnalyzeOptions{MaxExcerptLineBytes: 40, MaxKeyLineBytes: 200}
+	pad := func(prefix string, n int) string { return prefix + strings.Repeat("z", n-len(prefix)) }
+	lines := []string{
+		"INFO start", "INFO head 2", "INFO head 3", // the head
+		pad("INFO context before the error ", 120), // cut, kept whole
+		pad("ERROR the failure itself ", 150),      // cut, kept whole
+		pad("ERROR far too long to keep ", 500),    // cut, too long
+		"INFO short",
+		pad("INFO last line ", 90), // tail
+	}
+	a := feed(opt, lines, nil)
+	if len(a.Excerpt) != len(lines) {
+		t.Fatalf("excerpt %q", a.Excerpt)
+	}
+	for i, l := range a.Excerpt {
+		want := lines[a.ExcerptLines[i]-1]
+		whole, ok := a.WholeLine(i)
+		switch {
+		case len(want) > opt.MaxKeyLineBytes:
+			if ok || l == want {
+				t.Errorf("line %d: whole %v, excerpt %q; want cut and no whole line", i, ok, l)
+			}
+		case !ok || whole != want:
+			t.Errorf("line %d: whole %q (%v); want %q", i, whole, ok, want)
+		case len(want) > opt.MaxExcerptLineBytes && l == want:
+			t.Errorf("line %d not cut in the excerpt", i)
+		}
+	}
+	keys := a.WholeKeyLines([]string{a.Excerpt[4], a.Excerpt[5], a.Excerpt[4], "not a line", a.Excerpt[6]})
+	if want := []string{lines[4], lines[6]}; !slices.Equal(keys, want) {
+		t.Errorf("WholeKeyLines = %q; want %q", keys, want)
+	}
+
+	// A line joined from chunks past maxJoinedLineBytes is never whole.
+	z := newAnalyzer(AnalyzeOptions{MaxKeyLineBytes: 1 << 20})
+	chunk := "ERROR " + strings.Repeat("y", 40<<10)
+	z.line(detectors.RedactedLine{Number: 1, Text: []byte(chunk), Partial: true})
+	z.line(detectors.RedactedLine{Number: 1, Offset: int64(len(chunk)), Text: []byte(chunk)})
+	if a := z.finish(); len(a.Excerpt) != 1 {
+		t.Fatalf("excerpt %d lines", len(a.Excerpt))
+	} else if whole, ok := a.WholeLine(0); ok {
+		t.Errorf("a line longer than the join cap has a whole text of %d bytes", len(whole))
+	}
+}

@@ -303,7 +303,7 @@ func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode
 
 // scrubAnalysis replaces the values found wherever the analysis carries
 // log text besides the excerpt: templates and their examples, signal
-// examples, timestamps. The model never saw these, so nothing is counted.
+// examples, timestamps, the whole text of cut excerpt lines. The model never saw these, so nothing is counted.
 // Templates hold values in template form ("12 Main St" is "<*> Main St"
 // there), so that form is replaced too, by the value's own placeholder.
 func scrubAnalysis(a *Analysis, values []piiValue, fp func([]byte) string) {
@@ -328,6 +328,9 @@ func scrubAnalysis(a *Analysis, values []piiValue, fp func([]byte) string) {
 		a.Signals[i].Example = substitute(a.Signals[i].Example, plain)
 	}
 	a.FirstTime, a.LastTime = substitute(a.FirstTime, plain), substitute(a.LastTime, plain)
+	for i, whole := range a.ExcerptCut {
+		a.ExcerptCut[i] = substitute(whole, plain)
+	}
 }
 
 // substitution replaces whole-word occurrences of text with placeholder.

@@ -102,6 +102,8 @@ func piiAnalysis() *Analysis {
 			"==> b.log <== marker-less member line, Maria Gonzalez again",
 		},
 		ExcerptLines: []int{1, 7, 8, 15},
+		// The whole text of a cut line holds mentions past the cut.
+		ExcerptCut: map[int]string{3: "==> b.log <== marker-less member line, Maria Gonzalez again and, past the cut, Maria Gonzalez at 12 Main St"},
 		Templates: []TemplateStat{
 			{Template: "<*> ERROR refund failed for Maria Gonzalez, [EMAIL:3f9a1c2e], ship to <*> Main St", Level: "error", Count: 3, Example: "2026-11-20 10:00:07 ERROR refund failed for Maria Gonzalez, [EMAIL:3f9a1c2e], ship to 12 Main St"},
 		},
@@ -127,7 +129,7 @@ func TestRedactPII(t *testing.T) {
 		t.Fatalf("result %+v, want llm with 4 found", res)
 	}
 	ph := "[PERSON_NAME:" + fp([]byte("maria gonzalez"))[:8] + "]"
-	for _, s := range append([]string{a.Templates[0].Template, a.Templates[0].Example, a.Signals[0].Example}, a.Excerpt...) {
+	for _, s := range append([]string{a.Templates[0].Template, a.Templates[0].Example, a.Signals[0].Example, a.ExcerptCut[3]}, a.Excerpt...) {
 		if strings.Contains(s, "Maria") || strings.Contains(s, "Main St") {
 			t.Errorf("name survived: %q", s)
 		}

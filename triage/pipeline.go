@@ -162,7 +162,9 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 	stepStart = time.Now()
 	cls := p.classify(ctx, p.classifyInput(an, name))
 	c.Timings.ClassifyMS = ms(time.Since(stepStart))
-	c.Summary, c.RootCause, c.KeyLines, c.ReproSteps = cls.Summary, cls.RootCause, cls.KeyLines, cls.ReproSteps
+	// Classifiers pick key lines from the excerpt, where long lines are cut;
+	// the case carries them whole, exact lines of the redacted log.
+	c.Summary, c.RootCause, c.KeyLines, c.ReproSteps = cls.Summary, cls.RootCause, an.WholeKeyLines(cls.KeyLines), cls.ReproSteps
 	c.Classifier = cls.Info
 	c.Classifier.PIIPass, c.Classifier.PIITokens = pii.Status, pii.Tokens
 
@@ -353,6 +355,8 @@ func (p *Pipeline) similar(ctx context.Context, c *Case) (*Embedding, []SimilarC
 func (p *Pipeline) quarantine(c *Case, reason string, start time.Time) *Case {
 	c.Status = StatusQuarantined
 	c.StatusReason = reason
+	// No model saw it: the quarantine rule judged it.
+	c.Classifier = ClassifierInfo{Kind: "rules"}
 	c.Severity = Score{Label: "info", Score: 0, Reasons: []string{"not processed: " + reason}}
 	c.PIIRisk = Score{Label: "none", Score: 0, Reasons: []string{"not scanned"}}
 	// Someone has to look at it: a normal priority for the tenant's tier.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -70,7 +71,87 @@ func TestRunQuarantines(t *testing.T) {
 			if c.Queue != router.Default().QuarantineQueue() || c.Priority == "" || c.ID != CaseID("acme", "up-"+name) {
 				t.Fatalf("queue %q priority %q id %q", c.Queue, c.Priority, c.ID)
 			}
+			if problems := caseContractProblems(c); len(problems) > 0 {
+				t.Fatalf("quarantined case breaks the case contract: %s", strings.Join(problems, "; "))
+			}
 		})
+	}
+}
+
+// caseContractProblems checks the fields design.md says every case carries,
+// as JSON: present, not null, from their closed sets.
+func caseContractProblems(c *Case) []string {
+	var problems []string
+	data, err := json.Marshal(c)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return []string{err.Error()}
+	}
+	for _, k := range []string{"id", "tenant", "upload", "status", "severity", "pii_risk", "category", "skills", "queue", "priority",
+		"summary", "root_cause", "key_lines", "repro_steps", "findings", "similar", "classifier", "timings"} {
+		if v, ok := m[k]; !ok || string(v) == "null" {
+			problems = append(problems, k+" missing or null")
+		}
+	}
+	if !slices.Contains([]string{"llm", "rules"}, c.Classifier.Kind) {
+		problems = append(problems, fmt.Sprintf("classifier.kind %q, want llm or rules", c.Classifier.Kind))
+	}
+	if !slices.Contains(SeverityLabels, c.Severity.Label) || len(c.Severity.Reasons) == 0 {
+		problems = append(problems, fmt.Sprintf("severity %+v", c.Severity))
+	}
+	if c.PIIRisk.Label == "" || len(c.PIIRisk.Reasons) == 0 {
+		problems = append(problems, fmt.Sprintf("pii_risk %+v", c.PIIRisk))
+	}
+	for name, v := range map[string]string{"category": c.Category, "queue": c.Queue, "priority": c.Priority, "summary": c.Summary, "root_cause": c.RootCause} {
+		if strings.TrimSpace(v) == "" {
+			problems = append(problems, name+" empty")
+		}
+	}
+	if c.Status == StatusQuarantined && c.StatusReason == "" {
+		problems = append(problems, "quarantined without a reason")
+	}
+	return problems
+}
+
+// Key lines are exact lines of the redacted log, also when a line is longer
+// than the excerpt keeps: a cut line is never a key line, its whole text is;
+// a line too long to keep whole is left out.
+func TestKeyLinesAreWholeRedactedLines(t *testing.T) {
+	email := "ops" + "@" + "example.org"
+	long := "2024-05-01 10:00:01 ERROR [db] pool exhausted for " + email + " waiting on " + strings.Repeat("conn-17 ", 300)
+	huge := "2024-05-01 10:00:02 FATAL [db] shard map corrupt " + strings.Repeat("shard-9 ", 20_000)
+	log := "2024-05-01 10:00:00 INFO [main] starting\n" + long + "\r\n" + huge + "\n2024-05-01 10:00:03 INFO [main] stopped\n"
+	p := newTestPipeline(t, nil)
+	c, _, err := run(t, p, "long.log", []byte(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var redacted bytes.Buffer
+	if _, err := p.opts.Detector.Redact(context.Background(), strings.NewReader(log), &redacted); err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]bool{}
+	for _, l := range strings.Split(redacted.String(), "\n") {
+		lines[strings.TrimSuffix(l, "\r")] = true
+	}
+	if len(c.KeyLines) == 0 {
+		t.Fatal("no key lines")
+	}
+	foundLong := false
+	for _, k := range c.KeyLines {
+		if !lines[k] {
+			t.Errorf("key line is not a line of the redacted log (%d bytes): %.120q", len(k), k)
+		}
+		if strings.Contains(k, email) {
+			t.Errorf("raw e-mail in a key line")
+		}
+		foundLong = foundLong || strings.Contains(k, "pool exhausted")
+	}
+	if !foundLong {
+		t.Errorf("the long error line is not a key line: %.200q", c.KeyLines)
 	}
 }
 
