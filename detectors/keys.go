@@ -23,6 +23,7 @@ const (
 	kAWSSecret              // aws_secret_access_key
 	kAzureKey               // AccountKey=
 	kGCPKeyID               // private_key_id
+	kAuthCode               // OAuth authorization code: ?code=..., auth_code
 )
 
 var keyTab [256]bool
@@ -57,7 +58,7 @@ func hasSuffix(b []byte, s string) bool {
 var cursorPrefixes = []string{"next", "page", "continuation", "sync", "resume", "cursor", "pagination", "idempotency", "start", "last", "max", "min", "num", "total", "prompt", "completion", "input", "output", "count", "cache", "csrf", "xsrf"}
 
 // hasKeyAnchor: every secret key name contains one of pass, pw, secret,
-// token, key, auth, cookie, sess, sid or credential (in any case). Most keys
+// token, key, auth, cookie, sess, sid, credential or code (in any case). Most keys
 // in logs contain none, which keeps the separator path cheap: this runs on
 // the raw key, before it is normalised.
 func hasKeyAnchor(k []byte) bool {
@@ -85,7 +86,7 @@ func hasKeyAnchor(k []byte) bool {
 				return true
 			}
 		case 'c':
-			if hasPrefixFold(r, "cookie") || hasPrefixFold(r, "credential") {
+			if hasPrefixFold(r, "cookie") || hasPrefixFold(r, "credential") || hasPrefixFold(r, "code") {
 				return true
 			}
 		}
@@ -134,6 +135,8 @@ func classifyKey(raw []byte) keyClass {
 		return kAzureKey
 	case s == "privatekeyid":
 		return kGCPKeyID
+	case s == "code" || s == "authcode" || s == "authorizationcode" || s == "oauthcode":
+		return kAuthCode
 	case hasSuffix(k, "sessionid") || hasSuffix(k, "sessid") || hasSuffix(k, "sessionkey") || hasSuffix(k, "sessiontoken") ||
 		s == "session" || s == "sid" || s == "connectsid" || hasSuffix(k, "sessioncookie"):
 		return kSession
@@ -210,6 +213,10 @@ func (s *scanner) separator(p int) int {
 		return p + 1
 	}
 	vs, ve, quoted := valueSpan(b, p+1, cls)
+	if b[p] == ':' && ve <= vs {
+		s.valueOnNextLine(cls, b[k:ke], ve)
+		return p + 1
+	}
 	if ve <= vs {
 		return p + 1
 	}
@@ -221,6 +228,58 @@ func (s *scanner) separator(p int) int {
 		return ve // cookies() judged every pair
 	}
 	return p + 1
+}
+
+// valueOnNextLine: YAML (and some pretty-printers) put a long value on its
+// own indented line after "key:" or a block scalar "key: |". At i the rest
+// of the key's line must be blank; the next line must be indented and hold
+// one token, which is judged as the key's value.
+func (s *scanner) valueOnNextLine(cls keyClass, key []byte, i int) {
+	b := s.b
+	switch cls {
+	case kAuthorization, kCookie, kSetCookie:
+		return
+	}
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	if i < len(b) && (b[i] == '|' || b[i] == '>') { // a block scalar
+		i++
+		if i < len(b) && (b[i] == '-' || b[i] == '+') {
+			i++
+		}
+	}
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r') {
+		i++
+	}
+	if i >= len(b) || b[i] != '\n' {
+		return
+	}
+	i++
+	j := i
+	for j < len(b) && j-i < 64 && (b[j] == ' ' || b[j] == '\t') {
+		j++
+	}
+	if j == i {
+		return
+	}
+	vs := j
+	for j < len(b) && j-vs < 4096 && b[j] > ' ' {
+		j++
+	}
+	ve := j
+	for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == '\r') {
+		j++
+	}
+	if ve == vs || (j < len(b) && b[j] != '\n') || b[ve-1] == ':' {
+		return
+	}
+	if ve-vs >= 2 && (b[vs] == '"' || b[vs] == '\'') && b[ve-1] == b[vs] {
+		vs, ve = vs+1, ve-1
+	}
+	if ve > vs {
+		s.keyed(cls, key, vs, ve, true)
+	}
 }
 
 // prose: an unquoted lower-case word followed by more words is a sentence
@@ -407,6 +466,13 @@ func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
 		}
 	case kSecret:
 		s.secret(vs, ve, 0.8)
+	case kAuthCode:
+		// error and exit codes are numbers or words; an authorization code
+		// is a long machine-made value with lower-case letters in it
+		lower, _, _, _ := charClasses(v)
+		if lower && len(v) >= 16 && len(v) <= 512 && !isUUID(v) && !looksLikeIdentifier(v) && !looksLikePath(v) && looksRandom(v, 16, 3.3) {
+			s.add(vs, ve, s.e.det(idGeneric), 0.75, nil)
+		}
 	case kBearer:
 		if len(v) >= 8 && len(v) <= 4096 && !looksLikeIdentifier(v) && (looksRandom(v, 8, 2.5) || allHex(v)) {
 			s.add(vs, ve, s.e.det(idBearer), 0.85, nil)

@@ -292,28 +292,45 @@ func (s *scanner) numeric(i int) int {
 		return j
 	}
 	d := b[i:j]
-	switch {
-	case run >= 13 && run <= 19:
-		if validCard(d) {
-			conf := 0.8
-			if contextHas(b, i, cardContext...) {
-				conf = 0.95
-			} else if idKeyBefore(b, i) {
-				break // order_id=4532..., a Luhn-valid identifier
-			}
-			s.add(i, j, s.e.det(idCreditCard), conf, nil)
+	if run >= 13 && run <= 19 && validCard(d) {
+		conf := 0.8
+		if contextHas(b, i, cardContext...) {
+			conf = 0.95
+		} else if idKeyBefore(b, i) {
+			return j // order_id=4532..., a Luhn-valid identifier
 		}
+		s.add(i, j, s.e.det(idCreditCard), conf, nil)
+		return j
+	}
+	switch {
 	case run == 9:
 		if validSSN(d[:3], d[3:5], d[5:]) && contextHas(b, i, ssnContext...) {
 			s.add(i, j, s.e.det(idSSN), 0.8, nil)
 		}
-	case run == 10 || (run == 11 && d[0] == '1'):
+	case run == 10 && d[0] != '0' || (run == 11 && d[0] == '1'):
 		nanp := d[run-10:]
 		if nanp[0] >= '2' && nanp[3] >= '2' && contextHas(b, i, phoneContext...) {
 			s.add(i, j, s.e.det(idPhone), 0.7, nil)
 		}
+	case run >= 10 && run <= 17 && bareInternational(d) && contextHas(b, i, phoneContext...):
+		s.add(i, j, s.e.det(idPhone), 0.7, nil)
 	}
 	return j
+}
+
+// bareInternational: a phone number written without '+' (SMS gateways log
+// MSISDNs as 447700900123): a country code and 10-15 digits, the "00"
+// international prefix and 10-15 more, or a national number with its trunk
+// '0' (10-11 digits). Only taken after a phone word.
+func bareInternational(d []byte) bool {
+	n := len(d)
+	switch {
+	case d[0] == '0' && d[1] == '0':
+		return d[2] != '0' && n-2 >= 10 && n-2 <= 15
+	case d[0] == '0':
+		return d[1] != '0' && n <= 11
+	}
+	return n >= 11 && n <= 15
 }
 
 // idKeyBefore: the value at i belongs to a key naming an identifier
@@ -1163,38 +1180,102 @@ func (s *scanner) redisAuth(vs int) int {
 	return vs
 }
 
-// passwordFlag: "--password VALUE" / "--passwd VALUE" on a command line, and
-// MySQL clients' attached "-pVALUE".
+// passwordFlag: a password given as a command-line argument: "--password V",
+// MySQL clients' attached "-pV", "sshpass -p V", "docker login -p V",
+// "redis-cli -a V" and curl's "-u user:V" / "--user user:V". Which flag
+// carries a password depends on the tool ("-p" is a port for ssh and redis-cli),
+// so the tool must be named earlier on the line.
 func (s *scanner) passwordFlag(i int) int {
 	b := s.b
 	if i > 0 && !(b[i-1] == ' ' || b[i-1] == '\t' || b[i-1] == '"' || b[i-1] == '\'') {
 		return i + 1
 	}
+	if i+3 >= len(b) {
+		return i + 1
+	}
 	var vs int
-	switch {
-	case hasPrefix(b[i:], "--password ") || hasPrefix(b[i:], "--passwd "):
-		vs = bytes.IndexByte(b[i:], ' ') + i + 1
-	case i+2 < len(b) && b[i+1] == 'p' && b[i+2] > ' ' && b[i+2] != '-' && b[i+2] != '=' && mysqlBefore(b, i):
+	userPass := false // the value is user:password
+	conf := 0.8
+	switch c, next := b[i+1], b[i+2]; {
+	case c == '-':
+		switch {
+		case hasPrefix(b[i:], "--password ") || hasPrefix(b[i:], "--passwd "):
+			vs = bytes.IndexByte(b[i:], ' ') + i + 1
+		case hasPrefix(b[i:], "--user ") && toolBefore(b, i, "curl"):
+			vs, userPass = i+len("--user "), true
+		default:
+			return i + 2
+		}
+	case c == 'p' && next > ' ' && next != '-' && next != '=' && toolBefore(b, i, "mysql", "mariadb"):
 		vs = i + 2
+	case c == 'p' && next == ' ' && toolBefore(b, i, "sshpass", "docker login", "podman login", "buildah login", "nerdctl login"):
+		vs = i + 3
+	case c == 'a' && next == ' ' && toolBefore(b, i, "redis-cli"):
+		vs = i + 3
+	case c == 'u' && toolBefore(b, i, "curl"):
+		vs, userPass = i+2, true
+		if next == ' ' {
+			vs++
+		}
 	default:
 		return i + 1
 	}
-	ve := vs
-	for ve < len(b) && b[ve] > ' ' && b[ve] != '"' && b[ve] != '\'' && ve-vs < 256 {
-		ve++
+	vs, ve := argSpan(b, vs)
+	if userPass {
+		// curl -u user:password; without ':' curl prompts for it
+		c := bytes.IndexByte(b[vs:ve], ':')
+		if c < 0 {
+			return ve
+		}
+		vs += c + 1
+		conf = 0.85
 	}
 	v := b[vs:ve]
 	if len(v) >= 3 && v[0] != '-' && !isPlaceholder(v) && !prose(b, vs, ve) {
-		s.add(vs, ve, s.e.det(idPassword), 0.8, nil)
+		s.add(vs, ve, s.e.det(idPassword), conf, nil)
 	}
 	return ve
 }
 
-// mysqlBefore: the command on this line is a MySQL/MariaDB client.
-func mysqlBefore(b []byte, i int) bool {
+// argSpan is the command-line argument at i: quoted ('…' or "…", on one
+// line) or up to the next space or quote.
+func argSpan(b []byte, i int) (vs, ve int) {
+	if i < len(b) && (b[i] == '\'' || b[i] == '"') {
+		q := b[i]
+		e := i + 1
+		for e < len(b) && e-i < 256 && b[e] != q && b[e] != '\n' {
+			e++
+		}
+		if e < len(b) && b[e] == q {
+			return i + 1, e
+		}
+		return i + 1, i + 1
+	}
+	e := i
+	for e < len(b) && b[e] > ' ' && b[e] != '"' && b[e] != '\'' && e-i < 256 {
+		e++
+	}
+	return i, e
+}
+
+// toolBefore: one of the tools is named in the 128 bytes before i on this
+// line, and no other command (after a pipe, ';' or '&&', or an ssh/scp that
+// sshpass runs) stands between it and i.
+func toolBefore(b []byte, i int, tools ...string) bool {
 	var buf [128]byte
 	w := lineBefore(b, i, len(buf), buf[:])
-	return bytes.Contains(w, []byte("mysql")) || bytes.Contains(w, []byte("mariadb"))
+	for _, t := range tools {
+		k := bytes.LastIndex(w, []byte(t))
+		if k < 0 {
+			continue
+		}
+		seg := w[k+len(t):]
+		if bytes.ContainsAny(seg, "|;&") || bytes.Contains(seg, []byte("ssh ")) || bytes.Contains(seg, []byte("scp ")) || bytes.Contains(seg, []byte("rsync ")) {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // pem finds a private-key block: "-----BEGIN ... PRIVATE KEY-----" up to the

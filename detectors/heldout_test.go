@@ -1,0 +1,220 @@
+package detectors
+
+import (
+	"encoding/base64"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The held-out check: realistic log lines written by hand for this test (not
+// by the corpus generator, not copied from a detector's examples), with fake
+// but format-valid values planted in them and decoys that look like secrets
+// but are not. Each planted value is marked with lab(type, value). The
+// engine's precision and recall on it are logged and held to a floor, so a
+// change that only fits the labelled corpus shows up here.
+
+// lab marks a planted value: \x01type\x02value\x03.
+func lab(typ, v string) string { return "\x01" + typ + "\x02" + v + "\x03" }
+
+type label struct {
+	typ        string
+	start, end int
+}
+
+// parseLabels strips the markers and returns the text and its labels.
+func parseLabels(s string) (string, []label) {
+	var b strings.Builder
+	var ls []label
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\x01':
+			j := i + 1 + strings.IndexByte(s[i+1:], '\x02')
+			ls = append(ls, label{typ: s[i+1 : j], start: b.Len()})
+			i = j
+		case '\x03':
+			ls[len(ls)-1].end = b.Len()
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String(), ls
+}
+
+func heldoutCases() []string {
+	pw := func(seed string) string { return fake("ho-"+seed, 14, alnum) }
+	b64tok := func(seed string, n int) string { return fake("ho-"+seed, n, b64url) }
+	basic := base64.StdEncoding.EncodeToString([]byte("svc-backup:" + pw("basic")))
+	proxyBasic := base64.StdEncoding.EncodeToString([]byte("proxyuser:" + pw("proxy")))
+	jwt := fakeJWT("ho-jwt")
+	pemJSON := fakePEM("ho-pem", "PRIVATE KEY", `\n`)
+	akid := "AKIA" + fake("ho-akid", 16, upperD)
+	awsSecret := fake("ho-awssec", 40, b64)
+	ip := func(v string) string { return lab(TypeIPAddress, v) }
+	return []string{
+		// --- bare CLI passwords
+		"2026-11-23T10:02:11Z deploy[311]: + redis-cli -h cache.internal -p 6379 -a " + lab(TypePassword, pw("redis")) + " ping",
+		"TASK [backup] changed: [web02] => {\"cmd\": \"sshpass -p '" + lab(TypePassword, pw("sshpass")) + "' scp /tmp/db.tar root@" + ip("10.20.0.15") + ":/srv/\"}",
+		"+ sshpass -p " + lab(TypePassword, pw("sshpass2")) + " ssh -o StrictHostKeyChecking=no deploy@bastion uptime",
+		"+ mysql -h db-primary -u app -p" + lab(TypePassword, pw("mysql")) + " appdb -e 'select 1'",
+		"+ curl -sS -u ci-bot:" + lab(TypePassword, pw("curl")) + " https://artifactory.example.com/api/storage/libs-release",
+		"+ curl --user admin:" + lab(TypePassword, pw("curl2")) + " -X POST http://jenkins:8080/job/build/buildWithParameters",
+		"+ docker login -u deployer -p " + lab(TypePassword, pw("docker")) + " registry.gitlab.com",
+		"PGPASSWORD=" + lab(TypePassword, pw("pg")) + " psql -h " + ip("10.0.3.7") + " -U report analytics",
+		// decoys: ports, prompts, variables
+		"+ docker run -d -p 8080:80 -e POSTGRES_PASSWORD_FILE=/run/secrets/pg nginx:1.25",
+		"+ ssh -p 2222 deploy@bastion 'df -h'",
+		"+ redis-cli -a \"$REDIS_PASSWORD\" --no-auth-warning info replication",
+		"+ curl -u \"$CI_USER:$CI_TOKEN\" https://nexus.example.com/service/rest/v1/status",
+		"+ mysql -u root -p -e 'show databases'",
+		"Warning: Using a password on the command line interface can be insecure.",
+
+		// --- OAuth codes and tokens in URLs
+		ip("10.1.4.22") + " - - [23/Nov/2026:10:04:01 +0000] \"GET /oauth/callback?code=" + lab(TypeGenericSecret, "4/0Ab"+b64tok("code", 60)) + "&state=af0ifjsldkj&scope=email HTTP/1.1\" 302 0",
+		"redirecting to https://app.example.com/auth/done#access_token=" + lab(TypeBearerToken, b64tok("fragtok", 43)) + "&token_type=Bearer&expires_in=3600",
+		"level=info msg=\"token exchange\" grant_type=authorization_code code=" + lab(TypeGenericSecret, fake("ho-code2", 32, alnum)) + " redirect_uri=https://app.example.com/cb",
+		"POST /token id_token=" + lab(TypeJWT, jwt) + " 200 41ms",
+		// decoys
+		"worker exited with code=137 after OOM kill",
+		"GET /api/v1/status?code=200&lang=en HTTP/1.1",
+		"error_code=INVALID_GRANT error_description=\"code expired\"",
+		`{"token_type":"Bearer","expires_in":3599,"scope":"openid email"}`,
+
+		// --- phone numbers
+		"INFO sms-gateway: delivered to msisdn " + lab(TypePhone, "447700900123") + " status=DELIVRD",
+		"customer phone: " + lab(TypePhone, "0049 30 901820") + " (landline)",
+		`{"name":"Ana","mobile":"` + lab(TypePhone, "+33 6 12 34 56 78") + `"}`,
+		"callback requested, contact " + lab(TypePhone, "+1-415-555-0199"),
+		"whatsapp " + lab(TypePhone, "5511987654321") + " opted in",
+		// decoys
+		"Processed 447700900123 bytes in 3.2s",
+		"order 2079460958 shipped from warehouse 7",
+		"blk_-4477009001234567 replicated to 3 nodes",
+		"epoch_ms=1763885521123 seq=00442079460958",
+
+		// --- split over lines
+		"  db:\n    user: app\n    password:\n      " + lab(TypePassword, pw("yaml")) + "\n    host: db.internal",
+		"stringData:\n  API_SECRET: |\n    " + lab(TypeGenericSecret, fake("ho-yamlsec", 32, alnum)) + "\n",
+		// decoys
+		"Enter password:\nLogin OK for user bob",
+		"password:\n  - minLength: 12\n",
+
+		// --- connection strings
+		"connecting to postgres://app:" + lab(TypeURLCredentials, pw("pgurl")) + "@db.prod.internal:5432/app?sslmode=require",
+		"MONGO_URL=mongodb+srv://svc:" + lab(TypeURLCredentials, pw("mongo")) + "@cluster0.ab1cd.mongodb.net/prod?retryWrites=true",
+		"celery: Connected to amqp://orders:" + lab(TypeURLCredentials, pw("amqp")) + "@rabbitmq.svc:5672//",
+		"cache url=redis://:" + lab(TypeURLCredentials, pw("redisurl")) + "@redis-master:6379/0",
+		"Server=tcp:sql01.database.windows.net,1433;Database=app;User ID=app;Password=" + lab(TypePassword, pw("ado")) + ";Encrypt=true;",
+		// decoys
+		"jdbc:postgresql://db.prod.internal:5432/app?user=app&ssl=true",
+		"redis://redis-master:6379/0 connected",
+
+		// --- HTTP auth headers
+		"> Authorization: Basic " + lab(TypeBasicAuth, basic),
+		"proxy request header Proxy-Authorization: Basic " + lab(TypeBasicAuth, proxyBasic),
+		"Basic auth enabled for /admin (realm=\"ops\")",
+
+		// --- vendor keys
+		"export AWS_ACCESS_KEY_ID=" + lab(TypeAWSAccessKeyID, akid) + " AWS_SECRET_ACCESS_KEY=" + lab(TypeAWSSecretKey, awsSecret),
+		"slack: posting with token " + lab(TypeSlackToken, "xoxb-"+fake("ho-sl1", 11, "0123456789")+"-"+fake("ho-sl2", 13, "0123456789")+"-"+fake("ho-sl3", 24, alnum)),
+		"Stripe client init api_version=2024-06-20 key=" + lab(TypeStripeKey, "sk_live_"+fake("ho-stripe", 99, alnum)),
+		"remote: fetching https://x-access-token:" + lab(TypeGitHubToken, "ghs_"+fake("ho-ghs", 36, alnum)) + "@github.com/acme/api.git",
+		"PRIVATE-TOKEN: " + lab(TypeGitLabToken, "glpat-"+fake("ho-glpat", 20, b64url)),
+		"geocode GET https://maps.googleapis.com/maps/api/geocode/json?address=Berlin&key=" + lab(TypeGCPAPIKey, "AIza"+fake("ho-gcp", 35, b64url)),
+		`{"type":"service_account","client_email":"` + lab(TypeEmail, "ci@demo.iam.gserviceaccount.com") + `","private_key":"` + lab(TypePrivateKey, pemJSON) + `\n"}`,
+		// decoys
+		"image=registry.example.com/app@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		"commit 3f2a9c1e5b7d8f0a1c2e4b6d8f0a2c4e6b8d0f1a Merge branch 'main'",
+		"request_id=7f3e6c1a-1b2c-4d5e-8f90-a1b2c3d4e5f6 trace=4bf92f3577b34da6a3ce929d0e0e4736",
+
+		// --- e-mails and addresses
+		"notify " + lab(TypeEmail, "jane.doe+billing@mail.eu.example.com") + " about invoice 2026-118",
+		"accepted connection from [" + ip("2001:db8:4006:812::200e") + "]:443",
+		"git clone git@gitlab.com:group/proj.git",
+		"loaded assets/logo@2x.png in 3ms",
+
+		// --- PII with formats of their own
+		"charge failed card=" + lab(TypeCreditCard, "5555 5555 5555 4444") + " reason=insufficient_funds",
+		"payout to " + lab(TypeIBAN, "NL91 ABNA 0417 1643 00") + " queued",
+		"applicant ssn " + lab(TypeUSSSN, "536-22-1047") + " verified",
+		"Failed password for invalid user admin from " + ip("10.3.3.3") + " port 55122 ssh2",
+		"release version 10.2.3.4 rolled out",
+	}
+}
+
+type prCount struct{ tp, fp, fn int }
+
+func (c prCount) precision() float64 {
+	if c.tp+c.fp == 0 {
+		return 1
+	}
+	return float64(c.tp) / float64(c.tp+c.fp)
+}
+
+func (c prCount) recall() float64 {
+	if c.tp+c.fn == 0 {
+		return 1
+	}
+	return float64(c.tp) / float64(c.tp+c.fn)
+}
+
+// TestHeldoutPrecisionRecall: a finding is a true positive when it has the
+// label's type and overlaps it; anything else is a false positive, and an
+// unmatched label a false negative.
+func TestHeldoutPrecisionRecall(t *testing.T) {
+	e := testEngine(t)
+	var all prCount
+	byType := map[string]*prCount{}
+	count := func(typ string) *prCount {
+		if byType[typ] == nil {
+			byType[typ] = &prCount{}
+		}
+		return byType[typ]
+	}
+	cases := heldoutCases()
+	for _, c := range cases {
+		text, labels := parseLabels(c)
+		fs := e.ScanBytes([]byte(text))
+		matched := make([]bool, len(labels))
+		for _, f := range fs {
+			hit := false
+			for i, l := range labels {
+				if !matched[i] && f.Type == l.typ && int(f.Start) < l.end && l.start < int(f.End) {
+					matched[i], hit = true, true
+					break
+				}
+			}
+			if hit {
+				all.tp++
+				count(f.Type).tp++
+				continue
+			}
+			all.fp++
+			count(f.Type).fp++
+			t.Logf("FP %s %q in %q", f.Type, text[f.Start:f.End], text)
+		}
+		for i, l := range labels {
+			if !matched[i] {
+				all.fn++
+				count(l.typ).fn++
+				t.Logf("FN %s %q in %q; got %v", l.typ, text[l.start:l.end], text, brief(text, fs))
+			}
+		}
+	}
+	types := make([]string, 0, len(byType))
+	for typ := range byType {
+		types = append(types, typ)
+	}
+	sort.Strings(types)
+	for _, typ := range types {
+		c := byType[typ]
+		t.Logf("%-22s TP %2d FP %2d FN %2d", typ, c.tp, c.fp, c.fn)
+	}
+	summary := fmt.Sprintf("held-out: %d cases, %d labels: precision %.3f recall %.3f (TP %d FP %d FN %d)",
+		len(cases), all.tp+all.fn, all.precision(), all.recall(), all.tp, all.fp, all.fn)
+	t.Log(summary)
+	if all.precision() < 0.95 || all.recall() < 0.95 {
+		t.Error(summary)
+	}
+}
