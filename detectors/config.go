@@ -33,7 +33,7 @@ type RuleSpec struct {
 	Type        string   `json:"type"`               // finding type; defaults to the id
 	Category    Category `json:"category,omitempty"` // pii or secret (default secret)
 	Description string   `json:"description,omitempty"`
-	Keywords    []string `json:"keywords,omitempty"` // literal prefilter: the regex runs only on lines holding one
+	Keywords    []string `json:"keywords,omitempty"` // literal prefilter, any case: the regex runs only on lines holding one
 	Regex       string   `json:"regex"`              // RE2; capture group 1, when present, is the secret part
 	Validator   string   `json:"validator,omitempty"`
 	Confidence  float64  `json:"confidence,omitempty"` // default 0.8
@@ -189,7 +189,7 @@ func compileRule(rs RuleSpec) (*customRule, error) {
 		if k == "" {
 			return nil, errors.New("empty keyword")
 		}
-		r.keywords = append(r.keywords, []byte(k))
+		r.keywords = append(r.keywords, bytes.ToLower([]byte(k))) // matched ignoring case
 	}
 	return r, nil
 }
@@ -255,7 +255,7 @@ func (r *customRule) scan(s *scanner, b []byte) {
 	done := -1 // end of the last line already matched
 	for _, kw := range r.keywords {
 		for off := 0; off < len(b); {
-			i := bytes.Index(b[off:], kw)
+			i := indexFold(b[off:], kw)
 			if i < 0 {
 				break
 			}
@@ -273,6 +273,47 @@ func (r *customRule) scan(s *scanner, b []byte) {
 		}
 		done = -1
 	}
+}
+
+// indexFold is bytes.Index ignoring ASCII case; kw is lower-case. It jumps
+// from one occurrence of kw's first byte (in either case) to the next.
+func indexFold(b, kw []byte) int {
+	if len(kw) == 0 {
+		return 0
+	}
+	lo, up := kw[0], kw[0]
+	if isLower(lo) {
+		up = lo - ('a' - 'A')
+	}
+	nextLo, nextUp := -1, -1 // next occurrence of each at or after off; -2 when none
+	for off := 0; off+len(kw) <= len(b); {
+		if nextLo != -2 && nextLo < off {
+			if k := bytes.IndexByte(b[off:], lo); k >= 0 {
+				nextLo = off + k
+			} else {
+				nextLo = -2
+			}
+		}
+		if nextUp != -2 && nextUp < off {
+			if k := bytes.IndexByte(b[off:], up); k >= 0 {
+				nextUp = off + k
+			} else {
+				nextUp = -2
+			}
+		}
+		i := nextLo
+		if i == -2 || (nextUp != -2 && nextUp < i) {
+			i = nextUp
+		}
+		if i < 0 || i+len(kw) > len(b) {
+			return -1
+		}
+		if hasPrefixFold(b[i:], string(kw)) {
+			return i
+		}
+		off = i + 1
+	}
+	return -1
 }
 
 func (r *customRule) match(s *scanner, line []byte, base int) {

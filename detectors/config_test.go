@@ -128,3 +128,37 @@ func TestConfigBuiltInCode(t *testing.T) {
 		t.Error("a bad rule in a Go-built Config was accepted")
 	}
 }
+
+// TestCustomKeywordsIgnoreCase: a keyword prefilters lines in any case, so a
+// rule with "(?i)" in its regex finds ACME_KEY= as well as acme_key=.
+func TestCustomKeywordsIgnoreCase(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"rules": [{"id": "acme", "keywords": ["Acme_Key"], "regex": "(?i)acme_key=([a-z0-9]{20})"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(Options{FingerprintKey: []byte("k"), Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := fake("acme-ci", 20, "abcdefghijklmnopqrstuvwxyz0123456789")
+	for _, line := range []string{"acme_key=" + v, "ACME_KEY=" + v, "x=1 Acme_Key=" + v} {
+		fs := e.ScanBytes([]byte(line))
+		if len(fs) != 1 || fs[0].Type != "acme" || line[fs[0].Start:fs[0].End] != v {
+			t.Errorf("%q: got %v", line, brief(line, fs))
+		}
+	}
+}
+
+func TestIndexFold(t *testing.T) {
+	for _, c := range []struct {
+		b, kw string
+		want  int
+	}{
+		{"xxACME_key", "acme_key", 2}, {"acme", "acme", 0}, {"aCm aCmE", "acme", 4},
+		{"", "a", -1}, {"abc", "abcd", -1}, {"a_b", "_b", 1}, {"zzzz", "z", 0}, {"AAAb", "ab", 2},
+	} {
+		if got := indexFold([]byte(c.b), []byte(c.kw)); got != c.want {
+			t.Errorf("indexFold(%q, %q) = %d, want %d", c.b, c.kw, got, c.want)
+		}
+	}
+}

@@ -467,10 +467,10 @@ func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
 	case kSecret:
 		s.secret(vs, ve, 0.8)
 	case kAuthCode:
-		// error and exit codes are numbers or words; an authorization code
-		// is a long machine-made value with lower-case letters in it
-		lower, _, _, _ := charClasses(v)
-		if lower && len(v) >= 16 && len(v) <= 512 && !isUUID(v) && !looksLikeIdentifier(v) && !looksLikePath(v) && looksRandom(v, 16, 3.3) {
+		// error and exit codes are numbers or words (ResourceNotFound); an
+		// authorization code is a long machine-made mix of letters and digits
+		lower, _, digit, _ := charClasses(v)
+		if lower && digit && len(v) >= 16 && len(v) <= 512 && !isUUID(v) && !looksLikeIdentifier(v) && !looksLikePath(v) && (looksRandom(v, 16, 3.3) || len(v) >= 20 && allHex(v)) {
 			s.add(vs, ve, s.e.det(idGeneric), 0.75, nil)
 		}
 	case kBearer:

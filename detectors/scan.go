@@ -312,16 +312,34 @@ func (s *scanner) numeric(i int) int {
 		if nanp[0] >= '2' && nanp[3] >= '2' && contextHas(b, i, phoneContext...) {
 			s.add(i, j, s.e.det(idPhone), 0.7, nil)
 		}
-	case run >= 10 && run <= 17 && bareInternational(d) && contextHas(b, i, phoneContext...):
+	case run >= 10 && run <= 17 && bareInternational(d) && phoneKeyBefore(b, i):
 		s.add(i, j, s.e.det(idPhone), 0.7, nil)
 	}
 	return j
 }
 
+// phoneKeyBefore: the word or key right before i (past spaces, ':', '='
+// and quotes) names a phone: "msisdn 4477…", "mobile=0044…", `"phone_number": "…"`.
+// Nearer than contextHas: "&mobile=…&ts=1792472740570" is a timestamp.
+func phoneKeyBefore(b []byte, i int) bool {
+	k := i
+	for n := 0; k > 0 && n < 4; n++ {
+		if c := b[k-1]; c != ' ' && c != '=' && c != ':' && c != '"' && c != '\'' && c != '\t' {
+			break
+		}
+		k--
+	}
+	e := k
+	for k > 0 && e-k < 32 && (isAlnum(b[k-1]) || b[k-1] == '_' || b[k-1] == '-' || b[k-1] == '.') {
+		k--
+	}
+	return k < e && contextHas(b[k:e], e-k, phoneContext...)
+}
+
 // bareInternational: a phone number written without '+' (SMS gateways log
 // MSISDNs as 447700900123): a country code and 10-15 digits, the "00"
 // international prefix and 10-15 more, or a national number with its trunk
-// '0' (10-11 digits). Only taken after a phone word.
+// '0' (10-11 digits). Only taken right after a phone word.
 func bareInternational(d []byte) bool {
 	n := len(d)
 	switch {
