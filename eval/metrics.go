@@ -41,6 +41,7 @@ type CaseResult struct {
 	Model          string  `json:"model,omitempty"`
 	PromptVersion  string  `json:"prompt_version,omitempty"`
 	FallbackReason string  `json:"fallback_reason,omitempty"`
+	PIIPass        string  `json:"pii_pass,omitempty"` // the LLM PII pass: "llm", "skipped: <reason>", "" when off
 	PromptTokens   int     `json:"prompt_tokens,omitempty"`
 	OutputTokens   int     `json:"completion_tokens,omitempty"`
 	LatencyMS      float64 `json:"latency_ms"`  // the whole pipeline run

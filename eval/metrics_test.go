@@ -2,6 +2,7 @@ package eval
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -118,5 +119,20 @@ func TestInvalidKeyLines(t *testing.T) {
 	got := invalidKeyLines([]string{"user=[EMAIL:1a2b] failed", "user=alice@example.com failed", "last", "fir"}, redacted)
 	if len(got) != 2 || got[0] != "user=alice@example.com failed" || got[1] != "fir" {
 		t.Errorf("invalid = %q", got)
+	}
+	// The LLM PII pass replaces names and addresses the detectors leave: its
+	// placeholders stand for the text they replaced, other placeholders do not.
+	redacted = []byte("refund for Maria Gonzalez at 12 Main St failed\nuser=[EMAIL:1a2b] Bob\n")
+	got = invalidKeyLines([]string{
+		"refund for [PERSON_NAME:0a1b2c3d] at [STREET_ADDRESS:4e5f6a7b] failed",
+		"user=[EMAIL:1a2b] [PERSON_NAME:0a1b2c3d]",
+		"refund for [PERSON_NAME:0a1b2c3d] succeeded",
+		"refund for [EMAIL:0a1b2c3d] at 12 Main St failed",
+		"[PERSON_NAME:0a1b2c3d]",
+		"user=[EMAIL:1a2b] Bob[PERSON_NAME:0a1b2c3d]",
+	}, redacted)
+	want := []string{"refund for [PERSON_NAME:0a1b2c3d] succeeded", "refund for [EMAIL:0a1b2c3d] at 12 Main St failed", "user=[EMAIL:1a2b] Bob[PERSON_NAME:0a1b2c3d]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("with PII placeholders: invalid = %q; want %q", got, want)
 	}
 }

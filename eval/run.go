@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -94,6 +95,9 @@ type Meta struct {
 	GitCommit     string    `json:"git_commit,omitempty"`
 	Time          time.Time `json:"time"`
 	DurationMS    float64   `json:"duration_ms"`
+	// PIIModel and PIIPromptVersion are the LLM PII pass's, when it ran.
+	PIIModel         string `json:"pii_model,omitempty"`
+	PIIPromptVersion string `json:"pii_prompt_version,omitempty"`
 }
 
 // Run is one evaluation: what was run, the figures, and every case.
@@ -242,6 +246,7 @@ func evalCase(ctx context.Context, c Case, content []byte, opt Options) (CaseRes
 	info := tc.Classifier
 	res.Classifier, res.Model, res.PromptVersion, res.FallbackReason = info.Kind, info.Model, info.PromptVersion, info.FallbackReason
 	res.PromptTokens, res.OutputTokens = info.Tokens.Prompt, info.Tokens.Completion
+	res.PIIPass = info.PIIPass
 	res.ClassifyMS = tc.Timings.ClassifyMS
 	res.KeyLines = len(tc.KeyLines)
 	if opt.Redact != nil {
@@ -273,6 +278,9 @@ func uploadName(c Case, sha string) string {
 
 // invalidKeyLines returns the key lines that are not an exact line of the
 // redacted log. A CR before the LF belongs to the line ending, not the line.
+// The redacted log is the detectors' output; the LLM PII pass replaces names
+// and addresses beyond it, so a [PERSON_NAME:…] or [STREET_ADDRESS:…]
+// placeholder in a key line stands for the non-empty text it replaced.
 func invalidKeyLines(keyLines []string, redacted []byte) []string {
 	lines := map[string]bool{}
 	for _, l := range bytes.Split(redacted, []byte("\n")) {
@@ -280,11 +288,42 @@ func invalidKeyLines(keyLines []string, redacted []byte) []string {
 	}
 	var bad []string
 	for _, k := range keyLines {
-		if !lines[k] {
+		if !lines[k] && !matchesWithPIIPlaceholders(k, lines) {
 			bad = append(bad, k)
 		}
 	}
 	return bad
+}
+
+// llmPIIPlaceholder is a placeholder of the LLM PII pass (triage.ApplyPII).
+var llmPIIPlaceholder = regexp.MustCompile(`\[(?:PERSON_NAME|STREET_ADDRESS)(?::[0-9a-f]{8})?\]`)
+
+// matchesWithPIIPlaceholders reports whether some line equals k with each
+// LLM PII placeholder standing for a non-empty text the pass could have
+// replaced: at most 200 bytes, not crossing another placeholder.
+func matchesWithPIIPlaceholders(k string, lines map[string]bool) bool {
+	at := llmPIIPlaceholder.FindAllStringIndex(k, -1)
+	if len(at) == 0 {
+		return false
+	}
+	var pattern strings.Builder
+	pattern.WriteString("^")
+	pos := 0
+	for _, a := range at {
+		pattern.WriteString(regexp.QuoteMeta(k[pos:a[0]]) + "[^\\[\\]\\n]{1,200}")
+		pos = a[1]
+	}
+	pattern.WriteString(regexp.QuoteMeta(k[pos:]) + "$")
+	re, err := regexp.Compile(pattern.String())
+	if err != nil {
+		return false
+	}
+	for l := range lines {
+		if strings.HasPrefix(l, k[:at[0][0]]) && re.MatchString(l) {
+			return true
+		}
+	}
+	return false
 }
 
 // similarHits measures leave-one-out recall@k: for each case whose family

@@ -42,12 +42,13 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	k := fs.Int("k", 5, "k of similar-incident recall@k")
 	parallel := fs.Int("parallel", 1, "cases in flight at once (raise it against a remote LLM; latencies then include contention)")
 	seed := fs.Int("seed", 0, "seed sent with every LLM request; recorded in the run")
-	rulesOnly := fs.Bool("rules", false, "use the rules classifier even when an LLM is configured")
+	rulesOnly := fs.Bool("rules", false, "use the rules classifier even when an LLM is configured (and no LLM PII pass unless --llm-pii is given)")
+	llmPII := llmPIIFlag(fs, os.Getenv)
 	routingPath := fs.String("routing", "", "routing config JSON (default: the built-in config)")
 	detectorsPath := fs.String("detectors", "", "detector rule file, as scan --config (custom rules, allow-lists, modes)")
 	pricesPath := fs.String("prices", "", `JSON {"model": {"prompt_per_million": 0.15, "completion_per_million": 0.6}} for cost estimates`)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logtriage eval --dataset PATH [--format text|json|html] [--out FILE] [--baseline RUN.json] [--tolerance T] [--save RUN.json]")
+		fmt.Fprintln(stderr, "usage: logtriage eval --dataset PATH [--format text|json|html] [--out FILE] [--baseline RUN.json] [--tolerance T] [--save RUN.json] [--llm-pii]")
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "\nWith OPENAI_API_KEY or OPENAI_BASE_URL set (model: LOGTRIAGE_LLM_MODEL) the LLM classifies, rules otherwise.")
 		fmt.Fprintln(stderr, "Exit status: 0 ran (no regression), 2 error, 3 a metric dropped past its tolerance against --baseline.")
@@ -130,6 +131,20 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "logtriage eval: LLM classifier %s at %s\n", meta.Model, llmOpts.BaseURL)
 	} else {
 		fmt.Fprintln(stderr, "logtriage eval: rules classifier (no LLM configured, or --rules)")
+	}
+	// --rules keeps a run offline: LOGTRIAGE_LLM_PII from the environment is
+	// ignored then, an explicit --llm-pii is not.
+	piiOn := *llmPII && (!*rulesOnly || flagGiven(fs, "llm-pii"))
+	pii, note, err := newLLMPII(piiOn, os.Getenv)
+	if err != nil {
+		return fail(err)
+	}
+	if note != "" {
+		fmt.Fprintln(stderr, "logtriage eval:", note)
+	}
+	if pii != nil {
+		popts.PII = pii
+		meta.PIIModel, meta.PIIPromptVersion = pii.Model(), pii.PromptVersion()
 	}
 	pipeline, err := triage.NewPipeline(popts)
 	if err != nil {
@@ -263,4 +278,11 @@ func gitCommit(ctx context.Context) string {
 		commit += "-dirty"
 	}
 	return commit
+}
+
+// flagGiven reports whether the flag was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }

@@ -42,8 +42,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	workers := fs.Int("workers", 0, "uploads processed concurrently (0: one per CPU, or 4 per CPU with an LLM, which mostly waits)")
 	httpAddr := fs.String("http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	grace := fs.Duration("shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
+	llmPII := llmPIIFlag(fs, os.Getenv)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR]")
+		fmt.Fprintln(stderr, "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--llm-pii]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -56,7 +57,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	if err := serve(ctx, serveConfig{
 		nats: nf, dataDir: *dataDir, listen: *listen, dbURL: *dbURL, routes: *routes,
-		workers: *workers, httpAddr: *httpAddr, grace: *grace, log: log, stderr: stderr,
+		workers: *workers, httpAddr: *httpAddr, grace: *grace, llmPII: *llmPII, log: log, stderr: stderr,
 	}); err != nil {
 		log.Error("serve: " + err.Error())
 		return 1
@@ -70,6 +71,7 @@ type serveConfig struct {
 	httpAddr                       string
 	workers                        int
 	grace                          time.Duration
+	llmPII                         bool
 	log                            *slog.Logger
 	stderr                         io.Writer
 }
@@ -123,7 +125,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	defer store.Close()
 
-	pipe, usesLLM, err := workerPipeline(rt, store, cfg.log, cfg.stderr)
+	pipe, usesLLM, err := workerPipeline(rt, store, cfg.llmPII, cfg.log, cfg.stderr)
 	if err != nil {
 		return err
 	}
@@ -155,7 +157,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 
 // workerPipeline is the pipeline `triage` runs, with the store for similar
 // cases; it says once which classifier judges the cases.
-func workerPipeline(rt *router.Router, store triage.Store, log *slog.Logger, stderr io.Writer) (p *triage.Pipeline, usesLLM bool, err error) {
+func workerPipeline(rt *router.Router, store triage.Store, llmPII bool, log *slog.Logger, stderr io.Writer) (p *triage.Pipeline, usesLLM bool, err error) {
 	var classifier triage.Classifier
 	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
 		c, err := llm.New(opts)
@@ -168,12 +170,14 @@ func workerPipeline(rt *router.Router, store triage.Store, log *slog.Logger, std
 		log.Info("classifier: rules only (set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)")
 	}
 	var pii triage.PIIDetector
-	if opts, ok := llm.PIIOptionsFromEnv(os.Getenv); ok {
-		d, err := llm.NewPIIDetector(opts)
-		if err != nil {
-			return nil, false, err
-		}
-		log.Info("LLM PII pass (person names, street addresses)", "model", opts.Model, "base_url", opts.BaseURL)
+	d, note, err := newLLMPII(llmPII, os.Getenv)
+	if err != nil {
+		return nil, false, err
+	}
+	if note != "" {
+		log.Info(note)
+	}
+	if d != nil {
 		pii = d
 	}
 	embedder, err := embed.FromEnv(os.Getenv)

@@ -31,8 +31,9 @@ func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	config := fs.String("config", "", "routing config (JSON); default: the embedded router/default.json")
 	tenant := fs.String("tenant", "local", "tenant the case belongs to (selects the tier in the routing config)")
 	tokens := fs.Int("excerpt-tokens", 3000, "token budget of the excerpt the classifier sees")
+	llmPII := llmPIIFlag(fs, os.Getenv)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logtriage triage [--format text|json] [--config routing.json] FILE")
+		fmt.Fprintln(stderr, "usage: logtriage triage [--format text|json] [--config routing.json] [--llm-pii] FILE")
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "\nWith OPENAI_API_KEY or OPENAI_BASE_URL set (model: LOGTRIAGE_LLM_MODEL) an LLM classifies, rules otherwise.")
 	}
@@ -68,7 +69,18 @@ func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		classifier = c
 		fmt.Fprintf(stderr, "logtriage triage: classifying with %s at %s (rules on failure)\n", c.Model(), opts.BaseURL)
 	}
-	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Classifier: classifier, Router: rt, ExcerptTokens: *tokens})
+	popts := triage.PipelineOptions{Detector: det, Classifier: classifier, Router: rt, ExcerptTokens: *tokens}
+	pii, note, err := newLLMPII(*llmPII, os.Getenv)
+	if err != nil {
+		return fail(err)
+	}
+	if note != "" {
+		fmt.Fprintln(stderr, "logtriage triage:", note)
+	}
+	if pii != nil {
+		popts.PII = pii
+	}
+	p, err := triage.NewPipeline(popts)
 	if err != nil {
 		return fail(err)
 	}
