@@ -143,6 +143,47 @@ func heldoutCases() []string {
 	}
 }
 
+// heldoutFresh is a second batch, written after the fixes the first batch
+// drove and measured as written: its first figure is the honest estimate.
+func heldoutFresh() []string {
+	pw := func(seed string) string { return fake("hf-"+seed, 12, alnum) }
+	ip := func(v string) string { return lab(TypeIPAddress, v) }
+	cookieSess := fake("hf-sess", 32, hexd)
+	azure := fakeAzureKey("hf-az")
+	return []string{
+		`time="2026-11-23T09:12:44Z" level=error msg="dial failed" dsn="mysql://billing:` + lab(TypeURLCredentials, pw("dsn")) + `@tcp(` + ip("10.8.1.4") + `:3306)/billing"`,
+		"Nov 23 09:13:02 web01 sudo[2231]:   deploy : TTY=pts/0 ; PWD=/home/deploy ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx",
+		"2026/11/23 09:13:05 [error] 1187#1187: *4 connect() failed (111: Connection refused) while connecting to upstream, client: " + ip("203.0.113.9") + ", server: shop.example.com",
+		"Caused by: org.postgresql.util.PSQLException: FATAL: password authentication failed for user \"app\"",
+		"  Warning  BackOff  3m (x12 over 5m)  kubelet  Back-off restarting failed container api in pod api-7d9f8b6c4-x2x9z",
+		`{"level":"debug","event":"webhook","url":"` + lab(TypeSlackWebhook, "https://hooks.slack.com/services/T0"+fake("hf-t", 8, upperD)+"/B0"+fake("hf-b", 8, upperD)+"/"+fake("hf-w", 24, alnum)) + `"}`,
+		"SENDGRID_API_KEY=" + lab(TypeSendGridKey, "SG."+fake("hf-sg1", 22, b64url)+"."+fake("hf-sg2", 43, b64url)),
+		"openai.AuthenticationError: Incorrect API key provided: sk-proj-****abcd",
+		"llm client configured base_url=https://api.openai.com/v1 api_key=" + lab(TypeOpenAIKey, "sk-proj-"+fake("hf-oai", 48, b64url)),
+		"//registry.npmjs.org/:_authToken=" + lab(TypeNPMToken, "npm_"+fake("hf-npm", 36, alnum)),
+		"DefaultEndpointsProtocol=https;AccountName=logsprod;AccountKey=" + lab(TypeAzureStorage, azure) + ";EndpointSuffix=core.windows.net",
+		"> Cookie: _ga=GA1.1.1790612.1763880000; sessionid=" + lab(TypeSessionToken, cookieSess) + "; csrftoken_present=1",
+		"INFO  [http-nio-8080-exec-3] c.a.s.UserService - created user id=88412 email=" + lab(TypeEmail, "m.rossi@posteitaliane.it") + " locale=it_IT",
+		"User-Agent: Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 Chrome/119.0.6045.199 Safari/537.36",
+		"kernel: [12345.678901] e1000e 0000:00:1f.6 eno1: NIC Link is Up 1000 Mbps Full Duplex",
+		"audit: type=1400 audit(1763885521.117:431): apparmor=\"DENIED\" operation=\"open\" profile=\"snap.docker\" pid=8812",
+		"refund processed for card ending 4242, amount=19.99 EUR",
+		"billing: customer tel " + lab(TypePhone, "+49 (0)30 1234 5678") + " updated",
+		"ansible: fatal: [db02]: FAILED! => {\"msg\": \"Authentication failure.\"}",
+		"+ export VAULT_TOKEN=" + lab(TypeGenericSecret, "hvs."+fake("hf-vault", 24, alnum)),
+		"+ git clone https://oauth2:" + lab(TypeGitLabToken, "glpat-"+fake("hf-gl", 20, b64url)) + "@gitlab.example.com/infra/terraform.git",
+		"sshd[4412]: Accepted publickey for deploy from " + ip("198.51.100.23") + " port 50522 ssh2: RSA SHA256:Yq0Tgh1bXk2Vf5cLr9aP8wE3sZ7uN4mJ6dH0iK2oQ1U",
+		"payments: iban=" + lab(TypeIBAN, "DE89370400440532013000") + " holder=\"M. Müller\" status=pending",
+		"W1123 09:20:01.000123   1 reflector.go:424] failed to list *v1.Secret: secrets is forbidden: User \"system:serviceaccount:ci:runner\" cannot list resource",
+		"java.sql.SQLException: Access denied for user 'report'@'" + ip("10.12.0.8") + "' (using password: YES)",
+		"POST /api/login HTTP/1.1 body={\"username\":\"admin\",\"password\":\"" + lab(TypePassword, pw("login")) + "\"}",
+		"mongo: connection string mongodb://root:" + lab(TypeURLCredentials, pw("mongo")) + "@mongo-0.mongo,mongo-1.mongo:27017/admin?replicaSet=rs0",
+		"GET /reset?token=" + lab(TypeGenericSecret, fake("hf-reset", 40, b64url)) + " HTTP/1.1\" 200",
+		"Build #4821 finished: SUCCESS in 4m 12s (commit a94a8fe5ccb19ba61c4c0873d391e987982fbbd3)",
+		"SSN on file: " + lab(TypeUSSSN, "078-05-1121"),
+	}
+}
+
 type prCount struct{ tp, fp, fn int }
 
 func (c prCount) precision() float64 {
@@ -163,7 +204,27 @@ func (c prCount) recall() float64 {
 // label's type and overlaps it; anything else is a false positive, and an
 // unmatched label a false negative.
 func TestHeldoutPrecisionRecall(t *testing.T) {
-	e := testEngine(t)
+	for _, set := range []struct {
+		name  string
+		cases []string
+		floor float64
+	}{
+		{"first", heldoutCases(), 0.95},
+		{"fresh", heldoutFresh(), 0.9},
+	} {
+		t.Run(set.name, func(t *testing.T) {
+			c := scoreHeldout(t, testEngine(t), set.cases)
+			summary := fmt.Sprintf("held-out %s: %d cases: precision %.3f recall %.3f (TP %d FP %d FN %d)",
+				set.name, len(set.cases), c.precision(), c.recall(), c.tp, c.fp, c.fn)
+			t.Log(summary)
+			if c.precision() < set.floor || c.recall() < set.floor {
+				t.Errorf("%s; floor %.2f", summary, set.floor)
+			}
+		})
+	}
+}
+
+func scoreHeldout(t *testing.T, e *Engine, cases []string) prCount {
 	var all prCount
 	byType := map[string]*prCount{}
 	count := func(typ string) *prCount {
@@ -172,7 +233,6 @@ func TestHeldoutPrecisionRecall(t *testing.T) {
 		}
 		return byType[typ]
 	}
-	cases := heldoutCases()
 	for _, c := range cases {
 		text, labels := parseLabels(c)
 		fs := e.ScanBytes([]byte(text))
@@ -211,10 +271,5 @@ func TestHeldoutPrecisionRecall(t *testing.T) {
 		c := byType[typ]
 		t.Logf("%-22s TP %2d FP %2d FN %2d", typ, c.tp, c.fp, c.fn)
 	}
-	summary := fmt.Sprintf("held-out: %d cases, %d labels: precision %.3f recall %.3f (TP %d FP %d FN %d)",
-		len(cases), all.tp+all.fn, all.precision(), all.recall(), all.tp, all.fp, all.fn)
-	t.Log(summary)
-	if all.precision() < 0.95 || all.recall() < 0.95 {
-		t.Error(summary)
-	}
+	return all
 }

@@ -208,13 +208,22 @@ func (s *scanner) separator(p int) int {
 	if k == ke || ke-k >= 64 || !isAlpha(b[k]) && b[k] != '_' {
 		return p + 1
 	}
-	cls := classifyKey(b[k:ke])
+	key := b[k:ke]
+	cls := classifyKey(key)
+	if cls == kNone && ke-k == 5 && hasPrefixFold(key, "value") {
+		key = nameBefore(b, k)
+		cls = classifyKey(key)
+	}
 	if cls == kNone {
 		return p + 1
 	}
-	vs, ve, quoted := valueSpan(b, p+1, cls)
+	from := p + 1
+	if b[p] == '=' && from < n && b[from] == '>' {
+		from++ // Ruby and PHP hashes: "password" => "…"
+	}
+	vs, ve, quoted := valueSpan(b, from, cls)
 	if b[p] == ':' && ve <= vs {
-		s.valueOnNextLine(cls, b[k:ke], ve)
+		s.valueOnNextLine(cls, key, ve)
 		return p + 1
 	}
 	if ve <= vs {
@@ -223,7 +232,7 @@ func (s *scanner) separator(p int) int {
 	if !quoted && b[p] == ':' && prose(b, vs, ve) {
 		return p + 1 // "password: must be at least 8 characters"
 	}
-	s.keyed(cls, b[k:ke], vs, ve, quoted)
+	s.keyed(cls, key, vs, ve, quoted)
 	if cls == kCookie || cls == kSetCookie {
 		return ve // cookies() judged every pair
 	}
@@ -280,6 +289,51 @@ func (s *scanner) valueOnNextLine(cls keyClass, key []byte, i int) {
 	if ve > vs {
 		s.keyed(cls, key, vs, ve, true)
 	}
+}
+
+// nameBefore: in name/value pairs the secret's name is the field before
+// "value": {"name": "DB_PASSWORD", "value": "…"} (Kubernetes env in JSON),
+// "- name: DB_PASSWORD\n  value: …" (the same in YAML), AWS tags
+// {"Key": "Password", "Value": "…"}. k is where "value" starts; the result
+// is nil unless a name or key field directly precedes it.
+func nameBefore(b []byte, k int) []byte {
+	i, lines := k, 0
+	for i > 0 && k-i < 48 {
+		c := b[i-1]
+		if c == '\n' {
+			if lines++; lines > 1 {
+				return nil
+			}
+		} else if c != '"' && c != '\'' && c != ',' && c != ' ' && c != '\t' && c != '\r' && c != '\\' {
+			break
+		}
+		i--
+	}
+	ne := i
+	for i > 0 && ne-i < 64 && keyTab[b[i-1]] {
+		i--
+	}
+	ns := i
+	sep := false
+	for i > 0 && ns-i < 8 {
+		c := b[i-1]
+		if c == ':' || c == '=' {
+			sep = true
+		} else if c != ' ' && c != '"' && c != '\'' && c != '\\' {
+			break
+		}
+		i--
+	}
+	if ns == ne || !sep {
+		return nil
+	}
+	for _, field := range []string{"name", "key"} {
+		f := i - len(field)
+		if f >= 0 && hasPrefixFold(b[f:i], field) && (f == 0 || !keyTab[b[f-1]]) {
+			return b[ns:ne]
+		}
+	}
+	return nil
 }
 
 // prose: an unquoted lower-case word followed by more words is a sentence

@@ -54,6 +54,9 @@ const (
 	idBearer            = TypeBearerToken
 	idSession           = TypeSessionToken
 	idGeneric           = TypeGenericSecret
+	// rules whose finding type is shared with another rule
+	idGoogleClientSecret = "google_oauth_client_secret" // a generic_secret
+	idGoogleAccessToken  = "google_oauth_access_token"  // a bearer_token
 )
 
 const (
@@ -126,6 +129,7 @@ var builtins = []*detector{
 			"aws_secret_access_key = «" + fake("awssecret", 40, b64) + "»",
 			`{"SecretAccessKey": "«` + fake("awssecret2", 40, b64) + `»"}`,
 			"AKIA" + fake("awscsv", 16, upperD) + ",«" + fake("awssecret3", 40, b64) + "»,us-east-1",
+			"Access key ID: AKIA" + fake("awsnl", 16, upperD) + "\nSecret: «" + fake("awssecret5", 40, b64) + "»",
 			"+ aws configure set aws_secret_access_key «" + fake("awssecret4", 40, b64) + "» --profile ci",
 		},
 		fp: []string{
@@ -139,6 +143,22 @@ var builtins = []*detector{
 			"https://maps.googleapis.com/maps/api/geocode/json?key=«AIza" + fake("gcp", 35, b64url) + "»",
 		},
 		fp: []string{"AIza" + fake("gcp2", 20, b64url), "AIza" + fake("gcp3", 40, alnum)},
+	},
+	{id: idGoogleClientSecret, typ: TypeGenericSecret, cat: CategorySecret, prio: 80, keywords: []string{"GOCSPX-"},
+		desc: "Google OAuth client secret: GOCSPX- + 28 base64url characters",
+		tp: []string{
+			`{"web":{"client_id":"123-abc.apps.googleusercontent.com","client_secret":"«GOCSPX-` + fake("gocspx", 28, b64url) + `»"}}`,
+			"oauth: exchanging code with secret «GOCSPX-" + fake("gocspx2", 28, b64url) + "»",
+		},
+		fp: []string{"GOCSPX-" + fake("gocspx3", 20, b64url), "XGOCSPX-" + fake("gocspx4", 28, b64url)},
+	},
+	{id: idGoogleAccessToken, typ: TypeBearerToken, cat: CategorySecret, prio: 80, keywords: []string{"ya29."},
+		desc: "Google OAuth access token: ya29. + 30 or more base64url characters",
+		tp: []string{
+			"gcloud auth print-access-token: «ya29." + fake("ya29", 120, b64url) + "»",
+			`{"token":"«ya29.` + fake("ya29b", 80, b64url) + `»","expiry":"2026-11-23T11:00:00Z"}`,
+		},
+		fp: []string{"ya29.short", "kya29." + fake("ya29c", 60, b64url)},
 	},
 	{id: idGCPServiceAccount, typ: TypeGCPServiceAcct, cat: CategorySecret, prio: 80, keywords: []string{"private_key_id"},
 		desc: "GCP service-account key id (private_key_id, 40 hex) in service-account JSON",
@@ -318,6 +338,11 @@ var builtins = []*detector{
 			"+ curl -sS -u ci-bot:«" + fake("pw15", 14, alnum) + "» https://repo.example.com/api",
 			"+ curl --user admin:«" + fake("pw16", 14, alnum) + "» http://jenkins:8080/job/x/build",
 			"db:\n  password:\n    «" + fake("pw17", 14, alnum) + "»\n  host: db",
+			`"env": [{"name": "DB_PASSWORD", "value": "«` + fake("pw18", 14, alnum) + `»"}]`,
+			"    - name: SMTP_PASSWORD\n      value: «" + fake("pw19", 14, alnum) + "»\n",
+			`{"Key": "Password", "Value": "«` + fake("pw20", 14, alnum) + `»"}`,
+			`:password => "«` + fake("pw21", 12, alnum) + `»", :host => "db"`,
+			`'db_pass' => '«` + fake("pw23", 12, alnum) + `»',`,
 		},
 		fp: []string{
 			"password=********", "password: ${DB_PASSWORD}", "password=<redacted>", "password=[REDACTED]",
@@ -332,6 +357,8 @@ var builtins = []*detector{
 			"+ sshpass -p \"$SSHPASS\" ssh -p 2222 deploy@bastion", "+ curl -u admin https://repo.example.com",
 			`+ curl -u "$CI_USER:$CI_TOKEN" https://repo.example.com`, "+ mysql -u root -p -e 'show databases'",
 			"Enter password:\nLogin OK for bob", "password:\n  - minLength: 12", "password:\nuser: bob",
+			`{"name": "DB_PASSWORD_FILE_PATH", "value": "/run/secrets/db"}`, `{"name": "LOG_LEVEL", "value": "debug"}`,
+			`{"label": "password", "value": "` + fake("pw22", 12, alnum) + `"}`, `"password" => nil`,
 		},
 	},
 	{id: idSession, typ: TypeSessionToken, cat: CategorySecret, prio: 45, keywords: []string{"sess", "sid", "cookie", "token"},

@@ -45,7 +45,7 @@ func init() {
 	for c := 'A'; c <= 'Z'; c++ {
 		trig[c] = tUpper
 	}
-	for _, c := range "abeghnprswx" {
+	for _, c := range "abeghnprswxy" {
 		trig[c] = tLower
 	}
 	trig['@'] = tAt
@@ -825,6 +825,10 @@ func (s *scanner) upperWord(i int) int {
 		if hasPrefix(b[i:], "SG.") {
 			return s.sendgrid(i)
 		}
+	case 'G':
+		if hasPrefix(b[i:], "GOCSPX-") {
+			return s.fixedToken(i, 7, 28, &b64urlTab, idGoogleClientSecret, 0.95)
+		}
 	case 'B':
 		return s.authScheme(i)
 	case 'P', 'I':
@@ -836,11 +840,17 @@ func (s *scanner) upperWord(i int) int {
 
 // awsSecretNear: a key id is usually printed with its secret (CSV exports,
 // "id:secret" pairs). A 40-character base64 token within the next 100 bytes
-// of the same line, mixing cases and digits, is taken as the secret.
+// (on the same line or the next), mixing cases and digits, is taken as the secret.
 func (s *scanner) awsSecretNear(i int) {
 	b := s.b
 	lim := min(len(b), i+100)
-	for j := i; j < lim && b[j] != '\n'; j++ {
+	lines := 0
+	for j := i; j < lim; j++ {
+		if b[j] == '\n' {
+			if lines++; lines > 1 {
+				return // the secret is on the key id's line or the next
+			}
+		}
 		if !b64Tab[b[j]] || (j > 0 && b64Tab[b[j-1]]) {
 			continue
 		}
@@ -1005,6 +1015,10 @@ func (s *scanner) lowerWord(i int) int {
 	case 'e':
 		if hasPrefix(r, "eyJ") {
 			return s.jwt(i)
+		}
+	case 'y':
+		if hasPrefix(r, "ya29.") {
+			return s.minToken(i, 5, 30, 4096, &tokTab, idGoogleAccessToken, 0.9)
 		}
 	case 'h':
 		if hasPrefix(r, "hooks.slack.com/") || hasPrefix(r, `hooks.slack.com\/`) {
