@@ -32,7 +32,7 @@ func runAlerts(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseExit(err)
 	}
 	if fs.NArg() != 0 || (*format != "text" && *format != "json") {
 		fs.Usage()

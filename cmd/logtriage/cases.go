@@ -34,7 +34,7 @@ func runCases(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseExit(err)
 	}
 	if fs.NArg() != 0 || (*format != "text" && *format != "json") || (*next && (*queue == "" || *follow)) {
 		fs.Usage()

@@ -279,10 +279,3 @@ func gitCommit(ctx context.Context) string {
 	}
 	return commit
 }
-
-// flagGiven reports whether the flag was set on the command line.
-func flagGiven(fs *flag.FlagSet, name string) bool {
-	given := false
-	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
-	return given
-}

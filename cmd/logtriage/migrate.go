@@ -26,7 +26,7 @@ func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseExit(err)
 	}
 	if fs.NArg() != 0 || *dbURL == "" {
 		fs.Usage()

@@ -26,7 +26,7 @@ func runRedact(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
-		return 2
+		return parseExit(err)
 	}
 	if len(paths) > 1 {
 		fs.Usage()

@@ -187,7 +187,7 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	paths, err := parseInterspersed(flags, args)
 	if err != nil {
-		return 2
+		return parseExit(err)
 	}
 	switch *format {
 	case "text", "json", "jsonl", "sarif":

@@ -122,6 +122,12 @@ func testServe(t *testing.T, databaseURL string) {
 	if code != 0 || !strings.Contains(out, `"duplicate":true`) {
 		t.Errorf("resubmit: exit %d, %s", code, out)
 	}
+	// With --wait the finished case is JSON without --format; flags may follow the file.
+	code, out, errOut = runServeCLI(t, "submit", "--nats-url", url, "--tenant", "acme", log, "--wait", "--timeout", "20s")
+	var again triage.Case
+	if code != 0 || json.Unmarshal([]byte(out), &again) != nil || again.ID != c.ID {
+		t.Errorf("submit FILE --wait: exit %d, want the case as JSON:\n%s%s", code, out, errOut)
+	}
 
 	code, out, _ = runServeCLI(t, "cases", "--nats-url", url, "--tenant", "acme", "--format", "json")
 	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, c.ID) {

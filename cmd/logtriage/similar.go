@@ -36,7 +36,7 @@ func runSimilar(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return parseExit(err)
 	}
 	if fs.NArg() != 1 || *k <= 0 || (*format != "text" && *format != "json") {
 		fs.Usage()
@@ -116,7 +116,12 @@ func openSimilarStore(ctx context.Context, dbURL, dataDir string) (triage.Store,
 	if dbURL != "" {
 		return postgres.Open(ctx, dbURL, postgres.Options{})
 	}
-	s, err := embedded.Open(filepath.Join(dataDir, "store"), embedded.Options{})
+	dir := filepath.Join(dataDir, "store")
+	if _, err := os.Stat(dir); err != nil {
+		// A query never creates a store: a wrong --data-dir would look like a case that does not exist.
+		return nil, fmt.Errorf("no embedded store under %s (the --data-dir serve uses, or --database-url): %w", dataDir, err)
+	}
+	s, err := embedded.Open(dir, embedded.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("%w (is serve running on this data dir?)", err)
 	}

@@ -29,16 +29,20 @@ func runSubmit(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	tenant := fs.String("tenant", envOr("LOGTRIAGE_TENANT", "default"), "tenant the files belong to (env LOGTRIAGE_TENANT)")
 	wait := fs.Bool("wait", false, "wait for each finished case and print it")
 	timeout := fs.Duration("timeout", 2*time.Minute, "with --wait, how long to wait for all cases")
-	format := fs.String("format", "text", "output format: text or json")
+	format := fs.String("format", "text", "output format: text or json (json with --wait unless given)")
 	maxSize := fs.Int64("max-size", worker.DefaultMaxUploadSize, "refuse files larger than this many bytes")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: logtriage submit [--nats-url URL] [--tenant T] [--wait] [--timeout D] [--format json|text] FILE...")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return parseExit(err)
 	}
-	if fs.NArg() == 0 || (*format != "text" && *format != "json") {
+	if *wait && !flagGiven(fs, "format") {
+		*format = "json" // the contract: with --wait, the finished case as JSON
+	}
+	if len(files) == 0 || (*format != "text" && *format != "json") {
 		fs.Usage()
 		return 2
 	}
@@ -55,7 +59,7 @@ func runSubmit(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 
 	code := 0
 	var receipts []worker.Receipt
-	for _, path := range fs.Args() {
+	for _, path := range files {
 		r, err := submitFile(ctx, js, path, *tenant, *maxSize)
 		if err != nil {
 			fmt.Fprintln(stderr, "logtriage submit:", err)

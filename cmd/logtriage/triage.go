@@ -37,10 +37,11 @@ func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "\nWith OPENAI_API_KEY or OPENAI_BASE_URL set (model: LOGTRIAGE_LLM_MODEL) an LLM classifies, rules otherwise.")
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return parseExit(err)
 	}
-	if fs.NArg() != 1 || (*format != "text" && *format != "json") {
+	if len(files) != 1 || (*format != "text" && *format != "json") {
 		fs.Usage()
 		return 2
 	}
@@ -85,12 +86,12 @@ func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return fail(err)
 	}
 
-	f, err := os.Open(fs.Arg(0))
+	f, err := os.Open(files[0])
 	if err != nil {
 		return fail(err)
 	}
 	defer f.Close()
-	up, err := describe(f, fs.Arg(0))
+	up, err := describe(f, files[0])
 	if err != nil {
 		return fail(err)
 	}
