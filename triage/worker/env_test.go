@@ -23,6 +23,9 @@ import (
 	"github.com/logtriage/logtriage/triage/store/embedded"
 )
 
+// The embedded store writes a case and its final status in one fsync.
+var _ caseStatusStore = (*embedded.Store)(nil)
+
 // env is a real NATS server with JetStream in a temp dir, the topology with
 // test timings, and an embedded store.
 type env struct {

@@ -15,16 +15,19 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// UploadEvent is the intake message: metadata only, the bytes are in the
-// payload bucket under Object.
+// UploadEvent is the intake message. A small upload travels inside its
+// event (Inline, Content); a larger one is in the payload bucket under Object
+// and the event is metadata only.
 type UploadEvent struct {
 	Tenant      string    `json:"tenant"`
 	UploadID    string    `json:"upload_id"`
 	CaseRef     string    `json:"case_ref,omitempty"` // customer's case number from the file-name prefix
 	Name        string    `json:"name"`
 	Size        int64     `json:"size"`
-	SHA256      string    `json:"sha256"` // hex
-	Object      string    `json:"object"` // name in PayloadBucket
+	SHA256      string    `json:"sha256"`           // hex
+	Object      string    `json:"object,omitempty"` // name in PayloadBucket; empty when Inline
+	Inline      bool      `json:"inline,omitempty"`
+	Content     []byte    `json:"content,omitempty"` // the file when Inline (base64 in JSON)
 	SubmittedAt time.Time `json:"submitted_at"`
 }
 
@@ -36,12 +39,18 @@ func (e UploadEvent) Validate() error {
 	switch {
 	case e.UploadID == "":
 		return errors.New("upload_id is missing")
-	case e.Object == "":
-		return errors.New("object is missing")
 	case e.Name == "":
 		return errors.New("name is missing")
 	case e.Size < 0:
 		return errors.New("size is negative")
+	case e.Inline && e.Object != "":
+		return errors.New("an inline upload names no object")
+	case e.Inline && int64(len(e.Content)) != e.Size:
+		return fmt.Errorf("inline content is %d bytes, size says %d", len(e.Content), e.Size)
+	case !e.Inline && e.Object == "":
+		return errors.New("object is missing")
+	case !e.Inline && len(e.Content) > 0:
+		return errors.New("content without inline")
 	}
 	if b, err := hex.DecodeString(e.SHA256); err != nil || len(b) != sha256.Size {
 		return errors.New("sha256 is not 64 hex digits")
@@ -66,6 +75,16 @@ const maxChunk = 128 << 10
 // DefaultMaxUploadSize caps one submitted file.
 const DefaultMaxUploadSize = 256 << 20
 
+// DefaultInlineMax is the largest file Submit carries inside its event. Most
+// logs are this small, and inline they cost one stream write instead of an
+// object put (info lookup, chunk, metadata) plus the worker's info lookup
+// and chunk reads. Larger files go to the payload bucket, whose chunks keep
+// every message well under the server's payload cap.
+const DefaultInlineMax = 64 << 10
+
+// eventOverhead bounds the event's JSON and headers around inline content.
+const eventOverhead = 2 << 10
+
 // Submission is one file to upload.
 type Submission struct {
 	Tenant string
@@ -77,11 +96,15 @@ type Submission struct {
 	CaseRef string
 	// MaxSize caps the content; default DefaultMaxUploadSize.
 	MaxSize int64
+	// InlineMax is the largest content sent inside the event; default
+	// DefaultInlineMax, negative always uses the payload bucket. Content whose
+	// event would exceed the server's payload cap uses the bucket anyway.
+	InlineMax int64
 }
 
 // Receipt says what Submit did.
 type Receipt struct {
-	Event UploadEvent
+	Event UploadEvent // without Content
 	// Duplicate is true when the stream had already seen this upload id.
 	Duplicate bool
 }
@@ -89,7 +112,8 @@ type Receipt struct {
 // ErrTooLarge is returned for content over the size cap.
 var ErrTooLarge = errors.New("upload exceeds the size cap")
 
-// Submit stores the content in the payload bucket and publishes its upload event.
+// Submit publishes the upload event, with the content inline when it is
+// small, else after storing the content in the payload bucket.
 func Submit(ctx context.Context, js jetstream.JetStream, s Submission) (Receipt, error) {
 	if err := ValidTenant(s.Tenant); err != nil {
 		return Receipt{}, err
@@ -97,15 +121,31 @@ func Submit(ctx context.Context, js jetstream.JetStream, s Submission) (Receipt,
 	if s.MaxSize <= 0 {
 		s.MaxSize = DefaultMaxUploadSize
 	}
+	if s.InlineMax == 0 {
+		s.InlineMax = DefaultInlineMax
+	}
+	// Base64 in JSON takes 4 bytes for every 3.
+	s.InlineMax = min(s.InlineMax, s.MaxSize, (js.Conn().MaxPayload()-eventOverhead)/4*3)
 	name := filepath.Base(s.Name)
 	if name == "." || name == string(filepath.Separator) {
 		return Receipt{}, fmt.Errorf("upload name %q has no file name", s.Name)
 	}
+
+	// One read: the head (up to InlineMax+1 bytes) is kept, the rest only hashed.
 	h := sha256.New()
-	size, err := io.Copy(h, io.LimitReader(s.Content, s.MaxSize+1))
+	var head []byte
+	if s.InlineMax >= 0 {
+		var err error
+		if head, err = io.ReadAll(io.LimitReader(s.Content, s.InlineMax+1)); err != nil {
+			return Receipt{}, fmt.Errorf("read %s: %w", name, err)
+		}
+		h.Write(head)
+	}
+	rest, err := io.Copy(h, io.LimitReader(s.Content, s.MaxSize+1-int64(len(head))))
 	if err != nil {
 		return Receipt{}, fmt.Errorf("read %s: %w", name, err)
 	}
+	size := int64(len(head)) + rest
 	if size > s.MaxSize {
 		return Receipt{}, fmt.Errorf("%s: %w of %d bytes", name, ErrTooLarge, s.MaxSize)
 	}
@@ -113,28 +153,14 @@ func Submit(ctx context.Context, js jetstream.JetStream, s Submission) (Receipt,
 	id := UploadID(s.Tenant, sum, name)
 	ev := UploadEvent{
 		Tenant: s.Tenant, UploadID: id, CaseRef: s.CaseRef, Name: name,
-		Size: size, SHA256: sum, Object: id, SubmittedAt: time.Now().UTC(),
+		Size: size, SHA256: sum, SubmittedAt: time.Now().UTC(),
 	}
-
-	obs, err := js.ObjectStore(ctx, PayloadBucket)
-	if err != nil {
-		return Receipt{}, fmt.Errorf("payload bucket %s (is `logtriage serve` running?): %w", PayloadBucket, err)
-	}
-	// A resubmission finds its bytes already stored under the same digest.
-	if info, err := obs.GetInfo(ctx, id); err != nil || info.Digest != jetstream.GetObjectDigestValue(h) {
-		if _, err := s.Content.Seek(0, io.SeekStart); err != nil {
-			return Receipt{}, fmt.Errorf("rewind %s: %w", name, err)
-		}
-		meta := jetstream.ObjectMeta{Name: id, Description: name,
-			Headers: nats.Header{HeaderTenant: []string{s.Tenant}},
-			// The client allocates one chunk buffer per Put: no bigger than the file.
-			Opts: &jetstream.ObjectMetaOptions{ChunkSize: uint32(min(max(size, 1), maxChunk))}}
-		info, err := obs.Put(ctx, meta, io.LimitReader(s.Content, size))
-		if err != nil {
-			return Receipt{}, fmt.Errorf("store %s: %w", name, err)
-		}
-		if info.Digest != jetstream.GetObjectDigestValue(h) {
-			return Receipt{}, fmt.Errorf("store %s: the file changed while it was uploaded", name)
+	if s.InlineMax >= 0 && size <= s.InlineMax {
+		ev.Inline, ev.Content = true, head
+	} else {
+		ev.Object = id
+		if err := putObject(ctx, js, s, name, id, size, jetstream.GetObjectDigestValue(h)); err != nil {
+			return Receipt{}, err
 		}
 	}
 
@@ -149,5 +175,33 @@ func Submit(ctx context.Context, js jetstream.JetStream, s Submission) (Receipt,
 	if err != nil {
 		return Receipt{}, fmt.Errorf("publish upload event: %w", err)
 	}
+	ev.Content = nil
 	return Receipt{Event: ev, Duplicate: ack.Duplicate}, nil
+}
+
+// putObject stores the content under id unless a resubmission finds it
+// already there with the same digest.
+func putObject(ctx context.Context, js jetstream.JetStream, s Submission, name, id string, size int64, digest string) error {
+	obs, err := js.ObjectStore(ctx, PayloadBucket)
+	if err != nil {
+		return fmt.Errorf("payload bucket %s (is `logtriage serve` running?): %w", PayloadBucket, err)
+	}
+	if info, err := obs.GetInfo(ctx, id); err == nil && info.Digest == digest {
+		return nil
+	}
+	if _, err := s.Content.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("rewind %s: %w", name, err)
+	}
+	meta := jetstream.ObjectMeta{Name: id, Description: name,
+		Headers: nats.Header{HeaderTenant: []string{s.Tenant}},
+		// The client allocates one chunk buffer per Put: no bigger than the file.
+		Opts: &jetstream.ObjectMetaOptions{ChunkSize: uint32(min(max(size, 1), maxChunk))}}
+	info, err := obs.Put(ctx, meta, io.LimitReader(s.Content, size))
+	if err != nil {
+		return fmt.Errorf("store %s: %w", name, err)
+	}
+	if info.Digest != digest {
+		return fmt.Errorf("store %s: the file changed while it was uploaded", name)
+	}
+	return nil
 }

@@ -42,12 +42,32 @@ func TestEventValidate(t *testing.T) {
 		"negative size": func(e *UploadEvent) { e.Size = -1 },
 		"short sha256":  func(e *UploadEvent) { e.SHA256 = "abc" },
 		"non-hex":       func(e *UploadEvent) { e.SHA256 = strings.Repeat("zz", 32) },
+		"inline with an object": func(e *UploadEvent) {
+			e.Inline, e.Content = true, []byte("abc")
+		},
+		"inline, wrong size": func(e *UploadEvent) {
+			e.Inline, e.Object, e.Content = true, "", []byte("abcd")
+		},
+		"content, not inline": func(e *UploadEvent) { e.Content = []byte("abc") },
 	} {
 		ev := good
 		mod(&ev)
 		if err := ev.Validate(); err == nil {
 			t.Errorf("%s: valid", name)
 		}
+	}
+	inline := good
+	inline.Inline, inline.Object, inline.Content = true, "", []byte("abc")
+	if err := inline.Validate(); err != nil {
+		t.Errorf("inline event: %v", err)
+	}
+	empty := inline
+	empty.Size, empty.Content = 0, nil
+	if err := empty.Validate(); err != nil {
+		t.Errorf("inline empty file: %v", err)
+	}
+	if ev := completeEvent(UploadEvent{Tenant: "acme", UploadID: "u1", Inline: true}); ev.Object != "" {
+		t.Errorf("completeEvent named object %q for an inline upload", ev.Object)
 	}
 }
 

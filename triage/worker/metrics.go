@@ -26,13 +26,14 @@ type Metrics struct {
 	promptTokens     atomic.Int64
 	completionTokens atomic.Int64
 	latency          *histogram // event stored -> ack
+	queueWait        *histogram // event stored -> picked up by a worker
 	pipeline         *histogram // pipeline run alone
 }
 
 // NewMetrics returns zeroed metrics.
 func NewMetrics() *Metrics {
 	buckets := []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}
-	return &Metrics{latency: newHistogram(buckets), pipeline: newHistogram(buckets)}
+	return &Metrics{latency: newHistogram(buckets), queueWait: newHistogram(buckets), pipeline: newHistogram(buckets)}
 }
 
 // Processed returns how many uploads ended with status st.
@@ -57,6 +58,7 @@ func (m *Metrics) WritePrometheus(w io.Writer, depth *QueueDepth) {
 	counter(w, "logtriage_llm_completion_tokens_total", "LLM completion tokens used (classifier and PII pass).", m.completionTokens.Load())
 	gauge(w, "logtriage_uploads_in_flight", "Uploads being processed now.", float64(m.inFlight.Load()))
 	m.latency.write(w, "logtriage_upload_latency_seconds", "From the upload event being stored to its ack.")
+	m.queueWait.write(w, "logtriage_upload_queue_wait_seconds", "From the upload event being stored to a worker taking it.")
 	m.pipeline.write(w, "logtriage_pipeline_duration_seconds", "Pipeline run time per upload.")
 	if depth != nil {
 		gauge(w, "logtriage_queue_pending", "Upload events not yet delivered.", float64(depth.Pending))
@@ -130,6 +132,16 @@ func (h *histogram) observe(v float64) {
 	h.sum += v
 	h.samples++
 	h.mu.Unlock()
+}
+
+// mean is the average observation, 0 before the first.
+func (h *histogram) mean() float64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.samples == 0 {
+		return 0
+	}
+	return h.sum / float64(h.samples)
 }
 
 func (h *histogram) write(w io.Writer, name, help string) {

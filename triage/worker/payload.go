@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -70,6 +72,12 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 // openPayload returns the payload reader, or the dead-letter reason when the
 // upload can never succeed, or only an error when it may on a retry.
 func (w *Worker) openPayload(ctx context.Context, ev UploadEvent) (io.Reader, string, error) {
+	if ev.Inline {
+		if sum := sha256.Sum256(ev.Content); hex.EncodeToString(sum[:]) != strings.ToLower(ev.SHA256) {
+			return nil, "digest_mismatch", errors.New("inline content does not match the event's sha256")
+		}
+		return bytes.NewReader(ev.Content), "", nil
+	}
 	info, err := w.obs.GetInfo(ctx, ev.Object)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return nil, "missing_object", fmt.Errorf("payload object %q not found", ev.Object)

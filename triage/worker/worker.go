@@ -235,6 +235,8 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg) {
 	defer w.opts.Metrics.inFlight.Add(-1)
 	if meta.NumDelivered > 1 {
 		w.opts.Metrics.redelivered.Add(1)
+	} else {
+		w.opts.Metrics.queueWait.observe(d.picked.Sub(meta.Timestamp).Seconds())
 	}
 
 	if err := json.Unmarshal(m.Data(), &d.ev); err != nil {
@@ -291,24 +293,51 @@ func (w *Worker) process(ctx context.Context, d *delivery) {
 		c.CaseRef = d.ev.CaseRef
 	}
 	c.Timings.QueueWaitMS = float64(d.picked.Sub(d.meta.Timestamp).Microseconds()) / 1000
-	if err := w.opts.Store.PutCase(ctx, c, emb); err != nil {
-		w.retry(ctx, d, fmt.Errorf("persist case: %w", err))
+	if err := w.persist(ctx, d, c, emb); err != nil {
+		w.retry(ctx, d, err)
 		return
 	}
-	// The final status needs the case stored first; its write overlaps the
-	// publishing, and both finish before the ack.
-	var wg sync.WaitGroup
-	wg.Go(func() { w.setStatus(ctx, d, c.Status, c.ID, c.StatusReason) })
-	err = w.publishCase(ctx, d, c)
-	wg.Wait()
-	if err == nil {
-		err = w.publishOutcome(ctx, d, c)
-	}
-	if err != nil {
+	if err := w.publish(ctx, d, c); err != nil {
 		w.retry(ctx, d, err)
 		return
 	}
 	w.ack(d, c)
+}
+
+// caseStatusStore is implemented by stores that write a case and its
+// upload's final status in one durable step (the embedded store: one log
+// line, one fsync).
+type caseStatusStore interface {
+	PutCaseWithStatus(ctx context.Context, c *triage.Case, emb *triage.Embedding, st triage.UploadStatus) error
+}
+
+// persist stores the case, then the upload's final status, which names it.
+func (w *Worker) persist(ctx context.Context, d *delivery, c *triage.Case, emb *triage.Embedding) error {
+	st := triage.UploadStatus{Tenant: d.ev.Tenant, UploadID: d.ev.UploadID, CaseID: c.ID, Status: c.Status, Reason: c.StatusReason}
+	if cs, ok := w.opts.Store.(caseStatusStore); ok {
+		if err := cs.PutCaseWithStatus(ctx, c, emb, st); err != nil {
+			return fmt.Errorf("persist case: %w", err)
+		}
+		return nil
+	}
+	if err := w.opts.Store.PutCase(ctx, c, emb); err != nil {
+		return fmt.Errorf("persist case: %w", err)
+	}
+	w.setStatus(ctx, d, st.Status, st.CaseID, st.Reason)
+	return nil
+}
+
+// publish sends the case (and its alert), then the outcome: whoever acts on
+// the outcome finds the case in its stream.
+func (w *Worker) publish(ctx context.Context, d *delivery, c *triage.Case) error {
+	body, err := json.Marshal(c)
+	if err != nil {
+		return triage.Internal("publish", err)
+	}
+	if err := w.publishCase(ctx, c, body); err != nil {
+		return err
+	}
+	return w.publishOutcome(ctx, d, c, body)
 }
 
 // completeEvent fills what a minimal producer may leave out.
@@ -316,7 +345,7 @@ func completeEvent(ev UploadEvent) UploadEvent {
 	if ev.UploadID == "" && ev.SHA256 != "" {
 		ev.UploadID = UploadID(ev.Tenant, ev.SHA256, ev.Name)
 	}
-	if ev.Object == "" {
+	if !ev.Inline && ev.Object == "" {
 		ev.Object = ev.UploadID
 	}
 	return ev
@@ -334,11 +363,7 @@ func (w *Worker) finishedBefore(ctx context.Context, d *delivery) bool {
 	if err != nil {
 		return false
 	}
-	err = w.publishCase(ctx, d, c)
-	if err == nil {
-		err = w.publishOutcome(ctx, d, c)
-	}
-	if err != nil {
+	if err := w.publish(ctx, d, c); err != nil {
 		w.retry(ctx, d, err)
 		return true
 	}
@@ -410,12 +435,9 @@ func (w *Worker) setStatus(ctx context.Context, d *delivery, st triage.Status, c
 	}
 }
 
-// publishCase publishes the case and its alert, idempotent by case id.
-func (w *Worker) publishCase(ctx context.Context, d *delivery, c *triage.Case) error {
-	body, err := json.Marshal(c)
-	if err != nil {
-		return triage.Internal("publish", err)
-	}
+// publishCase publishes the case (body is its JSON) and its alert,
+// idempotent by case id.
+func (w *Worker) publishCase(ctx context.Context, c *triage.Case, body []byte) error {
 	queue := c.Queue
 	if queue == "" {
 		queue = "unrouted"
@@ -434,10 +456,10 @@ func (w *Worker) publishCase(ctx context.Context, d *delivery, c *triage.Case) e
 
 // publishOutcome tells `submit --wait` the upload is done. It goes out after
 // the case is in its stream and the status is final, so whoever acts on the
-// outcome finds both.
-func (w *Worker) publishOutcome(ctx context.Context, d *delivery, c *triage.Case) error {
-	outcome, err := json.Marshal(Outcome{UploadID: d.ev.UploadID, Tenant: c.Tenant, Status: c.Status,
-		Reason: c.StatusReason, Case: c})
+// outcome finds both. caseJSON is the case already encoded for its queue.
+func (w *Worker) publishOutcome(ctx context.Context, d *delivery, c *triage.Case, caseJSON []byte) error {
+	outcome, err := json.Marshal(outcomeJSON{UploadID: d.ev.UploadID, Tenant: c.Tenant, Status: c.Status,
+		Reason: c.StatusReason, Case: caseJSON})
 	if err != nil {
 		return triage.Internal("publish", err)
 	}
@@ -516,6 +538,15 @@ type Outcome struct {
 	Case     *triage.Case  `json:"case,omitempty"`
 }
 
+// outcomeJSON encodes like Outcome, with the case already encoded.
+type outcomeJSON struct {
+	UploadID string          `json:"upload_id"`
+	Tenant   string          `json:"tenant"`
+	Status   triage.Status   `json:"status"`
+	Reason   string          `json:"reason,omitempty"`
+	Case     json.RawMessage `json:"case,omitempty"`
+}
+
 // DeadLetter is the body of a message on DLQSubject.
 type DeadLetter struct {
 	Reason     string    `json:"reason"` // a code: bad_event, missing_object, invalid, max_deliveries, ...
@@ -526,13 +557,32 @@ type DeadLetter struct {
 	StreamSeq  uint64    `json:"stream_seq"`
 	Deliveries uint64    `json:"deliveries"`
 	Time       time.Time `json:"time"`
-	// Event is the original event when it was JSON, else EventB64 holds its
-	// first bytes. It is metadata only: log content never travels in events.
+	// Event is the original event when it was JSON, without any inline
+	// content; else EventB64 holds its first bytes.
 	Event    json.RawMessage `json:"event,omitempty"`
 	EventB64 string          `json:"event_b64,omitempty"`
 }
 
 const maxDeadEventBytes = 4 << 10
+
+// deadEvent is what a dead letter keeps of the event: its JSON without any
+// inline content (log content is raw, unredacted data and stays out of the
+// dead-letter stream), or else the first bytes of what arrived.
+func deadEvent(raw []byte) (json.RawMessage, string) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) == nil && fields != nil {
+		if _, ok := fields["content"]; ok {
+			delete(fields, "content")
+			if stripped, err := json.Marshal(fields); err == nil {
+				raw = stripped
+			}
+		}
+		if len(raw) <= maxDeadEventBytes {
+			return raw, ""
+		}
+	}
+	return nil, base64.StdEncoding.EncodeToString(raw[:min(len(raw), maxDeadEventBytes)])
+}
 
 // deadLetter parks the upload with its reason, marks it failed and
 // terminates the delivery; if the dead letter cannot be published, the
@@ -550,11 +600,7 @@ func (w *Worker) deadLetter(ctx context.Context, d *delivery, reason, detail str
 	if t := subjectTenant(d.msg.Subject()); ValidTenant(t) == nil {
 		dl.Tenant = t
 	}
-	if raw := d.msg.Data(); json.Valid(raw) && len(raw) <= maxDeadEventBytes {
-		dl.Event = raw
-	} else {
-		dl.EventB64 = base64.StdEncoding.EncodeToString(raw[:min(len(raw), maxDeadEventBytes)])
-	}
+	dl.Event, dl.EventB64 = deadEvent(d.msg.Data())
 	if err := w.publishDeadLetter(ctx, dl); err != nil {
 		w.opts.Logger.Warn("worker: dead letter not published; retrying the upload", "err", err)
 		d.msg.NakWithDelay(w.opts.RetryDelay(d.meta.NumDelivered))
@@ -628,8 +674,8 @@ func (w *Worker) watchMaxDeliveries(ctx context.Context) (*nats.Subscription, er
 		if json.Unmarshal(raw.Data, &ev) == nil {
 			ev = completeEvent(ev)
 			dl.Tenant, dl.UploadID = ev.Tenant, ev.UploadID
-			dl.Event = raw.Data
 		}
+		dl.Event, dl.EventB64 = deadEvent(raw.Data)
 		if err := w.publishDeadLetter(ctx, dl); err != nil {
 			w.opts.Logger.Warn("worker: dead letter not published", "seq", adv.StreamSeq, "err", err)
 			return

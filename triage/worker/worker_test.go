@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -117,11 +118,24 @@ func (s *syncBuffer) String() string {
 }
 
 func TestEndToEndCaseAndAlertCarryNoRawValues(t *testing.T) {
+	for name, inlineMax := range map[string]int64{"inline": 0, "payload bucket": -1} {
+		t.Run(name, func(t *testing.T) { testEndToEnd(t, inlineMax) })
+	}
+}
+
+func testEndToEnd(t *testing.T, inlineMax int64) {
 	e := newEnv(t)
 	var logs syncBuffer
 	e.startWorker(e.pipeline(nil), func(o *Options) { o.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
 	secrets := newPlanted(1)
-	r := e.submit("acme", "02855523_db.log", secrets.log())
+	r, err := Submit(context.Background(), e.js, Submission{Tenant: "acme", Name: "02855523_db.log",
+		Content: bytes.NewReader(secrets.log()), InlineMax: inlineMax})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Event.Inline != (inlineMax >= 0) || r.Event.Content != nil {
+		t.Fatalf("receipt: inline %v with %d content bytes", r.Event.Inline, len(r.Event.Content))
+	}
 
 	out := e.outcome(r.Event.UploadID)
 	if out.Status != triage.StatusTriaged || out.Case == nil {
@@ -161,9 +175,10 @@ func TestEndToEndCaseAndAlertCarryNoRawValues(t *testing.T) {
 			t.Errorf("alert lacks %s; has %v", want, types)
 		}
 	}
-	// The final status is written while the case is published, and is
-	// durable before the ack.
-	eventually(t, "status triaged", func() bool { return e.status("acme", r.Event.UploadID) == triage.StatusTriaged })
+	// The final status is durable with the case, before anything is published.
+	if st := e.status("acme", r.Event.UploadID); st != triage.StatusTriaged {
+		t.Errorf("status after the outcome = %q, want triaged", st)
+	}
 
 	storeLog, err := os.ReadFile(filepath.Join(e.storeDir, "store.log"))
 	if err != nil {
@@ -284,6 +299,8 @@ func TestPoisonUploadsAreDeadLettered(t *testing.T) {
 	}
 	missing := UploadEvent{Tenant: "acme", UploadID: "umissing", Name: "gone.log", Size: 10,
 		SHA256: strings.Repeat("ab", 32), Object: "umissing"}
+	secret := newPlanted(11)
+	forged := []byte("login for " + secret.email + " with password=" + secret.password + "\n")
 	tests := []struct {
 		name, uploadID, reason string
 		publish                func()
@@ -301,6 +318,16 @@ func TestPoisonUploadsAreDeadLettered(t *testing.T) {
 		}},
 		{"missing object", "umissing", "missing_object", func() {
 			publish(UploadSubject("acme"), "umissing", mustJSON(t, missing))
+		}},
+		{"inline content not matching its sha256", "uforged", "digest_mismatch", func() {
+			ev := missing
+			ev.UploadID, ev.Object, ev.Inline, ev.Content = "uforged", "", true, forged
+			ev.Size = int64(len(forged))
+			publish(UploadSubject("acme"), "uforged", mustJSON(t, ev))
+		}},
+		{"inline event missing fields", "uinlinebad", "bad_event", func() {
+			publish(UploadSubject("acme"), "uinlinebad", mustJSON(t, map[string]any{
+				"tenant": "acme", "upload_id": "uinlinebad", "inline": true, "content": forged}))
 		}},
 	}
 	for _, tc := range tests {
@@ -328,6 +355,65 @@ func TestPoisonUploadsAreDeadLettered(t *testing.T) {
 	e.waitDrained()
 	if n := len(e.messages(CasesStream, ">")); n != 0 {
 		t.Errorf("poison produced %d cases", n)
+	}
+	// Inline content is raw log data: the dead letters keep the event without it.
+	for _, m := range e.messages(DLQStream, ">") {
+		for _, v := range append(secret.values(), base64.StdEncoding.EncodeToString(forged)[:24]) {
+			if bytes.Contains(m.Data(), []byte(v)) {
+				t.Errorf("dead letter %s contains %q", m.Headers().Get(HeaderUploadID), v)
+			}
+		}
+	}
+}
+
+func TestSubmitInlinesSmallUploadsOnly(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	obs, err := e.js.ObjectStore(ctx, PayloadBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 1000
+	big := bytes.Repeat([]byte("2026-01-05 10:00:00 INFO filler line\n"), 1_500_000/37) // over the 1 MiB payload cap
+	tests := []struct {
+		name      string
+		size      int
+		inlineMax int64
+		inline    bool
+	}{
+		{"empty file", 0, limit, true},
+		{"at the limit", limit, limit, true},
+		{"one byte over", limit + 1, limit, false},
+		{"inlining off", 10, -1, false},
+		{"over the server's payload cap", len(big), 4 << 20, false},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			content := big[:tc.size]
+			if tc.size < len(big) {
+				content = append([]byte(fmt.Sprintf("%d ", i)), big[:max(tc.size-2, 0)]...)[:tc.size]
+			}
+			r, err := Submit(ctx, e.js, Submission{Tenant: "acme", Name: fmt.Sprintf("f%d.log", i),
+				Content: bytes.NewReader(content), InlineMax: tc.inlineMax})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Event.Inline != tc.inline || r.Event.Size != int64(tc.size) {
+				t.Fatalf("inline = %v size %d, want inline %v size %d", r.Event.Inline, r.Event.Size, tc.inline, tc.size)
+			}
+			msgs := e.messages(UploadsStream, UploadSubject("acme"))
+			ev := decode[UploadEvent](t, msgs[len(msgs)-1].Data())
+			if ev.UploadID != r.Event.UploadID || ev.Inline != tc.inline {
+				t.Fatalf("stored event %s inline %v", ev.UploadID, ev.Inline)
+			}
+			_, objErr := obs.GetInfo(ctx, r.Event.UploadID)
+			if tc.inline && (!bytes.Equal(ev.Content, content) || ev.Object != "" || objErr == nil) {
+				t.Errorf("inline upload: %d content bytes, object %q, bucket lookup %v", len(ev.Content), ev.Object, objErr)
+			}
+			if !tc.inline && (len(ev.Content) != 0 || ev.Object != r.Event.UploadID || objErr != nil) {
+				t.Errorf("bucket upload: %d content bytes in the event, object %q, bucket lookup %v", len(ev.Content), ev.Object, objErr)
+			}
+		})
 	}
 }
 

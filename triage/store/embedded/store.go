@@ -145,8 +145,10 @@ type record struct {
 	Op     string               `json:"op"` // "case" | "status" | "audit"
 	Case   json.RawMessage      `json:"case,omitempty"`
 	Emb    *triage.Embedding    `json:"emb,omitempty"`
-	Status *triage.UploadStatus `json:"status,omitempty"`
+	Status *triage.UploadStatus `json:"status,omitempty"` // also on a case record: its upload's status
 	Audit  *AuditEvent          `json:"audit,omitempty"`
+	// StatusAudit is the status event of a case record that carries a status.
+	StatusAudit *AuditEvent `json:"status_audit,omitempty"`
 }
 
 func (s *Store) apply(r record, seq uint64) error {
@@ -166,6 +168,13 @@ func (s *Store) apply(r record, seq uint64) error {
 		}
 		s.putLocked(&c, r.Case, r.Emb, seq)
 		s.replayed++
+		if r.Status != nil {
+			if err := validStatus(*r.Status); err != nil {
+				return fmt.Errorf("case record %s: %w", c.ID, err)
+			}
+			s.setStatusLocked(*r.Status, seq)
+			s.replayed++
+		}
 	case "status":
 		if r.Status == nil || r.Status.Tenant == "" || r.Status.UploadID == "" {
 			return errors.New("status record without tenant or upload id")
@@ -176,8 +185,17 @@ func (s *Store) apply(r record, seq uint64) error {
 	default:
 		return fmt.Errorf("unknown record op %q", r.Op)
 	}
-	if r.Audit != nil {
-		s.audit = append(s.audit, *r.Audit)
+	for _, a := range []*AuditEvent{r.Audit, r.StatusAudit} {
+		if a != nil {
+			s.audit = append(s.audit, *a)
+		}
+	}
+	return nil
+}
+
+func validStatus(st triage.UploadStatus) error {
+	if st.Tenant == "" || st.UploadID == "" || st.Status == "" {
+		return errors.New("status needs a tenant, an upload id and a status")
 	}
 	return nil
 }
@@ -272,6 +290,23 @@ func (s *Store) compact(path string) error {
 
 // PutCase upserts the case with its embedding (may be nil) and an audit event.
 func (s *Store) PutCase(ctx context.Context, c *triage.Case, emb *triage.Embedding) error {
+	return s.putCase(ctx, c, emb, nil)
+}
+
+// PutCaseWithStatus is PutCase plus the final status of the case's upload,
+// in one log line: both are durable after one fsync, and neither is on disk
+// without the other. The worker uses it instead of PutCase then SetStatus.
+func (s *Store) PutCaseWithStatus(ctx context.Context, c *triage.Case, emb *triage.Embedding, st triage.UploadStatus) error {
+	if err := validStatus(st); err != nil {
+		return triage.Invalid("store", err)
+	}
+	if c != nil && st.Tenant != c.Tenant {
+		return triage.Invalidf("store", "status of tenant %s for a case of tenant %s", st.Tenant, c.Tenant)
+	}
+	return s.putCase(ctx, c, emb, &st)
+}
+
+func (s *Store) putCase(ctx context.Context, c *triage.Case, emb *triage.Embedding, st *triage.UploadStatus) error {
 	if err := ctx.Err(); err != nil {
 		return triage.Transient("store", err)
 	}
@@ -288,10 +323,18 @@ func (s *Store) PutCase(ctx context.Context, c *triage.Case, emb *triage.Embeddi
 	if emb != nil {
 		emb = &triage.Embedding{EmbedderID: emb.EmbedderID, Vector: slices.Clone(emb.Vector)}
 	}
+	now := s.opts.Now().UTC()
 	rec := record{Op: "case", Case: raw, Emb: emb, Audit: &AuditEvent{
-		Time: s.opts.Now().UTC(), Action: "case.put", Tenant: c.Tenant,
+		Time: now, Action: "case.put", Tenant: c.Tenant,
 		CaseID: c.ID, UploadID: c.Upload.ID, Status: c.Status,
 	}}
+	if st != nil {
+		if st.UpdatedAt.IsZero() {
+			st.UpdatedAt = now
+		}
+		rec.Status = st
+		rec.StatusAudit = statusAudit(now, *st)
+	}
 	line, err := appendRecord(nil, rec)
 	if err != nil {
 		return triage.Internal("store", err)
@@ -311,7 +354,16 @@ func (s *Store) PutCase(ctx context.Context, c *triage.Case, emb *triage.Embeddi
 		stored := *c
 		s.putLocked(&stored, raw, emb, seq)
 		s.audit = append(s.audit, *rec.Audit)
+		if st != nil {
+			s.setStatusLocked(*st, seq)
+			s.audit = append(s.audit, *rec.StatusAudit)
+		}
 	})
+}
+
+func statusAudit(now time.Time, st triage.UploadStatus) *AuditEvent {
+	return &AuditEvent{Time: now, Action: "status.set", Tenant: st.Tenant,
+		CaseID: st.CaseID, UploadID: st.UploadID, Status: st.Status}
 }
 
 // write checks against the current state, appends durably, then applies with
@@ -429,14 +481,14 @@ func (s *Store) SetStatus(ctx context.Context, st triage.UploadStatus) error {
 	if err := ctx.Err(); err != nil {
 		return triage.Transient("store", err)
 	}
-	if st.Tenant == "" || st.UploadID == "" || st.Status == "" {
-		return triage.Invalidf("store", "status needs a tenant, an upload id and a status")
+	if err := validStatus(st); err != nil {
+		return triage.Invalid("store", err)
 	}
+	now := s.opts.Now().UTC()
 	if st.UpdatedAt.IsZero() {
-		st.UpdatedAt = s.opts.Now().UTC()
+		st.UpdatedAt = now
 	}
-	audit := &AuditEvent{Time: s.opts.Now().UTC(), Action: "status.set", Tenant: st.Tenant,
-		CaseID: st.CaseID, UploadID: st.UploadID, Status: st.Status}
+	audit := statusAudit(now, st)
 	line, err := appendRecord(nil, record{Op: "status", Status: &st, Audit: audit})
 	if err != nil {
 		return triage.Internal("store", err)

@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -185,6 +186,63 @@ func TestStatus(t *testing.T) {
 	}
 	if a := s.Audit("acme"); len(a) != 3 || a[2].Status != triage.StatusTriaged {
 		t.Fatalf("audit = %+v", a)
+	}
+}
+
+func TestPutCaseWithStatus(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir)
+	c := newCase("acme", "c1", "database", 0)
+	if err := s.SetStatus(ctx, triage.UploadStatus{Tenant: "acme", UploadID: c.Upload.ID, Status: triage.StatusProcessing}); err != nil {
+		t.Fatal(err)
+	}
+	final := triage.UploadStatus{Tenant: "acme", UploadID: c.Upload.ID, CaseID: c.ID, Status: triage.StatusTriaged}
+	if err := s.PutCaseWithStatus(ctx, c, emb("e1", 1, 0), final); err != nil {
+		t.Fatal(err)
+	}
+	check := func(s *Store, when string) {
+		t.Helper()
+		if _, err := s.GetCase(ctx, "acme", "c1"); err != nil {
+			t.Errorf("%s: case: %v", when, err)
+		}
+		st, err := s.GetStatus(ctx, "acme", c.Upload.ID)
+		if err != nil || st.Status != triage.StatusTriaged || st.CaseID != "c1" || st.UpdatedAt.IsZero() {
+			t.Errorf("%s: status = %+v, %v", when, st, err)
+		}
+		var actions []string
+		for _, a := range s.Audit("acme") {
+			actions = append(actions, a.Action+":"+string(a.Status))
+		}
+		if want := "[status.set:processing case.put:triaged status.set:triaged]"; fmt.Sprint(actions) != want {
+			t.Errorf("%s: audit %v, want %s", when, actions, want)
+		}
+	}
+	check(s, "after the put")
+
+	// Case and status are one line: both come back on replay.
+	raw, err := os.ReadFile(filepath.Join(dir, logName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(raw, []byte("\n")); n != 2 {
+		t.Errorf("log has %d lines, want 2 (processing, then case with its status)", n)
+	}
+	s.Close()
+	check(open(t, dir), "after reopening")
+
+	s = open(t, t.TempDir())
+	for name, st := range map[string]triage.UploadStatus{
+		"another tenant": {Tenant: "globex", UploadID: c.Upload.ID, CaseID: c.ID, Status: triage.StatusTriaged},
+		"no upload id":   {Tenant: "acme", CaseID: c.ID, Status: triage.StatusTriaged},
+		"no status":      {Tenant: "acme", UploadID: c.Upload.ID, CaseID: c.ID},
+	} {
+		if err := s.PutCaseWithStatus(ctx, c, nil, st); triage.KindOf(err) != triage.KindInvalid {
+			t.Errorf("%s: err = %v, want invalid", name, err)
+		}
+	}
+	if _, err := s.GetCase(ctx, "acme", "c1"); !errors.Is(err, triage.ErrNotFound) {
+		t.Errorf("a refused put stored the case: %v", err)
 	}
 }
 
