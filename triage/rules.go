@@ -47,8 +47,8 @@ func (c *RulesClassifier) Classify(ctx context.Context, in ClassifyInput) (Class
 		return cls, nil
 	}
 	f := factsOf(in)
-	cls.Severity, cls.Reasons = rulesSeverity(f, in.Findings)
 	cls.Category, cls.Skills = c.categorize(in, f)
+	cls.Severity, cls.Reasons = rulesSeverity(f, kindsOf(in), cls.Category, in.Findings)
 	if cls.Category == "security" && levelIndex(cls.Severity) > levelIndex("medium") {
 		cls.Severity = "medium"
 		cls.Reasons = append(cls.Reasons, "security events")
@@ -127,7 +127,7 @@ func signalFloor(s SignalCount) string {
 	return "high"
 }
 
-func rulesSeverity(f facts, findings []FindingSummary) (string, []string) {
+func rulesSeverity(f facts, kinds kindEvidence, category string, findings []FindingSummary) (string, []string) {
 	var reasons []string
 	label := "info"
 	raise := func(to, why string) {
@@ -139,7 +139,11 @@ func rulesSeverity(f facts, findings []FindingSummary) (string, []string) {
 	for _, s := range f.signals {
 		raise(signalFloor(s), fmt.Sprintf("%s: %d line(s), first at line %d", s.Reason, s.Count, s.FirstLine))
 	}
+	kindLabel, kindWhy := kindSeverity(kinds, category)
+	routine := kindLabel == "low" && len(f.signals) == 0 && f.fatal == 0
 	switch {
+	case routine:
+		raise("low", kindWhy)
 	case f.fatal > 0:
 		raise("high", fmt.Sprintf("%d fatal line(s)", f.fatal))
 	case f.errors >= highErrorLines:
@@ -152,6 +156,9 @@ func rulesSeverity(f facts, findings []FindingSummary) (string, []string) {
 		raise("medium", fmt.Sprintf("no errors; %d warnings", f.warns))
 	case f.warns > 0:
 		raise("low", fmt.Sprintf("no errors; %d warning(s)", f.warns))
+	}
+	if kindLabel == "high" || kindLabel == "critical" {
+		raise(kindLabel, kindWhy)
 	}
 	// Credentials or card numbers in a log are an incident of their own.
 	if risk := ScorePIIRisk(findings); risk.Label == "high" || risk.Label == "medium" && hasSecret(findings) {

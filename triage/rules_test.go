@@ -35,12 +35,13 @@ func TestRulesClassifier(t *testing.T) {
 		category string
 		inText   string // must appear in summary, root cause or repro steps
 	}{
-		{"database errors", []string{
+		// Rubric: connection limits hit are a failing dependency (high), however few lines show it.
+		{"database out of connections", []string{
 			"2024-05-01 10:00:00 INFO [main] app.Server: started",
 			"2024-05-01 10:00:05 ERROR [pool-1] app.Repo: org.postgresql.util.PSQLException: FATAL: too many connections for role \"app\"",
 			"2024-05-01 10:00:06 ERROR [pool-2] app.Repo: org.postgresql.util.PSQLException: FATAL: too many connections for role \"app\"",
 			"2024-05-01 10:00:07 INFO [main] app.Server: retrying",
-		}, "medium", "database", "Repo"},
+		}, "high", "database", "Repo"},
 		{"a single OOM is medium", []string{
 			"2024-05-01 10:00:00 INFO [main] app.Worker: processing batch 1",
 			"2024-05-01 10:00:09 ERROR [main] app.Worker: java.lang.OutOfMemoryError: Java heap space",

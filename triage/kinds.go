@@ -1,0 +1,206 @@
+package triage
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// A failure kind is what a failing line says broke, in the words real
+// systems use for it. Counting error lines cannot tell a dependency that is
+// down from a retried timeout; the kind can. Kinds are matched on the
+// templates of failing lines (errors, fatals, warnings), weighted by how
+// often each template occurred, so a long log and a short one are judged by
+// the same words.
+type failureKind struct {
+	name string
+	// weight: kindHard (something is failing outright: refused, unavailable,
+	// denied, expired, crashed), kindSoft (slow, retried, intermittent,
+	// throttled) or kindMinor (handled, expected, routine).
+	weight int
+	re     *regexp.Regexp
+}
+
+const (
+	kindMinor = iota
+	kindSoft
+	kindRequest // hard on a request path, soft elsewhere
+	kindHard
+)
+
+// failureKinds, hard first. Every pattern is case-insensitive; wording is
+// taken from many systems so that none is tied to one product's phrasing.
+var failureKinds = []failureKind{
+	{"dependency unavailable", kindHard, regexp.MustCompile(`(?i)connection refused|econnrefused|could not be established|broker may not be available|no route to host|network is unreachable|host (is )?unreachable|\bunavailable\b|\bbad gateway\b|\b50[23] |"50[23]"|\bstatus(code)?[=: ]+50[23]\b|code = unavailable|\bis (now )?down\b|\bwent down\b|\bmarked (as )?down\b|\bis dead\b|not responding|no (reachable |healthy |available )?(servers?|hosts?|brokers?|replicas?|members?|nodes?) (available|reachable|alive|left)|could not connect|can't connect|cannot connect|unable to connect|failed to connect|connect(ion)? failed|connection (was )?closed unexpectedly|server closed the connection|lost connection|connection lost`)},
+	{"no primary or quorum", kindHard, regexp.MustCompile(`(?i)not (the )?primary|no primary|notwritableprimary|not ?master|no (elected )?leader|leader (election )?(lost|not available)|lost quorum|no quorum|quorum (lost|not available)|cannot achieve consistency|not enough (replicas|votes|nodes)|split[- ]brain|cluster (health )?(status )?(is )?red\b|\[red\]|all shards failed|shards? (unassigned|not active)|read[- ]only (mode|replica)|readonly you can't write|stop-writes|misconf|in recovery mode`)},
+	{"secrets or identity provider down", kindHard, regexp.MustCompile(`(?i)\bsealed\b|failed to unseal|directory (server )?(unreachable|unavailable|down)|idp (unreachable|unavailable|down)|(jwks|discovery|well-known|metadata) (fetch|endpoint|request|document)? ?(failed|unreachable|unavailable)`)},
+	{"certificate or TLS failure", kindHard, regexp.MustCompile(`(?i)certificate (has )?expired|expired certificate|cert(ificate)? .{0,40}expired on|certificate verify failed|certificate is not valid|not valid for|doesn't match|does not match .{0,20}(host|name|certificate)|hostname mismatch|pkix path|valid certification path|x509: |ssl_do_handshake\(\) failed|handshake (failure|failed|error)|tls: |bad certificate|unknown (ca|authority)|self[- ]signed certificate|certificate (rejected|revoked|unknown)`)},
+	{"credentials rejected", kindHard, regexp.MustCompile(`(?i)authentication failed|password authentication failed|invalid credentials|bad credentials|invalid password|login failed|logon failed|bind failed|failed to bind|error code 49|acceptsecuritycontext|access denied|accessdenied|permission denied|not authorized|unauthorized|\bforbidden\b|invalid_client|unauthorized_client|invalid (api )?key|(credentials?|password|key) (has )?(expired|revoked|invalid)|expired (credentials?|password)|signature (verification|validation) failed|invalid signature|no signatures found|clock skew|krb5kdc_err|krb_ap_err|pre-?authentication failed|account (is )?(locked|disabled)|missing client token`)},
+	{"resource exhausted", kindHard, regexp.MustCompile(`(?i)too many (connections|clients|open files)|remaining connection slots|pool (is )?exhausted|exhausted pool|connection is not available|max_connections|no connections available|database space exceeded|nospace|no space left|disk (is )?full|out of disk|quota (exceeded|exhausted).{0,40}(writes?|uploads?) (fail|rejected)|allowed memory size .{0,30}exhausted|oom command not allowed|read-only file ?system`)},
+	{"storage failure", kindHard, regexp.MustCompile(`(?i)i/o error|input/output error|\beio\b|medium error|unrecovered read error|bad (sector|block)s?|uncorrectable|failed command: (read|write)|\bdegraded\b|\bfaulted\b|\boffline\b|osds? .{0,20}down|nosuchbucket|nosuchkey|bucket does not exist|no such bucket|(file|volume|device) (not found|missing)|log dirs? .{0,40}failed|lost (data|writes)|data loss|corrupt`)},
+	{"crash", kindHard, regexp.MustCompile(`(?i)application failed to start|faulting application|access violation|0xc0000005|failed to start|terminated unexpectedly|exited unexpectedly|core dumped|segmentation|sigsegv|sigabrt|crashloopbackoff|back-?off restarting failed|restart(ing)? (counter|loop)|start request repeated too quickly|fatal assertion|fassert|assertion failed|panicked|\bpanic\b|stack overflow|killed process|main process exited|exited with code [1-9]|exit status [1-9]|failed with result|upgrade failed|release .{0,30}failed|rollback (failed|triggered)|failed to (apply|deploy|provision)|create_failed|rollout .{0,20}(failed|exceeded)`)},
+	// An exception is a crash of the request it happened in: hard on a
+	// request path, a failing background job (medium) elsewhere.
+	{"unhandled error", kindRequest, regexp.MustCompile(`(?i)unhandled|uncaught|fatal (error|exception)|nullpointer|null ?reference|nil pointer|nil map|index out of range|typeerror|referenceerror|keyerror|attributeerror|valueerror|indexerror|zerodivisionerror|internal server error|\bstatus[=: ]500\b|\b500 internal|" 500 |responding 500|returned? 500|exception`)},
+	{"payment failure", kindHard, regexp.MustCompile(`(?i)charge(s)? failed|payment(s)? (failed|not (taken|captured)|rejected)|capture failed|refund failed|payout failed|webhook .{0,40}(rejected|failed)|ipn .{0,30}(failed|rejected|backlog)|apiconnectionerror|api_error|processor (unavailable|error)|gateway (error|unavailable|rejected)|success rate \d{1,2}%`)},
+	{"timeouts and retries", kindSoft, regexp.MustCompile(`(?i)timed? ?out|timeout|invalid_grant|token (has )?expired|expired (access|refresh|id)? ?token|deadline exceeded|deadlineexceeded|took \d+ ?m?s|slow|latency|p9[59]|retry|retrying|backoff|back-off|will retry|deadlock|lock wait|replication lag|replica lag|behind (master|primary|source)|throttl|rate[- ]?limit|too many requests|\b429\b|slowdown|evict|imagepull|errimagepull|pending|insufficient (cpu|memory)|failedscheduling|flapping|intermittent|partially|degraded performance`)},
+	{"routine", kindMinor, regexp.MustCompile(`(?i)deprecat|insufficient funds|card (was )?declined|do not honou?r|expired card|incorrect (cvc|zip)|\bdeclined\b|limiting requests|rate limited|not found: /|404 not found|client closed request|favicon|flaky|skipped|would be|dry[- ]run|expires in \d+ days|renewal scheduled`)},
+}
+
+// softenerRe: the line itself says the failure is retried, partial or
+// throttled; a hard word on such a line ("retrying after 503") is soft.
+var softenerRe = regexp.MustCompile(`(?i)retry|retrying|will retry|intermittent|occasional|throttl|slowdown|slow down|rate[- ]?limit|reduce your request rate|partially|some requests|degraded performance`)
+
+// requestPathRe: the line belongs to serving a request.
+var requestPathRe = regexp.MustCompile(`(?i)\b(get|post|put|delete|patch) /|http-nio|-exec-\d|\brequest\b|handler|controller|servlet|serving|endpoint|/api/|internal server error|\b500\b|http: panic`)
+
+// recoveryRe: the log itself shows the failure healed.
+var recoveryRe = regexp.MustCompile(`(?i)retry (\d+ )?succeeded|succeeded (on|after) retry|recovered|reconnected|connection (re-?)?established|back (up|online|to normal)|is (now )?up\b|is now (healthy|available|ready)|resumed|restored|\bserver \S+ ok\b|: ok$|healthy again|resolved`)
+
+// impactRe: the failure reaches users or the business (their requests
+// fail, work is not done), not just a background retry.
+var impactRe = regexp.MustCompile(`(?i)(responding|returning|returned|serving|sent|answer(ed|ing)?) (http )?5\d\d|\b5\d\d (to|for) (client|user|customer)|internal server error|checkout (blocked|failing|failed)|customers?\b|paying|users? (cannot|can't|are unable|affected|see)|shown "?try again|not (be )?(paid|activated|delivered|charged|served)|consecutive|error rate \d+(\.\d+)?%|\d+(\.\d+)?% of (requests|/|calls|logins|checks)|success rate \d{1,2}%|service unavailable`)
+
+// totalImpactRe: everything is failing, not some of it.
+var totalImpactRe = regexp.MustCompile(`(?i)fail(s|ing|ed)? closed|error rate 100%|100% (errors|failures|of (requests|calls))|\ball (requests|writes|reads|logins|users|services|regions|checks|traffic)\b|\b(every|each) (request|login|write|call)\b|object count 0\b|\b0 (successful|healthy|available)\b|\bno (successful|healthy) `)
+
+// nOfN finds "5/5 regions failed" and "1,942 of 1,942 payouts not sent":
+// a failure that hit every one of several.
+var nOfNRe = regexp.MustCompile(`\b(\d[\d,]*)(/| of )(\d[\d,]*)\b`)
+
+func allOfN(line string) bool {
+	for _, m := range nOfNRe.FindAllStringSubmatch(line, -1) {
+		if m[1] == m[3] && m[1] != "0" && m[1] != "1" && strings.Trim(m[1], "0,") != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// kindEvidence is what the failure kinds say about a log.
+type kindEvidence struct {
+	hard, soft, minor int // failing lines by kind weight
+	retried           int // hard failures the line says are being retried
+	failing           int // failing lines looked at (error, fatal, warn)
+	errors            int // of them error or fatal
+	hardBy            map[string]int
+	recovered         bool
+	impact            bool // users or the business are affected
+	total             bool // everything is failing
+}
+
+// kindsOf classifies the failing templates of a log by failure kind. A line
+// that reads as an instruction to a classifier is not evidence of anything.
+func kindsOf(in ClassifyInput) kindEvidence {
+	ev := kindEvidence{hardBy: map[string]int{}}
+	for _, t := range in.Templates {
+		text := t.Example
+		if injectedInstruction(text) {
+			continue
+		}
+		if recoveryRe.MatchString(text) {
+			ev.recovered = true
+		}
+		if impactRe.MatchString(text) {
+			ev.impact = true
+		}
+		if totalImpactRe.MatchString(text) || allOfN(text) && failureWordRe.MatchString(text) {
+			ev.total = true
+		}
+		failing := t.Level == LevelFatal || t.Level == LevelError || t.Level == LevelWarn
+		// A line with no level marker at all may still report a failure
+		// ("backend is DOWN", "GET /x -> NoSuchKey"); leveled info and debug
+		// lines are the program saying it is not one.
+		if !failing && t.Level != "" {
+			continue
+		}
+		weight, name := -1, ""
+		for _, k := range failureKinds {
+			if k.weight > weight && k.re.MatchString(text) {
+				weight, name = k.weight, k.name
+			}
+		}
+		if weight == kindRequest {
+			weight = kindSoft
+			if requestPathRe.MatchString(text) {
+				weight = kindHard
+			}
+		}
+		if weight == kindHard && softenerRe.MatchString(text) {
+			weight = kindSoft
+			ev.retried += t.Count
+		}
+		if !failing && weight != kindHard {
+			continue
+		}
+		ev.failing += t.Count
+		if t.Level == LevelError || t.Level == LevelFatal || !failing {
+			ev.errors += t.Count
+		}
+		switch weight {
+		case kindHard:
+			ev.hard += t.Count
+			ev.hardBy[name] += t.Count
+		case kindSoft:
+			ev.soft += t.Count
+		case kindMinor:
+			ev.minor += t.Count
+		}
+	}
+	return ev
+}
+
+// failureWordRe: the line reports a failure ("5/5 regions FAILED").
+var failureWordRe = regexp.MustCompile(`(?i)fail|down|unhealthy|unreachable|error|not (sent|paid|delivered|processed)|lost|missing`)
+
+// names lists the hard kinds seen, most lines first.
+func (ev kindEvidence) names() string {
+	var names []string
+	for n := range ev.hardBy {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := names[i], names[j]
+		return ev.hardBy[a] > ev.hardBy[b] || ev.hardBy[a] == ev.hardBy[b] && a < b
+	})
+	return strings.Join(names[:min(len(names), 3)], ", ")
+}
+
+// kindSeverity is the severity the failure kinds call for, with why; ""
+// when they say nothing beyond what the counts say. Hard failures raise:
+// seen twice (three times in warnings alone), or once where users feel it,
+// a failing dependency is high; one that takes everything down is
+// critical. Retried failures that keep failing where users feel it are
+// high too. Failing lines that are all routine (declines, deprecations,
+// rate limiting) are low. On a security case, rejected credentials are the
+// attack being reported, not a broken dependency.
+func kindSeverity(ev kindEvidence, category string) (string, string) {
+	if category == "security" {
+		ev.hard -= ev.hardBy["credentials rejected"]
+		delete(ev.hardBy, "credentials rejected")
+	}
+	what := ev.names()
+	sustained := ev.hard >= 2 && ev.errors > 0 || ev.hard >= 3
+	switch {
+	case ev.hard > 0 && ev.total:
+		return "critical", fmt.Sprintf("a hard failure (%s) and everything failing", what)
+	case sustained && (!ev.recovered || ev.hard >= 4 || ev.impact):
+		return "high", fmt.Sprintf("%d failing line(s) of a hard kind (%s)", ev.hard, what)
+	case ev.hard > 0 && ev.impact && !ev.recovered:
+		return "high", fmt.Sprintf("a hard failure (%s) that reaches users", what)
+	case ev.errors > 0 && ev.impact && (ev.soft > 0 || ev.retried > 0) && !ev.recovered:
+		return "high", "failures that keep failing and reach users"
+	case ev.failing > 0 && ev.minor == ev.failing:
+		return "low", fmt.Sprintf("%d failing line(s), all routine (declines, deprecations, rate limiting)", ev.minor)
+	}
+	return "", ""
+}
+
+// injectedRe recognizes text addressed to a classifier rather than written
+// by a program about itself: "ignore previous instructions", "you are now",
+// "set severity to low", "route this to ...".
+var injectedRe = regexp.MustCompile(`(?i)\b(ignore|disregard|forget|override)\b.{0,30}\b(previous|prior|above|earlier|all|any|these|your)\b.{0,30}\b(instructions?|rules|prompts?|guidelines|context)|system prompt|\byou are (now )?(a|an|in)\b|\bas an ai\b|\bai (assistant|triage|model|classifier)\b|\b(assistant|system)\s*:|\b(classify|categori[sz]e|label|mark|report|treat)\s+(this|it|the (log|case|incident))\b|\bset (the )?(severity|priority|queue|category)\b|\broute (it|this|the case)?\s*to\b|\b(severity|priority|queue|category)\s*(=|:|is)\s*"?(info|low|p4|none|noc|admin|marketing|billing|security|application|triage)|do not escalate|no need to escalate|close the case|\bno_problem\b`)
+
+// injectedInstruction: the line speaks to the classifier.
+func injectedInstruction(line string) bool { return injectedRe.MatchString(line) }
