@@ -39,6 +39,10 @@ func TestTriageFlagsAfterFile(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &c) != nil || c.Tenant != "acme" {
 		t.Fatalf("exit %d, tenant %q:\n%s%s", code, c.Tenant, out, errOut)
 	}
+	// No LLM configured: rules-only mode, said once, not an error.
+	if strings.Count(errOut, "rules classifier") != 1 || c.Classifier.Kind != "rules" {
+		t.Errorf("rules-only mode not said once (classifier %q):\n%s", c.Classifier.Kind, errOut)
+	}
 	if code, _, _ := runCLI(t, "triage", path, path); code != 2 {
 		t.Errorf("two files: exit %d, want 2", code)
 	}

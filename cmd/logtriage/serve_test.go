@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -147,6 +148,7 @@ func testServe(t *testing.T, databaseURL string) {
 	if code, _, _ := runServeCLI(t, "alerts", "--nats-url", url, "--format", "json"); code != 0 {
 		t.Errorf("alerts exited %d", code)
 	}
+	testFollow(t, url)
 	if code, _, _ := runServeCLI(t, "submit", "--nats-url", url, "--tenant", "no.dots", log); code != 2 {
 		t.Errorf("submit with a bad tenant exited %d, want 2", code)
 	}
@@ -155,4 +157,58 @@ func testServe(t *testing.T, databaseURL string) {
 		t.Fatalf("embedded server not reachable at %s: %v", url, err)
 	}
 	nc.Close()
+}
+
+// testFollow: cases --follow and alerts --follow print what arrives while
+// they run, as JSON lines without raw values, and exit 0 when stopped.
+func testFollow(t *testing.T, url string) {
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var cases, alerts serveLogBuffer
+	exits := make(chan int, 2)
+	for _, f := range []struct {
+		args []string
+		out  *serveLogBuffer
+	}{
+		{[]string{"cases", "--nats-url", url, "--tenant", "acme", "--follow", "--format", "json"}, &cases},
+		{[]string{"alerts", "--nats-url", url, "--tenant", "acme", "--follow", "--format", "json"}, &alerts},
+	} {
+		go func() { exits <- run(ctx, f.args, strings.NewReader(""), f.out, io.Discard) }()
+	}
+	// Format-valid, made up; enough risk for an alert.
+	awsKey, token := "AKIA"+"J4QX7WZ2"+"MNB5KL3P", "ghp_"+"k3Jd9Qx7Lm2Pz8Rt5Vw1Yb4Nc6Hf0Gs"+"a9Ee"
+	log := filepath.Join(t.TempDir(), "deploy.log")
+	content := "2026-01-05 10:01:02 DEBUG S3Client - using aws_access_key_id=" + awsKey + "\n" +
+		"2026-01-05 10:01:03 DEBUG Deploy - GITHUB_TOKEN=" + token + "\n2026-01-05 10:01:04 ERROR Deploy - push rejected\n"
+	if err := os.WriteFile(log, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runServeCLI(t, "submit", "--nats-url", url, "--tenant", "acme", "--wait", "--timeout", "20s", log)
+	var c triage.Case
+	if code != 0 || json.Unmarshal([]byte(out), &c) != nil || !c.Alerted {
+		t.Fatalf("submit --wait: exit %d, alerted %v:\n%q%q", code, c.Alerted, out, errOut)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(cases.String(), c.ID) || !strings.Contains(alerts.String(), c.ID) {
+		if time.Now().After(deadline) {
+			t.Fatalf("followers did not print case %s:\ncases:\n%s\nalerts:\n%s", c.ID, cases.String(), alerts.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	for range 2 {
+		if code := <-exits; code != 0 {
+			t.Errorf("a follower exited %d when stopped", code)
+		}
+	}
+	for name, out := range map[string]string{"cases": cases.String(), "alerts": alerts.String()} {
+		if strings.Contains(out, awsKey) || strings.Contains(out, token) {
+			t.Errorf("%s --follow printed a raw secret", name)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if !json.Valid([]byte(line)) {
+				t.Errorf("%s --follow: not a JSON line: %.200s", name, line)
+			}
+		}
+	}
 }

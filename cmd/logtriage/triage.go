@@ -69,6 +69,8 @@ func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		}
 		classifier = c
 		fmt.Fprintf(stderr, "logtriage triage: classifying with %s at %s (rules on failure)\n", c.Model(), opts.BaseURL)
+	} else {
+		fmt.Fprintln(stderr, "logtriage triage: rules classifier (set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)")
 	}
 	popts := triage.PipelineOptions{Detector: det, Classifier: classifier, Router: rt, ExcerptTokens: *tokens}
 	pii, note, err := newLLMPII(*llmPII, os.Getenv)
