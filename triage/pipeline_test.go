@@ -102,7 +102,7 @@ func caseContractProblems(c *Case) []string {
 	if !slices.Contains(SeverityLabels, c.Severity.Label) || len(c.Severity.Reasons) == 0 {
 		problems = append(problems, fmt.Sprintf("severity %+v", c.Severity))
 	}
-	if c.PIIRisk.Label == "" || len(c.PIIRisk.Reasons) == 0 {
+	if !slices.Contains([]string{"none", "low", "medium", "high"}, c.PIIRisk.Label) || len(c.PIIRisk.Reasons) == 0 {
 		problems = append(problems, fmt.Sprintf("pii_risk %+v", c.PIIRisk))
 	}
 	for name, v := range map[string]string{"category": c.Category, "queue": c.Queue, "priority": c.Priority, "summary": c.Summary, "root_cause": c.RootCause} {
@@ -152,6 +152,9 @@ func TestKeyLinesAreWholeRedactedLines(t *testing.T) {
 	}
 	if !foundLong {
 		t.Errorf("the long error line is not a key line: %.200q", c.KeyLines)
+	}
+	if problems := caseContractProblems(c); len(problems) > 0 {
+		t.Errorf("triaged case breaks the case contract: %s", strings.Join(problems, "; "))
 	}
 }
 
