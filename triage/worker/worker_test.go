@@ -1,11 +1,14 @@
 package worker
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -426,13 +429,38 @@ func TestBadContentIsQuarantinedNotDeadLettered(t *testing.T) {
 	f.Write([]byte("ERROR x\n"))
 	zw.Close()
 	elf := append([]byte{0x7f, 'E', 'L', 'F', 2, 1, 1, 0}, bytes.Repeat([]byte{0, 1, 2, 3, 0xff}, 200)...)
+	// 64 MiB of one repeated line in a zip of about 64 KiB: the pipeline stops
+	// inflating at its ratio cap (100:1 past 16 MiB).
+	var bomb bytes.Buffer
+	zw = zip.NewWriter(&bomb)
+	f, _ = zw.Create("app.log")
+	line := []byte("2026-01-05 10:00:00 INFO all quiet\n")
+	for range (64 << 20) / len(line) {
+		f.Write(line)
+	}
+	zw.Close()
+	var tarred bytes.Buffer
+	gzw := gzip.NewWriter(&tarred)
+	tw := tar.NewWriter(gzw)
+	tw.WriteHeader(&tar.Header{Name: "../../../root/.ssh/authorized_keys", Mode: 0o644, Size: 8})
+	tw.Write([]byte("ERROR x\n"))
+	tw.Close()
+	gzw.Close()
 
-	for name, content := range map[string][]byte{"traversal.zip": zipped.Bytes(), "binary.log": elf} {
+	for name, tc := range map[string]struct {
+		content []byte
+		reason  string
+	}{
+		"traversal.zip":    {zipped.Bytes(), "path traversal"},
+		"binary.log":       {elf, "executable"},
+		"bomb.zip":         {bomb.Bytes(), "compression ratio"},
+		"traversal.tar.gz": {tarred.Bytes(), "path traversal"},
+	} {
 		t.Run(name, func(t *testing.T) {
-			r := e.submit("acme", name, content)
+			r := e.submit("acme", name, tc.content)
 			out := e.outcome(r.Event.UploadID)
-			if out.Status != triage.StatusQuarantined || out.Case == nil || out.Case.StatusReason == "" {
-				t.Fatalf("outcome = %+v, want quarantined with a reason", out)
+			if out.Status != triage.StatusQuarantined || out.Case == nil || !strings.Contains(out.Case.StatusReason, tc.reason) {
+				t.Fatalf("outcome = %+v, want quarantined for %q", out, tc.reason)
 			}
 			eventually(t, "status quarantined", func() bool { return e.status("acme", r.Event.UploadID) == triage.StatusQuarantined })
 			if len(e.messages(CasesStream, CaseSubject(out.Case.Queue))) == 0 {
@@ -681,4 +709,150 @@ func TestDeathOnTheLastDeliveryIsDeadLettered(t *testing.T) {
 		t.Fatalf("%d dead letters, want one for the upload", len(dls))
 	}
 	eventually(t, "status failed", func() bool { return e.status("acme", r.Event.UploadID) == triage.StatusFailed })
+}
+
+// failingPipeline fails the first deliveries with err, then runs the real pipeline.
+type failingPipeline struct {
+	real     Pipeline
+	err      error
+	mu       sync.Mutex
+	failures int
+}
+
+func (f *failingPipeline) Run(ctx context.Context, in triage.Input) (*triage.Case, *triage.Embedding, error) {
+	f.mu.Lock()
+	fail := f.failures > 0
+	f.failures--
+	f.mu.Unlock()
+	if fail {
+		return nil, nil, f.err
+	}
+	return f.real.Run(ctx, in)
+}
+
+func TestPipelineErrorsByKind(t *testing.T) {
+	tests := []struct {
+		name        string
+		err         error
+		wantStatus  triage.Status
+		wantDelays  []uint64 // deliveries RetryDelay was asked about
+		wantDLQ     string
+		wantFailure string
+	}{
+		{"transient: nak with a delay, then done", triage.Transient("classify", errors.New("429")), triage.StatusTriaged, []uint64{1, 2}, "", "transient"},
+		{"internal: nak at once, then done", triage.Internal("classify", errors.New("bug")), triage.StatusTriaged, nil, "", "internal"},
+		{"invalid: dead-lettered, never retried", triage.Invalidf("open", "not a log"), triage.StatusFailed, nil, "invalid", "invalid"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			fp := &failingPipeline{real: e.pipeline(nil), err: tc.err, failures: 2}
+			var mu sync.Mutex
+			var delays []uint64
+			rw := e.startWorker(fp, func(o *Options) {
+				o.RetryDelay = func(n uint64) time.Duration {
+					mu.Lock()
+					defer mu.Unlock()
+					delays = append(delays, n)
+					return 10 * time.Millisecond
+				}
+			})
+			r := e.submit("acme", "kinds.log", newPlanted(12).log())
+			out := e.outcome(r.Event.UploadID)
+			if out.Status != tc.wantStatus {
+				t.Fatalf("outcome = %+v, want %s", out, tc.wantStatus)
+			}
+			e.waitDrained()
+			mu.Lock()
+			if fmt.Sprint(delays) != fmt.Sprint(tc.wantDelays) {
+				t.Errorf("retry delays asked for deliveries %v, want %v", delays, tc.wantDelays)
+			}
+			mu.Unlock()
+			dls := e.messages(DLQStream, DLQSubject)
+			if tc.wantDLQ == "" && len(dls) != 0 || tc.wantDLQ != "" && (len(dls) != 1 || dls[0].Headers().Get(HeaderReason) != tc.wantDLQ) {
+				t.Errorf("%d dead letters, want reason %q", len(dls), tc.wantDLQ)
+			}
+			if n := rw.w.Metrics().failures.get(tc.wantFailure); n == 0 {
+				t.Errorf("no %s failure counted", tc.wantFailure)
+			}
+			if tc.wantDLQ != "" {
+				// Term: the server never offers it again.
+				cons, _ := e.js.Consumer(context.Background(), UploadsStream, WorkerConsumer)
+				info, _ := cons.Info(context.Background())
+				if info.Delivered.Consumer != 1 {
+					t.Errorf("delivered %d times after a dead letter, want 1", info.Delivered.Consumer)
+				}
+			}
+		})
+	}
+}
+
+// Every status an upload passes through is recorded, in order.
+func TestStatusesInOrder(t *testing.T) {
+	e := newEnv(t)
+	e.startWorker(e.pipeline(nil), nil)
+	r := e.submit("acme", "order.log", newPlanted(13).log())
+	e.outcome(r.Event.UploadID)
+	var got []string
+	for _, a := range e.store.Audit("acme") {
+		if a.UploadID == r.Event.UploadID && a.Action == "status.set" {
+			got = append(got, string(a.Status))
+		}
+	}
+	if want := "[pending processing triaged]"; fmt.Sprint(got) != want {
+		t.Fatalf("statuses %v, want %s", got, want)
+	}
+}
+
+// Setup runs at every start: again on a live topology it changes nothing,
+// keeps what is queued and keeps the consumer's position.
+func TestSetupIsIdempotent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r := e.submit("acme", "queued.log", newPlanted(14).log())
+	before, err := e.js.Consumer(ctx, UploadsStream, WorkerConsumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := Setup(ctx, e.js, Topology{AckWait: time.Second, MaxDeliver: 4, Backoff: []time.Duration{}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after, err := e.js.Consumer(ctx, UploadsStream, WorkerConsumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := after.CachedInfo().Config
+	if cfg.AckPolicy != jetstream.AckExplicitPolicy || cfg.MaxDeliver != 4 || cfg.AckWait != time.Second || cfg.Durable != WorkerConsumer {
+		t.Errorf("consumer config = %+v", cfg)
+	}
+	if after.CachedInfo().NumPending != 1 || before.CachedInfo().Created != after.CachedInfo().Created {
+		t.Errorf("pending %d (want 1); consumer recreated: %v -> %v", after.CachedInfo().NumPending,
+			before.CachedInfo().Created, after.CachedInfo().Created)
+	}
+	for _, name := range []string{UploadsStream, CasesStream, AlertsStream, DLQStream, DoneStream, payloadStream} {
+		s, err := e.js.Stream(ctx, name)
+		if err != nil {
+			t.Fatalf("stream %s: %v", name, err)
+		}
+		if s.CachedInfo().Config.Storage != jetstream.FileStorage {
+			t.Errorf("stream %s is not on disk", name)
+		}
+	}
+	e.startWorker(e.pipeline(nil), nil)
+	if out := e.outcome(r.Event.UploadID); out.Status != triage.StatusTriaged {
+		t.Fatalf("the upload queued before Setup ran again: %+v", out)
+	}
+	// The production defaults: backoff starting at the ack wait, bounded deliveries.
+	prod, err := Setup(ctx, e.js, Topology{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prod.MaxDeliver != 5 || len(prod.Backoff) == 0 || prod.Backoff[0] != prod.AckWait {
+		t.Errorf("default topology = %+v", prod)
+	}
+	if _, err := Setup(ctx, e.js, Topology{AckWait: time.Second, Backoff: []time.Duration{2 * time.Second}}); err == nil {
+		t.Error("a backoff not starting at the ack wait was accepted")
+	}
 }
