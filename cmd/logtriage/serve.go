@@ -31,38 +31,48 @@ func init() {
 }
 
 func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) int {
+	cfg, code, ok := parseServe(args, stderr)
+	if !ok {
+		return code
+	}
+	if err := serve(ctx, cfg); err != nil {
+		cfg.log.Error("serve: " + err.Error())
+		return 1
+	}
+	return 0
+}
+
+// parseServe turns serve's arguments into its configuration; with no
+// arguments (and no environment) that is the embedded default: NATS on
+// 127.0.0.1:4222 with JetStream and the store under ./data. ok is false
+// after -h or a usage error, with the exit code.
+func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok bool) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var nf natsFlags
-	nf.register(fs, "")
-	dataDir := fs.String("data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "directory for the embedded NATS server and store (env LOGTRIAGE_DATA_DIR)")
-	listen := fs.String("nats-listen", "127.0.0.1:4222", "where the embedded NATS server listens (without --nats-url)")
-	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL for the store (env DATABASE_URL); the embedded store when empty")
-	routes := fs.String("routes", os.Getenv("LOGTRIAGE_ROUTES"), "routing config JSON (env LOGTRIAGE_ROUTES); the built-in default when empty")
-	workers := fs.Int("workers", 0, "uploads processed concurrently (0: one per CPU, or 4 per CPU with an LLM, which mostly waits)")
-	httpAddr := fs.String("http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
-	grace := fs.Duration("shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
+	fs.StringVar(&cfg.dataDir, "data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "directory for the embedded NATS server and store (env LOGTRIAGE_DATA_DIR)")
+	cfg.nats.register(fs, "")
+	fs.StringVar(&cfg.listen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS server listens (without --nats-url)")
+	fs.StringVar(&cfg.dbURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL for the store (env DATABASE_URL); the embedded store when empty")
+	fs.StringVar(&cfg.routes, "routes", os.Getenv("LOGTRIAGE_ROUTES"), "routing config JSON (env LOGTRIAGE_ROUTES); the built-in default when empty")
+	fs.IntVar(&cfg.workers, "workers", 0, "uploads processed concurrently (0: two per CPU, or 4 per CPU with an LLM, which mostly waits)")
+	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
+	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
 	llmPII := llmPIIFlag(fs, os.Getenv)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--llm-pii]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return parseExit(err)
+		return cfg, parseExit(err), false
 	}
-	if fs.NArg() != 0 || *workers < 0 {
+	if fs.NArg() != 0 || cfg.workers < 0 {
 		fs.Usage()
-		return 2
+		return cfg, 2, false
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	if err := serve(ctx, serveConfig{
-		nats: nf, dataDir: *dataDir, listen: *listen, dbURL: *dbURL, routes: *routes,
-		workers: *workers, httpAddr: *httpAddr, grace: *grace, llmPII: *llmPII, log: log, stderr: stderr,
-	}); err != nil {
-		log.Error("serve: " + err.Error())
-		return 1
-	}
-	return 0
+	cfg.llmPII = *llmPII
+	cfg.log = slog.New(slog.NewTextHandler(stderr, nil))
+	cfg.stderr = stderr
+	return cfg, 0, true
 }
 
 type serveConfig struct {
@@ -130,10 +140,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		return err
 	}
 	if cfg.workers == 0 {
-		cfg.workers = runtime.NumCPU()
-		if usesLLM {
-			cfg.workers *= 4
-		}
+		cfg.workers = defaultWorkers(runtime.NumCPU(), usesLLM)
 	}
 	w, err := worker.New(setupCtx, worker.Options{
 		JS: js, Pipeline: pipe, Store: store, Workers: cfg.workers,
@@ -153,6 +160,16 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	err = w.Run(ctx)
 	cfg.log.Info("worker stopped")
 	return err
+}
+
+// defaultWorkers: an upload in rules mode spends about half its time waiting
+// (store fsync, stream acks), so two per CPU keep the CPUs busy; with an LLM
+// a worker mostly waits on it.
+func defaultWorkers(cpus int, usesLLM bool) int {
+	if usesLLM {
+		return 4 * cpus
+	}
+	return 2 * cpus
 }
 
 // workerPipeline is the pipeline `triage` runs, with the store for similar

@@ -36,6 +36,41 @@ func (l *serveLogBuffer) String() string {
 	return l.b.String()
 }
 
+// With no flags and no environment, serve is the embedded default: NATS
+// with JetStream on 127.0.0.1:4222, files and store under ./data.
+func TestServeDefaults(t *testing.T) {
+	for _, key := range []string{"NATS_URL", "NATS_CREDS", "LOGTRIAGE_DATA_DIR", "DATABASE_URL", "LOGTRIAGE_ROUTES", "LOGTRIAGE_LLM_PII"} {
+		t.Setenv(key, "")
+	}
+	cfg, code, ok := parseServe(nil, io.Discard)
+	if !ok {
+		t.Fatalf("no flags: exit %d", code)
+	}
+	if cfg.nats.url != "" || cfg.listen != "127.0.0.1:4222" || cfg.dataDir != "data" || cfg.dbURL != "" ||
+		cfg.workers != 0 || cfg.httpAddr != "127.0.0.1:9090" || cfg.grace != 30*time.Second {
+		t.Errorf("defaults = %+v", cfg)
+	}
+	if w := defaultWorkers(2, false); w != 4 {
+		t.Errorf("rules-mode workers on 2 CPUs = %d", w)
+	}
+	if w := defaultWorkers(2, true); w != 8 {
+		t.Errorf("LLM-mode workers on 2 CPUs = %d", w)
+	}
+	cfg, _, ok = parseServe([]string{"--nats-url", "tls://nats.example:4222", "--nats-creds", "w.creds",
+		"--nats-tls-ca", "ca.pem", "--workers", "3"}, io.Discard)
+	if !ok || cfg.nats.url != "tls://nats.example:4222" || cfg.nats.creds != "w.creds" || cfg.nats.tlsCA != "ca.pem" || cfg.workers != 3 {
+		t.Errorf("external NATS flags = %+v", cfg)
+	}
+	for _, args := range [][]string{{"--workers", "-1"}, {"extra"}, {"--nope"}} {
+		if _, code, ok := parseServe(args, io.Discard); ok || code != 2 {
+			t.Errorf("serve %v: ok %v exit %d, want a usage error", args, ok, code)
+		}
+	}
+	if _, code, ok := parseServe([]string{"-h"}, io.Discard); ok || code != 0 {
+		t.Errorf("serve -h: exit %d", code)
+	}
+}
+
 func freeServePort(t *testing.T) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -95,6 +130,10 @@ func testServe(t *testing.T, databaseURL string) {
 	}
 	if !strings.Contains(serveLog.String(), "rules only") {
 		t.Errorf("serve did not say it runs rules-only:\n%s", serveLog.String())
+	}
+	// JetStream keeps its streams on disk under the data dir.
+	if entries, err := os.ReadDir(filepath.Join(dataDir, "jetstream", "jetstream")); err != nil || len(entries) == 0 {
+		t.Errorf("no JetStream files under %s: %v", dataDir, err)
 	}
 
 	email := "jo." + strings.Repeat("q", 6) + "@example.net"
