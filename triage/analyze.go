@@ -151,23 +151,33 @@ type analyzer struct {
 }
 
 type ringLine struct {
-	num   int
-	text  []byte // cut when long
-	whole []byte // the whole line when text was cut and it is short enough to keep
-	cut   bool
+	num  int
+	n    int    // the line's length
+	text []byte // the line; only its excerpt part when it is too long to be a key line
+	long bool   // too long to be a key line
 }
 
+// set keeps one copy of the line: whole when it can be a key line, else
+// only what the excerpt shows. exLine cuts it when it is read.
 func (r *ringLine) set(z *analyzer, num int, text []byte) {
-	r.num, r.text = num, z.cutBytes(r.text[:0], text)
-	r.cut = len(text) > z.opt.MaxExcerptLineBytes
-	r.whole = r.whole[:0]
-	if r.cut && len(text) <= z.opt.MaxKeyLineBytes && !z.joinedTooLong {
-		r.whole = append(r.whole, text...)
+	r.num, r.n = num, len(text)
+	r.long = len(text) > z.opt.MaxKeyLineBytes || z.joinedTooLong
+	if r.long {
+		text = text[:min(len(text), z.opt.MaxExcerptLineBytes)]
 	}
+	r.text = append(r.text[:0], text...)
 }
 
-func (r *ringLine) exLine() exLine {
-	return exLine{num: r.num, text: string(r.text), cut: r.cut, whole: string(r.whole)}
+func (r *ringLine) exLine(z *analyzer) exLine {
+	limit := z.opt.MaxExcerptLineBytes
+	if r.n <= limit {
+		return exLine{num: r.num, text: string(r.text)}
+	}
+	l := exLine{num: r.num, text: string(r.text[:limit]) + cutMark, cut: true}
+	if !r.long {
+		l.whole = string(r.text)
+	}
+	return l
 }
 
 // maxDistinct bounds the distinct values counted per finding type (memory).
@@ -332,7 +342,7 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 			if group <= groupError {
 				for _, r := range z.before {
 					if r.num > 0 && r.num >= num-contextBefore {
-						u.context = append(u.context, r.exLine())
+						u.context = append(u.context, r.exLine(z))
 					}
 				}
 				sort.Slice(u.context, func(i, j int) bool { return u.context[i].num < u.context[j].num })
@@ -366,6 +376,9 @@ func (z *analyzer) exLine(num int, text []byte) exLine {
 	return l
 }
 
+// cutMark ends an excerpt line that was cut.
+const cutMark = " …[cut]"
+
 // cut bounds a line kept for the excerpt.
 func (z *analyzer) cut(text []byte) string { return string(z.cutBytes(nil, text)) }
 
@@ -373,7 +386,7 @@ func (z *analyzer) cutBytes(dst, text []byte) []byte {
 	if len(text) <= z.opt.MaxExcerptLineBytes {
 		return append(dst, text...)
 	}
-	return append(append(dst, text[:z.opt.MaxExcerptLineBytes]...), " …[cut]"...)
+	return append(append(dst, text[:z.opt.MaxExcerptLineBytes]...), cutMark...)
 }
 
 func (z *analyzer) addFinding(f *detectors.Finding, m *Member) {
@@ -463,7 +476,7 @@ func (z *analyzer) tailLines() []exLine {
 	var out []exLine
 	for i := range z.tail {
 		if r := &z.tail[i]; r.num > 0 {
-			out = append(out, r.exLine())
+			out = append(out, r.exLine(z))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].num < out[j].num })

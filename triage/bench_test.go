@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/logtriage/logtriage/detectors"
@@ -139,5 +140,41 @@ func BenchmarkAnalyze(b *testing.B) {
 			off += int64(len(l)) + 1
 		}
 		z.finish()
+	}
+}
+
+// BenchmarkAnalyzeLongLines is the streaming pass over a log of 2-3 KB lines
+// (JSON-style logs), each cut in the excerpt: "whole" keeps the whole text of
+// the cut lines that may become key lines (the default), "cut-only" keeps
+// none (MaxKeyLineBytes below the line length) — the baseline of its cost.
+func BenchmarkAnalyzeLongLines(b *testing.B) {
+	raw := make([][]byte, 5_000)
+	size := 0
+	for i := range raw {
+		level := "INFO"
+		if i%50 == 0 {
+			level = "ERROR"
+		}
+		raw[i] = fmt.Appendf(nil, `{"ts":"2024-05-01T10:%02d:%02d","level":%q,"msg":"request %d template %d","ctx":%q}`,
+			i/60%60, i%60, level, i, i%40, strings.Repeat("k=v ", 500+i%250))
+		size += len(raw[i]) + 1
+	}
+	for _, tc := range []struct {
+		name     string
+		maxWhole int
+	}{{"cut-only", 1}, {"whole", 0}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				z := newAnalyzer(AnalyzeOptions{MaxKeyLineBytes: tc.maxWhole})
+				var off int64
+				for i, l := range raw {
+					z.observe(i+1, off, l, nil)
+					off += int64(len(l)) + 1
+				}
+				z.finish()
+			}
+		})
 	}
 }
