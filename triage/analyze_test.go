@@ -280,3 +280,30 @@ func TestWholeLineBehindCutExcerptLines(t *testing.T) {
 		t.Errorf("a line longer than the join cap has a whole text of %d bytes", len(whole))
 	}
 }
+
+// FuzzWholeKeyLines: whatever the log, every key line mapped from the
+// excerpt is an exact line of it, and a cut excerpt line is the start of
+// its whole line.
+func FuzzWholeKeyLines(f *testing.F) {
+	f.Add("INFO a\nERROR " + strings.Repeat("x", 40) + "\r\nWARN b\n" + strings.Repeat("y", 200))
+	f.Add("ERROR short\n\tat frame\n\tat " + strings.Repeat("z", 30) + "\nCaused by: boom")
+	f.Fuzz(func(t *testing.T, log string) {
+		lines := strings.Split(log, "\n")
+		a := feed(AnalyzeOptions{MaxExcerptLineBytes: 16, MaxKeyLineBytes: 64, ExcerptTokens: 200}, lines, nil)
+		exact := map[string]bool{}
+		for _, l := range lines {
+			exact[strings.TrimSuffix(l, "\r")] = true
+		}
+		for _, k := range a.WholeKeyLines(a.Excerpt) {
+			if !exact[k] {
+				t.Fatalf("key line %q is not a line of the log", k)
+			}
+		}
+		for i, l := range a.Excerpt {
+			whole, ok := a.WholeLine(i)
+			if _, cut := a.ExcerptCut[i]; cut && ok && !strings.HasPrefix(whole, strings.TrimSuffix(l, cutMark)) {
+				t.Fatalf("excerpt line %q is not the start of %q", l, whole)
+			}
+		}
+	})
+}
