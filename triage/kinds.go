@@ -33,7 +33,7 @@ const (
 // taken from many systems so that none is tied to one product's phrasing.
 var failureKinds = []failureKind{
 	{"dependency unavailable", kindHard, regexp.MustCompile(`(?i)connection refused|econnrefused|could not be established|broker may not be available|no route to host|network is unreachable|host (is )?unreachable|\bunavailable\b|\bbad gateway\b|\b50[23] |"50[23]"|\bstatus(code)?[=: ]+50[23]\b|code = unavailable|\bis (now )?down\b|\bwent down\b|\bmarked (as )?down\b|\bis dead\b|not responding|no (reachable |healthy |available )?(servers?|hosts?|brokers?|replicas?|members?|nodes?) (available|reachable|alive|left)|could not connect|can't connect|cannot connect|unable to connect|failed to connect|connect(ion)? failed|connection (was )?closed unexpectedly|server closed the connection|lost connection|connection lost`)},
-	{"no primary or quorum", kindHard, regexp.MustCompile(`(?i)not (the )?primary|no primary|notwritableprimary|not ?master|no (elected )?leader|leader (election )?(lost|not available)|lost quorum|no quorum|quorum (lost|not available)|cannot achieve consistency|not enough (replicas|votes|nodes)|split[- ]brain|cluster (health )?(status )?(is )?red\b|\[red\]|all shards failed|shards? (unassigned|not active)|read[- ]only (mode|replica)|readonly you can't write|stop-writes|misconf|in recovery mode`)},
+	{"no primary or quorum", kindHard, regexp.MustCompile(`(?i)not (the )?primary|no primary|notwritableprimary|not ?master|no (elected )?leader|leader (election )?(lost|not available)|lost quorum|no quorum|quorum (lost|not available)|cannot achieve consistency|not enough (replicas|votes|nodes)|split[- ]brain|cluster (health )?(status )?(is )?red\b|\[red\]|all shards failed|shards? (unassigned|not active)|read[- ]only (mode|replica)|readonly you can't write|stop-writes|(?-i:MISCONF)|in recovery mode`)},
 	{"secrets or identity provider down", kindHard, regexp.MustCompile(`(?i)\bsealed\b|failed to unseal|directory (server )?(unreachable|unavailable|down)|idp (unreachable|unavailable|down)|(jwks|discovery|well-known|metadata) (fetch|endpoint|request|document)? ?(failed|unreachable|unavailable)`)},
 	{"certificate or TLS failure", kindHard, regexp.MustCompile(`(?i)certificate (has )?expired|expired certificate|cert(ificate)? .{0,40}expired on|certificate verify failed|certificate is not valid|not valid for|doesn't match|does not match .{0,20}(host|name|certificate)|hostname mismatch|pkix path|valid certification path|x509: |ssl_do_handshake\(\) failed|handshake (failure|failed|error)|tls: |bad certificate|unknown (ca|authority)|self[- ]signed certificate|certificate (rejected|revoked|unknown)`)},
 	{"credentials rejected", kindHard, regexp.MustCompile(`(?i)authentication failed|password authentication failed|invalid credentials|bad credentials|invalid password|login failed|logon failed|bind failed|failed to bind|error code 49|acceptsecuritycontext|access denied|accessdenied|permission denied|not authorized|unauthorized|\bforbidden\b|invalid_client|unauthorized_client|invalid (api )?key|(credentials?|password|key) (has )?(expired|revoked|invalid)|expired (credentials?|password)|signature (verification|validation) failed|invalid signature|no signatures found|clock skew|krb5kdc_err|krb_ap_err|pre-?authentication failed|account (is )?(locked|disabled)|missing client token`)},
@@ -115,18 +115,7 @@ func kindsOf(in ClassifyInput) kindEvidence {
 		if !failing && t.Level != "" {
 			continue
 		}
-		weight, name := -1, ""
-		for _, k := range failureKinds {
-			if k.weight > weight && k.re.MatchString(text) {
-				weight, name = k.weight, k.name
-			}
-		}
-		if weight == kindRequest {
-			weight = kindSoft
-			if requestPathRe.MatchString(text) {
-				weight = kindHard
-			}
-		}
+		weight, name := kindOf(text)
 		if weight == kindHard && softenerRe.MatchString(text) {
 			weight = kindSoft
 			ev.retried += t.Count
@@ -149,6 +138,37 @@ func kindsOf(in ClassifyInput) kindEvidence {
 		}
 	}
 	return ev
+}
+
+// kindOf is the strongest failure kind a line reports (-1 for none), with
+// the exception kind resolved by whether the line serves a request.
+func kindOf(text string) (int, string) {
+	weight, name := -1, ""
+	for _, k := range failureKinds {
+		if k.weight > weight && k.re.MatchString(text) {
+			weight, name = k.weight, k.name
+		}
+	}
+	if weight == kindRequest {
+		weight = kindSoft
+		if requestPathRe.MatchString(text) {
+			weight = kindHard
+		}
+	}
+	return weight, name
+}
+
+// unleveledLevel is the level a line without a level marker earns by what it
+// reports: a hard failure ("pool 'tank' DEGRADED", "osd.7 marked itself
+// down") is an error, a retried one a warning, anything else no level.
+func unleveledLevel(text string) string {
+	if w, _ := kindOf(text); w == kindHard {
+		if softenerRe.MatchString(text) {
+			return LevelWarn
+		}
+		return LevelError
+	}
+	return ""
 }
 
 // failureWordRe: the line reports a failure ("5/5 regions FAILED").

@@ -198,8 +198,15 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []strin
 	// whole excerpt only when neither does.
 	var errorLines, warnLines []router.WeightedLine
 	for _, t := range in.Templates {
+		if injectedInstruction(t.Example) {
+			continue // words addressed to a classifier say nothing about the system
+		}
 		w := 1 + int(math.Log10(float64(t.Count)))
-		switch t.Level {
+		level := t.Level
+		if level == "" {
+			level = unleveledLevel(t.Example)
+		}
+		switch level {
 		case LevelFatal, LevelError:
 			errorLines = append(errorLines, router.WeightedLine{Text: t.Example, Weight: w})
 		case LevelWarn:
@@ -207,15 +214,37 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []strin
 		}
 	}
 	for _, s := range f.signals {
-		errorLines = append(errorLines, router.WeightedLine{Text: s.Example, Weight: 2})
+		if !injectedInstruction(s.Example) {
+			errorLines = append(errorLines, router.WeightedLine{Text: s.Example, Weight: 2})
+		}
 	}
 	// Ordinary lines only speak for a log with no errors or warnings at all
 	// (an audit trail, a firewall log): a failing log is judged by its
 	// failures, whatever else it says.
 	var excerptLines []router.WeightedLine
+	excerpt := make([]string, 0, len(in.Excerpt))
+	for _, l := range in.Excerpt {
+		if !injectedInstruction(l) {
+			excerpt = append(excerpt, l)
+		}
+	}
 	if len(errorLines) == 0 && len(warnLines) == 0 {
-		for _, l := range in.Excerpt {
+		for _, l := range excerpt {
 			excerptLines = append(excerptLines, router.WeightedLine{Text: l, Weight: 1})
+		}
+	}
+	// Failures that name no system ("Failed to run command", "job failed")
+	// are placed by what the rest of the log is about: the excerpt decides
+	// as a last resort (a MongoDB log names MongoDB everywhere but in its
+	// error text).
+	var contextLines []router.WeightedLine
+	if len(errorLines)+len(warnLines) > 0 && len(c.router.MatchCategories(append(slices.Clone(errorLines), warnLines...))) == 0 {
+		for _, l := range excerpt {
+			contextLines = append(contextLines, router.WeightedLine{Text: l, Weight: 1})
+		}
+		// Only a system the log keeps naming counts, not a passing mention.
+		if m := c.router.MatchCategories(contextLines); len(m) == 0 || m[0].Score < max(2, len(contextLines)/4) {
+			contextLines = nil
 		}
 	}
 	category, generic := "", ""
@@ -224,7 +253,7 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []strin
 	if len(errorLines) == 0 && hasCredential(in.Findings) && allowed(in, "security") {
 		category, lines = "security", excerptLines
 	}
-	for _, tier := range [][]router.WeightedLine{errorLines, warnLines, excerptLines} {
+	for _, tier := range [][]router.WeightedLine{errorLines, warnLines, excerptLines, contextLines} {
 		if category != "" {
 			break
 		}
@@ -260,7 +289,7 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []strin
 	for _, l := range lines {
 		suggest = append(suggest, router.WeightedLine{Text: l.Text, Weight: 3 * l.Weight})
 	}
-	for _, l := range in.Excerpt {
+	for _, l := range excerpt {
 		suggest = append(suggest, router.WeightedLine{Text: l, Weight: 1})
 	}
 	skills := c.router.CategorySkills(category)
@@ -332,7 +361,7 @@ func (c *RulesClassifier) keyLines(excerpt []string, category string) []string {
 			}
 			b := []byte(l)
 			lvl, _ := LineLevel(b)
-			if isStackLine(b) && !bytes.HasPrefix(b, []byte("Caused by:")) || !want(lvl, b) {
+			if isStackLine(b) && !bytes.HasPrefix(b, []byte("Caused by:")) || injectedInstruction(l) || !want(lvl, b) {
 				continue
 			}
 			t := Template(b)
