@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"hash/maphash"
 	"io"
 	"slices"
 	"strings"
@@ -159,7 +160,7 @@ func (e *Engine) Fingerprint(value []byte) string {
 
 // ScanBytes scans data as one complete input; offsets are relative to data.
 func (e *Engine) ScanBytes(data []byte) []Finding {
-	s := scanner{e: e, b: data, final: true, pending: -1}
+	s := scanner{e: e, b: data, final: true, pending: -1, out: make([]cand, 0, min(len(data)/256, 1<<16))}
 	fs := e.findings(&s, 0, e.newRenderer())
 	locate(fs, data, 0, 1, 0)
 	return fs
@@ -229,25 +230,39 @@ func (e *Engine) findings(s *scanner, base int64, rd *renderer) []Finding {
 // renderer makes fingerprints and placeholders. Logs repeat their values
 // (the same hosts, users, keys), so it keeps them per distinct value for a
 // whole stream: one HMAC and one placeholder per value, bounded in size.
+// The cache is direct-mapped (a value's hash picks its one slot, a newer
+// value evicts an older one): one hash per finding, no rehashing, no
+// clearing. It starts small and doubles, up to renderCacheSlots, when as
+// many values have been written as it has slots.
 type renderer struct {
 	e      *Engine
 	mac    hash.Hash
 	sum    [sha256.Size]byte
 	hexsum [2 * sha256.Size]byte
-	cache  map[string]rendered
+	seed   maphash.Seed
+	slots  []cacheSlot
+	fills  int // values written since the table last grew
 }
 
 type rendered struct{ typ, fp, masked string }
 
-const renderCacheSize = 4096
+type cacheSlot struct {
+	val string
+	r   rendered
+}
+
+const renderCacheSlots = 1 << 14
 
 func (e *Engine) newRenderer() *renderer {
-	return &renderer{e: e, mac: hmac.New(sha256.New, e.key), cache: make(map[string]rendered)}
+	return &renderer{e: e, mac: hmac.New(sha256.New, e.key), seed: maphash.MakeSeed()}
 }
 
 func (rd *renderer) render(c cand, v []byte) rendered {
-	if r, ok := rd.cache[string(v)]; ok && r.typ == c.det.typ {
-		return r
+	h := maphash.Bytes(rd.seed, v)
+	if n := len(rd.slots); n > 0 {
+		if sl := &rd.slots[h&uint64(n-1)]; sl.r.typ == c.det.typ && sl.val == string(v) {
+			return sl.r
+		}
 	}
 	fv := v
 	if c.norm != nil {
@@ -259,11 +274,12 @@ func (rd *renderer) render(c cand, v []byte) rendered {
 	rd.mac.Write(fv)
 	hex.Encode(rd.hexsum[:], rd.mac.Sum(rd.sum[:0]))
 	r := rendered{typ: c.det.typ}
-	r.fp, r.masked = rd.e.render(c.det.typ, v, rd.hexsum[:16])
-	if len(rd.cache) >= renderCacheSize {
-		clear(rd.cache)
+	r.fp, r.masked = rd.e.render(c.det, v, rd.hexsum[:16])
+	if rd.fills >= len(rd.slots) && len(rd.slots) < renderCacheSlots {
+		rd.slots, rd.fills = make([]cacheSlot, max(256, 2*len(rd.slots))), 0
 	}
-	rd.cache[string(v)] = r
+	rd.slots[h&uint64(len(rd.slots)-1)] = cacheSlot{val: string(v), r: r}
+	rd.fills++
 	return r
 }
 
@@ -362,15 +378,26 @@ func locate(fs []Finding, data []byte, base int64, line int, lineStart int64) {
 // placeholderName is the type as it appears in placeholders: [CREDIT_CARD].
 func placeholderName(typ string) string { return strings.ToUpper(typ) }
 
+// name is d's placeholder name, made once per detector.
+func (d *detector) name() string {
+	if d.upper == "" {
+		return placeholderName(d.typ)
+	}
+	return d.upper
+}
+
 // render returns the fingerprint (16 hex) and the text that replaces the
 // value in redacted output. In the default mode both come from one
 // allocation: logs can hold thousands of findings per megabyte.
-func (e *Engine) render(typ string, v []byte, fp16 []byte) (fp, masked string) {
-	mode, ok := e.modes[typ]
-	if !ok {
-		mode = ModeFingerprint
+func (e *Engine) render(d *detector, v []byte, fp16 []byte) (fp, masked string) {
+	typ := d.typ
+	mode := ModeFingerprint
+	if len(e.modes) > 0 {
+		if m, ok := e.modes[typ]; ok {
+			mode = m
+		}
 	}
-	name := placeholderName(typ)
+	name := d.name()
 	switch mode {
 	case ModeMask:
 		return string(fp16), "[" + name + "]"

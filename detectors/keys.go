@@ -63,6 +63,9 @@ var cursorPrefixes = []string{"next", "page", "continuation", "sync", "resume", 
 // the raw key, before it is normalised.
 func hasKeyAnchor(k []byte) bool {
 	for i := 0; i+1 < len(k); i++ {
+		if anchorFirst[k[i]]&anchorSecond[k[i+1]] == 0 {
+			continue // no anchor starts with these two bytes
+		}
 		r := k[i:]
 		switch k[i] | 0x20 {
 		case 'p':
@@ -92,6 +95,21 @@ func hasKeyAnchor(k []byte) bool {
 		}
 	}
 	return false
+}
+
+// anchorFirst and anchorSecond hold, for each byte, a bit per two-byte
+// anchor start it can be the first or second byte of, in either case.
+var anchorFirst, anchorSecond [256]uint16
+
+func init() {
+	for j, pair := range []string{"pw", "pa", "se", "si", "to", "ke", "au", "co", "cr"} {
+		for _, c := range []byte{pair[0], pair[0] - ('a' - 'A')} {
+			anchorFirst[c] |= 1 << j
+		}
+		for _, c := range []byte{pair[1], pair[1] - ('a' - 'A')} {
+			anchorSecond[c] |= 1 << j
+		}
+	}
 }
 
 func rawSuffixFold(raw []byte, suf string) bool {

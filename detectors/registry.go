@@ -22,6 +22,13 @@ type detector struct {
 	keywords []string
 	tp       []string
 	fp       []string
+	upper    string // placeholder name, set by init (built-ins) or compileRule
+}
+
+func init() {
+	for _, d := range builtins {
+		d.upper = placeholderName(d.typ)
+	}
 }
 
 // Built-in detector ids (also the finding types they produce).

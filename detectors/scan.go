@@ -435,8 +435,9 @@ func (s *scanner) groupedNumber(i int, sep byte) (int, bool) {
 		}
 		s.add(i, j, s.e.det(idCreditCard), 0.9, norm())
 		return j, true
-	case ng <= 5 && nd >= 9 && nd <= 12 && sep != '.' && contextHas(b, i, phoneContext...):
+	case ng <= 5 && nd >= 9 && nd <= 12 && g[0] <= 5 && sep != '.' && contextHas(b, i, phoneContext...):
 		// a national number after a phone word: "phone: 020 7946 0958"
+		// (a first group of six is a date or time: HDFS's "081109 203615")
 		s.add(i, j, s.e.det(idPhone), 0.75, norm())
 		return j, true
 	}
@@ -1029,7 +1030,7 @@ func (s *scanner) lowerWord(i int) int {
 	case 'p':
 		return s.sqlPassword(i)
 	case 'a':
-		if hasPrefix(r, "aws configure set ") {
+		if len(r) > 1 && r[1] == 'w' && hasPrefix(r, "aws configure set ") {
 			return s.awsConfigureSet(i + len("aws configure set "))
 		}
 	}
