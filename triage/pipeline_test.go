@@ -477,10 +477,21 @@ func TestLoghub(t *testing.T) {
 			if c.Status != StatusTriaged || c.Lines != 2000 || !r.HasQueue(c.Queue) || c.Summary == "" || c.Signature == "" {
 				t.Fatalf("status %s lines %d queue %s summary %q", c.Status, c.Lines, c.Queue, c.Summary)
 			}
+			var redacted bytes.Buffer
+			if _, err := p.opts.Detector.Redact(context.Background(), bytes.NewReader(content), &redacted); err != nil {
+				t.Fatal(err)
+			}
+			lines := map[string]bool{}
+			for _, l := range strings.Split(redacted.String(), "\n") {
+				lines[strings.TrimSuffix(l, "\r")] = true
+			}
 			for _, k := range c.KeyLines {
-				if strings.ContainsAny(k, "\r\n") {
-					t.Fatalf("key line %q holds a line ending", k)
+				if strings.ContainsAny(k, "\r\n") || !lines[k] {
+					t.Fatalf("key line %q holds a line ending or is not a line of the redacted log", k)
 				}
+			}
+			if problems := caseContractProblems(c); len(problems) > 0 {
+				t.Fatalf("case contract: %s", strings.Join(problems, "; "))
 			}
 			t.Logf("%s/%s -> %s %s, %d key lines, PII %s %.0f", c.Severity.Label, c.Category, c.Queue, c.Priority, len(c.KeyLines), c.PIIRisk.Label, c.PIIRisk.Score)
 		})
