@@ -166,10 +166,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// loop takes uploads from its own pull iterator, which holds at most one
-// upload ahead so the next one arrives while this one is processed. When stop
-// ends, the iterator stops pulling and any upload it still holds is handed
-// back at once for another worker.
+// loop takes uploads from its own pull iterator, which asks the server for
+// the next upload only when this worker is free (its buffer is one message,
+// refilled on Next): no upload waits inside a busy worker with its ack wait
+// running out. When stop ends, the iterator stops pulling and an upload that
+// arrives anyway is handed back at once for another worker.
 func (w *Worker) loop(stop, work context.Context) {
 	for stop.Err() == nil {
 		iter, err := w.cons.Messages(jetstream.PullMaxMessages(1))

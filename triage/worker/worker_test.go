@@ -856,3 +856,28 @@ func TestSetupIsIdempotent(t *testing.T) {
 		t.Error("a backoff not starting at the ack wait was accepted")
 	}
 }
+
+// A worker holds no upload it is not working on: while one upload runs long
+// (kept alive by heartbeats), the next one waits in the stream, not in the
+// worker where its ack wait would run out and have it delivered twice.
+func TestWaitingUploadIsNotHeldPastItsAckWait(t *testing.T) {
+	e := newEnv(t)
+	g := newGate()
+	e.startWorker(e.pipeline(g), func(o *Options) { o.Workers = 1; o.Heartbeat = 200 * time.Millisecond })
+	first := e.submit("acme", "long.log", newPlanted(15).log())
+	<-g.entered
+	second := e.submit("acme", "next.log", newPlanted(16).log())
+	time.Sleep(3 * e.topo.AckWait)
+	close(g.release)
+	for _, r := range []Receipt{first, second} {
+		if out := e.outcome(r.Event.UploadID); out.Status != triage.StatusTriaged {
+			t.Fatalf("outcome = %+v", out)
+		}
+	}
+	e.waitDrained()
+	cons, _ := e.js.Consumer(context.Background(), UploadsStream, WorkerConsumer)
+	info, _ := cons.Info(context.Background())
+	if info.NumRedelivered != 0 || info.Delivered.Consumer != 2 {
+		t.Fatalf("%d deliveries (%d redelivered) for 2 uploads", info.Delivered.Consumer, info.NumRedelivered)
+	}
+}
