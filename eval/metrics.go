@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // CaseResult is what one dataset case produced next to its labels. Run
@@ -41,7 +42,8 @@ type CaseResult struct {
 	Model          string  `json:"model,omitempty"`
 	PromptVersion  string  `json:"prompt_version,omitempty"`
 	FallbackReason string  `json:"fallback_reason,omitempty"`
-	PIIPass        string  `json:"pii_pass,omitempty"` // the LLM PII pass: "llm", "skipped: <reason>", "" when off
+	PIIPass        string  `json:"pii_pass,omitempty"`   // the LLM PII pass: "llm", "skipped: <reason>", "" when off
+	PIITokens      int     `json:"pii_tokens,omitempty"` // what the pass spent, failed attempts included
 	PromptTokens   int     `json:"prompt_tokens,omitempty"`
 	OutputTokens   int     `json:"completion_tokens,omitempty"`
 	LatencyMS      float64 `json:"latency_ms"`  // the whole pipeline run
@@ -187,6 +189,12 @@ type LLMMetrics struct {
 	// rules answered (0 in rules mode, where nothing falls back).
 	FallbackRate float64 `json:"fallback_rate"`
 	Fallbacks    int     `json:"fallbacks"`
+	// The LLM PII pass, when it was on: cases it ran on, cases it was
+	// skipped on (failed: pattern redaction only), tokens it spent (not in
+	// CostUSD: its model may be another).
+	PIIPassCases   int `json:"pii_pass_cases,omitempty"`
+	PIIPassSkipped int `json:"pii_pass_skipped,omitempty"`
+	PIITokens      int `json:"pii_tokens,omitempty"`
 }
 
 // severityRank orders the scale; unknown labels get -1.
@@ -311,6 +319,13 @@ func Compute(results []CaseResult, severityLabels []string, llmMode bool, k int,
 		}
 		m.LLM.PromptTokens += r.PromptTokens
 		m.LLM.CompletionTokens += r.OutputTokens
+		switch {
+		case r.PIIPass == "llm":
+			m.LLM.PIIPassCases++
+		case strings.HasPrefix(r.PIIPass, "skipped"):
+			m.LLM.PIIPassSkipped++
+		}
+		m.LLM.PIITokens += r.PIITokens
 	}
 	if sawDet {
 		// The dataset scorer's own summary, so these figures are its figures.

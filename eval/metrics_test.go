@@ -78,9 +78,9 @@ func TestComputeInjectionResisted(t *testing.T) {
 
 func TestComputeLLMUsage(t *testing.T) {
 	results := []CaseResult{
-		{Classifier: "llm", PromptTokens: 1000, OutputTokens: 100, LatencyMS: 10, ClassifyMS: 8},
-		{Classifier: "llm", PromptTokens: 3000, OutputTokens: 300, LatencyMS: 30, ClassifyMS: 25},
-		{Classifier: "rules", FallbackReason: "llm: 503", LatencyMS: 20, ClassifyMS: 15},
+		{Classifier: "llm", PromptTokens: 1000, OutputTokens: 100, LatencyMS: 10, ClassifyMS: 8, PIIPass: "llm", PIITokens: 700},
+		{Classifier: "llm", PromptTokens: 3000, OutputTokens: 300, LatencyMS: 30, ClassifyMS: 25, PIIPass: "llm", PIITokens: 900},
+		{Classifier: "rules", FallbackReason: "llm: 503", LatencyMS: 20, ClassifyMS: 15, PIIPass: "skipped: pii: llm: server error", PIITokens: 0},
 		{Classifier: "rules", FallbackReason: "llm: 503", LatencyMS: 500, ClassifyMS: 480},
 		{Error: "embed failed", LatencyMS: 5},
 	}
@@ -91,6 +91,9 @@ func TestComputeLLMUsage(t *testing.T) {
 	}
 	if l.PromptTokens != 4000 || l.CompletionTokens != 400 || !near(l.CostUSD, 0.004+0.004) {
 		t.Errorf("usage = %+v", l)
+	}
+	if l.PIIPassCases != 2 || l.PIIPassSkipped != 1 || l.PIITokens != 1600 {
+		t.Errorf("pii pass = %d ran, %d skipped, %d tokens", l.PIIPassCases, l.PIIPassSkipped, l.PIITokens)
 	}
 	if l.LatencyP50MS != 20 || l.LatencyP95MS != 500 {
 		t.Errorf("latency p50/p95 = %v/%v", l.LatencyP50MS, l.LatencyP95MS)

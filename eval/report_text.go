@@ -69,6 +69,9 @@ func WriteText(w io.Writer, r *Run) error {
 		cost = fmt.Sprintf("$%.4f (estimate, list prices)", l.CostUSD)
 	}
 	fmt.Fprintf(tw, "LLM tokens\t%d\tprompt %d, completion %d, cost %s\n", l.PromptTokens+l.CompletionTokens, l.PromptTokens, l.CompletionTokens, cost)
+	if l.PIIPassCases+l.PIIPassSkipped > 0 {
+		fmt.Fprintf(tw, "LLM PII pass\t%d cases\tskipped (failed) on %d, %d tokens (not in the cost)\n", l.PIIPassCases, l.PIIPassSkipped, l.PIITokens)
+	}
 	fmt.Fprintf(tw, "latency per case\tp50 %.1f ms\tp95 %.1f ms\n", l.LatencyP50MS, l.LatencyP95MS)
 	fmt.Fprintf(tw, "classify step\tp50 %.1f ms\tp95 %.1f ms\n", l.ClassifyP50MS, l.ClassifyP95MS)
 

@@ -246,7 +246,7 @@ func evalCase(ctx context.Context, c Case, content []byte, opt Options) (CaseRes
 	info := tc.Classifier
 	res.Classifier, res.Model, res.PromptVersion, res.FallbackReason = info.Kind, info.Model, info.PromptVersion, info.FallbackReason
 	res.PromptTokens, res.OutputTokens = info.Tokens.Prompt, info.Tokens.Completion
-	res.PIIPass = info.PIIPass
+	res.PIIPass, res.PIITokens = info.PIIPass, info.PIITokens.Total
 	res.ClassifyMS = tc.Timings.ClassifyMS
 	res.KeyLines = len(tc.KeyLines)
 	if opt.Redact != nil {

@@ -255,6 +255,16 @@ func TestEvalLLMPIIPass(t *testing.T) {
 			if pii, _ := requestsBySchema(srv); len(pii) != tc.requests {
 				t.Errorf("%d pii requests; want %d", len(pii), tc.requests)
 			}
+			l := rec.Metrics.LLM
+			ran, skipped := 0, 0
+			if tc.status == "llm" {
+				ran = 1
+			} else if tc.status != "" {
+				skipped = 1
+			}
+			if l.PIIPassCases != ran || l.PIIPassSkipped != skipped || (ran == 1) != (l.PIITokens > 0) {
+				t.Errorf("pii pass metrics: %d ran, %d skipped, %d tokens", l.PIIPassCases, l.PIIPassSkipped, l.PIITokens)
+			}
 			if len(r.InvalidKeyLines) > 0 || r.KeyLines == 0 {
 				t.Errorf("%d key lines, invalid: %q", r.KeyLines, r.InvalidKeyLines)
 			}
