@@ -32,18 +32,18 @@ const (
 // failureKinds, hard first. Every pattern is case-insensitive; wording is
 // taken from many systems so that none is tied to one product's phrasing.
 var failureKinds = []failureKind{
-	{"dependency unavailable", kindHard, regexp.MustCompile(`(?i)connection refused|econnrefused|could not be established|broker may not be available|no route to host|network is unreachable|host (is )?unreachable|\bunavailable\b|\bbad gateway\b|\b50[23] |"50[23]"|\bstatus(code)?[=: ]+50[23]\b|code = unavailable|\bis (now )?down\b|\bwent down\b|\bmarked (as )?down\b|\bis dead\b|not responding|no (reachable |healthy |available )?(servers?|hosts?|brokers?|replicas?|members?|nodes?) (available|reachable|alive|left)|could not connect|can't connect|cannot connect|unable to connect|failed to connect|connect(ion)? failed|connection (was )?closed unexpectedly|server closed the connection|lost connection|connection lost`)},
+	{"dependency unavailable", kindHard, regexp.MustCompile(`(?i)connection refused|econnrefused|could not be established|broker may not be available|no route to host|network is unreachable|host (is )?unreachable|\bunavailable\b|\bbad gateway\b|\b50[23] |"50[23]"|\bstatus(code)?[=: ]+50[23]\b|code = unavailable|\bis (now )?down\b|\bwent down\b|\bmarked (as )?down\b|\bis dead\b|not responding|no (reachable |healthy |available )?(servers?|hosts?|brokers?|replicas?|members?|nodes?) (available|reachable|alive|left)|no (healthy|available|reachable|live) (servers?|backends?|upstreams?|endpoints?|hosts?|instances?|targets?)\b|could not connect|can't connect|cannot connect|unable to connect|failed to connect|connect(ion)? failed|connection (was )?closed unexpectedly|server closed the connection|lost connection|connection lost`)},
 	{"no primary or quorum", kindHard, regexp.MustCompile(`(?i)not (the )?primary|no primary|notwritableprimary|not ?master|no (elected )?leader|leader (election )?(lost|not available)|lost quorum|no quorum|quorum (lost|not available)|cannot achieve consistency|not enough (replicas|votes|nodes)|split[- ]brain|cluster (health )?(status )?(is )?red\b|\[red\]|all shards failed|shards? (unassigned|not active)|read[- ]only (mode|replica)|readonly you can't write|stop-writes|(?-i:MISCONF)|in recovery mode`)},
 	{"secrets or identity provider down", kindHard, regexp.MustCompile(`(?i)\bsealed\b|failed to unseal|directory (server )?(unreachable|unavailable|down)|idp (unreachable|unavailable|down)|(jwks|discovery|well-known|metadata) (fetch|endpoint|request|document)? ?(failed|unreachable|unavailable)`)},
-	{"certificate or TLS failure", kindHard, regexp.MustCompile(`(?i)certificate (has )?expired|expired certificate|cert(ificate)? .{0,40}expired on|certificate verify failed|certificate is not valid|not valid for|doesn't match|does not match .{0,20}(host|name|certificate)|hostname mismatch|pkix path|valid certification path|x509: |ssl_do_handshake\(\) failed|handshake (failure|failed|error)|tls: |bad certificate|unknown (ca|authority)|self[- ]signed certificate|certificate (rejected|revoked|unknown)`)},
-	{"credentials rejected", kindHard, regexp.MustCompile(`(?i)authentication failed|password authentication failed|invalid credentials|bad credentials|invalid password|login failed|logon failed|bind failed|failed to bind|error code 49|acceptsecuritycontext|access denied|accessdenied|permission denied|not authorized|unauthorized|\bforbidden\b|invalid_client|unauthorized_client|invalid (api )?key|(credentials?|password|key) (has )?(expired|revoked|invalid)|expired (credentials?|password)|signature (verification|validation) failed|invalid signature|no signatures found|clock skew|krb5kdc_err|krb_ap_err|pre-?authentication failed|account (is )?(locked|disabled)|missing client token`)},
+	{"certificate or TLS failure", kindHard, regexp.MustCompile(`(?i)certificate (has )?expired|expired certificate|cert(ificate)? .{0,40}expired on|certificate verify failed|certificate is not valid|not valid for|doesn't match|does not match .{0,20}(host|name|certificate)|hostname mismatch|name mismatch|no alternative certificate subject name|pkix path|valid certification path|x509: |ssl_do_handshake\(\) failed|handshake (failure|failed|error)|tls: |bad certificate|unknown (ca|authority)|self[- ]signed certificate|certificate (rejected|revoked|unknown)`)},
+	{"credentials rejected", kindHard, regexp.MustCompile(`(?i)authentication failed|password authentication failed|invalid credentials|bad credentials|invalid password|login failed|logon failed|bind failed|failed to bind|error code 49|acceptsecuritycontext|access denied|accessdenied|permission denied|not authorized|unauthorized|\bforbidden\b|invalid_client|unauthorized_client|invalid (api )?key|(credentials?|password|key) (has )?(expired|revoked|invalid)|expired (credentials?|password)|signature (verification|validation) failed|invalid signature|no signatures found|signed jwt rejected|jwt (was |is )?(invalid|rejected)|no matching key|clock skew|krb5kdc_err|krb_ap_err|pre-?authentication failed|account (is )?(locked|disabled)|missing client token`)},
 	{"resource exhausted", kindHard, regexp.MustCompile(`(?i)too many (connections|clients|open files)|remaining connection slots|pool (is )?exhausted|exhausted pool|connection is not available|max_connections|no connections available|database space exceeded|nospace|no space left|disk (is )?full|out of disk|quota (exceeded|exhausted).{0,40}(writes?|uploads?) (fail|rejected)|allowed memory size .{0,30}exhausted|oom command not allowed|read-only file ?system`)},
 	{"storage failure", kindHard, regexp.MustCompile(`(?i)i/o error|input/output error|\beio\b|medium error|unrecovered read error|bad (sector|block)s?|uncorrectable|failed command: (read|write)|\bdegraded\b|\bfaulted\b|\boffline\b|osds? .{0,20}down|nosuchbucket|nosuchkey|bucket does not exist|no such bucket|(file|volume|device) (not found|missing)|log dirs? .{0,40}failed|lost (data|writes)|data loss|corrupt`)},
 	{"crash", kindHard, regexp.MustCompile(`(?i)application failed to start|faulting application|access violation|0xc0000005|failed to start|terminated unexpectedly|exited unexpectedly|core dumped|segmentation|sigsegv|sigabrt|crashloopbackoff|back-?off restarting failed|restart(ing)? (counter|loop)|start request repeated too quickly|fatal assertion|fassert|assertion failed|panicked|\bpanic\b|stack overflow|killed process|main process exited|exited with code [1-9]|exit status [1-9]|failed with result|upgrade failed|release .{0,30}failed|rollback (failed|triggered)|failed to (apply|deploy|provision)|create_failed|rollout .{0,20}(failed|exceeded)`)},
 	// An exception is a crash of the request it happened in: hard on a
 	// request path, a failing background job (medium) elsewhere.
 	{"unhandled error", kindRequest, regexp.MustCompile(`(?i)unhandled|uncaught|fatal (error|exception)|nullpointer|null ?reference|nil pointer|nil map|index out of range|typeerror|referenceerror|keyerror|attributeerror|valueerror|indexerror|zerodivisionerror|internal server error|\bstatus[=: ]500\b|\b500 internal|" 500 |responding 500|returned? 500|exception`)},
-	{"payment failure", kindHard, regexp.MustCompile(`(?i)charge(s)? failed|payment(s)? (failed|not (taken|captured)|rejected)|capture failed|refund failed|payout failed|webhook .{0,40}(rejected|failed)|ipn .{0,30}(failed|rejected|backlog)|apiconnectionerror|api_error|processor (unavailable|error)|gateway (error|unavailable|rejected)|success rate \d{1,2}%`)},
+	{"payment failure", kindHard, regexp.MustCompile(`(?i)charge(s)? failed|(payout|transfer|settlement|refund|capture)s? (batch |run |job )?failed|payment(s)? (failed|not (taken|captured)|rejected)|capture failed|refund failed|payout failed|webhook .{0,40}(rejected|failed)|ipn .{0,30}(failed|rejected|backlog)|apiconnectionerror|api_error|processor (unavailable|error)|gateway (error|unavailable|rejected)|success rate \d{1,2}%`)},
 	{"timeouts and retries", kindSoft, regexp.MustCompile(`(?i)timed? ?out|timeout|invalid_grant|token (has )?expired|expired (access|refresh|id)? ?token|deadline exceeded|deadlineexceeded|took \d+ ?m?s|slow|latency|p9[59]|retry|retrying|backoff|back-off|will retry|deadlock|lock wait|replication lag|replica lag|behind (master|primary|source)|throttl|rate[- ]?limit|too many requests|\b429\b|slowdown|evict|imagepull|errimagepull|pending|insufficient (cpu|memory)|failedscheduling|flapping|intermittent|partially|degraded performance`)},
 	{"routine", kindMinor, regexp.MustCompile(`(?i)deprecat|insufficient funds|card (was )?declined|do not honou?r|expired card|incorrect (cvc|zip)|\bdeclined\b|limiting requests|rate limited|not found: /|404 not found|client closed request|favicon|flaky|skipped|would be|dry[- ]run|expires in \d+ days|renewal scheduled`)},
 }
@@ -56,7 +56,7 @@ var softenerRe = regexp.MustCompile(`(?i)retry|retrying|will retry|intermittent|
 var requestPathRe = regexp.MustCompile(`(?i)\b(get|post|put|delete|patch) /|http-nio|-exec-\d|\brequest\b|handler|controller|servlet|serving|endpoint|/api/|internal server error|\b500\b|http: panic`)
 
 // recoveryRe: the log itself shows the failure healed.
-var recoveryRe = regexp.MustCompile(`(?i)retry (\d+ )?succeeded|succeeded (on|after) retry|recovered|reconnected|connection (re-?)?established|back (up|online|to normal)|is (now )?up\b|is now (healthy|available|ready)|resumed|restored|\bserver \S+ ok\b|: ok$|healthy again|resolved`)
+var recoveryRe = regexp.MustCompile(`(?i)retry (\d+ )?succeeded|re-?run.{0,30}\bpassed|passed on (retry|re-?run)|succeeded (on|after) retry|recovered|reconnected|connection (re-?)?established|back (up|online|to normal)|is (now )?up\b|is now (healthy|available|ready)|resumed|restored|\bserver \S+ ok\b|: ok$|healthy again|resolved`)
 
 // impactRe: the failure reaches users or the business (their requests
 // fail, work is not done), not just a background retry.
@@ -211,8 +211,14 @@ func kindSeverity(ev kindEvidence, category string) (string, string) {
 		return "high", fmt.Sprintf("a hard failure (%s) that reaches users", what)
 	case ev.errors > 0 && ev.impact && (ev.soft > 0 || ev.retried > 0) && !ev.recovered:
 		return "high", "failures that keep failing and reach users"
+	case ev.errors > 0 && ev.total:
+		return "high", "errors and everything of a kind failing"
 	case ev.failing > 0 && ev.minor == ev.failing:
 		return "low", fmt.Sprintf("%d failing line(s), all routine (declines, deprecations, rate limiting)", ev.minor)
+	case ev.hard == 0 && ev.recovered && ev.errors > 0 && ev.errors <= 2 && !ev.impact:
+		return "low", "a failure the log shows recovering"
+	case ev.hard+ev.retried > 0:
+		return "medium", fmt.Sprintf("%d failing line(s) of a hard kind", ev.hard+ev.retried)
 	}
 	return "", ""
 }
@@ -224,3 +230,45 @@ var injectedRe = regexp.MustCompile(`(?i)\b(ignore|disregard|forget|override)\b.
 
 // injectedInstruction: the line speaks to the classifier.
 func injectedInstruction(line string) bool { return injectedRe.MatchString(line) }
+
+// Security events are judged by what the attacker achieved, not by how many
+// lines the defences wrote: a blocked scan is routine, blocked application
+// attacks are worth a look, privileged actions by the wrong party and
+// exposed credentials are incidents, a privileged party taking data out is
+// a breach.
+var (
+	securityScanRe      = regexp.MustCompile(`(?i)port ?scan|\bscan(ned|ning)? from\b|syn scan|\[ufw block\]|portsentry|attackalert|\bnmap\b|permissive|dry[- ]run|detect(ion)? only`)
+	securityAttackRe    = regexp.MustCompile(`(?i)sqli|sql injection|xss|cross[- ]site|path traversal|\.\./\.\.|command injection|exploit|brute[- ]?force|credential stuffing|\bban(ned)?\b|too many (failed|authentication)|sqlmap|nikto|\bprob(e|ing)\b.{0,40}(blocked|denied)|(blocked|denied).{0,40}(attack|probe|rule)|anomaly score`)
+	securityPrivilegeRe = regexp.MustCompile(`(?i)role_granted|role granted|privilege(s)? (escalat|grant)|new (admin|owner|root)|added to (the )?\S*(admin|owner|root|sudo|wheel)|command not allowed ;|incorrect password attempts ;|chmod u\+s|setuid|outside (the )?change window|unknown (ip|location|geo)|impossible travel|disabled (mfa|logging|audit)|audit (log(ging)?|trail) (disabled|deleted|stopped)`)
+	securityExposedRe   = regexp.MustCompile(`(?i)(credential|api[_ -]?key|secret|token|password)s?\b.{0,60}\b(exposed|leaked|found in|written to|logged|affected|in (the )?(url|query string|logs?)|committed|shipped)|(plaintext|plain text|cleartext) (credential|password|secret|token)s?|rotation required|must be rotated|rotate (the |all )?(keys|credentials|secrets|tokens)`)
+	securityDataOutRe   = regexp.MustCompile(`(?i)export_started|bulk (export|download)|mass (export|download)|dump(ed|ing)? (the )?(database|table|users|customers)|\bexfiltrat|data (transfer|egress) to (an )?(unknown|external)`)
+)
+
+// securitySeverity is the severity of a security case's events, with why.
+func securitySeverity(in ClassifyInput) (string, string) {
+	var scan, attack, privilege, exposed, dataOut bool
+	for _, t := range in.Templates {
+		text := t.Example
+		if injectedInstruction(text) {
+			continue
+		}
+		scan = scan || securityScanRe.MatchString(text)
+		attack = attack || securityAttackRe.MatchString(text)
+		privilege = privilege || securityPrivilegeRe.MatchString(text)
+		exposed = exposed || securityExposedRe.MatchString(text)
+		dataOut = dataOut || securityDataOutRe.MatchString(text)
+	}
+	switch {
+	case privilege && dataOut:
+		return "critical", "a privileged change by an unexpected party, then data taken out"
+	case privilege:
+		return "high", "a privileged action by an unexpected party"
+	case exposed:
+		return "high", "credentials exposed"
+	case attack:
+		return "medium", "attacks against the application"
+	case scan:
+		return "low", "scans or denials that were blocked or only logged"
+	}
+	return "medium", "security events"
+}

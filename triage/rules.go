@@ -49,9 +49,11 @@ func (c *RulesClassifier) Classify(ctx context.Context, in ClassifyInput) (Class
 	f := factsOf(in)
 	cls.Category, cls.Skills = c.categorize(in, f)
 	cls.Severity, cls.Reasons = rulesSeverity(f, kindsOf(in), cls.Category, in.Findings)
-	if cls.Category == "security" && levelIndex(cls.Severity) > levelIndex("medium") {
-		cls.Severity = "medium"
-		cls.Reasons = append(cls.Reasons, "security events")
+	if cls.Category == "security" {
+		if label, why := securitySeverity(in); levelIndex(label) < levelIndex(cls.Severity) {
+			cls.Severity = label
+			cls.Reasons = append(cls.Reasons, why)
+		}
 	}
 	cls.KeyLines = c.keyLines(in.Excerpt, cls.Category)
 	cls.Summary = summarize(in, f, cls)
@@ -140,6 +142,7 @@ func rulesSeverity(f facts, kinds kindEvidence, category string, findings []Find
 		raise(signalFloor(s), fmt.Sprintf("%s: %d line(s), first at line %d", s.Reason, s.Count, s.FirstLine))
 	}
 	kindLabel, kindWhy := kindSeverity(kinds, category)
+	// Routine or recovered failures earn no more than low from their counts.
 	routine := kindLabel == "low" && len(f.signals) == 0 && f.fatal == 0
 	switch {
 	case routine:
@@ -157,7 +160,7 @@ func rulesSeverity(f facts, kinds kindEvidence, category string, findings []Find
 	case f.warns > 0:
 		raise("low", fmt.Sprintf("no errors; %d warning(s)", f.warns))
 	}
-	if kindLabel == "high" || kindLabel == "critical" {
+	if kindLabel != "low" && kindLabel != "" && levelIndex(kindLabel) < levelIndex(label) {
 		raise(kindLabel, kindWhy)
 	}
 	// Credentials or card numbers in a log are an incident of their own.
