@@ -2,6 +2,8 @@ package worker
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,12 +25,26 @@ func newLLM(t *testing.T, srv *openaitest.Server) *llm.Classifier {
 func TestLLMSeesNoRawValues(t *testing.T) {
 	e := newEnv(t)
 	srv := openaitest.New(t, openaitest.Options{APIKey: "sk-test", Model: "test-model"})
-	e.startWorker(e.pipeline(newLLM(t, srv)), nil)
+	rw := e.startWorker(e.pipeline(newLLM(t, srv)), nil)
 	secrets := newPlanted(21)
 	r := e.submit("acme", "llm.log", secrets.log())
 	out := e.outcome(r.Event.UploadID)
 	if out.Case == nil || out.Case.Classifier.Kind != "llm" || out.Case.Classifier.FallbackReason != "" {
 		t.Fatalf("case not judged by the LLM: %+v", out.Case.Classifier)
+	}
+	// The tokens the case reports are the ones the metrics count.
+	e.waitDrained()
+	m := rw.w.Metrics()
+	used := out.Case.Classifier.Tokens
+	if used.Prompt == 0 || m.promptTokens.Load() != int64(used.Prompt+out.Case.Classifier.PIITokens.Prompt) ||
+		m.completionTokens.Load() != int64(used.Completion+out.Case.Classifier.PIITokens.Completion) || m.classified.get("llm") != 1 {
+		t.Errorf("metrics: prompt %d completion %d llm cases %d; case used %+v", m.promptTokens.Load(),
+			m.completionTokens.Load(), m.classified.get("llm"), used)
+	}
+	var text bytes.Buffer
+	m.WritePrometheus(&text, nil)
+	if want := fmt.Sprintf("logtriage_llm_prompt_tokens_total %d\n", m.promptTokens.Load()); !strings.Contains(text.String(), want) {
+		t.Errorf("/metrics lacks %q", want)
 	}
 	reqs := srv.Requests()
 	if len(reqs) == 0 {

@@ -588,6 +588,8 @@ func TestMetricsAndHealth(t *testing.T) {
 	for _, want := range []string{
 		`logtriage_uploads_processed_total{status="triaged"} 1`,
 		`logtriage_upload_latency_seconds_count 1`,
+		`logtriage_upload_queue_wait_seconds_count 1`,
+		`logtriage_cases_classified_total{classifier="rules"} 1`,
 		`logtriage_queue_pending 0`,
 		`# TYPE logtriage_pipeline_duration_seconds histogram`,
 	} {
