@@ -34,6 +34,7 @@ const (
 	tDash
 	tGT      // '>' closing an XML start tag
 	tPercent // "%40", a percent-encoded '@'
+	tWord    // a letter no detector starts with, or '_': skip the word
 )
 
 var trig [256]trigger
@@ -45,6 +46,10 @@ func init() {
 	for c := 'A'; c <= 'Z'; c++ {
 		trig[c] = tUpper
 	}
+	for c := 'a'; c <= 'z'; c++ {
+		trig[c] = tWord
+	}
+	trig['_'] = tWord
 	for _, c := range "abeghnprswxy" {
 		trig[c] = tLower
 	}
@@ -86,6 +91,8 @@ func (s *scanner) run() {
 		}
 		next := i + 1
 		switch t {
+		case tWord:
+			next = skipWord(b, next)
 		case tDigit, tUpper, tLower:
 			if i > 0 && isWord(b[i-1]) {
 				// inside a word: nothing starts here, skip to its end
