@@ -258,6 +258,10 @@ func FuzzRedact(f *testing.F) {
 			f.Add([]byte(text))
 		}
 	}
+	for _, c := range append(heldoutCases(), heldoutFresh()...) {
+		text, _ := parseLabels(c)
+		f.Add([]byte(text))
+	}
 	f.Add([]byte(sampleLog()))
 	e := testEngine(f)
 	small := *e
