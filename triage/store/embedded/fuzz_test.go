@@ -14,9 +14,13 @@ import (
 func FuzzOpen(f *testing.F) {
 	good, _ := appendRecord(nil, record{Op: "status", Status: &triage.UploadStatus{Tenant: "acme", UploadID: "u1", Status: triage.StatusTriaged}})
 	caseLine, _ := appendRecord(nil, record{Op: "case", Case: []byte(`{"id":"c1","tenant":"acme","queue":"q"}`),
-		Emb: &triage.Embedding{EmbedderID: "e", Vector: []float32{1, 0}}})
+		Emb: packEmbedding(&triage.Embedding{EmbedderID: "e", Vector: []float32{1, 0}})})
+	legacyLine, _ := appendRecord(nil, record{Op: "case", Case: []byte(`{"id":"c2","tenant":"acme","queue":"q"}`),
+		Emb: &storedEmbedding{EmbedderID: "e", Vector: []float32{0, 1}},
+		Status: &triage.UploadStatus{Tenant: "acme", UploadID: "u2", CaseID: "c2", Status: triage.StatusTriaged}})
 	f.Add(good)
 	f.Add(append(append([]byte{}, caseLine...), good...))
+	f.Add(append(append([]byte{}, legacyLine...), caseLine...))
 	f.Add(append(append([]byte{}, good...), good[:len(good)/2]...))
 	f.Add([]byte("00000000 {}\n"))
 	f.Add([]byte("not a log at all"))

@@ -3,6 +3,7 @@ package embedded
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -563,13 +564,17 @@ func TestReplayRefusesInconsistentRecords(t *testing.T) {
 		return b
 	}
 	caseRec := func(id string, v ...float32) record {
-		return record{Op: "case", Case: []byte(`{"id":"` + id + `","tenant":"acme"}`), Emb: emb("e", v...)}
+		return record{Op: "case", Case: []byte(`{"id":"` + id + `","tenant":"acme"}`), Emb: packEmbedding(emb("e", v...))}
 	}
 	for name, log := range map[string][][]byte{
 		"dimensions change":  {line(caseRec("a", 1, 0)), line(caseRec("b", 1, 0, 0))},
 		"case without id":    {line(record{Op: "case", Case: []byte(`{"tenant":"acme"}`)})},
 		"status without one": {line(record{Op: "status"})},
-		"unknown op":         {line(record{Op: "drop table"})},
+		"case with a half status": {line(record{Op: "case", Case: []byte(`{"id":"c","tenant":"acme"}`),
+			Status: &triage.UploadStatus{Tenant: "acme"}})},
+		"ragged packed vector": {line(record{Op: "case", Case: []byte(`{"id":"c","tenant":"acme"}`),
+			Emb: &storedEmbedding{EmbedderID: "e", Packed: []byte{1, 2, 3}}})},
+		"unknown op": {line(record{Op: "drop table"})},
 	} {
 		dir := t.TempDir()
 		var data []byte
@@ -582,6 +587,62 @@ func TestReplayRefusesInconsistentRecords(t *testing.T) {
 		if s, err := Open(dir, Options{}); err == nil {
 			s.Close()
 			t.Errorf("%s: opened", name)
+		}
+	}
+}
+
+// Embeddings are written packed; a log written before packing (vectors as
+// JSON arrays) still replays, and both give the same neighbours.
+func TestEmbeddingsPackedAndLegacyReplay(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	old := newCase("acme", "old", "q", 0)
+	raw, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy := []float32{0.6, 0.8, 0}
+	line, err := appendRecord(nil, record{Op: "case", Case: raw, Emb: &storedEmbedding{EmbedderID: "e1", Vector: legacy}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(line, []byte(`"vector":[0.6,0.8,0]`)) {
+		t.Fatalf("not the legacy shape: %s", line)
+	}
+	if err := os.WriteFile(filepath.Join(dir, logName), line, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, dir)
+	exact := []float32{1, 0, float32(math.SmallestNonzeroFloat32)}
+	if err := s.PutCase(ctx, newCase("acme", "new", "q", 1), emb("e1", exact...)); err != nil {
+		t.Fatal(err)
+	}
+	raw2, _ := os.ReadFile(filepath.Join(dir, logName))
+	if bytes.Count(raw2, []byte(`"packed":`)) != 1 {
+		t.Fatalf("the new case's vector is not packed:\n%s", raw2)
+	}
+	check := func(s *Store, when string) {
+		t.Helper()
+		got, err := s.Similar(ctx, triage.SimilarQuery{Tenant: "acme", Embedding: *emb("e1", 1, 0, 0), K: 2})
+		if err != nil || len(got) != 2 || got[0].CaseID != "new" || got[1].CaseID != "old" ||
+			math.Abs(got[1].Similarity-0.6) > 1e-6 {
+			t.Fatalf("%s: similar = %+v, %v", when, got, err)
+		}
+		sp := s.vectors["e1"]
+		if v := sp.vecs[sp.index["new"]]; v[2] != exact[2] {
+			t.Errorf("%s: packed vector not exact: %v", when, v)
+		}
+	}
+	check(s, "before reopening")
+	s.Close()
+	check(open(t, dir), "after reopening")
+
+	for name, bad := range map[string]*storedEmbedding{
+		"ragged packing":    {EmbedderID: "e1", Packed: []byte{1, 2, 3}},
+		"packed and vector": {EmbedderID: "e1", Packed: make([]byte, 4), Vector: []float32{1}},
+	} {
+		if _, err := bad.embedding(); err == nil {
+			t.Errorf("%s: accepted", name)
 		}
 	}
 }
