@@ -134,10 +134,10 @@ func classifyKey(raw []byte) keyClass {
 	switch {
 	case hasSuffix(k, "authorization"):
 		return kAuthorization
-	case s == "setcookie":
+	case hasSuffix(k, "setcookie"):
 		return kSetCookie
-	case s == "cookie" || s == "cookies" || s == "requestcookie":
-		return kCookie
+	case hasSuffix(k, "cookie") || hasSuffix(k, "cookies"):
+		return kCookie // also http.request.header.cookie, req_cookies
 	case hasSuffix(k, "password") || hasSuffix(k, "passwd") || hasSuffix(k, "passphrase") ||
 		s == "pwd" || hasSuffix(k, "dbpwd") || hasSuffix(k, "userpwd") || s == "pass" || s == "dbpass" || s == "userpass" || s == "pw":
 		return kPassword
@@ -156,7 +156,7 @@ func classifyKey(raw []byte) keyClass {
 	case s == "code" || s == "authcode" || s == "authorizationcode" || s == "oauthcode":
 		return kAuthCode
 	case hasSuffix(k, "sessionid") || hasSuffix(k, "sessid") || hasSuffix(k, "sessionkey") || hasSuffix(k, "sessiontoken") ||
-		s == "session" || s == "sid" || s == "connectsid" || hasSuffix(k, "sessioncookie"):
+		hasSuffix(k, "session") || s == "sid" || s == "connectsid" || hasSuffix(k, "sessioncookie"):
 		return kSession
 	}
 	for _, p := range cursorPrefixes {

@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"bytes"
+	"slices"
 	"encoding/binary"
 	"net/netip"
 )
@@ -209,8 +210,8 @@ func lineBefore(b []byte, i, max int, buf []byte) []byte {
 
 // contextHas reports whether one of words occurs as a word (not inside
 // another: "tel" is not in "hotel", "cc" not in "access") in the 48 bytes
-// before i on the same line. A word may be followed by an upper-case letter
-// (camelCase: phoneNumber) or a separator.
+// before i on the same line. A word may be followed by a camelCase word
+// (phoneNumber) or a separator.
 func contextHas(b []byte, i int, words ...string) bool {
 	var buf [48]byte
 	lo := max(0, i-len(buf))
@@ -227,8 +228,9 @@ func contextHas(b []byte, i int, words ...string) bool {
 			}
 			k += off
 			end := k + len(word)
-			before := k == 0 || !isAlpha(w[k-1])
-			after := end == len(w) || !isLower(orig[end])
+			// "6FaxHA2" inside a base64 cookie is not a fax number
+			before := k == 0 || !isAlnum(w[k-1])
+			after := end == len(w) || !isAlnum(orig[end]) || isUpper(orig[end]) && end+1 < len(w) && isLower(orig[end+1])
 			if before && after {
 				return true
 			}
@@ -442,7 +444,7 @@ func (s *scanner) groupedNumber(i int, sep byte) (int, bool) {
 		}
 		s.add(i, j, s.e.det(idCreditCard), 0.9, norm())
 		return j, true
-	case ng <= 5 && nd >= 9 && nd <= 12 && g[0] <= 5 && sep != '.' && contextHas(b, i, phoneContext...):
+	case ng <= 5 && nd >= 9 && nd <= 12 && g[0] <= 5 && slices.Min(g) >= 2 && sep != '.' && contextHas(b, i, phoneContext...):
 		// a national number after a phone word: "phone: 020 7946 0958"
 		// (a first group of six is a date or time: HDFS's "081109 203615")
 		s.add(i, j, s.e.det(idPhone), 0.75, norm())
@@ -855,8 +857,13 @@ func (s *scanner) awsSecretNear(i int) {
 	lines := 0
 	for j := i; j < lim; j++ {
 		if b[j] == '\n' {
-			if lines++; lines > 1 {
-				return // the secret is on the key id's line or the next
+			// the next line only when it names the secret ("Secret access key: …")
+			next := b[j+1 : lim]
+			if nl := bytes.IndexByte(next, '\n'); nl >= 0 {
+				next = next[:nl]
+			}
+			if lines++; lines > 1 || !bytes.Contains(bytes.ToLower(next), []byte("secret")) {
+				return
 			}
 		}
 		if !b64Tab[b[j]] || (j > 0 && b64Tab[b[j-1]]) {

@@ -38,7 +38,7 @@ var shapes = map[string]*regexp.Regexp{
 	"basic_auth":            regexp.MustCompile(`^[A-Za-z0-9+/]+={0,2}$`),
 	"bearer_token":          regexp.MustCompile(`^[A-Za-z0-9._-]{32,}$`),
 	"session_token":         regexp.MustCompile(`^[A-Za-z0-9%._+/-]{26,}$`),
-	"generic_secret":        regexp.MustCompile(`^[A-Za-z0-9_-]{32,64}$`),
+	"generic_secret":        regexp.MustCompile(`^[A-Za-z0-9_/-]{32,64}$`), // '/' in OAuth codes (4/0A...)
 }
 
 func checkValue(typ, v string) error {

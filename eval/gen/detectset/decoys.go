@@ -122,7 +122,15 @@ func (g gen) decoyKV() (string, string) {
 
 // decoyText is a log message with look-alikes and no finding.
 func (g gen) decoyText() string {
-	switch g.r.IntN(18) {
+	switch g.r.IntN(22) {
+	case 18: // flags that carry a port, not a password
+		return g.pick("+ docker run -d -p 8080:80 nginx:1.25", "+ ssh -p 2222 deploy@bastion uptime", "+ redis-cli -h cache-01 -p 6379 ping")
+	case 19: // codes that are statuses
+		return fmt.Sprintf("worker exited with code=%d after %d restarts", g.pick2(1, 137), g.n(1, 9))
+	case 20:
+		return fmt.Sprintf("GET /status?code=%d&lang=en HTTP/1.1", g.n(200, 504))
+	case 21:
+		return fmt.Sprintf("processed %d bytes, msisdn lookups %d", g.n(100000000000, 999999999999), g.n(1, 99))
 	case 16: // multi-byte UTF-8 before later values: spans are byte offsets, not runes
 		return g.pick("Kunde Müller aus Zürich hat die Bestellung storniert", "ユーザーのセッションが期限切れです", "paiement refusé — réessayer plus tard", "Заказ отменён клиентом")
 	case 17:

@@ -71,6 +71,9 @@ var variants = map[string][]func(g gen) item{
 		},
 	},
 	"phone": {
+		func(g gen) item {
+			return textItem("phone", txt("sms gateway: delivered to msisdn "), lab("phone", g.msisdn()), txt(" status=DELIVRD"))
+		},
 		func(g gen) item { return kvItem("phone", "phone", "SUPPORT_PHONE", lab("phone", g.phone())) },
 		func(g gen) item { return kvItem("phone", "phone_number", "ONCALL_PHONE", lab("phone", g.phone())) },
 		func(g gen) item {
@@ -330,6 +333,18 @@ var variants = map[string][]func(g gen) item{
 			return textItem("password", txt("+ mysql -h db -u root --password="), lab("password", g.password()), txt(" -e 'SELECT 1'"))
 		},
 		func(g gen) item { return kvItem("password", "pwd", "PGPASSWORD", lab("password", g.password())) },
+		func(g gen) item {
+			return textItem("password", txt("+ redis-cli -h cache-01 -p 6379 -a "), lab("password", g.password()), txt(" ping"))
+		},
+		func(g gen) item {
+			return textItem("password", txt("+ sshpass -p '"), lab("password", g.password()), txt("' ssh -o StrictHostKeyChecking=no deploy@bastion uptime"))
+		},
+		func(g gen) item {
+			return textItem("password", txt("+ docker login -u ci -p "), lab("password", g.password()), txt(" registry.example.com"))
+		},
+		func(g gen) item {
+			return textItem("password", txt("+ curl -fsS -u ci-bot:"), lab("password", g.password()), txt(" https://artifacts.example.com/api/upload"))
+		},
 	},
 	"url_credentials": {
 		func(g gen) item {
@@ -367,6 +382,9 @@ var variants = map[string][]func(g gen) item{
 	},
 	"bearer_token": {
 		func(g gen) item {
+			return textItem("bearer_token", txt("redirecting to https://app.example.com/auth/done#access_token="), lab("bearer_token", g.str(urlSafe, 43)), txt("&token_type=Bearer&expires_in=3600"))
+		},
+		func(g gen) item {
 			return hdrItem("bearer_token", "Authorization", txt("Bearer "), lab("bearer_token", g.opaqueToken()))
 		},
 		func(g gen) item {
@@ -399,6 +417,9 @@ var variants = map[string][]func(g gen) item{
 		},
 	},
 	"generic_secret": {
+		func(g gen) item {
+			return textItem("generic_secret", txt("GET /oauth/callback?code="), lab("generic_secret", "4/0A"+g.str(urlSafe, 60)), txt("&state="+g.str(base62, 12)+" HTTP/1.1"))
+		},
 		func(g gen) item {
 			return hdrItem("generic_secret", "api-key", lab("generic_secret", g.str(hexLower, 32)))
 		},

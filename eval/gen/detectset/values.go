@@ -90,6 +90,15 @@ func (g gen) phone() string {
 	}
 }
 
+// msisdn is an international number without '+', as SMS gateways log it
+// (fictional ranges: UK 7700 900xxx, Brazil 11 9xxxx-xxxx).
+func (g gen) msisdn() string {
+	if g.chance(0.5) {
+		return "447700900" + fmt.Sprintf("%03d", g.n(0, 999))
+	}
+	return "55119" + g.str(digits, 8)
+}
+
 func luhnDigit(payload string) byte {
 	sum := 0
 	for i := len(payload) - 1; i >= 0; i-- {
