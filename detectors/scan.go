@@ -2,9 +2,9 @@ package detectors
 
 import (
 	"bytes"
-	"slices"
 	"encoding/binary"
 	"net/netip"
+	"slices"
 )
 
 // The scanner makes one pass over a block of whole lines. A byte-class table
