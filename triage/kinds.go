@@ -3,6 +3,7 @@ package triage
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"sort"
 	"strings"
 )
@@ -19,7 +20,7 @@ type failureKind struct {
 	// denied, expired, crashed), kindSoft (slow, retried, intermittent,
 	// throttled) or kindMinor (handled, expected, routine).
 	weight int
-	re     *regexp.Regexp
+	re     *lowerPattern
 }
 
 const (
@@ -32,38 +33,38 @@ const (
 // failureKinds, hard first. Every pattern is case-insensitive; wording is
 // taken from many systems so that none is tied to one product's phrasing.
 var failureKinds = []failureKind{
-	{"dependency unavailable", kindHard, regexp.MustCompile(`(?i)connection refused|econnrefused|could not be established|broker may not be available|no route to host|network is unreachable|host (is )?unreachable|\bunavailable\b|\bbad gateway\b|\b50[23] |"50[23]"|\bstatus(code)?[=: ]+50[23]\b|code = unavailable|\bis (now )?down\b|\bwent down\b|\bmarked (as )?down\b|\bis dead\b|not responding|no (reachable |healthy |available )?(servers?|hosts?|brokers?|replicas?|members?|nodes?) (available|reachable|alive|left)|no (healthy|available|reachable|live) (servers?|backends?|upstreams?|endpoints?|hosts?|instances?|targets?)\b|could not connect|can't connect|cannot connect|unable to connect|failed to connect|connect(ion)? failed|connection (was )?closed unexpectedly|server closed the connection|lost connection|connection lost`)},
-	{"no primary or quorum", kindHard, regexp.MustCompile(`(?i)not (the )?primary|no primary|notwritableprimary|not ?master|no (elected )?leader|leader (election )?(lost|not available)|lost quorum|no quorum|quorum (lost|not available)|cannot achieve consistency|not enough (replicas|votes|nodes)|split[- ]brain|cluster (health )?(status )?(is )?red\b|\[red\]|all shards failed|shards? (unassigned|not active)|read[- ]only (mode|replica)|readonly you can't write|stop-writes|(?-i:MISCONF)|in recovery mode`)},
-	{"secrets or identity provider down", kindHard, regexp.MustCompile(`(?i)\bsealed\b|failed to unseal|directory (server )?(unreachable|unavailable|down)|idp (unreachable|unavailable|down)|(jwks|discovery|well-known|metadata) (fetch|endpoint|request|document)? ?(failed|unreachable|unavailable)`)},
-	{"certificate or TLS failure", kindHard, regexp.MustCompile(`(?i)certificate (has )?expired|expired certificate|cert(ificate)? .{0,40}expired on|certificate verify failed|certificate is not valid|not valid for|doesn't match|does not match .{0,20}(host|name|certificate)|hostname mismatch|name mismatch|no alternative certificate subject name|pkix path|valid certification path|x509: |ssl_do_handshake\(\) failed|handshake (failure|failed|error)|tls: |bad certificate|unknown (ca|authority)|self[- ]signed certificate|certificate (rejected|revoked|unknown)`)},
-	{"credentials rejected", kindHard, regexp.MustCompile(`(?i)authentication failed|password authentication failed|invalid credentials|bad credentials|invalid password|login failed|logon failed|bind failed|failed to bind|error code 49|acceptsecuritycontext|access denied|accessdenied|permission denied|not authorized|unauthorized|\bforbidden\b|invalid_client|unauthorized_client|invalid (api )?key|(credentials?|password|key) (has )?(expired|revoked|invalid)|expired (credentials?|password)|signature (verification|validation) failed|invalid signature|no signatures found|signed jwt rejected|jwt (was |is )?(invalid|rejected)|no matching key|clock skew|krb5kdc_err|krb_ap_err|pre-?authentication failed|account (is )?(locked|disabled)|missing client token`)},
-	{"resource exhausted", kindHard, regexp.MustCompile(`(?i)too many (connections|clients|open files)|remaining connection slots|pool (is )?exhausted|exhausted pool|connection is not available|max_connections|no connections available|database space exceeded|nospace|no space left|disk (is )?full|out of disk|quota (exceeded|exhausted).{0,40}(writes?|uploads?) (fail|rejected)|allowed memory size .{0,30}exhausted|oom command not allowed|read-only file ?system`)},
-	{"storage failure", kindHard, regexp.MustCompile(`(?i)i/o error|input/output error|\beio\b|medium error|unrecovered read error|bad (sector|block)s?|uncorrectable|failed command: (read|write)|\bdegraded\b|\bfaulted\b|\boffline\b|osds? .{0,20}down|nosuchbucket|nosuchkey|bucket does not exist|no such bucket|(file|volume|device) (not found|missing)|log dirs? .{0,40}failed|lost (data|writes)|data loss|corrupt`)},
-	{"crash", kindHard, regexp.MustCompile(`(?i)application failed to start|faulting application|access violation|0xc0000005|failed to start|terminated unexpectedly|exited unexpectedly|core dumped|segmentation|sigsegv|sigabrt|crashloopbackoff|back-?off restarting failed|restart(ing)? (counter|loop)|start request repeated too quickly|fatal assertion|fassert|assertion failed|panicked|\bpanic\b|stack overflow|killed process|main process exited|exited with code [1-9]|exit status [1-9]|failed with result|upgrade failed|release .{0,30}failed|rollback (failed|triggered)|failed to (apply|deploy|provision)|create_failed|rollout .{0,20}(failed|exceeded)`)},
+	{"dependency unavailable", kindHard, lowerRe(`connection refused|econnrefused|could not be established|broker may not be available|no route to host|network is unreachable|host (is )?unreachable|\bunavailable\b|\bbad gateway\b|\b50[23] |"50[23]"|\bstatus(code)?[=: ]+50[23]\b|code = unavailable|\bis (now )?down\b|\bwent down\b|\bmarked (as )?down\b|\bis dead\b|not responding|no (reachable |healthy |available )?(servers?|hosts?|brokers?|replicas?|members?|nodes?) (available|reachable|alive|left)|no (healthy|available|reachable|live) (servers?|backends?|upstreams?|endpoints?|hosts?|instances?|targets?)\b|could not connect|can't connect|cannot connect|unable to connect|failed to connect|connect(ion)? failed|connection (was )?closed unexpectedly|server closed the connection|lost connection|connection lost`)},
+	{"no primary or quorum", kindHard, lowerRe(`not (the )?primary|no primary|notwritableprimary|not ?master|no (elected )?leader|leader (election )?(lost|not available)|lost quorum|no quorum|quorum (lost|not available)|cannot achieve consistency|not enough (replicas|votes|nodes)|split[- ]brain|cluster (health )?(status )?(is )?red\b|\[red\]|all shards failed|shards? (unassigned|not active)|read[- ]only (mode|replica)|readonly you can't write|stop-writes|\bmisconf\b|in recovery mode`)},
+	{"secrets or identity provider down", kindHard, lowerRe(`\bsealed\b|failed to unseal|directory (server )?(unreachable|unavailable|down)|idp (unreachable|unavailable|down)|(jwks|discovery|well-known|metadata) (fetch|endpoint|request|document)? ?(failed|unreachable|unavailable)`)},
+	{"certificate or TLS failure", kindHard, lowerRe(`certificate (has )?expired|expired certificate|cert(ificate)? .{0,40}expired on|certificate verify failed|certificate is not valid|not valid for|doesn't match|does not match .{0,20}(host|name|certificate)|hostname mismatch|name mismatch|no alternative certificate subject name|pkix path|valid certification path|x509: |ssl_do_handshake\(\) failed|handshake (failure|failed|error)|tls: |bad certificate|unknown (ca|authority)|self[- ]signed certificate|certificate (rejected|revoked|unknown)`)},
+	{"credentials rejected", kindHard, lowerRe(`authentication failed|password authentication failed|invalid credentials|bad credentials|invalid password|login failed|logon failed|bind failed|failed to bind|error code 49|acceptsecuritycontext|access denied|accessdenied|permission denied|not authorized|unauthorized|\bforbidden\b|invalid_client|unauthorized_client|invalid (api )?key|(credentials?|password|key) (has )?(expired|revoked|invalid)|expired (credentials?|password)|signature (verification|validation) failed|invalid signature|no signatures found|signed jwt rejected|jwt (was |is )?(invalid|rejected)|no matching key|clock skew|krb5kdc_err|krb_ap_err|pre-?authentication failed|account (is )?(locked|disabled)|missing client token`)},
+	{"resource exhausted", kindHard, lowerRe(`too many (connections|clients|open files)|remaining connection slots|pool (is )?exhausted|exhausted pool|connection is not available|max_connections|no connections available|database space exceeded|nospace|no space left|disk (is )?full|out of disk|quota (exceeded|exhausted).{0,40}(writes?|uploads?) (fail|rejected)|allowed memory size .{0,30}exhausted|oom command not allowed|read-only file ?system`)},
+	{"storage failure", kindHard, lowerRe(`i/o error|input/output error|\beio\b|medium error|unrecovered read error|bad (sector|block)s?|uncorrectable|failed command: (read|write)|\bdegraded\b|\bfaulted\b|\boffline\b|osds? .{0,20}down|nosuchbucket|nosuchkey|bucket does not exist|no such bucket|(file|volume|device) (not found|missing)|log dirs? .{0,40}failed|lost (data|writes)|data loss|corrupt`)},
+	{"crash", kindHard, lowerRe(`application failed to start|faulting application|access violation|0xc0000005|failed to start|terminated unexpectedly|exited unexpectedly|core dumped|segmentation|sigsegv|sigabrt|crashloopbackoff|back-?off restarting failed|restart(ing)? (counter|loop)|start request repeated too quickly|fatal assertion|fassert|assertion failed|panicked|\bpanic\b|stack overflow|killed process|main process exited|exited with code [1-9]|exit status [1-9]|failed with result|upgrade failed|release .{0,30}failed|rollback (failed|triggered)|failed to (apply|deploy|provision)|create_failed|rollout .{0,20}(failed|exceeded)`)},
 	// An exception is a crash of the request it happened in: hard on a
 	// request path, a failing background job (medium) elsewhere.
-	{"unhandled error", kindRequest, regexp.MustCompile(`(?i)unhandled|uncaught|fatal (error|exception)|nullpointer|null ?reference|nil pointer|nil map|index out of range|typeerror|referenceerror|keyerror|attributeerror|valueerror|indexerror|zerodivisionerror|internal server error|\bstatus[=: ]500\b|\b500 internal|" 500 |responding 500|returned? 500|exception`)},
-	{"payment failure", kindHard, regexp.MustCompile(`(?i)charge(s)? failed|(payout|transfer|settlement|refund|capture)s? (batch |run |job )?failed|payment(s)? (failed|not (taken|captured)|rejected)|capture failed|refund failed|payout failed|webhook .{0,40}(rejected|failed)|ipn .{0,30}(failed|rejected|backlog)|apiconnectionerror|api_error|processor (unavailable|error)|gateway (error|unavailable|rejected)|success rate \d{1,2}%`)},
-	{"timeouts and retries", kindSoft, regexp.MustCompile(`(?i)timed? ?out|timeout|invalid_grant|token (has )?expired|expired (access|refresh|id)? ?token|deadline exceeded|deadlineexceeded|took \d+ ?m?s|slow|latency|p9[59]|retry|retrying|backoff|back-off|will retry|deadlock|lock wait|replication lag|replica lag|behind (master|primary|source)|throttl|rate[- ]?limit|too many requests|\b429\b|slowdown|evict|imagepull|errimagepull|pending|insufficient (cpu|memory)|failedscheduling|flapping|intermittent|partially|degraded performance`)},
-	{"routine", kindMinor, regexp.MustCompile(`(?i)deprecat|insufficient funds|card (was )?declined|do not honou?r|expired card|incorrect (cvc|zip)|\bdeclined\b|limiting requests|rate limited|not found: /|404 not found|client closed request|favicon|flaky|skipped|would be|dry[- ]run|expires in \d+ days|renewal scheduled`)},
+	{"unhandled error", kindRequest, lowerRe(`unhandled|uncaught|fatal (error|exception)|nullpointer|null ?reference|nil pointer|nil map|index out of range|typeerror|referenceerror|keyerror|attributeerror|valueerror|indexerror|zerodivisionerror|internal server error|\bstatus[=: ]500\b|\b500 internal|" 500 |responding 500|returned? 500|exception`)},
+	{"payment failure", kindHard, lowerRe(`charge(s)? failed|(payout|transfer|settlement|refund|capture)s? (batch |run |job )?failed|payment(s)? (failed|not (taken|captured)|rejected)|capture failed|refund failed|payout failed|webhook .{0,40}(rejected|failed)|ipn .{0,30}(failed|rejected|backlog)|apiconnectionerror|api_error|processor (unavailable|error)|gateway (error|unavailable|rejected)|success rate \d{1,2}%`)},
+	{"timeouts and retries", kindSoft, lowerRe(`timed? ?out|timeout|invalid_grant|token (has )?expired|expired (access|refresh|id)? ?token|deadline exceeded|deadlineexceeded|took \d+ ?m?s|slow|latency|p9[59]|retry|retrying|backoff|back-off|will retry|deadlock|lock wait|replication lag|replica lag|behind (master|primary|source)|throttl|rate[- ]?limit|too many requests|\b429\b|slowdown|evict|imagepull|errimagepull|pending|insufficient (cpu|memory)|failedscheduling|flapping|intermittent|partially|degraded performance`)},
+	{"routine", kindMinor, lowerRe(`deprecat|insufficient funds|card (was )?declined|do not honou?r|expired card|incorrect (cvc|zip)|\bdeclined\b|limiting requests|rate limited|not found: /|404 not found|client closed request|favicon|flaky|skipped|would be|dry[- ]run|expires in \d+ days|renewal scheduled`)},
 }
 
 // softenerRe: the line itself says the failure is retried, partial or
 // throttled; a hard word on such a line ("retrying after 503") is soft.
-var softenerRe = regexp.MustCompile(`(?i)retry|retrying|will retry|intermittent|occasional|throttl|slowdown|slow down|rate[- ]?limit|reduce your request rate|partially|some requests|degraded performance`)
+var softenerRe = lowerRe(`retry|retrying|will retry|intermittent|occasional|throttl|slowdown|slow down|rate[- ]?limit|reduce your request rate|partially|some requests|degraded performance`)
 
 // requestPathRe: the line belongs to serving a request.
-var requestPathRe = regexp.MustCompile(`(?i)\b(get|post|put|delete|patch) /|http-nio|-exec-\d|\brequest\b|handler|controller|servlet|serving|endpoint|/api/|internal server error|\b500\b|http: panic`)
+var requestPathRe = lowerRe(`\b(get|post|put|delete|patch) /|http-nio|-exec-\d|\brequest\b|handler|controller|servlet|serving|endpoint|/api/|internal server error|\b500\b|http: panic`)
 
 // recoveryRe: the log itself shows the failure healed.
-var recoveryRe = regexp.MustCompile(`(?i)retry (\d+ )?succeeded|re-?run.{0,30}\bpassed|passed on (retry|re-?run)|succeeded (on|after) retry|recovered|reconnected|connection (re-?)?established|back (up|online|to normal)|is (now )?up\b|is now (healthy|available|ready)|resumed|restored|\bserver \S+ ok\b|: ok$|healthy again|resolved`)
+var recoveryRe = lowerRe(`retry (\d+ )?succeeded|re-?run.{0,30}\bpassed|passed on (retry|re-?run)|succeeded (on|after) retry|recovered|reconnected|connection (re-?)?established|back (up|online|to normal)|is (now )?up\b|is now (healthy|available|ready)|resumed|restored|\bserver \S+ ok\b|: ok$|healthy again|resolved`)
 
 // impactRe: the failure reaches users or the business (their requests
 // fail, work is not done), not just a background retry.
-var impactRe = regexp.MustCompile(`(?i)(responding|returning|returned|serving|sent|answer(ed|ing)?) (http )?5\d\d|\b5\d\d (to|for) (client|user|customer)|internal server error|checkout (blocked|failing|failed)|customers?\b|paying|users? (cannot|can't|are unable|affected|see)|shown "?try again|not (be )?(paid|activated|delivered|charged|served)|consecutive|error rate \d+(\.\d+)?%|\d+(\.\d+)?% of (requests|/|calls|logins|checks)|success rate \d{1,2}%|service unavailable`)
+var impactRe = lowerRe(`(responding|returning|returned|serving|sent|answer(ed|ing)?) (http )?5\d\d|\b5\d\d (to|for) (client|user|customer)|internal server error|checkout (blocked|failing|failed)|customers?\b|paying|users? (cannot|can't|are unable|affected|see)|shown "?try again|not (be )?(paid|activated|delivered|charged|served)|consecutive|error rate \d+(\.\d+)?%|\d+(\.\d+)?% of (requests|/|calls|logins|checks)|success rate \d{1,2}%|service unavailable`)
 
 // totalImpactRe: everything is failing, not some of it.
-var totalImpactRe = regexp.MustCompile(`(?i)fail(s|ing|ed)? closed|error rate 100%|100% (errors|failures|of (requests|calls))|\ball (requests|writes|reads|logins|users|services|regions|checks|traffic)\b|\b(every|each) (request|login|write|call)\b|object count 0\b|\b0 (successful|healthy|available)\b|\bno (successful|healthy) `)
+var totalImpactRe = lowerRe(`fail(s|ing|ed)? closed|error rate 100%|100% (errors|failures|of (requests|calls))|\ball (requests|writes|reads|logins|users|services|regions|checks|traffic)\b|\b(every|each) (request|login|write|call)\b|object count 0\b|\b0 (successful|healthy|available)\b|\bno (successful|healthy) `)
 
 // nOfN finds "5/5 regions failed" and "1,942 of 1,942 payouts not sent":
 // a failure that hit every one of several.
@@ -90,38 +91,205 @@ type kindEvidence struct {
 	total             bool // everything is failing
 }
 
+// lowerPattern is a regular expression matched against lower-cased text
+// (folding the line once is much cheaper than (?i) in every pattern), with
+// a literal prefilter: a line holding none of the literals every match
+// starts with cannot match, and most lines hold none.
+type lowerPattern struct {
+	re      *regexp.Regexp
+	needles []string // nil: no prefilter, always run the expression
+}
+
+func lowerRe(pattern string) *lowerPattern {
+	p := &lowerPattern{re: regexp.MustCompile(pattern)}
+	if t, err := syntax.Parse(pattern, syntax.Perl); err == nil {
+		if needles, ok := leadingLiterals(t.Simplify()); ok {
+			p.needles = needles
+		}
+	}
+	return p
+}
+
+// MatchString reports whether the lower-cased line matches.
+func (p *lowerPattern) MatchString(lower string) bool {
+	if p.needles != nil {
+		hit := false
+		for _, n := range p.needles {
+			if strings.Contains(lower, n) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			return false
+		}
+	}
+	return p.re.MatchString(lower)
+}
+
+// leadingLiterals returns strings one of which every match of t starts
+// with (after zero-width assertions), or false when some alternative has
+// no literal start of two bytes or more.
+func leadingLiterals(t *syntax.Regexp) ([]string, bool) {
+	var out []string
+	switch t.Op {
+	case syntax.OpLiteral:
+		out = []string{string(t.Rune)}
+	case syntax.OpCapture:
+		return leadingLiterals(t.Sub[0])
+	case syntax.OpAlternate:
+		for _, sub := range t.Sub {
+			l, ok := leadingLiterals(sub)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, l...)
+		}
+	case syntax.OpConcat:
+		// Literal runs extend the prefix; an alternation after a short
+		// prefix multiplies it ("co" + "nnection refused" | "uld not").
+		out = []string{""}
+	subs:
+		for _, sub := range t.Sub {
+			switch sub.Op {
+			case syntax.OpWordBoundary, syntax.OpNoWordBoundary, syntax.OpBeginLine, syntax.OpBeginText, syntax.OpEmptyMatch:
+				if out[0] == "" {
+					continue
+				}
+				break subs
+			case syntax.OpLiteral:
+				for i := range out {
+					out[i] += string(sub.Rune)
+				}
+				continue
+			case syntax.OpCapture, syntax.OpAlternate:
+				if len(out[0]) >= 3 {
+					break subs
+				}
+				next, ok := leadingLiterals(sub)
+				if !ok {
+					break subs
+				}
+				var crossed []string
+				for _, p := range out {
+					for _, n := range next {
+						crossed = append(crossed, p+n)
+					}
+				}
+				out = crossed
+			}
+			break
+		}
+	}
+	for _, l := range out {
+		if len(l) < 2 {
+			return nil, false
+		}
+	}
+	return out, len(out) > 0
+}
+
+// reading is what the kind vocabulary makes of one line.
+type reading struct {
+	lower     string
+	full      bool   // the fields below are filled
+	security  bool   // the security fields are filled
+	injected  bool   // the line speaks to a classifier
+	weight    int    // strongest failure kind, -1 for none; kindRequest resolved
+	kind      string // its name
+	softened  bool   // a hard failure the line says is retried or partial
+	recovered bool
+	impact    bool
+	total     bool
+	// security vocabulary
+	scan, attack, privilege, exposed, dataOut bool
+}
+
+// reader reads lines once per classification: the same template example
+// is looked at by severity, category and key-line selection.
+type reader struct{ seen map[string]*reading }
+
+func newReader() *reader { return &reader{seen: map[string]*reading{}} }
+
+// injected reports whether the line speaks to a classifier (the only
+// question asked of most excerpt lines).
+func (r *reader) injected(text string) bool {
+	if rd, ok := r.seen[text]; ok {
+		return rd.injected
+	}
+	lower := strings.ToLower(text)
+	rd := &reading{lower: lower, weight: -1, injected: injectedRe.MatchString(lower)}
+	r.seen[text] = rd
+	return rd.injected
+}
+
+func (r *reader) read(text string) *reading {
+	r.injected(text)
+	rd := r.seen[text]
+	if rd.full || rd.injected {
+		return rd // words addressed to a classifier are evidence of nothing
+	}
+	rd.full = true
+	lower := rd.lower
+	rd.weight, rd.kind = kindOf(lower)
+	rd.softened = rd.weight == kindHard && softenerRe.MatchString(lower)
+	rd.recovered = recoveryRe.MatchString(lower)
+	rd.impact = impactRe.MatchString(lower)
+	rd.total = totalImpactRe.MatchString(lower) || allOfN(lower) && failureWordRe.MatchString(lower)
+	return rd
+}
+
+// readSecurity is read plus the security vocabulary, asked of security cases only.
+func (r *reader) readSecurity(text string) *reading {
+	rd := r.read(text)
+	if rd.security || rd.injected {
+		return rd
+	}
+	rd.security = true
+	rd.scan = securityScanRe.MatchString(rd.lower)
+	rd.attack = securityAttackRe.MatchString(rd.lower)
+	rd.privilege = securityPrivilegeRe.MatchString(rd.lower)
+	rd.exposed = securityExposedRe.MatchString(rd.lower)
+	rd.dataOut = securityDataOutRe.MatchString(rd.lower)
+	return rd
+}
+
+// unleveledLevel is the level a line without a level marker earns by what it
+// reports: a hard failure ("pool 'tank' DEGRADED", "osd.7 marked itself
+// down") is an error, a retried one a warning, anything else no level.
+func (r *reader) unleveledLevel(text string) string {
+	switch rd := r.read(text); {
+	case rd.weight == kindHard && rd.softened:
+		return LevelWarn
+	case rd.weight == kindHard:
+		return LevelError
+	}
+	return ""
+}
+
 // kindsOf classifies the failing templates of a log by failure kind. A line
 // that reads as an instruction to a classifier is not evidence of anything.
-func kindsOf(in ClassifyInput) kindEvidence {
+func kindsOf(in ClassifyInput, r *reader) kindEvidence {
 	ev := kindEvidence{hardBy: map[string]int{}}
 	for _, t := range in.Templates {
-		text := t.Example
-		if injectedInstruction(text) {
+		rd := r.read(t.Example)
+		if rd.injected {
 			continue
 		}
-		if recoveryRe.MatchString(text) {
-			ev.recovered = true
-		}
-		if impactRe.MatchString(text) {
-			ev.impact = true
-		}
-		if totalImpactRe.MatchString(text) || allOfN(text) && failureWordRe.MatchString(text) {
-			ev.total = true
-		}
+		ev.recovered = ev.recovered || rd.recovered
+		ev.impact = ev.impact || rd.impact
+		ev.total = ev.total || rd.total
 		failing := t.Level == LevelFatal || t.Level == LevelError || t.Level == LevelWarn
 		// A line with no level marker at all may still report a failure
 		// ("backend is DOWN", "GET /x -> NoSuchKey"); leveled info and debug
 		// lines are the program saying it is not one.
-		if !failing && t.Level != "" {
+		if !failing && (t.Level != "" || rd.weight != kindHard) {
 			continue
 		}
-		weight, name := kindOf(text)
-		if weight == kindHard && softenerRe.MatchString(text) {
+		weight := rd.weight
+		if rd.softened {
 			weight = kindSoft
 			ev.retried += t.Count
-		}
-		if !failing && weight != kindHard {
-			continue
 		}
 		ev.failing += t.Count
 		if t.Level == LevelError || t.Level == LevelFatal || !failing {
@@ -130,7 +298,7 @@ func kindsOf(in ClassifyInput) kindEvidence {
 		switch weight {
 		case kindHard:
 			ev.hard += t.Count
-			ev.hardBy[name] += t.Count
+			ev.hardBy[rd.kind] += t.Count
 		case kindSoft:
 			ev.soft += t.Count
 		case kindMinor:
@@ -140,39 +308,26 @@ func kindsOf(in ClassifyInput) kindEvidence {
 	return ev
 }
 
-// kindOf is the strongest failure kind a line reports (-1 for none), with
-// the exception kind resolved by whether the line serves a request.
-func kindOf(text string) (int, string) {
+// kindOf is the strongest failure kind a lower-cased line reports (-1 for
+// none), with the exception kind resolved by whether the line serves a request.
+func kindOf(lower string) (int, string) {
 	weight, name := -1, ""
 	for _, k := range failureKinds {
-		if k.weight > weight && k.re.MatchString(text) {
+		if k.weight > weight && k.re.MatchString(lower) {
 			weight, name = k.weight, k.name
 		}
 	}
 	if weight == kindRequest {
 		weight = kindSoft
-		if requestPathRe.MatchString(text) {
+		if requestPathRe.MatchString(lower) {
 			weight = kindHard
 		}
 	}
 	return weight, name
 }
 
-// unleveledLevel is the level a line without a level marker earns by what it
-// reports: a hard failure ("pool 'tank' DEGRADED", "osd.7 marked itself
-// down") is an error, a retried one a warning, anything else no level.
-func unleveledLevel(text string) string {
-	if w, _ := kindOf(text); w == kindHard {
-		if softenerRe.MatchString(text) {
-			return LevelWarn
-		}
-		return LevelError
-	}
-	return ""
-}
-
 // failureWordRe: the line reports a failure ("5/5 regions FAILED").
-var failureWordRe = regexp.MustCompile(`(?i)fail|down|unhealthy|unreachable|error|not (sent|paid|delivered|processed)|lost|missing`)
+var failureWordRe = lowerRe(`fail|down|unhealthy|unreachable|error|not (sent|paid|delivered|processed)|lost|missing`)
 
 // names lists the hard kinds seen, most lines first.
 func (ev kindEvidence) names() string {
@@ -226,10 +381,10 @@ func kindSeverity(ev kindEvidence, category string) (string, string) {
 // injectedRe recognizes text addressed to a classifier rather than written
 // by a program about itself: "ignore previous instructions", "you are now",
 // "set severity to low", "route this to ...".
-var injectedRe = regexp.MustCompile(`(?i)\b(ignore|disregard|forget|override)\b.{0,30}\b(previous|prior|above|earlier|all|any|these|your)\b.{0,30}\b(instructions?|rules|prompts?|guidelines|context)|system prompt|\byou are (now )?(a|an|in)\b|\bas an ai\b|\bai (assistant|triage|model|classifier)\b|\b(assistant|system)\s*:|\b(classify|categori[sz]e|label|mark|report|treat)\s+(this|it|the (log|case|incident))\b|\bset (the )?(severity|priority|queue|category)\b|\broute (it|this|the case)?\s*to\b|\b(severity|priority|queue|category)\s*(=|:|is)\s*"?(info|low|p4|none|noc|admin|marketing|billing|security|application|triage)|do not escalate|no need to escalate|close the case|\bno_problem\b`)
+var injectedRe = lowerRe(`\b(ignore|disregard|forget|override)\b.{0,30}\b(previous|prior|above|earlier|all|any|these|your)\b.{0,30}\b(instructions?|rules|prompts?|guidelines|context)|system prompt|\byou are (now )?(a|an|in)\b|\bas an ai\b|\bai (assistant|triage|model|classifier)\b|\b(assistant|system)\s*:|\b(classify|categori[sz]e|label|mark|report|treat)\s+(this|it|the (log|case|incident))\b|\bset (the )?(severity|priority|queue|category)\b|\broute (it|this|the case)?\s*to\b|\b(severity|priority|queue|category)\s*(=|:|is)\s*"?(info|low|p4|none|noc|admin|marketing|billing|security|application|triage)|do not escalate|no need to escalate|close the case|\bno_problem\b`)
 
 // injectedInstruction: the line speaks to the classifier.
-func injectedInstruction(line string) bool { return injectedRe.MatchString(line) }
+func injectedInstruction(line string) bool { return injectedRe.MatchString(strings.ToLower(line)) }
 
 // Security events are judged by what the attacker achieved, not by how many
 // lines the defences wrote: a blocked scan is routine, blocked application
@@ -237,26 +392,23 @@ func injectedInstruction(line string) bool { return injectedRe.MatchString(line)
 // exposed credentials are incidents, a privileged party taking data out is
 // a breach.
 var (
-	securityScanRe      = regexp.MustCompile(`(?i)port ?scan|\bscan(ned|ning)? from\b|syn scan|\[ufw block\]|portsentry|attackalert|\bnmap\b|permissive|dry[- ]run|detect(ion)? only`)
-	securityAttackRe    = regexp.MustCompile(`(?i)sqli|sql injection|xss|cross[- ]site|path traversal|\.\./\.\.|command injection|exploit|brute[- ]?force|credential stuffing|\bban(ned)?\b|too many (failed|authentication)|sqlmap|nikto|\bprob(e|ing)\b.{0,40}(blocked|denied)|(blocked|denied).{0,40}(attack|probe|rule)|anomaly score`)
-	securityPrivilegeRe = regexp.MustCompile(`(?i)role_granted|role granted|privilege(s)? (escalat|grant)|new (admin|owner|root)|added to (the )?\S*(admin|owner|root|sudo|wheel)|command not allowed ;|incorrect password attempts ;|chmod u\+s|setuid|outside (the )?change window|unknown (ip|location|geo)|impossible travel|disabled (mfa|logging|audit)|audit (log(ging)?|trail) (disabled|deleted|stopped)`)
-	securityExposedRe   = regexp.MustCompile(`(?i)(credential|api[_ -]?key|secret|token|password)s?\b.{0,60}\b(exposed|leaked|found in|written to|logged|affected|in (the )?(url|query string|logs?)|committed|shipped)|(plaintext|plain text|cleartext) (credential|password|secret|token)s?|rotation required|must be rotated|rotate (the |all )?(keys|credentials|secrets|tokens)`)
-	securityDataOutRe   = regexp.MustCompile(`(?i)export_started|bulk (export|download)|mass (export|download)|dump(ed|ing)? (the )?(database|table|users|customers)|\bexfiltrat|data (transfer|egress) to (an )?(unknown|external)`)
+	securityScanRe      = lowerRe(`port ?scan|\bscan(ned|ning)? from\b|syn scan|\[ufw block\]|portsentry|attackalert|\bnmap\b|permissive|dry[- ]run|detect(ion)? only`)
+	securityAttackRe    = lowerRe(`sqli|sql injection|xss|cross[- ]site|path traversal|\.\./\.\.|command injection|exploit|brute[- ]?force|credential stuffing|\bban(ned)?\b|too many (failed|authentication)|sqlmap|nikto|\bprob(e|ing)\b.{0,40}(blocked|denied)|(blocked|denied).{0,40}(attack|probe|rule)|anomaly score`)
+	securityPrivilegeRe = lowerRe(`role_granted|role granted|privilege(s)? (escalat|grant)|new (admin|owner|root)|added to (the )?\S*(admin|owner|root|sudo|wheel)|command not allowed ;|incorrect password attempts ;|chmod u\+s|setuid|outside (the )?change window|unknown (ip|location|geo)|impossible travel|disabled (mfa|logging|audit)|audit (log(ging)?|trail) (disabled|deleted|stopped)`)
+	securityExposedRe   = lowerRe(`(credential|api[_ -]?key|secret|token|password)s?\b.{0,60}\b(exposed|leaked|found in|written to|logged|affected|in (the )?(url|query string|logs?)|committed|shipped)|(plaintext|plain text|cleartext) (credential|password|secret|token)s?|rotation required|must be rotated|rotate (the |all )?(keys|credentials|secrets|tokens)`)
+	securityDataOutRe   = lowerRe(`export_started|bulk (export|download)|mass (export|download)|dump(ed|ing)? (the )?(database|table|users|customers)|\bexfiltrat|data (transfer|egress) to (an )?(unknown|external)`)
 )
 
 // securitySeverity is the severity of a security case's events, with why.
-func securitySeverity(in ClassifyInput) (string, string) {
+func securitySeverity(in ClassifyInput, r *reader) (string, string) {
 	var scan, attack, privilege, exposed, dataOut bool
 	for _, t := range in.Templates {
-		text := t.Example
-		if injectedInstruction(text) {
-			continue
-		}
-		scan = scan || securityScanRe.MatchString(text)
-		attack = attack || securityAttackRe.MatchString(text)
-		privilege = privilege || securityPrivilegeRe.MatchString(text)
-		exposed = exposed || securityExposedRe.MatchString(text)
-		dataOut = dataOut || securityDataOutRe.MatchString(text)
+		rd := r.readSecurity(t.Example)
+		scan = scan || rd.scan
+		attack = attack || rd.attack
+		privilege = privilege || rd.privilege
+		exposed = exposed || rd.exposed
+		dataOut = dataOut || rd.dataOut
 	}
 	switch {
 	case privilege && dataOut:

@@ -47,15 +47,16 @@ func (c *RulesClassifier) Classify(ctx context.Context, in ClassifyInput) (Class
 		return cls, nil
 	}
 	f := factsOf(in)
-	cls.Category, cls.Skills = c.categorize(in, f)
-	cls.Severity, cls.Reasons = rulesSeverity(f, kindsOf(in), cls.Category, in.Findings)
+	r := newReader()
+	cls.Category, cls.Skills = c.categorize(in, f, r)
+	cls.Severity, cls.Reasons = rulesSeverity(f, kindsOf(in, r), cls.Category, in.Findings)
 	if cls.Category == "security" {
-		if label, why := securitySeverity(in); levelIndex(label) < levelIndex(cls.Severity) {
+		if label, why := securitySeverity(in, r); levelIndex(label) < levelIndex(cls.Severity) {
 			cls.Severity = label
 			cls.Reasons = append(cls.Reasons, why)
 		}
 	}
-	cls.KeyLines = c.keyLines(in.Excerpt, cls.Category)
+	cls.KeyLines = c.keyLines(in.Excerpt, cls.Category, r)
 	cls.Summary = summarize(in, f, cls)
 	cls.RootCause = rootCause(f, cls.Category)
 	cls.ReproSteps = reproSteps(in, f)
@@ -196,18 +197,18 @@ func hasSecret(findings []FindingSummary) bool {
 
 // categorize scores the config's category rules over the error lines, then
 // the warnings when errors match nothing.
-func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []string) {
+func (c *RulesClassifier) categorize(in ClassifyInput, f facts, r *reader) (string, []string) {
 	// Tiers: errors decide; warnings only when errors match nothing; the
 	// whole excerpt only when neither does.
 	var errorLines, warnLines []router.WeightedLine
 	for _, t := range in.Templates {
-		if injectedInstruction(t.Example) {
+		if r.injected(t.Example) {
 			continue // words addressed to a classifier say nothing about the system
 		}
 		w := 1 + int(math.Log10(float64(t.Count)))
 		level := t.Level
 		if level == "" {
-			level = unleveledLevel(t.Example)
+			level = r.unleveledLevel(t.Example)
 		}
 		switch level {
 		case LevelFatal, LevelError:
@@ -217,7 +218,7 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []strin
 		}
 	}
 	for _, s := range f.signals {
-		if !injectedInstruction(s.Example) {
+		if !r.injected(s.Example) {
 			errorLines = append(errorLines, router.WeightedLine{Text: s.Example, Weight: 2})
 		}
 	}
@@ -227,7 +228,7 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []strin
 	var excerptLines []router.WeightedLine
 	excerpt := make([]string, 0, len(in.Excerpt))
 	for _, l := range in.Excerpt {
-		if !injectedInstruction(l) {
+		if !r.injected(l) {
 			excerpt = append(excerpt, l)
 		}
 	}
@@ -240,14 +241,16 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []strin
 	// are placed by what the rest of the log is about: the excerpt decides
 	// as a last resort (a MongoDB log names MongoDB everywhere but in its
 	// error text).
+	errorMatches, warnMatches := c.router.MatchCategories(errorLines), c.router.MatchCategories(warnLines)
 	var contextLines []router.WeightedLine
-	if len(errorLines)+len(warnLines) > 0 && len(c.router.MatchCategories(append(slices.Clone(errorLines), warnLines...))) == 0 {
+	var contextMatches []router.CategoryMatch
+	if len(errorLines)+len(warnLines) > 0 && len(errorMatches)+len(warnMatches) == 0 {
 		for _, l := range excerpt {
 			contextLines = append(contextLines, router.WeightedLine{Text: l, Weight: 1})
 		}
 		// Only a system the log keeps naming counts, not a passing mention.
-		if m := c.router.MatchCategories(contextLines); len(m) == 0 || m[0].Score < max(2, len(contextLines)/4) {
-			contextLines = nil
+		if contextMatches = c.router.MatchCategories(contextLines); len(contextMatches) == 0 || contextMatches[0].Score < max(2, len(contextLines)/4) {
+			contextLines, contextMatches = nil, nil
 		}
 	}
 	category, generic := "", ""
@@ -256,11 +259,16 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts) (string, []strin
 	if len(errorLines) == 0 && hasCredential(in.Findings) && allowed(in, "security") {
 		category, lines = "security", excerptLines
 	}
-	for _, tier := range [][]router.WeightedLine{errorLines, warnLines, excerptLines, contextLines} {
+	tiers := []struct {
+		lines   []router.WeightedLine
+		matches []router.CategoryMatch
+	}{{errorLines, errorMatches}, {warnLines, warnMatches}, {excerptLines, c.router.MatchCategories(excerptLines)}, {contextLines, contextMatches}}
+	for _, t := range tiers {
+		tier := t.lines
 		if category != "" {
 			break
 		}
-		for _, m := range c.router.MatchCategories(tier) {
+		for _, m := range t.matches {
 			// Without failures, only security events (audit, firewall, sudo)
 			// make a case of ordinary lines; anything else is the catch-all's.
 			if !allowed(in, m.Category) || len(errorLines)+len(warnLines) == 0 && m.Category != "security" {
@@ -354,7 +362,7 @@ const (
 // log order: fatal signatures, errors and causes first, then warnings. A log
 // without either gets the lines its category rules matched (an audit trail's
 // "command not allowed", a firewall's "scan from host").
-func (c *RulesClassifier) keyLines(excerpt []string, category string) []string {
+func (c *RulesClassifier) keyLines(excerpt []string, category string, r *reader) []string {
 	seen := map[string]bool{}
 	pick := func(limit int, want func(level string, text []byte) bool) []string {
 		var out []string
@@ -364,7 +372,7 @@ func (c *RulesClassifier) keyLines(excerpt []string, category string) []string {
 			}
 			b := []byte(l)
 			lvl, _ := LineLevel(b)
-			if isStackLine(b) && !bytes.HasPrefix(b, []byte("Caused by:")) || injectedInstruction(l) || !want(lvl, b) {
+			if isStackLine(b) && !bytes.HasPrefix(b, []byte("Caused by:")) || r.injected(l) || !want(lvl, b) {
 				continue
 			}
 			t := Template(b)
