@@ -46,7 +46,14 @@ func newEnv(t testing.TB) *env {
 
 func newEnvWith(t testing.TB, topo Topology) *env {
 	t.Helper()
-	srv, err := natsx.StartServer(natsx.ServerOptions{Port: -1, StoreDir: t.TempDir()})
+	return newEnvOn(t, natsx.ServerOptions{}, topo)
+}
+
+// newEnvOn runs the server with so (port and store dir are the test's).
+func newEnvOn(t testing.TB, so natsx.ServerOptions, topo Topology) *env {
+	t.Helper()
+	so.Port, so.StoreDir = -1, t.TempDir()
+	srv, err := natsx.StartServer(so)
 	if err != nil {
 		t.Fatal(err)
 	}

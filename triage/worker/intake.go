@@ -179,6 +179,16 @@ func Submit(ctx context.Context, js jetstream.JetStream, s Submission) (Receipt,
 	return Receipt{Event: ev, Duplicate: ack.Duplicate}, nil
 }
 
+// chunkSize is the object chunk for a file of size bytes on a server whose
+// messages may carry maxPayload bytes (0: unknown).
+func chunkSize(size, maxPayload int64) int64 {
+	c := min(max(size, 1), maxChunk)
+	if maxPayload > eventOverhead {
+		c = min(c, maxPayload-eventOverhead)
+	}
+	return c
+}
+
 // putObject stores the content under id unless a resubmission finds it
 // already there with the same digest.
 func putObject(ctx context.Context, js jetstream.JetStream, s Submission, name, id string, size int64, digest string) error {
@@ -194,8 +204,9 @@ func putObject(ctx context.Context, js jetstream.JetStream, s Submission, name, 
 	}
 	meta := jetstream.ObjectMeta{Name: id, Description: name,
 		Headers: nats.Header{HeaderTenant: []string{s.Tenant}},
-		// The client allocates one chunk buffer per Put: no bigger than the file.
-		Opts: &jetstream.ObjectMetaOptions{ChunkSize: uint32(min(max(size, 1), maxChunk))}}
+		// The client allocates one chunk buffer per Put: no bigger than the
+		// file, nor than a message may be on this server.
+		Opts: &jetstream.ObjectMetaOptions{ChunkSize: uint32(chunkSize(size, js.Conn().MaxPayload()))}}
 	info, err := obs.Put(ctx, meta, io.LimitReader(s.Content, size))
 	if err != nil {
 		return fmt.Errorf("store %s: %w", name, err)

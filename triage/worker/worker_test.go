@@ -25,6 +25,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/logtriage/logtriage/internal/natsx"
 	"github.com/logtriage/logtriage/triage"
 )
 
@@ -881,5 +882,28 @@ func TestWaitingUploadIsNotHeldPastItsAckWait(t *testing.T) {
 	info, _ := cons.Info(context.Background())
 	if info.NumRedelivered != 0 || info.Delivered.Consumer != 2 {
 		t.Fatalf("%d deliveries (%d redelivered) for 2 uploads", info.Delivered.Consumer, info.NumRedelivered)
+	}
+}
+
+// On a server with a small payload cap, inline events and object chunks
+// both stay under it, and the upload is triaged either way.
+func TestSmallServerPayloadCap(t *testing.T) {
+	e := newEnvOn(t, natsx.ServerOptions{MaxPayload: 32 << 10}, Topology{AckWait: time.Second, MaxDeliver: 4, Backoff: []time.Duration{}})
+	e.startWorker(e.pipeline(nil), nil)
+	log := newPlanted(17).log()
+	for name, tc := range map[string]struct {
+		size   int
+		inline bool
+	}{"fits inline": {20 << 10, true}, "chunked": {100 << 10, false}} {
+		t.Run(name, func(t *testing.T) {
+			content := bytes.Repeat(log, tc.size/len(log)+1)[:tc.size]
+			r := e.submit("acme", strings.ReplaceAll(name, " ", "-")+".log", content)
+			if r.Event.Inline != tc.inline {
+				t.Fatalf("inline = %v, want %v", r.Event.Inline, tc.inline)
+			}
+			if out := e.outcome(r.Event.UploadID); out.Status != triage.StatusTriaged {
+				t.Fatalf("outcome = %+v", out)
+			}
+		})
 	}
 }
