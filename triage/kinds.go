@@ -37,7 +37,7 @@ var failureKinds = []failureKind{
 	{"no primary or quorum", kindHard, lowerRe(`not (the )?primary|no primary|notwritableprimary|not ?master|no (elected )?leader|leader (election )?(lost|not available)|lost quorum|no quorum|quorum (lost|not available)|cannot achieve consistency|not enough (replicas|votes|nodes)|split[- ]brain|cluster (health )?(status )?(is )?red\b|\[red\]|all shards failed|shards? (unassigned|not active)|read[- ]only (mode|replica)|readonly you can't write|stop-writes|\bmisconf\b|in recovery mode`)},
 	{"secrets or identity provider down", kindHard, lowerRe(`\bsealed\b|failed to unseal|directory (server )?(unreachable|unavailable|down)|idp (unreachable|unavailable|down)|(jwks|discovery|well-known|metadata) (fetch|endpoint|request|document)? ?(failed|unreachable|unavailable)`)},
 	{"certificate or TLS failure", kindHard, lowerRe(`certificate (has )?expired|expired certificate|cert(ificate)? .{0,40}expired on|certificate verify failed|certificate is not valid|not valid for|doesn't match|does not match .{0,20}(host|name|certificate)|hostname mismatch|name mismatch|no alternative certificate subject name|pkix path|valid certification path|x509: |ssl_do_handshake\(\) failed|handshake (failure|failed|error)|tls: |bad certificate|unknown (ca|authority)|self[- ]signed certificate|certificate (rejected|revoked|unknown)`)},
-	{"credentials rejected", kindHard, lowerRe(`authentication failed|password authentication failed|invalid credentials|bad credentials|invalid password|login failed|logon failed|bind failed|failed to bind|error code 49|acceptsecuritycontext|access denied|accessdenied|permission denied|not authorized|unauthorized|\bforbidden\b|invalid_client|unauthorized_client|invalid (api )?key|(credentials?|password|key) (has )?(expired|revoked|invalid)|expired (credentials?|password)|signature (verification|validation) failed|invalid signature|no signatures found|signed jwt rejected|jwt (was |is )?(invalid|rejected)|no matching key|clock skew|krb5kdc_err|krb_ap_err|pre-?authentication failed|account (is )?(locked|disabled)|missing client token`)},
+	{"credentials rejected", kindHard, lowerRe(`authentication failed|password authentication failed|invalid credentials|bad credentials|invalid password|login failed|logon failed|bind failed|failed to bind|error code 49|acceptsecuritycontext|access denied|accessdenied|permission denied|not authorized|unauthorized|\bforbidden\b|invalid_client|unauthorized_client|invalid (api )?key|(credentials?|password|key) (has )?(expired|revoked|invalid)|expired (credentials?|password)|signature (verification|validation) failed|invalid signature|no signatures found|signed jwt rejected|jwt (was |is )?(invalid|rejected)|no matching key|clock skew (too great|exceeds|detected|error)|krb5kdc_err|krb_ap_err|pre-?authentication failed|account (is )?(locked|disabled)|missing client token`)},
 	{"resource exhausted", kindHard, lowerRe(`too many (connections|clients|open files)|remaining connection slots|pool (is )?exhausted|exhausted pool|connection is not available|max_connections|no connections available|database space exceeded|nospace|no space left|disk (is )?full|out of disk|quota (exceeded|exhausted).{0,40}(writes?|uploads?) (fail|rejected)|allowed memory size .{0,30}exhausted|oom command not allowed|read-only file ?system`)},
 	{"storage failure", kindHard, lowerRe(`i/o error|input/output error|\beio\b|medium error|unrecovered read error|bad (sector|block)s?|uncorrectable|failed command: (read|write)|\bdegraded\b|\bfaulted\b|\boffline\b|osds? .{0,20}down|nosuchbucket|nosuchkey|bucket does not exist|no such bucket|(file|volume|device) (not found|missing)|log dirs? .{0,40}failed|lost (data|writes)|data loss|corrupt`)},
 	{"crash", kindHard, lowerRe(`application failed to start|faulting application|access violation|0xc0000005|failed to start|terminated unexpectedly|exited unexpectedly|core dumped|segmentation|sigsegv|sigabrt|crashloopbackoff|back-?off restarting failed|restart(ing)? (counter|loop)|start request repeated too quickly|fatal assertion|fassert|assertion failed|panicked|\bpanic\b|stack overflow|killed process|main process exited|exited with code [1-9]|exit status [1-9]|failed with result|upgrade failed|release .{0,30}failed|rollback (failed|triggered)|failed to (apply|deploy|provision)|create_failed|rollout .{0,20}(failed|exceeded)`)},
@@ -66,17 +66,23 @@ var impactRe = lowerRe(`(responding|returning|returned|serving|sent|answer(ed|in
 // totalImpactRe: everything is failing, not some of it.
 var totalImpactRe = lowerRe(`fail(s|ing|ed)? closed|error rate 100%|100% (errors|failures|of (requests|calls))|\ball (requests|writes|reads|logins|users|services|regions|checks|traffic)\b|\b(every|each) (request|login|write|call)\b|object count 0\b|\b0 (successful|healthy|available)\b|\bno (successful|healthy) `)
 
-// nOfN finds "5/5 regions failed" and "1,942 of 1,942 payouts not sent":
-// a failure that hit every one of several.
+// nOfNRe finds "5/5 regions failed" and "1,942 of 1,942 payouts not sent".
 var nOfNRe = regexp.MustCompile(`\b(\d[\d,]*)(/| of )(\d[\d,]*)\b`)
 
-func allOfN(line string) bool {
+// allOfN reports a count of every one of several: as "n/n" (every) or as
+// "n of n" (batch).
+func allOfN(line string) (every, batch bool) {
 	for _, m := range nOfNRe.FindAllStringSubmatch(line, -1) {
-		if m[1] == m[3] && m[1] != "0" && m[1] != "1" && strings.Trim(m[1], "0,") != "" {
-			return true
+		if m[1] != m[3] || strings.Trim(m[1], "0,") == "" || m[1] == "1" {
+			continue
+		}
+		if m[2] == "/" {
+			every = true
+		} else {
+			batch = true
 		}
 	}
-	return false
+	return every, batch
 }
 
 // kindEvidence is what the failure kinds say about a log.
@@ -235,7 +241,13 @@ func (r *reader) read(text string) *reading {
 	rd.softened = rd.weight == kindHard && softenerRe.MatchString(lower)
 	rd.recovered = recoveryRe.MatchString(lower)
 	rd.impact = impactRe.MatchString(lower)
-	rd.total = totalImpactRe.MatchString(lower) || allOfN(lower) && failureWordRe.MatchString(lower)
+	rd.total = totalImpactRe.MatchString(lower)
+	if every, batch := allOfN(lower); (every || batch) && failureWordRe.MatchString(lower) {
+		// "5/5 regions failed" is everything down; "1,942 of 1,942
+		// payouts not sent" is one job's whole batch: felt, not an outage.
+		rd.total = rd.total || every
+		rd.impact = true
+	}
 	return rd
 }
 
@@ -344,19 +356,19 @@ func (ev kindEvidence) names() string {
 
 // kindSeverity is the severity the failure kinds call for, with why; ""
 // when they say nothing beyond what the counts say. Hard failures raise:
-// seen twice (three times in warnings alone), or once where users feel it,
-// a failing dependency is high; one that takes everything down is
-// critical. Retried failures that keep failing where users feel it are
+// seen twice (three times in warnings alone) and not lost in a long log
+// (sustainedRate), or once where users feel it, a failing dependency is
+// high; one that takes everything down is critical. Retried failures that keep failing where users feel it are
 // high too. Failing lines that are all routine (declines, deprecations,
 // rate limiting) are low. On a security case, rejected credentials are the
 // attack being reported, not a broken dependency.
-func kindSeverity(ev kindEvidence, category string) (string, string) {
+func kindSeverity(ev kindEvidence, category string, lines int) (string, string) {
 	if category == "security" {
 		ev.hard -= ev.hardBy["credentials rejected"]
 		delete(ev.hardBy, "credentials rejected")
 	}
 	what := ev.names()
-	sustained := ev.hard >= 2 && ev.errors > 0 || ev.hard >= 3
+	sustained := (ev.hard >= 2 && ev.errors > 0 || ev.hard >= 3) && (ev.hard >= manyErrorLines/2 || float64(ev.hard) >= sustainedRate*float64(lines))
 	switch {
 	case ev.hard > 0 && ev.total:
 		return "critical", fmt.Sprintf("a hard failure (%s) and everything failing", what)
@@ -372,7 +384,7 @@ func kindSeverity(ev kindEvidence, category string) (string, string) {
 		return "low", fmt.Sprintf("%d failing line(s), all routine (declines, deprecations, rate limiting)", ev.minor)
 	case ev.hard == 0 && ev.recovered && ev.errors > 0 && ev.errors <= 2 && !ev.impact:
 		return "low", "a failure the log shows recovering"
-	case ev.hard+ev.retried > 0:
+	case ev.hard > 0 || ev.retried > 1:
 		return "medium", fmt.Sprintf("%d failing line(s) of a hard kind", ev.hard+ev.retried)
 	}
 	return "", ""

@@ -74,6 +74,11 @@ type facts struct {
 	stackTraces                 int
 }
 
+// sustained: n failing lines are not a blip for a log of this length.
+func (f facts) sustained(n int) bool {
+	return n >= manyErrorLines || float64(n) >= sustainedRate*float64(f.lines)
+}
+
 func factsOf(in ClassifyInput) facts {
 	f := facts{
 		lines:       in.TotalLines,
@@ -113,6 +118,10 @@ func factsOf(in ClassifyInput) facts {
 const (
 	highErrorLines = 5 // sustained errors, not a blip
 	mediumWarnings = 3 // a trend of warnings, not a single one
+	// In a long log a handful of errors is background noise: sustained
+	// means at least this share of the lines, or manyErrorLines outright.
+	sustainedRate  = 0.01
+	manyErrorLines = 50
 )
 
 // criticalSignals mean an outage, lost data or an intruder; the others mean
@@ -142,7 +151,7 @@ func rulesSeverity(f facts, kinds kindEvidence, category string, findings []Find
 	for _, s := range f.signals {
 		raise(signalFloor(s), fmt.Sprintf("%s: %d line(s), first at line %d", s.Reason, s.Count, s.FirstLine))
 	}
-	kindLabel, kindWhy := kindSeverity(kinds, category)
+	kindLabel, kindWhy := kindSeverity(kinds, category, f.lines)
 	// Routine or recovered failures earn no more than low from their counts.
 	routine := kindLabel == "low" && len(f.signals) == 0 && f.fatal == 0
 	switch {
@@ -150,9 +159,9 @@ func rulesSeverity(f facts, kinds kindEvidence, category string, findings []Find
 		raise("low", kindWhy)
 	case f.fatal > 0:
 		raise("high", fmt.Sprintf("%d fatal line(s)", f.fatal))
-	case f.errors >= highErrorLines:
+	case f.errors >= highErrorLines && f.sustained(f.errors):
 		raise("high", fmt.Sprintf("%d error lines (%.1f%% of %d)", f.errors, 100*f.rate, f.lines))
-	case f.errors > 0 && f.errors+f.warns >= highErrorLines+mediumWarnings:
+	case f.errors > 0 && f.errors+f.warns >= highErrorLines+mediumWarnings && f.sustained(f.errors+f.warns):
 		raise("high", fmt.Sprintf("%d error and %d warning lines", f.errors, f.warns))
 	case f.errors > 0 || f.stackTraces > 0:
 		raise("medium", fmt.Sprintf("%d error line(s), %d stack trace(s)", f.errors, f.stackTraces))
