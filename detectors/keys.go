@@ -73,7 +73,7 @@ func hasKeyAnchor(k []byte) bool {
 				return true
 			}
 		case 's':
-			if hasPrefixFold(r, "secret") || hasPrefixFold(r, "sess") || hasPrefixFold(r, "sid") {
+			if hasPrefixFold(r, "secret") || hasPrefixFold(r, "sess") || hasPrefixFold(r, "sid") || hasPrefixFold(r, "senha") {
 				return true
 			}
 		case 't':
@@ -81,7 +81,7 @@ func hasKeyAnchor(k []byte) bool {
 				return true
 			}
 		case 'k':
-			if hasPrefixFold(r, "key") {
+			if hasPrefixFold(r, "key") || hasPrefixFold(r, "kennwort") {
 				return true
 			}
 		case 'a':
@@ -102,7 +102,7 @@ func hasKeyAnchor(k []byte) bool {
 var anchorFirst, anchorSecond [256]uint16
 
 func init() {
-	for j, pair := range []string{"pw", "pa", "se", "si", "to", "ke", "au", "co", "cr"} {
+	for j, pair := range []string{"pw", "pa", "se", "si", "to", "ke", "au", "co", "cr"} { // "senha", "kennwort" too
 		for _, c := range []byte{pair[0], pair[0] - ('a' - 'A')} {
 			anchorFirst[c] |= 1 << j
 		}
@@ -126,7 +126,7 @@ func classifyKey(raw []byte) keyClass {
 		return kNone
 	}
 	switch k[len(k)-1] {
-	case 'd', 's', 'n', 't', 'y', 'e', 'h', 'l', 'w':
+	case 'd', 's', 'n', 't', 'y', 'e', 'h', 'l', 'w', 'a':
 	default:
 		return kNone
 	}
@@ -139,7 +139,9 @@ func classifyKey(raw []byte) keyClass {
 	case hasSuffix(k, "cookie") || hasSuffix(k, "cookies"):
 		return kCookie // also http.request.header.cookie, req_cookies
 	case hasSuffix(k, "password") || hasSuffix(k, "passwd") || hasSuffix(k, "passphrase") ||
-		s == "pwd" || hasSuffix(k, "dbpwd") || hasSuffix(k, "userpwd") || s == "pass" || s == "dbpass" || s == "userpass" || s == "pw":
+		s == "pwd" || hasSuffix(k, "dbpwd") || hasSuffix(k, "userpwd") || s == "pass" || s == "dbpass" || s == "userpass" || s == "pw" ||
+		hasSuffix(k, "passwort") || hasSuffix(k, "kennwort") || hasSuffix(k, "motdepasse") || s == "passe" || s == "senha" || hasSuffix(k, "contrasena"):
+		// German, French ("mot de passe: x" leaves the key "passe"), Portuguese, Spanish without the tilde
 		return kPassword
 	case (bytes.Contains(k, []byte("session")) && hasSuffix(k, "token")) || hasSuffix(k, "securitytoken"):
 		return kSession // AWS_SESSION_TOKEN, X-Session-Token, SESSION_SECRET_TOKEN

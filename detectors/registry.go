@@ -320,7 +320,7 @@ var builtins = []*detector{
 		fp: []string{"Authorization: Bearer <token>", "Bearer token expired", "Authorization: Bearer ${TOKEN}",
 			`token_type=Bearer peer=10.250.26.37:40630`, `"token_type":"Bearer","expires_in":3600`},
 	},
-	{id: idPassword, typ: TypePassword, cat: CategorySecret, prio: 45, keywords: []string{"pass", "pw", "identified by", "auth", "mysql", "redis-cli", "login", "curl"},
+	{id: idPassword, typ: TypePassword, cat: CategorySecret, prio: 45, keywords: []string{"pass", "pw", "identified by", "auth", "mysql", "redis-cli", "login", "curl", "kennwort", "senha", "contrasena"},
 		desc: "value of a password key (password, passwd, pwd, passphrase, db_pass ...)",
 		tp: []string{
 			"login user=bob password=«hunter22» ok",
@@ -351,6 +351,7 @@ var builtins = []*detector{
 			`{"Key": "Password", "Value": "«` + fake("pw20", 14, alnum) + `»"}`,
 			`:password => "«` + fake("pw21", 12, alnum) + `»", :host => "db"`,
 			`'db_pass' => '«` + fake("pw23", 12, alnum) + `»',`,
+			"Passwort: «" + fake("pw24", 10, alnum) + "»", "mot de passe: «" + fake("pw25", 10, alnum) + "»", `"senha":"«` + fake("pw26", 10, alnum) + `»"`,
 		},
 		fp: []string{
 			"password=********", "password: ${DB_PASSWORD}", "password=<redacted>", "password=[REDACTED]",
@@ -423,14 +424,14 @@ var builtins = []*detector{
 		tp: []string{
 			"call «+1 415 555 0132» now", "phone: «(415) 555-0132»", "sms to «+442079460958»", "tel=«415-555-0132»",
 			"mobile «4155550132»", "«+49 30 1234567»", "42,Maria,maria@example.com,«+1 415 555 0134»,2026-11-23", "43,Noah,«(212) 555-0187»,2026", "phone: «020 7946 0958»", "tel: «+44 (0) 20 7946 0958»",
-			"delivered to msisdn «447700900123» status=DELIVRD", "whatsapp «5511987654321» opted in", "mobile: «00447700900123»", "phone «07700900123»",
+			"Phone: «555-123-4567»", "call «(555) 123-4567»", "delivered to msisdn «447700900123» status=DELIVRD", "whatsapp «5511987654321» opted in", "mobile: «00447700900123»", "phone «07700900123»",
 		},
 		fp: []string{
 			"offset +0800", "took 4155550132 ms", "pid 1234567890", "version 1.2.3.4567", "x+12345678901",
 			"2015-10-18 18:01:47,978", "lat=+37.7749 lon=-122.4194", "120-555-1234",
 			"hotel booking 4155550132", "telemetry batch 4155550132", "callback 4155550132",
 			"device_serial=4155550123", "call 12 took 3000 ms", "phone 2024-05-01 10:00",
-			"Processed 447700900123 bytes", "seq=00442079460958", "phone 0000000000123",
+			"ticket 555-123-4567", "(555) 123-4567", "Processed 447700900123 bytes", "seq=00442079460958", "phone 0000000000123",
 			"connect.sid=s%3AxA-tnt2aqCMSsVm.BjV6FaxHA2koLvov;+lang=en 401 0 0 8895", "?mobile=1&ts=1792472740570",
 		},
 	},

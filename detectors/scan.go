@@ -425,10 +425,13 @@ func (s *scanner) groupedNumber(i int, sep byte) (int, bool) {
 		if len(d) == 11 && d[0] != '1' {
 			return j, false
 		}
-		if nanp[0] < '2' || nanp[3] < '2' {
+		// NANP area codes and exchanges start at 2; after a phone word a
+		// number that breaks that rule (555-123-4567, test data's favourite)
+		// is still written as a phone number
+		ctx := contextHas(b, i, phoneContext...)
+		if (nanp[0] < '2' || nanp[3] < '2') && !(ctx && sep == '-') {
 			return j, false
 		}
-		ctx := contextHas(b, i, phoneContext...)
 		if sep != '-' && !ctx {
 			return j, false
 		}
@@ -792,10 +795,10 @@ func (s *scanner) parenPhone(p int) int {
 	if j < len(b) && b[j] == ' ' {
 		j++
 	}
-	if j+8 > len(b) || b[j] < '2' || runDigits(b, j) != j+3 || (b[j+3] != '-' && b[j+3] != '.' && b[j+3] != ' ') || runDigits(b, j+4) != j+8 {
+	if j+8 > len(b) || runDigits(b, j) != j+3 || (b[j+3] != '-' && b[j+3] != '.' && b[j+3] != ' ') || runDigits(b, j+4) != j+8 {
 		return p + 1
 	}
-	if !numBoundaryAfter(b, j+8) {
+	if !numBoundaryAfter(b, j+8) || b[j] < '2' && !contextHas(b, p, phoneContext...) {
 		return p + 1
 	}
 	s.add(p, j+8, s.e.det(idPhone), 0.85, nil)
