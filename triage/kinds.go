@@ -54,7 +54,7 @@ var failureKinds = []failureKind{
 var softenerRe = lowerRe(`retry|retrying|will retry|intermittent|occasional|throttl|slowdown|slow down|rate[- ]?limit|reduce your request rate|partially|some requests|degraded performance`)
 
 // requestPathRe: the line belongs to serving a request.
-var requestPathRe = lowerRe(`\b(get|post|put|delete|patch) /|http-nio|-exec-\d|\brequest\b|handler|controller|servlet|serving|endpoint|/api/|internal server error|\b500\b|http: panic`)
+var requestPathRe = lowerRe(`\b(get|post|put|delete|patch) /|http-nio|-exec-\d|\brequest\b|handler|controller|servlet|endpoint|/api/|internal server error|\b500\b|http: panic`)
 
 // recoveryRe: the log itself shows the failure healed.
 var recoveryRe = lowerRe(`retry (\d+ )?succeeded|re-?run.{0,30}\bpassed|passed on (retry|re-?run)|succeeded (on|after) retry|recovered|reconnected|connection (re-?)?established|back (up|online|to normal)|is (now )?up\b|is now (healthy|available|ready)|resumed|restored|\bserver \S+ ok\b|: ok$|healthy again|resolved`)
