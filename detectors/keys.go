@@ -228,6 +228,12 @@ func (s *scanner) separator(p int) int {
 	if k == ke || ke-k >= 64 || !isAlpha(b[k]) && b[k] != '_' {
 		return p + 1
 	}
+	if b[p] == ':' && ke == p && k > 0 && p+1 < n && (b[k-1] == '"' || b[k-1] == '\'') && b[p+1] == b[k-1] {
+		return p + 1 // the ':' is inside a quoted word: "passwd:" and "group:" lines
+	}
+	if b[p] == ':' && ke-k == 4 && string(b[k:ke]) == "PASS" {
+		return p + 1 // a test result: "--- PASS: TestLogin (0.01s)", "PASS: config.sub checks"
+	}
 	key := b[k:ke]
 	cls := classifyKey(key)
 	if cls == kNone && ke-k == 5 && hasPrefixFold(key, "value") {
@@ -249,8 +255,8 @@ func (s *scanner) separator(p int) int {
 	if ve <= vs {
 		return p + 1
 	}
-	if !quoted && b[p] == ':' && prose(b, vs, ve) {
-		return p + 1 // "password: must be at least 8 characters"
+	if !quoted && (b[p] == ':' || vs > p+1) && prose(b, vs, ve, true) {
+		return p + 1 // "password: must be at least 8 characters", "--passphrase= can be empty"
 	}
 	s.keyed(cls, key, vs, ve, quoted)
 	if cls == kCookie || cls == kSetCookie {
@@ -266,7 +272,7 @@ func (s *scanner) separator(p int) int {
 func (s *scanner) valueOnNextLine(cls keyClass, key []byte, i int) {
 	b := s.b
 	switch cls {
-	case kAuthorization, kCookie, kSetCookie:
+	case kAuthorization, kCookie, kSetCookie, kAuthCode: // "…similar code:\n  https://…" is prose
 		return
 	}
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
@@ -358,13 +364,28 @@ func nameBefore(b []byte, k int) []byte {
 
 // prose: an unquoted lower-case word followed by more words is a sentence
 // about the key, not its value.
-func prose(b []byte, vs, ve int) bool {
-	for _, c := range b[vs:ve] {
-		if !isLower(c) {
+// After a key (not after a command-line flag, where "-pSecret app" is a
+// password), a capitalised word counts too ("multi-pass: First pass now…").
+// So does a word that ends a sentence or a clause ("--password options."),
+// or one cut at an apostrophe ("don't").
+func prose(b []byte, vs, ve int, capital bool) bool {
+	w := b[vs:ve]
+	punct := false
+	for len(w) > 0 && bytes.IndexByte([]byte(",.;)"), w[len(w)-1]) >= 0 {
+		w, punct = w[:len(w)-1], true
+	}
+	if len(w) == 0 {
+		return false
+	}
+	for i, c := range w {
+		if !isLower(c) && !(capital && i == 0 && isUpper(c)) {
 			return false
 		}
 	}
-	return ve+1 < len(b) && b[ve] == ' ' && isAlpha(b[ve+1])
+	if punct {
+		return true
+	}
+	return ve+1 < len(b) && (b[ve] == ' ' || b[ve] == '\'') && isAlpha(b[ve+1])
 }
 
 // xmlElement handles <password>value</password> (and <ns:apiKey ...>): the
@@ -507,7 +528,7 @@ func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
 	}
 	switch cls {
 	case kPassword:
-		if len(v) < 3 || len(v) > 256 || (v[0] == '/' || v[0] == '~') && bytes.Contains(bytes.ToLower(key), []byte("pwd")) {
+		if len(v) < 3 || len(v) > 256 || v[len(v)-1] == ':' || (v[0] == '/' || v[0] == '~') && bytes.Contains(bytes.ToLower(key), []byte("pwd")) {
 			return
 		}
 		if !quoted && bytes.IndexByte(v, ':') > 0 && bytes.Contains(v, []byte("//")) {
@@ -535,7 +556,7 @@ func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
 			s.add(vs, ve, s.e.det(idGCPServiceAccount), conf, nil)
 		}
 	case kSession:
-		if len(v) >= 8 && len(v) <= 1024 && (allDigits(v) || looksRandom(v, 8, 2.5) || allHex(v) || isUUID(v)) {
+		if len(v) >= 8 && len(v) <= 1024 && !hexLiteral(v) && (allDigits(v) || looksRandom(v, 8, 2.5) || allHex(v) || isUUID(v)) {
 			s.add(vs, ve, s.e.det(idSession), 0.85, nil)
 		}
 	case kSecret:
@@ -544,7 +565,7 @@ func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
 		// error and exit codes are numbers or words (ResourceNotFound); an
 		// authorization code is a long machine-made mix of letters and digits
 		lower, _, digit, _ := charClasses(v)
-		if lower && digit && len(v) >= 16 && len(v) <= 512 && !isUUID(v) && !looksLikeIdentifier(v) && !looksLikePath(v) && (looksRandom(v, 16, 3.3) || len(v) >= 20 && allHex(v)) {
+		if lower && digit && len(v) >= 16 && len(v) <= 512 && !isUUID(v) && !bytes.Contains(v, []byte("://")) && !looksLikeIdentifier(v) && !looksLikePath(v) && (looksRandom(v, 16, 3.3) || len(v) >= 20 && allHex(v)) {
 			s.add(vs, ve, s.e.det(idGeneric), 0.75, nil)
 		}
 	case kBearer:
@@ -552,10 +573,46 @@ func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
 			s.add(vs, ve, s.e.det(idBearer), 0.85, nil)
 		}
 	case kWeak:
-		if len(v) >= 16 && len(v) <= 1024 && !isUUID(v) && !allHex(v) && !looksLikeIdentifier(v) && !looksLikePath(v) && looksRandom(v, 16, 3.2) {
+		if len(v) >= 16 && len(v) <= 1024 && !isUUID(v) && !allHex(v) && !hexLiteral(v) && !wordIdentifier(v) && !bytes.Contains(v, []byte("://")) && !looksLikeIdentifier(v) && !looksLikePath(v) && looksRandom(v, 16, 3.2) {
 			s.add(vs, ve, s.e.det(idGeneric), 0.7, nil)
 		}
 	}
+}
+
+// wordIdentifier: a name made of words, not a machine-made secret:
+// snake_case of three or more word parts (gnutls_x509_crt_verify_data2), or
+// letters-only camelCase with few humps (ifdProductString).
+func wordIdentifier(v []byte) bool {
+	if allAlpha(v) {
+		humps := 0
+		for _, c := range v[1:] {
+			if isUpper(c) {
+				humps++
+			}
+		}
+		return humps*4 <= len(v)
+	}
+	parts := bytes.Split(v, []byte("_"))
+	if len(parts) < 3 {
+		return false
+	}
+	for _, p := range parts {
+		// a word part: letters, then digits (x509, data2), or a number
+		l := 0
+		for l < len(p) && isAlpha(p[l]) {
+			l++
+		}
+		if len(p) == 0 || l < len(p) && !allDigits(p[l:]) {
+			return false
+		}
+	}
+	return true
+}
+
+// hexLiteral: 0x7EC2DBB6F4DBF434, a number or a GnuPG key id, not a secret
+// under a bare "key".
+func hexLiteral(v []byte) bool {
+	return len(v) > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X') && allHex(v[2:])
 }
 
 func (s *scanner) secret(vs, ve int, conf float64) {
@@ -564,8 +621,8 @@ func (s *scanner) secret(vs, ve int, conf float64) {
 		s.add(vs, ve, s.e.det(idAzure), 0.9, nil) // an Azure storage key under any secret name
 		return
 	}
-	if len(v) < 8 || len(v) > 1024 || (allDigits(v) && len(v) < 16) || looksLikeIdentifier(v) || looksLikePath(v) {
-		return
+	if len(v) < 8 || len(v) > 1024 || (allDigits(v) && len(v) < 16) || looksLikeIdentifier(v) || looksLikePath(v) || bytes.Contains(v, []byte("://")) {
+		return // a URL's credentials are url_credentials' business
 	}
 	lower, upper, digit, other := charClasses(v)
 	kinds := 0
@@ -761,7 +818,7 @@ func isPlaceholder(v []byte) bool {
 		return true
 	}
 	switch v[0] {
-	case '$', '%', '<', '[', '{', '(', '@':
+	case '$', '%', '<', '[', '{', '(', '@', '`': // `pwd`: a shell command's output
 		return true
 	}
 	if bytes.Contains(v, []byte("{{")) || bytes.Contains(v, []byte("${")) || bytes.Contains(v, []byte("$(")) {

@@ -499,9 +499,12 @@ func (s *scanner) ipv4(i int) (int, bool) {
 	}
 	if j < len(b) {
 		c := b[j]
-		if isWord(c) || ((c == '.' || c == '-') && j+1 < len(b) && isAlnum(b[j+1])) {
-			return j, false
+		if isWord(c) || ((c == '.' || c == '-' || c == '+' || c == '~') && j+1 < len(b) && isAlnum(b[j+1])) {
+			return j, false // 1.2.3.4-1, 4.1.4.2+svn3283: package versions
 		}
+	}
+	if versionContext(b, i) {
+		return j, false
 	}
 	// "Chrome/120.0.0.0", "version 1.2.3.4": a version, not an address.
 	// ("ip-10-0-1-23.ec2.internal/10.0.1.23" is a host, then its address.)
@@ -520,6 +523,26 @@ func (s *scanner) ipv4(i int) (int, bool) {
 	}
 	s.add(i, j, s.e.det(idIP), conf, nil)
 	return j, true
+}
+
+// versionContext: a comparison (">= 1.2.99.2", "==1.0.0.1") or a Debian
+// epoch ("1:4.1.4.2") right before i makes a dotted quad a version.
+func versionContext(b []byte, i int) bool {
+	k := i
+	if k > 0 && b[k-1] == ' ' {
+		k--
+	}
+	if k >= 2 {
+		switch string(b[k-2 : k]) {
+		case ">=", "<=", "==", "~=", "!=":
+			return true
+		}
+		// a lone "> " or "(<" — not "->" or "=>", arrows between addresses
+		if (b[k-1] == '>' || b[k-1] == '<') && (b[k-2] == ' ' || b[k-2] == '(') {
+			return true
+		}
+	}
+	return i >= 2 && b[i-1] == ':' && isDigit(b[i-2]) && (i < 3 || !isAlnum(b[i-3]) && b[i-3] != ':' && b[i-3] != '.')
 }
 
 // productBefore: the token ending at i is a product name (letters, digits,
@@ -722,15 +745,18 @@ func urlAuthorityBefore(b []byte, j int) bool {
 // plusPhone parses an E.164 number: '+', country code, 8-15 digits in groups.
 func (s *scanner) plusPhone(p int) int {
 	b := s.b
-	if p > 0 && (isWord(b[p-1]) || b[p-1] == '+' || b[p-1] == '.') {
-		return p + 1
+	if p > 0 && (isWord(b[p-1]) || b[p-1] == '+' || b[p-1] == '.' || b[p-1] == '~') {
+		return p + 1 // Debian versions: 1:10~+20191229111838+6991d5728f1
 	}
 	if p+1 >= len(b) || b[p+1] < '1' || b[p+1] > '9' {
 		return p + 1
 	}
 	end, digits, groups, maxRest, dots := phoneGroups(b, p+1)
-	if digits < 8 || digits > 15 || !numBoundaryAfter(b, end) {
+	if digits < 8 || digits > 15 || !numBoundaryAfter(b, end) || end < len(b) && b[end] == '+' {
 		return end
+	}
+	if groups == 1 && digits == 14 && dateTimeDigits(b[p+1:end]) {
+		return end // +20191229111838: a timestamp, not Egypt
 	}
 	conf := 0.75
 	if groups > 1 {
@@ -744,6 +770,17 @@ func (s *scanner) plusPhone(p int) int {
 	}
 	s.add(p, end, s.e.det(idPhone), conf, nil)
 	return end
+}
+
+// dateTimeDigits: YYYYMMDDhhmmss with a plausible year, month and day.
+func dateTimeDigits(d []byte) bool {
+	if len(d) != 14 || !(hasPrefix(d, "19") || hasPrefix(d, "20")) {
+		return false
+	}
+	month := int(d[4]-'0')*10 + int(d[5]-'0')
+	day := int(d[6]-'0')*10 + int(d[7]-'0')
+	hour := int(d[8]-'0')*10 + int(d[9]-'0')
+	return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23
 }
 
 // phoneGroups reads digit groups separated by one of " -." or wrapped in
@@ -1281,7 +1318,7 @@ func (s *scanner) passwordFlag(i int) int {
 		conf = 0.85
 	}
 	v := b[vs:ve]
-	if len(v) >= 3 && v[0] != '-' && !isPlaceholder(v) && !prose(b, vs, ve) {
+	if len(v) >= 3 && v[0] != '-' && !isPlaceholder(v) && !prose(b, vs, ve, false) {
 		s.add(vs, ve, s.e.det(idPassword), conf, nil)
 	}
 	return ve
