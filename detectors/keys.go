@@ -427,12 +427,15 @@ func (s *scanner) xmlElement(p int) int {
 	return p + 1
 }
 
-var valueStop [256]bool
+var valueStop, bracket [256]bool
 
 func init() {
 	// '?' ends a value too: ";jsessionid=ABC?x=1" in a URL path
 	for _, c := range []byte(" \t\r\n,;&?\"'()[]{}<>\\|") {
 		valueStop[c] = true
+	}
+	for _, c := range []byte("()[]{}<>") {
+		bracket[c] = true
 	}
 }
 
@@ -490,7 +493,14 @@ func valueSpan(b []byte, i int, cls keyClass) (vs, ve int, quoted bool) {
 		}
 		return vs, ve, false
 	}
-	for ve < lim && !valueStop[b[ve]] {
+	for ve < lim {
+		if valueStop[b[ve]] {
+			// a password may hold brackets: "D#6)e0ht^@61kU5" — a bracket
+			// between two value bytes belongs to it
+			if cls != kPassword || ve == vs || ve+1 >= lim || !bracket[b[ve]] || valueStop[b[ve+1]] || b[ve+1] == '=' {
+				break
+			}
+		}
 		if b[ve] == '=' {
 			// base64 padding ends a value; any other '=' starts the next pair
 			// (a=b=c is a, then b=c), which also keeps "k=k=k=..." linear

@@ -351,7 +351,7 @@ var builtins = []*detector{
 			`{"Key": "Password", "Value": "«` + fake("pw20", 14, alnum) + `»"}`,
 			`:password => "«` + fake("pw21", 12, alnum) + `»", :host => "db"`,
 			`'db_pass' => '«` + fake("pw23", 12, alnum) + `»',`,
-			"Passwort: «" + fake("pw24", 10, alnum) + "»", "mot de passe: «" + fake("pw25", 10, alnum) + "»", `"senha":"«` + fake("pw26", 10, alnum) + `»"`,
+			"pass: «D#6)e0ht^@61kU5!^!owrX» // encrypted", "(password=«s3cret(1)x»)", "Passwort: «" + fake("pw24", 10, alnum) + "»", "mot de passe: «" + fake("pw25", 10, alnum) + "»", `"senha":"«` + fake("pw26", 10, alnum) + `»"`,
 		},
 		fp: []string{
 			"password=********", "password: ${DB_PASSWORD}", "password=<redacted>", "password=[REDACTED]",
