@@ -16,7 +16,7 @@ func FuzzOpen(f *testing.F) {
 	caseLine, _ := appendRecord(nil, record{Op: "case", Case: []byte(`{"id":"c1","tenant":"acme","queue":"q"}`),
 		Emb: packEmbedding(&triage.Embedding{EmbedderID: "e", Vector: []float32{1, 0}})})
 	legacyLine, _ := appendRecord(nil, record{Op: "case", Case: []byte(`{"id":"c2","tenant":"acme","queue":"q"}`),
-		Emb: &storedEmbedding{EmbedderID: "e", Vector: []float32{0, 1}},
+		Emb:    &storedEmbedding{EmbedderID: "e", Vector: []float32{0, 1}},
 		Status: &triage.UploadStatus{Tenant: "acme", UploadID: "u2", CaseID: "c2", Status: triage.StatusTriaged}})
 	f.Add(good)
 	f.Add(append(append([]byte{}, caseLine...), good...))

@@ -90,12 +90,15 @@ type caseEntry struct {
 }
 
 // space is every vector of one embedder, scanned exactly for similarity.
+// The vectors sit end to end in one slice, and each position keeps its case
+// entry, so a scan reads memory in order and looks nothing up.
 type space struct {
-	dims  int
-	ids   []string
-	vecs  [][]float32
-	norms []float64
-	index map[string]int // case id -> position
+	dims    int
+	ids     []string
+	entries []*caseEntry
+	vecs    []float32 // position i at [i*dims, (i+1)*dims)
+	norms   []float64
+	index   map[string]int // case id -> position
 }
 
 // Open opens (creating if needed) the store in dir, replays its log and
@@ -262,7 +265,7 @@ func (s *Store) putLocked(c *triage.Case, raw json.RawMessage, emb *triage.Embed
 			sp = &space{dims: len(emb.Vector), index: map[string]int{}}
 			s.vectors[emb.EmbedderID] = sp
 		}
-		sp.add(c.ID, emb.Vector)
+		sp.add(e, emb.Vector)
 		e.embedderID = emb.EmbedderID
 	}
 	s.cases[c.ID] = e
@@ -301,7 +304,7 @@ func (s *Store) compact(path string) error {
 		r := record{Op: "case", Case: e.raw}
 		if e.embedderID != "" {
 			sp := s.vectors[e.embedderID]
-			r.Emb = packEmbedding(&triage.Embedding{EmbedderID: e.embedderID, Vector: sp.vecs[sp.index[id]]})
+			r.Emb = packEmbedding(&triage.Embedding{EmbedderID: e.embedderID, Vector: sp.vector(sp.index[id])})
 		}
 		if buf, err = appendRecord(buf, r); err != nil {
 			f.Close()
@@ -362,9 +365,6 @@ func (s *Store) putCase(ctx context.Context, c *triage.Case, emb *triage.Embeddi
 	raw, err := json.Marshal(c)
 	if err != nil {
 		return triage.Internal("store", err)
-	}
-	if emb != nil {
-		emb = &triage.Embedding{EmbedderID: emb.EmbedderID, Vector: slices.Clone(emb.Vector)}
 	}
 	now := s.opts.Now().UTC()
 	rec := record{Op: "case", Case: raw, Emb: packEmbedding(emb), Audit: &AuditEvent{
@@ -597,14 +597,11 @@ func (s *Store) Similar(ctx context.Context, q triage.SimilarQuery) ([]triage.Si
 	}
 	top := make([]triage.SimilarCase, 0, k+1)
 	for i, id := range sp.ids {
-		if id == q.ExcludeCaseID {
+		e := sp.entries[i]
+		if id == q.ExcludeCaseID || (!q.AllTenants && e.tenant != q.Tenant) {
 			continue
 		}
-		e := s.cases[id]
-		if !q.AllTenants && e.tenant != q.Tenant {
-			continue
-		}
-		sim := dot(q.Embedding.Vector, sp.vecs[i]) / (qnorm * sp.norms[i])
+		sim := dot(q.Embedding.Vector, sp.vector(i)) / (qnorm * sp.norms[i])
 		if sim < q.MinSimilarity || (len(top) == k && sim <= top[k-1].Similarity) {
 			continue
 		}
@@ -655,14 +652,19 @@ func (s *Store) Close() error {
 	return err
 }
 
-func (sp *space) add(id string, v []float32) {
-	sp.index[id] = len(sp.ids)
-	sp.ids = append(sp.ids, id)
-	sp.vecs = append(sp.vecs, v)
+func (sp *space) add(e *caseEntry, v []float32) {
+	sp.index[e.id] = len(sp.ids)
+	sp.ids = append(sp.ids, e.id)
+	sp.entries = append(sp.entries, e)
+	sp.vecs = append(sp.vecs, v...)
 	sp.norms = append(sp.norms, norm(v))
 }
 
-// remove swaps the last vector into the freed slot.
+func (sp *space) vector(i int) []float32 {
+	return sp.vecs[i*sp.dims : (i+1)*sp.dims : (i+1)*sp.dims]
+}
+
+// remove moves the last vector into the freed position.
 func (sp *space) remove(id string) {
 	i, ok := sp.index[id]
 	if !ok {
@@ -670,10 +672,13 @@ func (sp *space) remove(id string) {
 	}
 	last := len(sp.ids) - 1
 	if i != last {
-		sp.ids[i], sp.vecs[i], sp.norms[i] = sp.ids[last], sp.vecs[last], sp.norms[last]
+		sp.ids[i], sp.entries[i], sp.norms[i] = sp.ids[last], sp.entries[last], sp.norms[last]
+		copy(sp.vector(i), sp.vector(last))
 		sp.index[sp.ids[i]] = i
 	}
-	sp.ids, sp.vecs, sp.norms = sp.ids[:last], sp.vecs[:last], sp.norms[:last]
+	sp.entries[last] = nil // the removed entry is garbage
+	sp.ids, sp.entries, sp.norms = sp.ids[:last], sp.entries[:last], sp.norms[:last]
+	sp.vecs = sp.vecs[:last*sp.dims]
 	delete(sp.index, id)
 }
 
