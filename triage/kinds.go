@@ -56,6 +56,9 @@ var softenerRe = lowerRe(`retry|retrying|will retry|intermittent|occasional|thro
 // requestPathRe: the line belongs to serving a request.
 var requestPathRe = lowerRe(`\b(get|post|put|delete|patch) /|http-nio|-exec-\d|\brequest\b|handler|controller|servlet|endpoint|/api/|internal server error|\b500\b|http: panic`)
 
+// handledInputRe: the line says bad input was set aside.
+var handledInputRe = lowerRe(`skip(ped|ping)?\b|ignor(ed|ing)|discard(ed|ing)|dropp(ed|ing)|reject(ed|ing)|quarantin|invalid input|malformed|bad request|unsupported|in (the )?(upload|payload|request|message|input|image|file header)`)
+
 // recoveryRe: the log itself shows the failure healed.
 var recoveryRe = lowerRe(`retry (\d+ )?succeeded|re-?run.{0,30}\bpassed|passed on (retry|re-?run)|succeeded (on|after) retry|recovered|reconnected|connection (re-?)?established|back (up|online|to normal)|is (now )?up\b|is now (healthy|available|ready)|resumed|restored|\bserver \S+ ok\b|: ok$|healthy again|resolved`)
 
@@ -281,9 +284,9 @@ func (r *reader) unleveledLevel(text string) string {
 
 // kindsOf classifies the failing templates of a log by failure kind. A line
 // that reads as an instruction to a classifier is not evidence of anything.
-func kindsOf(in ClassifyInput, r *reader) kindEvidence {
+func kindsOf(templates []TemplateStat, r *reader) kindEvidence {
 	ev := kindEvidence{hardBy: map[string]int{}}
-	for _, t := range in.Templates {
+	for _, t := range templates {
 		rd := r.read(t.Example)
 		if rd.injected {
 			continue

@@ -49,7 +49,7 @@ func (c *RulesClassifier) Classify(ctx context.Context, in ClassifyInput) (Class
 	f := factsOf(in)
 	r := newReader()
 	cls.Category, cls.Skills = c.categorize(in, f, r)
-	cls.Severity, cls.Reasons = rulesSeverity(f, kindsOf(in, r), cls.Category, in.Findings)
+	cls.Severity, cls.Reasons = rulesSeverity(f, kindsOf(in.Templates, r), cls.Category, in.Findings)
 	if cls.Category == "security" {
 		if label, why := securitySeverity(in, r); levelIndex(label) < levelIndex(cls.Severity) {
 			cls.Severity = label
@@ -131,6 +131,10 @@ var criticalSignals = map[string]bool{"kernel_panic": true, "data_loss": true, "
 // signalFloor is the least severity a fatal signature allows.
 func signalFloor(s SignalCount) string {
 	switch {
+	case s.Name == "data_loss" && handledInputRe.MatchString(strings.ToLower(s.Example)):
+		// "skipping corrupt record", "1 image skipped (corrupt EXIF)": bad
+		// input the program set aside, not lost or corrupted data of its own.
+		return "medium"
 	case criticalSignals[s.Name]:
 		return "critical"
 	case s.Name == "oom" && s.Count == 1:

@@ -13,13 +13,21 @@ type Evidence struct {
 	Lines, Fatal, Errors, Warns int
 	StackTraces                 int
 	Signals                     []SignalCount
+	// HardFailures are failing lines whose wording says something is down,
+	// refused, denied, expired or crashed (not retried, not instructions).
+	HardFailures int
 }
+
+// evidenceTemplates bounds the templates read for hard failures; failing
+// templates sort first, so the bound drops only routine ones.
+const evidenceTemplates = 200
 
 // EvidenceOf collects the evidence of an analysis.
 func EvidenceOf(a *Analysis) Evidence {
 	return Evidence{
 		Lines: a.Lines, Fatal: a.LevelCounts[LevelFatal], Errors: a.LevelCounts[LevelError],
 		Warns: a.LevelCounts[LevelWarn], StackTraces: a.StackTraces, Signals: a.Signals,
+		HardFailures: kindsOf(a.Templates[:min(len(a.Templates), evidenceTemplates)], newReader()).hard,
 	}
 }
 
@@ -52,6 +60,10 @@ func ScoreSeverity(label string, ev Evidence) Score {
 	switch {
 	case ev.Fatal > 0 && levelIndex("high") < levelIndex(floor):
 		floor, why = "high", fmt.Sprintf("%d fatal line(s)", ev.Fatal)
+	case ev.HardFailures > 0 && levelIndex("medium") < levelIndex(floor):
+		// However a classifier (or text planted in the log) words it, a
+		// dependency reported down or refusing is not a low-priority case.
+		floor, why = "medium", fmt.Sprintf("%d line(s) reporting a hard failure", ev.HardFailures)
 	case ev.Errors > 0 && levelIndex("low") < levelIndex(floor):
 		floor, why = "low", fmt.Sprintf("%d error line(s)", ev.Errors)
 	}
