@@ -907,3 +907,51 @@ func TestSmallServerPayloadCap(t *testing.T) {
 		})
 	}
 }
+
+// barrierPipeline holds each run until n runs are in flight at once (or a
+// deadline passes), and remembers the most it saw together.
+type barrierPipeline struct {
+	real    Pipeline
+	n       int
+	mu      sync.Mutex
+	active  int
+	most    int
+	reached chan struct{}
+}
+
+func (b *barrierPipeline) Run(ctx context.Context, in triage.Input) (*triage.Case, *triage.Embedding, error) {
+	b.mu.Lock()
+	b.active++
+	b.most = max(b.most, b.active)
+	if b.active == b.n {
+		close(b.reached)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.reached:
+	case <-time.After(5 * time.Second):
+	}
+	defer func() { b.mu.Lock(); b.active--; b.mu.Unlock() }()
+	return b.real.Run(ctx, in)
+}
+
+func TestWorkersRunConcurrently(t *testing.T) {
+	e := newEnv(t)
+	const n = 3
+	bp := &barrierPipeline{real: e.pipeline(nil), n: n, reached: make(chan struct{})}
+	e.startWorker(bp, func(o *Options) { o.Workers = n })
+	var ids []string
+	for i := range n {
+		ids = append(ids, e.submit("acme", fmt.Sprintf("par-%d.log", i), newPlanted(uint64(30+i)).log()).Event.UploadID)
+	}
+	for _, id := range ids {
+		if out := e.outcome(id); out.Status != triage.StatusTriaged {
+			t.Fatalf("outcome = %+v", out)
+		}
+	}
+	bp.mu.Lock()
+	defer bp.mu.Unlock()
+	if bp.most != n {
+		t.Fatalf("at most %d uploads in the pipeline together, want %d", bp.most, n)
+	}
+}
