@@ -386,7 +386,7 @@ func (s *scanner) groupedNumber(i int, sep byte) (int, bool) {
 		if k == j || nd+(k-j) > len(digits) {
 			break
 		}
-		nd += copy(digits[nd:], b[j:k])
+		nd += k - j
 		groups[ng] = k - j
 		ng++
 		j = k
@@ -396,11 +396,18 @@ func (s *scanner) groupedNumber(i int, sep byte) (int, bool) {
 		}
 		break
 	}
-	if ng < 2 || !numBoundaryAfter(b, j) {
+	// every layout has 9 to 19 digits: dates and times leave here
+	if ng < 2 || nd < 9 || nd > 19 || !numBoundaryAfter(b, j) {
 		return j, false
 	}
 	if j < len(b) && b[j] == sep && j+1 < len(b) && isDigit(b[j+1]) {
 		return j, false // more groups than any layout has
+	}
+	for k, w := i, 0; k < j; k++ {
+		if isDigit(b[k]) {
+			digits[w] = b[k]
+			w++
+		}
 	}
 	g := groups[:ng]
 	d := digits[:nd]
