@@ -343,6 +343,11 @@ func TestPathologicalInputs(t *testing.T) {
 		"cookie headers": strings.Repeat("Cookie:", 300_000),
 		"auth headers":   strings.Repeat("Authorization:", 150_000),
 		"long value":     "password=" + strings.Repeat("a", 3<<20),
+		"cli flags":      "curl" + strings.Repeat(" -u a:b -p x -a y", 150_000),
+		"name/value":     strings.Repeat(`{"name":"DB_PASSWORD","value":`, 100_000),
+		"empty keys":     strings.Repeat("password:\n ", 300_000),
+		"phone keys":     strings.Repeat("msisdn 447700900123 ", 120_000),
+		"key id lines":   strings.Repeat("AKIAABCDEFGHIJKLMNOP\nsecret ", 100_000),
 	}
 	for name, in := range inputs {
 		start := time.Now()
