@@ -64,7 +64,7 @@ var recoveryRe = lowerRe(`retry (\d+ )?succeeded|re-?run.{0,30}\bpassed|passed o
 
 // impactRe: the failure reaches users or the business (their requests
 // fail, work is not done), not just a background retry.
-var impactRe = lowerRe(`(responding|returning|returned|serving|sent|answer(ed|ing)?) (http )?5\d\d|\b5\d\d (to|for) (client|user|customer)|internal server error|checkout (blocked|failing|failed)|customers?\b|paying|users? (cannot|can't|are unable|affected|see)|shown "?try again|not (be )?(paid|activated|delivered|charged|served)|consecutive|error rate \d+(\.\d+)?%|\d+(\.\d+)?% of (requests|/|calls|logins|checks)|success rate \d{1,2}%|service unavailable`)
+var impactRe = lowerRe(`(responding|returning|returned|serving|sent|answer(ed|ing)?) (http )?5\d\d|\b5\d\d (to|for) (client|user|customer)|internal server error|checkout (blocked|failing|failed)|(paying|all|our|many|affected|\d[\d,]*) customers|customers? (see|get|are|cannot|can't|affected|impacted|shown|receive|report|unable)|paying|users? (cannot|can't|are unable|affected|see)|shown "?try again|not (be )?(paid|activated|delivered|charged|served)|consecutive|error rate \d+(\.\d+)?%|\d+(\.\d+)?% of (requests|/|calls|logins|checks)|success rate \d{1,2}%|service unavailable`)
 
 // totalImpactRe: everything is failing, not some of it.
 var totalImpactRe = lowerRe(`fail(s|ing|ed)? closed|error rate 100%|100% (errors|failures|of (requests|calls))|\ball (requests|writes|reads|logins|users|services|regions|checks|traffic)\b|\b(every|each) (request|login|write|call)\b|object count 0\b|\b0 (successful|healthy|available)\b|\bno (successful|healthy) `)
