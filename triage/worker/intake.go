@@ -15,9 +15,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// UploadEvent is the intake message. A small upload travels inside its
-// event (Inline, Content); a larger one is in the payload bucket under Object
-// and the event is metadata only.
+// UploadEvent is the intake message's metadata. A small upload travels in
+// the event's message (Inline: the message body is the file, the event JSON
+// is in the HeaderEvent header); a larger one is in the payload bucket under
+// Object and the event JSON is the message body.
 type UploadEvent struct {
 	Tenant      string    `json:"tenant"`
 	UploadID    string    `json:"upload_id"`
@@ -27,7 +28,7 @@ type UploadEvent struct {
 	SHA256      string    `json:"sha256"`           // hex
 	Object      string    `json:"object,omitempty"` // name in PayloadBucket; empty when Inline
 	Inline      bool      `json:"inline,omitempty"`
-	Content     []byte    `json:"content,omitempty"` // the file when Inline (base64 in JSON)
+	Content     []byte    `json:"-"` // the file when Inline: the message body
 	SubmittedAt time.Time `json:"submitted_at"`
 }
 
@@ -85,6 +86,46 @@ const DefaultInlineMax = 64 << 10
 // eventOverhead bounds the event's JSON and headers around inline content.
 const eventOverhead = 2 << 10
 
+// HeaderEvent carries the event JSON of an inline upload, whose body is the file.
+const HeaderEvent = "Logtriage-Event"
+
+// eventMessage is the message that publishes ev on its tenant's subject.
+func eventMessage(ev UploadEvent) (*nats.Msg, error) {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	msg := &nats.Msg{Subject: UploadSubject(ev.Tenant), Data: body, Header: nats.Header{}}
+	if ev.Inline {
+		msg.Header.Set(HeaderEvent, string(body))
+		msg.Data = ev.Content
+	}
+	msg.Header.Set(HeaderTenant, ev.Tenant)
+	msg.Header.Set(HeaderUploadID, ev.UploadID)
+	return msg, nil
+}
+
+// eventJSON is the event part of an upload message: the HeaderEvent header
+// of an inline upload, else the body. The body of an inline upload is its
+// content, which comes back as the second value.
+func eventJSON(h nats.Header, body []byte) (event, content []byte) {
+	if v := h.Get(HeaderEvent); v != "" {
+		return []byte(v), body
+	}
+	return body, nil
+}
+
+// DecodeEvent reads an upload message, inline or not.
+func DecodeEvent(h nats.Header, body []byte) (UploadEvent, error) {
+	raw, content := eventJSON(h, body)
+	var ev UploadEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return ev, err
+	}
+	ev.Content = content
+	return ev, nil
+}
+
 // Submission is one file to upload.
 type Submission struct {
 	Tenant string
@@ -124,8 +165,7 @@ func Submit(ctx context.Context, js jetstream.JetStream, s Submission) (Receipt,
 	if s.InlineMax == 0 {
 		s.InlineMax = DefaultInlineMax
 	}
-	// Base64 in JSON takes 4 bytes for every 3.
-	s.InlineMax = min(s.InlineMax, s.MaxSize, (js.Conn().MaxPayload()-eventOverhead)/4*3)
+	s.InlineMax = min(s.InlineMax, s.MaxSize, js.Conn().MaxPayload()-eventOverhead)
 	name := filepath.Base(s.Name)
 	if name == "." || name == string(filepath.Separator) {
 		return Receipt{}, fmt.Errorf("upload name %q has no file name", s.Name)
@@ -164,13 +204,10 @@ func Submit(ctx context.Context, js jetstream.JetStream, s Submission) (Receipt,
 		}
 	}
 
-	body, err := json.Marshal(ev)
+	msg, err := eventMessage(ev)
 	if err != nil {
 		return Receipt{}, err
 	}
-	msg := &nats.Msg{Subject: UploadSubject(s.Tenant), Data: body, Header: nats.Header{}}
-	msg.Header.Set(HeaderTenant, s.Tenant)
-	msg.Header.Set(HeaderUploadID, id)
 	ack, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(id), jetstream.WithExpectStream(UploadsStream))
 	if err != nil {
 		return Receipt{}, fmt.Errorf("publish upload event: %w", err)

@@ -107,3 +107,37 @@ func FuzzUploadEvent(f *testing.F) {
 		}
 	})
 }
+
+// An inline upload's message carries the file as its body and the event in
+// a header; any other event is its JSON body. Both decode to the same event.
+func TestEventMessageRoundTrip(t *testing.T) {
+	file := []byte("2026-01-05 10:00:00 ERROR x\n")
+	for name, ev := range map[string]UploadEvent{
+		"inline": {Tenant: "acme", UploadID: "u1", Name: "a.log", Size: int64(len(file)), SHA256: strings.Repeat("0f", 32),
+			Inline: true, Content: file},
+		"object": {Tenant: "acme", UploadID: "u2", Name: "b.log", Size: 1 << 20, SHA256: strings.Repeat("0f", 32), Object: "u2"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			m, err := eventMessage(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Subject != UploadSubject("acme") || m.Header.Get(HeaderUploadID) != ev.UploadID || m.Header.Get(HeaderTenant) != "acme" {
+				t.Errorf("message %s headers %v", m.Subject, m.Header)
+			}
+			if ev.Inline != (string(m.Data) == string(file)) || ev.Inline == (m.Header.Get(HeaderEvent) == "") {
+				t.Errorf("inline %v: body %q, event header %q", ev.Inline, m.Data, m.Header.Get(HeaderEvent))
+			}
+			if strings.Contains(m.Header.Get(HeaderEvent), "ERROR") {
+				t.Error("the content is also in the event header")
+			}
+			got, err := DecodeEvent(m.Header, m.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.UploadID != ev.UploadID || got.Inline != ev.Inline || string(got.Content) != string(ev.Content) || got.Validate() != nil {
+				t.Errorf("decoded %+v, want %+v", got, ev)
+			}
+		})
+	}
+}

@@ -240,10 +240,12 @@ func (w *Worker) handle(ctx context.Context, m jetstream.Msg) {
 		w.opts.Metrics.queueWait.observe(d.picked.Sub(meta.Timestamp).Seconds())
 	}
 
-	if err := json.Unmarshal(m.Data(), &d.ev); err != nil {
+	raw, content := eventJSON(m.Headers(), m.Data())
+	if err := json.Unmarshal(raw, &d.ev); err != nil {
 		w.deadLetter(ctx, d, "bad_event", fmt.Sprintf("upload event is not JSON: %v", err))
 		return
 	}
+	d.ev.Content = content
 	d.ev = completeEvent(d.ev)
 	if err := d.ev.Validate(); err != nil {
 		w.deadLetter(ctx, d, "bad_event", err.Error())
@@ -558,18 +560,20 @@ type DeadLetter struct {
 	StreamSeq  uint64    `json:"stream_seq"`
 	Deliveries uint64    `json:"deliveries"`
 	Time       time.Time `json:"time"`
-	// Event is the original event when it was JSON, without any inline
-	// content; else EventB64 holds its first bytes.
+	// Event is the original event when it was JSON (never an inline upload's
+	// content); else EventB64 holds its first bytes.
 	Event    json.RawMessage `json:"event,omitempty"`
 	EventB64 string          `json:"event_b64,omitempty"`
 }
 
 const maxDeadEventBytes = 4 << 10
 
-// deadEvent is what a dead letter keeps of the event: its JSON without any
-// inline content (log content is raw, unredacted data and stays out of the
-// dead-letter stream), or else the first bytes of what arrived.
-func deadEvent(raw []byte) (json.RawMessage, string) {
+// deadEvent is what a dead letter keeps of the event: its JSON, never an
+// inline upload's content (raw, unredacted log data stays out of the
+// dead-letter stream, also when a producer put it in the JSON), or else the
+// first bytes of what arrived.
+func deadEvent(h nats.Header, body []byte) (json.RawMessage, string) {
+	raw, _ := eventJSON(h, body)
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(raw, &fields) == nil && fields != nil {
 		if _, ok := fields["content"]; ok {
@@ -601,7 +605,7 @@ func (w *Worker) deadLetter(ctx context.Context, d *delivery, reason, detail str
 	if t := subjectTenant(d.msg.Subject()); ValidTenant(t) == nil {
 		dl.Tenant = t
 	}
-	dl.Event, dl.EventB64 = deadEvent(d.msg.Data())
+	dl.Event, dl.EventB64 = deadEvent(d.msg.Headers(), d.msg.Data())
 	if err := w.publishDeadLetter(ctx, dl); err != nil {
 		w.opts.Logger.Warn("worker: dead letter not published; retrying the upload", "err", err)
 		d.msg.NakWithDelay(w.opts.RetryDelay(d.meta.NumDelivered))
@@ -671,12 +675,11 @@ func (w *Worker) watchMaxDeliveries(ctx context.Context) (*nats.Subscription, er
 		}
 		dl := DeadLetter{Reason: "max_deliveries", Detail: fmt.Sprintf("not acked after %d deliveries", adv.Deliveries),
 			Subject: raw.Subject, StreamSeq: adv.StreamSeq, Deliveries: adv.Deliveries, Time: time.Now().UTC()}
-		var ev UploadEvent
-		if json.Unmarshal(raw.Data, &ev) == nil {
+		if ev, err := DecodeEvent(raw.Header, raw.Data); err == nil {
 			ev = completeEvent(ev)
 			dl.Tenant, dl.UploadID = ev.Tenant, ev.UploadID
 		}
-		dl.Event, dl.EventB64 = deadEvent(raw.Data)
+		dl.Event, dl.EventB64 = deadEvent(raw.Header, raw.Data)
 		if err := w.publishDeadLetter(ctx, dl); err != nil {
 			w.opts.Logger.Warn("worker: dead letter not published", "seq", adv.StreamSeq, "err", err)
 			return
@@ -689,6 +692,12 @@ func (w *Worker) watchMaxDeliveries(ctx context.Context) (*nats.Subscription, er
 // --wait`, when the upload can be named at all.
 func (w *Worker) markFailed(ctx context.Context, dl DeadLetter) {
 	if dl.Tenant == "" || dl.UploadID == "" {
+		return
+	}
+	// A broken late copy of an event does not undo its upload's case.
+	if st, err := w.opts.Store.GetStatus(ctx, dl.Tenant, dl.UploadID); err == nil && st.CaseID != "" &&
+		(st.Status == triage.StatusTriaged || st.Status == triage.StatusQuarantined) {
+		w.opts.Logger.Warn("worker: dead letter for an upload already finished; its case stands", "upload_id", dl.UploadID, "case_id", st.CaseID)
 		return
 	}
 	reason := dl.Reason + ": " + dl.Detail

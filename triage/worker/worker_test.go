@@ -327,7 +327,17 @@ func TestPoisonUploadsAreDeadLettered(t *testing.T) {
 			ev := missing
 			ev.UploadID, ev.Object, ev.Inline, ev.Content = "uforged", "", true, forged
 			ev.Size = int64(len(forged))
-			publish(UploadSubject("acme"), "uforged", mustJSON(t, ev))
+			m, err := eventMessage(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.js.PublishMsg(context.Background(), m, jetstream.WithMsgID("uforged")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"inline content in the event JSON", "uinjson", "bad_event", func() {
+			publish(UploadSubject("acme"), "uinjson", mustJSON(t, map[string]any{"tenant": "acme", "upload_id": "uinjson",
+				"name": "a.log", "size": len(forged), "sha256": strings.Repeat("ab", 32), "inline": true, "content": forged}))
 		}},
 		{"inline event missing fields", "uinlinebad", "bad_event", func() {
 			publish(UploadSubject("acme"), "uinlinebad", mustJSON(t, map[string]any{
@@ -406,7 +416,11 @@ func TestSubmitInlinesSmallUploadsOnly(t *testing.T) {
 				t.Fatalf("inline = %v size %d, want inline %v size %d", r.Event.Inline, r.Event.Size, tc.inline, tc.size)
 			}
 			msgs := e.messages(UploadsStream, UploadSubject("acme"))
-			ev := decode[UploadEvent](t, msgs[len(msgs)-1].Data())
+			last := msgs[len(msgs)-1]
+			ev, err := DecodeEvent(last.Headers(), last.Data())
+			if err != nil {
+				t.Fatal(err)
+			}
 			if ev.UploadID != r.Event.UploadID || ev.Inline != tc.inline {
 				t.Fatalf("stored event %s inline %v", ev.UploadID, ev.Inline)
 			}
@@ -488,12 +502,28 @@ func TestDuplicatesMakeOneCase(t *testing.T) {
 	e.outcome(first.Event.UploadID)
 	// The same event again past the stream's dedup (a producer retrying with
 	// another message id) is redelivered work: still one case.
-	body := mustJSON(t, first.Event)
-	if _, err := e.js.PublishMsg(context.Background(), &nats.Msg{Subject: UploadSubject("acme"), Data: body},
+	stored := e.messages(UploadsStream, UploadSubject("acme"))[0]
+	if _, err := e.js.PublishMsg(context.Background(), &nats.Msg{Subject: UploadSubject("acme"), Header: stored.Headers(), Data: stored.Data()},
 		jetstream.WithMsgID("retry-"+first.Event.UploadID)); err != nil {
 		t.Fatal(err)
 	}
+	// A broken copy of the event is dead-lettered, but does not undo the
+	// finished upload it names.
+	broken := mustJSON(t, map[string]any{"tenant": "acme", "upload_id": first.Event.UploadID, "inline": true})
+	if _, err := e.js.PublishMsg(context.Background(), &nats.Msg{Subject: UploadSubject("acme"), Data: broken},
+		jetstream.WithMsgID("broken-"+first.Event.UploadID)); err != nil {
+		t.Fatal(err)
+	}
 	e.waitDrained()
+	if st := e.status("acme", first.Event.UploadID); st != triage.StatusTriaged {
+		t.Errorf("status after duplicates = %q, want triaged", st)
+	}
+	if out := e.outcome(first.Event.UploadID); out.Status != triage.StatusTriaged {
+		t.Errorf("outcome after duplicates = %+v", out)
+	}
+	if n := len(e.messages(DLQStream, ">")); n != 1 {
+		t.Errorf("%d dead letters, want 1 (the broken copy)", n)
+	}
 	cases, _ := e.store.ListCases(context.Background(), triage.CaseFilter{Tenant: "acme"})
 	if len(cases) != 1 {
 		t.Fatalf("%d cases in the store, want 1", len(cases))
