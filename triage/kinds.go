@@ -30,8 +30,9 @@ const (
 	kindHard
 )
 
-// failureKinds, hard first. Every pattern is case-insensitive; wording is
-// taken from many systems so that none is tied to one product's phrasing.
+// failureKinds, hard first. Patterns are lower case and see the line
+// lower-cased (lowerRe); wording is taken from many systems so that none is
+// tied to one product's phrasing.
 var failureKinds = []failureKind{
 	{"dependency unavailable", kindHard, lowerRe(`connection refused|econnrefused|could not be established|broker may not be available|no route to host|network is unreachable|host (is )?unreachable|\bunavailable\b|\bbad gateway\b|\b50[23] |"50[23]"|\bstatus(code)?[=: ]+50[23]\b|code = unavailable|\bis (now )?down\b|\bwent down\b|\bmarked (as )?down\b|\bis dead\b|not responding|no (reachable |healthy |available )?(servers?|hosts?|brokers?|replicas?|members?|nodes?) (available|reachable|alive|left)|no (healthy|available|reachable|live) (servers?|backends?|upstreams?|endpoints?|hosts?|instances?|targets?)\b|could not connect|can't connect|cannot connect|unable to connect|failed to connect|connect(ion)? failed|connection (was )?closed unexpectedly|server closed the connection|lost connection|connection lost`)},
 	{"no primary or quorum", kindHard, lowerRe(`not (the )?primary|no primary|notwritableprimary|not ?master|no (elected )?leader|leader (election )?(lost|not available)|lost quorum|no quorum|quorum (lost|not available)|cannot achieve consistency|not enough (replicas|votes|nodes)|split[- ]brain|cluster (health )?(status )?(is )?red\b|\[red\]|all shards failed|shards? (unassigned|not active)|read[- ]only (mode|replica)|readonly you can't write|stop-writes|\bmisconf\b|in recovery mode`)},
