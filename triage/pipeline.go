@@ -169,11 +169,7 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 	c.Classifier.PIIPass, c.Classifier.PIITokens = pii.Status, pii.Tokens
 
 	c.Severity = ScoreSeverity(cls.Severity, EvidenceOf(an))
-	if c.Classifier.Kind != "rules" { // the rules' reasons restate the evidence
-		for _, r := range cls.Reasons {
-			c.Severity.Reasons = append(c.Severity.Reasons, "classifier: "+r)
-		}
-	}
+	c.Severity.Reasons = append(c.Severity.Reasons, classifierReasons(cls.Reasons, c.Classifier.Kind, an.Signals)...)
 	c.PIIRisk = ScorePIIRisk(an.Findings)
 
 	d := p.opts.Router.Route(router.Input{
@@ -391,3 +387,20 @@ func transientUnlessKinded(op string, err error) error {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// classifierReasons are the classifier's own reasons for its label, named by
+// the classifier, less those that only restate a fatal signature the
+// evidence reasons already list.
+func classifierReasons(reasons []string, kind string, signals []SignalCount) []string {
+	var out []string
+next:
+	for _, r := range reasons {
+		for _, s := range signals {
+			if strings.HasPrefix(r, s.Reason+":") {
+				continue next
+			}
+		}
+		out = append(out, kind+": "+r)
+	}
+	return out
+}

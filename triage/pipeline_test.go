@@ -497,3 +497,23 @@ func TestLoghub(t *testing.T) {
 		})
 	}
 }
+
+func TestClassifierReasonsDropOnlyRestatedSignals(t *testing.T) {
+	signals := []SignalCount{{Name: "disk_full", Reason: "disk full", Count: 6, FirstLine: 3}}
+	for _, tc := range []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{"restated signal dropped", []string{"disk full: 6 line(s), first at line 3", "1 fatal line(s)"}, []string{"rules: 1 fatal line(s)"}},
+		{"own judgement kept", []string{"a privileged change by an unexpected party"}, []string{"rules: a privileged change by an unexpected party"}},
+		{"a word that only starts alike is kept", []string{"disk fullness trending up"}, []string{"rules: disk fullness trending up"}},
+		{"none", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := classifierReasons(tc.in, "rules", signals); !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
