@@ -41,7 +41,8 @@ import (
 // (the pipeline inside the worker), worker_rest_ms (payload read, store,
 // publishing, ack, outcome delivery). nats+store_% is the share of the mean
 // that is not the pipeline running; nats+store_cpu_% the share of CPU.
-// pipeline_ms and pipeline_cpu_ms are the in-memory baseline, and
+// pipeline_ms and pipeline_cpu_ms are the in-memory baseline (run before
+// and after the end-to-end part), and
 // x_pipeline and cpu_x_pipeline the end-to-end figures as multiples of it.
 // load1 is the machine's one-minute load average as the benchmark starts:
 // the machine is shared, and the wall-clock figures move with it.
@@ -62,20 +63,24 @@ func benchEndToEnd(b *testing.B, size int) {
 	p := e.pipeline(nil)
 	base := benchLog(size)
 
-	// Baseline: the pipeline alone, content in memory.
+	// Baseline: the pipeline alone, content in memory, run before and after
+	// the end-to-end part (then with the same cases to search for similar
+	// ones) so a change in the machine's load during the run weighs on both.
+	var pipeWall, pipeCPU time.Duration
 	const baselineRuns = 20
-	var pipeTotal time.Duration
-	cpu0 := processCPU()
-	for i := range baselineRuns {
-		start := time.Now()
-		if _, _, err := p.Run(context.Background(), triage.Input{Tenant: "bench",
-			Upload: triage.Upload{ID: fmt.Sprint("baseline-", i), Name: "bench.log"}, Content: bytes.NewReader(base)}); err != nil {
-			b.Fatal(err)
+	baseline := func(phase string) {
+		cpu0 := processCPU()
+		for i := range baselineRuns {
+			start := time.Now()
+			if _, _, err := p.Run(context.Background(), triage.Input{Tenant: "bench",
+				Upload: triage.Upload{ID: fmt.Sprint("baseline-", phase, i), Name: "bench.log"}, Content: bytes.NewReader(base)}); err != nil {
+				b.Fatal(err)
+			}
+			pipeWall += time.Since(start)
 		}
-		pipeTotal += time.Since(start)
+		pipeCPU += processCPU() - cpu0
 	}
-	pipelineMS := float64(pipeTotal.Microseconds()) / 1000 / baselineRuns
-	pipelineCPUMS := float64((processCPU() - cpu0).Microseconds()) / 1000 / baselineRuns
+	baseline("before")
 
 	workers := envInt("BENCH_WORKERS", 2*runtime.NumCPU())
 	rw := e.startWorker(p, func(o *Options) { o.Workers = workers })
@@ -138,6 +143,9 @@ func benchEndToEnd(b *testing.B, size int) {
 	wg.Wait()
 	elapsed, cpu := time.Since(start), processCPU()-startCPU
 	b.StopTimer()
+	baseline("after")
+	pipelineMS := float64(pipeWall.Microseconds()) / 1000 / (2 * baselineRuns)
+	pipelineCPUMS := float64(pipeCPU.Microseconds()) / 1000 / (2 * baselineRuns)
 
 	meanMS := func(ds []time.Duration) float64 {
 		var sum time.Duration
