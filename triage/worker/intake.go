@@ -131,7 +131,8 @@ type Submission struct {
 	Tenant string
 	// Name is the file name as the customer sent it; only its base name is kept.
 	Name string
-	// Content is read twice: once to hash, once to store.
+	// Content is read once when it goes inline, else twice: once to hash,
+	// once to store.
 	Content io.ReadSeeker
 	// CaseRef is the customer's case number; see also CaseRefFromName.
 	CaseRef string
