@@ -24,6 +24,7 @@ const (
 	kAzureKey               // AccountKey=
 	kGCPKeyID               // private_key_id
 	kAuthCode               // OAuth authorization code: ?code=..., auth_code
+	kGitHubToken            // GITHUB_TOKEN, GH_TOKEN: also the classic 40-hex token
 )
 
 var keyTab [256]bool
@@ -155,6 +156,8 @@ func classifyKey(raw []byte) keyClass {
 		return kAzureKey
 	case s == "privatekeyid":
 		return kGCPKeyID
+	case hasSuffix(k, "githubtoken") || s == "ghtoken" || hasSuffix(k, "githubpat") || hasSuffix(k, "githubaccesstoken") || s == "hubottoken":
+		return kGitHubToken
 	case s == "code" || s == "authcode" || s == "authorizationcode" || s == "oauthcode":
 		return kAuthCode
 	case hasSuffix(k, "sessionid") || hasSuffix(k, "sessid") || hasSuffix(k, "sessionkey") || hasSuffix(k, "sessiontoken") ||
@@ -569,6 +572,14 @@ func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
 		if len(v) >= 8 && len(v) <= 1024 && !hexLiteral(v) && (allDigits(v) || looksRandom(v, 8, 2.5) || allHex(v) || isUUID(v)) {
 			s.add(vs, ve, s.e.det(idSession), 0.85, nil)
 		}
+	case kGitHubToken:
+		// Before 2021 GitHub tokens were 40 hex digits, a shape every git
+		// SHA shares: only the key tells them apart.
+		if len(v) == 40 && allHex(v) {
+			s.add(vs, ve, s.e.det(idGitHub), 0.85, nil)
+			return
+		}
+		s.secret(vs, ve, 0.8)
 	case kSecret:
 		s.secret(vs, ve, 0.8)
 	case kAuthCode:
