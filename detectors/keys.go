@@ -453,6 +453,9 @@ func valueSpan(b []byte, i int, cls keyClass) (vs, ve int, quoted bool) {
 	const maxValue = 4096
 	// An opening quote, possibly escaped once or more (\" in a JSON string,
 	// \\\" in JSON inside a JSON string): the value ends at the same sequence.
+	if i+1 < n && b[i] == 'b' && (b[i+1] == '\'' || b[i+1] == '"') {
+		i++ // a Python bytes literal (b'...'), as aws --debug prints headers
+	}
 	bs := i
 	for bs < n && b[bs] == '\\' && bs-i < 8 {
 		bs++
@@ -537,6 +540,11 @@ func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
 		return
 	}
 	if isPlaceholder(v) {
+		return
+	}
+	if cls != kPassword && (hasPrefixFold(v, "bearer ") || hasPrefixFold(v, "basic ")) {
+		// auth="Bearer ...": the scheme says what the credential is, whatever the key
+		s.authorization(vs, ve)
 		return
 	}
 	switch cls {
