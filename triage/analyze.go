@@ -52,7 +52,8 @@ type TemplateStat struct {
 	Level     string `json:"level,omitempty"`
 	Count     int    `json:"count"`
 	FirstLine int    `json:"first_line"`
-	Example   string `json:"example"` // the first occurrence, redacted (cut when long)
+	LastLine  int    `json:"last_line,omitempty"` // the last occurrence
+	Example   string `json:"example"`             // the first occurrence, redacted (cut when long)
 	Component string `json:"component,omitempty"`
 	FirstTime string `json:"first_time,omitempty"`
 }
@@ -146,7 +147,7 @@ type analyzer struct {
 	joinedTooLong       bool // the line being observed was longer than maxJoinedLineBytes
 	sigBuf              []int
 	signals             []SignalCount
-	prevStack           bool
+	inTrace             bool  // a frame of the current stack block was counted
 	nextHdr             int64 // offset of the next member header seen, -1 when none
 }
 
@@ -290,10 +291,14 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 		}
 		s.Count++
 	}
-	if stackLine && !z.prevStack {
+	// A trace is counted at its first frame; indented lines without one
+	// (detail blocks, wrapped messages) are continuations, not traces.
+	if !stackLine {
+		z.inTrace = false
+	} else if !z.inTrace && isFrame(text) {
 		z.a.StackTraces++
+		z.inTrace = true
 	}
-	z.prevStack = stackLine
 	if z.a.FirstTime == "" && z.a.Lines <= 20 {
 		z.a.FirstTime = Timestamp(text)
 	}
@@ -327,11 +332,12 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 		// Frames are collected with their error; they are not templates of their own.
 	} else if t, ok := z.templates[string(z.tmplBuf)]; ok {
 		t.Count++
+		t.LastLine = num
 	} else if len(z.templates) >= z.opt.MaxTemplates {
 		z.a.UntrackedLines++
 	} else {
 		primary := z.exLine(num, text)
-		t := &TemplateStat{Template: string(z.tmplBuf), Level: level, Count: 1, FirstLine: num, Example: primary.text}
+		t := &TemplateStat{Template: string(z.tmplBuf), Level: level, Count: 1, FirstLine: num, LastLine: num, Example: primary.text}
 		if group <= groupWarn {
 			t.Component = Component(text, levelEnd)
 			t.FirstTime = Timestamp(text)

@@ -40,15 +40,20 @@ var failureKinds = []failureKind{
 	{"certificate or TLS failure", kindHard, lowerRe(`certificate (has )?expired|expired certificate|cert(ificate)? .{0,40}expired on|certificate verify failed|certificate is not valid|not valid for|doesn't match|does not match .{0,20}(host|name|certificate)|hostname mismatch|name mismatch|no alternative certificate subject name|pkix path|valid certification path|x509: |ssl_do_handshake\(\) failed|handshake (failure|failed|error)|tls: |bad certificate|unknown (ca|authority)|self[- ]signed certificate|certificate (rejected|revoked|unknown)`)},
 	{"credentials rejected", kindHard, lowerRe(`authentication failed|password authentication failed|invalid credentials|bad credentials|invalid password|login failed|logon failed|bind failed|failed to bind|error code 49|acceptsecuritycontext|access denied|accessdenied|permission denied|not authorized|unauthorized|\bforbidden\b|invalid_client|unauthorized_client|invalid (api )?key|(credentials?|password|key) (has )?(expired|revoked|invalid)|expired (credentials?|password)|signature (verification|validation) failed|invalid signature|no signatures found|signed jwt rejected|jwt (was |is )?(invalid|rejected)|no matching key|clock skew (too great|exceeds|detected|error)|krb5kdc_err|krb_ap_err|pre-?authentication failed|account (is )?(locked|disabled)|missing client token`)},
 	{"resource exhausted", kindHard, lowerRe(`too many (connections|clients|open files)|remaining connection slots|pool (is )?exhausted|exhausted pool|connection is not available|max_connections|no connections available|database space exceeded|nospace|no space left|disk (is )?full|out of disk|quota (exceeded|exhausted).{0,40}(writes?|uploads?) (fail|rejected)|allowed memory size .{0,30}exhausted|oom command not allowed|read-only file ?system`)},
-	{"storage failure", kindHard, lowerRe(`i/o error|input/output error|\beio\b|medium error|unrecovered read error|bad (sector|block)s?|uncorrectable|failed command: (read|write)|\bdegraded\b|\bfaulted\b|\boffline\b|osds? .{0,20}down|nosuchbucket|nosuchkey|bucket does not exist|no such bucket|(file|volume|device) (not found|missing)|log dirs? .{0,40}failed|lost (data|writes)|data loss|corrupt`)},
+	{"storage failure", kindHard, lowerRe(`i/o error|input/output error|\beio\b|medium error|unrecovered read error|bad (sector|block)s?|uncorrectable|failed command: (read|write)|\bdegraded\b|\bfaulted\b|\boffline\b|osds? .{0,20}down|nosuchbucket|nosuchkey|bucket does not exist|no such bucket|(file|volume|device) (not found|missing)|log dirs? .{0,40}failed|lost (data|writes)|data loss|corrupt|out of space|(written|replicated|copied) to 0 (of|out of)\b`)},
 	{"crash", kindHard, lowerRe(`application failed to start|faulting application|access violation|0xc0000005|failed to start|terminated unexpectedly|exited unexpectedly|core dumped|segmentation|sigsegv|sigabrt|crashloopbackoff|back-?off restarting failed|restart(ing)? (counter|loop)|start request repeated too quickly|fatal assertion|fassert|assertion failed|panicked|\bpanic\b|stack overflow|killed process|main process exited|exited with code [1-9]|exit status [1-9]|failed with result|upgrade failed|release .{0,30}failed|rollback (failed|triggered)|failed to (apply|deploy|provision)|create_failed|rollout .{0,20}(failed|exceeded)`)},
 	// An exception is a crash of the request it happened in: hard on a
 	// request path, a failing background job (medium) elsewhere.
 	{"unhandled error", kindRequest, lowerRe(`unhandled|uncaught|fatal (error|exception)|nullpointer|null ?reference|nil pointer|nil map|index out of range|typeerror|referenceerror|keyerror|attributeerror|valueerror|indexerror|zerodivisionerror|internal server error|\bstatus[=: ]500\b|\b500 internal|" 500 |responding 500|returned? 500|exception`)},
 	{"payment failure", kindHard, lowerRe(`charge(s)? failed|(payout|transfer|settlement|refund|capture)s? (batch |run |job )?failed|payment(s)? (failed|not (taken|captured)|rejected)|capture failed|refund failed|payout failed|webhook .{0,40}(rejected|failed)|ipn .{0,30}(failed|rejected|backlog)|apiconnectionerror|api_error|processor (unavailable|error)|gateway (error|unavailable|rejected)|success rate \d{1,2}%`)},
 	{"timeouts and retries", kindSoft, lowerRe(`timed? ?out|timeout|invalid_grant|token (has )?expired|expired (access|refresh|id)? ?token|deadline exceeded|deadlineexceeded|took \d+ ?m?s|slow|latency|p9[59]|retry|retrying|backoff|back-off|will retry|deadlock|lock wait|replication lag|replica lag|behind (master|primary|source)|throttl|rate[- ]?limit|too many requests|\b429\b|slowdown|evict|imagepull|errimagepull|pending|insufficient (cpu|memory)|failedscheduling|flapping|intermittent|partially|degraded performance`)},
-	{"routine", kindMinor, lowerRe(`deprecat|insufficient funds|card (was )?declined|do not honou?r|expired card|incorrect (cvc|zip)|\bdeclined\b|limiting requests|rate limited|not found: /|404 not found|client closed request|favicon|flaky|skipped|would be|dry[- ]run|expires in \d+ days|renewal scheduled`)},
+	{"routine", kindMinor, lowerRe(`deprecat|obsolete|will be removed in|no longer supported|insufficient funds|card (was )?declined|do not honou?r|expired card|incorrect (cvc|zip)|\bdeclined\b|limiting requests|rate limited|not found: /|404 not found|client closed request|favicon|flaky|skipped|would be|dry[- ]run|expires in \d+ days|renewal scheduled`)},
 }
+
+// startupProbeRe: a readiness or start-up probe failing is how Kubernetes
+// waits for a container to come up: routine unless it keeps failing
+// (liveness probes restart the container and are not routine).
+var startupProbeRe = lowerRe(`(readiness|startup) probe (failed|errored)`)
 
 // softenerRe: the line itself says the failure is retried, partial or
 // throttled; a hard word on such a line ("retrying after 503") is soft.
@@ -63,12 +68,32 @@ var handledInputRe = lowerRe(`skip(ped|ping)?\b|ignor(ed|ing)|discard(ed|ing)|dr
 // recoveryRe: the log itself shows the failure healed.
 var recoveryRe = lowerRe(`retry (\d+ )?succeeded|re-?run.{0,30}\bpassed|passed on (retry|re-?run)|succeeded (on|after) retry|recovered|reconnected|connection (re-?)?established|back (up|online|to normal)|is (now )?up\b|is now (healthy|available|ready)|resumed|restored|\bserver \S+ ok\b|: ok$|healthy again|resolved`)
 
+// healedRe: a line saying an operation that had failed went through after
+// all: a later attempt, a refreshed token, a reconnect, a finished rollout.
+// It heals the failures logged before it (see kindEvidence.healed).
+var healedRe = lowerRe(`(succeeded|successful|reserved|completed|processed|sent|delivered|ok)\b.{0,40}\b(on|after) (attempt|try|retry) ?#?[2-9]|attempt [2-9]\S* (succeeded|ok)|retry (\d+ )?succeeded|succeeded (on|after) retry|\brefreshed\b|refresh(ed)? (ok|succeeded|successful)|/refresh\S* http/[\d.]+" 200\b|recovered|reconnected|re-?established|back (up|online|to normal)|healthy again|is now (healthy|available|ready)|status is now: nodeready|successfully rolled out|\bresumed\b|\brestored\b`)
+
+// allRunningRe finds kubectl's "READY 1/1 Running": every container up.
+var allRunningRe = regexp.MustCompile(`\s(\d+)/(\d+)\s+running\b`)
+
+func allRunning(lower string) bool {
+	if !strings.Contains(lower, "running") {
+		return false
+	}
+	for _, m := range allRunningRe.FindAllStringSubmatch(lower, -1) {
+		if m[1] == m[2] && m[1] != "0" {
+			return true
+		}
+	}
+	return false
+}
+
 // impactRe: the failure reaches users or the business (their requests
 // fail, work is not done), not just a background retry.
 var impactRe = lowerRe(`(responding|returning|returned|serving|sent|answer(ed|ing)?) (http )?5\d\d|\b5\d\d (to|for) (client|user|customer)|internal server error|checkout (blocked|failing|failed)|(paying|all|our|many|affected|\d[\d,]*) customers|customers? (see|get|are|cannot|can't|affected|impacted|shown|receive|report|unable)|paying|users? (cannot|can't|are unable|affected|see)|shown "?try again|not (be )?(paid|activated|delivered|charged|served)|consecutive|error rate \d+(\.\d+)?%|\d+(\.\d+)?% of (requests|/|calls|logins|checks)|success rate \d{1,2}%|service unavailable`)
 
 // totalImpactRe: everything is failing, not some of it.
-var totalImpactRe = lowerRe(`fail(s|ing|ed)? closed|error rate 100%|100% (errors|failures|of (requests|calls))|\ball (requests|writes|reads|logins|users|services|regions|checks|traffic)\b|\b(every|each) (request|login|write|call)\b|object count 0\b|\b0 (successful|healthy|available)\b|\bno (successful|healthy) `)
+var totalImpactRe = lowerRe(`fail(s|ing|ed)? closed|error rate 100%|100% (errors|failures|of (requests|calls))|\ball (requests|writes|reads|logins|users|services|regions|checks|traffic)\b|\b(every|each) (request|login|write|call)\b|object count 0\b|\b0 (successful|healthy|available)\b|\bno (successful|healthy) |\b(nobody|no one|no-one) (can|could|is able)\b|(accepted|succeeded|successful|delivered|processed|available|healthy|written|replicated)\b[^,;."]{0,40}:\s*0\b|\b(written|replicated|delivered|accepted) to 0 (of|out of)\b`)
 
 // nOfNRe finds "5/5 regions failed" and "1,942 of 1,942 payouts not sent".
 var nOfNRe = regexp.MustCompile(`\b(\d[\d,]*)(/| of )(\d[\d,]*)\b`)
@@ -97,8 +122,13 @@ type kindEvidence struct {
 	errors            int // of them error or fatal
 	hardBy            map[string]int
 	recovered         bool
-	impact            bool // users or the business are affected
-	total             bool // everything is failing
+	// healed: the log shows the failing operations going through after
+	// the last failing line (a retry that worked, a refreshed token, a
+	// rollout that finished): the failures were handled.
+	healed bool
+	probes int  // failing lines that are start-up probes failing
+	impact bool // users or the business are affected
+	total  bool // everything is failing
 }
 
 // lowerPattern is a regular expression matched against lower-cased text
@@ -209,6 +239,8 @@ type reading struct {
 	kind      string // its name
 	softened  bool   // a hard failure the line says is retried or partial
 	recovered bool
+	healed    bool
+	probe     bool // a start-up probe failing
 	impact    bool
 	total     bool
 	// security vocabulary
@@ -244,6 +276,8 @@ func (r *reader) read(text string) *reading {
 	rd.weight, rd.kind = kindOf(lower)
 	rd.softened = rd.weight == kindHard && softenerRe.MatchString(lower)
 	rd.recovered = recoveryRe.MatchString(lower)
+	rd.healed = rd.recovered || healedRe.MatchString(lower) || allRunning(lower)
+	rd.probe = startupProbeRe.MatchString(lower)
 	rd.impact = impactRe.MatchString(lower)
 	rd.total = totalImpactRe.MatchString(lower)
 	if every, batch := allOfN(lower); (every || batch) && failureWordRe.MatchString(lower) {
@@ -287,6 +321,12 @@ func (r *reader) unleveledLevel(text string) string {
 // that reads as an instruction to a classifier is not evidence of anything.
 func kindsOf(templates []TemplateStat, r *reader) kindEvidence {
 	ev := kindEvidence{hardBy: map[string]int{}}
+	lastFailing, lastHealed := 0, 0
+	for _, t := range templates {
+		if rd := r.read(t.Example); rd.healed && !rd.injected {
+			lastHealed = max(lastHealed, t.LastLine)
+		}
+	}
 	for _, t := range templates {
 		rd := r.read(t.Example)
 		if rd.injected {
@@ -302,8 +342,13 @@ func kindsOf(templates []TemplateStat, r *reader) kindEvidence {
 		if !failing && (t.Level != "" || rd.weight != kindHard) {
 			continue
 		}
+		lastFailing = max(lastFailing, t.LastLine)
 		weight := rd.weight
-		if rd.softened {
+		switch {
+		case rd.probe && t.Count < 3 && lastHealed > t.LastLine:
+			weight = kindMinor
+			ev.probes += t.Count
+		case rd.softened:
 			weight = kindSoft
 			ev.retried += t.Count
 		}
@@ -321,6 +366,7 @@ func kindsOf(templates []TemplateStat, r *reader) kindEvidence {
 			ev.minor += t.Count
 		}
 	}
+	ev.healed = ev.failing > 0 && lastHealed > lastFailing
 	return ev
 }
 
@@ -384,6 +430,10 @@ func kindSeverity(ev kindEvidence, category string, lines int) (string, string) 
 		return "high", "failures that keep failing and reach users"
 	case ev.errors > 0 && ev.total:
 		return "high", "errors and everything of a kind failing"
+	case ev.healed && ev.probes == ev.failing:
+		return "info", "a start-up state the log shows resolved"
+	case ev.healed && !ev.impact && ev.hard <= 3:
+		return "low", fmt.Sprintf("%d failing line(s), handled: the log shows the operation going through after the last one", ev.failing)
 	case ev.failing > 0 && ev.minor == ev.failing:
 		return "low", fmt.Sprintf("%d failing line(s), all routine (declines, deprecations, rate limiting)", ev.minor)
 	case ev.hard == 0 && ev.recovered && ev.errors > 0 && ev.errors <= 2 && !ev.impact:

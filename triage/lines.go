@@ -366,27 +366,69 @@ func isHexID(tok []byte) bool {
 	return true
 }
 
-// isStackLine recognizes stack-trace continuation lines of common runtimes.
+// isStackLine recognizes stack-trace lines of common runtimes and the
+// indented continuation lines that belong to the line above (a trace's
+// source lines, a PostgreSQL DETAIL block): none is a template of its own.
 func isStackLine(line []byte) bool {
 	t := bytes.TrimLeft(line, " \t")
-	indented := len(t) < len(line)
+	if isFrame(line) {
+		return true
+	}
 	switch {
-	case indented && bytes.HasPrefix(t, []byte("at ")): // Java, JS
-		return true
-	case bytes.HasPrefix(t, []byte("Caused by:")), bytes.HasPrefix(t, []byte("Traceback (most recent call last)")):
-		return true
-	case indented && bytes.HasPrefix(t, []byte("File \"")): // Python
-		return true
-	case indented && bytes.HasPrefix(t, []byte("... ")) && bytes.HasSuffix(bytes.TrimRight(t, "\r"), []byte(" more")):
-		return true
-	case bytes.HasPrefix(t, []byte("goroutine ")) && bytes.Contains(t, []byte(" [")):
-		return true
-	case indented && bytes.Contains(t, []byte(".go:")): // Go frames' file:line
+	case len(t) < len(line) && bytes.HasPrefix(t, []byte("... ")) && bytes.HasSuffix(bytes.TrimRight(t, "\r"), []byte(" more")):
 		return true
 	case len(t) > 0 && len(t) < len(line) && line[0] == '\t': // tab-indented continuation
 		return true
 	}
 	return false
+}
+
+// isFrame recognizes the lines only a stack trace has: a frame in one of
+// the shapes runtimes print (Java/.NET/JS "at x.y(...)", Python
+// `File "x.py", line N`, Go "goroutine N [running]:" and "file.go:N",
+// PHP/gdb "#N /path(12)" or "#N 0x...", Ruby "from x.rb:N:in"), or a trace
+// header. An indented line of any other shape is a continuation, not a
+// trace: counting those made a healthy PostgreSQL autovacuum report look
+// like two crashes.
+func isFrame(line []byte) bool {
+	t := bytes.TrimLeft(line, " \t")
+	indented := len(t) < len(line)
+	switch {
+	case indented && bytes.HasPrefix(t, []byte("at ")) && bytes.ContainsAny(t, ".(:"): // Java, .NET, JS
+		return true
+	case bytes.HasPrefix(t, []byte("Caused by:")), bytes.HasPrefix(t, []byte("Traceback (most recent call last)")):
+		return true
+	case indented && bytes.HasPrefix(t, []byte("File \"")) && bytes.Contains(t, []byte(", line ")): // Python
+		return true
+	case bytes.HasPrefix(t, []byte("goroutine ")) && bytes.Contains(t, []byte(" [")):
+		return true
+	case indented && bytes.Contains(t, []byte(".go:")): // Go frames' file:line
+		return true
+	case indented && bytes.HasPrefix(t, []byte("from ")) && bytes.Contains(t, []byte(":in ")): // Ruby
+		return true
+	case numberedFrame(t):
+		return true
+	}
+	return false
+}
+
+// numberedFrame: "#3 /var/www/app/Foo.php(118): ...", "#0  0x00007f... in
+// main ()", "#4 {main}" (PHP, gdb, C++ backtraces).
+func numberedFrame(t []byte) bool {
+	if len(t) < 3 || t[0] != '#' {
+		return false
+	}
+	i := 1
+	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+		i++
+	}
+	if i == 1 || i >= len(t) || t[i] != ' ' {
+		return false
+	}
+	rest := bytes.TrimLeft(t[i:], " ")
+	return bytes.HasPrefix(rest, []byte("0x")) || bytes.HasPrefix(rest, []byte("/")) ||
+		bytes.HasPrefix(rest, []byte("{main}")) || bytes.HasPrefix(rest, []byte("[internal function]")) ||
+		len(rest) > 2 && rest[1] == ':' && rest[2] == '\\' // C:\path
 }
 
 // startsTrace: lines that open a trace even without a level.

@@ -72,6 +72,7 @@ type facts struct {
 	topError                    *TemplateStat // most severe, then most frequent
 	component                   string        // the component logging most errors
 	stackTraces                 int
+	warnRepeat                  int // occurrences of the most repeated warning
 }
 
 // sustained: n failing lines are not a blip for a log of this length.
@@ -92,6 +93,9 @@ func factsOf(in ClassifyInput) facts {
 	byComponent := map[string]int{}
 	for i := range in.Templates {
 		t := &in.Templates[i]
+		if t.Level == LevelWarn {
+			f.warnRepeat = max(f.warnRepeat, t.Count)
+		}
 		if t.Level != LevelFatal && t.Level != LevelError {
 			continue
 		}
@@ -157,10 +161,10 @@ func rulesSeverity(f facts, kinds kindEvidence, category string, findings []Find
 	}
 	kindLabel, kindWhy := kindSeverity(kinds, category, f.lines)
 	// Routine or recovered failures earn no more than low from their counts.
-	routine := kindLabel == "low" && len(f.signals) == 0 && f.fatal == 0
+	routine := (kindLabel == "low" || kindLabel == "info") && len(f.signals) == 0 && f.fatal == 0
 	switch {
 	case routine:
-		raise("low", kindWhy)
+		raise(kindLabel, kindWhy)
 	case f.fatal > 0:
 		raise("high", fmt.Sprintf("%d fatal line(s)", f.fatal))
 	case f.errors >= highErrorLines && f.sustained(f.errors):
@@ -169,12 +173,15 @@ func rulesSeverity(f facts, kinds kindEvidence, category string, findings []Find
 		raise("high", fmt.Sprintf("%d error and %d warning lines", f.errors, f.warns))
 	case f.errors > 0 || f.stackTraces > 0:
 		raise("medium", fmt.Sprintf("%d error line(s), %d stack trace(s)", f.errors, f.stackTraces))
-	case f.warns >= mediumWarnings:
+	case f.warns >= mediumWarnings && (f.warnRepeat > 1 || kinds.hard+kinds.soft > 0):
+		// A trend: a warning that recurs, or warnings that report
+		// failures. A handful of different one-off notices (start-up
+		// configuration, deprecations) is low.
 		raise("medium", fmt.Sprintf("no errors; %d warnings", f.warns))
 	case f.warns > 0:
 		raise("low", fmt.Sprintf("no errors; %d warning(s)", f.warns))
 	}
-	if kindLabel != "low" && kindLabel != "" && levelIndex(kindLabel) < levelIndex(label) {
+	if kindLabel != "low" && kindLabel != "info" && kindLabel != "" && levelIndex(kindLabel) < levelIndex(label) {
 		raise(kindLabel, kindWhy)
 	}
 	// Credentials or card numbers in a log are an incident of their own.
