@@ -289,6 +289,15 @@ func (r *reader) read(text string) *reading {
 	return rd
 }
 
+// scanning reports whether the line is a scanner's probe (known scanner,
+// or a path only scanners ask for), without reading the rest.
+func (r *reader) scanning(text string) bool {
+	if r.injected(text) {
+		return false
+	}
+	return securityScanRe.MatchString(r.seen[text].lower)
+}
+
 // readSecurity is read plus the security vocabulary, asked of security cases only.
 func (r *reader) readSecurity(text string) *reading {
 	rd := r.read(text)
@@ -458,7 +467,7 @@ func injectedInstruction(line string) bool { return injectedRe.MatchString(strin
 // exposed credentials are incidents, a privileged party taking data out is
 // a breach.
 var (
-	securityScanRe      = lowerRe(`port ?scan|\bscan(ned|ning)? from\b|syn scan|\[ufw block\]|portsentry|attackalert|\bnmap\b|permissive|dry[- ]run|detect(ion)? only`)
+	securityScanRe      = lowerRe(`nuclei|zgrab|masscan|gobuster|dirbuster|wpscan|acunetix|nessus|openvas|/\.env\b|/\.git/|/\.aws/|/wp-login\.php|/phpmyadmin|eval-stdin\.php|port ?scan|\bscan(ned|ning)? from\b|syn scan|\[ufw block\]|portsentry|attackalert|\bnmap\b|permissive|dry[- ]run|detect(ion)? only`)
 	securityAttackRe    = lowerRe(`sqli|sql injection|xss|cross[- ]site|path traversal|\.\./\.\.|command injection|exploit|brute[- ]?force|credential stuffing|\bban(ned)?\b|too many (failed|authentication)|sqlmap|nikto|\bprob(e|ing)\b.{0,40}(blocked|denied)|(blocked|denied).{0,40}(attack|probe|rule)|anomaly score`)
 	securityPrivilegeRe = lowerRe(`role_granted|role granted|privilege(s)? (escalat|grant)|new (admin|owner|root)|added to (the )?\S*(admin|owner|root|sudo|wheel)|command not allowed ;|incorrect password attempts ;|chmod u\+s|setuid|outside (the )?change window|unknown (ip|location|geo)|impossible travel|disabled (mfa|logging|audit)|audit (log(ging)?|trail) (disabled|deleted|stopped)`)
 	securityExposedRe   = lowerRe(`(credential|api[_ -]?key|secret|token|password)s?\b.{0,60}\b(exposed|leaked|found in|written to|logged|affected|in (the )?(url|query string|logs?)|committed|shipped)|(plaintext|plain text|cleartext) (credential|password|secret|token)s?|rotation required|must be rotated|rotate (the |all )?(keys|credentials|secrets|tokens)`)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -48,10 +49,18 @@ func (c *RulesClassifier) Classify(ctx context.Context, in ClassifyInput) (Class
 	}
 	f := factsOf(in)
 	r := newReader()
-	cls.Category, cls.Skills = c.categorize(in, f, r)
-	cls.Severity, cls.Reasons = rulesSeverity(f, kindsOf(in.Templates, r), cls.Category, in.Findings)
+	kinds := kindsOf(in.Templates, r)
+	cls.Category, cls.Skills = c.categorize(in, f, kinds, r)
+	cls.Severity, cls.Reasons = rulesSeverity(f, kinds, cls.Category, in.Findings)
 	if cls.Category == "security" {
-		if label, why := securitySeverity(in, r); levelIndex(label) < levelIndex(cls.Severity) {
+		label, why := securitySeverity(in, r)
+		switch {
+		case levelIndex(label) < levelIndex(cls.Severity):
+			cls.Severity = label
+			cls.Reasons = append(cls.Reasons, why)
+		case label == "low" && kinds.hard == 0 && len(f.signals) == 0 && f.fatal == 0 && !hasSecret(in.Findings):
+			// Probes that got 404s and rate limits: the error lines are the
+			// defences working, not a failure.
 			cls.Severity = label
 			cls.Reasons = append(cls.Reasons, why)
 		}
@@ -217,7 +226,7 @@ func hasSecret(findings []FindingSummary) bool {
 
 // categorize scores the config's category rules over the error lines, then
 // the warnings when errors match nothing.
-func (c *RulesClassifier) categorize(in ClassifyInput, f facts, r *reader) (string, []string) {
+func (c *RulesClassifier) categorize(in ClassifyInput, f facts, kinds kindEvidence, r *reader) (string, []string) {
 	// Tiers: errors decide; warnings only when errors match nothing; the
 	// whole excerpt only when neither does.
 	var errorLines, warnLines []router.WeightedLine
@@ -279,6 +288,20 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts, r *reader) (stri
 	if len(errorLines) == 0 && hasCredential(in.Findings) && allowed(in, "security") {
 		category, lines = "security", excerptLines
 	}
+	// A scanner walking the site for secrets and admin pages: its 404s and
+	// rate limits are the failing lines, and the paths it asked for
+	// ("/backup.zip") name no system of ours.
+	if category == "" && kinds.hard == 0 && allowed(in, "security") {
+		var scans []router.WeightedLine
+		for _, l := range excerpt {
+			if r.scanning(l) {
+				scans = append(scans, router.WeightedLine{Text: l, Weight: 1})
+			}
+		}
+		if len(scans) >= minScanLines {
+			category, lines = "security", scans
+		}
+	}
 	tiers := []struct {
 		lines   []router.WeightedLine
 		matches []router.CategoryMatch
@@ -308,6 +331,11 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts, r *reader) (stri
 	}
 	if category == "" && generic != "" {
 		category, lines = generic, genericLines
+	}
+	if category == genericTransportCategory {
+		if specific, specificLines := c.specificSystem(in, lines, [][]router.WeightedLine{warnLines, contextOrExcerpt(contextLines, excerpt)}); specific != "" {
+			category, lines = specific, specificLines
+		}
 	}
 	if category == "" && len(errorLines) > 0 {
 		lines = errorLines
@@ -348,6 +376,62 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts, r *reader) (stri
 	}
 	return category, out
 }
+
+// genericTransportCategory is the category of failures of the transport
+// itself (refused, reset, DNS, TLS); its timeout words are also how every
+// networked system reports any failing call.
+const genericTransportCategory = "network"
+
+// genericTransportRe: how a call failed, not which system failed ("rpc
+// error: code = DeadlineExceeded", "Request timed out", "timed out waiting
+// for the condition").
+var genericTransportRe = regexp.MustCompile(`(?i)context deadline exceeded|deadline ?exceeded|rpc error|timed? ?out|timeout|\blatency\b|\b504\b|gateway time-?out`)
+
+// specificSystem is the system a network-categorized failure names once
+// its generic transport words are set aside: "Braintree\Exception\Timeout:
+// Request timed out" is a payment provider failing, "rpc error … deadline
+// exceeded" from the kubelet is a node failing. It is "" when the failing
+// lines say something network-specific (refused, DNS, TLS, a proxy) or
+// name no other system; then the later tiers (warnings, then the log's
+// own context) are asked, in order.
+func (c *RulesClassifier) specificSystem(in ClassifyInput, failing []router.WeightedLine, later [][]router.WeightedLine) (string, []router.WeightedLine) {
+	stripped := make([]router.WeightedLine, len(failing))
+	for i, l := range failing {
+		stripped[i] = router.WeightedLine{Text: genericTransportRe.ReplaceAllString(l.Text, " "), Weight: l.Weight}
+	}
+	matches := c.router.MatchCategories(stripped)
+	for _, m := range matches {
+		if m.Category == genericTransportCategory {
+			return "", nil // network-specific words remain: it is the network's
+		}
+	}
+	for _, tier := range append([][]router.WeightedLine{stripped}, later...) {
+		for _, m := range c.router.MatchCategories(tier) {
+			if m.Category == genericTransportCategory {
+				break // this tier is about the network too
+			}
+			if m.Category != c.router.DefaultCategory() && allowed(in, m.Category) {
+				return m.Category, tier
+			}
+		}
+	}
+	return "", nil
+}
+
+// contextOrExcerpt is the context tier when one was built, else the excerpt.
+func contextOrExcerpt(context []router.WeightedLine, excerpt []string) []router.WeightedLine {
+	if len(context) > 0 {
+		return context
+	}
+	out := make([]router.WeightedLine, 0, len(excerpt))
+	for _, l := range excerpt {
+		out = append(out, router.WeightedLine{Text: l, Weight: 1})
+	}
+	return out
+}
+
+// minScanLines: a scan is a series of probes, not one odd request.
+const minScanLines = 3
 
 func allowed(in ClassifyInput, category string) bool {
 	if len(in.Categories) == 0 {
