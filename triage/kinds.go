@@ -50,6 +50,15 @@ var failureKinds = []failureKind{
 	{"routine", kindMinor, lowerRe(`deprecat|obsolete|will be removed in|no longer supported|insufficient funds|card (was )?declined|do not honou?r|expired card|incorrect (cvc|zip)|\bdeclined\b|limiting requests|rate limited|not found: /|404 not found|client closed request|favicon|flaky|skipped|would be|dry[- ]run|expires in \d+ days|renewal scheduled`)},
 }
 
+// slowReportRe: a line that exists to report a slow operation (a slow-query
+// log entry, PostgreSQL's log_min_duration_statement): a warning whatever
+// level it was logged at, and a routine one.
+var slowReportRe = lowerRe(`# query_time: [\d.]+|\bduration: [\d.]+ ms +(statement|execute|bind|parse)\b|\bslow (query|queries|statement|operation|command)\b|slowlog|slow_query`)
+
+// deprecationRe: a notice that something in use is going away; a warning
+// even where the runtime printed no level (Python's warnings module).
+var deprecationRe = lowerRe(`deprecat|obsolete|will be removed in|no longer supported`)
+
 // startupProbeRe: a readiness or start-up probe failing is how Kubernetes
 // waits for a container to come up: routine unless it keeps failing
 // (liveness probes restart the container and are not routine).
@@ -231,20 +240,22 @@ func leadingLiterals(t *syntax.Regexp) ([]string, bool) {
 
 // reading is what the kind vocabulary makes of one line.
 type reading struct {
-	lower     string
-	full      bool   // the fields below are filled
-	security  bool   // the security fields are filled
-	injected  bool   // the line speaks to a classifier
-	weight    int    // strongest failure kind, -1 for none; kindRequest resolved
-	kind      string // its name
-	softened  bool   // a hard failure the line says is retried or partial
-	recovered bool
-	healed    bool
-	probe     bool // a start-up probe failing
-	impact    bool
-	total     bool
+	lower       string
+	full        bool   // the fields below are filled
+	security    bool   // the security fields are filled
+	injected    bool   // the line speaks to a classifier
+	weight      int    // strongest failure kind, -1 for none; kindRequest resolved
+	kind        string // its name
+	softened    bool   // a hard failure the line says is retried or partial
+	recovered   bool
+	healed      bool
+	probe       bool // a start-up probe failing
+	slow        bool // a slow-operation report
+	deprecation bool // a deprecation notice
+	impact      bool
+	total       bool
 	// security vocabulary
-	scan, attack, privilege, exposed, dataOut bool
+	scan, attack, privilege, exposed, dataOut, evasion, public bool
 }
 
 // reader reads lines once per classification: the same template example
@@ -278,6 +289,8 @@ func (r *reader) read(text string) *reading {
 	rd.recovered = recoveryRe.MatchString(lower)
 	rd.healed = rd.recovered || healedRe.MatchString(lower) || allRunning(lower)
 	rd.probe = startupProbeRe.MatchString(lower)
+	rd.slow = slowReportRe.MatchString(lower)
+	rd.deprecation = deprecationRe.MatchString(lower)
 	rd.impact = impactRe.MatchString(lower)
 	rd.total = totalImpactRe.MatchString(lower)
 	if every, batch := allOfN(lower); (every || batch) && failureWordRe.MatchString(lower) {
@@ -310,6 +323,8 @@ func (r *reader) readSecurity(text string) *reading {
 	rd.privilege = securityPrivilegeRe.MatchString(rd.lower)
 	rd.exposed = securityExposedRe.MatchString(rd.lower)
 	rd.dataOut = securityDataOutRe.MatchString(rd.lower)
+	rd.evasion = securityEvasionRe.MatchString(rd.lower)
+	rd.public = securityPublicRe.MatchString(rd.lower)
 	return rd
 }
 
@@ -322,6 +337,8 @@ func (r *reader) unleveledLevel(text string) string {
 		return LevelWarn
 	case rd.weight == kindHard:
 		return LevelError
+	case rd.slow || rd.deprecation:
+		return LevelWarn
 	}
 	return ""
 }
@@ -345,6 +362,13 @@ func kindsOf(templates []TemplateStat, r *reader) kindEvidence {
 		ev.impact = ev.impact || rd.impact
 		ev.total = ev.total || rd.total
 		failing := t.Level == LevelFatal || t.Level == LevelError || t.Level == LevelWarn
+		if !failing && slowReport(t.Level, rd) {
+			// A slow-query entry or a deprecation is a routine warning.
+			lastFailing = max(lastFailing, t.LastLine)
+			ev.failing += t.Count
+			ev.minor += t.Count
+			continue
+		}
 		// A line with no level marker at all may still report a failure
 		// ("backend is DOWN", "GET /x -> NoSuchKey"); leveled info and debug
 		// lines are the program saying it is not one.
@@ -377,6 +401,12 @@ func kindsOf(templates []TemplateStat, r *reader) kindEvidence {
 	}
 	ev.healed = ev.failing > 0 && lastHealed > lastFailing
 	return ev
+}
+
+// slowReport: a line at no level or info that reports a slow operation,
+// or at no level a deprecation.
+func slowReport(level string, rd *reading) bool {
+	return (level == "" || level == LevelInfo) && rd.slow || level == "" && rd.deprecation
 }
 
 // kindOf is the strongest failure kind a lower-cased line reports (-1 for
@@ -469,25 +499,42 @@ func injectedInstruction(line string) bool { return injectedRe.MatchString(strin
 var (
 	securityScanRe      = lowerRe(`nuclei|zgrab|masscan|gobuster|dirbuster|wpscan|acunetix|nessus|openvas|/\.env\b|/\.git/|/\.aws/|/wp-login\.php|/phpmyadmin|eval-stdin\.php|port ?scan|\bscan(ned|ning)? from\b|syn scan|\[ufw block\]|portsentry|attackalert|\bnmap\b|permissive|dry[- ]run|detect(ion)? only`)
 	securityAttackRe    = lowerRe(`sqli|sql injection|xss|cross[- ]site|path traversal|\.\./\.\.|command injection|exploit|brute[- ]?force|credential stuffing|\bban(ned)?\b|too many (failed|authentication)|sqlmap|nikto|\bprob(e|ing)\b.{0,40}(blocked|denied)|(blocked|denied).{0,40}(attack|probe|rule)|anomaly score`)
-	securityPrivilegeRe = lowerRe(`role_granted|role granted|privilege(s)? (escalat|grant)|new (admin|owner|root)|added to (the )?\S*(admin|owner|root|sudo|wheel)|command not allowed ;|incorrect password attempts ;|chmod u\+s|setuid|outside (the )?change window|unknown (ip|location|geo)|impossible travel|disabled (mfa|logging|audit)|audit (log(ging)?|trail) (disabled|deleted|stopped)`)
+	securityPrivilegeRe = lowerRe(`"eventname": ?"(createuser|createaccesskey|createloginprofile|updateloginprofile|attach(user|role|group)policy|put(user|role|group)policy|addusertogroup|updateassumerolepolicy)"|administratoraccess|role_granted|role granted|privilege(s)? (escalat|grant)|new (admin|owner|root)|added to (the )?\S*(admin|owner|root|sudo|wheel)|command not allowed ;|incorrect password attempts ;|chmod u\+s|setuid|outside (the )?change window|unknown (ip|location|geo)|impossible travel|disabled (mfa|logging|audit)|audit (log(ging)?|trail) (disabled|deleted|stopped)`)
 	securityExposedRe   = lowerRe(`(credential|api[_ -]?key|secret|token|password)s?\b.{0,60}\b(exposed|leaked|found in|written to|logged|affected|in (the )?(url|query string|logs?)|committed|shipped)|(plaintext|plain text|cleartext) (credential|password|secret|token)s?|rotation required|must be rotated|rotate (the |all )?(keys|credentials|secrets|tokens)`)
-	securityDataOutRe   = lowerRe(`export_started|bulk (export|download)|mass (export|download)|dump(ed|ing)? (the )?(database|table|users|customers)|\bexfiltrat|data (transfer|egress) to (an )?(unknown|external)`)
+	// Defence evasion (audit trails stopped, detectors deleted) and data
+	// opened to the world: after a privileged change, either is a breach.
+	securityEvasionRe = lowerRe(`"eventname": ?"(stoplogging|deletetrail|deletedetector|deleteflowlogs|disablesecurityhub|deleteconfigurationrecorder|stopconfigurationrecorder)"|audit (log(ging)?|trail) (disabled|deleted|stopped|cleared)|(security|audit|event) log was cleared|\bevent ?id[:= ]+1102\b`)
+	securityPublicRe  = lowerRe(`"eventname": ?"(putbucketpolicy|putbucketacl|putobjectacl|deletebucketpublicaccessblock|deletepublicaccessblock)".{0,400}("principal": ?"\*"|allusers|public-read)|made public|publicly (readable|accessible)`)
+	securityDataOutRe = lowerRe(`export_started|bulk (export|download)|mass (export|download)|dump(ed|ing)? (the )?(database|table|users|customers)|\bexfiltrat|data (transfer|egress) to (an )?(unknown|external)`)
 )
 
 // securitySeverity is the severity of a security case's events, with why.
 func securitySeverity(in ClassifyInput, r *reader) (string, string) {
-	var scan, attack, privilege, exposed, dataOut bool
+	var scan, attack, privilege, exposed, dataOut, evasion, public bool
+	// Templates see every kind of line once; the excerpt sees lines one
+	// template holds many of (CloudTrail events differ only in values).
+	texts := make([]string, 0, len(in.Templates)+len(in.Excerpt))
 	for _, t := range in.Templates {
-		rd := r.readSecurity(t.Example)
+		texts = append(texts, t.Example)
+	}
+	texts = append(texts, in.Excerpt...)
+	for _, text := range texts {
+		rd := r.readSecurity(text)
 		scan = scan || rd.scan
 		attack = attack || rd.attack
 		privilege = privilege || rd.privilege
 		exposed = exposed || rd.exposed
 		dataOut = dataOut || rd.dataOut
+		evasion = evasion || rd.evasion
+		public = public || rd.public
 	}
 	switch {
 	case privilege && dataOut:
 		return "critical", "a privileged change by an unexpected party, then data taken out"
+	case privilege && (evasion || public):
+		return "critical", "a privileged change, then the audit trail stopped or data opened to the world"
+	case evasion || public:
+		return "high", "the audit trail stopped or data opened to the world"
 	case privilege:
 		return "high", "a privileged action by an unexpected party"
 	case exposed:

@@ -238,6 +238,8 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts, kinds kindEviden
 		level := t.Level
 		if level == "" {
 			level = r.unleveledLevel(t.Example)
+		} else if level == LevelInfo && slowReport(level, r.read(t.Example)) {
+			level = LevelWarn
 		}
 		switch level {
 		case LevelFatal, LevelError:
@@ -245,6 +247,10 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts, kinds kindEviden
 		case LevelWarn:
 			warnLines = append(warnLines, router.WeightedLine{Text: t.Example, Weight: w})
 		}
+	}
+	if kinds.healed && kinds.failing > 0 && kinds.probes == kinds.failing {
+		// A probe failing while a pod started, then Ready: nothing failed.
+		errorLines, warnLines = nil, nil
 	}
 	for _, s := range f.signals {
 		if !r.injected(s.Example) {
@@ -273,7 +279,10 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts, kinds kindEviden
 	errorMatches, warnMatches := c.router.MatchCategories(errorLines), c.router.MatchCategories(warnLines)
 	var contextLines []router.WeightedLine
 	var contextMatches []router.CategoryMatch
-	if len(errorLines)+len(warnLines) > 0 && len(errorMatches)+len(warnMatches) == 0 {
+	// Routine notices (deprecations, slow queries) are about the code that
+	// logged them, not about the system the log talks about.
+	routineOnly := kinds.failing > 0 && kinds.minor == kinds.failing
+	if len(errorLines)+len(warnLines) > 0 && len(errorMatches)+len(warnMatches) == 0 && !routineOnly {
 		for _, l := range excerpt {
 			contextLines = append(contextLines, router.WeightedLine{Text: l, Weight: 1})
 		}
