@@ -23,6 +23,8 @@ type failureKind struct {
 	re     *lowerPattern
 }
 
+const timeoutsKind = "timeouts and retries"
+
 const (
 	kindMinor = iota
 	kindSoft
@@ -35,7 +37,7 @@ const (
 // tied to one product's phrasing.
 var failureKinds = []failureKind{
 	{"dependency unavailable", kindHard, lowerRe(`connection refused|econnrefused|could not be established|broker may not be available|no route to host|network is unreachable|host (is )?unreachable|\bunavailable\b|\bbad gateway\b|\b50[23] |"50[23]"|\bstatus(code)?[=: ]+50[23]\b|code = unavailable|\bis (now )?down\b|\bwent down\b|\bmarked (as )?down\b|\bis dead\b|not responding|no (reachable |healthy |available )?(servers?|hosts?|brokers?|replicas?|members?|nodes?) (available|reachable|alive|left)|no (healthy|available|reachable|live) (servers?|backends?|upstreams?|endpoints?|hosts?|instances?|targets?)\b|could not connect|can't connect|cannot connect|unable to connect|failed to connect|connect(ion)? failed|connection (was )?closed unexpectedly|server closed the connection|lost connection|connection lost`)},
-	{"no primary or quorum", kindHard, lowerRe(`not (the )?primary|no primary|notwritableprimary|not ?master|no (elected )?leader|leader (election )?(lost|not available)|lost quorum|no quorum|quorum (lost|not available)|cannot achieve consistency|not enough (replicas|votes|nodes)|split[- ]brain|cluster (health )?(status )?(is )?red\b|\[red\]|all shards failed|shards? (unassigned|not active)|read[- ]only (mode|replica)|readonly you can't write|stop-writes|\bmisconf\b|in recovery mode`)},
+	{"no primary or quorum", kindHard, lowerRe(`not (the )?primary|no primary|notwritableprimary|not ?master|no (elected )?leader|leader (election )?(lost|not available)|leaderelection lost|lost (the )?(leader ?election|leadership)|lost quorum|no quorum|quorum (lost|not available)|cannot achieve consistency|not enough (replicas|votes|nodes)|split[- ]brain|cluster (health )?(status )?(is )?red\b|\[red\]|all shards failed|shards? (unassigned|not active)|read[- ]only (mode|replica)|readonly you can't write|stop-writes|\bmisconf\b|in recovery mode`)},
 	{"secrets or identity provider down", kindHard, lowerRe(`\bsealed\b|failed to unseal|directory (server )?(unreachable|unavailable|down)|idp (unreachable|unavailable|down)|(jwks|discovery|well-known|metadata) (fetch|endpoint|request|document)? ?(failed|unreachable|unavailable)`)},
 	{"certificate or TLS failure", kindHard, lowerRe(`certificate (has )?expired|expired certificate|cert(ificate)? .{0,40}expired on|certificate verify failed|certificate is not valid|not valid for|doesn't match|does not match .{0,20}(host|name|certificate)|hostname mismatch|name mismatch|no alternative certificate subject name|pkix path|valid certification path|x509: |ssl_do_handshake\(\) failed|handshake (failure|failed|error)|tls: |bad certificate|unknown (ca|authority)|self[- ]signed certificate|certificate (rejected|revoked|unknown)`)},
 	{"credentials rejected", kindHard, lowerRe(`authentication failed|password authentication failed|invalid credentials|bad credentials|invalid password|login failed|logon failed|bind failed|failed to bind|error code 49|acceptsecuritycontext|access denied|accessdenied|permission denied|not authorized|unauthorized|\bforbidden\b|invalid_client|unauthorized_client|invalid (api )?key|(credentials?|password|key) (has )?(expired|revoked|invalid)|expired (credentials?|password)|signature (verification|validation) failed|invalid signature|no signatures found|signed jwt rejected|jwt (was |is )?(invalid|rejected)|no matching key|clock skew (too great|exceeds|detected|error)|krb5kdc_err|krb_ap_err|pre-?authentication failed|account (is )?(locked|disabled)|missing client token`)},
@@ -46,7 +48,7 @@ var failureKinds = []failureKind{
 	// request path, a failing background job (medium) elsewhere.
 	{"unhandled error", kindRequest, lowerRe(`unhandled|uncaught|fatal (error|exception)|nullpointer|null ?reference|nil pointer|nil map|index out of range|typeerror|referenceerror|keyerror|attributeerror|valueerror|indexerror|zerodivisionerror|internal server error|\bstatus[=: ]500\b|\b500 internal|" 500 |responding 500|returned? 500|exception`)},
 	{"payment failure", kindHard, lowerRe(`charge(s)? failed|(payout|transfer|settlement|refund|capture)s? (batch |run |job )?failed|payment(s)? (failed|not (taken|captured)|rejected)|capture failed|refund failed|payout failed|webhook .{0,40}(rejected|failed)|ipn .{0,30}(failed|rejected|backlog)|apiconnectionerror|api_error|processor (unavailable|error)|gateway (error|unavailable|rejected)|success rate \d{1,2}%`)},
-	{"timeouts and retries", kindSoft, lowerRe(`timed? ?out|timeout|invalid_grant|token (has )?expired|expired (access|refresh|id)? ?token|deadline exceeded|deadlineexceeded|took \d+ ?m?s|slow|latency|p9[59]|retry|retrying|backoff|back-off|will retry|deadlock|lock wait|replication lag|replica lag|behind (master|primary|source)|throttl|rate[- ]?limit|too many requests|\b429\b|slowdown|evict|imagepull|errimagepull|pending|insufficient (cpu|memory)|failedscheduling|flapping|intermittent|partially|degraded performance`)},
+	{timeoutsKind, kindSoft, lowerRe(`timed? ?out|timeout|invalid_grant|token (has )?expired|expired (access|refresh|id)? ?token|deadline exceeded|deadlineexceeded|took \d+ ?m?s|slow|latency|p9[59]|retry|retrying|backoff|back-off|will retry|deadlock|lock wait|replication lag|replica lag|behind (master|primary|source)|throttl|rate[- ]?limit|too many requests|\b429\b|slowdown|evict|imagepull|errimagepull|pending|insufficient (cpu|memory)|failedscheduling|flapping|intermittent|partially|degraded performance`)},
 	{"routine", kindMinor, lowerRe(`deprecat|obsolete|will be removed in|no longer supported|insufficient funds|card (was )?declined|do not honou?r|expired card|incorrect (cvc|zip)|\bdeclined\b|limiting requests|rate limited|not found: /|404 not found|client closed request|favicon|flaky|skipped|would be|dry[- ]run|expires in \d+ days|renewal scheduled`)},
 }
 
@@ -126,6 +128,7 @@ func allOfN(line string) (every, batch bool) {
 // kindEvidence is what the failure kinds say about a log.
 type kindEvidence struct {
 	hard, soft, minor int // failing lines by kind weight
+	timeouts          int // of soft, lines that time out or are retried
 	retried           int // hard failures the line says are being retried
 	failing           int // failing lines looked at (error, fatal, warn)
 	errors            int // of them error or fatal
@@ -395,6 +398,9 @@ func kindsOf(templates []TemplateStat, r *reader) kindEvidence {
 			ev.hardBy[rd.kind] += t.Count
 		case kindSoft:
 			ev.soft += t.Count
+			if rd.softened || rd.kind == timeoutsKind {
+				ev.timeouts += t.Count
+			}
 		case kindMinor:
 			ev.minor += t.Count
 		}

@@ -171,11 +171,15 @@ func rulesSeverity(f facts, kinds kindEvidence, category string, findings []Find
 	kindLabel, kindWhy := kindSeverity(kinds, category, f.lines)
 	// Routine or recovered failures earn no more than low from their counts.
 	routine := (kindLabel == "low" || kindLabel == "info") && len(f.signals) == 0 && f.fatal == 0
+	// Timeouts and retries alone, reaching no one: slow, not broken.
+	softOnly := kinds.hard == 0 && kinds.soft > 0 && kinds.timeouts == kinds.soft && !kinds.impact && !kinds.total && len(f.signals) == 0
 	switch {
 	case routine:
 		raise(kindLabel, kindWhy)
 	case f.fatal > 0:
 		raise("high", fmt.Sprintf("%d fatal line(s)", f.fatal))
+	case softOnly && f.errors > 0:
+		raise("medium", fmt.Sprintf("%d error line(s), all timeouts or retries", f.errors))
 	case f.errors >= highErrorLines && f.sustained(f.errors):
 		raise("high", fmt.Sprintf("%d error lines (%.1f%% of %d)", f.errors, 100*f.rate, f.lines))
 	case f.errors > 0 && f.errors+f.warns >= highErrorLines+mediumWarnings && f.sustained(f.errors+f.warns):
