@@ -267,7 +267,7 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 
 	z.lower = appendLower(z.lower[:0], text)
 	level, levelEnd := lineLevel(text, z.lower)
-	stackLine := isStackLine(text)
+	stackLine := isStackLine(text) || z.inTrace && goFuncLine(text)
 	if stackLine {
 		// Frames and "Caused by:" belong to the error they follow; a nested
 		// "FATAL:" inside a cause is the remote side's wording, not this log's level.

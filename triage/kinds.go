@@ -82,7 +82,11 @@ var recoveryRe = lowerRe(`retry (\d+ )?succeeded|re-?run.{0,30}\bpassed|passed o
 // healedRe: a line saying an operation that had failed went through after
 // all: a later attempt, a refreshed token, a reconnect, a finished rollout.
 // It heals the failures logged before it (see kindEvidence.healed).
-var healedRe = lowerRe(`(succeeded|successful|reserved|completed|processed|sent|delivered|ok)\b.{0,40}\b(on|after) (attempt|try|retry) ?#?[2-9]|attempt [2-9]\S* (succeeded|ok)|retry (\d+ )?succeeded|succeeded (on|after) retry|\brefreshed\b|refresh(ed)? (ok|succeeded|successful)|/refresh\S* http/[\d.]+" 200\b|recovered|reconnected|re-?established|back (up|online|to normal)|healthy again|is now (healthy|available|ready)|status is now: nodeready|successfully rolled out|\bresumed\b|\brestored\b`)
+var healedRe = lowerRe(`attempt [2-9]\S* (succeeded|ok)|retry (\d+ )?succeeded|succeeded (on|after) retry|\brefreshed\b|refresh(ed)? (ok|succeeded|successful)|/refresh\S* http/[\d.]+" 200\b|recovered|reconnected|re-?established|back (up|online|to normal)|healthy again|is now (healthy|available|ready)|status is now: nodeready|successfully rolled out|\bresumed\b|\brestored\b`)
+
+// laterAttemptRe: "order 88120 saved on attempt 2" — on a line that
+// reports no failure and no further retry, a later attempt that went through.
+var laterAttemptRe = lowerRe(`\b(on|after) (attempt|try|retry) ?#?[2-9]\b|attempt [2-9] of \d+ (ok|succeeded)`)
 
 // allRunningRe finds kubectl's "READY 1/1 Running": every container up.
 var allRunningRe = regexp.MustCompile(`\s(\d+)/(\d+)\s+running\b`)
@@ -290,7 +294,8 @@ func (r *reader) read(text string) *reading {
 	rd.weight, rd.kind = kindOf(lower)
 	rd.softened = rd.weight == kindHard && softenerRe.MatchString(lower)
 	rd.recovered = recoveryRe.MatchString(lower)
-	rd.healed = rd.recovered || healedRe.MatchString(lower) || allRunning(lower)
+	rd.healed = rd.recovered || healedRe.MatchString(lower) || allRunning(lower) ||
+		laterAttemptRe.MatchString(lower) && !failureWordRe.MatchString(lower) && !softenerRe.MatchString(lower)
 	rd.probe = startupProbeRe.MatchString(lower)
 	rd.slow = slowReportRe.MatchString(lower)
 	rd.deprecation = deprecationRe.MatchString(lower)

@@ -412,6 +412,17 @@ func isFrame(line []byte) bool {
 	return false
 }
 
+// goFuncLine: the unindented function half of a Go frame
+// ("main.main()", "net/http.(*conn).serve(0xc000148000)", "created by
+// main.start in goroutine 1"), a frame only inside a trace.
+func goFuncLine(line []byte) bool {
+	if bytes.HasPrefix(line, []byte("created by ")) {
+		return true
+	}
+	open := bytes.IndexByte(line, '(')
+	return open > 0 && bytes.HasSuffix(line, []byte(")")) && bytes.IndexByte(line[:open], ' ') < 0 && bytes.IndexByte(line[:open], '.') > 0
+}
+
 // numberedFrame: "#3 /var/www/app/Foo.php(118): ...", "#0  0x00007f... in
 // main ()", "#4 {main}" (PHP, gdb, C++ backtraces).
 func numberedFrame(t []byte) bool {

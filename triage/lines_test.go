@@ -164,3 +164,33 @@ func FuzzLineParsers(f *testing.F) {
 		_ = matchSignals(line, appendLower(nil, line), nil)
 	})
 }
+
+// A stack trace is counted from frames of the shapes runtimes print; an
+// indented line of any other shape continues the line above and is no trace.
+func TestStackTracesNeedFrames(t *testing.T) {
+	tests := []struct {
+		name  string
+		lines []string
+		want  int
+	}{
+		{"java", []string{"2026-01-01 ERROR x: boom", "java.lang.IllegalStateException: bad", "\tat com.x.Y.z(Y.java:12)", "\tat com.x.Y.main(Y.java:3)"}, 1},
+		{"java with cause is one trace", []string{"ERROR x", "\tat a.B.c(B.java:1)", "Caused by: java.io.IOException: x", "\tat a.B.d(B.java:2)", "\t... 12 more"}, 1},
+		{".net", []string{"fail: x", "   at Orders.Repo.SaveAsync(Order o) in /src/Repo.cs:line 88"}, 1},
+		{"python", []string{"Traceback (most recent call last):", `  File "/app/x.py", line 3, in <module>`, "    main()", "KeyError: 'id'"}, 1},
+		{"go", []string{"panic: runtime error", "", "goroutine 1 [running]:", "main.main()", "\t/app/main.go:12 +0x1d"}, 1},
+		{"php", []string{"[2026-01-01 00:00:00] production.ERROR: x", "Stack trace:", "#0 /var/www/app/Http.php(62): Client->send()", "#1 {main}"}, 1},
+		{"gdb", []string{"Thread 1 received signal SIGSEGV", "#0  0x00007f3a1c2b4e10 in memcpy () from /lib64/libc.so.6"}, 1},
+		{"ruby", []string{"E, [2026-01-01] ERROR -- : boom (RuntimeError)", "\tfrom /app/lib/worker.rb:12:in `perform'"}, 1},
+		{"two traces", []string{"ERROR a", "\tat a.B.c(B.java:1)", "INFO ok", "ERROR b", "\tat a.B.c(B.java:1)"}, 2},
+		{"postgres autovacuum detail", []string{`LOG:  automatic vacuum of table "crm.public.a": index scans: 1`, "\tpages: 0 removed, 82211 remain", "\ttuples: 40812 removed, 2210918 remain", "\tsystem usage: CPU: user: 0.88 s"}, 0},
+		{"indented sql and config dumps", []string{"LOG:  statement: SELECT 1", "\tFROM orders", "\tWHERE id = 4", "config:", "\tat_least_once: true"}, 0},
+		{"issue numbers are not frames", []string{"INFO merged", "#12 fix login (by alice)", "#13 bump deps"}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := feed(AnalyzeOptions{}, tc.lines, nil).StackTraces; got != tc.want {
+				t.Errorf("StackTraces = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
