@@ -233,6 +233,10 @@ func TestRulesRound2Kinds(t *testing.T) {
 			`2026-03-07 19:53:33.193 UTC [15679] LOG:  duration: 2888.229 ms  statement: SELECT o.* FROM orders o WHERE o.created_at > now() - interval '30 days'`,
 			`2026-03-07 19:53:34.388 UTC [47165] LOG:  duration: 8732.881 ms  statement: SELECT o.* FROM orders o WHERE o.created_at > now() - interval '30 days'`,
 		}},
+		{"a statement's table names are not the business", "low", "database", []string{
+			`2026-03-07 10:00:31.700 UTC [4412] LOG:  duration: 30512.004 ms  statement: SELECT * FROM invoices WHERE id = $1`,
+			`2026-03-07 10:00:32.100 UTC [4415] LOG:  duration: 29870.311 ms  statement: UPDATE invoices SET paid = true WHERE id = $1`,
+		}},
 		// Scanners: their 404s and rate limits are the defences working.
 		{"secret-hunting scanner", "low", "security", []string{
 			`203.0.113.9 - - [07/Mar/2026:04:12:01 +0000] "GET /.env HTTP/1.1" 404 153 "-" "Mozilla/5.0 zgrab/0.x"`,
