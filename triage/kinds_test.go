@@ -196,6 +196,11 @@ func TestRulesRound2Kinds(t *testing.T) {
 			`2026-03-05T09:00:11.090Z ERROR [saml2-sp] Saml2AuthenticationException: Invalid signature for SAML Response: certificate expired on 2026-03-05`,
 			`2026-03-05 09:02:15,006 - INFO [idp.Audit] - SSO responses issued since 09:00: 180, accepted by relying parties: 0`,
 		}},
+		{"elasticsearch indices blocked read-only by a full disk", "critical", "storage", []string{
+			`[2026-03-05T10:00:00,000][WARN ][o.e.c.r.a.DiskThresholdMonitor] [es-1] flood stage disk watermark [95%] exceeded on [es-1][/var/lib/elasticsearch] free: 2.1gb[2.4%], all indices on this node will be marked read-only`,
+			`2026-03-05T10:00:03.000Z ERROR indexer: bulk failed: cluster_block_exception: index [orders-2026.03] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block]`,
+			`2026-03-05T10:00:04.000Z ERROR indexer: bulk failed: cluster_block_exception: index [orders-2026.03] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block]`,
+		}},
 		// The specific system named beats the generic transport word.
 		{"payment provider timing out", "high", "payments", []string{
 			`[2026-03-06 19:02:35] production.ERROR: Adyen\Exception\Timeout: Request timed out after 30s in /var/www/shop/vendor/adyen/php-api-library/src/Adyen/HttpClient/CurlClient.php:112`,
