@@ -201,6 +201,16 @@ func TestRulesRound2Kinds(t *testing.T) {
 			`2026-03-05T10:00:03.000Z ERROR indexer: bulk failed: cluster_block_exception: index [orders-2026.03] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block]`,
 			`2026-03-05T10:00:04.000Z ERROR indexer: bulk failed: cluster_block_exception: index [orders-2026.03] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block]`,
 		}},
+		{"mysql replica sql thread stopped", "high", "database", []string{
+			`2026-03-09T02:11:40.118422Z 14 [ERROR] [MY-010584] [Repl] Replica SQL for channel '': Worker 1 failed executing transaction at source log mysql-bin.000112; Error 'Duplicate entry' on query.`,
+			`2026-03-09T02:11:40.119010Z 13 [ERROR] [MY-010586] [Repl] Error running query, replica SQL thread aborted. Fix the problem, and restart the replica SQL thread with "START REPLICA".`,
+			`2026-03-09T02:41:00.000112Z 0 [Warning] [MY-011069] [Server] Seconds_Behind_Source: NULL (Replica_SQL_Running: No)`,
+		}},
+		{"postgres standby streaming stopped", "high", "database", []string{
+			`2026-03-09 02:00:00.000 UTC [311] FATAL:  could not receive data from WAL stream: server closed the connection unexpectedly`,
+			`2026-03-09 02:00:05.000 UTC [311] LOG:  replication has stopped: primary 10.0.0.5 unreachable`,
+			`2026-03-09 02:00:10.000 UTC [311] FATAL:  could not connect to the primary server: connection refused`,
+		}},
 		// The specific system named beats the generic transport word.
 		{"payment provider timing out", "high", "payments", []string{
 			`[2026-03-06 19:02:35] production.ERROR: Adyen\Exception\Timeout: Request timed out after 30s in /var/www/shop/vendor/adyen/php-api-library/src/Adyen/HttpClient/CurlClient.php:112`,
