@@ -211,6 +211,16 @@ func TestRulesRound2Kinds(t *testing.T) {
 			`2026-03-09 02:00:05.000 UTC [311] LOG:  replication has stopped: primary 10.0.0.5 unreachable`,
 			`2026-03-09 02:00:10.000 UTC [311] FATAL:  could not connect to the primary server: connection refused`,
 		}},
+		{"node worker crash-looping under pm2", "high", "application", []string{
+			`0|mailer   | 2026-03-02T07:15:44.118Z info: consumer started, queue=mail`,
+			`0|mailer   | TypeError: Cannot read properties of undefined (reading 'email')`,
+			`0|mailer   |     at sendWelcome (/srv/mailer/dist/handlers/welcome.js:19:30)`,
+			`PM2        | App [mailer:0] exited with code [1] via signal [SIGINT]`,
+			`PM2        | App [mailer:0] starting in -fork mode-`,
+			`0|mailer   | TypeError: Cannot read properties of undefined (reading 'email')`,
+			`PM2        | App [mailer:0] exited with code [1] via signal [SIGINT]`,
+			`PM2        | Script /srv/mailer/dist/index.js had too many unstable restarts (16). Stopped. "errored"`,
+		}},
 		// The specific system named beats the generic transport word.
 		{"payment provider timing out", "high", "payments", []string{
 			`[2026-03-06 19:02:35] production.ERROR: Adyen\Exception\Timeout: Request timed out after 30s in /var/www/shop/vendor/adyen/php-api-library/src/Adyen/HttpClient/CurlClient.php:112`,
