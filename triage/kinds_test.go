@@ -141,6 +141,13 @@ func TestRulesRound2Kinds(t *testing.T) {
 			`[2026-03-02 11:00:02,000] WARN [Producer clientId=orders-1] Connection to node 2 (kafka-2/10.0.5.2:9092) could not be established. Broker may not be available. (org.apache.kafka.clients.NetworkClient)`,
 			`[2026-03-02 11:00:07,000] INFO [Producer clientId=orders-1] Connection to node 2 re-established (org.apache.kafka.clients.NetworkClient)`,
 		}},
+		{"retries that work but breach the SLO are not handled", "medium", "network", []string{
+			`time=2026-03-02T10:00:01.442Z level=WARN msg="call failed, retrying" upstream=rates err="dial tcp: lookup rates.internal on 10.96.0.10:53: i/o timeout" attempt=1`,
+			`time=2026-03-02T10:00:01.703Z level=INFO msg="retry 1 succeeded" upstream=rates`,
+			`time=2026-03-02T10:00:03.118Z level=ERROR msg="call failed" upstream=rates err="dial tcp: lookup rates.internal on 10.96.0.10:53: i/o timeout"`,
+			`time=2026-03-02T10:00:03.398Z level=INFO msg="retry 1 succeeded" upstream=rates`,
+			`time=2026-03-02T10:05:00.000Z level=WARN msg="slo burn" service=checkout p99=2.1s objective=400ms window=5m`,
+		}},
 		{"failures after the reconnect are not handled", "high", "database", []string{
 			`2026-03-02T10:05:00.000Z ERROR api: pq: connection refused (postgres 10.0.3.10:5432)`,
 			`2026-03-02T10:05:01.000Z INFO  api: reconnected to postgres 10.0.3.10:5432`,
