@@ -143,7 +143,7 @@ func TestContainsFold(t *testing.T) {
 }
 
 func FuzzLineParsers(f *testing.F) {
-	for _, s := range []string{"2015-10-18 18:04:11,034 ERROR [main] a.B: x", "E/Tag( 1): y", "level=warn msg=\"a\"", "\"unterminated", "", "\tat x.Y(Z.java:1)"} {
+	for _, s := range []string{"2015-10-18 18:04:11,034 ERROR [main] a.B: x", "E/Tag( 1): y", "level=warn msg=\"a\"", "\"unterminated", "", "\tat x.Y(Z.java:1)", "#0 /x.php(1): y", "#1", "goroutine 1 [running]:", "main.main()"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
@@ -160,7 +160,10 @@ func FuzzLineParsers(f *testing.F) {
 		}
 		_ = Component(line, end)
 		_ = Timestamp(line)
-		_ = isStackLine(line)
+		if isFrame(line) && !isStackLine(line) {
+			t.Fatalf("frame %q is not a stack line", line)
+		}
+		_ = goFuncLine(line)
 		_ = matchSignals(line, appendLower(nil, line), nil)
 	})
 }
