@@ -83,7 +83,7 @@ var recoveryRe = lowerRe(`retry (\d+ )?succeeded|re-?run.{0,30}\bpassed|passed o
 // healedRe: a line saying an operation that had failed went through after
 // all: a later attempt, a refreshed token, a reconnect, a finished rollout.
 // It heals the failures logged before it (see kindEvidence.healed).
-var healedRe = lowerRe(`attempt [2-9]\S* (succeeded|ok)|retry (\d+ )?succeeded|succeeded (on|after) retry|\brefreshed\b|refresh(ed)? (ok|succeeded|successful)|/refresh\S* http/[\d.]+" 200\b|recovered|reconnected|re-?established|back (up|online|to normal)|healthy again|is now (healthy|available|ready)|status is now: nodeready|successfully rolled out|\bresumed\b|\brestored\b`)
+var healedRe = lowerRe(`attempt [2-9]\S* (succeeded|ok)|retry (\d+ )?succeeded|succeeded (on|after) retry|\brefreshed\b|refresh(ed)? (ok|succeeded|successful)|/refresh\S* http/[\d.]+" 200\b|recovered|reconnected|re-?established|back (up|online|to normal)|healthy again|is now (healthy|available|ready)|status is now: nodeready|now passing\b|passing again|successfully rolled out|\bresumed\b|\brestored\b`)
 
 // laterAttemptRe: "order 88120 saved on attempt 2" — on a line that
 // reports no failure and no further retry, a later attempt that went through.
@@ -254,6 +254,7 @@ type reading struct {
 	injected    bool   // the line speaks to a classifier
 	weight      int    // strongest failure kind, -1 for none; kindRequest resolved
 	kind        string // its name
+	failureVerb bool   // the line says something went wrong, not just what it is about
 	softened    bool   // a hard failure the line says is retried or partial
 	recovered   bool
 	healed      bool
@@ -293,6 +294,7 @@ func (r *reader) read(text string) *reading {
 	rd.full = true
 	lower := rd.lower
 	rd.weight, rd.kind = kindOf(lower)
+	rd.failureVerb = rd.weight >= 0 && failureVerbRe.MatchString(lower)
 	rd.softened = rd.weight == kindHard && softenerRe.MatchString(lower)
 	rd.recovered = recoveryRe.MatchString(lower)
 	rd.healed = rd.recovered || healedRe.MatchString(lower) || allRunning(lower) ||
@@ -342,6 +344,8 @@ func (r *reader) readSecurity(text string) *reading {
 // down") is an error, a retried one a warning, anything else no level.
 func (r *reader) unleveledLevel(text string) string {
 	switch rd := r.read(text); {
+	case rd.weight == kindHard && !rd.failureVerb:
+		return "" // "Auto-Encrypt-TLS: true" names a failure kind's subject, reports nothing
 	case rd.weight == kindHard && rd.softened:
 		return LevelWarn
 	case rd.weight == kindHard:
@@ -381,7 +385,7 @@ func kindsOf(templates []TemplateStat, r *reader) kindEvidence {
 		// A line with no level marker at all may still report a failure
 		// ("backend is DOWN", "GET /x -> NoSuchKey"); leveled info and debug
 		// lines are the program saying it is not one.
-		if !failing && (t.Level != "" || rd.weight != kindHard) {
+		if !failing && (t.Level != "" || rd.weight != kindHard || !rd.failureVerb) {
 			continue
 		}
 		lastFailing = max(lastFailing, t.LastLine)
@@ -439,6 +443,13 @@ func kindOf(lower string) (int, string) {
 	return weight, name
 }
 
+// failureVerbRe: a line without a level marker reports a failure only when
+// it says something went wrong. Naming a failure kind's subject is not
+// enough: "Auto-Encrypt-TLS: true" or "x509: loaded 3 certificates" mention
+// TLS; "certificate has expired", "handshake failed", "no alternative
+// subject name matches" report one. Negation counts as saying so.
+var failureVerbRe = lowerRe(`\bno\b|\bnot\b|n't\b|\bnever\b|\btoo (great|many|much|large|big|old|long|high|low)\b|fail|error|err\b|refus|denied|reject|expired|invalid|unable|cannot|can't|could not|couldn't|not (valid|found|responding|available|trusted|authorized|allowed|match)|doesn't match|mismatch|unknown|bad\b|timed? ?out|timeout|unavailable|unreachable|\bdown\b|dead\b|degraded|faulted|offline|lost|corrupt|crash|panic|abort|killed|exhausted|exceeded|no space|full\b|no such|nosuch|missing|does not exist|sick|critical|fatal|broken|stopped|halted|sealed|read-only|uncorrectable|\beio\b|sigsegv|sigabrt|segmentation|core dumped|back-?off|quorum|split[- ]brain|not (the )?primary|no primary|not ?master|no leader|\[red\]|\bred\b|revoked|self[- ]signed|exited|terminated|forbidden|unauthorized|locked|disabled|\b50[0-4]\b|overflow|violation`)
+
 // failureWordRe: the line reports a failure ("5/5 regions FAILED").
 var failureWordRe = lowerRe(`fail|down|unhealthy|unreachable|error|not (sent|paid|delivered|processed)|lost|missing`)
 
@@ -483,6 +494,10 @@ func kindSeverity(ev kindEvidence, category string, lines int) (string, string) 
 		return "high", "errors and everything of a kind failing"
 	case ev.healed && ev.probes == ev.failing:
 		return "info", "a start-up state the log shows resolved"
+	case ev.healed && quietWarnings(ev, lines):
+		// A health check critical at registration that turns passing, a
+		// notice that a name is not DNS-friendly: the service is healthy.
+		return "info", fmt.Sprintf("%d warning(s) that report no failure, and the log healthy after them", ev.failing)
 	case ev.healed && !ev.impact && ev.hard <= 3:
 		return "low", fmt.Sprintf("%d failing line(s), handled: the log shows the operation going through after the last one", ev.failing)
 	case ev.failing > 0 && ev.minor == ev.failing:
@@ -493,6 +508,12 @@ func kindSeverity(ev kindEvidence, category string, lines int) (string, string) 
 		return "medium", fmt.Sprintf("%d failing line(s) of a hard kind", ev.hard+ev.retried)
 	}
 	return "", ""
+}
+
+// quietWarnings: no errors, and the few warnings (a small share of the log)
+// name no failure kind at all.
+func quietWarnings(ev kindEvidence, lines int) bool {
+	return ev.failing > 0 && ev.errors == 0 && ev.hard+ev.soft+ev.minor+ev.retried == 0 && ev.failing*10 <= lines
 }
 
 // injectedRe recognizes text addressed to a classifier rather than written

@@ -65,6 +65,13 @@ func (c *RulesClassifier) Classify(ctx context.Context, in ClassifyInput) (Class
 			cls.Reasons = append(cls.Reasons, why)
 		}
 	}
+	if cls.Severity == "info" {
+		// No problem, no specialist: the catch-all queue answers the
+		// customer. Incidental words (a TLS handshake, a DNS name) do not
+		// make a clean log the network team's; the skills still say what
+		// the log is about.
+		cls.Category = c.allowedCategory(in, "")
+	}
 	cls.KeyLines = c.keyLines(in.Excerpt, cls.Category, r)
 	cls.Summary = summarize(in, f, cls)
 	cls.RootCause = rootCause(f, cls.Category)
