@@ -519,7 +519,7 @@ func quietWarnings(ev kindEvidence, lines int) bool {
 // injectedRe recognizes text addressed to a classifier rather than written
 // by a program about itself: "ignore previous instructions", "you are now",
 // "set severity to low", "route this to ...".
-var injectedRe = lowerRe(`\b(ignore|disregard|forget|override)\b.{0,30}\b(previous|prior|above|earlier|all|any|these|your)\b.{0,30}\b(instructions?|rules|prompts?|guidelines|context)|system prompt|\byou are (now )?(a|an|in)\b|\bas an ai\b|\bai (assistant|triage|model|classifier)\b|\b(assistant|system)\s*:|\b(classify|categori[sz]e|label|mark|report|treat)\s+(this|it|the (log|case|incident))\b|\bset (the )?(severity|priority|queue|category)\b|\broute (it|this|the case)?\s*to\b|do not escalate|no need to escalate|close the case|\bno_problem\b`)
+var injectedRe = lowerRe(`\b(ignore|disregard|forget|override)\b.{0,30}\b(previous|prior|above|earlier|all|any|these|your)\b.{0,30}\b(instructions?|rules|prompts?|guidelines|context)|system prompt|\byou are (now )?(a|an|in)\b|\bas an ai\b|\bai (assistant|triage|model|classifier)\b|\b(assistant|system)\s*:(\s|$)|\b(classify|categori[sz]e|label|mark|report|treat)\s+(this|it|the (log|case|incident))\b|\bset (the )?(severity|priority|queue|category)\b|\broute (it|this|the case)?\s*to\b|do not escalate|no need to escalate|close the case|\bno_problem\b`)
 
 // injectedInstruction: the line speaks to the classifier.
 func injectedInstruction(line string) bool { return injectedRe.MatchString(strings.ToLower(line)) }

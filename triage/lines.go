@@ -473,10 +473,20 @@ var FatalSignals = []Signal{
 	{Name: "oom", Reason: "out of memory", re: regexp.MustCompile(`(?i)OutOfMemoryError|out of memory|oom-killer|oomkilled|oom_kill|killed process \d+|cannot allocate memory|memory exhausted`), cheap: []string{"memory", "oom", "killed process"}},
 	{Name: "segfault", Reason: "segmentation fault", re: regexp.MustCompile(`(?i)segfault|SIGSEGV|segmentation fault|signal 11\b|access violation`), cheap: []string{"seg", "signal 11", "access violation"}},
 	{Name: "data_loss", Reason: "data loss or corruption", re: regexp.MustCompile(`(?i)data loss|\bcorrupt(ed|ion)?\b|checksum (mismatch|error|failed)|lost (data|writes|async page write)|invalid page in block|aborted journal|charged twice|duplicate (capture|charge)s?\b`), cheap: []string{"data loss", "corrupt", "checksum", "lost ", "invalid page", "aborted journal", "charged twice", "duplicate"}},
-	{Name: "outage", Reason: "service outage", re: regexp.MustCompile(`(?i)no server available|no healthy upstream|\ball (\w+ ){0,2}(targets|backends|servers|nodes|replicas|instances) (are |is )?(down|unhealthy|unavailable|not ?ready)|failover (failed|impossible|aborted)|\b0/\d+ replicas (are )?(available|ready)|endpoint"?[:=]\s*"?down\b|\bis (down|offline)\b|\b0 successful\b`), cheap: []string{"no server", "no healthy", "unhealthy", "unavailable", "ready", "down", "failover", "offline", "0 successful"}},
-	{Name: "compromise", Reason: "possible compromise", re: regexp.MustCompile(`(?i)\bxmrig\b|mining pool|cryptominer|accepted (password|publickey) for root from|reverse shell|\bexfiltration\b|command[- ]and[- ]control|\bc2 (server|beacon|channel)|\bbackdoor\b|\brootkit\b|ransomware|\bwebshell\b|credential(s)? (dump|theft)`), cheap: []string{"xmrig", "mining", "miner", "accepted", "reverse shell", "exfiltration", "control", "c2 ", "backdoor", "rootkit", "ransomware", "webshell", "credential"}},
+	{Name: "outage", Reason: "service outage", re: regexp.MustCompile(`(?i)no server available|no healthy upstream|\ball (\w+ ){0,2}(targets|backends|servers|nodes|replicas|instances) (are |is )?(down|unhealthy|sick|failed|failing|unavailable|unreachable|not ?ready)|failover (failed|impossible|aborted)|\b0/\d+ replicas (are )?(available|ready)|endpoint"?[:=]\s*"?down\b|\bis (down|offline)\b|\b0 successful\b`), cheap: []string{"no server", "no healthy", "unhealthy", "unavailable", "ready", "down", "failover", "offline", "0 successful"}},
+	{Name: "compromise", Reason: "possible compromise", re: regexp.MustCompile(`(?i)\bxmrig\b|mining pool|cryptominer|accepted (password|publickey) for root from|reverse shell|\bexfiltration\b|command[- ]and[- ]control|\bc2 (server|beacon|channel)|\bbackdoor\b|\brootkit\b|ransomware|\bweb ?shell\b|credential(s)? (dump|theft)|/dev/(tcp|udp)/\S+/\d+|\btrojaned\b|system:(anonymous|unauthenticated)\W.{0,300}\bcluster-admin\b|\bcluster-admin\W.{0,120}\bsystem:(anonymous|unauthenticated)\b`), cheap: []string{"xmrig", "mining", "miner", "accepted", "reverse shell", "exfiltration", "control", "c2 ", "backdoor", "rootkit", "ransomware", "webshell", "web shell", "credential", "/dev/tcp/", "/dev/udp/", "trojaned", "system:anonymous", "system:unauthenticated"}},
 	{Name: "disk_full", Reason: "disk full", re: regexp.MustCompile(`(?i)no space left on device|disk (is )?full|\bENOSPC\b|filesystem full|out of disk`), cheap: []string{"space left", "full", "enospc", "out of disk"}},
 }
+
+// compromiseSignal is the FatalSignals entry for an intruder's foothold.
+var compromiseSignal = func() *Signal {
+	for i := range FatalSignals {
+		if FatalSignals[i].Name == "compromise" {
+			return &FatalSignals[i]
+		}
+	}
+	panic("triage: no compromise signal")
+}()
 
 // matchSignals returns the indexes of the FatalSignals matching line;
 // lower is the line lower-cased, for the cheap prefilter.

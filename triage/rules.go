@@ -308,6 +308,12 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts, kinds kindEviden
 	if len(errorLines) == 0 && hasCredential(in.Findings) && allowed(in, "security") {
 		category, lines = "security", excerptLines
 	}
+	// An intruder's foothold (a reverse shell, a web shell, admin rights
+	// for anonymous users) is the security team's, whatever system it
+	// happened on: the platform words around it say where, not what.
+	if line, ok := compromised(in, r); ok && category == "" && allowed(in, "security") {
+		category, lines = "security", []router.WeightedLine{{Text: line, Weight: 2}}
+	}
 	// A scanner walking the site for secrets and admin pages: its 404s and
 	// rate limits are the failing lines, and the paths it asked for
 	// ("/backup.zip") name no system of ours.
@@ -436,6 +442,30 @@ func (c *RulesClassifier) specificSystem(in ClassifyInput, failing []router.Weig
 		}
 	}
 	return "", nil
+}
+
+// compromised returns a line (a template's example or an excerpt line)
+// reporting an intruder's foothold, as the compromise signal reads it;
+// lines addressed to a classifier do not count, but the same event logged
+// again without the instruction does.
+func compromised(in ClassifyInput, r *reader) (string, bool) {
+	seen := false
+	for _, s := range in.Signals {
+		seen = seen || s.Name == "compromise"
+	}
+	if !seen {
+		return "", false
+	}
+	texts := make([]string, 0, len(in.Templates)+len(in.Excerpt))
+	for _, t := range in.Templates {
+		texts = append(texts, t.Example)
+	}
+	for _, text := range append(texts, in.Excerpt...) {
+		if !r.injected(text) && compromiseSignal.re.MatchString(text) {
+			return text, true
+		}
+	}
+	return "", false
 }
 
 // contextOrExcerpt is the context tier when one was built, else the excerpt.
