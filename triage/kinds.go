@@ -114,11 +114,20 @@ var totalImpactRe = lowerRe(`fail(s|ing|ed)? closed|error rate 100%|100% (errors
 // nOfNRe finds "5/5 regions failed" and "1,942 of 1,942 payouts not sent".
 var nOfNRe = regexp.MustCompile(`\b(\d[\d,]*)(/| of )(\d[\d,]*)\b`)
 
+// attemptCountRe: the text before a count says it counts attempts.
+var attemptCountRe = regexp.MustCompile(`(attempts?|tries|try|retry|retries|retrying)[ #:=]*$`)
+
 // allOfN reports a count of every one of several: as "n/n" (every) or as
 // "n of n" (batch).
+// "attempt 3/3" is retries used up, not everything failing, and
+// "/product/8/8/1.jpg" is a path.
 func allOfN(line string) (every, batch bool) {
-	for _, m := range nOfNRe.FindAllStringSubmatch(line, -1) {
+	for _, ix := range nOfNRe.FindAllStringSubmatchIndex(line, -1) {
+		m := []string{line[ix[0]:ix[1]], line[ix[2]:ix[3]], line[ix[4]:ix[5]], line[ix[6]:ix[7]]}
 		if m[1] != m[3] || strings.Trim(m[1], "0,") == "" || m[1] == "1" {
+			continue
+		}
+		if ix[0] > 0 && line[ix[0]-1] == '/' || ix[1] < len(line) && line[ix[1]] == '/' || attemptCountRe.MatchString(line[:ix[0]]) {
 			continue
 		}
 		if m[2] == "/" {
