@@ -344,6 +344,13 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts, kinds kindEviden
 				continue
 			}
 			if m.Category == c.router.DefaultCategory() && generic == "" {
+				// "DB::Exception: Too many parts in table": the exception
+				// words are generic, the system the same failing lines name
+				// is what failed.
+				if specific := c.namedSystem(in, tier); specific != "" {
+					category, lines = specific, tier
+					break
+				}
 				// An application error may be the symptom of something the
 				// warnings name (a crash-looping pod, a full disk): look on.
 				generic, genericLines = m.Category, tier
@@ -402,6 +409,28 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts, kinds kindEviden
 	}
 	return category, out
 }
+
+// namedSystem is the best specific (non-default, allowed) category the
+// tier's lines name outside stack frames ("at ...AppDatabase_Impl.get(...)"
+// names the app's code, not a database), "" if there is none.
+func (c *RulesClassifier) namedSystem(in ClassifyInput, tier []router.WeightedLine) string {
+	var said []router.WeightedLine
+	for _, l := range tier {
+		if !isFrame([]byte(l.Text)) && !frameInLineRe.MatchString(l.Text) {
+			said = append(said, l)
+		}
+	}
+	for _, m := range c.router.MatchCategories(said) {
+		if m.Category != c.router.DefaultCategory() && allowed(in, m.Category) {
+			return m.Category
+		}
+	}
+	return ""
+}
+
+// frameInLineRe: a Java/.NET/JS frame after a log prefix (logcat, a
+// container runtime's timestamp).
+var frameInLineRe = regexp.MustCompile(`\sat [\w.$<>]+\([^)]*\)\s*$`)
 
 // genericTransportCategory is the category of failures of the transport
 // itself (refused, reset, DNS, TLS); its timeout words are also how every
