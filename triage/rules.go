@@ -421,7 +421,9 @@ func (c *RulesClassifier) namedSystem(in ClassifyInput, tier []router.WeightedLi
 		}
 	}
 	for _, m := range c.router.MatchCategories(said) {
-		if m.Category != c.router.DefaultCategory() && allowed(in, m.Category) {
+		// Transport words (a socket, wifi, a timeout) are how any failing
+		// program talks, not a system it names.
+		if m.Category != c.router.DefaultCategory() && m.Category != genericTransportCategory && allowed(in, m.Category) {
 			return m.Category
 		}
 	}
