@@ -400,6 +400,10 @@ func kindsOf(templates []TemplateStat, r *reader) kindEvidence {
 		lastFailing = max(lastFailing, t.LastLine)
 		weight := rd.weight
 		switch {
+		case rd.deprecation && weight > kindMinor:
+			// "v2beta2 is deprecated, unavailable in v1.26+": the hard word
+			// is about a future version, the notice itself is routine.
+			weight = kindMinor
 		case rd.probe && t.Count < 3 && lastHealed > t.LastLine:
 			weight = kindMinor
 			ev.probes += t.Count
