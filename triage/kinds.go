@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -574,6 +575,51 @@ func securitySeverity(in ClassifyInput, r *reader) (string, string) {
 		evasion = evasion || rd.evasion
 		public = public || rd.public
 	}
+	label, why := securityEventsSeverity(privilege, dataOut, evasion, public, exposed, attack, scan)
+	if alert, alertWhy := alertLevelSeverity(texts, r); levelIndex(alert) < levelIndex(label) {
+		label, why = alert, alertWhy
+	}
+	return label, why
+}
+
+// alertLevelRe reads the level a detector gave its own alert: Wazuh/OSSEC
+// "Rule: 100210 (level 13)" or JSON "rule":{..."level":13}, Suricata/Snort
+// "alert":{..."severity":1}.
+var alertLevelRe = regexp.MustCompile(`rule: \d+ \(level (\d+)\)|"rule": ?\{[^}]*"level": ?(\d+)|"alert": ?\{[^}]*"severity": ?(\d+)`)
+
+// alertLevelSeverity is the least severity the detectors' own levels ask
+// for: Wazuh 12+ is "high importance", 15 a severe attack; a Suricata
+// priority-1 signature is worth a look (what it achieved decides more).
+func alertLevelSeverity(texts []string, r *reader) (string, string) {
+	label, why := "info", ""
+	for _, text := range texts {
+		if r.injected(text) {
+			continue
+		}
+		lower := r.seen[text].lower
+		if !strings.Contains(lower, "level") && !strings.Contains(lower, "severity") {
+			continue
+		}
+		for _, m := range alertLevelRe.FindAllStringSubmatch(lower, -1) {
+			to := ""
+			switch wazuh, _ := strconv.Atoi(m[1] + m[2]); {
+			case wazuh >= 15:
+				to = "critical"
+			case wazuh >= 12:
+				to = "high"
+			case m[3] == "1":
+				to = "medium"
+			}
+			if to != "" && levelIndex(to) < levelIndex(label) {
+				label, why = to, "the detector's own alert level: "+strings.TrimSpace(m[0])
+			}
+		}
+	}
+	return label, why
+}
+
+// securityEventsSeverity judges what the security vocabulary found.
+func securityEventsSeverity(privilege, dataOut, evasion, public, exposed, attack, scan bool) (string, string) {
 	switch {
 	case privilege && dataOut:
 		return "critical", "a privileged change by an unexpected party, then data taken out"
