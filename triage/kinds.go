@@ -153,9 +153,14 @@ type kindEvidence struct {
 	// the last failing line (a retry that worked, a refreshed token, a
 	// rollout that finished): the failures were handled.
 	healed bool
-	probes int  // failing lines that are start-up probes failing
-	impact bool // users or the business are affected
-	total  bool // everything is failing
+	// renewals: hard failing lines that are a certificate renewal or
+	// issuance failing; stillValid: the log says the certificate in use
+	// has days left. Together: a failing background job, not an outage.
+	renewals   int
+	stillValid bool
+	probes     int  // failing lines that are start-up probes failing
+	impact     bool // users or the business are affected
+	total      bool // everything is failing
 }
 
 // lowerPattern is a regular expression matched against lower-cased text
@@ -384,6 +389,7 @@ func kindsOf(templates []TemplateStat, r *reader) kindEvidence {
 		ev.recovered = ev.recovered || rd.recovered
 		ev.impact = ev.impact || rd.impact
 		ev.total = ev.total || rd.total
+		ev.stillValid = ev.stillValid || certStillValidRe.MatchString(rd.lower)
 		failing := t.Level == LevelFatal || t.Level == LevelError || t.Level == LevelWarn
 		if !failing && slowReport(t.Level, rd) {
 			// A slow-query entry or a deprecation is a routine warning.
@@ -420,6 +426,9 @@ func kindsOf(templates []TemplateStat, r *reader) kindEvidence {
 		case kindHard:
 			ev.hard += t.Count
 			ev.hardBy[rd.kind] += t.Count
+			if certRenewalRe.MatchString(rd.lower) {
+				ev.renewals += t.Count
+			}
 		case kindSoft:
 			ev.soft += t.Count
 			if rd.softened || rd.kind == timeoutsKind {
@@ -498,6 +507,8 @@ func kindSeverity(ev kindEvidence, category string, lines int) (string, string) 
 	switch {
 	case ev.hard > 0 && ev.total:
 		return "critical", fmt.Sprintf("a hard failure (%s) and everything failing", what)
+	case ev.hard > 0 && ev.renewals == ev.hard && ev.stillValid && !ev.impact:
+		return "medium", fmt.Sprintf("%d certificate renewal failure(s), the certificate in use still valid", ev.hard)
 	case sustained && (!ev.recovered || ev.hard >= 4 || ev.impact):
 		return "high", fmt.Sprintf("%d failing line(s) of a hard kind (%s)", ev.hard, what)
 	case ev.hard > 0 && ev.impact && !ev.recovered:
@@ -523,6 +534,14 @@ func kindSeverity(ev kindEvidence, category string, lines int) (string, string) 
 	}
 	return "", ""
 }
+
+// certRenewalRe: a line about renewing or issuing a certificate (ACME,
+// cert-manager, certbot); certStillValidRe: the certificate in use has
+// days left.
+var (
+	certRenewalRe    = lowerRe(`renew\w*.{0,60}\bcert|cert\w*.{0,60}\brenew|acme|certbot|certificaterequest|unable to (obtain|generate|issue) (a |the )?certificate`)
+	certStillValidRe = lowerRe(`expires? (in|on|at)\b.{0,60}\b\d+ ?days?\b|days? (left|remaining)\b|days_left=\d|valid (until|for another)`)
+)
 
 // quietWarnings: no errors, and the few warnings (a small share of the log)
 // name no failure kind at all.

@@ -49,7 +49,8 @@ func FuzzLowerPatternPrefilter(f *testing.F) {
 func allLowerPatterns() []*lowerPattern {
 	ps := []*lowerPattern{softenerRe, requestPathRe, recoveryRe, impactRe, totalImpactRe, failureWordRe, injectedRe,
 		securityScanRe, securityAttackRe, securityPrivilegeRe, securityExposedRe, securityDataOutRe,
-		healedRe, laterAttemptRe, slowReportRe, deprecationRe, startupProbeRe, securityEvasionRe, securityPublicRe}
+		healedRe, laterAttemptRe, slowReportRe, deprecationRe, startupProbeRe, securityEvasionRe, securityPublicRe,
+		failureVerbRe, certRenewalRe, certStillValidRe}
 	for _, k := range failureKinds {
 		ps = append(ps, k.re)
 	}

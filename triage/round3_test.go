@@ -91,6 +91,20 @@ func TestRulesRound3(t *testing.T) {
 			`2026-04-02T14:00:00Z ERROR payout-client: POST https://api.psp.example/v1/payouts failed: connection refused (attempt 3/3)`,
 			`2026-04-02T14:00:30Z ERROR payout-client: POST https://api.psp.example/v1/payouts failed: connection refused (attempt 3/3)`,
 		}},
+		// A renewal failing while the certificate in use has days left is a
+		// failing background job; the same failure after expiry is not.
+		{"cert-manager renewal failing with days left", "medium", "network", []string{
+			`time="2026-04-03T03:00:01Z" level=info msg="renewing certificate" certificate=web/api-tls`,
+			`time="2026-04-03T03:00:04Z" level=error msg="failed to renew certificate: acme: authorization error for api.example.com: 403 urn:ietf:params:acme:error:unauthorized" certificate=web/api-tls`,
+			`time="2026-04-03T03:00:04Z" level=info msg="certificate web/api-tls expires on 2026-04-20 (17 days)"`,
+			`time="2026-04-04T03:00:04Z" level=error msg="failed to renew certificate: acme: authorization error for api.example.com: 403 urn:ietf:params:acme:error:unauthorized" certificate=web/api-tls`,
+			`time="2026-04-04T03:00:04Z" level=info msg="certificate web/api-tls expires on 2026-04-20 (16 days)"`,
+		}},
+		{"the same renewal failing after expiry", "high", "network", []string{
+			`time="2026-04-21T03:00:04Z" level=error msg="failed to renew certificate: acme: authorization error for api.example.com: 403 urn:ietf:params:acme:error:unauthorized" certificate=web/api-tls`,
+			`time="2026-04-21T03:00:05Z" level=error msg="TLS handshake error from 198.51.100.7:52114: certificate has expired"`,
+			`time="2026-04-21T03:00:06Z" level=error msg="TLS handshake error from 198.51.100.8:40022: certificate has expired"`,
+		}},
 		// Routine notices and generic exceptions keep their place.
 		{"kubectl deprecation warnings naming a future removal", "low", "kubernetes", []string{
 			`Warning: batch/v1beta1 CronJob is deprecated in v1.21+, unavailable in v1.25+; use batch/v1 CronJob`,
