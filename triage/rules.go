@@ -347,7 +347,7 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts, kinds kindEviden
 				// "DB::Exception: Too many parts in table": the exception
 				// words are generic, the system the same failing lines name
 				// is what failed.
-				if specific := c.namedSystem(in, tier); specific != "" {
+				if specific := c.namedSystem(in, tier, t.matches); specific != "" {
 					category, lines = specific, tier
 					break
 				}
@@ -413,14 +413,18 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts, kinds kindEviden
 // namedSystem is the best specific (non-default, allowed) category the
 // tier's lines name outside stack frames ("at ...AppDatabase_Impl.get(...)"
 // names the app's code, not a database), "" if there is none.
-func (c *RulesClassifier) namedSystem(in ClassifyInput, tier []router.WeightedLine) string {
+// matches are the tier's own, reused when no line is a frame.
+func (c *RulesClassifier) namedSystem(in ClassifyInput, tier []router.WeightedLine, matches []router.CategoryMatch) string {
 	var said []router.WeightedLine
 	for _, l := range tier {
 		if !isFrame([]byte(l.Text)) && !frameInLineRe.MatchString(l.Text) {
 			said = append(said, l)
 		}
 	}
-	for _, m := range c.router.MatchCategories(said) {
+	if len(said) < len(tier) {
+		matches = c.router.MatchCategories(said)
+	}
+	for _, m := range matches {
 		// Transport words (a socket, wifi, a timeout) are how any failing
 		// program talks, not a system it names.
 		if m.Category != c.router.DefaultCategory() && m.Category != genericTransportCategory && allowed(in, m.Category) {
