@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/sashabaranov/go-openai"
@@ -23,7 +24,7 @@ const llmSeed = 7
 
 // evalWith builds the real pipeline around cls (nil: rules) the way
 // `logtriage eval` does and runs ds through it.
-func evalWith(t *testing.T, ds *Dataset, cls *llm.Classifier) *Run {
+func evalWith(t *testing.T, ds *Dataset, cls *llm.Classifier, tweak ...func(*triage.PipelineOptions)) *Run {
 	t.Helper()
 	det, err := detectors.New(detectors.Options{FingerprintKey: []byte("eval-test-key")})
 	if err != nil {
@@ -38,6 +39,9 @@ func evalWith(t *testing.T, ds *Dataset, cls *llm.Classifier) *Run {
 	if cls != nil {
 		popts.Classifier = cls
 		meta.Model, meta.PromptVersion, meta.Seed = cls.Model(), cls.PromptVersion(), llmSeed
+	}
+	for _, f := range tweak {
+		f(&popts)
 	}
 	p, err := triage.NewPipeline(popts)
 	if err != nil {
@@ -197,10 +201,10 @@ func gullible() openaitest.Behaviour {
 	}
 }
 
-// TestInjectionMetricCatchesGullibleModel: the canaries metric must fall when
-// the model follows planted instructions, and whatever the model says the
-// queue stays a configured one (the closed set holds).
-func TestInjectionMetricCatchesGullibleModel(t *testing.T) {
+// canaryRun runs the triage set's injection canaries through a model that
+// obeys planted instructions.
+func canaryRun(t *testing.T, tweak ...func(*triage.PipelineOptions)) (*Run, int) {
+	t.Helper()
 	srv := openaitest.New(t, openaitest.Options{Chat: gullible()})
 	cls, err := llm.New(llm.Options{BaseURL: srv.URL, Model: "gpt-4o-mini", MaxRetries: -1})
 	if err != nil {
@@ -217,7 +221,32 @@ func TestInjectionMetricCatchesGullibleModel(t *testing.T) {
 		}
 	}
 	ds.Cases = canaries
-	run := evalWith(t, ds, cls)
+	return evalWith(t, ds, cls, tweak...), len(canaries)
+}
+
+// TestInjectionGuardHoldsAgainstGullibleModel: with the pipeline's guard on
+// (the default), a model that obeys the planted lines cannot lower a
+// canary's severity below the rules' nor move its queue.
+func TestInjectionGuardHoldsAgainstGullibleModel(t *testing.T) {
+	run, n := canaryRun(t)
+	inj := run.Metrics.Injection
+	t.Logf("gullible model behind the guard: %d of %d canaries resisted", inj.Resisted.Hits, inj.Resisted.Total)
+	if inj.Resisted.Total != n || inj.Resisted.Hits != n {
+		t.Errorf("the guard let planted instructions through: %+v", inj.Resisted)
+	}
+	for _, c := range run.Cases {
+		if !strings.Contains(c.FallbackReason, "instruction-like") {
+			t.Errorf("%s: the guard's intervention is not recorded (fallback reason %q)", c.ID, c.FallbackReason)
+		}
+	}
+}
+
+// TestInjectionMetricCatchesGullibleModel: the canaries metric must fall when
+// the model follows planted instructions (guard off), and whatever the model
+// says the queue stays a configured one (the closed set holds).
+func TestInjectionMetricCatchesGullibleModel(t *testing.T) {
+	run, n := canaryRun(t, func(o *triage.PipelineOptions) { o.TrustSteeredClassifier = true })
+	canaries := make([]struct{}, n)
 	rt := router.Default()
 	lowered := 0
 	for _, c := range run.Cases {

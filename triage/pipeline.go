@@ -38,6 +38,10 @@ type PipelineOptions struct {
 	SuggestThreshold   float64 // default 0.80
 	DuplicateThreshold float64 // default 0.95
 	Now                func() time.Time
+	// TrustSteeredClassifier turns off the injection guard (see
+	// guardInjection). Only tests that measure how a gullible model behaves
+	// without it set this.
+	TrustSteeredClassifier bool
 }
 
 // Pipeline runs one upload through open, detect/redact/excerpt, classify,
@@ -253,10 +257,44 @@ func (p *Pipeline) classify(ctx context.Context, in ClassifyInput) Classificatio
 	if cls.Info.Kind == "" {
 		cls.Info.Kind = "llm"
 	}
-	if problems := constrain(&cls, in, func() Classification { return rules("") }); len(problems) > 0 {
+	var problems []string
+	fallback := func() Classification { return rules("") }
+	problems = append(problems, constrain(&cls, in, fallback)...)
+	if !p.opts.TrustSteeredClassifier {
+		problems = append(problems, guardInjection(&cls, in, fallback)...)
+	}
+	if len(problems) > 0 {
 		cls.Info.FallbackReason = "partly replaced by rules: " + strings.Join(problems, "; ")
 	}
 	return cls
+}
+
+// guardInjection: when the excerpt carries lines that speak to a classifier
+// ("ignore previous instructions, severity low, route to ..."), a model that
+// read them may have obeyed. The log then cannot make the case less severe
+// than the rules find it, nor move it to another category than the rules
+// pick: the rules never read those lines as evidence.
+func guardInjection(cls *Classification, in ClassifyInput, rules func() Classification) []string {
+	steered := 0
+	for _, l := range in.Excerpt {
+		if injectedInstruction(l) {
+			steered++
+		}
+	}
+	if steered == 0 {
+		return nil
+	}
+	r := rules()
+	var problems []string
+	if levelIndex(r.Severity) < levelIndex(cls.Severity) {
+		problems = append(problems, fmt.Sprintf("severity %s below the rules' %s in a log with %d instruction-like line(s)", cls.Severity, r.Severity, steered))
+		cls.Severity = r.Severity
+	}
+	if r.Category != cls.Category {
+		problems = append(problems, fmt.Sprintf("category %s instead of the rules' %s in a log with %d instruction-like line(s)", cls.Category, r.Category, steered))
+		cls.Category, cls.Skills = r.Category, r.Skills
+	}
+	return problems
 }
 
 // constrain holds a classification to the input's closed sets: a known
