@@ -86,40 +86,58 @@ func OptionsFromEnv(getenv func(string) string) (Options, bool) {
 // Classifier is a triage.Classifier backed by an OpenAI-compatible endpoint.
 // It is safe for concurrent use.
 type Classifier struct {
-	opts   Options
-	client *openai.Client
-	prompt *prompts.Template
-	schema jsonschema.Definition // of answer, without the per-request enums
-	slots  chan struct{}
-	stats  counters
+	base // schema: of answer, without the per-request enums
 }
 
 var _ triage.Classifier = (*Classifier)(nil)
 
 // New checks opts, fills in defaults and returns a Classifier.
 func New(opts Options) (*Classifier, error) {
-	opts, err := withDefaults(opts)
-	if err != nil {
-		return nil, err
-	}
 	if opts.PromptVersion == "" {
 		opts.PromptVersion = prompts.ClassifyLatest
 	}
-	prompt, err := prompts.Load("classify", opts.PromptVersion)
-	if err != nil {
-		return nil, fmt.Errorf("llm: %w", err)
+	c := &Classifier{}
+	if err := c.init(opts, "classify", opts.PromptVersion, answerSchema); err != nil {
+		return nil, err
 	}
-	schema, err := answerSchema()
+	return c, nil
+}
+
+// base is what the Classifier and the PIIDetector share: options with their
+// defaults, the client, one prompt template and the answer's schema, the
+// concurrency slots and the counters.
+type base struct {
+	opts   Options
+	client *openai.Client
+	prompt *prompts.Template
+	schema jsonschema.Definition
+	slots  chan struct{}
+	stats  counters
+}
+
+// init checks opts, fills in the shared defaults and loads the prompt and
+// the schema.
+func (b *base) init(opts Options, promptName, promptVersion string, schemaOf func() (jsonschema.Definition, error)) error {
+	opts, err := withDefaults(opts)
 	if err != nil {
-		return nil, fmt.Errorf("llm: %w", err)
+		return err
 	}
-	return &Classifier{
-		opts:   opts,
-		client: newClient(opts),
-		prompt: prompt,
-		schema: schema,
-		slots:  make(chan struct{}, opts.Concurrency),
-	}, nil
+	prompt, err := prompts.Load(promptName, promptVersion)
+	if err != nil {
+		return fmt.Errorf("llm: %w", err)
+	}
+	schema, err := schemaOf()
+	if err != nil {
+		return fmt.Errorf("llm: %w", err)
+	}
+	b.opts, b.client, b.prompt, b.schema = opts, newClient(opts), prompt, schema
+	b.slots = make(chan struct{}, opts.Concurrency)
+	return nil
+}
+
+// api is the owner's view of the request machinery.
+func (b *base) api() endpoint {
+	return endpoint{opts: &b.opts, client: b.client, slots: b.slots, stats: &b.stats}
 }
 
 // withDefaults checks opts and fills in the defaults every kind of request
@@ -172,12 +190,6 @@ func newClient(opts Options) *openai.Client {
 	cfg.BaseURL = opts.BaseURL
 	cfg.HTTPClient = opts.HTTPClient
 	return openai.NewClientWithConfig(cfg)
-}
-
-// api is the classifier's view of the request machinery it shares with
-// the PIIDetector.
-func (c *Classifier) api() endpoint {
-	return endpoint{opts: &c.opts, client: c.client, slots: c.slots, stats: &c.stats}
 }
 
 // backoff is the wait before attempt+1.

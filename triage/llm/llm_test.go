@@ -595,7 +595,7 @@ func TestRetryAfter(t *testing.T) {
 const httpTime = http.TimeFormat
 
 func TestBackoff(t *testing.T) {
-	c := &Classifier{opts: Options{BackoffBase: 100 * time.Millisecond, BackoffMax: time.Second}}
+	c := &Classifier{base{opts: Options{BackoffBase: 100 * time.Millisecond, BackoffMax: time.Second}}}
 	for attempt, hi := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 9: time.Second, 80: time.Second} {
 		for range 50 {
 			if d := c.backoff(attempt); d < hi/2 || d > hi {

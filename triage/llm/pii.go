@@ -11,7 +11,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	openai "github.com/sashabaranov/go-openai"
 	"github.com/sashabaranov/go-openai/jsonschema"
 
 	"github.com/logtriage/logtriage/detectors"
@@ -27,12 +26,7 @@ import (
 // concurrency slots and counters, and the classifier's retries, backoff and
 // timeouts. It is safe for concurrent use.
 type PIIDetector struct {
-	opts   Options
-	client *openai.Client
-	prompt *prompts.Template
-	schema jsonschema.Definition
-	slots  chan struct{}
-	stats  counters
+	base
 
 	spans, dropped atomic.Uint64 // returned; entities not located or implausible
 }
@@ -75,28 +69,14 @@ const (
 // NewPIIDetector checks opts, fills in defaults as New does and returns a
 // PIIDetector using the pii prompt version opts.PIIPromptVersion.
 func NewPIIDetector(opts Options) (*PIIDetector, error) {
-	opts, err := withDefaults(opts)
-	if err != nil {
-		return nil, err
-	}
 	if opts.PIIPromptVersion == "" {
 		opts.PIIPromptVersion = prompts.PIILatest
 	}
-	prompt, err := prompts.Load("pii", opts.PIIPromptVersion)
-	if err != nil {
-		return nil, fmt.Errorf("llm: %w", err)
+	d := &PIIDetector{}
+	if err := d.init(opts, "pii", opts.PIIPromptVersion, piiSchema); err != nil {
+		return nil, err
 	}
-	schema, err := piiSchema()
-	if err != nil {
-		return nil, fmt.Errorf("llm: %w", err)
-	}
-	return &PIIDetector{
-		opts:   opts,
-		client: newClient(opts),
-		prompt: prompt,
-		schema: schema,
-		slots:  make(chan struct{}, opts.Concurrency),
-	}, nil
+	return d, nil
 }
 
 // piiSchema is the schema of piiAnswer with the entity definition inlined
@@ -138,10 +118,6 @@ func (d *PIIDetector) Model() string { return d.opts.Model }
 
 // PromptVersion is the pii prompt version, e.g. "pii-v1".
 func (d *PIIDetector) PromptVersion() string { return d.prompt.Version }
-
-func (d *PIIDetector) api() endpoint {
-	return endpoint{opts: &d.opts, client: d.client, slots: d.slots, stats: &d.stats}
-}
 
 // DetectPII finds the person names and street addresses in lines. Errors
 // carry a triage kind as Classify's do and never quote the lines.
