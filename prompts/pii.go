@@ -2,7 +2,6 @@ package prompts
 
 import (
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -68,36 +67,10 @@ func (t *Template) renderPII(data PIIData, random io.Reader) (system, user strin
 		}
 		return false
 	}
-	if view.Boundary != "" {
-		if collides(view.Boundary) {
-			return "", "", errors.New("prompts: boundary occurs in the data")
-		}
-	} else {
-		for i := 0; ; i++ {
-			if i == boundaryAttempts {
-				return "", "", errors.New("prompts: could not find a boundary absent from the data")
-			}
-			b, err := newBoundary(random)
-			if err != nil {
-				return "", "", err
-			}
-			if !collides(b) {
-				view.Boundary = b
-				break
-			}
-		}
+	if view.Boundary, err = pickBoundary(view.Boundary, collides, random); err != nil {
+		return "", "", err
 	}
-	var sb strings.Builder
-	if err := t.system.Execute(&sb, view); err != nil {
-		return "", "", fmt.Errorf("prompts: render %s system: %w", t.Version, err)
-	}
-	system = sb.String()
-	sb.Reset()
-	sb.Grow(size + 512)
-	if err := t.user.Execute(&sb, view); err != nil {
-		return "", "", fmt.Errorf("prompts: render %s user: %w", t.Version, err)
-	}
-	return system, sb.String(), nil
+	return t.execute(view, size+512)
 }
 
 // CutLineNumber splits a fenced pii line into its number and text: the

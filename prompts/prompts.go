@@ -168,33 +168,45 @@ func (t *Template) render(data ClassifyData, random io.Reader) (system, user str
 		}
 		data.Templates = templates
 	}
-	if data.Boundary != "" {
-		if fenceCollides(data, data.Boundary) {
-			return "", "", errors.New("prompts: boundary occurs in the data")
+	data.Boundary, err = pickBoundary(data.Boundary, func(b string) bool { return fenceCollides(data, b) }, random)
+	if err != nil {
+		return "", "", err
+	}
+	return t.execute(data, excerptSize(data.Excerpt)+1024)
+}
+
+// pickBoundary keeps a given boundary if the data does not contain it (an
+// error otherwise), or draws random ones until one is absent from the data.
+func pickBoundary(given string, collides func(string) bool, random io.Reader) (string, error) {
+	if given != "" {
+		if collides(given) {
+			return "", errors.New("prompts: boundary occurs in the data")
 		}
-	} else {
-		for i := 0; ; i++ {
-			if i == boundaryAttempts {
-				return "", "", errors.New("prompts: could not find a boundary absent from the data")
-			}
-			b, err := newBoundary(random)
-			if err != nil {
-				return "", "", err
-			}
-			if !fenceCollides(data, b) {
-				data.Boundary = b
-				break
-			}
+		return given, nil
+	}
+	for range boundaryAttempts {
+		b, err := newBoundary(random)
+		if err != nil {
+			return "", err
+		}
+		if !collides(b) {
+			return b, nil
 		}
 	}
+	return "", errors.New("prompts: could not find a boundary absent from the data")
+}
+
+// execute renders the system and the user template over view; userSize is
+// a guess of the user message's size.
+func (t *Template) execute(view any, userSize int) (system, user string, err error) {
 	var sb strings.Builder
-	if err := t.system.Execute(&sb, data); err != nil {
+	if err := t.system.Execute(&sb, view); err != nil {
 		return "", "", fmt.Errorf("prompts: render %s system: %w", t.Version, err)
 	}
 	system = sb.String()
 	sb.Reset()
-	sb.Grow(excerptSize(data.Excerpt) + 1024)
-	if err := t.user.Execute(&sb, data); err != nil {
+	sb.Grow(userSize)
+	if err := t.user.Execute(&sb, view); err != nil {
 		return "", "", fmt.Errorf("prompts: render %s user: %w", t.Version, err)
 	}
 	return system, sb.String(), nil
