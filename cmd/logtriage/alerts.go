@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -20,17 +19,12 @@ func init() {
 }
 
 func runAlerts(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("alerts", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(stderr, "alerts", "usage: logtriage alerts [--nats-url URL] [--tenant T] [--follow] [--format text|json]")
 	var nf natsFlags
 	nf.register(fs, natsx.DefaultURL)
 	tenant := fs.String("tenant", "", "show only this tenant's alerts")
 	follow := fs.Bool("follow", false, "keep printing new alerts as they arrive")
 	format := fs.String("format", "text", "output format: text or json (one alert per line)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logtriage alerts [--nats-url URL] [--tenant T] [--follow] [--format text|json]")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}

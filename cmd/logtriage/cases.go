@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -19,8 +18,7 @@ func init() {
 }
 
 func runCases(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("cases", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(stderr, "cases", "usage: logtriage cases [--nats-url URL] [--queue Q] [--tenant T] [--follow | --next] [--format text|json]")
 	var nf natsFlags
 	nf.register(fs, natsx.DefaultURL)
 	queue := fs.String("queue", "", "the queue to read (all queues when empty; required with --next)")
@@ -29,10 +27,6 @@ func runCases(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	next := fs.Bool("next", false, "take the next case nobody has taken from --queue, and print it")
 	wait := fs.Duration("wait", 5*time.Second, "with --next, how long to wait for a case")
 	format := fs.String("format", "text", "output format: text or json (one case per line)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logtriage cases [--nats-url URL] [--queue Q] [--tenant T] [--follow | --next] [--format text|json]")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}

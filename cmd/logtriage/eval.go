@@ -31,8 +31,7 @@ const (
 )
 
 func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(stderr, "eval", "usage: logtriage eval --dataset PATH [--format text|json|html] [--out FILE] [--baseline RUN.json] [--tolerance T] [--save RUN.json] [--llm-pii]", "\nWith OPENAI_API_KEY or OPENAI_BASE_URL set (model: LOGTRIAGE_LLM_MODEL) the LLM classifies, rules otherwise.", "Exit status: 0 ran (no regression), 2 error, 3 a metric dropped past its tolerance against --baseline.")
 	datasetPath := fs.String("dataset", "", "labelled dataset (JSONL, docs/eval-datasets.md)")
 	format := fs.String("format", "text", "report format: text, json or html")
 	outPath := fs.String("out", "", "write the report to FILE instead of stdout")
@@ -47,12 +46,6 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	routingPath := fs.String("routing", "", "routing config JSON (default: the built-in config)")
 	detectorsPath := fs.String("detectors", "", "detector rule file, as scan --config (custom rules, allow-lists, modes)")
 	pricesPath := fs.String("prices", "", `JSON {"model": {"prompt_per_million": 0.15, "completion_per_million": 0.6}} for cost estimates`)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logtriage eval --dataset PATH [--format text|json|html] [--out FILE] [--baseline RUN.json] [--tolerance T] [--save RUN.json] [--llm-pii]")
-		fs.PrintDefaults()
-		fmt.Fprintln(stderr, "\nWith OPENAI_API_KEY or OPENAI_BASE_URL set (model: LOGTRIAGE_LLM_MODEL) the LLM classifies, rules otherwise.")
-		fmt.Fprintln(stderr, "Exit status: 0 ran (no regression), 2 error, 3 a metric dropped past its tolerance against --baseline.")
-	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return evalOK

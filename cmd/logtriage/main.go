@@ -85,3 +85,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	return c.run(ctx, args[1:], stdin, stdout, stderr)
 }
+
+// newFlagSet is a command's flag set: errors and usage go to stderr, the
+// usage line first, then the flags, then any notes.
+func newFlagSet(stderr io.Writer, name, usage string, notes ...string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, usage)
+		fs.PrintDefaults()
+		for _, n := range notes {
+			fmt.Fprintln(stderr, n)
+		}
+	}
+	return fs
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -15,15 +14,10 @@ func init() {
 }
 
 func runRedact(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("redact", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(stderr, "redact", "usage: logtriage redact [--config FILE] [--mode type=mode,...] [PATH|-]   (redacted text on stdout)")
 	var ef engineFlags
 	ef.register(fs)
 	stats := fs.Bool("stats", false, "print counts by finding type on stderr")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logtriage redact [--config FILE] [--mode type=mode,...] [PATH|-]   (redacted text on stdout)")
-		fs.PrintDefaults()
-	}
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return parseExit(err)

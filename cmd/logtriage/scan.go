@@ -176,15 +176,10 @@ type fileFinding struct {
 }
 
 func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	flags := flag.NewFlagSet("scan", flag.ContinueOnError)
-	flags.SetOutput(stderr)
+	flags := newFlagSet(stderr, "scan", "usage: logtriage scan [--format text|json|jsonl|sarif] [--config FILE] PATH... (- for stdin; directories are walked; gzip is read transparently)")
 	var ef engineFlags
 	ef.register(flags)
 	format := flags.String("format", "text", "output: text, json, jsonl or sarif")
-	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logtriage scan [--format text|json|jsonl|sarif] [--config FILE] PATH... (- for stdin; directories are walked; gzip is read transparently)")
-		flags.PrintDefaults()
-	}
 	paths, err := parseInterspersed(flags, args)
 	if err != nil {
 		return parseExit(err)

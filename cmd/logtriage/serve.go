@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,8 +46,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 // 127.0.0.1:4222 with JetStream and the store under ./data. ok is false
 // after -h or a usage error, with the exit code.
 func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok bool) {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(stderr, "serve", "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--llm-pii]")
 	fs.StringVar(&cfg.dataDir, "data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "directory for the embedded NATS server and store (env LOGTRIAGE_DATA_DIR)")
 	cfg.nats.register(fs, "")
 	fs.StringVar(&cfg.listen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS server listens (without --nats-url)")
@@ -58,10 +56,6 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
 	llmPII := llmPIIFlag(fs, os.Getenv)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--llm-pii]")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, parseExit(err), false
 	}

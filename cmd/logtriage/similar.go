@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,8 +21,7 @@ func init() {
 }
 
 func runSimilar(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("similar", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(stderr, "similar", "usage: logtriage similar [--database-url URL | --data-dir DIR] [--tenant T] [--all-tenants] [--k 5] [--format text|json] CASE_ID")
 	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (env DATABASE_URL); the embedded store when empty")
 	dataDir := fs.String("data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "data dir of the embedded store, as given to serve (env LOGTRIAGE_DATA_DIR)")
 	tenant := fs.String("tenant", envOr("LOGTRIAGE_TENANT", "default"), "tenant of the case (env LOGTRIAGE_TENANT)")
@@ -31,10 +29,6 @@ func runSimilar(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	k := fs.Int("k", 5, "how many similar cases to list")
 	minSim := fs.Float64("min-similarity", 0, "leave out cases below this cosine similarity")
 	format := fs.String("format", "text", "output format: text or json")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logtriage similar [--database-url URL | --data-dir DIR] [--tenant T] [--all-tenants] [--k 5] [--format text|json] CASE_ID")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,8 +21,7 @@ func init() {
 }
 
 func runSubmit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("submit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(stderr, "submit", "usage: logtriage submit [--nats-url URL] [--tenant T] [--wait] [--timeout D] [--format json|text] FILE...")
 	var nf natsFlags
 	nf.register(fs, natsx.DefaultURL)
 	tenant := fs.String("tenant", envOr("LOGTRIAGE_TENANT", "default"), "tenant the files belong to (env LOGTRIAGE_TENANT)")
@@ -31,10 +29,6 @@ func runSubmit(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	timeout := fs.Duration("timeout", 2*time.Minute, "with --wait, how long to wait for all cases")
 	format := fs.String("format", "text", "output format: text or json (json with --wait unless given)")
 	maxSize := fs.Int64("max-size", worker.DefaultMaxUploadSize, "refuse files larger than this many bytes")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logtriage submit [--nats-url URL] [--tenant T] [--wait] [--timeout D] [--format json|text] FILE...")
-		fs.PrintDefaults()
-	}
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return parseExit(err)

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,18 +24,12 @@ func init() {
 }
 
 func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("triage", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(stderr, "triage", "usage: logtriage triage [--format text|json] [--config routing.json] [--llm-pii] FILE", "\nWith OPENAI_API_KEY or OPENAI_BASE_URL set (model: LOGTRIAGE_LLM_MODEL) an LLM classifies, rules otherwise.")
 	format := fs.String("format", "text", "output format: text or json")
 	config := fs.String("config", "", "routing config (JSON); default: the embedded router/default.json")
 	tenant := fs.String("tenant", "local", "tenant the case belongs to (selects the tier in the routing config)")
 	tokens := fs.Int("excerpt-tokens", 3000, "token budget of the excerpt the classifier sees")
 	llmPII := llmPIIFlag(fs, os.Getenv)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logtriage triage [--format text|json] [--config routing.json] [--llm-pii] FILE")
-		fs.PrintDefaults()
-		fmt.Fprintln(stderr, "\nWith OPENAI_API_KEY or OPENAI_BASE_URL set (model: LOGTRIAGE_LLM_MODEL) an LLM classifies, rules otherwise.")
-	}
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return parseExit(err)
