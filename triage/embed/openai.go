@@ -5,16 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/logtriage/logtriage/internal/httpretry"
 	"github.com/logtriage/logtriage/triage"
 )
 
@@ -266,33 +265,15 @@ func sortError(err error, header http.Header) *failure {
 	}
 	switch {
 	case status == http.StatusTooManyRequests:
-		return &failure{err: fmt.Errorf("%w (HTTP 429)", ErrRateLimited), retry: true, retryAfter: retryAfter(header)}
+		return &failure{err: fmt.Errorf("%w (HTTP 429)", ErrRateLimited), retry: true, retryAfter: httpretry.RetryAfter(header, time.Now())}
 	case status >= 500 || status == http.StatusRequestTimeout:
-		return &failure{err: fmt.Errorf("%w (HTTP %d)", ErrServer, status), retry: true, retryAfter: retryAfter(header)}
+		return &failure{err: fmt.Errorf("%w (HTTP %d)", ErrServer, status), retry: true, retryAfter: httpretry.RetryAfter(header, time.Now())}
 	default:
 		return &failure{err: fmt.Errorf("%w (HTTP %d)", ErrRejected, status)}
 	}
 }
 
-// retryAfter reads OpenAI's retry-after-ms, then Retry-After in seconds.
-func retryAfter(h http.Header) time.Duration {
-	if h == nil {
-		return 0
-	}
-	if ms, err := strconv.ParseFloat(h.Get("retry-after-ms"), 64); err == nil && ms > 0 {
-		return time.Duration(ms * float64(time.Millisecond))
-	}
-	if s, err := strconv.ParseFloat(h.Get("Retry-After"), 64); err == nil && s > 0 {
-		return time.Duration(s * float64(time.Second))
-	}
-	return 0
-}
-
-// backoff is exponential with jitter: a random wait in [d/2, d], d doubling.
+// backoff is the wait before attempt+1.
 func (o *OpenAI) backoff(attempt int) time.Duration {
-	d := o.opts.BackoffBase << min(attempt-1, 30)
-	if d <= 0 || d > o.opts.BackoffMax {
-		d = o.opts.BackoffMax
-	}
-	return d/2 + rand.N(d/2+1)
+	return httpretry.Backoff(o.opts.BackoffBase, o.opts.BackoffMax, attempt)
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -562,37 +561,6 @@ func TestNewRejects(t *testing.T) {
 		t.Errorf("no categories: err %v, %d requests", err, len(srv.Requests()))
 	}
 }
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	tests := []struct {
-		header map[string]string
-		want   time.Duration
-	}{
-		{map[string]string{"retry-after-ms": "250", "Retry-After": "3"}, 250 * time.Millisecond},
-		{map[string]string{"Retry-After": "3"}, 3 * time.Second},
-		{map[string]string{"Retry-After": "0.5"}, 500 * time.Millisecond},
-		{map[string]string{"Retry-After": now.Add(7 * time.Second).Format(httpTime)}, 7 * time.Second},
-		{map[string]string{"Retry-After": now.Add(-time.Minute).Format(httpTime)}, 0},
-		{map[string]string{"Retry-After": "soon"}, 0},
-		{map[string]string{"retry-after-ms": "-5"}, 0},
-		{nil, 0},
-	}
-	for _, tc := range tests {
-		var h http.Header
-		if tc.header != nil {
-			h = http.Header{}
-			for k, v := range tc.header {
-				h.Set(k, v)
-			}
-		}
-		if got := retryAfter(h, now); got != tc.want {
-			t.Errorf("retryAfter(%v) = %v, want %v", tc.header, got, tc.want)
-		}
-	}
-}
-
-const httpTime = http.TimeFormat
 
 func TestBackoff(t *testing.T) {
 	c := &Classifier{base{opts: Options{BackoffBase: 100 * time.Millisecond, BackoffMax: time.Second}}}

@@ -6,15 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/logtriage/logtriage/internal/httpretry"
 	"github.com/logtriage/logtriage/triage"
 )
 
@@ -161,11 +160,11 @@ func classifyError(err error, header http.Header) *failure {
 		// OpenAI says "out of credit" with a 429 too; waiting does not fix it.
 		return &failure{err: fmt.Errorf("%w (HTTP 429%s)", ErrRejected, detail)}
 	case status == http.StatusTooManyRequests:
-		return &failure{err: fmt.Errorf("%w (HTTP 429%s)", ErrRateLimited, detail), retry: true, retryAfter: retryAfter(header, time.Now())}
+		return &failure{err: fmt.Errorf("%w (HTTP 429%s)", ErrRateLimited, detail), retry: true, retryAfter: httpretry.RetryAfter(header, time.Now())}
 	case status == http.StatusRequestTimeout:
 		return &failure{err: fmt.Errorf("%w (HTTP 408)", ErrTimeout), retry: true}
 	case status >= 500:
-		return &failure{err: fmt.Errorf("%w (HTTP %d%s)", ErrServer, status, detail), retry: true, retryAfter: retryAfter(header, time.Now())}
+		return &failure{err: fmt.Errorf("%w (HTTP %d%s)", ErrServer, status, detail), retry: true, retryAfter: httpretry.RetryAfter(header, time.Now())}
 	default:
 		return &failure{err: fmt.Errorf("%w (HTTP %d%s)", ErrRejected, status, detail)}
 	}
@@ -218,39 +217,7 @@ func innermost(err error) string {
 	}
 }
 
-// backoff is exponential with jitter: attempt n waits a random time in
-// [d/2, d] with d = base * 2^(n-1), capped at BackoffMax.
+// backoff is the wait before attempt+1.
 func (c endpoint) backoff(attempt int) time.Duration {
-	d := c.opts.BackoffBase << min(attempt-1, 30)
-	if d <= 0 || d > c.opts.BackoffMax {
-		d = c.opts.BackoffMax
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-// retryAfter reads the server's wait: OpenAI's retry-after-ms first (exact),
-// then Retry-After in seconds or as an HTTP date. Zero means none given.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if h == nil {
-		return 0
-	}
-	if v := h.Get("retry-after-ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s > 0 {
-			return time.Duration(s * float64(time.Second))
-		}
-		return 0
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
+	return httpretry.Backoff(c.opts.BackoffBase, c.opts.BackoffMax, attempt)
 }
