@@ -257,9 +257,16 @@ func (p *Pipeline) classify(ctx context.Context, in ClassifyInput) Classificatio
 	if cls.Info.Kind == "" {
 		cls.Info.Kind = "llm"
 	}
-	var problems []string
-	fallback := func() Classification { return rules("") }
-	problems = append(problems, constrain(&cls, in, fallback)...)
+	// The rules' answer, computed at most once for both checks.
+	var ruled *Classification
+	fallback := func() Classification {
+		if ruled == nil {
+			r := rules("")
+			ruled = &r
+		}
+		return *ruled
+	}
+	problems := constrain(&cls, in, fallback)
 	if !p.opts.TrustSteeredClassifier {
 		problems = append(problems, guardInjection(&cls, in, fallback)...)
 	}
@@ -302,21 +309,13 @@ func guardInjection(cls *Classification, in ClassifyInput, rules func() Classifi
 // lines. Fields that fail are replaced by the rules' answer.
 func constrain(cls *Classification, in ClassifyInput, rules func() Classification) []string {
 	var problems []string
-	var fallback *Classification
-	rule := func() *Classification {
-		if fallback == nil {
-			f := rules()
-			fallback = &f
-		}
-		return fallback
-	}
 	if !slices.Contains(SeverityLabels, cls.Severity) {
 		problems = append(problems, fmt.Sprintf("severity %q not allowed", cls.Severity))
-		cls.Severity = rule().Severity
+		cls.Severity = rules().Severity
 	}
 	if cls.Category == "" || !allowed(in, cls.Category) {
 		problems = append(problems, fmt.Sprintf("category %q not allowed", cls.Category))
-		cls.Category = rule().Category
+		cls.Category = rules().Category
 	}
 	skills := []string{}
 	for _, s := range cls.Skills {
@@ -336,17 +335,17 @@ func constrain(cls *Classification, in ClassifyInput, rules func() Classificatio
 	}
 	cls.KeyLines = keys
 	if len(cls.KeyLines) == 0 {
-		cls.KeyLines = rule().KeyLines
+		cls.KeyLines = rules().KeyLines
 	}
 	if strings.TrimSpace(cls.Summary) == "" {
 		problems = append(problems, "empty summary")
-		cls.Summary = rule().Summary
+		cls.Summary = rules().Summary
 	}
 	if strings.TrimSpace(cls.RootCause) == "" {
-		cls.RootCause = rule().RootCause
+		cls.RootCause = rules().RootCause
 	}
 	if len(cls.ReproSteps) == 0 {
-		cls.ReproSteps = rule().ReproSteps
+		cls.ReproSteps = rules().ReproSteps
 	}
 	return problems
 }
