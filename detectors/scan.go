@@ -871,7 +871,7 @@ func (s *scanner) upperWord(i int) int {
 			for e < len(b) && (isUpper(b[e]) || isDigit(b[e])) {
 				e++
 			}
-			if e-i == 20 && (e == len(b) || !isWord(b[e])) && !bytes.Contains(b[i+4:e], []byte("XXXX")) { // AKIAXXXXXXXXXXXXXXXX is a placeholder
+			if e-i == 20 && (e == len(b) || !isWord(b[e])) && !isPlaceholder(b[i:e]) { // AKIAXXXXXXXXXXXXXXXX
 				s.add(i, e, s.e.det(idAWSKeyID), 0.95, nil)
 				s.awsSecretNear(e)
 				return e
