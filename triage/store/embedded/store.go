@@ -68,6 +68,7 @@ type Store struct {
 	vectors  map[string]*space // by embedder id
 	audit    []AuditEvent
 	replayed int // case and status records read on open
+	trail    *auditLog // the access audit trail (audit.go)
 }
 
 type statusKey struct{ tenant, upload string }
@@ -139,6 +140,11 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		unlockDir(lock)
 		return nil, fmt.Errorf("embedded store: %w", err)
+	}
+	if s.trail, err = openAuditLog(dir, !opts.NoSync); err != nil {
+		s.log.close()
+		unlockDir(lock)
+		return nil, fmt.Errorf("embedded store: audit log: %w", err)
 	}
 	return s, nil
 }
@@ -648,6 +654,9 @@ func (s *Store) Close() error {
 	}
 	// The log waits for a flush in flight; writes queued after it get ErrClosed.
 	err := s.log.close()
+	if terr := s.trail.close(); err == nil {
+		err = terr
+	}
 	unlockDir(s.lock)
 	return err
 }
