@@ -67,7 +67,7 @@ type Store struct {
 	statuses map[statusKey]statusEntry
 	vectors  map[string]*space // by embedder id
 	audit    []AuditEvent
-	replayed int // case and status records read on open
+	replayed int       // case and status records read on open
 	trail    *auditLog // the access audit trail (audit.go)
 }
 
