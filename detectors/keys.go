@@ -785,7 +785,13 @@ func allAlpha(v []byte) bool {
 	return true
 }
 
-// urlCreds flags the password in scheme://user:password@host.
+// urlCreds flags the password in scheme://user:password@host. Real logs
+// print connection strings raw, with reserved characters left unescaped in
+// the password (`pa55word?@`, `Welcome2004#@`, `p@ss/w:rd@`), so the
+// userinfo is read the way database drivers read it, not RFC-strictly: the
+// authority runs to the first '/' after the first '@', and the userinfo
+// ends at the last '@' in it. A path holding '@' (npm's `/@scope/pkg`,
+// `medium.com/@author`) is past that '/', so it is not taken for userinfo.
 func (s *scanner) urlCreds(p int) {
 	b := s.b
 	k := p
@@ -796,31 +802,67 @@ func (s *scanner) urlCreds(p int) {
 		return
 	}
 	us := p + 3
-	ue := us
-	at := -1
-	for ue < len(b) && ue-us < 512 {
-		c := b[ue]
-		if c == '/' || c == '?' || c == '#' || c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '\\' {
+	// the URL token: up to white space, a quote, an angle bracket or a backslash
+	te := us
+	firstAt := -1
+	for te < len(b) && te-us < 512 {
+		c := b[te]
+		if c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '\\' || c == '`' {
 			break
 		}
-		if c == '@' {
-			at = ue
+		if c == '@' && firstAt < 0 {
+			firstAt = te
 		}
-		ue++
+		te++
 	}
-	if at < 0 {
+	if firstAt < 0 {
 		return
 	}
+	ae := te // authority end: the first '/' after the first '@'
+	if sl := bytes.IndexByte(b[firstAt:te], '/'); sl >= 0 {
+		ae = firstAt + sl
+	}
+	at := firstAt + bytes.LastIndexByte(b[firstAt:ae], '@')
 	colon := bytes.IndexByte(b[us:at], ':')
 	if colon < 0 {
 		return
 	}
+	user := b[us : us+colon]
+	if bytes.ContainsAny(user, "/?#[]") {
+		return // "http://example.com/a:b@c", "?next=a:b@c": a path or query, not userinfo
+	}
 	ps := us + colon + 1
 	pw := b[ps:at]
-	if len(pw) < 2 || isPlaceholder(pw) {
+	if len(pw) < 2 || isPlaceholder(pw) || portThenPath(pw) || !hostAfter(b, at+1, te) {
 		return
 	}
 	s.add(ps, at, s.e.det(idURLCredentials), 0.9, nil)
+}
+
+// portThenPath: "8080/docs/" is host:port followed by a path that holds an
+// '@' ("https://host:8080/docs/@user"), not a password.
+func portThenPath(pw []byte) bool {
+	d := runDigits(pw, 0)
+	return d > 0 && d <= 5 && d < len(pw) && pw[d] == '/'
+}
+
+// hostAfter: the text at i starts with a host name, an IPv4 address or a
+// bracketed IPv6 address.
+func hostAfter(b []byte, i, end int) bool {
+	if i >= end {
+		return false
+	}
+	if b[i] == '[' {
+		return true
+	}
+	h := i
+	for h < end && (isAlnum(b[h]) || b[h] == '-' || b[h] == '.' || b[h] == '_') {
+		h++
+	}
+	if h == i || !isAlnum(b[i]) {
+		return false
+	}
+	return h == end || bytes.IndexByte([]byte(":/?#,;)]"), b[h]) >= 0
 }
 
 // placeholderWords are values that stand in for a secret rather than being one.

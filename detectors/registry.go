@@ -272,8 +272,17 @@ var builtins = []*detector{
 		tp: []string{
 			"connecting to postgres://app:«" + fake("uc1", 12, alnum) + "»@db.internal:5432/app",
 			"fetch https://deploy:«p%40ss" + fake("uc2", 6, alnum) + "»@git.example.com/repo.git",
+			// reserved characters left unescaped in the password, read as drivers read them
+			"dial mysql://svc:«" + fake("uc3", 10, alnum) + "?»@db.internal:3306/app failed",
+			"jdbc:postgresql://report:«Welcome2004#»@10.0.0.5:5432/reports",
+			"amqp://guest:«p@ss" + fake("uc4", 8, alnum) + "»@rabbit:5672/",
+			"REDIS_URL=redis://default:«s3/cr;t!$&" + fake("uc5", 6, alnum) + "»@cache:6379/0",
+			`uri="mongodb://admin:«a:b#` + fake("uc6", 8, alnum) + `»@mongo1:27017,mongo2:27017/?replicaSet=rs0"`,
+			"npm http fetch GET 200 https://ci:«" + fake("uc7", 12, alnum) + "»@registry.npmjs.org/@types/node 31ms",
 		},
-		fp: []string{"https://user@example.com/path", "postgres://app:****@db/app", "redis://:${REDIS_PASSWORD}@cache:6379", "see http://example.com/a:b@c"},
+		fp: []string{"https://user@example.com/path", "postgres://app:****@db/app", "redis://:${REDIS_PASSWORD}@cache:6379", "see http://example.com/a:b@c",
+			"https://docs.example.com:8080/guide/@user", "https://medium.com/@author/post-1", "GET https://example.com/?next=a:b@c.com",
+			"ssh://git@github.com:22/org/repo.git", "https://ci@registry.npmjs.org/@types/node"},
 	},
 	{id: idBasicAuth, typ: TypeBasicAuth, cat: CategorySecret, prio: 70, keywords: []string{"basic "},
 		desc: "HTTP Basic credentials whose base64 decodes to user:password",
