@@ -577,7 +577,9 @@ func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
 			s.add(vs, ve, s.e.det(idGCPServiceAccount), conf, nil)
 		}
 	case kSession:
-		if len(v) >= 8 && len(v) <= 1024 && !hexLiteral(v) && (allDigits(v) || looksRandom(v, 8, 2.5) || allHex(v) || isUUID(v)) {
+		// a session id is machine-made: letters and digits with some entropy,
+		// 16+ hex or a UUID; a bare counter (Session: 30546173_4261722401) is not one
+		if len(v) >= 8 && len(v) <= 1024 && !hexLiteral(v) && !counterLike(v) && (looksRandom(v, 8, 2.5) || allHex(v) && len(v) >= 16 || isUUID(v)) {
 			s.add(vs, ve, s.e.det(idSession), 0.85, nil)
 		}
 	case kGitHubToken:
@@ -598,7 +600,7 @@ func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
 			s.add(vs, ve, s.e.det(idGeneric), 0.75, nil)
 		}
 	case kBearer:
-		if len(v) >= 8 && len(v) <= 4096 && !looksLikeIdentifier(v) && (looksRandom(v, 8, 2.5) || allHex(v)) {
+		if len(v) >= 8 && len(v) <= 4096 && !looksLikeIdentifier(v) && (looksRandom(v, 8, 2.5) || allHex(v) && hasLetter(v)) {
 			s.add(vs, ve, s.e.det(idBearer), 0.85, nil)
 		}
 	case kWeak:
@@ -650,7 +652,7 @@ func (s *scanner) secret(vs, ve int, conf float64) {
 		s.add(vs, ve, s.e.det(idAzure), 0.9, nil) // an Azure storage key under any secret name
 		return
 	}
-	if len(v) < 8 || len(v) > 1024 || (allDigits(v) && len(v) < 16) || looksLikeIdentifier(v) || looksLikePath(v) || bytes.Contains(v, []byte("://")) {
+	if len(v) < 8 || len(v) > 1024 || counterLike(v) || looksLikeIdentifier(v) || looksLikePath(v) || bytes.Contains(v, []byte("://")) {
 		return // a URL's credentials are url_credentials' business
 	}
 	lower, upper, digit, other := charClasses(v)
@@ -754,7 +756,7 @@ func (s *scanner) cookies(vs, ve int, set bool) {
 					break
 				}
 			}
-			if (named && len(val) >= 8 && !allAlpha(val)) || (looksRandom(val, 16, 3.2) && !mostlyNumeric(val)) {
+			if (named && len(val) >= 8 && !allAlpha(val) && !counterLike(val)) || (looksRandom(val, 16, 3.2) && !mostlyNumeric(val)) {
 				s.add(valStart, valStart+len(val), s.e.det(idSession), 0.85, nil)
 			}
 		}

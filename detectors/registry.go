@@ -405,7 +405,10 @@ var builtins = []*detector{
 		},
 		fp: []string{"session_id=null", "Cookie: lang=en; theme=dark", "session=new", "ssid=HomeWifi5G",
 			"Cookie: _ga=GA1.2.123456789.1700000000; _gid=GA1.2.987654321.1700000000",
-			`#1 0x00007ffff7b190ba in server_recv_params (session=0x636fc0, data=0x634e6e "")`},
+			`#1 0x00007ffff7b190ba in server_recv_params (session=0x636fc0, data=0x634e6e "")`,
+			// ids and counters under session keys: a token has letters, length and entropy
+			"2016-09-28 04:30:31, Info CBS Session: 30546173_4261722401 initialized by client WindowsUpdateAgent.",
+			"session_id=1700000000123 user=42", `{"sessionId": "42-1700000000"}`, "sid=10234567", "Cookie: session=1700000000.123456"},
 	},
 	{id: idGeneric, typ: TypeGenericSecret, cat: CategorySecret, prio: 40, keywords: []string{"secret", "key", "token", "auth", "credential", "code"},
 		desc: "high-entropy value of a secret-named key (client_secret, api_key, access_token, credentials ...)",
@@ -462,11 +465,18 @@ var builtins = []*detector{
 			"from «10.251.73.220»:50010", "rhost=«218.188.2.4» ", "client «2001:db8::8a2e:370:7334» connected",
 			"[«fe80::1»]:8080", "«192.168.1.1»", "[client «2001:db8::42»:50412] AH01630", "peer «::ffff:10.0.0.7» closed", "«2001:0db8:85a3:0000:0000:8a2e:0370:7334»", "Node: ip-10-0-254-48.ec2.internal/«10.0.254.48»",
 			"10.0.0.2:5000 -> «10.0.0.1»:80", "ip = «10.1.2.3»", "host=«10.9.8.7»", "<ip>«10.2.2.2»</ip>",
+			// small numbers are an address when something says so
+			"nameserver «8.8.8.8»", "dns=«1.1.1.1»", "PING one.one.one.one («1.1.1.1») 56(84) bytes of data.",
+			"Accepted publickey for ci from «3.9.5.1» port 50122 ssh2", "connect «4.2.2.2»:53 timeout", "(«10.20.30.40»)",
 		},
 		fp: []string{
 			"version 1.2.3.4", "Chrome/120.0.0.0", "oid 1.2.3.4.5", "at 12:34:56", "std::vector", "mac 00:1a:2b:3c:4d:5e",
 			"2005.06.03", "mask 255.255.255.0", "v1.2.3.4", "listen 0.0.0.0:80", "ts 2005-06-03-15.42.50.675872",
 			"Bump the build-dep on x11proto-randr-dev to (>= 1.2.99.2).", "requests==2.31.0.1", "entry 1:4.1.4.2+svn3283-3", "dpkg 1.15.8.1~exp1",
+			// four-part versions without an address's context
+			"2016-09-28 04:30:31, Info CBS Appl: Package_for_KB2533552~31bf3856ad364e35~amd64~~6.1.1.0, Applicable",
+			"Windows v6.1.7601.23505 (win7sp1_ldr)", "dpkg (1.15.8.1) unstable; urgency=low", "bump Standards-Version to 3.9.5.0",
+			"Loaded module ntdll.dll (6.1.7601.2)", "libfoo (2.10.3.1) installed",
 		},
 	},
 }

@@ -521,6 +521,9 @@ func (s *scanner) ipv4(i int) (int, bool) {
 	if precededByWord(b, i, versionWords) {
 		return j, false
 	}
+	if !ipContext(b, i, j) && versionShaped(b, i, j, oct) {
+		return j, false
+	}
 	if oct[0] == 0 || oct[0] == 255 {
 		return j, false // unspecified, broadcast, netmasks
 	}
@@ -530,6 +533,65 @@ func (s *scanner) ipv4(i int) (int, bool) {
 	}
 	s.add(i, j, s.e.det(idIP), conf, nil)
 	return j, true
+}
+
+// ipWords name an address right before it: "from 3.9.5.1", "nameserver 8.8.8.8".
+var ipWords = []string{"ip", "ipv4", "addr", "address", "host", "from", "client", "server", "peer", "remote", "rhost",
+	"src", "dst", "source", "dest", "destination", "gateway", "gw", "dns", "nameserver", "resolver", "via", "proxy",
+	"inet", "listen", "listening", "bind", "node", "router", "nat", "route", "endpoint", "upstream", "connect", "connecting", "connected", "relay"}
+
+// ipContext: something around the dotted quad at i..j says it is an address:
+// a port or prefix length after it, '@', '[', '/' or '=' right before it, or
+// an address word before it.
+func ipContext(b []byte, i, j int) bool {
+	if j+1 < len(b) && (b[j] == ':' || b[j] == '/') && isDigit(b[j+1]) {
+		return true
+	}
+	if i > 0 {
+		switch b[i-1] {
+		case '@', '[', '/', '=':
+			return true
+		}
+	}
+	return precededByWord(b, i, ipWords) || parenAfter(b, i, true)
+}
+
+// parenAfter: the quad at i sits in parentheses after a word that is (host)
+// or is not (!host) a dotted host name: "PING one.one.one.one (1.1.1.1)"
+// against "dpkg (1.15.8.1)".
+func parenAfter(b []byte, i int, host bool) bool {
+	if i == 0 || b[i-1] != '(' {
+		return false
+	}
+	k := i - 1
+	if k > 0 && b[k-1] == ' ' {
+		k--
+	}
+	w := k
+	for w > 0 && k-w < 64 && (isWord(b[w-1]) || b[w-1] == '-' || b[w-1] == '.' || b[w-1] == '+' || b[w-1] == ':') {
+		w--
+	}
+	if w == k {
+		return false
+	}
+	dotted := bytes.IndexByte(b[w:k], '.') >= 0
+	return dotted == host
+}
+
+// versionShaped: without an address's context, a dotted quad is a version
+// when it is written like one: after '~' (Windows servicing's
+// "amd64~~6.1.1.0"), alone in parentheses after a word that is not a host
+// name ("dpkg (1.15.8.1)"), or made of small numbers ("3.9.5.0",
+// "6.1.7601.2"): an address starting below 10 with every part below 100 is
+// rare outside public resolvers, which are written after an address word.
+func versionShaped(b []byte, i, j int, oct [4]int) bool {
+	if i > 0 && b[i-1] == '~' {
+		return true
+	}
+	if j < len(b) && b[j] == ')' && parenAfter(b, i, false) {
+		return true // a package or program name, not a host name
+	}
+	return oct[0] < 10 && oct[1] < 100 && oct[2] < 100 && oct[3] < 100
 }
 
 // versionContext: a comparison (">= 1.2.99.2", "==1.0.0.1") or a Debian

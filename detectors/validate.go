@@ -279,10 +279,35 @@ func looksRandom(v []byte, minLen int, minEntropy float64) bool {
 			kinds++
 		}
 	}
-	if kinds < 2 && !(digit && len(v) >= 16) {
+	if kinds < 2 || counterLike(v) {
 		return false
 	}
 	return entropy(v) >= minEntropy
+}
+
+// counterLike: digits and separators only (30546173_4261722401, 42-1700000000,
+// 1.2.3.4): a counter, an id or a timestamp, which a token never is.
+func counterLike(v []byte) bool {
+	digits := 0
+	for _, c := range v {
+		switch {
+		case isDigit(c):
+			digits++
+		case c == '_' || c == '-' || c == '.' || c == ':' || c == '/' || c == ' ' || c == ',' || c == '+':
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+func hasLetter(v []byte) bool {
+	for _, c := range v {
+		if isAlpha(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // isUUID: 8-4-4-4-12 hex.
