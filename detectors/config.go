@@ -179,7 +179,7 @@ func compileRule(rs RuleSpec) (*customRule, error) {
 		prio = 85
 	}
 	r := &customRule{
-		det:      &detector{id: rs.ID, typ: typ, cat: cat, desc: rs.Description, prio: prio, upper: placeholderName(typ)},
+		det:      &detector{id: rs.ID, typ: typ, cat: cat, desc: rs.Description, prio: prio, upper: placeholderName(typ), custom: true},
 		re:       re,
 		group:    re.NumSubexp() == 1,
 		validate: v,

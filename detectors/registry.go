@@ -23,6 +23,7 @@ type detector struct {
 	tp       []string
 	fp       []string
 	upper    string // placeholder name, set by init (built-ins) or compileRule
+	custom   bool   // a config rule: its own validator decides, not the built-in guards
 }
 
 func init() {
@@ -117,6 +118,10 @@ var builtins = []*detector{
 			fakePEM("pub", "PUBLIC KEY", "\n"),
 			fakePEM("cert", "CERTIFICATE", "\n"),
 			"loading -----BEGIN PRIVATE KEY (truncated",
+			// a block whose body is a word or a filler is documentation
+			"-----BEGIN PRIVATE KEY-----\nanything\n-----END PRIVATE KEY-----",
+			`{"key": "-----BEGIN RSA PRIVATE KEY-----\\n<your key here>\\n-----END RSA PRIVATE KEY-----"}`,
+			"-----BEGIN EC PRIVATE KEY-----\nXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\n-----END EC PRIVATE KEY-----",
 		}},
 	{id: idAWSKeyID, typ: TypeAWSAccessKeyID, cat: CategorySecret, prio: 80, keywords: []string{"AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ABIA", "ACCA", "APKA", "A3T"},
 		desc: "AWS access key id: AKIA/ASIA/... + 16 upper-case letters or digits",
@@ -197,7 +202,8 @@ var builtins = []*detector{
 			"«github_pat_" + fake("gh3", 22, alnum) + "_" + fake("gh4", 59, alnum) + "»",
 		},
 		fp: []string{"ghp_short", "ghp_" + fake("gh5", 40, alnum), "xghp_" + fake("gh6", 36, alnum),
-			"github_commit=" + fake("gh9", 40, hexd), "GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}"},
+			"github_commit=" + fake("gh9", 40, hexd), "GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}",
+			"export GITHUB_TOKEN=ghp_" + strings.Repeat("x", 36), "token: ghp_" + strings.Repeat("X", 36), "GH_TOKEN=ghp_" + strings.Repeat("0", 36)},
 	},
 	{id: idGitLab, typ: TypeGitLabToken, cat: CategorySecret, prio: 80, keywords: []string{"glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glsoat-", "glcbt-", "glimt-", "glagent-"},
 		desc: "GitLab personal access token: glpat- + 20 or more",
@@ -206,7 +212,7 @@ var builtins = []*detector{
 			"fatal: unable to access 'https://oauth2:«glrt-" + fake("gl2", 20, b64url) + "»@gitlab.example.com/group/app.git/'",
 			"GET /v2/users/me?gitlab_token=«gldt-" + fake("gl3", 20, b64url) + "»&ts=1790705047559",
 		},
-		fp: []string{"glpat-short", "glpat-"},
+		fp: []string{"glpat-short", "glpat-", "PRIVATE-TOKEN: glpat-XXXXXXXXXXX-XXXXXXXX", "CI_JOB_TOKEN=glcbt-xxxxxxxxxxxxxxxxxxxxxxxx"},
 	},
 	{id: idSlackToken, typ: TypeSlackToken, cat: CategorySecret, prio: 80, keywords: []string{"xoxa-", "xoxb-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-"},
 		desc: "Slack token: xoxb-/xoxp-/xoxa-/xoxr-/xoxs-/xoxe- with numeric parts",
@@ -214,7 +220,8 @@ var builtins = []*detector{
 			"token=«xoxb-" + fake("sl1", 12, "0123456789") + "-" + fake("sl2", 13, "0123456789") + "-" + fake("sl3", 24, alnum) + "»",
 			"SLACK_APP_TOKEN=«xapp-1-A0" + fake("sl5", 9, upperD) + "-" + fake("sl6", 13, "0123456789") + "-" + fake("sl7", 64, hexd) + "»",
 		},
-		fp: []string{"xoxb-123", "xoxz-" + fake("sl4", 30, alnum)},
+		fp: []string{"xoxb-123", "xoxz-" + fake("sl4", 30, alnum),
+			"SLACK_BOT_TOKEN=xoxb-xxxxxxxxx-xxxxxxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx", "token: xoxp-1234567890-1234567890-####################"},
 	},
 	{id: idSlackWebhook, typ: TypeSlackWebhook, cat: CategorySecret, prio: 80, keywords: []string{"hooks.slack.com"},
 		desc: "Slack incoming webhook URL",
@@ -230,7 +237,7 @@ var builtins = []*detector{
 			"stripe key «sk_live_" + fake("st1", 24, alnum) + "»",
 			"«rk_test_" + fake("st2", 32, alnum) + "»",
 		},
-		fp: []string{"pk_live_" + fake("st3", 24, alnum), "sk_live_123"},
+		fp: []string{"pk_live_" + fake("st3", 24, alnum), "sk_live_123", "STRIPE_KEY=sk_live_XXXXXXXXXXXXXXXXXXXXXXXX", "sk_test_" + fake("st4", 8, alnum) + "****************"},
 	},
 	{id: idOpenAI, typ: TypeOpenAIKey, cat: CategorySecret, prio: 80, keywords: []string{"sk-proj-", "sk-svcacct-", "sk-admin-", "T3BlbkFJ"},
 		desc: "OpenAI API key: sk-proj-/sk-svcacct-/sk-admin- or legacy sk-...T3BlbkFJ...",

@@ -78,6 +78,9 @@ func (s *scanner) add(start, end int, d *detector, conf float64, norm []byte) {
 	if end <= start {
 		return
 	}
+	if d.cat == CategorySecret && !d.custom && filler(s.b, start, end) {
+		return // ghp_xxxx…, glpat-XXXXXXXXXXX-XXXXXXXX, xoxp-…-####: documentation, not a token
+	}
 	s.out = append(s.out, cand{start: start, end: end, det: d, conf: conf, norm: norm})
 }
 
@@ -1469,7 +1472,9 @@ func (s *scanner) pem(i int) int {
 		endMarker := bodyStart + k + len("-----END ")
 		if c := bytes.Index(b[endMarker:min(endMarker+48, len(b))], []byte("-----")); c >= 0 {
 			end := endMarker + c + 5
-			s.add(i, end, s.e.det(idPrivateKey), 0.99, nil)
+			if pemBody(b[bodyStart : bodyStart+k]) {
+				s.add(i, end, s.e.det(idPrivateKey), 0.99, nil)
+			}
 			return end
 		}
 	}
@@ -1497,8 +1502,52 @@ func (s *scanner) pem(i int) int {
 		end += nl + 1
 	}
 	end = trimEOL(b, bodyStart, end)
-	s.add(i, end, s.e.det(idPrivateKey), 0.9, nil)
+	if pemBody(b[bodyStart:end]) {
+		s.add(i, end, s.e.det(idPrivateKey), 0.9, nil)
+	}
 	return end
+}
+
+// filler: the secret-shaped value at start..end is a stand-in: a run of
+// five or more of one masking character (x, X, #, *, or eight 0s), or the
+// value stops where a mask continues it ("xoxp-1234-####", "sk_live_abc***").
+func filler(b []byte, start, end int) bool {
+	if end < len(b) && (b[end] == '#' || b[end] == '*' || b[end] == 0xE2 /* … • */) {
+		return true
+	}
+	v := b[start:end]
+	run := 1
+	for k := 1; k < len(v); k++ {
+		if v[k] != v[k-1] {
+			run = 1
+			continue
+		}
+		run++
+		switch v[k] {
+		case 'x', 'X', '#', '*':
+			if run >= 5 {
+				return true
+			}
+		case '0':
+			if run >= 8 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pemBody: the text between the markers carries key material: at least 32
+// base64 characters that are not a filler. "-----BEGIN PRIVATE KEY-----
+// anything -----END PRIVATE KEY-----" in a tutorial or a test is not a key.
+func pemBody(body []byte) bool {
+	n := 0
+	for _, c := range body {
+		if b64Tab[c] {
+			n++
+		}
+	}
+	return n >= 32 && !filler(body, 0, len(body))
 }
 
 func trimEOL(b []byte, lo, end int) int {
