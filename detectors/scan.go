@@ -577,8 +577,17 @@ func parenAfter(b []byte, i int, host bool) bool {
 	if w == k {
 		return false
 	}
-	dotted := bytes.IndexByte(b[w:k], '.') >= 0
-	return dotted == host
+	word := b[w:k]
+	if bytes.IndexByte(word, '.') >= 0 {
+		return host
+	}
+	// mIp(10.2.2.80), peer_addr(…), interface en0 (10.142.110.44): an address
+	for _, suf := range []string{"ip", "addr", "address", "host"} {
+		if len(word) >= len(suf) && hasPrefixFold(word[len(word)-len(suf):], suf) {
+			return host
+		}
+	}
+	return !host
 }
 
 // versionShaped: without an address's context, a dotted quad is a version
@@ -591,8 +600,8 @@ func versionShaped(b []byte, i, j int, oct [4]int) bool {
 	if i > 0 && b[i-1] == '~' {
 		return true
 	}
-	if j < len(b) && b[j] == ')' && parenAfter(b, i, false) {
-		return true // a package or program name, not a host name
+	if j < len(b) && b[j] == ')' && oct[0] < 10 && parenAfter(b, i, false) {
+		return true // "dpkg (1.15.8.1)": a package or program name, not a host name
 	}
 	return oct[0] < 10 && oct[1] < 100 && oct[2] < 100 && oct[3] < 100
 }
@@ -891,9 +900,13 @@ func phoneGroups(b []byte, i int) (end, digits, groups, maxRest, dots int) {
 	return
 }
 
-// parenPhone parses "(555) 123-4567".
+// parenPhone parses "(555) 123-4567"; a call whose first argument is a
+// quoted name goes to callPair.
 func (s *scanner) parenPhone(p int) int {
 	b := s.b
+	if p+1 < len(b) && (b[p+1] == '"' || b[p+1] == '\'') && setterBefore(b, p) {
+		return s.callPair(p + 1)
+	}
 	if p > 0 && isWord(b[p-1]) {
 		return p + 1
 	}
@@ -912,6 +925,56 @@ func (s *scanner) parenPhone(p int) int {
 	}
 	s.add(p, j+8, s.e.det(idPhone), 0.85, nil)
 	return j + 8
+}
+
+// setterBefore: the function called at the '(' at p sets or passes a named
+// value (setProperty, setdefault, put, setenv, withHeader, add_argument),
+// rather than comparing or printing one (assertEquals("password", x)).
+func setterBefore(b []byte, p int) bool {
+	k := p
+	for k > 0 && p-k < 40 && (isWord(b[k-1]) || b[k-1] == '.') {
+		k--
+	}
+	var buf [40]byte
+	name := lineBefore(b[:p], p, p-k, buf[:])
+	for _, w := range []string{"set", "put", "env", "add", "with", "header", "property", "param", "arg", "store", "config"} {
+		if bytes.Contains(name, []byte(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+// callPair: a secret set by name in code the log echoes:
+// System.setProperty("STRIPE_TOKEN", "…"), os.environ.setdefault('DB_PASSWORD', '…'),
+// props.put("db.password", "…"), setenv("API_KEY", "…", 1). At q is the
+// quote opening the first argument; the second, quoted, is the value.
+func (s *scanner) callPair(q int) int {
+	b := s.b
+	ks := q + 1
+	ke := ks
+	for ke < len(b) && ke-ks < 64 && keyTab[b[ke]] {
+		ke++
+	}
+	if ke == ks || ke >= len(b) || b[ke] != b[q] {
+		return q
+	}
+	cls := classifyKey(b[ks:ke])
+	if cls == kNone || cls == kCookie || cls == kSetCookie {
+		return ke
+	}
+	v := ke + 1
+	for v < len(b) && b[v] == ' ' {
+		v++
+	}
+	if v >= len(b) || b[v] != ',' {
+		return ke
+	}
+	vs, ve, quoted := valueSpan(b, v+1, cls)
+	if quoted && ve > vs {
+		s.keyed(cls, b[ks:ke], vs, ve, true)
+	}
+	return ke
 }
 
 // upperWord handles a word starting with an upper-case letter: IBAN, AWS key
@@ -1028,17 +1091,28 @@ func (s *scanner) minToken(i, plen, min, max int, tab *[256]bool, id string, con
 	return e
 }
 
+// sendgrid: "SG." + 22 + "." + 43. The parts are base64url but keys in the
+// wild also carry '=' (padding of the older form), so the body is taken as
+// 66 characters of base64url, '=' and '.' with a '.' in it, as gitleaks does.
 func (s *scanner) sendgrid(i int) int {
 	b := s.b
-	a := runOf(b, i+3, &b64urlTab)
-	if a-(i+3) != 22 || a >= len(b) || b[a] != '.' {
-		return a
+	e := runOf(b, i+3, &sendgridTab)
+	for e > i+3 && b[e-1] == '.' {
+		e-- // a sentence's full stop
 	}
-	e := runOf(b, a+1, &b64urlTab)
-	if e-(a+1) == 43 {
+	if e-(i+3) == 66 && bytes.IndexByte(b[i+3:e], '.') > 0 && (e == len(b) || !isWord(b[e])) {
 		s.add(i, e, s.e.det(idSendGrid), 0.95, nil)
 	}
 	return e
+}
+
+var sendgridTab [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c) // not from b64urlTab: validate.go's init runs after this file's
+		sendgridTab[c] = isAlnum(b) || b == '-' || b == '_' || b == '=' || b == '.'
+	}
 }
 
 func (s *scanner) iban(i int) (int, bool) {
@@ -1232,13 +1306,23 @@ func (s *scanner) slackWebhook(i int) int {
 		e++
 	}
 	path := bytes.ReplaceAll(b[p:e], []byte(`\/`), []byte("/"))
-	if (hasPrefix(path, "/services/T") || hasPrefix(path, "/workflows/T") || hasPrefix(path, "/triggers/T")) && bytes.Count(path, []byte("/")) >= 4 {
+	// team (T…) or enterprise grid (E…) ids under services, workflows, triggers
+	if slackHookPath(path) && bytes.Count(path, []byte("/")) >= 4 {
 		last := path[bytes.LastIndexByte(path, '/')+1:]
 		if len(last) >= 16 {
 			s.add(start, e, s.e.det(idSlackWebhook), 0.98, nil)
 		}
 	}
 	return e
+}
+
+func slackHookPath(path []byte) bool {
+	for _, kind := range []string{"/services/", "/workflows/", "/triggers/"} {
+		if hasPrefix(path, kind) && len(path) > len(kind) && (path[len(kind)] == 'T' || path[len(kind)] == 'E') {
+			return true
+		}
+	}
+	return false
 }
 
 // authScheme handles "Bearer <token>" and "Basic <base64>" outside a key.
@@ -1261,7 +1345,7 @@ func (s *scanner) authScheme(i int) int {
 	case hasPrefixFold(b[i:], "basic "):
 		v := i + 6
 		e := runOf(b, v, &credTab)
-		if e-v >= 8 && basicCredentials(b[v:e]) {
+		if e-v >= 8 && basicCredentials(b[v:e], false) {
 			s.add(v, e, s.e.det(idBasicAuth), 0.9, nil)
 		}
 		return e

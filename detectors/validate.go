@@ -191,9 +191,9 @@ func validJWT(tok []byte) bool {
 	return json.Unmarshal(p, &payload) == nil
 }
 
-// basicCredentials reports whether a Basic-auth token decodes to "user:pass"
-// with both parts non-empty and printable.
-func basicCredentials(tok []byte) bool {
+// basicCredentials reports whether a Basic-auth token decodes to "user:pass",
+// printable, with a user and (unless emptyPass) a password.
+func basicCredentials(tok []byte, emptyPass bool) bool {
 	raw, err := base64.StdEncoding.DecodeString(string(tok))
 	if err != nil {
 		raw, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(string(tok), "="))
@@ -202,7 +202,7 @@ func basicCredentials(tok []byte) bool {
 		}
 	}
 	colon := strings.IndexByte(string(raw), ':')
-	if colon <= 0 || colon == len(raw)-1 {
+	if colon <= 0 || colon == len(raw)-1 && !emptyPass {
 		return false
 	}
 	for _, c := range raw {
