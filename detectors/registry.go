@@ -381,7 +381,11 @@ var builtins = []*detector{
 			"pass: «D#6)e0ht^@61kU5!^!owrX» // encrypted",
 			// assignment operators of other languages, setters in code
 			`DB_PASSWORD := "«` + fake("pw27", 12, alnum) + `»"`, "SMTP_PASSWORD ?= «" + fake("pw28", 12, alnum) + "»", "ADMIN_PASSWORD ::= «" + fake("pw29", 12, alnum) + "»",
-			`$password .= "«` + fake("pw30", 12, alnum) + `»";`, `os.environ.setdefault('DB_PASSWORD', '«` + fake("pw31", 12, alnum) + `»')`, "(password=«s3cret(1)x»)", "Passwort: «" + fake("pw24", 10, alnum) + "»", "mot de passe: «" + fake("pw25", 10, alnum) + "»", `"senha":"«` + fake("pw26", 10, alnum) + `»"`,
+			`$password .= "«` + fake("pw30", 12, alnum) + `»";`, `os.environ.setdefault('DB_PASSWORD', '«` + fake("pw31", 12, alnum) + `»')`,
+			// a password piped into a login
+			`+ echo "«` + fake("pw33", 14, alnum) + `»" | docker login -u ci --password-stdin registry.example.com`,
+			`printf '%s' '«` + fake("pw34", 14, alnum) + `»' | podman login --password-stdin quay.io`,
+			"helm registry login ghcr.io --password-stdin <<< «" + fake("pw35", 14, alnum) + "»", "(password=«s3cret(1)x»)", "Passwort: «" + fake("pw24", 10, alnum) + "»", "mot de passe: «" + fake("pw25", 10, alnum) + "»", `"senha":"«` + fake("pw26", 10, alnum) + `»"`,
 		},
 		fp: []string{
 			"password=********", "password: ${DB_PASSWORD}", "password=<redacted>", "password=[REDACTED]",
@@ -401,7 +405,8 @@ var builtins = []*detector{
 			"use the new --password options.", "configure: set PWD=`pwd` at the top", "s#password: cvs#password: [empty password]#", "password:\n  - minLength: 12", "password:\nuser: bob",
 			`{"name": "DB_PASSWORD_FILE_PATH", "value": "/run/secrets/db"}`, `{"name": "LOG_LEVEL", "value": "debug"}`,
 			`{"label": "password", "value": "` + fake("pw22", 12, alnum) + `"}`, `"password" => nil`,
-			`assertEquals("password", "` + fake("pw32", 12, alnum) + `")`, "if password != \"\" {", `log.info("password", "was rotated")`,
+			`assertEquals("password", "` + fake("pw32", 12, alnum) + `")`,
+			`+ echo "$CI_REGISTRY_PASSWORD" | docker login -u ci --password-stdin`, "cat ~/token.txt | docker login --password-stdin", "echo -n ${{ secrets.PW }} | docker login --password-stdin", "if password != \"\" {", `log.info("password", "was rotated")`,
 		},
 	},
 	{id: idSession, typ: TypeSessionToken, cat: CategorySecret, prio: 45, keywords: []string{"sess", "sid", "cookie", "token"},
@@ -472,7 +477,9 @@ var builtins = []*detector{
 		tp: []string{
 			"call «+1 415 555 0132» now", "phone: «(415) 555-0132»", "sms to «+442079460958»", "tel=«415-555-0132»",
 			"mobile «4155550132»", "«+49 30 1234567»", "42,Maria,maria@example.com,«+1 415 555 0134»,2026-11-23", "43,Noah,«(212) 555-0187»,2026", "phone: «020 7946 0958»", "tel: «+44 (0) 20 7946 0958»",
-			"Phone: «555-123-4567»", "call «(555) 123-4567»", "delivered to msisdn «447700900123» status=DELIVRD", "whatsapp «5511987654321» opted in", "mobile: «00447700900123»", "phone «07700900123»",
+			"Phone: «555-123-4567»", "call «(555) 123-4567»", "delivered to msisdn «447700900123» status=DELIVRD",
+			// a label after the number
+			"«07700 900123» is my mobile", "reach me on «4155550132» (cell)", "«447700900123» mobile verified", "«020 7946 0958» - office phone", "whatsapp «5511987654321» opted in", "mobile: «00447700900123»", "phone «07700900123»",
 		},
 		fp: []string{
 			"offset +0800", "took 4155550132 ms", "pid 1234567890", "version 1.2.3.4567", "x+12345678901",
@@ -480,7 +487,8 @@ var builtins = []*detector{
 			"hotel booking 4155550132", "telemetry batch 4155550132", "callback 4155550132",
 			"device_serial=4155550123", "call 12 took 3000 ms", "phone 2024-05-01 10:00",
 			"ticket 555-123-4567", "llvm-toolchain-snapshot (1:10~+20191229111838+6991d5728f1-1~exp1)", "built +20191229111838", "(555) 123-4567", "Processed 447700900123 bytes", "seq=00442079460958", "phone 0000000000123",
-			"connect.sid=s%3AxA-tnt2aqCMSsVm.BjV6FaxHA2koLvov;+lang=en 401 0 0 8895", "?mobile=1&ts=1792472740570",
+			"connect.sid=s%3AxA-tnt2aqCMSsVm.BjV6FaxHA2koLvov;+lang=en 401 0 0 8895",
+			"took 4155550132 ms to call the api", "4155550132 calls handled", "job 4155550132 is my favourite", "?mobile=1&ts=1792472740570",
 		},
 	},
 	{id: idIP, typ: TypeIPAddress, cat: CategoryPII, prio: 10,

@@ -321,13 +321,50 @@ func (s *scanner) numeric(i int) int {
 		}
 	case run == 10 && d[0] != '0' || (run == 11 && d[0] == '1'):
 		nanp := d[run-10:]
-		if nanp[0] >= '2' && nanp[3] >= '2' && contextHas(b, i, phoneContext...) {
+		if nanp[0] >= '2' && nanp[3] >= '2' && (contextHas(b, i, phoneContext...) || phoneLabelAfter(b, j)) {
 			s.add(i, j, s.e.det(idPhone), 0.7, nil)
 		}
-	case run >= 10 && run <= 17 && bareInternational(d) && phoneKeyBefore(b, i):
+	case run >= 10 && run <= 17 && bareInternational(d) && (phoneKeyBefore(b, i) || phoneLabelAfter(b, j)):
 		s.add(i, j, s.e.det(idPhone), 0.7, nil)
 	}
 	return j
+}
+
+// phoneLabelAfter: the number ending at j is labelled after it: "07700 900123
+// is my mobile", "4155550132 (cell)", "+44 20 7946 0958 - office phone".
+// Only a label right after it counts (past spaces, brackets, a dash, a comma
+// and a few small words), so "took 4155550132 ms to call" is not a phone.
+func phoneLabelAfter(b []byte, j int) bool {
+	k := j
+	for n := 0; k < len(b) && n < 4 && (b[k] == ' ' || b[k] == '(' || b[k] == '[' || b[k] == '-' || b[k] == ',' || b[k] == ':'); n++ {
+		k++
+	}
+	for words := 0; words < 3; words++ {
+		e := k
+		for e < len(b) && e-k < 12 && isAlpha(b[e]) {
+			e++
+		}
+		if e == k || e < len(b) && isAlnum(b[e]) {
+			return false
+		}
+		w := b[k:e]
+		for _, pw := range phoneContext {
+			if len(w) == len(pw) && hasPrefixFold(w, pw) && pw != "call" && pw != "contact" {
+				return true
+			}
+		}
+		small := false
+		for _, sw := range []string{"is", "my", "our", "his", "her", "the", "a", "work", "home", "office", "private"} {
+			if len(w) == len(sw) && hasPrefixFold(w, sw) {
+				small = true
+			}
+		}
+		if !small || e >= len(b) || b[e] != ' ' {
+			return false
+		}
+		k = e + 1
+	}
+	return false
 }
 
 // phoneKeyBefore: the word or key right before i (past spaces, ':', '='
@@ -457,7 +494,7 @@ func (s *scanner) groupedNumber(i int, sep byte) (int, bool) {
 		}
 		s.add(i, j, s.e.det(idCreditCard), 0.9, norm())
 		return j, true
-	case ng <= 5 && nd >= 9 && nd <= 12 && g[0] <= 5 && slices.Min(g) >= 2 && sep != '.' && contextHas(b, i, phoneContext...):
+	case ng <= 5 && nd >= 9 && nd <= 12 && g[0] <= 5 && slices.Min(g) >= 2 && sep != '.' && (contextHas(b, i, phoneContext...) || phoneLabelAfter(b, j)):
 		// a national number after a phone word: "phone: 020 7946 0958"
 		// (a first group of six is a date or time: HDFS's "081109 203615")
 		s.add(i, j, s.e.det(idPhone), 0.75, norm())
@@ -1446,6 +1483,8 @@ func (s *scanner) passwordFlag(i int) int {
 			vs = bytes.IndexByte(b[i:], ' ') + i + 1
 		case hasPrefix(b[i:], "--user ") && toolBefore(b, i, "curl"):
 			vs, userPass = i+len("--user "), true
+		case hasPrefix(b[i:], "--password-stdin"):
+			return s.passwordStdin(i, i+len("--password-stdin"))
 		default:
 			return i + 2
 		}
@@ -1478,6 +1517,69 @@ func (s *scanner) passwordFlag(i int) int {
 		s.add(vs, ve, s.e.det(idPassword), conf, nil)
 	}
 	return ve
+}
+
+// passwordStdin: a password piped into a login (`echo "pw" | docker login
+// --password-stdin`, `printf '%s' pw | …`, `… --password-stdin <<< "pw"`):
+// the echoed argument is the password. The flag spans i..e.
+func (s *scanner) passwordStdin(i, e int) int {
+	b := s.b
+	vs, ve := -1, -1
+	if k := e; hasPrefix(b[k:], " <<< ") || hasPrefix(b[k:], " <<<") {
+		k += 4
+		for k < len(b) && b[k] == ' ' {
+			k++
+		}
+		vs, ve = argSpan(b, k)
+	} else {
+		var buf [256]byte
+		w := lineBefore(b, i, len(buf), buf[:])
+		pipe := bytes.LastIndexByte(w, '|')
+		if pipe < 0 {
+			return e
+		}
+		seg := w[:pipe]
+		segStart := i - len(w)
+		cmd := -1
+		for _, c := range []string{"echo ", "printf "} {
+			if k := bytes.LastIndex(seg, []byte(c)); k > cmd && (k == 0 || !isWord(seg[k-1])) {
+				cmd = k + len(c)
+			}
+		}
+		if cmd < 0 {
+			return e
+		}
+		k := segStart + cmd
+		end := segStart + pipe
+		for k < end {
+			for k < end && b[k] == ' ' {
+				k++
+			}
+			if k >= end {
+				return e
+			}
+			as, ae := argSpan(b[:end], k)
+			arg := b[as:ae]
+			if ae <= as || arg[0] == '-' || bytes.IndexByte(arg, '%') >= 0 {
+				// echo -n, printf's format '%s\n'
+				k = ae
+				if k < end && (b[k] == '\'' || b[k] == '"') {
+					k++
+				}
+				if ae <= as {
+					k++
+				}
+				continue
+			}
+			vs, ve = as, ae
+			break
+		}
+	}
+	if vs < 0 || ve-vs < 3 || isPlaceholder(b[vs:ve]) {
+		return e
+	}
+	s.add(vs, ve, s.e.det(idPassword), 0.85, nil)
+	return e
 }
 
 // argSpan is the command-line argument at i: quoted ('…' or "…", on one
