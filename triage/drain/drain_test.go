@@ -121,7 +121,7 @@ func TestGroupingAccuracy(t *testing.T) {
 		want        float64
 	}{
 		{[]string{"a", "a", "b"}, []string{"x", "x", "y"}, 1},
-		{[]string{"a", "a", "a"}, []string{"x", "x", "y"}, 0},     // one group mixes two events
+		{[]string{"a", "a", "a"}, []string{"x", "x", "y"}, 0},       // one group mixes two events
 		{[]string{"a", "b", "c"}, []string{"x", "x", "y"}, 1.0 / 3}, // x split in two: only y is right
 		{nil, nil, 0},
 	} {
