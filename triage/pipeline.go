@@ -28,8 +28,19 @@ type PipelineOptions struct {
 	// Embedder (optional) turns the signature into a vector; with Store it
 	// also fills Case.Similar. The pipeline only reads the Store; the caller persists.
 	Embedder Embedder
-	Store    Store
-	Limits   OpenLimits
+	// FallbackEmbedder (optional) embeds when Embedder fails (an LLM
+	// endpoint down, its circuit open, the budget spent): the case gets a
+	// vector in the fallback's space, records why in Case.Embedder and
+	// names the space it still needs a vector in (see Backfill).
+	FallbackEmbedder Embedder
+	Store            Store
+	Limits           OpenLimits
+	// LLMBudget bounds the time one case may spend on LLM-backed steps
+	// (the PII pass, the classifier, the embedder), across all their
+	// attempts: when it is spent, each step falls back (pattern redaction
+	// only, rules, FallbackEmbedder). Default DefaultLLMBudget; negative
+	// means no budget (only the caller's context bounds them).
+	LLMBudget time.Duration
 	// ExcerptTokens is the excerpt's token budget (default 3000, ~4 bytes a token).
 	ExcerptTokens int
 	// SimilarK past cases at most, suggested from SuggestThreshold cosine
@@ -43,6 +54,10 @@ type PipelineOptions struct {
 	// without it set this.
 	TrustSteeredClassifier bool
 }
+
+// DefaultLLMBudget is PipelineOptions.LLMBudget's default: well under a
+// minute, so a hung endpoint costs a case seconds, not minutes of retries.
+const DefaultLLMBudget = 20 * time.Second
 
 // Pipeline runs one upload through open, detect/redact/excerpt, classify,
 // score, route and embed. It is safe for concurrent use.
@@ -76,6 +91,12 @@ func NewPipeline(opts PipelineOptions) (*Pipeline, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.LLMBudget == 0 {
+		opts.LLMBudget = DefaultLLMBudget
+	}
+	if opts.FallbackEmbedder != nil && opts.Embedder != nil && opts.FallbackEmbedder.ID() == opts.Embedder.ID() {
+		opts.FallbackEmbedder = nil // the same space: nothing to fall back to
 	}
 	p := &Pipeline{opts: opts, rules: NewRulesClassifier(opts.Router)}
 	if r, ok := opts.Classifier.(*RulesClassifier); opts.Classifier == nil || ok && r == nil {
@@ -151,9 +172,13 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 	if c.Upload.Size == 0 {
 		c.Upload.Size = opened.root.n
 	}
+	// One budget for every LLM-backed step of this case; the steps fall
+	// back when it is spent, the case is never lost to a slow endpoint.
+	llmCtx, cancelLLM := p.llmContext(ctx)
+	defer cancelLLM()
 	var pii PIIPassResult
 	if p.opts.PII != nil {
-		pii = RedactPII(ctx, p.opts.PII, an, PIIPassOptions{Fingerprint: p.opts.Detector.Fingerprint, FileName: name, Members: opened.Members()})
+		pii = RedactPII(llmCtx, p.opts.PII, an, PIIPassOptions{Fingerprint: p.opts.Detector.Fingerprint, FileName: name, Members: opened.Members()})
 	}
 	c.Lines = an.Lines
 	if an.Findings != nil {
@@ -164,7 +189,7 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 	}
 
 	stepStart = time.Now()
-	cls := p.classify(ctx, p.classifyInput(an, name))
+	cls := p.classify(ctx, llmCtx, p.classifyInput(an, name))
 	c.Timings.ClassifyMS = ms(time.Since(stepStart))
 	// Classifiers pick key lines from the excerpt, where long lines are cut;
 	// the case carries them whole, exact lines of the redacted log.
@@ -189,7 +214,7 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 	if an.Lines > 0 {
 		c.Signature = Signature(an.Templates, an.Signals)
 		stepStart = time.Now()
-		emb, c.Similar, err = p.similar(ctx, c)
+		emb, c.Similar, err = p.similar(ctx, llmCtx, c)
 		c.Timings.EmbedMS = ms(time.Since(stepStart))
 		if err != nil {
 			return nil, nil, err
@@ -235,9 +260,18 @@ func (p *Pipeline) classifyInput(an *Analysis, name string) ClassifyInput {
 	return in
 }
 
-// classify runs the configured classifier. Anything but the rules falls
-// back to rules on error, and its answer is held to the closed sets.
-func (p *Pipeline) classify(ctx context.Context, in ClassifyInput) Classification {
+// llmContext is ctx bounded by the LLM budget.
+func (p *Pipeline) llmContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if p.opts.LLMBudget < 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, p.opts.LLMBudget)
+}
+
+// classify runs the configured classifier within llmCtx (the case's LLM
+// budget). Anything but the rules falls back to rules on error, and its
+// answer is held to the closed sets.
+func (p *Pipeline) classify(ctx, llmCtx context.Context, in ClassifyInput) Classification {
 	rules := func(reason string) Classification {
 		cls, _ := p.rules.Classify(ctx, in) // the rules never fail
 		cls.Info.FallbackReason = reason
@@ -250,7 +284,7 @@ func (p *Pipeline) classify(ctx context.Context, in ClassifyInput) Classificatio
 	if in.TotalLines == 0 {
 		return rules("") // nothing to ask a model about
 	}
-	cls, err := p.opts.Classifier.Classify(ctx, in)
+	cls, err := p.opts.Classifier.Classify(llmCtx, in)
 	if err != nil {
 		return rules(err.Error())
 	}
@@ -350,19 +384,17 @@ func constrain(cls *Classification, in ClassifyInput, rules func() Classificatio
 	return problems
 }
 
-// similar embeds the signature and looks up past cases.
-func (p *Pipeline) similar(ctx context.Context, c *Case) (*Embedding, []SimilarCase, error) {
+// similar embeds the signature (within llmCtx, the case's LLM budget, or
+// with the fallback embedder) and looks up past cases.
+func (p *Pipeline) similar(ctx, llmCtx context.Context, c *Case) (*Embedding, []SimilarCase, error) {
 	if p.opts.Embedder == nil || c.Signature == "" {
 		return nil, []SimilarCase{}, nil
 	}
-	vecs, err := p.opts.Embedder.Embed(ctx, []string{c.Signature})
+	emb, info, err := p.embed(ctx, llmCtx, c.Signature)
 	if err != nil {
-		return nil, nil, transientUnlessKinded("embed", err)
+		return nil, nil, err
 	}
-	if len(vecs) != 1 || len(vecs[0]) != p.opts.Embedder.Dimensions() {
-		return nil, nil, Internal("embed", fmt.Errorf("embedder %s returned %d vectors for 1 text, or a wrong dimension", p.opts.Embedder.ID(), len(vecs)))
-	}
-	emb := &Embedding{EmbedderID: p.opts.Embedder.ID(), Vector: vecs[0]}
+	c.Embedder = info
 	if p.opts.Store == nil {
 		return emb, []SimilarCase{}, nil
 	}
@@ -382,6 +414,36 @@ func (p *Pipeline) similar(ctx context.Context, c *Case) (*Embedding, []SimilarC
 		out = append(out, s)
 	}
 	return emb, out, nil
+}
+
+// embed makes the case's vector with the configured embedder, or, when
+// that fails and the case's own context is still live, with the fallback
+// embedder, recording why and which space the case still needs.
+func (p *Pipeline) embed(ctx, llmCtx context.Context, text string) (*Embedding, EmbedderInfo, error) {
+	emb, err := embedOne(llmCtx, p.opts.Embedder, text)
+	if err == nil {
+		return emb, EmbedderInfo{ID: emb.EmbedderID}, nil
+	}
+	if p.opts.FallbackEmbedder == nil || ctx.Err() != nil {
+		return nil, EmbedderInfo{}, err
+	}
+	fb, ferr := embedOne(ctx, p.opts.FallbackEmbedder, text)
+	if ferr != nil {
+		return nil, EmbedderInfo{}, errors.Join(err, ferr)
+	}
+	return fb, EmbedderInfo{ID: fb.EmbedderID, FallbackReason: err.Error(), Reembed: p.opts.Embedder.ID()}, nil
+}
+
+// embedOne embeds one text and checks the answer's shape.
+func embedOne(ctx context.Context, e Embedder, text string) (*Embedding, error) {
+	vecs, err := e.Embed(ctx, []string{text})
+	if err != nil {
+		return nil, transientUnlessKinded("embed", err)
+	}
+	if len(vecs) != 1 || len(vecs[0]) != e.Dimensions() {
+		return nil, Internal("embed", fmt.Errorf("embedder %s returned %d vectors for 1 text, or a wrong dimension", e.ID(), len(vecs)))
+	}
+	return &Embedding{EmbedderID: e.ID(), Vector: vecs[0]}, nil
 }
 
 // quarantine fills a case for content that was not processed.
