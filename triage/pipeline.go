@@ -16,9 +16,12 @@ import (
 // PipelineOptions configure a Pipeline. Detector and Router are required.
 type PipelineOptions struct {
 	Detector *detectors.Engine
-	// Classifier judges the excerpt; nil means the rules classifier. When it
-	// is not the rules classifier, any error falls back to rules and the
-	// reason is recorded in Case.Classifier.FallbackReason.
+	// Rules (required) is the rules classifier (triage/rules.New): the
+	// fallback, the injection guard's reference and the hard-failure reader.
+	Rules Rules
+	// Classifier judges the excerpt; nil means Rules. When it is not Rules,
+	// any error falls back to Rules and the reason is recorded in
+	// Case.Classifier.FallbackReason.
 	Classifier Classifier
 	// PII (optional) is the LLM pass for person names and street addresses
 	// over the pattern-redacted excerpt, before classification. On failure
@@ -62,8 +65,7 @@ const DefaultLLMBudget = 20 * time.Second
 // Pipeline runs one upload through open, detect/redact/excerpt, classify,
 // score, route and embed. It is safe for concurrent use.
 type Pipeline struct {
-	opts  PipelineOptions
-	rules *RulesClassifier
+	opts PipelineOptions
 }
 
 // NewPipeline checks opts and fills defaults.
@@ -73,6 +75,9 @@ func NewPipeline(opts PipelineOptions) (*Pipeline, error) {
 	}
 	if opts.Router == nil {
 		return nil, errors.New("triage: PipelineOptions.Router is required")
+	}
+	if opts.Rules == nil {
+		return nil, errors.New("triage: PipelineOptions.Rules is required (triage/rules.New)")
 	}
 	if opts.Store != nil && opts.Embedder == nil {
 		return nil, errors.New("triage: PipelineOptions.Store needs an Embedder to find similar cases")
@@ -98,11 +103,10 @@ func NewPipeline(opts PipelineOptions) (*Pipeline, error) {
 	if opts.FallbackEmbedder != nil && opts.Embedder != nil && opts.FallbackEmbedder.ID() == opts.Embedder.ID() {
 		opts.FallbackEmbedder = nil // the same space: nothing to fall back to
 	}
-	p := &Pipeline{opts: opts, rules: NewRulesClassifier(opts.Router)}
-	if r, ok := opts.Classifier.(*RulesClassifier); opts.Classifier == nil || ok && r == nil {
-		p.opts.Classifier = p.rules
+	if opts.Classifier == nil {
+		opts.Classifier = opts.Rules
 	}
-	return p, nil
+	return &Pipeline{opts: opts}, nil
 }
 
 // Input is one upload to triage.
@@ -197,7 +201,7 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 	c.Classifier = cls.Info
 	c.Classifier.PIIPass, c.Classifier.PIITokens = pii.Status, pii.Tokens
 
-	c.Severity = ScoreSeverity(cls.Severity, EvidenceOf(an))
+	c.Severity = ScoreSeverity(cls.Severity, EvidenceOf(an, p.opts.Rules))
 	c.Severity.Reasons = append(c.Severity.Reasons, classifierReasons(cls.Reasons, c.Classifier.Kind, an.Signals)...)
 	c.PIIRisk = ScorePIIRisk(an.Findings)
 
@@ -241,23 +245,7 @@ func (p *Pipeline) analyze(ctx context.Context, opened *Opened, name string) (*A
 const maxClassifyTemplates = 40
 
 func (p *Pipeline) classifyInput(an *Analysis, name string) ClassifyInput {
-	in := ClassifyInput{
-		FileName:    name,
-		Excerpt:     an.Excerpt,
-		TotalLines:  an.Lines,
-		LevelCounts: an.LevelCounts,
-		Findings:    an.Findings,
-		Templates:   an.Templates[:min(len(an.Templates), maxClassifyTemplates)],
-		Signals:     an.Signals,
-		StackTraces: an.StackTraces,
-		FirstTime:   an.FirstTime,
-		LastTime:    an.LastTime,
-		Skills:      p.opts.Router.Skills(),
-	}
-	for _, c := range p.opts.Router.Categories() {
-		in.Categories = append(in.Categories, CategoryOption{Name: c.Name, Description: c.Description, Skills: c.Skills})
-	}
-	return in
+	return NewClassifyInput(an, name, p.opts.Router)
 }
 
 // llmContext is ctx bounded by the LLM budget.
@@ -273,12 +261,12 @@ func (p *Pipeline) llmContext(ctx context.Context) (context.Context, context.Can
 // answer is held to the closed sets.
 func (p *Pipeline) classify(ctx, llmCtx context.Context, in ClassifyInput) Classification {
 	rules := func(reason string) Classification {
-		cls, _ := p.rules.Classify(ctx, in) // the rules never fail
+		cls, _ := p.opts.Rules.Classify(ctx, in) // the rules never fail
 		cls.Info.FallbackReason = reason
 		return cls
 	}
-	if r, ok := p.opts.Classifier.(*RulesClassifier); ok {
-		cls, _ := r.Classify(ctx, in)
+	if p.opts.Classifier == Classifier(p.opts.Rules) {
+		cls, _ := p.opts.Rules.Classify(ctx, in)
 		return cls
 	}
 	if in.TotalLines == 0 {
@@ -302,7 +290,7 @@ func (p *Pipeline) classify(ctx, llmCtx context.Context, in ClassifyInput) Class
 	}
 	problems := constrain(&cls, in, fallback)
 	if !p.opts.TrustSteeredClassifier {
-		problems = append(problems, guardInjection(&cls, in, fallback)...)
+		problems = append(problems, guardInjection(&cls, in, p.opts.Rules.Injected, fallback)...)
 	}
 	if len(problems) > 0 {
 		cls.Info.FallbackReason = "partly replaced by rules: " + strings.Join(problems, "; ")
@@ -315,10 +303,10 @@ func (p *Pipeline) classify(ctx, llmCtx context.Context, in ClassifyInput) Class
 // read them may have obeyed. The log then cannot make the case less severe
 // than the rules find it, nor move it to another category than the rules
 // pick: the rules never read those lines as evidence.
-func guardInjection(cls *Classification, in ClassifyInput, rules func() Classification) []string {
+func guardInjection(cls *Classification, in ClassifyInput, injected func(string) bool, rules func() Classification) []string {
 	steered := 0
 	for _, l := range in.Excerpt {
-		if injectedInstruction(l) {
+		if injected(l) {
 			steered++
 		}
 	}
@@ -327,7 +315,7 @@ func guardInjection(cls *Classification, in ClassifyInput, rules func() Classifi
 	}
 	r := rules()
 	var problems []string
-	if levelIndex(r.Severity) < levelIndex(cls.Severity) {
+	if SeverityIndex(r.Severity) < SeverityIndex(cls.Severity) {
 		problems = append(problems, fmt.Sprintf("severity %s below the rules' %s in a log with %d instruction-like line(s)", cls.Severity, r.Severity, steered))
 		cls.Severity = r.Severity
 	}
@@ -347,7 +335,7 @@ func constrain(cls *Classification, in ClassifyInput, rules func() Classificatio
 		problems = append(problems, fmt.Sprintf("severity %q not allowed", cls.Severity))
 		cls.Severity = rules().Severity
 	}
-	if cls.Category == "" || !allowed(in, cls.Category) {
+	if cls.Category == "" || !in.Allows(cls.Category) {
 		problems = append(problems, fmt.Sprintf("category %q not allowed", cls.Category))
 		cls.Category = rules().Category
 	}
@@ -458,7 +446,7 @@ func (p *Pipeline) quarantine(c *Case, reason string, start time.Time) *Case {
 	d := p.opts.Router.Route(router.Input{Severity: "medium", Tenant: c.Tenant})
 	c.Queue, c.Priority = p.opts.Router.QuarantineQueue(), d.Priority
 	c.Category = p.opts.Router.DefaultCategory()
-	c.Summary = fmt.Sprintf("Upload %s was quarantined and not processed: %s.", displayName(c.Upload.Name), reason)
+	c.Summary = fmt.Sprintf("Upload %s was quarantined and not processed: %s.", DisplayName(c.Upload.Name), reason)
 	c.RootCause = "The upload is not a readable log, or is unsafe to open; ask the customer for the plain or gzip/zip/tar-compressed text log."
 	c.Timings.TotalMS = ms(time.Since(start))
 	return c

@@ -20,6 +20,7 @@ import (
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/llm"
+	"github.com/logtriage/logtriage/triage/rules"
 	"github.com/logtriage/logtriage/triage/store/embedded"
 	"github.com/logtriage/logtriage/triage/store/postgres"
 	"github.com/logtriage/logtriage/triage/worker"
@@ -230,6 +231,7 @@ func guardedPipeline(rt *router.Router, store triage.Store, llmPII bool, guard *
 	p, err = triage.NewPipeline(triage.PipelineOptions{
 		Detector:   det,
 		Classifier: classifier,
+		Rules:      rules.New(rt),
 		PII:        pii,
 		Router:     rt,
 		Embedder:   embedder,
