@@ -173,3 +173,21 @@ func SortExamples(xs []Example) {
 		return strings.Compare(a.CaseID, b.CaseID)
 	})
 }
+
+// resolutionChanges renders a resolution's corrections for RenderText.
+func resolutionChanges(r *Resolution) string {
+	var parts []string
+	for _, f := range [][2]string{{"severity", r.Severity}, {"category", r.Category}, {"queue", r.Queue}} {
+		if f[1] != "" {
+			parts = append(parts, f[0]+" "+f[1])
+		}
+	}
+	out := "  — confirmed as judged"
+	if len(parts) > 0 {
+		out = "  — corrected: " + strings.Join(parts, ", ")
+	}
+	if r.Note != "" {
+		out += "; note: " + r.Note
+	}
+	return out
+}
