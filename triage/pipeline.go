@@ -37,7 +37,9 @@ type PipelineOptions struct {
 	SimilarK           int     // default 5
 	SuggestThreshold   float64 // default 0.80
 	DuplicateThreshold float64 // default 0.95
-	Now                func() time.Time
+	// Feedback configures learning from agents' resolutions (neighbours.go).
+	Feedback FeedbackOptions
+	Now      func() time.Time
 	// TrustSteeredClassifier turns off the injection guard (see
 	// guardInjection). Only tests that measure how a gullible model behaves
 	// without it set this.
@@ -77,6 +79,7 @@ func NewPipeline(opts PipelineOptions) (*Pipeline, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	opts.Feedback = opts.Feedback.withDefaults()
 	p := &Pipeline{opts: opts, rules: NewRulesClassifier(opts.Router)}
 	if r, ok := opts.Classifier.(*RulesClassifier); opts.Classifier == nil || ok && r == nil {
 		p.opts.Classifier = p.rules
@@ -163,16 +166,37 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 		c.StatusReason = "skipped archive members: " + strings.Join(opened.Skipped, ", ")
 	}
 
+	// The embedding comes first: the resolved cases nearest to it are the
+	// LLM's examples and may relabel the case after classification.
 	stepStart = time.Now()
-	cls := p.classify(ctx, p.classifyInput(an, name))
+	cin := p.classifyInput(an, name)
+	var emb *Embedding
+	var vote NeighbourVote
+	if an.Lines > 0 {
+		c.Signature = Signature(an.Templates, an.Signals)
+		if emb, err = p.embed(ctx, c.Signature); err != nil {
+			return nil, nil, err
+		}
+		xs, err := p.neighbours(ctx, c, emb)
+		if err != nil {
+			return nil, nil, err
+		}
+		vote = Vote(xs)
+		cin.Examples = fewShot(xs, c.Tenant, p.opts.Feedback.FewShot)
+	}
+	c.Timings.EmbedMS = ms(time.Since(stepStart))
+
+	stepStart = time.Now()
+	cls := p.classify(ctx, cin)
 	c.Timings.ClassifyMS = ms(time.Since(stepStart))
+	changed := applyVote(&cls, vote, p.opts.Router)
 	// Classifiers pick key lines from the excerpt, where long lines are cut;
 	// the case carries them whole, exact lines of the redacted log.
 	c.Summary, c.RootCause, c.KeyLines, c.ReproSteps = cls.Summary, cls.RootCause, an.WholeKeyLines(cls.KeyLines), cls.ReproSteps
 	c.Classifier = cls.Info
 	c.Classifier.PIIPass, c.Classifier.PIITokens = pii.Status, pii.Tokens
 
-	c.Severity = ScoreSeverity(cls.Severity, EvidenceOf(an))
+	c.Severity = scoreWithVote(cls.Severity, EvidenceOf(an), vote)
 	c.Severity.Reasons = append(c.Severity.Reasons, classifierReasons(cls.Reasons, c.Classifier.Kind, an.Signals)...)
 	c.PIIRisk = ScorePIIRisk(an.Findings)
 
@@ -182,15 +206,17 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 		PIIRisk: c.PIIRisk.Label, PIIRiskScore: c.PIIRisk.Score,
 		Tenant: in.Tenant,
 	})
+	if prev := d.Queue; routeWithVote(&d, vote, p.opts.Router) {
+		changed = append(changed, fmt.Sprintf("queue %s (router: %s)", d.Queue, prev))
+	}
+	c.Classifier.Feedback = feedbackNote(changed, vote)
 	c.Category, c.Skills, c.Queue, c.Priority, c.Alerted = d.Category, d.Skills, d.Queue, d.Priority, d.Alert
 	c.RouteReasons = d.Reasons
 
-	var emb *Embedding
-	if an.Lines > 0 {
-		c.Signature = Signature(an.Templates, an.Signals)
+	if emb != nil {
 		stepStart = time.Now()
-		emb, c.Similar, err = p.similar(ctx, c)
-		c.Timings.EmbedMS = ms(time.Since(stepStart))
+		c.Similar, err = p.similar(ctx, c, emb)
+		c.Timings.EmbedMS += ms(time.Since(stepStart))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -350,28 +376,33 @@ func constrain(cls *Classification, in ClassifyInput, rules func() Classificatio
 	return problems
 }
 
-// similar embeds the signature and looks up past cases.
-func (p *Pipeline) similar(ctx context.Context, c *Case) (*Embedding, []SimilarCase, error) {
-	if p.opts.Embedder == nil || c.Signature == "" {
-		return nil, []SimilarCase{}, nil
+// embed turns the signature into the case's embedding (nil without an
+// Embedder or a signature).
+func (p *Pipeline) embed(ctx context.Context, signature string) (*Embedding, error) {
+	if p.opts.Embedder == nil || signature == "" {
+		return nil, nil
 	}
-	vecs, err := p.opts.Embedder.Embed(ctx, []string{c.Signature})
+	vecs, err := p.opts.Embedder.Embed(ctx, []string{signature})
 	if err != nil {
-		return nil, nil, transientUnlessKinded("embed", err)
+		return nil, transientUnlessKinded("embed", err)
 	}
 	if len(vecs) != 1 || len(vecs[0]) != p.opts.Embedder.Dimensions() {
-		return nil, nil, Internal("embed", fmt.Errorf("embedder %s returned %d vectors for 1 text, or a wrong dimension", p.opts.Embedder.ID(), len(vecs)))
+		return nil, Internal("embed", fmt.Errorf("embedder %s returned %d vectors for 1 text, or a wrong dimension", p.opts.Embedder.ID(), len(vecs)))
 	}
-	emb := &Embedding{EmbedderID: p.opts.Embedder.ID(), Vector: vecs[0]}
+	return &Embedding{EmbedderID: p.opts.Embedder.ID(), Vector: vecs[0]}, nil
+}
+
+// similar looks up past cases near the case's embedding.
+func (p *Pipeline) similar(ctx context.Context, c *Case, emb *Embedding) ([]SimilarCase, error) {
 	if p.opts.Store == nil {
-		return emb, []SimilarCase{}, nil
+		return []SimilarCase{}, nil
 	}
 	sims, err := p.opts.Store.Similar(ctx, SimilarQuery{
 		Tenant: c.Tenant, Embedding: *emb, K: p.opts.SimilarK,
 		MinSimilarity: p.opts.SuggestThreshold, ExcludeCaseID: c.ID,
 	})
 	if err != nil {
-		return nil, nil, transientUnlessKinded("similar", err)
+		return nil, transientUnlessKinded("similar", err)
 	}
 	out := []SimilarCase{}
 	for _, s := range sims {
@@ -381,7 +412,7 @@ func (p *Pipeline) similar(ctx context.Context, c *Case) (*Embedding, []SimilarC
 		s.Duplicate = s.Similarity >= p.opts.DuplicateThreshold
 		out = append(out, s)
 	}
-	return emb, out, nil
+	return out, nil
 }
 
 // quarantine fills a case for content that was not processed.

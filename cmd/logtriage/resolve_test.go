@@ -67,6 +67,9 @@ func TestCasesResolve(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := submitWait(t, url, "acme", log)
+	if c.Severity.Label == "low" || c.Category == "network" {
+		t.Fatalf("the classifier already says %s/%s: the correction below would not be visible", c.Severity.Label, c.Category)
+	}
 
 	for _, tc := range []struct {
 		name string
@@ -103,6 +106,18 @@ func TestCasesResolve(t *testing.T) {
 	if got.ID != c.ID || got.Status != triage.StatusResolved || r == nil || r.Agent != "ana" || r.Severity != "low" ||
 		r.Category != "network" || r.Queue != "network" || r.Note != "client timeout, not the pool" || r.ResolvedAt.IsZero() {
 		t.Errorf("resolved case: status %s, resolution %+v", got.Status, r)
+	}
+
+	// The next upload of the same failure learns from the resolution.
+	dup := filepath.Join(dir, "app-again.log")
+	if err := os.WriteFile(dup, []byte(strings.ReplaceAll(content, "10:00:01", "11:42:17")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again := submitWait(t, url, "acme", dup)
+	if again.ID == c.ID || again.Severity.Label != "low" || again.Category != "network" || again.Queue != "network" ||
+		!strings.Contains(again.Classifier.Feedback, c.ID) {
+		t.Errorf("near-duplicate after the resolution: %s/%s/%s, feedback %q; want low/network/network from %s",
+			again.Severity.Label, again.Category, again.Queue, again.Classifier.Feedback, c.ID)
 	}
 }
 
