@@ -51,7 +51,9 @@ type PipelineOptions struct {
 	SimilarK           int     // default 5
 	SuggestThreshold   float64 // default 0.80
 	DuplicateThreshold float64 // default 0.95
-	Now                func() time.Time
+	// Feedback configures learning from agents' resolutions (neighbours.go).
+	Feedback FeedbackOptions
+	Now      func() time.Time
 	// TrustSteeredClassifier turns off the injection guard (see
 	// guardInjection). Only tests that measure how a gullible model behaves
 	// without it set this.
@@ -100,6 +102,7 @@ func NewPipeline(opts PipelineOptions) (*Pipeline, error) {
 	if opts.LLMBudget == 0 {
 		opts.LLMBudget = DefaultLLMBudget
 	}
+	opts.Feedback = opts.Feedback.withDefaults()
 	if opts.FallbackEmbedder != nil && opts.Embedder != nil && opts.FallbackEmbedder.ID() == opts.Embedder.ID() {
 		opts.FallbackEmbedder = nil // the same space: nothing to fall back to
 	}
@@ -192,16 +195,41 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 		c.StatusReason = "skipped archive members: " + strings.Join(opened.Skipped, ", ")
 	}
 
+	// The embedding comes first: the resolved cases nearest to it are the
+	// LLM's examples and may relabel the case after classification.
 	stepStart = time.Now()
-	cls := p.classify(ctx, llmCtx, p.classifyInput(an, name))
+	cin := p.classifyInput(an, name)
+	var emb *Embedding
+	var vote NeighbourVote
+	if an.Lines > 0 {
+		c.Signature = Signature(an.Templates, an.Signals)
+		if p.opts.Embedder != nil && c.Signature != "" {
+			var info EmbedderInfo
+			if emb, info, err = p.embed(ctx, llmCtx, c.Signature); err != nil {
+				return nil, nil, err
+			}
+			c.Embedder = info
+		}
+		xs, err := p.neighbours(ctx, c, emb)
+		if err != nil {
+			return nil, nil, err
+		}
+		vote = Vote(xs)
+		cin.Examples = fewShot(xs, c.Tenant, p.opts.Feedback.FewShot)
+	}
+	c.Timings.EmbedMS = ms(time.Since(stepStart))
+
+	stepStart = time.Now()
+	cls := p.classify(ctx, llmCtx, cin)
 	c.Timings.ClassifyMS = ms(time.Since(stepStart))
+	changed := applyVote(&cls, vote, p.opts.Router)
 	// Classifiers pick key lines from the excerpt, where long lines are cut;
 	// the case carries them whole, exact lines of the redacted log.
 	c.Summary, c.RootCause, c.KeyLines, c.ReproSteps = cls.Summary, cls.RootCause, an.WholeKeyLines(cls.KeyLines), cls.ReproSteps
 	c.Classifier = cls.Info
 	c.Classifier.PIIPass, c.Classifier.PIITokens = pii.Status, pii.Tokens
 
-	c.Severity = ScoreSeverity(cls.Severity, EvidenceOf(an, p.opts.Rules))
+	c.Severity = scoreWithVote(cls.Severity, EvidenceOf(an, p.opts.Rules), vote)
 	c.Severity.Reasons = append(c.Severity.Reasons, classifierReasons(cls.Reasons, c.Classifier.Kind, an.Signals)...)
 	c.PIIRisk = ScorePIIRisk(an.Findings)
 
@@ -211,15 +239,17 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 		PIIRisk: c.PIIRisk.Label, PIIRiskScore: c.PIIRisk.Score,
 		Tenant: in.Tenant,
 	})
+	if prev := d.Queue; routeWithVote(&d, vote, p.opts.Router) {
+		changed = append(changed, fmt.Sprintf("queue %s (router: %s)", d.Queue, prev))
+	}
+	c.Classifier.Feedback = feedbackNote(changed, vote)
 	c.Category, c.Skills, c.Queue, c.Priority, c.Alerted = d.Category, d.Skills, d.Queue, d.Priority, d.Alert
 	c.RouteReasons = d.Reasons
 
-	var emb *Embedding
-	if an.Lines > 0 {
-		c.Signature = Signature(an.Templates, an.Signals)
+	if emb != nil {
 		stepStart = time.Now()
-		emb, c.Similar, err = p.similar(ctx, llmCtx, c)
-		c.Timings.EmbedMS = ms(time.Since(stepStart))
+		c.Similar, err = p.similar(ctx, c, emb)
+		c.Timings.EmbedMS += ms(time.Since(stepStart))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -372,26 +402,17 @@ func constrain(cls *Classification, in ClassifyInput, rules func() Classificatio
 	return problems
 }
 
-// similar embeds the signature (within llmCtx, the case's LLM budget, or
-// with the fallback embedder) and looks up past cases.
-func (p *Pipeline) similar(ctx, llmCtx context.Context, c *Case) (*Embedding, []SimilarCase, error) {
-	if p.opts.Embedder == nil || c.Signature == "" {
-		return nil, []SimilarCase{}, nil
-	}
-	emb, info, err := p.embed(ctx, llmCtx, c.Signature)
-	if err != nil {
-		return nil, nil, err
-	}
-	c.Embedder = info
+// similar looks up past cases near the case's embedding.
+func (p *Pipeline) similar(ctx context.Context, c *Case, emb *Embedding) ([]SimilarCase, error) {
 	if p.opts.Store == nil {
-		return emb, []SimilarCase{}, nil
+		return []SimilarCase{}, nil
 	}
 	sims, err := p.opts.Store.Similar(ctx, SimilarQuery{
 		Tenant: c.Tenant, Embedding: *emb, K: p.opts.SimilarK,
 		MinSimilarity: p.opts.SuggestThreshold, ExcludeCaseID: c.ID,
 	})
 	if err != nil {
-		return nil, nil, transientUnlessKinded("similar", err)
+		return nil, transientUnlessKinded("similar", err)
 	}
 	out := []SimilarCase{}
 	for _, s := range sims {
@@ -401,7 +422,7 @@ func (p *Pipeline) similar(ctx, llmCtx context.Context, c *Case) (*Embedding, []
 		s.Duplicate = s.Similarity >= p.opts.DuplicateThreshold
 		out = append(out, s)
 	}
-	return emb, out, nil
+	return out, nil
 }
 
 // embed makes the case's vector with the configured embedder, or, when

@@ -87,6 +87,7 @@ type caseEntry struct {
 	raw                        json.RawMessage
 	embedderID                 string // "" when the case has no embedding
 	seq                        uint64
+	example                    *triage.Example // nil until the case is resolved
 }
 
 // space is every vector of one embedder, scanned exactly for similarity.
@@ -153,6 +154,8 @@ type record struct {
 	Audit  *AuditEvent          `json:"audit,omitempty"`
 	// StatusAudit is the status event of a case record that carries a status.
 	StatusAudit *AuditEvent `json:"status_audit,omitempty"`
+	// Resolution is a "resolve" record's (resolve.go).
+	Resolution *triage.Resolution `json:"resolution,omitempty"`
 }
 
 // storedEmbedding is an embedding in the log. The vector is packed as
@@ -227,6 +230,11 @@ func (s *Store) apply(r record, seq uint64) error {
 		}
 		s.setStatusLocked(*r.Status, seq)
 		s.replayed++
+	case "resolve":
+		if err := s.applyResolve(r.Resolution, seq); err != nil {
+			return err
+		}
+		s.replayed++
 	case "audit":
 	default:
 		return fmt.Errorf("unknown record op %q", r.Op)
@@ -258,6 +266,9 @@ func (s *Store) putLocked(c *triage.Case, raw json.RawMessage, emb *triage.Embed
 	e := &caseEntry{
 		id: c.ID, tenant: c.Tenant, queue: c.Queue, summary: c.Summary,
 		created: c.CreatedAt, raw: raw, seq: seq,
+	}
+	if ex, ok := triage.ExampleOf(c); ok {
+		e.example = &ex
 	}
 	if emb != nil && len(emb.Vector) > 0 {
 		sp := s.vectors[emb.EmbedderID]

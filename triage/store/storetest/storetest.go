@@ -68,6 +68,9 @@ func RunFactory(t *testing.T, f Factory) {
 		{"NilEmbedding", testNilEmbedding},
 		{"ConcurrentPutCase", testConcurrentPut},
 		{"ContextCanceled", testContextCanceled},
+		{"Resolve", testResolve},
+		{"ConfirmedNeighbours", testConfirmedNeighbours},
+		{"Examples", testExamples},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
@@ -78,5 +81,6 @@ func RunFactory(t *testing.T, f Factory) {
 			t.Skip("factory does not implement storetest.Reopener")
 		}
 		testDurability(t, r)
+		testResolutionDurable(t, r)
 	})
 }
