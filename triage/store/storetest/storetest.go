@@ -69,7 +69,7 @@ func RunFactory(t *testing.T, f Factory) {
 		{"ConcurrentPutCase", testConcurrentPut},
 		{"ContextCanceled", testContextCanceled},
 	}
-	for _, tc := range tests {
+	for _, tc := range append(tests, portalTests...) {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
 	}
 	t.Run("Durability", func(t *testing.T) {
@@ -78,5 +78,12 @@ func RunFactory(t *testing.T, f Factory) {
 			t.Skip("factory does not implement storetest.Reopener")
 		}
 		testDurability(t, r)
+	})
+	t.Run("PortalDurability", func(t *testing.T) {
+		r, ok := f.(Reopener)
+		if !ok {
+			t.Skip("factory does not implement storetest.Reopener")
+		}
+		testPortalDurability(t, r)
 	})
 }
