@@ -60,6 +60,8 @@ type Store struct {
 	dir  string
 	lock *os.File
 	log  *wal
+	// portal is the accounts and case workflow log (portal.go).
+	portal *portalBook
 
 	mu       sync.RWMutex
 	closed   bool
@@ -138,6 +140,11 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s.log, err = openWAL(path, !opts.NoSync, n)
 	if err != nil {
+		unlockDir(lock)
+		return nil, fmt.Errorf("embedded store: %w", err)
+	}
+	if s.portal, err = openPortalBook(dir, !opts.NoSync); err != nil {
+		s.log.close()
 		unlockDir(lock)
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
@@ -659,6 +666,9 @@ func (s *Store) Close() error {
 	}
 	// The log waits for a flush in flight; writes queued after it get ErrClosed.
 	err := s.log.close()
+	if perr := s.portal.log.close(); err == nil {
+		err = perr
+	}
 	unlockDir(s.lock)
 	return err
 }
