@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"sync"
 	"time"
 )
@@ -33,8 +34,9 @@ type Options struct {
 const DefaultRetention = 365 * 24 * time.Hour
 
 // maxConflictRetries bounds how often Record re-reads the head when other
-// processes keep appending to the same tenant's chain first.
-const maxConflictRetries = 16
+// processes keep appending to the same tenant's chain first; after a few
+// lost races it backs off a little (jittered) so two busy writers interleave.
+const maxConflictRetries = 64
 
 // Chain is the Recorder everyone uses: it numbers and hashes each event into
 // its tenant's chain and appends it durably to the store before returning.
@@ -163,6 +165,12 @@ func (c *Chain) Record(ctx context.Context, e Event) (Event, error) {
 		tc.loaded = false
 		if !errors.Is(err, ErrConflict) || attempt >= maxConflictRetries {
 			return Event{}, fmt.Errorf("audit: record %s for %s: %w", e.Action, e.Tenant, err)
+		}
+		if attempt >= 3 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Duration(1+mrand.IntN(1000*attempt)) * time.Microsecond):
+			}
 		}
 	}
 }
