@@ -55,6 +55,7 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.IntVar(&cfg.workers, "workers", 0, "uploads processed concurrently (0: two per CPU, or 4 per CPU with an LLM, which mostly waits)")
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
+	cfg.keys.register(fs)
 	llmPII := llmPIIFlag(fs, os.Getenv)
 	if err := fs.Parse(args); err != nil {
 		return cfg, parseExit(err), false
@@ -71,6 +72,7 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 
 type serveConfig struct {
 	nats                           natsFlags
+	keys                           keyFlags
 	dataDir, listen, dbURL, routes string
 	httpAddr                       string
 	workers                        int
@@ -82,6 +84,10 @@ type serveConfig struct {
 
 func serve(ctx context.Context, cfg serveConfig) error {
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+		return err
+	}
+	keys, err := cfg.keys.load(cfg.dataDir, os.Getenv, cfg.log, true)
+	if err != nil {
 		return err
 	}
 	if cfg.nats.url == "" {
@@ -129,7 +135,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	defer store.Close()
 
-	pipe, usesLLM, err := workerPipeline(rt, store, cfg.llmPII, cfg.log, cfg.stderr)
+	pipe, usesLLM, err := workerPipeline(rt, store, keys.fingerprint, cfg.llmPII, cfg.log)
 	if err != nil {
 		return err
 	}
@@ -168,7 +174,7 @@ func defaultWorkers(cpus int, usesLLM bool) int {
 
 // workerPipeline is the pipeline `triage` runs, with the store for similar
 // cases; it says once which classifier judges the cases.
-func workerPipeline(rt *router.Router, store triage.Store, llmPII bool, log *slog.Logger, stderr io.Writer) (p *triage.Pipeline, usesLLM bool, err error) {
+func workerPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, llmPII bool, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
 	var classifier triage.Classifier
 	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
 		c, err := llm.New(opts)
@@ -196,7 +202,7 @@ func workerPipeline(rt *router.Router, store triage.Store, llmPII bool, log *slo
 		return nil, false, err
 	}
 	log.Info("similar cases", "embedder", embedder.ID(), "dimensions", embedder.Dimensions())
-	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey(stderr)})
+	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey})
 	if err != nil {
 		return nil, false, err
 	}
