@@ -20,8 +20,6 @@ import (
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/llm"
-	"github.com/logtriage/logtriage/triage/store/embedded"
-	"github.com/logtriage/logtriage/triage/store/postgres"
 	"github.com/logtriage/logtriage/triage/worker"
 )
 
@@ -129,10 +127,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		return err
 	}
 
-	store, err := openStore(ctx, cfg.dbURL, filepath.Join(cfg.dataDir, "store"))
+	keyed, err := openKeyedStore(ctx, cfg.dbURL, cfg.dataDir, keys)
 	if err != nil {
 		return err
 	}
+	store := keyed.Store
 	defer store.Close()
 
 	pipe, usesLLM, err := workerPipeline(rt, store, keys.fingerprint, cfg.llmPII, cfg.log)
@@ -215,15 +214,6 @@ func workerPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte
 		Store:      store,
 	})
 	return p, classifier != nil || pii != nil, err
-}
-
-// openStore is the registry of store constructors: PostgreSQL when a URL is
-// given, else the embedded store under the data dir.
-func openStore(ctx context.Context, dbURL, dir string) (triage.Store, error) {
-	if dbURL != "" {
-		return postgres.Open(ctx, dbURL, postgres.Options{})
-	}
-	return embedded.Open(dir, embedded.Options{})
 }
 
 func serveHTTP(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {

@@ -19,6 +19,10 @@ type sealedCase struct {
 	Body   []byte `json:"body"` // the case JSON, sealed with the case id as additional data
 }
 
+// ErrLocked is Open's error when another process (a running serve) holds
+// the store: one process owns an embedded store at a time.
+var ErrLocked = errors.New("store is in use by another process")
+
 // errShredded marks a sealed case whose tenant's key is destroyed.
 var errShredded = errors.New("tenant data key destroyed")
 
