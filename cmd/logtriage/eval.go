@@ -12,8 +12,8 @@ import (
 	"strings"
 
 	"github.com/logtriage/logtriage/detectors"
-	"github.com/logtriage/logtriage/internal/keyring"
 	"github.com/logtriage/logtriage/eval"
+	"github.com/logtriage/logtriage/internal/keyring"
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"

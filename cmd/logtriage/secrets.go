@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
@@ -120,3 +121,7 @@ func (k serviceKeys) keyStoreDir() string { return filepath.Join(k.keysDir, data
 func stderrLogger(stderr io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, nil))
 }
+
+// jetStreamKey is the embedded NATS server's encryption key: derived from
+// the master key, so rotating the master re-keys the stream files too.
+func jetStreamKey(m *keyring.Master) string { return hex.EncodeToString(m.Derive("jetstream")) }

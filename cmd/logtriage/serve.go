@@ -97,7 +97,8 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		if err != nil {
 			return fmt.Errorf("--nats-listen: %w", err)
 		}
-		srv, err := natsx.StartServer(natsx.ServerOptions{Host: host, Port: port, StoreDir: filepath.Join(cfg.dataDir, "jetstream")})
+		srv, err := natsx.StartServer(natsx.ServerOptions{Host: host, Port: port, StoreDir: filepath.Join(cfg.dataDir, "jetstream"),
+			JetStreamKey: jetStreamKey(keys.master)})
 		if err != nil {
 			return err
 		}
