@@ -9,11 +9,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/logtriage/logtriage/audit"
-	"github.com/logtriage/logtriage/triage"
 )
 
 func init() {
@@ -22,7 +20,7 @@ func init() {
 
 const auditUsage = `usage: logtriage audit verify [--tenant T] [--pubkey FILE] [--data-dir DIR | --database-url URL] [--format text|json] [FILE|-]
        logtriage audit export [--tenant T | --all-tenants] [--since TIME] [--data-dir DIR | --database-url URL]
-       logtriage audit public-key [--data-dir DIR | --audit-key FILE]`
+       logtriage audit public-key [--data-dir DIR | --audit-key-file FILE]`
 
 func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -42,11 +40,6 @@ func runAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	fmt.Fprintf(stderr, "logtriage audit: unknown subcommand %q\n%s\n", args[0], auditUsage)
 	return 2
-}
-
-// auditKeyPath is where serve keeps the checkpoint signing key.
-func auditKeyPath(dataDir string) string {
-	return envOr("LOGTRIAGE_AUDIT_KEY", filepath.Join(dataDir, audit.SigningKeyFile))
 }
 
 const auditStoreNote = `
@@ -109,15 +102,11 @@ func runAuditVerify(ctx context.Context, args []string, stdin io.Reader, stdout,
 		}
 		rep, err = audit.VerifyExport(in, opts)
 	} else {
-		var store triage.Store
-		if store, err = openSimilarStore(ctx, *dbURL, *dataDir); err != nil {
+		store, as, err := openAuditStore(ctx, *dbURL, *dataDir)
+		if err != nil {
 			return fail(err)
 		}
 		defer store.Close()
-		as, ok := store.(audit.Store)
-		if !ok {
-			return fail(errors.New("this store keeps no audit trail"))
-		}
 		rep, err = audit.VerifyStore(ctx, as, opts)
 	}
 	if err != nil {
@@ -207,15 +196,11 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		q.Since = t
 	}
-	store, err := openSimilarStore(ctx, *dbURL, *dataDir)
+	store, as, err := openAuditStore(ctx, *dbURL, *dataDir)
 	if err != nil {
 		return fail(err)
 	}
 	defer store.Close()
-	as, ok := store.(audit.Store)
-	if !ok {
-		return fail(errors.New("this store keeps no audit trail"))
-	}
 	h := audit.ExportHeader{Created: time.Now().UTC()}
 	if pub, err := localPublicKey(auditKeyPath(*dataDir)); err == nil && pub != nil {
 		h.KeyID = audit.KeyID(pub)
@@ -229,7 +214,7 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 func runAuditPublicKey(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet(stderr, "audit public-key", auditUsage, "\nPrints the checkpoint key's public half (PEM), what /api/v1/audit/public-key serves.")
 	dataDir := fs.String("data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "data dir of serve (env LOGTRIAGE_DATA_DIR)")
-	keyFile := fs.String("audit-key", "", "the signing key file (env LOGTRIAGE_AUDIT_KEY; default DATA_DIR/"+audit.SigningKeyFile+")")
+	keyFile := fs.String("audit-key-file", "", "the signing key file (env LOGTRIAGE_AUDIT_KEY_FILE; default DATA_DIR/keys/"+audit.SigningKeyFile+")")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}

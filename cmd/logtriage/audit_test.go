@@ -23,7 +23,7 @@ func auditDataDir(t *testing.T) (string, []audit.Event) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	sg, err := audit.LoadOrCreateSigner(filepath.Join(dir, audit.SigningKeyFile))
+	sg, err := audit.LoadOrCreateSigner(auditKeyPath(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func auditDataDir(t *testing.T) (string, []audit.Event) {
 
 func TestAuditVerifyCommand(t *testing.T) {
 	t.Setenv("DATABASE_URL", "")
-	t.Setenv("LOGTRIAGE_AUDIT_KEY", "")
+	t.Setenv("LOGTRIAGE_AUDIT_KEY_FILE", "")
 	dir, acme := auditDataDir(t)
 
 	code, out, errOut := runCLI(t, "audit", "verify", "--data-dir", dir)

@@ -55,6 +55,7 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
 	cfg.keys.register(fs)
+	cfg.audit.register(fs)
 	llmPII := llmPIIFlag(fs, os.Getenv)
 	if err := cfg.guard.register(fs, os.Getenv); err != nil {
 		fmt.Fprintln(stderr, "serve: "+err.Error())
@@ -80,6 +81,7 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 type serveConfig struct {
 	nats                           natsFlags
 	keys                           keyFlags
+	audit                          auditFlags
 	dataDir, listen, dbURL, routes string
 	httpAddr                       string
 	workers                        int
@@ -144,6 +146,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	store := keyed.Store
 	defer store.Close()
+	trail, err := cfg.audit.start(ctx, store, cfg.dataDir, nc, cfg.log)
+	if err != nil {
+		return err
+	}
+	defer trail.stop() // before the store closes: the last checkpoint is written
 
 	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.llmPII, &cfg.guard, cfg.log)
 	if err != nil {
@@ -156,6 +163,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		JS: js, Pipeline: pipe, Store: store, Workers: cfg.workers,
 		AlertSubject: alertSubject, ShutdownGrace: cfg.grace, Logger: cfg.log,
 		Breakers: cfg.guard.all(),
+		Audit:    worker.AuditOptions{Recorder: trail.chain, LLMEndpoint: llmEndpoint(os.Getenv), EmbeddingsEndpoint: llmEndpoint(os.Getenv)},
 	})
 	if err != nil {
 		return err
