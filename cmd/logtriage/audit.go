@@ -201,6 +201,20 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fail(err)
 	}
 	defer store.Close()
+	// An operator's export is an access to every exported tenant's trail:
+	// recorded in each before a line is written.
+	tenants := []string{*tenant}
+	if *all {
+		if tenants, err = as.AuditTenants(ctx); err != nil {
+			return fail(err)
+		}
+	}
+	for _, t := range tenants {
+		if err := recordCLI(ctx, store, audit.Event{Tenant: t, Action: audit.ActionAuditExported, Resource: "audit/" + t,
+			Detail: map[string]string{"since": *since}}); err != nil {
+			return fail(err)
+		}
+	}
 	h := audit.ExportHeader{Created: time.Now().UTC()}
 	if pub, err := localPublicKey(auditKeyPath(*dataDir)); err == nil && pub != nil {
 		h.KeyID = audit.KeyID(pub)

@@ -84,7 +84,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 		code int
 		want string
 	}{
-		{"export verifies", []string{exportPath, "--pubkey", pubPath}, 0, "acme: 6 events"},
+		{"export verifies (with the export's own event)", []string{exportPath, "--pubkey", pubPath}, 0, "acme: 7 events, seq 1..7, 1 checkpoints verified"},
 		{"edited export", []string{"--pubkey", pubPath, tampered}, 1, "modified at seq 4 (event " + acme[3].ID + ")"},
 		{"wrong key", []string{"--pubkey", otherPub, exportPath}, 1, "signature at seq 6"},
 		{"json", []string{"--pubkey", pubPath, "--format", "json", tampered}, 1, `"kind": "modified"`},
