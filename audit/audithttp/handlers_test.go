@@ -334,3 +334,26 @@ func TestEventPresentWhenResponseFails(t *testing.T) {
 		}
 	}
 }
+
+func TestExportOCSF(t *testing.T) {
+	f := newFixture(t)
+	code, body := f.get(t, acmeCustomer, "/api/v1/audit/export?format=ocsf")
+	lines := bytes.Split(bytes.TrimSpace(body), []byte("\n"))
+	if code != 200 || len(lines) != 5 {
+		t.Fatalf("ocsf export: %d, %d lines", code, len(lines))
+	}
+	for _, l := range lines {
+		var m struct {
+			ClassUID int `json:"class_uid"`
+			Metadata struct {
+				TenantUID string `json:"tenant_uid"`
+			} `json:"metadata"`
+		}
+		if json.Unmarshal(l, &m) != nil || m.ClassUID != 6003 || m.Metadata.TenantUID != "acme" {
+			t.Fatalf("line %s", l)
+		}
+	}
+	if code, _ := f.get(t, acmeCustomer, "/api/v1/audit/export?format=xml"); code != 400 {
+		t.Fatalf("format=xml: %d", code)
+	}
+}
