@@ -109,8 +109,8 @@ func BenchmarkScale(b *testing.B) {
 		queries[i] = triage.SimilarQuery{AllTenants: true, K: benchK, MinSimilarity: -1,
 			Embedding: triage.Embedding{EmbedderID: benchSpaceID, Vector: gen.next()}}
 	}
-	exactLat, exact := runQueries(b, s, queries, true)
-	hnswLat, approx := runQueries(b, s, queries, false)
+	exactLat, exact := runQueries(b, s, queries, planExact)
+	hnswLat, approx := runQueries(b, s, queries, planIndex)
 	var found, want int
 	for i := range queries {
 		ids := map[string]bool{}
@@ -188,7 +188,7 @@ func loadScale(b *testing.B, s *Store, sp space, gen *clustered, n int) (load, b
 	}
 	load = time.Since(start)
 	start = time.Now()
-	if _, err := s.pool.Exec(ctx, fmt.Sprintf(s.q.createSpaceIndex, sp.id, sp.dims)); err != nil {
+	if _, err := s.pool.Exec(ctx, s.createIndexSQL(sp, "")); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := s.pool.Exec(ctx, "ANALYZE "+s.schema+".embeddings"); err != nil {
@@ -240,12 +240,12 @@ func vectorText(v []float32) string {
 	return string(append(b, ']'))
 }
 
-func runQueries(b *testing.B, s *Store, qs []triage.SimilarQuery, exact bool) ([]time.Duration, [][]triage.SimilarCase) {
+func runQueries(b *testing.B, s *Store, qs []triage.SimilarQuery, p plan) ([]time.Duration, [][]triage.SimilarCase) {
 	lat := make([]time.Duration, len(qs))
 	res := make([][]triage.SimilarCase, len(qs))
 	for i, q := range qs {
 		start := time.Now()
-		hits, err := s.similar(context.Background(), q, exact)
+		hits, err := s.similar(context.Background(), q, p)
 		if err != nil {
 			b.Fatal(err)
 		}

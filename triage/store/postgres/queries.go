@@ -2,14 +2,14 @@ package postgres
 
 import "strings"
 
-// queries are the store's SQL with the schema filled in. Templates that still
-// take fmt verbs (similar, createSpaceIndex) get integers only.
+// queries are the store's SQL with the schema filled in. The k-NN queries and
+// index definitions are built per space in search.go.
 type queries struct {
 	upsertCase, getCase                     string
 	deleteFindings, insertFindings          string
 	upsertEmbedding, deleteEmbedding        string
-	getEmbedding, similar                   string
-	getSpace, insertSpace, createSpaceIndex string
+	getEmbedding                            string
+	getSpace, insertSpace                   string
 	upsertStatus, getStatus                 string
 	insertAudit, audit                      string
 }
@@ -50,22 +50,8 @@ func newQueries(schema string) queries {
 			SELECT sp.embedder_id, e.embedding FROM {s}.embeddings e
 			JOIN {s}.embedding_spaces sp ON sp.id = e.space_id
 			WHERE e.case_id = $1 AND e.tenant = $2`),
-		// %[1]d dims, %[2]d space id, %[3]s the tenant condition. ORDER BY is
-		// exactly the indexed expression, so the HNSW index serves it.
-		similar: r.Replace(`
-			SELECT e.case_id, c.tenant, coalesce(c.doc ->> 'summary', ''), c.queue,
-				e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)
-			FROM {s}.embeddings e JOIN {s}.cases c ON c.id = e.case_id
-			WHERE e.space_id = %[2]d AND e.case_id <> $2 %[3]s
-			ORDER BY e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)
-			LIMIT $3`),
 		getSpace:    r.Replace(`SELECT id, dims FROM {s}.embedding_spaces WHERE embedder_id = $1`),
 		insertSpace: r.Replace(`INSERT INTO {s}.embedding_spaces (embedder_id, dims) VALUES ($1, $2) ON CONFLICT (embedder_id) DO NOTHING`),
-		// %[1]d space id, %[2]d dims: a partial index per space, on the cast
-		// that gives the untyped vector column a dimension.
-		createSpaceIndex: r.Replace(`
-			CREATE INDEX IF NOT EXISTS embeddings_hnsw_%[1]d ON {s}.embeddings
-			USING hnsw ((embedding::vector(%[2]d)) vector_cosine_ops) WHERE space_id = %[1]d`),
 		upsertStatus: r.Replace(`
 			INSERT INTO {s}.upload_statuses (tenant, upload_id, case_id, status, reason, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6)
