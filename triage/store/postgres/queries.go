@@ -5,13 +5,13 @@ import "strings"
 // queries are the store's SQL with the schema filled in. The k-NN queries and
 // index definitions are built per space in search.go.
 type queries struct {
-	upsertCase, getCase                     string
-	deleteFindings, insertFindings          string
-	upsertEmbedding, deleteEmbedding        string
-	getEmbedding                            string
-	getSpace, insertSpace                   string
-	upsertStatus, getStatus                 string
-	insertAudit, audit                      string
+	upsertCase, getCase              string
+	deleteFindings, insertFindings   string
+	upsertEmbedding, deleteEmbedding string
+	getEmbedding                     string
+	getSpace, insertSpace            string
+	upsertStatus, getStatus          string
+	insertAudit, audit               string
 }
 
 func newQueries(schema string) queries {
