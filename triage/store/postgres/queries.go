@@ -40,16 +40,23 @@ func newQueries(schema string) queries {
 				ARRAY(SELECT jsonb_array_elements_text(coalesce(f.fingerprints, '[]')))
 			FROM jsonb_to_recordset($3::jsonb -> 'findings')
 				AS f(type text, category text, count integer, locations jsonb, fingerprints jsonb)`),
+		// The case's rows in other spaces go in the same statement: after a put
+		// the case has exactly the embedding it was given.
 		upsertEmbedding: r.Replace(`
+			WITH others AS (DELETE FROM {s}.embeddings WHERE case_id = $1 AND space_id <> $3)
 			INSERT INTO {s}.embeddings (case_id, tenant, space_id, dims, embedding, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (case_id) DO UPDATE SET tenant = excluded.tenant, space_id = excluded.space_id,
+			ON CONFLICT (case_id, space_id) DO UPDATE SET tenant = excluded.tenant,
 				dims = excluded.dims, embedding = excluded.embedding, created_at = excluded.created_at`),
 		deleteEmbedding: r.Replace(`DELETE FROM {s}.embeddings WHERE case_id = $1`),
+		// During a re-embedding a case has a vector in two spaces: the older
+		// space's (the one the workers still write until the switch) is the
+		// case's embedding, until that space is dropped.
 		getEmbedding: r.Replace(`
 			SELECT sp.embedder_id, e.embedding FROM {s}.embeddings e
 			JOIN {s}.embedding_spaces sp ON sp.id = e.space_id
-			WHERE e.case_id = $1 AND e.tenant = $2`),
+			WHERE e.case_id = $1 AND e.tenant = $2
+			ORDER BY e.space_id LIMIT 1`),
 		getSpace:    r.Replace(`SELECT id, dims FROM {s}.embedding_spaces WHERE embedder_id = $1`),
 		insertSpace: r.Replace(`INSERT INTO {s}.embedding_spaces (embedder_id, dims) VALUES ($1, $2) ON CONFLICT (embedder_id) DO NOTHING`),
 		upsertStatus: r.Replace(`
