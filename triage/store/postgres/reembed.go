@@ -271,4 +271,3 @@ func (s *Store) Spaces(ctx context.Context) ([]SpaceStats, error) {
 	})
 	return out, classify("store", err)
 }
-
