@@ -127,8 +127,45 @@ func BenchmarkTenantSearch(b *testing.B) {
 		lat = append(lat, time.Since(start))
 	}
 	b.Logf("PutCase into %d vectors: p50 %.2fms p99 %.2fms", n, ms(pct(lat, 50)), ms(pct(lat, 99)))
+
+	purgeEffect(b, s, gen, n)
 	for b.Loop() {
 	}
+}
+
+// purgeEffect deletes the oldest fifth of the cases, as a retention purge
+// does, and measures the all-tenants query before and after VACUUM: HNSW
+// marks deleted tuples and skips them until vacuum repairs the graph.
+func purgeEffect(b *testing.B, s *Store, gen *clustered, n int) {
+	ctx := context.Background()
+	qs := make([]triage.SimilarQuery, benchQueries)
+	for i := range qs {
+		qs[i] = triage.SimilarQuery{AllTenants: true, K: benchK, MinSimilarity: -1,
+			Embedding: triage.Embedding{EmbedderID: benchSpaceID, Vector: gen.next()}}
+	}
+	s.opts.EFSearch = defaultEFSearch
+	cutoff := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n/5) * time.Second)
+	start := time.Now()
+	tag, err := s.pool.Exec(ctx, fmt.Sprintf("DELETE FROM %s.cases WHERE created_at < $1", s.schema), cutoff)
+	if err != nil {
+		b.Fatal(err)
+	}
+	del := time.Since(start)
+	measure := func(when string) {
+		_, exact := runQueries(b, s, qs, planExact)
+		warm(b, s, qs, planIndex)
+		lat, got := runQueries(b, s, qs, planIndex)
+		b.Logf("purge: %-22s all tenants index ef %d p50 %6.2fms p99 %6.2fms recall@%d %.3f",
+			when, s.opts.EFSearch, ms(pct(lat, 50)), ms(pct(lat, 99)), benchK, recallAt(exact, got))
+	}
+	b.Logf("purge: deleted %d cases (their embeddings cascade) in %.1fs", tag.RowsAffected(), del.Seconds())
+	measure("after delete, no vacuum")
+	start = time.Now()
+	if _, err := s.pool.Exec(ctx, fmt.Sprintf("VACUUM %s.embeddings", s.schema)); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("purge: VACUUM embeddings (repairs the HNSW graph) %.1fs", time.Since(start).Seconds())
+	measure("after vacuum")
 }
 
 func warm(b *testing.B, s *Store, qs []triage.SimilarQuery, p plan) { runQueries(b, s, qs, p) }
