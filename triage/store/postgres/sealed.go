@@ -2,10 +2,10 @@ package postgres
 
 import (
 	"context"
-	"time"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
