@@ -169,7 +169,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		return err
 	}
 	// Agents' resolutions come through the worker, which owns the store.
-	resolutions, err := worker.ServeResolutions(nc, worker.ResolveOptions{Store: store, Router: rt, Logger: cfg.log})
+	resolutions, err := worker.ServeResolutions(nc, worker.ResolveOptions{Store: store, Router: rt, Logger: cfg.log, Recorder: trail.chain})
 	if err != nil {
 		return err
 	}

@@ -117,3 +117,30 @@ func ownCases(c *triage.Case) (int, string) {
 	}
 	return len(ids), strings.Join(ids, ",")
 }
+
+// recordResolution records an agent's resolution arriving over NATS (the
+// CLI's `cases --resolve`): before the change is made, and once more with
+// outcome failure when it is refused. A failure to record refuses it.
+func recordResolution(ctx context.Context, rec audit.Recorder, r triage.Resolution, failed error) error {
+	if rec == nil {
+		return nil
+	}
+	e := audit.Event{Tenant: r.Tenant, Actor: audit.Actor{Kind: audit.ActorUser, Name: r.Agent, Role: "agent"},
+		Action: audit.ActionCaseResolved, Resource: "case/" + r.CaseID,
+		Detail: map[string]string{"via": "nats"}}
+	for k, v := range map[string]string{"severity": r.Severity, "category": r.Category, "queue": r.Queue, "note": r.Note} {
+		if v != "" {
+			e.Detail[k] = v
+		}
+	}
+	if failed != nil {
+		e.Outcome, e.Reason = audit.Failure, failed.Error()
+	}
+	if e.Actor.Name == "" {
+		e.Actor = audit.Actor{Kind: audit.ActorService, Name: "resolve-request", Role: "agent"}
+	}
+	if _, err := rec.Record(ctx, e); err != nil {
+		return triage.Transient("audit", err)
+	}
+	return nil
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/logtriage/logtriage/audit"
 	"github.com/logtriage/logtriage/internal/openaitest"
+	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 )
 
@@ -130,5 +131,36 @@ func TestWorkerWithoutAuditShowsNothing(t *testing.T) {
 	e.waitDrained()
 	if c == nil || len(events(t, e.store, "acme", audit.ActionUploadProcessed)) != 1 {
 		t.Fatalf("after recovery: case %v, events %d", c != nil, len(events(t, e.store, "acme", audit.ActionUploadProcessed)))
+	}
+}
+
+// A resolution over NATS (the CLI's `cases --resolve`) is recorded once,
+// before it is made, with the agent; one for a case the tenant does not
+// have is not an access and records nothing.
+func TestResolutionIsRecorded(t *testing.T) {
+	e := newEnv(t)
+	e.startWorker(e.pipeline(nil), nil)
+	r := e.submit("acme", "r.log", newPlanted(11).log())
+	c := e.outcome(r.Event.UploadID).Case
+	e.waitDrained()
+	chain := audit.NewChain(e.store, nil, audit.Options{})
+	sub, err := ServeResolutions(e.nc, ResolveOptions{Store: e.store, Router: router.Default(), Recorder: chain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	ctx := context.Background()
+	if _, err := RequestResolve(ctx, e.nc, triage.Resolution{Tenant: "globex", CaseID: c.ID, Agent: "al"}); !errors.Is(err, triage.ErrNotFound) {
+		t.Fatalf("another tenant's case: %v", err)
+	}
+	if _, err := RequestResolve(ctx, e.nc, triage.Resolution{Tenant: "acme", CaseID: c.ID, Agent: "al", Note: "fixed pool size"}); err != nil {
+		t.Fatal(err)
+	}
+	got := events(t, e.store, "acme", audit.ActionCaseResolved)
+	if len(got) != 1 || got[0].Actor.Name != "al" || got[0].Resource != "case/"+c.ID || got[0].Outcome != audit.Success || got[0].Detail["note"] != "fixed pool size" {
+		t.Fatalf("case.resolved events: %+v", got)
+	}
+	if n := len(events(t, e.store, "globex", audit.ActionCaseResolved)); n != 0 {
+		t.Fatalf("globex recorded %d resolutions", n)
 	}
 }
