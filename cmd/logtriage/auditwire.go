@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -152,7 +153,7 @@ func portalScope(r *http.Request) (audithttp.Scope, bool) {
 	sc := audithttp.Scope{
 		Actor:      audit.Actor{Kind: audit.ActorUser, Name: p.Name, Role: string(p.Role)},
 		Reason:     r.Header.Get("X-Access-Reason"),
-		SourceAddr: r.RemoteAddr,
+		SourceAddr: remoteHost(r.RemoteAddr),
 		RequestID:  r.Header.Get("X-Request-Id"),
 	}
 	switch p.Role {
@@ -210,4 +211,12 @@ func llmEndpoint(getenv func(string) string) string {
 		return llm.DefaultBaseURL
 	}
 	return ""
+}
+
+// remoteHost is the client's address without its port.
+func remoteHost(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }

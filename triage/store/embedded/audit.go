@@ -199,7 +199,7 @@ func auditLine(rec auditRecord) ([]byte, error) {
 func (a *auditLog) write(line []byte) (int64, error) {
 	a.appendMu.Lock()
 	off := a.nextOff
-	seq, err := a.w.append(line, false)
+	seq, err := a.w.enqueue(line)
 	if err == nil {
 		a.nextOff += int64(len(line))
 	}
@@ -208,6 +208,22 @@ func (a *auditLog) write(line []byte) (int64, error) {
 		return 0, err
 	}
 	return off, a.w.wait(seq)
+}
+
+// enqueue queues line and numbers it, like a lazy append but without the
+// lazy flush timer: the caller waits for it at once.
+func (w *wal) enqueue(line []byte) (uint64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return 0, ErrClosed
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	w.lastSeq++
+	w.pending = append(w.pending, line...)
+	return w.lastSeq, nil
 }
 
 // wait returns once line seq is on disk.
