@@ -49,6 +49,9 @@ type Chain struct {
 
 	mu      sync.Mutex
 	tenants map[string]*tenantChain
+
+	cpMu   sync.Mutex
+	signed map[string]uint64 // tenant -> seq of its last checkpoint, once read
 }
 
 type tenantChain struct {
@@ -71,7 +74,7 @@ func NewChain(store Store, signer *Signer, opts Options) *Chain {
 	if opts.Retention <= 0 {
 		opts.Retention = DefaultRetention
 	}
-	return &Chain{store: store, signer: signer, opts: opts, tenants: map[string]*tenantChain{}}
+	return &Chain{store: store, signer: signer, opts: opts, tenants: map[string]*tenantChain{}, signed: map[string]uint64{}}
 }
 
 func randomID() string {
@@ -217,14 +220,27 @@ func (c *Chain) checkpointTenant(ctx context.Context, tenant string) (bool, erro
 	if err != nil || head.Seq == 0 {
 		return false, err
 	}
-	cps, err := c.store.AuditCheckpoints(ctx, tenant)
-	if err != nil {
-		return false, err
+	c.cpMu.Lock()
+	defer c.cpMu.Unlock()
+	last, known := c.signed[tenant]
+	if !known { // read once per tenant; afterwards this process knows what it signed
+		cps, err := c.store.AuditCheckpoints(ctx, tenant)
+		if err != nil {
+			return false, err
+		}
+		for _, cp := range cps {
+			last = max(last, cp.Seq)
+		}
 	}
-	if len(cps) > 0 && cps[len(cps)-1].Seq >= head.Seq {
+	if last >= head.Seq {
+		c.signed[tenant] = last
 		return false, nil
 	}
-	return true, c.store.PutCheckpoint(ctx, c.signer.Sign(tenant, head, c.opts.Now(), false))
+	if err := c.store.PutCheckpoint(ctx, c.signer.Sign(tenant, head, c.opts.Now(), false)); err != nil {
+		return false, err
+	}
+	c.signed[tenant] = head.Seq
+	return true, nil
 }
 
 // RunCheckpoints checkpoints every interval until ctx ends, and once more on

@@ -153,8 +153,10 @@ type Store interface {
 	PutCheckpoint(ctx context.Context, cp Checkpoint) error
 	// AuditCheckpoints returns the tenant's checkpoints, oldest first.
 	AuditCheckpoints(ctx context.Context, tenant string) ([]Checkpoint, error)
-	// PurgeAudit deletes the tenant's events up to and including through.Seq
-	// and keeps through as the chain's anchor, so AuditHead stays right when
-	// nothing is left and verification starts after it. Returns the count.
+	// PurgeAudit deletes the tenant's events up to and including through.Seq,
+	// and its checkpoints below through.Seq (they cover only deleted events;
+	// the anchor checkpoint at through.Seq stays), and keeps through as the
+	// chain's anchor, so AuditHead stays right when nothing is left and
+	// verification starts after it. Returns the count of events deleted.
 	PurgeAudit(ctx context.Context, tenant string, through Head) (int, error)
 }

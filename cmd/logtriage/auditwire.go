@@ -59,7 +59,7 @@ type auditFlags struct {
 }
 
 func (f *auditFlags) register(fs *flag.FlagSet) {
-	fs.DurationVar(&f.checkpointEvery, "audit-checkpoint-every", time.Minute, "how often the head of every audit chain is signed (a cut tail is found against the last checkpoint)")
+	fs.DurationVar(&f.checkpointEvery, "audit-checkpoint-every", 5*time.Minute, "how often the head of every audit chain that moved is signed (a cut tail is found against the last checkpoint)")
 	fs.DurationVar(&f.retention, "audit-retention", audit.DefaultRetention, "how long audit events are kept (their own retention: they outlive the cases)")
 	fs.BoolVar(&f.natsFeed, "audit-feed", true, "publish every audit event on NATS subject logtriage.audit.<tenant>")
 	fs.StringVar(&f.webhooks, "audit-webhooks", os.Getenv("LOGTRIAGE_AUDIT_WEBHOOKS"), "JSON file of per-tenant audit webhooks [{\"tenant\",\"url\",\"secret\"}] (env LOGTRIAGE_AUDIT_WEBHOOKS; mode 0600)")

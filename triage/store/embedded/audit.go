@@ -535,15 +535,21 @@ func (a *auditLog) rewrite(tenant string, through audit.Head) (int, error) {
 	bw := bufio.NewWriterSize(out, 1<<20)
 	br := bufio.NewReaderSize(in, 1<<20)
 	purged := 0
+	needle, _ := json.Marshal(tenant) // as it appears in a line: quoted and escaped
 	for {
 		line, rerr := br.ReadBytes('\n')
 		if len(line) > 0 {
 			keep := true
-			if js, _ := splitLine(line); js != nil && bytes.Contains(js, []byte(`"op":"event"`)) {
+			if js, _ := splitLine(line); js != nil && bytes.Contains(js, needle) {
 				var rec auditRecord
-				if json.Unmarshal(js, &rec) == nil && rec.Event != nil && rec.Event.Tenant == tenant && rec.Event.Seq <= through.Seq {
-					keep = false
-					purged++
+				if json.Unmarshal(js, &rec) == nil {
+					switch {
+					case rec.Event != nil && rec.Event.Tenant == tenant && rec.Event.Seq <= through.Seq:
+						keep = false
+						purged++
+					case rec.Checkpoint != nil && rec.Checkpoint.Tenant == tenant && rec.Checkpoint.Seq < through.Seq:
+						keep = false // covers only purged events
+					}
 				}
 			}
 			if keep {

@@ -232,12 +232,22 @@ func (s *Store) AuditCheckpoints(ctx context.Context, tenant string) ([]audit.Ch
 	return out, nil
 }
 
-// PurgeAudit deletes the events up to through.Seq. The head row stays (it is
-// the anchor when nothing is left).
+// PurgeAudit deletes the events up to through.Seq and the checkpoints below
+// it, in one transaction. The head row stays (it is the anchor when nothing
+// is left).
 func (s *Store) PurgeAudit(ctx context.Context, tenant string, through audit.Head) (int, error) {
-	tag, err := s.pool.Exec(ctx, s.auditSQL(`DELETE FROM {s}.audit_events WHERE tenant = $1 AND seq <= $2`), tenant, int64(through.Seq))
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, s.auditSQL(`DELETE FROM {s}.audit_events WHERE tenant = $1 AND seq <= $2`), tenant, int64(through.Seq))
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		_, err = tx.Exec(ctx, s.auditSQL(`DELETE FROM {s}.audit_checkpoints WHERE tenant = $1 AND seq < $2`), tenant, int64(through.Seq))
+		return err
+	})
 	if err != nil {
 		return 0, classify("store", err)
 	}
-	return int(tag.RowsAffected()), nil
+	return int(n), nil
 }

@@ -357,6 +357,11 @@ func testAuditPurge(t *testing.T, s audit.Store) {
 	for i := 0; i < 4; i++ {
 		rec(t, c, "acme", "dana", audit.ActionCaseViewed, "case/old")
 		rec(t, c, "globex", "dana", audit.ActionCaseViewed, "case/old")
+		if i == 2 { // checkpoints at seq 3: they cover only events the purge deletes
+			if _, err := c.Checkpoint(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	clk.mu.Lock()
 	clk.t = clk.t.Add(31 * 24 * time.Hour)
@@ -368,6 +373,12 @@ func testAuditPurge(t *testing.T, s audit.Store) {
 	}
 	if got := exportAll(t, s, audit.ExportQuery{AllTenants: true}); len(got) != 1 || got[0].Seq != 5 {
 		t.Fatalf("after purge: %v", got)
+	}
+	for _, tenant := range []string{"acme", "globex"} {
+		cps, err := s.AuditCheckpoints(context.Background(), tenant)
+		if err != nil || len(cps) != 1 || !cps[0].Anchor || cps[0].Seq != 4 {
+			t.Fatalf("%s checkpoints after purge: %+v %v (want only the anchor at 4)", tenant, cps, err)
+		}
 	}
 	if h, _ := s.AuditHead(context.Background(), "globex"); h.Seq != 4 {
 		t.Fatalf("globex head after its chain was purged: %+v", h)
