@@ -135,7 +135,13 @@ func (c *Chain) Record(ctx context.Context, e Event) (Event, error) {
 	}
 	tc := c.tenant(e.Tenant)
 	tc.mu.Lock()
-	defer tc.mu.Unlock()
+	locked := true
+	defer func() {
+		if locked {
+			tc.mu.Unlock()
+		}
+	}()
+	pipe, pipelined := c.store.(PipelinedStore)
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return Event{}, err
@@ -155,6 +161,34 @@ func (c *Chain) Record(ctx context.Context, e Event) (Event, error) {
 		e.PrevHash = tc.head.Hash
 		normalize(&e)
 		e.Hash = ComputeHash(&e)
+		if pipelined {
+			wait, err := pipe.EnqueueAudit(ctx, e)
+			if err == nil {
+				// Queued behind the tenant's previous event: the next one may
+				// queue while this one waits for its flush.
+				tc.head = Head{Seq: e.Seq, Hash: e.Hash}
+				tc.mu.Unlock()
+				locked = false
+				if err := wait(); err != nil {
+					tc.mu.Lock()
+					tc.loaded = false
+					tc.mu.Unlock()
+					return Event{}, fmt.Errorf("audit: record %s for %s: %w", e.Action, e.Tenant, err)
+				}
+				// Concurrent events of one tenant may reach the feeds out of
+				// seq order; each carries its seq.
+				for _, p := range c.opts.Publishers {
+					p.Publish(e)
+				}
+				return e, nil
+			}
+			tc.loaded = false
+			if !errors.Is(err, ErrConflict) || attempt >= maxConflictRetries {
+				return Event{}, fmt.Errorf("audit: record %s for %s: %w", e.Action, e.Tenant, err)
+			}
+			c.backoff(ctx, attempt)
+			continue
+		}
 		err := c.store.AppendAudit(ctx, e)
 		if err == nil {
 			tc.head = Head{Seq: e.Seq, Hash: e.Hash}
@@ -169,11 +203,17 @@ func (c *Chain) Record(ctx context.Context, e Event) (Event, error) {
 		if !errors.Is(err, ErrConflict) || attempt >= maxConflictRetries {
 			return Event{}, fmt.Errorf("audit: record %s for %s: %w", e.Action, e.Tenant, err)
 		}
-		if attempt >= 3 {
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Duration(1+mrand.IntN(1000*attempt)) * time.Microsecond):
-			}
+		c.backoff(ctx, attempt)
+	}
+}
+
+// backoff lets a writer that lost the race for a head a few times wait a
+// little (jittered) so two busy writers interleave.
+func (c *Chain) backoff(ctx context.Context, attempt int) {
+	if attempt >= 3 {
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(1+mrand.IntN(1000*attempt)) * time.Microsecond):
 		}
 	}
 }

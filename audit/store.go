@@ -160,3 +160,15 @@ type Store interface {
 	// verification starts after it. Returns the count of events deleted.
 	PurgeAudit(ctx context.Context, tenant string, through Head) (int, error)
 }
+
+// PipelinedStore is optional: a store that can put an event in line behind
+// its tenant's last queued one and report later when it is durable. The
+// chain then holds a tenant's lock only while queueing, so one tenant's
+// concurrent events share a flush instead of each waiting for the previous
+// one's (the embedded store implements it; PostgreSQL commits each event).
+type PipelinedStore interface {
+	Store
+	// EnqueueAudit is AppendAudit in two steps: it checks and queues e
+	// (ErrConflict as AppendAudit), and wait returns once e is durable.
+	EnqueueAudit(ctx context.Context, e Event) (wait func() error, err error)
+}

@@ -45,9 +45,18 @@ type auditEntry struct {
 }
 
 type auditChain struct {
-	mu      sync.Mutex // serializes appends of one tenant: check, write, index
-	entries []auditEntry
-	head    audit.Head
+	mu      sync.Mutex   // serializes one tenant's appends from check to queueing
+	entries []auditEntry // durable events, in seq order: what reads see
+	queued  []queuedEntry
+	head    audit.Head // the last durable event (or the purge anchor)
+	next    audit.Head // the last queued event: what the next append must follow
+}
+
+// queuedEntry is an event written to the log's queue, not yet known durable.
+type queuedEntry struct {
+	auditEntry
+	walSeq uint64
+	hash   string
 }
 
 type auditLog struct {
@@ -149,12 +158,14 @@ func (a *auditLog) applyLoaded(rec auditRecord, off int64, n int32) {
 		c := a.chain(e.Tenant)
 		c.entries = append(c.entries, auditEntry{off: off, n: n, at: e.Time.UnixNano(), seq: e.Seq})
 		c.head = audit.Head{Seq: e.Seq, Hash: e.Hash}
+		c.next = c.head
 	case rec.Op == "checkpoint" && rec.Checkpoint != nil:
 		a.checkpoints[rec.Checkpoint.Tenant] = append(a.checkpoints[rec.Checkpoint.Tenant], *rec.Checkpoint)
 	case rec.Op == "anchor" && rec.Anchor != nil && rec.Tenant != "":
 		c := a.chain(rec.Tenant)
 		if len(c.entries) == 0 || rec.Anchor.Seq > c.head.Seq {
 			c.head = *rec.Anchor
+			c.next = c.head
 		}
 	}
 }
@@ -194,20 +205,18 @@ func auditLine(rec auditRecord) ([]byte, error) {
 	return append(buf, '\n'), nil
 }
 
-// write queues line in file order and waits until it is on disk. It
-// returns the line's offset.
-func (a *auditLog) write(line []byte) (int64, error) {
+// write appends line (a checkpoint) in file order and waits until it is on disk.
+func (a *auditLog) write(line []byte) error {
 	a.appendMu.Lock()
-	off := a.nextOff
 	seq, err := a.w.enqueue(line)
 	if err == nil {
 		a.nextOff += int64(len(line))
 	}
 	a.appendMu.Unlock()
 	if err != nil {
-		return 0, err
+		return err
 	}
-	return off, a.w.wait(seq)
+	return a.w.wait(seq)
 }
 
 // enqueue queues line and numbers it, like a lazy append but without the
@@ -224,6 +233,16 @@ func (w *wal) enqueue(line []byte) (uint64, error) {
 	w.lastSeq++
 	w.pending = append(w.pending, line...)
 	return w.lastSeq, nil
+}
+
+// failed is the log's sticky write error, or ErrClosed.
+func (w *wal) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	return w.err
 }
 
 // wait returns once line seq is on disk.
@@ -257,44 +276,98 @@ func (s *Store) auditReady(ctx context.Context) error {
 }
 
 // AppendAudit writes one event durably (one fsync, shared with concurrent
-// writers of other tenants).
+// writers).
 func (s *Store) AppendAudit(ctx context.Context, e audit.Event) error {
-	if err := s.auditReady(ctx); err != nil {
+	wait, err := s.EnqueueAudit(ctx, e)
+	if err != nil {
 		return err
 	}
+	return wait()
+}
+
+var _ audit.PipelinedStore = (*Store)(nil)
+
+// EnqueueAudit puts e in line for the log after the tenant's last queued
+// event and returns at once; wait returns when it is durable. Events of one
+// tenant queued while an fsync runs share the next one, instead of each
+// waiting for its predecessor's. Reads see an event once it is durable.
+func (s *Store) EnqueueAudit(ctx context.Context, e audit.Event) (wait func() error, err error) {
+	if err := s.auditReady(ctx); err != nil {
+		return nil, err
+	}
 	if e.Tenant == "" || e.Seq == 0 {
-		return triage.Invalidf("store", "audit event needs a tenant and a seq")
+		return nil, triage.Invalidf("store", "audit event needs a tenant and a seq")
+	}
+	line, err := auditLine(auditRecord{Op: "event", Event: &e})
+	if err != nil {
+		return nil, triage.Internal("store", err)
 	}
 	a := s.trail
-	a.gate.RLock()
-	defer a.gate.RUnlock()
+	a.gate.RLock() // held until the event is durable: a purge waits for it
 	a.mu.Lock()
 	c := a.chain(e.Tenant)
 	a.mu.Unlock()
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	if err := a.w.failed(); err != nil { // say so, rather than a conflict with events that will never land
+		c.mu.Unlock()
+		a.gate.RUnlock()
+		if errors.Is(err, ErrClosed) {
+			return nil, err
+		}
+		return nil, triage.Transient("store", err)
+	}
 	a.mu.RLock()
-	head := c.head
+	next := c.next
 	a.mu.RUnlock()
-	if e.Seq != head.Seq+1 || e.PrevHash != head.Hash {
-		return audit.ErrConflict
+	if e.Seq != next.Seq+1 || e.PrevHash != next.Hash {
+		c.mu.Unlock()
+		a.gate.RUnlock()
+		return nil, audit.ErrConflict
 	}
-	line, err := auditLine(auditRecord{Op: "event", Event: &e})
+	a.appendMu.Lock()
+	off := a.nextOff
+	walSeq, err := a.w.enqueue(line)
+	if err == nil {
+		a.nextOff += int64(len(line))
+	}
+	a.appendMu.Unlock()
 	if err != nil {
-		return triage.Internal("store", err)
-	}
-	off, err := a.write(line)
-	if errors.Is(err, ErrClosed) {
-		return err
-	}
-	if err != nil {
-		return triage.Transient("store", err)
+		c.mu.Unlock()
+		a.gate.RUnlock()
+		if errors.Is(err, ErrClosed) {
+			return nil, err
+		}
+		return nil, triage.Transient("store", err)
 	}
 	a.mu.Lock()
-	c.entries = append(c.entries, auditEntry{off: off, n: int32(len(line)), at: e.Time.UnixNano(), seq: e.Seq})
-	c.head = audit.Head{Seq: e.Seq, Hash: e.Hash}
+	c.queued = append(c.queued, queuedEntry{auditEntry{off: off, n: int32(len(line)), at: e.Time.UnixNano(), seq: e.Seq}, walSeq, e.Hash})
+	c.next = audit.Head{Seq: e.Seq, Hash: e.Hash}
 	a.mu.Unlock()
-	return nil
+	c.mu.Unlock()
+	return func() error {
+		defer a.gate.RUnlock()
+		if err := a.w.wait(walSeq); err != nil {
+			// The log's error is sticky: nothing queued after this event
+			// becomes durable either, so the chain on disk has no hole.
+			if errors.Is(err, ErrClosed) {
+				return err
+			}
+			return triage.Transient("store", err)
+		}
+		// The log is written in queue order: every event queued before this
+		// one is durable too. Publish them to readers, in seq order.
+		a.mu.Lock()
+		n := 0
+		for n < len(c.queued) && c.queued[n].walSeq <= walSeq {
+			q := c.queued[n]
+			c.entries = append(c.entries, q.auditEntry)
+			c.head = audit.Head{Seq: q.seq, Hash: q.hash}
+			n++
+		}
+		c.queued = c.queued[n:]
+		a.mu.Unlock()
+		return nil
+	}, nil
 }
 
 func (s *Store) AuditHead(ctx context.Context, tenant string) (audit.Head, error) {
@@ -475,7 +548,7 @@ func (s *Store) PutCheckpoint(ctx context.Context, cp audit.Checkpoint) error {
 	if err != nil {
 		return triage.Internal("store", err)
 	}
-	if _, err := a.write(line); err != nil {
+	if err := a.write(line); err != nil {
 		return triage.Transient("store", err)
 	}
 	a.mu.Lock()
