@@ -80,3 +80,22 @@ func TestCLIAccessIsRecorded(t *testing.T) {
 		t.Fatalf("acme recorded %d exports of globex's trail", n)
 	}
 }
+
+func TestWebhookURLAllowed(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"https://siem.example/hook":      true,
+		"http://127.0.0.1:9000/hook":     true,
+		"http://localhost:9000/hook":     true,
+		"http://[::1]:9000/hook":         true,
+		"http://localhost.evil.example/": false,
+		"http://127.0.0.1.evil.example/": false,
+		"http://siem.example/hook":       false,
+		"https://user:pw@siem.example/":  false,
+		"ftp://siem.example/":            false,
+		"not a url":                      false,
+	} {
+		if got := webhookURLAllowed(raw); got != want {
+			t.Errorf("%s: %v, want %v", raw, got, want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -193,8 +194,8 @@ func loadWebhooks(path string) ([]feed.Target, error) {
 	}
 	var out []feed.Target
 	for _, c := range cfg {
-		if !strings.HasPrefix(c.URL, "https://") && !strings.HasPrefix(c.URL, "http://127.0.0.1") && !strings.HasPrefix(c.URL, "http://localhost") {
-			return nil, fmt.Errorf("--audit-webhooks: %s: the URL must be https (or loopback)", c.Tenant)
+		if !webhookURLAllowed(c.URL) {
+			return nil, fmt.Errorf("--audit-webhooks: %s: the URL must be https (or http to loopback)", c.Tenant)
 		}
 		out = append(out, feed.Target{Tenant: c.Tenant, URL: c.URL, Secret: []byte(c.Secret)})
 	}
@@ -219,4 +220,21 @@ func remoteHost(addr string) string {
 		return host
 	}
 	return addr
+}
+
+// webhookURLAllowed: events leave only over TLS, except to this machine.
+func webhookURLAllowed(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		h := u.Hostname()
+		ip := net.ParseIP(h)
+		return h == "localhost" || (ip != nil && ip.IsLoopback())
+	}
+	return false
 }
