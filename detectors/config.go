@@ -179,7 +179,7 @@ func compileRule(rs RuleSpec) (*customRule, error) {
 		prio = 85
 	}
 	r := &customRule{
-		det:      &detector{id: rs.ID, typ: typ, cat: cat, desc: rs.Description, prio: prio, upper: placeholderName(typ), custom: true},
+		det:      &detector{id: rs.ID, typ: typ, cat: cat, desc: rs.Description, prio: prio, upper: placeholderName(typ), custom: true, validator: validatorLabel(rs.Validator)},
 		re:       re,
 		group:    re.NumSubexp() == 1,
 		validate: v,
@@ -192,6 +192,13 @@ func compileRule(rs RuleSpec) (*customRule, error) {
 		r.keywords = append(r.keywords, bytes.ToLower([]byte(k))) // matched ignoring case
 	}
 	return r, nil
+}
+
+func validatorLabel(name string) string {
+	if name == "" {
+		return "none (custom rule)"
+	}
+	return name + " (custom rule)"
 }
 
 // validatorByName maps a config validator name to its check.

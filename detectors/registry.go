@@ -24,12 +24,50 @@ type detector struct {
 	fp       []string
 	upper    string // placeholder name, set by init (built-ins) or compileRule
 	custom   bool   // a config rule: its own validator decides, not the built-in guards
+	// validator says in a few words what turns a match into a finding
+	// (`logtriage types`); built-ins get theirs from validators below.
+	validator string
 }
 
 func init() {
 	for _, d := range builtins {
 		d.upper = placeholderName(d.typ)
+		d.validator = validators[d.id]
 	}
+}
+
+// validators: each built-in's check, as `logtriage types` prints it.
+var validators = map[string]string{
+	idPrivateKey:         "BEGIN/END markers with PRIVATE KEY, base64 body of 32+ characters",
+	idAWSKeyID:           "known prefix, exactly 16 more upper-case/digits, word boundary",
+	idAWSSecret:          "40 base64, entropy >= 4, mixed classes, under an AWS secret key or after a key id",
+	idGCPAPIKey:          "AIza + exactly 35 base64url",
+	idGoogleClientSecret: "GOCSPX- + exactly 28 base64url",
+	idGoogleAccessToken:  "ya29. + 30+ base64url",
+	idGCPServiceAccount:  "40 hex under private_key_id",
+	idAzure:              "86 base64 + == (88 characters)",
+	idGitHub:             "prefix + exact length (36, or 82 for github_pat_); 40 hex under a GitHub token key",
+	idGitLab:             "known prefix + 20+ token characters",
+	idSlackToken:         "xox?-/xapp- prefix, 24+ characters, 2+ further dashes",
+	idSlackWebhook:       "hooks.slack.com/{services,workflows,triggers}/T|E…, 3 path parts, secret 16+",
+	idStripe:             "secret/restricted/webhook prefix + 20+ alphanumerics",
+	idOpenAI:             "project/service/admin prefix + 40+, or legacy sk-…T3BlbkFJ…",
+	idAnthropic:          "sk-ant- + 80+",
+	idSendGrid:           "SG. + 66 base64url/=/. with a dot",
+	idNPM:                "npm_ + exactly 36 alphanumerics",
+	idJWT:                "header decodes to JSON with alg, payload decodes to JSON",
+	idURLCredentials:     "userinfo read as drivers read it (last @ of the authority), not a placeholder",
+	idBasicAuth:          "base64 decodes to printable user:password",
+	idCreditCard:         "brand prefix and length, Luhn",
+	idSSN:                "SSA area/group/serial rules; context for bare digits",
+	idIBAN:               "country length (ISO 13616), mod-97 = 1",
+	idBearer:             "scheme Bearer or access_token key; random-looking, not a placeholder",
+	idPassword:           "password key, SQL, CLI flag or pipe; not a placeholder, reference or prose",
+	idSession:            "session key or cookie; letters and digits with entropy, 16+ hex or UUID, not a counter",
+	idGeneric:            "secret-named key; two classes or entropy >= 3, not an identifier, path, URL or counter",
+	idEmail:              "TLD of letters, not a file extension or unit, not URL userinfo",
+	idPhone:              "E.164 with +, NANP N/X rules, or digits with a phone word before or after",
+	idIP:                 "octets <= 255 without leading zeros (IPv4, not version-shaped without context); net/netip (IPv6)",
 }
 
 // Built-in detector ids (also the finding types they produce).
@@ -318,6 +356,7 @@ var builtins = []*detector{
 			"ts=1445144423722 id=1234567812345670",
 			"081109 203615 148 INFO",
 			"order_id=4532015112830366 amount=12.50",
+			"epoll_ctl(4, EPOLL_CTL_ADD, 3, {events=EPOLLIN|EPOLLOUT, data={u32=1560281091, u64=4576169526667771907}}) = 0",
 			"order 4111-1111-1111",
 		},
 	},
@@ -470,6 +509,7 @@ var builtins = []*detector{
 		fp: []string{
 			"loaded icon@2x.png", "java.lang.Object@1a2b3c", "npm install lodash@4.17.21",
 			"postgres://app:pw12345@db.example.com/app", "image nginx@sha256:abcd", "git@github.com:org/repo.git",
+			"Created symlink /etc/systemd/system/getty.target.wants/getty@tty1.service → /lib/systemd/system/getty@.service.",
 		},
 	},
 	{id: idPhone, typ: TypePhone, cat: CategoryPII, prio: 20,

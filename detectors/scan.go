@@ -308,8 +308,8 @@ func (s *scanner) numeric(i int) int {
 		conf := 0.8
 		if contextHas(b, i, cardContext...) {
 			conf = 0.95
-		} else if idKeyBefore(b, i) {
-			return j // order_id=4532..., a Luhn-valid identifier
+		} else if idKeyBefore(b, i) || plainKeyBefore(b, i) {
+			return j // order_id=4532..., u64=4576169526667771907: a Luhn-valid identifier
 		}
 		s.add(i, j, s.e.det(idCreditCard), conf, nil)
 		return j
@@ -411,6 +411,27 @@ func idKeyBefore(b []byte, i int) bool {
 		return false
 	}
 	return (b[k-1]|0x20) == 'd' && (b[k-2]|0x20) == 'i' && (k < 3 || !isLower(b[k-3]) || b[k-2] == 'I')
+}
+
+// plainKeyBefore: the bare number at i is the value of a key that does not
+// name a card (a card key was looked for first): "u64=4576169526667771907"
+// in strace, "offset: 6011…". One in ten long numbers passes Luhn.
+func plainKeyBefore(b []byte, i int) bool {
+	k := i
+	if k > 0 && (b[k-1] == '"' || b[k-1] == '\'') {
+		k--
+	}
+	if k > 0 && b[k-1] == ' ' {
+		k--
+	}
+	if k == 0 || (b[k-1] != '=' && b[k-1] != ':') {
+		return false
+	}
+	k--
+	if k > 0 && (b[k-1] == '"' || b[k-1] == '\'') {
+		k--
+	}
+	return k > 0 && isWord(b[k-1])
 }
 
 // groupedNumber parses digit groups joined by one separator byte and matches
@@ -774,6 +795,9 @@ var fileExtTLDs = map[string]bool{
 	"log": true, "java": true, "kt": true, "py": true, "go": true, "rb": true, "so": true, "jar": true,
 	"class": true, "dll": true, "exe": true, "zip": true, "gz": true, "tar": true, "pdf": true,
 	"yaml": true, "yml": true, "conf": true, "ini": true, "lock": true, "map": true, "ts": true, "tsx": true,
+	// systemd unit instances: getty@tty1.service, openvpn@client.socket
+	"service": true, "socket": true, "target": true, "timer": true, "mount": true, "automount": true,
+	"slice": true, "scope": true, "device": true, "swap": true, "count": true,
 }
 
 // email parses local@domain around the '@' at a (atLen 1), or around a

@@ -190,7 +190,7 @@ func TestServePipelineLLMPIIPass(t *testing.T) {
 	srv := piiServer(t, openaitest.PIIEntities(piiKnown))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, on := range []bool{true, false} {
-		p, usesLLM, err := workerPipeline(router.Default(), nil, on, log, io.Discard)
+		p, usesLLM, err := workerPipeline(router.Default(), nil, nil, on, log, io.Discard)
 		if err != nil || !usesLLM {
 			t.Fatalf("workerPipeline: %v (uses LLM %v)", err, usesLLM)
 		}

@@ -46,7 +46,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 // 127.0.0.1:4222 with JetStream and the store under ./data. ok is false
 // after -h or a usage error, with the exit code.
 func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok bool) {
-	fs := newFlagSet(stderr, "serve", "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--llm-pii]")
+	fs := newFlagSet(stderr, "serve", "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--detectors FILE] [--llm-pii]")
 	fs.StringVar(&cfg.dataDir, "data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "directory for the embedded NATS server and store (env LOGTRIAGE_DATA_DIR)")
 	cfg.nats.register(fs, "")
 	fs.StringVar(&cfg.listen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS server listens (without --nats-url)")
@@ -56,6 +56,7 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
 	llmPII := llmPIIFlag(fs, os.Getenv)
+	cfg.detectors.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return cfg, parseExit(err), false
 	}
@@ -64,6 +65,14 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 		return cfg, 2, false
 	}
 	cfg.llmPII = *llmPII
+	// a bad detector config or an unknown finding type is a usage error
+	// reported before anything starts
+	det, err := cfg.detectors.engine(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "logtriage serve:", err)
+		return cfg, 2, false
+	}
+	cfg.det = det
 	cfg.log = slog.New(slog.NewTextHandler(stderr, nil))
 	cfg.stderr = stderr
 	return cfg, 0, true
@@ -76,6 +85,8 @@ type serveConfig struct {
 	workers                        int
 	grace                          time.Duration
 	llmPII                         bool
+	detectors                      engineFlags // --detectors, --mode, --disable, --min-confidence, --key-file
+	det                            *detectors.Engine
 	log                            *slog.Logger
 	stderr                         io.Writer
 }
@@ -129,7 +140,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	defer store.Close()
 
-	pipe, usesLLM, err := workerPipeline(rt, store, cfg.llmPII, cfg.log, cfg.stderr)
+	pipe, usesLLM, err := workerPipeline(rt, store, cfg.det, cfg.llmPII, cfg.log, cfg.stderr)
 	if err != nil {
 		return err
 	}
@@ -168,7 +179,9 @@ func defaultWorkers(cpus int, usesLLM bool) int {
 
 // workerPipeline is the pipeline `triage` runs, with the store for similar
 // cases; it says once which classifier judges the cases.
-func workerPipeline(rt *router.Router, store triage.Store, llmPII bool, log *slog.Logger, stderr io.Writer) (p *triage.Pipeline, usesLLM bool, err error) {
+// det is the detector engine built from the detector flags; nil is the
+// built-in detectors with the default key.
+func workerPipeline(rt *router.Router, store triage.Store, det *detectors.Engine, llmPII bool, log *slog.Logger, stderr io.Writer) (p *triage.Pipeline, usesLLM bool, err error) {
 	var classifier triage.Classifier
 	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
 		c, err := llm.New(opts)
@@ -196,9 +209,10 @@ func workerPipeline(rt *router.Router, store triage.Store, llmPII bool, log *slo
 		return nil, false, err
 	}
 	log.Info("similar cases", "embedder", embedder.ID(), "dimensions", embedder.Dimensions())
-	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey(stderr)})
-	if err != nil {
-		return nil, false, err
+	if det == nil {
+		if det, err = detectors.New(detectors.Options{FingerprintKey: fingerprintKey(stderr)}); err != nil {
+			return nil, false, err
+		}
 	}
 	p, err = triage.NewPipeline(triage.PipelineOptions{
 		Detector:   det,
