@@ -16,48 +16,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/logtriage/logtriage/detectors"
 )
 
 func init() {
 	register("scan", command{summary: "find PII and secrets in log files (exit 0 clean, 1 findings, 2 error)", run: runScan})
-}
-
-// devFingerprintKey is used when no key is configured, so local runs work;
-// fingerprints made with it correlate nothing across deployments.
-const devFingerprintKey = "logtriage-development-key-do-not-use-in-production"
-
-var devKeyNotice sync.Once
-
-// fingerprintKey returns the HMAC key for fingerprints: env
-// LOGTRIAGE_FINGERPRINT_KEY, else the fixed development key, said once on stderr.
-func fingerprintKey(stderr io.Writer) []byte {
-	if k := os.Getenv("LOGTRIAGE_FINGERPRINT_KEY"); k != "" {
-		return []byte(k)
-	}
-	devKeyNotice.Do(func() {
-		fmt.Fprintln(stderr, "logtriage: LOGTRIAGE_FINGERPRINT_KEY is not set; using the development fingerprint key")
-	})
-	return []byte(devFingerprintKey)
-}
-
-// resolveKey reads the key from keyFile when given (trailing newline
-// trimmed), else falls back to fingerprintKey.
-func resolveKey(keyFile string, stderr io.Writer) ([]byte, error) {
-	if keyFile == "" {
-		return fingerprintKey(stderr), nil
-	}
-	k, err := os.ReadFile(keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("key file: %w", err)
-	}
-	k = bytes.TrimRight(k, "\r\n")
-	if len(k) == 0 {
-		return nil, fmt.Errorf("key file %s is empty", keyFile)
-	}
-	return k, nil
 }
 
 func splitList(s string) []string {

@@ -20,8 +20,7 @@ import (
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/llm"
-	"github.com/logtriage/logtriage/triage/store/embedded"
-	"github.com/logtriage/logtriage/triage/store/postgres"
+	"github.com/logtriage/logtriage/triage/rules"
 	"github.com/logtriage/logtriage/triage/worker"
 )
 
@@ -46,7 +45,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 // 127.0.0.1:4222 with JetStream and the store under ./data. ok is false
 // after -h or a usage error, with the exit code.
 func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok bool) {
-	fs := newFlagSet(stderr, "serve", "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--detectors FILE] [--llm-pii]")
+	fs := newFlagSet(stderr, "serve", "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--llm-pii]")
 	fs.StringVar(&cfg.dataDir, "data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "directory for the embedded NATS server and store (env LOGTRIAGE_DATA_DIR)")
 	cfg.nats.register(fs, "")
 	fs.StringVar(&cfg.listen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS server listens (without --nats-url)")
@@ -55,8 +54,13 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.IntVar(&cfg.workers, "workers", 0, "uploads processed concurrently (0: two per CPU, or 4 per CPU with an LLM, which mostly waits)")
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
+	cfg.keys.register(fs)
+	cfg.detectors.registerRules(fs)
 	llmPII := llmPIIFlag(fs, os.Getenv)
-	cfg.detectors.register(fs)
+	if err := cfg.guard.register(fs, os.Getenv); err != nil {
+		fmt.Fprintln(stderr, "serve: "+err.Error())
+		return cfg, 2, false
+	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, parseExit(err), false
 	}
@@ -64,15 +68,19 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 		fs.Usage()
 		return cfg, 2, false
 	}
-	cfg.llmPII = *llmPII
-	// a bad detector config or an unknown finding type is a usage error
-	// reported before anything starts
-	det, err := cfg.detectors.engine(stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "logtriage serve:", err)
+	if err := cfg.guard.check(); err != nil {
+		fmt.Fprintln(stderr, "serve: "+err.Error())
 		return cfg, 2, false
 	}
-	cfg.det = det
+	// a bad detector config or an unknown finding type is a usage error,
+	// reported before anything starts
+	detOpts, err := cfg.detectors.checkRules()
+	if err != nil {
+		fmt.Fprintln(stderr, "serve: "+err.Error())
+		return cfg, 2, false
+	}
+	cfg.detOpts = detOpts
+	cfg.llmPII = *llmPII
 	cfg.log = slog.New(slog.NewTextHandler(stderr, nil))
 	cfg.stderr = stderr
 	return cfg, 0, true
@@ -80,19 +88,25 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 
 type serveConfig struct {
 	nats                           natsFlags
+	keys                           keyFlags
 	dataDir, listen, dbURL, routes string
 	httpAddr                       string
 	workers                        int
 	grace                          time.Duration
 	llmPII                         bool
-	detectors                      engineFlags // --detectors, --mode, --disable, --min-confidence, --key-file
-	det                            *detectors.Engine
+	guard                          llmGuard
+	detectors                      engineFlags       // --detectors, --mode, --disable, --min-confidence
+	detOpts                        detectors.Options // from them, without the key (the keyring's)
 	log                            *slog.Logger
 	stderr                         io.Writer
 }
 
 func serve(ctx context.Context, cfg serveConfig) error {
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+		return err
+	}
+	keys, err := cfg.keys.load(cfg.dataDir, os.Getenv, cfg.log, true)
+	if err != nil {
 		return err
 	}
 	if cfg.nats.url == "" {
@@ -104,7 +118,8 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		if err != nil {
 			return fmt.Errorf("--nats-listen: %w", err)
 		}
-		srv, err := natsx.StartServer(natsx.ServerOptions{Host: host, Port: port, StoreDir: filepath.Join(cfg.dataDir, "jetstream")})
+		srv, err := natsx.StartServer(natsx.ServerOptions{Host: host, Port: port, StoreDir: filepath.Join(cfg.dataDir, "jetstream"),
+			JetStreamKey: jetStreamKey(keys.master)})
 		if err != nil {
 			return err
 		}
@@ -134,13 +149,14 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		return err
 	}
 
-	store, err := openStore(ctx, cfg.dbURL, filepath.Join(cfg.dataDir, "store"))
+	keyed, err := openKeyedStore(ctx, cfg.dbURL, cfg.dataDir, keys)
 	if err != nil {
 		return err
 	}
+	store := keyed.Store
 	defer store.Close()
 
-	pipe, usesLLM, err := workerPipeline(rt, store, cfg.det, cfg.llmPII, cfg.log, cfg.stderr)
+	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.detOpts, cfg.llmPII, &cfg.guard, cfg.log)
 	if err != nil {
 		return err
 	}
@@ -150,10 +166,17 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	w, err := worker.New(setupCtx, worker.Options{
 		JS: js, Pipeline: pipe, Store: store, Workers: cfg.workers,
 		AlertSubject: alertSubject, ShutdownGrace: cfg.grace, Logger: cfg.log,
+		Breakers: cfg.guard.all(),
 	})
 	if err != nil {
 		return err
 	}
+	// Agents' resolutions come through the worker, which owns the store.
+	resolutions, err := worker.ServeResolutions(nc, worker.ResolveOptions{Store: store, Router: rt, Logger: cfg.log})
+	if err != nil {
+		return err
+	}
+	defer resolutions.Unsubscribe()
 	if cfg.httpAddr != "" {
 		stopHTTP, err := serveHTTP(cfg.httpAddr, w.Handler(), cfg.log)
 		if err != nil {
@@ -179,11 +202,17 @@ func defaultWorkers(cpus int, usesLLM bool) int {
 
 // workerPipeline is the pipeline `triage` runs, with the store for similar
 // cases; it says once which classifier judges the cases.
-// det is the detector engine built from the detector flags; nil is the
-// built-in detectors with the default key.
-func workerPipeline(rt *router.Router, store triage.Store, det *detectors.Engine, llmPII bool, log *slog.Logger, stderr io.Writer) (p *triage.Pipeline, usesLLM bool, err error) {
+func workerPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, llmPII bool, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
+	return guardedPipeline(rt, store, fingerprintKey, detectors.Options{}, llmPII, defaultLLMGuard(), log)
+}
+
+// guardedPipeline is workerPipeline with guard's LLM budget and circuit
+// breakers (one per endpoint, made here).
+// detOpts are the detector flags' options; the key is fingerprintKey.
+func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, detOpts detectors.Options, llmPII bool, guard *llmGuard, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
 	var classifier triage.Classifier
 	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
+		opts.Breaker = guard.breakerFor(opts.BaseURL)
 		c, err := llm.New(opts)
 		if err != nil {
 			return nil, false, err
@@ -194,7 +223,7 @@ func workerPipeline(rt *router.Router, store triage.Store, det *detectors.Engine
 		log.Info("classifier: rules only (set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)")
 	}
 	var pii triage.PIIDetector
-	d, note, err := newLLMPII(llmPII, os.Getenv)
+	d, note, err := newGuardedLLMPII(llmPII, os.Getenv, guard.breakerFor)
 	if err != nil {
 		return nil, false, err
 	}
@@ -204,34 +233,39 @@ func workerPipeline(rt *router.Router, store triage.Store, det *detectors.Engine
 	if d != nil {
 		pii = d
 	}
-	embedder, err := embed.FromEnv(os.Getenv)
+	var embOpts embed.EnvOptions
+	if base := embed.BaseURL(os.Getenv); base != "" {
+		embOpts.Breaker = guard.breakerFor(base)
+	}
+	embedder, err := embed.FromEnvWith(os.Getenv, embOpts)
 	if err != nil {
 		return nil, false, err
 	}
-	log.Info("similar cases", "embedder", embedder.ID(), "dimensions", embedder.Dimensions())
-	if det == nil {
-		if det, err = detectors.New(detectors.Options{FingerprintKey: fingerprintKey(stderr)}); err != nil {
-			return nil, false, err
-		}
+	// When the endpoint fails, cases get a vector in the local space and
+	// are re-embedded once it is back (docs/worker.md, "LLM outages").
+	fallback, err := embed.NewLocal(embed.LocalOptions{})
+	if err != nil {
+		return nil, false, err
+	}
+	log.Info("similar cases", "embedder", embedder.ID(), "dimensions", embedder.Dimensions(), "fallback", fallback.ID())
+	detOpts.FingerprintKey = fingerprintKey
+	det, err := detectors.New(detOpts)
+	if err != nil {
+		return nil, false, err
 	}
 	p, err = triage.NewPipeline(triage.PipelineOptions{
 		Detector:   det,
 		Classifier: classifier,
+		Rules:      rules.New(rt),
 		PII:        pii,
 		Router:     rt,
 		Embedder:   embedder,
 		Store:      store,
+
+		FallbackEmbedder: fallback,
+		LLMBudget:        guard.budget,
 	})
 	return p, classifier != nil || pii != nil, err
-}
-
-// openStore is the registry of store constructors: PostgreSQL when a URL is
-// given, else the embedded store under the data dir.
-func openStore(ctx context.Context, dbURL, dir string) (triage.Store, error) {
-	if dbURL != "" {
-		return postgres.Open(ctx, dbURL, postgres.Options{})
-	}
-	return embedded.Open(dir, embedded.Options{})
 }
 
 func serveHTTP(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/llm"
+	"github.com/logtriage/logtriage/triage/rules"
 )
 
 func init() {
@@ -29,7 +30,7 @@ func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	tenant := fs.String("tenant", "local", "tenant the case belongs to (selects the tier in the routing config)")
 	tokens := fs.Int("excerpt-tokens", 3000, "token budget of the excerpt the classifier sees")
 	llmPII := llmPIIFlag(fs, os.Getenv)
-	var ef engineFlags
+	var ef engineFlags // --detectors, --mode, --disable, --min-confidence, --fingerprint-key-file
 	ef.register(fs)
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -66,7 +67,7 @@ func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	} else {
 		fmt.Fprintln(stderr, "logtriage triage: rules classifier (set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)")
 	}
-	popts := triage.PipelineOptions{Detector: det, Classifier: classifier, Router: rt, ExcerptTokens: *tokens}
+	popts := triage.PipelineOptions{Detector: det, Classifier: classifier, Rules: rules.New(rt), Router: rt, ExcerptTokens: *tokens}
 	pii, note, err := newLLMPII(*llmPII, os.Getenv)
 	if err != nil {
 		return fail(err)
