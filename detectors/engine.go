@@ -61,6 +61,7 @@ type Engine struct {
 	disabled map[string]bool
 	minConf  float64
 	rules    []*customRule
+	kw       *keywordMatcher // the custom rules' keyword prefilter
 	allow    allowList
 	// blockSize bounds streaming memory; tests shrink it to cross block edges.
 	blockSize int
@@ -88,7 +89,7 @@ func New(opts Options) (*Engine, error) {
 	if c := opts.Config; c != nil {
 		if !c.compiled {
 			cc := *c
-			cc.rules, cc.allow = nil, allowList{}
+			cc.rules, cc.kw, cc.allow = nil, nil, allowList{}
 			if err := cc.compile(); err != nil {
 				return nil, err
 			}
@@ -104,6 +105,7 @@ func New(opts Options) (*Engine, error) {
 			e.minConf = c.MinConfidence
 		}
 		e.rules = c.rules
+		e.kw = c.kw
 		e.allow = c.allow
 		for _, r := range c.rules {
 			e.dets[r.det.id] = r.det
@@ -177,7 +179,7 @@ func ConfigTypes(cfg *Config) ([]TypeInfo, error) {
 	}
 	if !cfg.compiled {
 		cc := *cfg
-		cc.rules, cc.allow = nil, allowList{}
+		cc.rules, cc.kw, cc.allow = nil, nil, allowList{}
 		if err := cc.compile(); err != nil {
 			return nil, err
 		}
@@ -251,9 +253,7 @@ func (e *Engine) findings(s *scanner, base int64, rd *renderer) []Finding {
 	if s.pending >= 0 {
 		b = b[:s.pending]
 	}
-	for _, r := range e.rules {
-		r.scan(s, b)
-	}
+	e.scanCustom(s, b)
 	cs := s.out[:0]
 	for _, c := range s.out {
 		if c.end > len(b) || e.disabled[c.det.typ] || c.conf < e.minConf {

@@ -16,9 +16,9 @@ type detector struct {
 	cat  Category
 	desc string
 	prio int // overlap resolution: higher wins, then longer, then more confident
-	// keywords: one of these (case-insensitive) is in every match; the
-	// scanner's trigger table starts the detector only where one can begin.
-	// Empty for detectors that start at any digit (cards, SSNs, IBANs, IPs, phones).
+	// keywords: a custom rule's prefilter literals (one automaton for all
+	// rules, config.go). Built-ins have none: their prefilter is the
+	// scanner's byte-class trigger table and hand-written prefix dispatch.
 	keywords []string
 	tp       []string
 	fp       []string
@@ -144,7 +144,7 @@ func fakePEM(seed, label, nl string) string {
 func fakeAzureKey(seed string) string { return fake(seed, 86, b64) + "==" }
 
 var builtins = []*detector{
-	{id: idPrivateKey, typ: TypePrivateKey, cat: CategorySecret, prio: 95, keywords: []string{"-----BEGIN "},
+	{id: idPrivateKey, typ: TypePrivateKey, cat: CategorySecret, prio: 95,
 		desc: "PEM private key block (BEGIN ... PRIVATE KEY ... END), across lines or JSON-escaped",
 		tp: []string{
 			"key material:\n«" + fakePEM("rsa", "RSA PRIVATE KEY", "\n") + "»\nnext line",
@@ -161,7 +161,7 @@ var builtins = []*detector{
 			`{"key": "-----BEGIN RSA PRIVATE KEY-----\\n<your key here>\\n-----END RSA PRIVATE KEY-----"}`,
 			"-----BEGIN EC PRIVATE KEY-----\nXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\n-----END EC PRIVATE KEY-----",
 		}},
-	{id: idAWSKeyID, typ: TypeAWSAccessKeyID, cat: CategorySecret, prio: 80, keywords: []string{"AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ABIA", "ACCA", "APKA", "A3T"},
+	{id: idAWSKeyID, typ: TypeAWSAccessKeyID, cat: CategorySecret, prio: 80,
 		desc: "AWS access key id: AKIA/ASIA/... + 16 upper-case letters or digits",
 		tp: []string{
 			"aws_access_key_id=«AKIA" + fake("aws1", 16, upperD) + "»",
@@ -174,7 +174,7 @@ var builtins = []*detector{
 			"AKIA" + fake("aws5", 16, upperD) + "Z",
 			"never paste keys like AKIAXXXXXXXXXXXXXXXX into chat",
 		}},
-	{id: idAWSSecret, typ: TypeAWSSecretKey, cat: CategorySecret, prio: 80, keywords: []string{"secret", "AKIA", "ASIA"},
+	{id: idAWSSecret, typ: TypeAWSSecretKey, cat: CategorySecret, prio: 80,
 		desc: "AWS secret access key: 40 base64 characters under an aws secret key name",
 		tp: []string{
 			"aws_secret_access_key = «" + fake("awssecret", 40, b64) + "»",
@@ -189,14 +189,14 @@ var builtins = []*detector{
 			"aws_secret_access_key: ****************************************",
 			"key_id=AKIA" + fake("awsnl2", 16, upperD) + "\nencryption_key=" + fake("awssecret6", 40, b64),
 		}},
-	{id: idGCPAPIKey, typ: TypeGCPAPIKey, cat: CategorySecret, prio: 80, keywords: []string{"AIza"},
+	{id: idGCPAPIKey, typ: TypeGCPAPIKey, cat: CategorySecret, prio: 80,
 		desc: "Google API key: AIza + 35 base64url characters",
 		tp: []string{
 			"https://maps.googleapis.com/maps/api/geocode/json?key=«AIza" + fake("gcp", 35, b64url) + "»",
 		},
 		fp: []string{"AIza" + fake("gcp2", 20, b64url), "AIza" + fake("gcp3", 40, alnum)},
 	},
-	{id: idGoogleClientSecret, typ: TypeGenericSecret, cat: CategorySecret, prio: 80, keywords: []string{"GOCSPX-"},
+	{id: idGoogleClientSecret, typ: TypeGenericSecret, cat: CategorySecret, prio: 80,
 		desc: "Google OAuth client secret: GOCSPX- + 28 base64url characters",
 		tp: []string{
 			`{"web":{"client_id":"123-abc.apps.googleusercontent.com","client_secret":"«GOCSPX-` + fake("gocspx", 28, b64url) + `»"}}`,
@@ -204,7 +204,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"GOCSPX-" + fake("gocspx3", 20, b64url), "XGOCSPX-" + fake("gocspx4", 28, b64url)},
 	},
-	{id: idGoogleAccessToken, typ: TypeBearerToken, cat: CategorySecret, prio: 80, keywords: []string{"ya29."},
+	{id: idGoogleAccessToken, typ: TypeBearerToken, cat: CategorySecret, prio: 80,
 		desc: "Google OAuth access token: ya29. + 30 or more base64url characters",
 		tp: []string{
 			"gcloud auth print-access-token: «ya29." + fake("ya29", 120, b64url) + "»",
@@ -212,7 +212,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"ya29.short", "kya29." + fake("ya29c", 60, b64url)},
 	},
-	{id: idGCPServiceAccount, typ: TypeGCPServiceAcct, cat: CategorySecret, prio: 80, keywords: []string{"private_key_id"},
+	{id: idGCPServiceAccount, typ: TypeGCPServiceAcct, cat: CategorySecret, prio: 80,
 		desc: "GCP service-account key id (private_key_id, 40 hex) in service-account JSON",
 		tp: []string{
 			`{"type": "service_account", "project_id": "demo", "private_key_id": "«` + fake("gsa", 40, hexd) + `»"}`,
@@ -221,7 +221,7 @@ var builtins = []*detector{
 		},
 		fp: []string{`"private_key_id": "abc"`, `"private_key_id": "` + fake("gsa3", 40, alnum) + `"`},
 	},
-	{id: idAzure, typ: TypeAzureStorage, cat: CategorySecret, prio: 80, keywords: []string{"key"},
+	{id: idAzure, typ: TypeAzureStorage, cat: CategorySecret, prio: 80,
 		desc: "Azure storage account key (AccountKey=, 88 base64 characters)",
 		tp: []string{
 			"DefaultEndpointsProtocol=https;AccountName=demo;AccountKey=«" + fakeAzureKey("az") + "»;EndpointSuffix=core.windows.net",
@@ -230,7 +230,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"AccountKey=<key>;EndpointSuffix=core.windows.net", "AccountKey=;"},
 	},
-	{id: idGitHub, typ: TypeGitHubToken, cat: CategorySecret, prio: 80, keywords: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "github_token", "gh_token"},
+	{id: idGitHub, typ: TypeGitHubToken, cat: CategorySecret, prio: 80,
 		desc: "GitHub token: ghp_/gho_/ghu_/ghs_/ghr_ + 36, github_pat_ + 82; 40 hex under a GitHub token key",
 		tp: []string{
 			"GITHUB_TOKEN=«" + fake("gh7", 40, hexd) + "»",
@@ -243,7 +243,7 @@ var builtins = []*detector{
 			"github_commit=" + fake("gh9", 40, hexd), "GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}",
 			"export GITHUB_TOKEN=ghp_" + strings.Repeat("x", 36), "token: ghp_" + strings.Repeat("X", 36), "GH_TOKEN=ghp_" + strings.Repeat("0", 36)},
 	},
-	{id: idGitLab, typ: TypeGitLabToken, cat: CategorySecret, prio: 80, keywords: []string{"glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glsoat-", "glcbt-", "glimt-", "glagent-"},
+	{id: idGitLab, typ: TypeGitLabToken, cat: CategorySecret, prio: 80,
 		desc: "GitLab personal access token: glpat- + 20 or more",
 		tp: []string{
 			"PRIVATE-TOKEN: «glpat-" + fake("gl", 20, b64url) + "»",
@@ -252,7 +252,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"glpat-short", "glpat-", "PRIVATE-TOKEN: glpat-XXXXXXXXXXX-XXXXXXXX", "CI_JOB_TOKEN=glcbt-xxxxxxxxxxxxxxxxxxxxxxxx"},
 	},
-	{id: idSlackToken, typ: TypeSlackToken, cat: CategorySecret, prio: 80, keywords: []string{"xoxa-", "xoxb-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-"},
+	{id: idSlackToken, typ: TypeSlackToken, cat: CategorySecret, prio: 80,
 		desc: "Slack token: xoxb-/xoxp-/xoxa-/xoxr-/xoxs-/xoxe- with numeric parts",
 		tp: []string{
 			"token=«xoxb-" + fake("sl1", 12, "0123456789") + "-" + fake("sl2", 13, "0123456789") + "-" + fake("sl3", 24, alnum) + "»",
@@ -261,7 +261,7 @@ var builtins = []*detector{
 		fp: []string{"xoxb-123", "xoxz-" + fake("sl4", 30, alnum),
 			"SLACK_BOT_TOKEN=xoxb-xxxxxxxxx-xxxxxxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx", "token: xoxp-1234567890-1234567890-####################"},
 	},
-	{id: idSlackWebhook, typ: TypeSlackWebhook, cat: CategorySecret, prio: 80, keywords: []string{"hooks.slack.com"},
+	{id: idSlackWebhook, typ: TypeSlackWebhook, cat: CategorySecret, prio: 80,
 		desc: "Slack incoming webhook URL",
 		tp: []string{
 			"posting to «https://hooks.slack.com/services/T0" + fake("sw1", 8, upperD) + "/B0" + fake("sw2", 8, upperD) + "/" + fake("sw3", 24, alnum) + "» failed",
@@ -271,7 +271,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"https://hooks.slack.com/services/", "see hooks.slack.com/docs", "https://hooks.slack.com/workflows/T0" + strings.Repeat("X", 8) + "/A0" + strings.Repeat("X", 8) + "/123/" + strings.Repeat("x", 24)},
 	},
-	{id: idStripe, typ: TypeStripeKey, cat: CategorySecret, prio: 80, keywords: []string{"sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"},
+	{id: idStripe, typ: TypeStripeKey, cat: CategorySecret, prio: 80,
 		desc: "Stripe secret/restricted key (sk_live_, rk_live_, sk_test_, rk_test_) or webhook secret",
 		tp: []string{
 			"stripe key «sk_live_" + fake("st1", 24, alnum) + "»",
@@ -279,7 +279,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"pk_live_" + fake("st3", 24, alnum), "sk_live_123", "STRIPE_KEY=sk_live_XXXXXXXXXXXXXXXXXXXXXXXX", "sk_test_" + fake("st4", 8, alnum) + "****************"},
 	},
-	{id: idOpenAI, typ: TypeOpenAIKey, cat: CategorySecret, prio: 80, keywords: []string{"sk-proj-", "sk-svcacct-", "sk-admin-", "T3BlbkFJ"},
+	{id: idOpenAI, typ: TypeOpenAIKey, cat: CategorySecret, prio: 80,
 		desc: "OpenAI API key: sk-proj-/sk-svcacct-/sk-admin- or legacy sk-...T3BlbkFJ...",
 		tp: []string{
 			"OPENAI_API_KEY=«sk-proj-" + fake("oa1", 64, b64url) + "»",
@@ -287,23 +287,23 @@ var builtins = []*detector{
 		},
 		fp: []string{"sk-learn is installed", "sk-" + fake("oa4", 48, alnum), "sk-proj-short"},
 	},
-	{id: idAnthropic, typ: TypeAnthropicKey, cat: CategorySecret, prio: 80, keywords: []string{"sk-ant-"},
+	{id: idAnthropic, typ: TypeAnthropicKey, cat: CategorySecret, prio: 80,
 		desc: "Anthropic API key: sk-ant-api03-...",
 		tp:   []string{"x-api-key: «sk-ant-api03-" + fake("an", 93, b64url) + "AA»"},
 		fp:   []string{"sk-ant-short"},
 	},
-	{id: idSendGrid, typ: TypeSendGridKey, cat: CategorySecret, prio: 80, keywords: []string{"SG."},
+	{id: idSendGrid, typ: TypeSendGridKey, cat: CategorySecret, prio: 80,
 		desc: "SendGrid API key: SG. + 22 + . + 43",
 		tp: []string{"«SG." + fake("sg1", 22, b64url) + "." + fake("sg2", 43, b64url) + "»",
 			"SENDGRID_API_KEY=«SG.ab-" + fake("sg4", 19, b64url) + "." + fake("sg5", 40, b64url) + "=yz»"},
 		fp: []string{"SG.abc.def", "SG." + fake("sg3", 22, b64url), "SG." + fake("sg6", 22, b64url) + "." + fake("sg7", 50, b64url)},
 	},
-	{id: idNPM, typ: TypeNPMToken, cat: CategorySecret, prio: 80, keywords: []string{"npm_"},
+	{id: idNPM, typ: TypeNPMToken, cat: CategorySecret, prio: 80,
 		desc: "npm access token: npm_ + 36",
 		tp:   []string{"//registry.npmjs.org/:_authToken=«npm_" + fake("npm", 36, alnum) + "»"},
 		fp:   []string{"npm_config_cache=/tmp/npm", "npm_" + fake("npm2", 20, alnum)},
 	},
-	{id: idJWT, typ: TypeJWT, cat: CategorySecret, prio: 75, keywords: []string{"eyJ"},
+	{id: idJWT, typ: TypeJWT, cat: CategorySecret, prio: 75,
 		desc: "JSON Web Token: three base64url parts, header decodes to JSON with \"alg\"",
 		tp: []string{
 			"Authorization: Bearer «" + fakeJWT("j1") + "»",
@@ -315,7 +315,7 @@ var builtins = []*detector{
 			base64.RawURLEncoding.EncodeToString([]byte(`{"typ":"JWT"}`)) + ".eyJ9." + fake("j5", 10, b64url),
 		},
 	},
-	{id: idURLCredentials, typ: TypeURLCredentials, cat: CategorySecret, prio: 70, keywords: []string{"://"},
+	{id: idURLCredentials, typ: TypeURLCredentials, cat: CategorySecret, prio: 70,
 		desc: "password in a URL's userinfo (scheme://user:password@host)",
 		tp: []string{
 			"connecting to postgres://app:«" + fake("uc1", 12, alnum) + "»@db.internal:5432/app",
@@ -332,7 +332,7 @@ var builtins = []*detector{
 			"https://docs.example.com:8080/guide/@user", "https://medium.com/@author/post-1", "GET https://example.com/?next=a:b@c.com",
 			"ssh://git@github.com:22/org/repo.git", "https://ci@registry.npmjs.org/@types/node"},
 	},
-	{id: idBasicAuth, typ: TypeBasicAuth, cat: CategorySecret, prio: 70, keywords: []string{"basic "},
+	{id: idBasicAuth, typ: TypeBasicAuth, cat: CategorySecret, prio: 70,
 		desc: "HTTP Basic credentials whose base64 decodes to user:password",
 		tp: []string{
 			"Authorization: Basic «" + base64.StdEncoding.EncodeToString([]byte("admin:"+fake("ba", 10, alnum))) + "»",
@@ -373,7 +373,7 @@ var builtins = []*detector{
 		tp:   []string{"IBAN «DE89 3704 0044 0532 0130 00» ok", "iban=«GB82WEST12345698765432»", "«FR1420041010050500013M02606»"},
 		fp:   []string{"DE89370400440532013001", "GB82WEST1234569876543", "XX12345678901234"},
 	},
-	{id: idBearer, typ: TypeBearerToken, cat: CategorySecret, prio: 50, keywords: []string{"bearer ", "access_token", "accesstoken", "access-token"},
+	{id: idBearer, typ: TypeBearerToken, cat: CategorySecret, prio: 50,
 		desc: "bearer token after Authorization: Bearer (or a standalone Bearer credential)",
 		tp: []string{
 			"Authorization: Bearer «" + fake("br1", 40, alnum) + "»",
@@ -386,7 +386,7 @@ var builtins = []*detector{
 		fp: []string{"Authorization: Bearer <token>", "Bearer token expired", "Authorization: Bearer ${TOKEN}",
 			`token_type=Bearer peer=10.250.26.37:40630`, `"token_type":"Bearer","expires_in":3600`},
 	},
-	{id: idPassword, typ: TypePassword, cat: CategorySecret, prio: 45, keywords: []string{"pass", "pw", "identified by", "auth", "mysql", "redis-cli", "login", "curl", "kennwort", "senha", "contrasena"},
+	{id: idPassword, typ: TypePassword, cat: CategorySecret, prio: 45,
 		desc: "value of a password key (password, passwd, pwd, passphrase, db_pass ...)",
 		tp: []string{
 			"login user=bob password=«hunter22» ok",
@@ -448,7 +448,7 @@ var builtins = []*detector{
 			`+ echo "$CI_REGISTRY_PASSWORD" | docker login -u ci --password-stdin`, "cat ~/token.txt | docker login --password-stdin", "echo -n ${{ secrets.PW }} | docker login --password-stdin", "if password != \"\" {", `log.info("password", "was rotated")`,
 		},
 	},
-	{id: idSession, typ: TypeSessionToken, cat: CategorySecret, prio: 45, keywords: []string{"sess", "sid", "cookie", "token"},
+	{id: idSession, typ: TypeSessionToken, cat: CategorySecret, prio: 45,
 		desc: "session identifiers: session/sid keys and session-like cookies",
 		tp: []string{
 			"Cookie: theme=dark; sessionid=«" + fake("se1", 32, hexd) + "»; lang=en",
@@ -471,7 +471,7 @@ var builtins = []*detector{
 			"2016-09-28 04:30:31, Info CBS Session: 30546173_4261722401 initialized by client WindowsUpdateAgent.",
 			"session_id=1700000000123 user=42", `{"sessionId": "42-1700000000"}`, "sid=10234567", "Cookie: session=1700000000.123456"},
 	},
-	{id: idGeneric, typ: TypeGenericSecret, cat: CategorySecret, prio: 40, keywords: []string{"secret", "key", "token", "auth", "cred", "code"},
+	{id: idGeneric, typ: TypeGenericSecret, cat: CategorySecret, prio: 40,
 		desc: "high-entropy value of a secret-named key (client_secret, api_key, access_token, credentials ...)",
 		tp: []string{
 			"client_secret=«" + fake("gs1", 32, alnum) + "»",
@@ -502,7 +502,7 @@ var builtins = []*detector{
 			"app_secret_version := 3", `setenv("API_KEY", "", 1)`,
 		},
 	},
-	{id: idEmail, typ: TypeEmail, cat: CategoryPII, prio: 30, keywords: []string{"@", "%40"},
+	{id: idEmail, typ: TypeEmail, cat: CategoryPII, prio: 30,
 		desc: "e-mail address",
 		tp: []string{"user «jane.doe@example.com» logged in", `{"email":"«ops+alerts@corp.example.org»"}`, "mailto:«a.b-c@sub.example.co.uk»",
 			"GET /unsubscribe?email=«jane.doe%40example.com»&list=weekly HTTP/1.1", "From: Jane <«jane@corp.io»>"},
