@@ -179,7 +179,7 @@ func BenchmarkKeywordMatcher(b *testing.B) {
 	data := make([]byte, 8<<20)
 	n, _ := newLogGen(int64(len(data))).Read(data)
 	for n < len(data) {
-		k, _ := newLogGen(int64(len(data)-n)).Read(data[n:])
+		k, _ := newLogGen(int64(len(data) - n)).Read(data[n:])
 		n += k
 	}
 	for _, rules := range []int{10, 200} {

@@ -277,7 +277,7 @@ func (e *Engine) scanCustom(s *scanner, b []byte) {
 		return
 	}
 	done := make([]int, len(e.rules)) // per rule: end of the last line matched, +1
-	ls, le := 0, -1                    // the line of the last hit
+	ls, le := 0, -1                   // the line of the last hit
 	e.kw.scan(b, func(id int32, end int) {
 		if end-1 >= le { // a hit on another line
 			ls = bytes.LastIndexByte(b[:end], '\n') + 1
