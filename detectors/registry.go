@@ -309,6 +309,8 @@ var builtins = []*detector{
 			"Authorization: Bearer «" + fakeJWT("j1") + "»",
 			`{"id_token":"«` + fakeJWT("j2") + `»"}`,
 			"Cookie: lang=en; token=«" + fakeJWT("j3c") + "»; theme=dark",
+			// wrapped at 76 columns by whatever printed it
+			"2026-01-05T10:00:00Z DEBUG http: Authorization: Bearer «" + fakeJWT("j6")[:76-len("2026-01-05T10:00:00Z DEBUG http: Authorization: Bearer ")] + "\n    " + fakeJWT("j6")[76-len("2026-01-05T10:00:00Z DEBUG http: Authorization: Bearer "):] + "»",
 		},
 		fp: []string{
 			"eyJub3QganNvbg." + fake("j3", 10, b64url) + "." + fake("j4", 10, b64url),
@@ -488,6 +490,9 @@ var builtins = []*detector{
 			"Authorization: Api-Token «" + fake("gs13", 32, alnum) + "»", "authorization: token «" + fake("gs14", 40, alnum) + "»",
 			"creds=«" + fake("gs15", 32, alnum) + "»", "app_secret_value=«" + fake("gs16", 32, alnum) + "»", "x_api_token_v2: «" + fake("gs17", 32, alnum) + "»",
 			"STRIPE_SECRET_KEY_LIVE=«" + fake("gs18", 32, alnum) + "»",
+			// a value wrapped at a fixed width
+			"2026-01-05T10:00:00Z DEBUG config loaded: client_secret=«" + fake("gs21", 24, alnum) + "\n  " + fake("gs22", 40, alnum) + "»",
+			"2026-01-05T10:00:00Z DEBUG config loaded: client_secret=«" + fake("gs23", 24, alnum) + "»\n2026-01-05T10:00:01Z INFO next line",
 		},
 		fp: []string{
 			"wtoken = AppWindowToken{9f4ef63 token=Token{a64f992 ActivityRecord{de9231d",

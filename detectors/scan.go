@@ -81,6 +81,9 @@ func (s *scanner) add(start, end int, d *detector, conf float64, norm []byte) {
 	if d.cat == CategorySecret && !d.custom && filler(s.b, start, end) {
 		return // ghp_xxxx…, glpat-XXXXXXXXXXX-XXXXXXXX, xoxp-…-####: documentation, not a token
 	}
+	if d.id == idGeneric || d.id == idBearer || d.id == idSession {
+		end = wrappedEnd(s.b, start, end) // a token a printer wrapped at a fixed width
+	}
 	s.out = append(s.out, cand{start: start, end: end, det: d, conf: conf, norm: norm})
 }
 
@@ -1334,6 +1337,11 @@ func init() {
 
 func (s *scanner) jwt(i int) int {
 	b := s.b
+	if e := runOf(b, i, &jwtTab); e < len(b) && (b[e] == '\n' || b[e] == '\r') && e-(bytes.LastIndexByte(b[:i], '\n')+1) >= wrapWidth {
+		if end, ok := s.jwtWrapped(i); ok {
+			return end
+		}
+	}
 	e1 := runOf(b, i, &b64urlTab)
 	if e1 >= len(b) || b[e1] != '.' {
 		return e1
@@ -1350,6 +1358,57 @@ func (s *scanner) jwt(i int) int {
 		s.add(i, e3, s.e.det(idJWT), 0.95, nil)
 	}
 	return e3
+}
+
+var jwtTab [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c) // not from b64urlTab: validate.go's init runs after this file's
+		jwtTab[c] = isAlnum(b) || b == '-' || b == '_' || b == '.'
+	}
+}
+
+// jwtWrapped reads a JWT that a printer wrapped at a fixed width: the token
+// runs to the end of a long line and goes on at the start (after an indent)
+// of the next ones. The joined text must validate as a JWT.
+func (s *scanner) jwtWrapped(i int) (int, bool) {
+	b := s.b
+	var joined []byte
+	p, width := i, 0
+	end := i
+	for lines := 0; lines < 64; lines++ {
+		r := runOf(b, p, &jwtTab)
+		joined = append(joined, b[p:r]...)
+		end = r
+		ls := bytes.LastIndexByte(b[:r], '\n') + 1
+		if lines == 0 {
+			width = r - ls
+		} else if r-ls < width-2 {
+			break
+		}
+		e := r
+		if e < len(b) && b[e] == '\r' {
+			e++
+		}
+		if e >= len(b) || b[e] != '\n' {
+			break
+		}
+		cs := e + 1
+		for cs < len(b) && cs-e < 32 && (b[cs] == ' ' || b[cs] == '\t') {
+			cs++
+		}
+		ce := runOf(b, cs, &jwtTab)
+		if ce-cs < 4 || (ce < len(b) && b[ce] != '\n' && b[ce] != '\r') {
+			break // a continuation is a whole line of token characters
+		}
+		p = cs
+	}
+	if end == runOf(b, i, &jwtTab) || bytes.Count(joined, []byte(".")) != 2 || !validJWT(joined) {
+		return i, false
+	}
+	s.add(i, end, s.e.det(idJWT), 0.9, nil)
+	return end, true
 }
 
 func (s *scanner) slackWebhook(i int) int {
@@ -1714,6 +1773,50 @@ func (s *scanner) pem(i int) int {
 	end = trimEOL(b, bodyStart, end)
 	if pemBody(b[bodyStart:end]) {
 		s.add(i, end, s.e.det(idPrivateKey), 0.9, nil)
+	}
+	return end
+}
+
+// wrapWidth: a line this long or longer that ends exactly where a token ends
+// was probably wrapped by whatever printed it (76 in MIME and PEM, 80 in
+// terminals, 64 in some dumps).
+const wrapWidth = 60
+
+// wrappedEnd extends a token that ends its line at wrapWidth columns or more
+// over the continuation lines that follow: each holds one run of token
+// characters (after an indent), at least 8 long, and the run goes on only
+// while a continuation fills its line to about the same width.
+func wrappedEnd(b []byte, start, end int) int {
+	width := 0
+	for lines := 0; lines < 64; lines++ {
+		e := end
+		if e < len(b) && b[e] == '\r' {
+			e++
+		}
+		if e >= len(b) || b[e] != '\n' {
+			return end
+		}
+		ls := bytes.LastIndexByte(b[:end], '\n') + 1
+		if lines == 0 {
+			width = end - ls
+			if width < wrapWidth || end-start < 16 {
+				return end
+			}
+		} else if end-ls < width-2 {
+			return end // a short continuation was the last one
+		}
+		cs := e + 1
+		for cs < len(b) && cs-e < 32 && (b[cs] == ' ' || b[cs] == '\t') {
+			cs++
+		}
+		ce := runOf(b, cs, &credTab)
+		if ce-cs < 8 || (ce < len(b) && b[ce] != '\n' && b[ce] != '\r') {
+			return end
+		}
+		if !looksRandom(b[cs:ce], 8, 2.5) {
+			return end
+		}
+		end = ce
 	}
 	return end
 }
