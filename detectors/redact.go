@@ -53,7 +53,7 @@ type block struct {
 // with its value; 0 when there is no such line or it starts the block.
 func valueFollows(b []byte) int {
 	last := bytes.LastIndexByte(b[:len(b)-1], '\n') + 1
-	if opensValue(b[last:len(b)-1]) {
+	if opensValue(b[last : len(b)-1]) {
 		return last
 	}
 	if last == 0 || bytes.IndexByte(b[last:], '<') >= 0 {
