@@ -8,6 +8,7 @@ package detectors
 // what 10 do: only the lines holding a rule's keyword run its regexp.
 type keywordMatcher struct {
 	class  [256]uint8 // byte -> alphabet class (0: no keyword has this byte)
+	start  [256]uint8 // 1 for the bytes some keyword starts with (either case)
 	nclass int
 	delta  []int32   // state*nclass + class -> next state (while building)
 	rows   []int32   // row + class -> next row (state*nclass), sign bit: the state ends a keyword
@@ -29,6 +30,15 @@ func newKeywordMatcher(words [][]byte, ids []int32) *keywordMatcher {
 	}
 	for c := 'A'; c <= 'Z'; c++ {
 		m.class[c] = m.class[c+('a'-'A')]
+	}
+	for _, w := range words {
+		if len(w) > 0 {
+			c := lowerASCII(w[0])
+			m.start[c] = 1
+			if isLower(c) {
+				m.start[c-('a'-'A')] = 1
+			}
+		}
 	}
 	// trie
 	children := []map[uint8]int32{{}}
@@ -93,12 +103,22 @@ func lowerASCII(c byte) byte {
 // that end a keyword, so the loop is one load and one test per byte.
 func (m *keywordMatcher) scan(b []byte, hit func(id int32, end int)) {
 	delta, class := m.rows, &m.class
-	row := int32(0)
-	for i, c := range b {
-		row = delta[row+int32(class[c])]
-		if row < 0 {
-			row &^= hitBit
-			for _, id := range m.out[row/int32(m.nclass)] {
+	row := 0
+	for i := 0; i < len(b); i++ {
+		// from the root, bytes no keyword starts with leave it at the root:
+		// skip them without touching the table (most bytes of a log)
+		if row == 0 {
+			for i < len(b) && m.start[b[i]] == 0 {
+				i++
+			}
+			if i == len(b) {
+				return
+			}
+		}
+		next := delta[row+int(class[b[i]])]
+		row = int(next &^ hitBit)
+		if next < 0 {
+			for _, id := range m.out[row/m.nclass] {
 				hit(id, i+1)
 			}
 		}

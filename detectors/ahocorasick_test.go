@@ -141,12 +141,19 @@ func FuzzKeywordMatcher(f *testing.F) {
 	})
 }
 
+// customPrefix is rule i's token prefix: three letters that vary from rule
+// to rule (so the keywords start with every letter, as real vendor prefixes
+// do), the rule number and '_'.
+func customPrefix(i int) string {
+	return fake("kw"+strconv.Itoa(i), 3, "abcdefghijklmnopqrstuvwxyz") + strconv.Itoa(i) + "_"
+}
+
 // customRules makes n custom rules with distinct vendor-style keywords, as a
 // deployment adding its own token formats would.
 func customRules(n int) *Config {
 	cfg := &Config{}
 	for i := range n {
-		p := "acme" + strconv.Itoa(i) + "_"
+		p := customPrefix(i)
 		cfg.Rules = append(cfg.Rules, RuleSpec{ID: "rule" + strconv.Itoa(i), Keywords: []string{p},
 			Regex: `\b` + p + `[A-Za-z0-9]{24}\b`, Validator: "entropy>=3"})
 	}
@@ -161,8 +168,8 @@ func TestCustomRulesPrefilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok := func(i int) string { return "acme" + strconv.Itoa(i) + "_" + fake("cr"+strconv.Itoa(i), 24, alnum) }
-	text := "start\nkey " + tok(7) + " end\nnothing here\nboth " + tok(199) + " and " + strings.ToUpper("acme0_") + " " + tok(0) + "\n"
+	tok := func(i int) string { return customPrefix(i) + fake("cr"+strconv.Itoa(i), 24, alnum) }
+	text := "start\nkey " + tok(7) + " end\nnothing here\nboth " + tok(199) + " and " + strings.ToUpper(customPrefix(0)) + " " + tok(0) + "\n"
 	got := map[string]int{}
 	for _, f := range e.ScanBytes([]byte(text)) {
 		got[f.Type]++
@@ -201,7 +208,7 @@ func BenchmarkKeywordMatcher(b *testing.B) {
 	b.Run("bytes.Index", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		for i := 0; i < b.N; i++ {
-			bytes.Index(data, []byte("acme0_"))
+			bytes.Index(data, []byte(customPrefix(0)))
 		}
 	})
 }

@@ -70,7 +70,7 @@ func (g *customGen) Read(p []byte) (int, error) {
 		g.lines++
 		if g.lines%1000 == 0 {
 			i := g.lines % g.rules
-			g.extra = append(g.extra[:0], "2026-01-05 INFO issued acme"+strconv.Itoa(i)+"_"+fake(strconv.Itoa(g.lines), 24, alnum)+" to svc\n"...)
+			g.extra = append(g.extra[:0], "2026-01-05 INFO issued "+customPrefix(i)+fake(strconv.Itoa(g.lines), 24, alnum)+" to svc\n"...)
 			// the planted line goes after this read's last whole line
 			g.extra = append(g.extra, p[k+1:n]...)
 			n = k + 1
