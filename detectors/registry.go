@@ -348,7 +348,7 @@ var builtins = []*detector{
 		desc: "payment card number: brand prefix and length, Luhn check; contiguous or in printed groups",
 		tp: []string{
 			"card «4111 1111 1111 1111» declined",
-			"pan=«5500005555555559»",
+			"pan=«5500005555555559»", `{"number": "«4111111111111111»"}`, "value=«5500005555555559»",
 			"amex «3782-822463-10005» ok",
 			`{"cc":"«6011000990139424»"}`,
 		},
@@ -545,7 +545,7 @@ var builtins = []*detector{
 			// small numbers are an address when something says so
 			"nameserver «8.8.8.8»", "dns=«1.1.1.1»", "PING one.one.one.one («1.1.1.1») 56(84) bytes of data.",
 			"Accepted publickey for ci from «3.9.5.1» port 50122 ssh2", "connect «4.2.2.2»:53 timeout", "(«10.20.30.40»)",
-			"mLp(FF:F2:9F:16:CF:0F:00:0D:60:E9:30:F0), mIp(«10.2.2.80»), mType(4)", "transitions for interface en0 («10.142.110.44»)", "peerIp(«5.6.7.8»)",
+			"mLp(FF:F2:9F:16:CF:0F:00:0D:60:E9:30:F0), mIp(«10.2.2.80»), mType(4)", `{"ip": "«4.3.2.1»"}`, "transitions for interface en0 («10.142.110.44»)", "peerIp(«5.6.7.8»)",
 		},
 		fp: []string{
 			"version 1.2.3.4", "Chrome/120.0.0.0", "oid 1.2.3.4.5", "at 12:34:56", "std::vector", "mac 00:1a:2b:3c:4d:5e",
@@ -554,7 +554,7 @@ var builtins = []*detector{
 			// four-part versions without an address's context
 			"2016-09-28 04:30:31, Info CBS Appl: Package_for_KB2533552~31bf3856ad364e35~amd64~~6.1.1.0, Applicable",
 			"Windows v6.1.7601.23505 (win7sp1_ldr)", "dpkg (1.15.8.1) unstable; urgency=low", "bump Standards-Version to 3.9.5.0",
-			"Loaded module ntdll.dll (6.1.7601.2)", "libfoo (2.10.3.1) installed",
+			"Loaded module ntdll.dll (6.1.7601.2)", "libfoo (2.10.3.1) installed", `{"version": "10.0.19041.1"}`, `{"version": "120.10.3.4"}`,
 		},
 	},
 }

@@ -434,7 +434,22 @@ func plainKeyBefore(b []byte, i int) bool {
 	if k > 0 && (b[k-1] == '"' || b[k-1] == '\'') {
 		k--
 	}
-	return k > 0 && isWord(b[k-1])
+	e := k
+	for k > 0 && e-k < 32 && (isWord(b[k-1]) || b[k-1] == '-' || b[k-1] == '.') {
+		k--
+	}
+	if k == e {
+		return false
+	}
+	// keys that carry whatever a user typed keep the card check
+	var buf [32]byte
+	key := lineBefore(b[:e], e, e-k, buf[:])
+	for _, w := range []string{"num", "value", "val", "data", "field", "input", "text"} {
+		if bytes.Contains(key, []byte(w)) {
+			return false
+		}
+	}
+	return true
 }
 
 // groupedNumber parses digit groups joined by one separator byte and matches
@@ -701,7 +716,7 @@ func productBefore(b []byte, i int) bool {
 // spaces, '=', ':' or quotes) is one of words, case-insensitively.
 func precededByWord(b []byte, i int, words []string) bool {
 	k := i
-	for skipped := 0; k > 0 && skipped < 3; skipped++ {
+	for skipped := 0; k > 0 && skipped < 4; skipped++ { // `": "` in JSON
 		c := b[k-1]
 		if c == ' ' || c == '=' || c == ':' || c == '"' || c == '\'' || c == '\t' {
 			k--
