@@ -917,7 +917,7 @@ func portThenPath(pw []byte) bool {
 }
 
 // hostAfter: the text at i starts with a host name, an IPv4 address or a
-// bracketed IPv6 address.
+// bracketed IPv6 address (or a driver's protocol: tcp(…), unix(…)).
 func hostAfter(b []byte, i, end int) bool {
 	if i >= end {
 		return false
@@ -932,7 +932,8 @@ func hostAfter(b []byte, i, end int) bool {
 	if h == i || !isAlnum(b[i]) {
 		return false
 	}
-	return h == end || bytes.IndexByte([]byte(":/?#,;)]"), b[h]) >= 0
+	// '(' for the Go MySQL driver's "user:pw@tcp(10.8.1.4:3306)/db"
+	return h == end || bytes.IndexByte([]byte(":/?#,;)]("), b[h]) >= 0
 }
 
 // placeholderWords are values that stand in for a secret rather than being one.

@@ -238,6 +238,8 @@ var builtins = []*detector{
 			"GITHUB_TOKEN=«ghp_" + fake("gh1", 36, alnum) + "»",
 			"Authorization: token «ghs_" + fake("gh2", 36, alnum) + "»",
 			"«github_pat_" + fake("gh3", 22, alnum) + "_" + fake("gh4", 59, alnum) + "»",
+			// wrapped at 64 columns by whatever printed it
+			"2026-01-05T10:00:00Z DEBUG git credential helper: using token «ghp_" + fake("gh10", 36, alnum)[:10] + "\n    " + fake("gh10", 36, alnum)[10:] + "»",
 		},
 		fp: []string{"ghp_short", "ghp_" + fake("gh5", 40, alnum), "xghp_" + fake("gh6", 36, alnum),
 			"github_commit=" + fake("gh9", 40, hexd), "GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}",
@@ -329,6 +331,7 @@ var builtins = []*detector{
 			"REDIS_URL=redis://default:«s3/cr;t!$&" + fake("uc5", 6, alnum) + "»@cache:6379/0",
 			`uri="mongodb://admin:«a:b#` + fake("uc6", 8, alnum) + `»@mongo1:27017,mongo2:27017/?replicaSet=rs0"`,
 			"npm http fetch GET 200 https://ci:«" + fake("uc7", 12, alnum) + "»@registry.npmjs.org/@types/node 31ms",
+			`dsn="mysql://billing:«` + fake("uc8", 12, alnum) + `»@tcp(10.8.1.4:3306)/billing"`,
 		},
 		fp: []string{"https://user@example.com/path", "postgres://app:****@db/app", "redis://:${REDIS_PASSWORD}@cache:6379", "see http://example.com/a:b@c",
 			"https://docs.example.com:8080/guide/@user", "https://medium.com/@author/post-1", "GET https://example.com/?next=a:b@c.com",

@@ -1156,14 +1156,65 @@ func (s *scanner) fixedToken(i, plen, n int, tab *[256]bool, id string, conf flo
 	e := runOf(b, i+plen, tab)
 	if e-(i+plen) == n && (e == len(b) || !isWord(b[e])) {
 		s.add(i, e, s.e.det(id), conf, nil)
+	} else if e-(i+plen) < n {
+		if joined, end := joinWrapped(b, i, e, tab); len(joined)-plen == n {
+			s.add(i, end, s.e.det(id), conf, nil) // wrapped at a fixed width
+			return end
+		}
 	}
 	return e
+}
+
+// joinWrapped: the token from i runs to e, the end of a line of wrapWidth
+// columns or more; it goes on over the following lines that are nothing but
+// tab characters (after an indent), each filling about the same width but
+// the last. It returns the joined token and where it ends in b, or nil.
+func joinWrapped(b []byte, i, e int, tab *[256]bool) ([]byte, int) {
+	ls := bytes.LastIndexByte(b[:i], '\n') + 1
+	width := e - ls
+	if width < wrapWidth || e >= len(b) || (b[e] != '\n' && b[e] != '\r') {
+		return nil, e
+	}
+	joined := append([]byte(nil), b[i:e]...)
+	end := e
+	for lines := 0; lines < 64; lines++ {
+		k := end
+		if k < len(b) && b[k] == '\r' {
+			k++
+		}
+		if k >= len(b) || b[k] != '\n' {
+			break
+		}
+		cs := k + 1
+		for cs < len(b) && cs-k < 32 && (b[cs] == ' ' || b[cs] == '\t') {
+			cs++
+		}
+		ce := runOf(b, cs, tab)
+		if ce == cs || (ce < len(b) && b[ce] != '\n' && b[ce] != '\r') {
+			break // a continuation is a whole line of token characters
+		}
+		joined = append(joined, b[cs:ce]...)
+		end = ce
+		if ce-(k+1) < width-2 {
+			break // a short line is the last one
+		}
+	}
+	if end == e {
+		return nil, e
+	}
+	return joined, end
 }
 
 // minToken accepts prefix followed by at least min bytes of tab.
 func (s *scanner) minToken(i, plen, min, max int, tab *[256]bool, id string, conf float64) int {
 	b := s.b
 	e := runOf(b, i+plen, tab)
+	if joined, end := joinWrapped(b, i, e, tab); joined != nil && len(joined)-plen <= max {
+		if len(joined)-plen >= min {
+			s.add(i, end, s.e.det(id), conf, nil) // wrapped at a fixed width
+		}
+		return end
+	}
 	if n := e - (i + plen); n >= min && n <= max {
 		s.add(i, e, s.e.det(id), conf, nil)
 	}
