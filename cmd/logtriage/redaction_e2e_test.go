@@ -67,6 +67,10 @@ func plantedShapes() []plantedShape {
 		{"secret inside a key", "app_secret_value=" + s("infix", 32), []string{s("infix", 32)}, "generic_secret"},
 		{"password-stdin pipe", `+ echo "` + s("stdin", 16) + `" | docker login -u ci --password-stdin registry.example.com`, []string{s("stdin", 16)}, "password"},
 		{"phone labelled after", "call back on 07700 900123 is my mobile", []string{"07700 900123", "07700900123"}, "phone"},
+		{"vendor token wrapped", "git credential helper configured with token ghp_" + s("wrapgh", 36)[:12] + "\n    " + s("wrapgh", 36)[12:],
+			[]string{s("wrapgh", 36)[:12], s("wrapgh", 36)[12:]}, "github_token"},
+		{"secret wrapped", "2026-01-05 DEBUG loaded settings: client_secret=" + s("wrapcs", 20) + "\n  " + s("wrapcs2", 40),
+			[]string{s("wrapcs", 20), s("wrapcs2", 40)}, "generic_secret"},
 	}
 }
 
