@@ -449,7 +449,7 @@ var builtins = []*detector{
 			"use the new --password options.", "configure: set PWD=`pwd` at the top", "s#password: cvs#password: [empty password]#", "password:\n  - minLength: 12", "password:\nuser: bob",
 			`{"name": "DB_PASSWORD_FILE_PATH", "value": "/run/secrets/db"}`, `{"name": "LOG_LEVEL", "value": "debug"}`,
 			`{"label": "password", "value": "` + fake("pw22", 12, alnum) + `"}`, `"password" => nil`,
-			`assertEquals("password", "` + fake("pw32", 12, alnum) + `")`,
+			`assertEquals("password", "` + fake("pw32", 12, alnum) + `")`, "\t* tree-ssa-strlen.cc (strlen_pass::handle_assign): New.",
 			`+ echo "$CI_REGISTRY_PASSWORD" | docker login -u ci --password-stdin`, "cat ~/token.txt | docker login --password-stdin", "echo -n ${{ secrets.PW }} | docker login --password-stdin", "if password != \"\" {", `log.info("password", "was rotated")`,
 		},
 	},
@@ -474,7 +474,8 @@ var builtins = []*detector{
 			`#1 0x00007ffff7b190ba in server_recv_params (session=0x636fc0, data=0x634e6e "")`,
 			// ids and counters under session keys: a token has letters, length and entropy
 			"2016-09-28 04:30:31, Info CBS Session: 30546173_4261722401 initialized by client WindowsUpdateAgent.",
-			"session_id=1700000000123 user=42", `{"sessionId": "42-1700000000"}`, "sid=10234567", "Cookie: session=1700000000.123456"},
+			"session_id=1700000000123 user=42", `{"sessionId": "42-1700000000"}`, "sid=10234567", "Cookie: session=1700000000.123456",
+			"* allow DESKTOP_SESSION='Xfce Session' to match xfce"},
 	},
 	{id: idGeneric, typ: TypeGenericSecret, cat: CategorySecret, prio: 40,
 		desc: "high-entropy value of a secret-named key (client_secret, api_key, access_token, credentials ...)",
