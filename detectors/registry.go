@@ -549,7 +549,7 @@ var builtins = []*detector{
 			// small numbers are an address when something says so
 			"nameserver «8.8.8.8»", "dns=«1.1.1.1»", "PING one.one.one.one («1.1.1.1») 56(84) bytes of data.",
 			"Accepted publickey for ci from «3.9.5.1» port 50122 ssh2", "connect «4.2.2.2»:53 timeout", "(«10.20.30.40»)",
-			"mLp(FF:F2:9F:16:CF:0F:00:0D:60:E9:30:F0), mIp(«10.2.2.80»), mType(4)", `{"ip": "«4.3.2.1»"}`, "transitions for interface en0 («10.142.110.44»)", "peerIp(«5.6.7.8»)",
+			"mLp(FF:F2:9F:16:CF:0F:00:0D:60:E9:30:F0), mIp(«10.2.2.80»), mType(4)", `{"ip": "«4.3.2.1»"}`, "(get_dns_cert): Use DNS resolver at «8.8.8.8» in tor-mode.", "upstream dns server is «9.9.9.9»", "transitions for interface en0 («10.142.110.44»)", "peerIp(«5.6.7.8»)",
 		},
 		fp: []string{
 			"version 1.2.3.4", "Chrome/120.0.0.0", "oid 1.2.3.4.5", "at 12:34:56", "std::vector", "mac 00:1a:2b:3c:4d:5e",

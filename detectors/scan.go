@@ -632,7 +632,29 @@ func ipContext(b []byte, i, j int) bool {
 			return true
 		}
 	}
-	return precededByWord(b, i, ipWords) || parenAfter(b, i, true)
+	return precededByWord(b, i, ipWords) || parenAfter(b, i, true) || ipWordBeforePreposition(b, i)
+}
+
+// ipWordBeforePreposition: "resolver at 8.8.8.8", "server is 1.1.1.1",
+// "gateway set to 9.9.9.9": an address word, then a small word, then the quad.
+func ipWordBeforePreposition(b []byte, i int) bool {
+	k := i
+	if k == 0 || b[k-1] != ' ' {
+		return false
+	}
+	k--
+	e := k
+	for k > 0 && e-k < 4 && isLower(b[k-1]) {
+		k--
+	}
+	if k == e || k == 0 || b[k-1] != ' ' {
+		return false
+	}
+	switch string(b[k:e]) {
+	case "at", "on", "is", "to", "via", "of", "was":
+		return precededByWord(b, k-1, ipWords)
+	}
+	return false
 }
 
 // parenAfter: the quad at i sits in parentheses after a word that is (host)
