@@ -21,6 +21,9 @@ type AnalyzeOptions struct {
 	Members interface {
 		MemberAt(off int64) (Member, bool)
 	}
+	// Observe (optional) sees every log line that is not a stack frame,
+	// with its level and findings (the anomaly pass).
+	Observe func(num int, text []byte, level string, findings []detectors.Finding)
 }
 
 func (o AnalyzeOptions) withDefaults() AnalyzeOptions {
@@ -327,6 +330,9 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 		group = groupWarn
 	}
 
+	if z.opt.Observe != nil && !stackLine {
+		z.opt.Observe(num, text, level, findings)
+	}
 	z.tmplBuf = appendTemplate(z.tmplBuf[:0], text)
 	if stackLine {
 		// Frames are collected with their error; they are not templates of their own.

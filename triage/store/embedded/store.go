@@ -67,7 +67,8 @@ type Store struct {
 	statuses map[statusKey]statusEntry
 	vectors  map[string]*space // by embedder id
 	audit    []AuditEvent
-	replayed int // case and status records read on open
+	replayed int        // case and status records read on open
+	history  historyLog // tenants' upload summaries (history.go)
 }
 
 type statusKey struct{ tenant, upload string }

@@ -68,6 +68,7 @@ func RunFactory(t *testing.T, f Factory) {
 		{"NilEmbedding", testNilEmbedding},
 		{"ConcurrentPutCase", testConcurrentPut},
 		{"ContextCanceled", testContextCanceled},
+		{"History", testHistory},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
@@ -78,5 +79,12 @@ func RunFactory(t *testing.T, f Factory) {
 			t.Skip("factory does not implement storetest.Reopener")
 		}
 		testDurability(t, r)
+	})
+	t.Run("HistoryDurability", func(t *testing.T) {
+		r, ok := f.(Reopener)
+		if !ok {
+			t.Skip("factory does not implement storetest.Reopener")
+		}
+		testHistoryDurable(t, r)
 	})
 }

@@ -1,0 +1,134 @@
+package triage
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/logtriage/logtriage/detectors"
+	"github.com/logtriage/logtriage/triage/anomaly"
+)
+
+// AnomalyOptions turn on anomaly signals (PipelineOptions.Anomalies): what
+// is new or unusual in an upload against its tenant's history.
+type AnomalyOptions struct {
+	// History holds the tenants' upload summaries. Nil means the
+	// pipeline's Store when it is a HistoryStore; with neither, signals
+	// that need no history (bursts, repeated failures, failed-login
+	// bursts) still run.
+	History HistoryStore
+	// Window is how far back history is read; default 90 days.
+	Window time.Duration
+	// Windows are the spans per-template counts are compared over; default anomaly.DefaultWindows.
+	Windows []anomaly.Window
+	// Profile tunes the profiler and its template miner; zero is the
+	// measured default, with the detectors' keyed fingerprint for actors.
+	Profile anomaly.Options
+}
+
+// maxAnomalyPoints caps the severity points all anomaly signals of a case
+// add together: they say "unusual", not "broken", so they move a case
+// within its band and at most one band up, never to critical alone.
+const maxAnomalyPoints = 20
+
+// anomalyRun is the anomaly pass of one upload.
+type anomalyRun struct {
+	prof    *anomaly.Profiler
+	base    *anomaly.Baseline
+	history HistoryStore
+	tenant  string
+	upload  string
+}
+
+// startAnomalies loads the tenant's history and primes a profiler; nil
+// when anomalies are off.
+func (p *Pipeline) startAnomalies(ctx context.Context, in Input) (*anomalyRun, error) {
+	o := p.opts.Anomalies
+	if o == nil {
+		return nil, nil
+	}
+	hs := o.History
+	if hs == nil {
+		hs, _ = p.opts.Store.(HistoryStore)
+	}
+	r := &anomalyRun{history: hs, tenant: in.Tenant, upload: in.Upload.ID}
+	now := p.opts.Now()
+	var past []anomaly.Summary
+	if hs != nil {
+		window := o.Window
+		if window <= 0 {
+			window = 90 * 24 * time.Hour
+		}
+		var err error
+		past, err = hs.History(ctx, HistoryQuery{Tenant: in.Tenant, Since: now.Add(-window), ExcludeUpload: in.Upload.ID})
+		if err != nil {
+			return nil, transientUnlessKinded("history", err)
+		}
+	}
+	r.base = anomaly.NewBaseline(past, now, o.Windows)
+	mo := o.Profile
+	if mo.Fingerprint == nil {
+		mo.Fingerprint = p.opts.Detector.Fingerprint
+	}
+	r.prof = anomaly.NewProfiler(mo, r.base)
+	return r, nil
+}
+
+// observe feeds one analysed line to the profiler (AnalyzeOptions.Observe).
+func (r *anomalyRun) observe(num int, text []byte, level string, findings []detectors.Finding) {
+	var sources []string
+	for _, f := range findings {
+		if f.Type == detectors.TypeIPAddress && f.Fingerprint != "" {
+			sources = append(sources, f.Fingerprint)
+		}
+	}
+	r.prof.Observe(anomaly.Line{Number: num, Text: text, Level: level, Sources: sources})
+}
+
+// finish detects the signals, attaches them and the history summary to
+// the case, and adds their weight to its severity.
+func (r *anomalyRun) finish(ctx context.Context, c *Case, now time.Time) error {
+	var known map[string]bool
+	if r.history != nil && r.base.Uploads > 0 {
+		var err error
+		known, err = r.history.KnownTemplates(ctx, r.prof.TemplateIDs(r.base), r.tenant, r.upload)
+		if err != nil {
+			return transientUnlessKinded("history", err)
+		}
+	}
+	c.Anomalies = r.prof.Detect(r.base, known)
+	s := r.prof.Summary(r.upload, now)
+	c.HistorySummary = &s
+	applyAnomalySeverity(&c.Severity, c.Anomalies)
+	return nil
+}
+
+// applyAnomalySeverity adds the signals' weights (anomaly.Weight) to the
+// score, capped at maxAnomalyPoints, with a reason per weighted signal. A
+// score pushed past its band's top raises the label one band, to high at most.
+func applyAnomalySeverity(sev *Score, signals []anomaly.Signal) {
+	total := 0.0
+	for _, s := range signals {
+		if s.Weight > 0 {
+			total += s.Weight
+			sev.Reasons = append(sev.Reasons, fmt.Sprintf("anomaly %s: %s: +%.0f", s.Kind, s.Reason, s.Weight))
+		}
+	}
+	if total == 0 {
+		return
+	}
+	old := sev.Score
+	score := math.Min(old+math.Min(total, maxAnomalyPoints), 100)
+	if band, ok := severityBands[sev.Label]; ok && score > band[1] {
+		if i := levelIndex(sev.Label); i > 0 && SeverityLabels[i-1] != "critical" {
+			sev.Label = SeverityLabels[i-1]
+			sev.Reasons = append(sev.Reasons, fmt.Sprintf("raised to %s by anomaly signals", sev.Label))
+			score = math.Max(score, severityBands[sev.Label][0])
+		} else {
+			score = band[1]
+		}
+	}
+	sev.Score = math.Round(score)
+	sev.Reasons = append(sev.Reasons, fmt.Sprintf("anomaly signals: +%.0f to the score (their weights sum to %.0f, capped at %d)", sev.Score-old, total, maxAnomalyPoints))
+}

@@ -1,0 +1,258 @@
+// Package anomaly says what is new or unusual in one upload against its
+// tenant's own history: templates never seen before, error and warning
+// rates above the tenant's usual, bursts, repeated failures of one
+// operation without a final success, and in auth and access logs failed
+// login bursts and first-time actors, administrators and source addresses.
+//
+// A Profiler takes the redacted lines of one upload in one streaming pass
+// (mining their templates with triage/drain, primed with the tenant's known
+// templates so IDs stay stable across uploads); Detect compares the
+// resulting Profile with a Baseline built from the tenant's earlier
+// Summaries and returns Signals, each with a kind, a reason, its template
+// and line numbers, and the severity weight it carries. Nothing here reads
+// or keeps a raw value: lines are already redacted, actors and addresses
+// are keyed fingerprints.
+package anomaly
+
+import (
+	"sort"
+	"time"
+
+	"github.com/logtriage/logtriage/triage/drain"
+)
+
+// Levels as the pipeline names them (triage.LevelFatal, ...).
+const (
+	levelFatal = "fatal"
+	levelError = "error"
+	levelWarn  = "warn"
+)
+
+// Options configure a Profiler. Zero fields take defaults.
+type Options struct {
+	Miner drain.Options
+	// Fingerprint keys actor names (the pipeline passes the detectors'
+	// HMAC). Without it auth actors are not tracked.
+	Fingerprint func([]byte) string
+	// MaxMinutes bounds the distinct minutes tracked for bursts; default 10080 (a week).
+	MaxMinutes int
+	// ExampleLines is how many line numbers a template keeps; default 5.
+	ExampleLines int
+}
+
+// Line is one redacted line of an upload.
+type Line struct {
+	Number int
+	Text   []byte // redacted; only read during Observe
+	Level  string // "fatal", "error", "warn", "info", "debug" or ""
+	// Sources are the fingerprints of the addresses the line names (the
+	// detectors' ip_address findings).
+	Sources []string
+}
+
+// templateStat is one template's lines in this upload.
+type templateStat struct {
+	cluster       int
+	count         int
+	errors, warns int
+	first, last   int
+	lines         []int
+	perMinute     map[int32]int32
+	failing       bool // its lines say something failed or is retried
+	success       bool // its lines say something succeeded
+}
+
+// Profiler builds the Profile of one upload. Not safe for concurrent use.
+type Profiler struct {
+	opt       Options
+	miner     *drain.Miner
+	stats     map[int]*templateStat // by miner cluster
+	lines     int
+	errors    int
+	warns     int
+	minutes   map[string]int32
+	lower     []byte
+	failedAt  map[int32][]int // failed logins by minute: line numbers (capped)
+	failedN   map[int32]int
+	failedAll int
+	actors    map[string]int // fingerprint -> first line
+	admins    map[string]int
+	sources   map[string]int
+}
+
+// NewProfiler returns a profiler primed with the templates of a baseline
+// (nil for none).
+func NewProfiler(o Options, base *Baseline) *Profiler {
+	if o.MaxMinutes <= 0 {
+		o.MaxMinutes = 7 * 24 * 60
+	}
+	if o.ExampleLines <= 0 {
+		o.ExampleLines = 5
+	}
+	p := &Profiler{
+		opt: o, miner: drain.New(o.Miner), stats: map[int]*templateStat{}, minutes: map[string]int32{},
+		failedAt: map[int32][]int{}, failedN: map[int32]int{},
+		actors: map[string]int{}, admins: map[string]int{}, sources: map[string]int{},
+	}
+	if base != nil {
+		ids := make([]string, 0, len(base.Templates))
+		for id := range base.Templates {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids) // the same history primes the same miner
+		for _, id := range ids {
+			p.miner.Seed(id, base.Templates[id].Template)
+		}
+	}
+	return p
+}
+
+// Observe takes one line.
+func (p *Profiler) Observe(l Line) {
+	p.lines++
+	isErr := l.Level == levelError || l.Level == levelFatal
+	if isErr {
+		p.errors++
+	} else if l.Level == levelWarn {
+		p.warns++
+	}
+	p.lower = appendLower(p.lower[:0], l.Text)
+	minute, timed := p.minute(l.Text)
+
+	if c := p.miner.Add(l.Text); c >= 0 {
+		s := p.stats[c]
+		if s == nil {
+			s = &templateStat{cluster: c, first: l.Number, perMinute: map[int32]int32{}}
+			s.failing = failingWords.Match(p.lower)
+			s.success = !s.failing && successWords.Match(p.lower)
+			p.stats[c] = s
+		}
+		s.count++
+		s.last = l.Number
+		if isErr {
+			s.errors++
+		} else if l.Level == levelWarn {
+			s.warns++
+		}
+		if len(s.lines) < p.opt.ExampleLines {
+			s.lines = append(s.lines, l.Number)
+		}
+		if timed {
+			s.perMinute[minute]++
+		}
+	}
+
+	if ev, ok := parseAuth(l.Text, p.lower); ok {
+		if ev.failed {
+			p.failedAll++
+			if timed {
+				p.failedN[minute]++
+				if len(p.failedAt[minute]) < p.opt.ExampleLines {
+					p.failedAt[minute] = append(p.failedAt[minute], l.Number)
+				}
+			}
+		}
+		if len(ev.actor) > 0 && p.opt.Fingerprint != nil && (ev.succeeded || ev.admin) {
+			fp := p.opt.Fingerprint(append([]byte("actor:"), ev.actor...))
+			first(p.actors, fp, l.Number)
+			if ev.admin {
+				first(p.admins, fp, l.Number)
+			}
+		}
+		if ev.succeeded || ev.admin {
+			for _, s := range l.Sources {
+				first(p.sources, s, l.Number)
+			}
+		}
+	}
+}
+
+func first(m map[string]int, k string, line int) {
+	if _, ok := m[k]; !ok && len(m) < maxAuthKeys {
+		m[k] = line
+	}
+}
+
+// maxAuthKeys bounds the distinct actors and sources tracked per upload.
+const maxAuthKeys = 10000
+
+// minute is the index of the minute the line was logged in, read from
+// the first time of day ("15:42:50", "15.42.50") in its first 64 bytes with
+// the up to 11 bytes before it (the date); false when there is none.
+func (p *Profiler) minute(text []byte) (int32, bool) {
+	head := text[:min(len(text), 64)]
+	for i := 0; i+8 <= len(head); i++ {
+		if i > 0 && isDigit(head[i-1]) {
+			continue
+		}
+		sep := head[i+2]
+		if !isDigit(head[i]) || !isDigit(head[i+1]) || (sep != ':' && sep != '.') ||
+			!isDigit(head[i+3]) || !isDigit(head[i+4]) || head[i+5] != sep || !isDigit(head[i+6]) || !isDigit(head[i+7]) {
+			continue
+		}
+		key := head[max(0, i-11) : i+5]
+		if m, ok := p.minutes[string(key)]; ok {
+			return m, true
+		}
+		if len(p.minutes) >= p.opt.MaxMinutes {
+			return 0, false
+		}
+		m := int32(len(p.minutes))
+		p.minutes[string(key)] = m
+		return m, true
+	}
+	return 0, false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func appendLower(dst, src []byte) []byte {
+	for _, c := range src {
+		if c >= 'A' && c <= 'Z' {
+			c |= 0x20
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// Summary is what this upload adds to the tenant's history.
+func (p *Profiler) Summary(uploadID string, at time.Time) Summary {
+	s := Summary{UploadID: uploadID, Time: at.UTC(), Lines: p.lines, Errors: p.errors, Warns: p.warns, Templates: []TemplateCount{}}
+	stats := p.sortedStats()
+	for _, st := range stats[:min(len(stats), MaxSummaryTemplates)] {
+		c := p.miner.Cluster(st.cluster)
+		s.Templates = append(s.Templates, TemplateCount{ID: c.ID, Template: c.Template, Count: st.count, Errors: st.errors, Warns: st.warns})
+	}
+	s.Actors, s.Admins, s.Sources = keys(p.actors), keys(p.admins), keys(p.sources)
+	return s
+}
+
+// sortedStats orders templates failing first, then by count, then by first
+// line (a stable order for equal uploads).
+func (p *Profiler) sortedStats() []*templateStat {
+	out := make([]*templateStat, 0, len(p.stats))
+	for _, s := range p.stats {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if (a.errors+a.warns > 0) != (b.errors+b.warns > 0) {
+			return a.errors+a.warns > 0
+		}
+		if a.count != b.count {
+			return a.count > b.count
+		}
+		return a.first < b.first
+	})
+	return out
+}
+
+func keys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
