@@ -133,14 +133,15 @@ type Case struct {
 	Classifier   ClassifierInfo   `json:"classifier"`
 	Timings      Timings          `json:"timings"`
 	// Signature is the redacted, template-normalized error signature the embedding is made from.
-	Signature string `json:"signature,omitempty"`
-	Lines     int    `json:"lines"`
+	Signature string    `json:"signature,omitempty"`
+	Lines     int       `json:"lines"`
+	Alerted   bool      `json:"pii_alert"` // an Alert was raised for this case
+	CreatedAt time.Time `json:"created_at"`
+
 	// Anomalies are what is new or unusual against the tenant's history
 	// (see triage/anomaly); their weights are in Severity.
 	Anomalies []anomaly.Signal `json:"anomalies,omitempty"`
 	// HistorySummary is what this upload adds to the tenant's history; the
 	// caller records it (HistoryStore) after persisting the case.
 	HistorySummary *anomaly.Summary `json:"-"`
-	Alerted        bool             `json:"pii_alert"` // an Alert was raised for this case
-	CreatedAt      time.Time        `json:"created_at"`
 }
