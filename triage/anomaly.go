@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/logtriage/logtriage/detectors"
@@ -131,4 +132,52 @@ func applyAnomalySeverity(sev *Score, signals []anomaly.Signal) {
 	}
 	sev.Score = math.Round(score)
 	sev.Reasons = append(sev.Reasons, fmt.Sprintf("anomaly signals: +%.0f to the score (their weights sum to %.0f, capped at %d)", sev.Score-old, total, maxAnomalyPoints))
+}
+
+// AnomalyAlertFor is the security alert of a case whose auth or access
+// log shows a security anomaly (a failed-login burst, a new administrator,
+// a new source address), false when it shows none. Like PII alerts it
+// carries no raw value: each signal keeps its kind, reason, line numbers
+// and fingerprint, never its template (a redacted line may still name a
+// user).
+func AnomalyAlertFor(c *Case, now time.Time) (Alert, bool) {
+	var sigs []anomaly.Signal
+	for _, s := range c.Anomalies {
+		if s.Security {
+			s.Template = ""
+			sigs = append(sigs, s)
+		}
+	}
+	if len(sigs) == 0 {
+		return Alert{}, false
+	}
+	return Alert{Kind: "anomaly", CaseID: c.ID, Tenant: c.Tenant, Upload: c.Upload, Risk: c.PIIRisk,
+		Findings: []FindingSummary{}, Anomalies: sigs, Time: now}, true
+}
+
+// renderAnomalies is the case rendering's "Anomalies" section (nothing
+// when the case has none): kind, reason, lines, and the template or the
+// fingerprint the signal is about.
+func renderAnomalies(b *strings.Builder, sigs []anomaly.Signal) {
+	if len(sigs) == 0 {
+		return
+	}
+	b.WriteString("\nAnomalies (against this tenant's history)\n")
+	for _, s := range sigs {
+		var lines []string
+		for _, l := range s.Lines {
+			lines = append(lines, fmt.Sprint(l))
+		}
+		at := ""
+		if len(lines) > 0 {
+			at = "  lines " + strings.Join(lines, ",")
+		}
+		fmt.Fprintf(b, "  - %s: %s%s\n", s.Kind, s.Reason, at)
+		switch {
+		case s.Template != "":
+			b.WriteString("      " + s.Template + "\n")
+		case s.Fingerprint != "":
+			b.WriteString("      fingerprint " + s.Fingerprint + "\n")
+		}
+	}
 }

@@ -107,6 +107,11 @@ type Alert struct {
 	Risk     Score            `json:"risk"`
 	Findings []FindingSummary `json:"findings"`
 	Time     time.Time        `json:"time"`
+
+	// Kind is "anomaly" for an anomaly alert (AnomalyAlertFor); empty for
+	// a PII alert. Anomalies are then its security signals, fingerprints only.
+	Kind      string           `json:"kind,omitempty"`
+	Anomalies []anomaly.Signal `json:"anomalies,omitempty"`
 }
 
 // Case is what a queue message, `submit --wait` and the stores carry.

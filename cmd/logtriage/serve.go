@@ -207,6 +207,8 @@ func workerPipeline(rt *router.Router, store triage.Store, llmPII bool, log *slo
 		Router:     rt,
 		Embedder:   embedder,
 		Store:      store,
+		// Anomaly signals against each tenant's history in the store.
+		Anomalies: &triage.AnomalyOptions{},
 	})
 	return p, classifier != nil || pii != nil, err
 }
