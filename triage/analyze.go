@@ -22,8 +22,8 @@ type AnalyzeOptions struct {
 		MemberAt(off int64) (Member, bool)
 	}
 	// Observe (optional) sees every log line that is not a stack frame,
-	// with its level and findings (the anomaly pass).
-	Observe func(num int, text []byte, level string, findings []detectors.Finding)
+	// with its template key (see Template), level and findings (the anomaly pass).
+	Observe func(num int, text, key []byte, level string, findings []detectors.Finding)
 }
 
 func (o AnalyzeOptions) withDefaults() AnalyzeOptions {
@@ -330,10 +330,10 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 		group = groupWarn
 	}
 
-	if z.opt.Observe != nil && !stackLine {
-		z.opt.Observe(num, text, level, findings)
-	}
 	z.tmplBuf = appendTemplate(z.tmplBuf[:0], text)
+	if z.opt.Observe != nil && !stackLine {
+		z.opt.Observe(num, text, z.tmplBuf, level, findings)
+	}
 	if stackLine {
 		// Frames are collected with their error; they are not templates of their own.
 	} else if t, ok := z.templates[string(z.tmplBuf)]; ok {

@@ -77,14 +77,14 @@ func (p *Pipeline) startAnomalies(ctx context.Context, in Input) (*anomalyRun, e
 }
 
 // observe feeds one analysed line to the profiler (AnalyzeOptions.Observe).
-func (r *anomalyRun) observe(num int, text []byte, level string, findings []detectors.Finding) {
+func (r *anomalyRun) observe(num int, text, key []byte, level string, findings []detectors.Finding) {
 	var sources []string
 	for _, f := range findings {
 		if f.Type == detectors.TypeIPAddress && f.Fingerprint != "" {
 			sources = append(sources, f.Fingerprint)
 		}
 	}
-	r.prof.Observe(anomaly.Line{Number: num, Text: text, Level: level, Sources: sources})
+	r.prof.Observe(anomaly.Line{Number: num, Text: text, Key: key, Level: level, Sources: sources})
 }
 
 // finish detects the signals, attaches them and the history summary to

@@ -39,17 +39,20 @@ var (
 	}
 )
 
+// hasAuthWord: the lower-cased line holds one of authCheap.
+func hasAuthWord(lower []byte) bool {
+	for _, c := range authCheap {
+		if bytes.Contains(lower, c) {
+			return true
+		}
+	}
+	return false
+}
+
 // parseAuth reads an auth event from a redacted line; lower is the line
 // lower-cased. ok is false for lines that are not about authentication.
 func parseAuth(line, lower []byte) (authEvent, bool) {
-	cheap := false
-	for _, c := range authCheap {
-		if bytes.Contains(lower, c) {
-			cheap = true
-			break
-		}
-	}
-	if !cheap {
+	if !hasAuthWord(lower) {
 		return authEvent{}, false
 	}
 	ev := authEvent{failed: authFailed.Match(line)}

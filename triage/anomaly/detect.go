@@ -261,12 +261,13 @@ func (p *Profiler) templateRate(s *templateStat, c drain.Cluster, h *TemplateHis
 }
 
 func (p *Profiler) burst(s *templateStat, c drain.Cluster, minutes int) (Signal, bool) {
-	if minutes < minBurstMinutes || len(s.perMinute) == 0 {
+	perMinute := s.minuteCounts()
+	if minutes < minBurstMinutes || len(perMinute) == 0 {
 		return Signal{}, false
 	}
 	counts := make([]float64, 0, minutes)
 	peak := int32(0)
-	for _, n := range s.perMinute {
+	for _, n := range perMinute {
 		counts = append(counts, float64(n))
 		peak = max(peak, n)
 	}

@@ -45,6 +45,11 @@ type Line struct {
 	Number int
 	Text   []byte // redacted; only read during Observe
 	Level  string // "fatal", "error", "warn", "info", "debug" or ""
+	// Key (optional) is a normalization of the line computed anyway (the
+	// pipeline's template key, variables masked): the first line of each
+	// key is mined, later lines with the same key join its cluster without
+	// being tokenized again. Only read during Observe.
+	Key []byte
 	// Sources are the fingerprints of the addresses the line names (the
 	// detectors' ip_address findings).
 	Sources []string
@@ -58,19 +63,25 @@ type templateStat struct {
 	first, last   int
 	lines         []int
 	perMinute     map[int32]int32
+	// The minute being counted: lines come mostly in time order, so the
+	// map is written when the minute changes, not on every line.
+	curMinute, curCount int32
 	failing       bool // its lines say something failed or is retried
 	success       bool // its lines say something succeeded
+	auth          bool // its lines may be about logins (see parseAuth)
 }
 
 // Profiler builds the Profile of one upload. Not safe for concurrent use.
 type Profiler struct {
 	opt       Options
 	miner     *drain.Miner
-	stats     map[int]*templateStat // by miner cluster
+	stats     []*templateStat // by miner cluster; nil for clusters not seen in this upload
 	lines     int
 	errors    int
 	warns     int
 	minutes   map[string]int32
+	byKey     map[string]int32 // line key -> cluster (see Line.Key)
+	lastKey   minuteKey
 	lower     []byte
 	failedAt  map[int32][]int // failed logins by minute: line numbers (capped)
 	failedN   map[int32]int
@@ -90,7 +101,7 @@ func NewProfiler(o Options, base *Baseline) *Profiler {
 		o.ExampleLines = 5
 	}
 	p := &Profiler{
-		opt: o, miner: drain.New(o.Miner), stats: map[int]*templateStat{}, minutes: map[string]int32{},
+		opt: o, miner: drain.New(o.Miner), minutes: map[string]int32{}, byKey: map[string]int32{},
 		failedAt: map[int32][]int{}, failedN: map[int32]int{},
 		actors: map[string]int{}, admins: map[string]int{}, sources: map[string]int{},
 	}
@@ -107,8 +118,9 @@ func NewProfiler(o Options, base *Baseline) *Profiler {
 	return p
 }
 
-// Observe takes one line.
-func (p *Profiler) Observe(l Line) {
+// Observe takes one line and returns the ID of its template ("" when the
+// miner is full).
+func (p *Profiler) Observe(l Line) (templateID string) {
 	p.lines++
 	isErr := l.Level == levelError || l.Level == levelFatal
 	if isErr {
@@ -116,17 +128,26 @@ func (p *Profiler) Observe(l Line) {
 	} else if l.Level == levelWarn {
 		p.warns++
 	}
-	p.lower = appendLower(p.lower[:0], l.Text)
 	minute, timed := p.minute(l.Text)
 
-	if c := p.miner.Add(l.Text); c >= 0 {
+	authish := false
+	if c := p.mine(l); c >= 0 {
+		templateID = p.miner.ID(c)
+		for len(p.stats) <= c {
+			p.stats = append(p.stats, nil)
+		}
 		s := p.stats[c]
 		if s == nil {
+			// Judged once per template, on its first line: the words that
+			// decide are its constants.
 			s = &templateStat{cluster: c, first: l.Number, perMinute: map[int32]int32{}}
+			p.lower = appendLower(p.lower[:0], l.Text)
 			s.failing = failingWords.Match(p.lower)
 			s.success = !s.failing && successWords.Match(p.lower)
+			s.auth = hasAuthWord(p.lower)
 			p.stats[c] = s
 		}
+		authish = s.auth
 		s.count++
 		s.last = l.Number
 		if isErr {
@@ -138,10 +159,14 @@ func (p *Profiler) Observe(l Line) {
 			s.lines = append(s.lines, l.Number)
 		}
 		if timed {
-			s.perMinute[minute]++
+			s.countMinute(minute)
 		}
 	}
 
+	if !authish {
+		return templateID
+	}
+	p.lower = appendLower(p.lower[:0], l.Text)
 	if ev, ok := parseAuth(l.Text, p.lower); ok {
 		if ev.failed {
 			p.failedAll++
@@ -165,6 +190,45 @@ func (p *Profiler) Observe(l Line) {
 			}
 		}
 	}
+	return templateID
+}
+
+func (s *templateStat) countMinute(m int32) {
+	if s.curCount > 0 && m != s.curMinute {
+		s.perMinute[s.curMinute] += s.curCount
+		s.curCount = 0
+	}
+	s.curMinute = m
+	s.curCount++
+}
+
+// minuteCounts is perMinute with the minute being counted.
+func (s *templateStat) minuteCounts() map[int32]int32 {
+	if s.curCount > 0 {
+		s.perMinute[s.curMinute] += s.curCount
+		s.curCount = 0
+	}
+	return s.perMinute
+}
+
+// maxKeys bounds the cache of line keys.
+const maxKeys = 1 << 16
+
+// mine is the line's cluster: by its key when a line with the same key was
+// mined before, else by mining it.
+func (p *Profiler) mine(l Line) int {
+	if l.Key == nil {
+		return p.miner.Add(l.Text)
+	}
+	if c, ok := p.byKey[string(l.Key)]; ok {
+		p.miner.Hit(int(c))
+		return int(c)
+	}
+	c := p.miner.Add(l.Text)
+	if c >= 0 && len(p.byKey) < maxKeys {
+		p.byKey[string(l.Key)] = int32(c)
+	}
+	return c
 }
 
 func first(m map[string]int, k string, line int) {
@@ -181,27 +245,47 @@ const maxAuthKeys = 10000
 // the up to 11 bytes before it (the date); false when there is none.
 func (p *Profiler) minute(text []byte) (int32, bool) {
 	head := text[:min(len(text), 64)]
+	// Most lines share the previous line's minute, at the same place.
+	if k := p.lastKey; k.ok && k.at+8 <= len(head) && timeAt(head, k.at) && string(head[k.from:k.at+5]) == k.key {
+		return k.minute, true
+	}
 	for i := 0; i+8 <= len(head); i++ {
-		if i > 0 && isDigit(head[i-1]) {
+		if !timeAt(head, i) {
 			continue
 		}
-		sep := head[i+2]
-		if !isDigit(head[i]) || !isDigit(head[i+1]) || (sep != ':' && sep != '.') ||
-			!isDigit(head[i+3]) || !isDigit(head[i+4]) || head[i+5] != sep || !isDigit(head[i+6]) || !isDigit(head[i+7]) {
-			continue
+		from := max(0, i-11)
+		key := head[from : i+5]
+		m, ok := p.minutes[string(key)]
+		if !ok {
+			if len(p.minutes) >= p.opt.MaxMinutes {
+				return 0, false
+			}
+			m = int32(len(p.minutes))
+			p.minutes[string(key)] = m
 		}
-		key := head[max(0, i-11) : i+5]
-		if m, ok := p.minutes[string(key)]; ok {
-			return m, true
-		}
-		if len(p.minutes) >= p.opt.MaxMinutes {
-			return 0, false
-		}
-		m := int32(len(p.minutes))
-		p.minutes[string(key)] = m
+		p.lastKey = minuteKey{ok: true, at: i, from: from, key: string(key), minute: m}
 		return m, true
 	}
 	return 0, false
+}
+
+// minuteKey is where the last line's time sat and which minute it was.
+type minuteKey struct {
+	ok       bool
+	at, from int
+	key      string
+	minute   int32
+}
+
+// timeAt: a time of day ("15:42:50", "15.42.50") starts at head[i], not
+// preceded by a digit.
+func timeAt(head []byte, i int) bool {
+	if i > 0 && isDigit(head[i-1]) {
+		return false
+	}
+	sep := head[i+2]
+	return isDigit(head[i]) && isDigit(head[i+1]) && (sep == ':' || sep == '.') &&
+		isDigit(head[i+3]) && isDigit(head[i+4]) && head[i+5] == sep && isDigit(head[i+6]) && isDigit(head[i+7])
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -233,7 +317,9 @@ func (p *Profiler) Summary(uploadID string, at time.Time) Summary {
 func (p *Profiler) sortedStats() []*templateStat {
 	out := make([]*templateStat, 0, len(p.stats))
 	for _, s := range p.stats {
-		out = append(out, s)
+		if s != nil {
+			out = append(out, s)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
