@@ -66,9 +66,9 @@ type templateStat struct {
 	// The minute being counted: lines come mostly in time order, so the
 	// map is written when the minute changes, not on every line.
 	curMinute, curCount int32
-	failing       bool // its lines say something failed or is retried
-	success       bool // its lines say something succeeded
-	auth          bool // its lines may be about logins (see parseAuth)
+	failing             bool // its lines say something failed or is retried
+	success             bool // its lines say something succeeded
+	auth                bool // its lines may be about logins (see parseAuth)
 }
 
 // Profiler builds the Profile of one upload. Not safe for concurrent use.
