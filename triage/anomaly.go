@@ -122,7 +122,7 @@ func applyAnomalySeverity(sev *Score, signals []anomaly.Signal) {
 	old := sev.Score
 	score := math.Min(old+math.Min(total, maxAnomalyPoints), 100)
 	if band, ok := severityBands[sev.Label]; ok && score > band[1] {
-		if i := levelIndex(sev.Label); i > 0 && SeverityLabels[i-1] != "critical" {
+		if i := SeverityIndex(sev.Label); i > 0 && SeverityLabels[i-1] != "critical" {
 			sev.Label = SeverityLabels[i-1]
 			sev.Reasons = append(sev.Reasons, fmt.Sprintf("raised to %s by anomaly signals", sev.Label))
 			score = math.Max(score, severityBands[sev.Label][0])

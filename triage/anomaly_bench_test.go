@@ -1,10 +1,12 @@
-package triage
+package triage_test
 
 import (
 	"bytes"
 	"context"
 	"testing"
 	"time"
+
+	"github.com/logtriage/logtriage/triage"
 )
 
 // BenchmarkPipelineAnomalies runs the pipeline over the same 1 MB without
@@ -13,14 +15,14 @@ import (
 // on a shared machine hits both alike. It reports each one's lines/s and
 // the ratio of their times (docs/anomaly.md).
 func BenchmarkPipelineAnomalies(b *testing.B) {
-	content := logOfSize(1 << 20)
+	content := triage.LogOfSize(1 << 20)
 	lines := bytes.Count(content, []byte("\n"))
 	off := newTestPipeline(b, nil)
-	on := newTestPipeline(b, func(o *PipelineOptions) { o.Anomalies = &AnomalyOptions{} })
-	run := func(p *Pipeline) time.Duration {
+	on := newTestPipeline(b, func(o *triage.PipelineOptions) { o.Anomalies = &triage.AnomalyOptions{} })
+	run := func(p *triage.Pipeline) time.Duration {
 		start := time.Now()
-		c, _, err := p.Run(context.Background(), Input{Tenant: "t", Upload: Upload{ID: "u", Name: "x.log"}, Content: bytes.NewReader(content)})
-		if err != nil || c.Status != StatusTriaged {
+		c, _, err := p.Run(context.Background(), triage.Input{Tenant: "t", Upload: triage.Upload{ID: "u", Name: "x.log"}, Content: bytes.NewReader(content)})
+		if err != nil || c.Status != triage.StatusTriaged {
 			b.Fatal(err)
 		}
 		return time.Since(start)

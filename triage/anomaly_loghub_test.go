@@ -1,4 +1,4 @@
-package triage
+package triage_test
 
 import (
 	"encoding/csv"
@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/anomaly"
 	"github.com/logtriage/logtriage/triage/drain"
 )
@@ -60,7 +61,7 @@ func TestPipelineMiningLoghub(t *testing.T) {
 		pred, truth := make([]string, len(rows)), make([]string, len(rows))
 		for i, r := range rows {
 			content := []byte(r[h["Content"]])
-			pred[i] = p.Observe(anomaly.Line{Number: i + 1, Text: content, Key: appendTemplate(nil, content)})
+			pred[i] = p.Observe(anomaly.Line{Number: i + 1, Text: content, Key: []byte(triage.Template(content))})
 			truth[i] = r[h["EventId"]]
 		}
 		acc := drain.GroupingAccuracy(pred, truth)

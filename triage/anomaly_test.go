@@ -11,6 +11,7 @@ import (
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/anomaly"
+	"github.com/logtriage/logtriage/triage/rules"
 	"github.com/logtriage/logtriage/triage/store/embedded"
 )
 
@@ -66,7 +67,7 @@ func newAnomalyEnv(t *testing.T) *anomalyEnv {
 		t.Fatal(err)
 	}
 	e := &anomalyEnv{t: t, store: st}
-	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default(),
+	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default(), Rules: rules.New(router.Default()),
 		Anomalies: &triage.AnomalyOptions{History: st},
 		Now:       func() time.Time { return time.Date(2026, 3, 3, 0, 0, e.n, 0, time.UTC) }})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/anomaly"
+	"github.com/logtriage/logtriage/triage/rules"
 	"github.com/logtriage/logtriage/triage/store/embedded"
 )
 
@@ -43,6 +44,7 @@ func runAnomalies(ctx context.Context, args []string, _ io.Reader, stdout, stder
 	tenant := fs.String("tenant", "local", "tenant the uploads belong to")
 	history := fs.String("history", "", "earlier uploads: a directory, or files separated by commas")
 	format := fs.String("format", "text", "output format: text or json")
+	keyFile := fs.String("fingerprint-key-file", "", "file holding the fingerprint HMAC key (env LOGTRIAGE_FINGERPRINT_KEY_FILE or LOGTRIAGE_FINGERPRINT_KEY; a random key per run when none: the history is built in the same run)")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -69,13 +71,17 @@ func runAnomalies(ctx context.Context, args []string, _ io.Reader, stdout, stder
 		return fail(err)
 	}
 	defer store.Close()
-	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey(stderr)})
+	key, err := oneShotFingerprintKey(*keyFile, os.Getenv, stderrLogger(stderr))
+	if err != nil {
+		return fail(err)
+	}
+	det, err := detectors.New(detectors.Options{FingerprintKey: key})
 	if err != nil {
 		return fail(err)
 	}
 	// Uploads are a second apart, oldest first, so the history keeps their order.
 	now := time.Now().UTC().Add(-time.Duration(len(past)+1) * time.Second)
-	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default(),
+	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default(), Rules: rules.New(router.Default()),
 		Anomalies: &triage.AnomalyOptions{History: store}, Now: func() time.Time { return now }})
 	if err != nil {
 		return fail(err)

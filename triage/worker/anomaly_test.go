@@ -12,6 +12,7 @@ import (
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/anomaly"
 	"github.com/logtriage/logtriage/triage/embed"
+	"github.com/logtriage/logtriage/triage/rules"
 )
 
 // anomalyPipeline is e.pipeline with anomaly signals on, over the env's store.
@@ -25,7 +26,7 @@ func (e *env) anomalyPipeline() *triage.Pipeline {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default(),
+	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default(), Rules: rules.New(router.Default()),
 		Embedder: embedder, Store: e.store, Anomalies: &triage.AnomalyOptions{}})
 	if err != nil {
 		e.t.Fatal(err)
