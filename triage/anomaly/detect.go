@@ -104,7 +104,7 @@ const (
 
 var (
 	failingWords = regexp.MustCompile(`\b(?:fail(?:ed|ure|s|ing)?|errors?|retry(?:ing)?|retries|tried|timed? ?out|unable|could not|cannot|refused|unreachable|exception|denied|aborted)\b`)
-	successWords = regexp.MustCompile(`\b(?:succeeded|success(?:ful(?:ly)?)?|completed|connected|recovered|established|restored|ok|done|ready|started|resumed|healthy)\b`)
+	successWords = regexp.MustCompile(`\b(?:succeeded|success(?:ful(?:ly)?)?|completed|connected|recovered|corrected|established|restored|ok|done|ready|started|resumed|healthy)\b`)
 )
 
 // TemplateIDs are the IDs of this upload's templates the baseline does not
@@ -291,6 +291,7 @@ var stopWords = map[string]bool{
 	"error": true, "errors": true, "failed": true, "failure": true, "fail": true, "fails": true, "failing": true,
 	"retry": true, "retrying": true, "retries": true, "tried": true, "attempt": true, "unable": true,
 	"could": true, "cannot": true, "exception": true, "warn": true, "warning": true, "info": true,
+	"fatal": true, "debug": true, "notice": true, "severe": true, "critical": true, "trace": true,
 }
 
 // opWords are the constant words of a template that may name its operation.
@@ -306,35 +307,51 @@ func opWords(template string) map[string]bool {
 	return out
 }
 
-// repeatedFailures: a failing template seen at least minRepeated times with
-// no later success that names the same operation — a near miss that has
-// not broken anything yet, or has and nobody said so.
+// repeatedFailures: a failing template (failure words, warn level or
+// worse, no success words) seen at least minRepeated times with no later
+// success that names the same operation — a near miss that has not broken
+// anything yet, or has and nobody said so. An operation is named by the
+// template's distinctive words: words in more than maxOpShare of the log's
+// templates (a host, a component, a level in every line's header) name
+// nothing in particular.
 func (p *Profiler) repeatedFailures(stats []*templateStat, base *Baseline) []Signal {
-	var successes []*templateStat
-	for _, s := range stats {
-		if s.success {
-			successes = append(successes, s)
+	words := make([]map[string]bool, len(stats))
+	df := map[string]int{}
+	for i, s := range stats {
+		words[i] = opWords(p.miner.Cluster(s.cluster).Template)
+		for w := range words[i] {
+			df[w]++
 		}
 	}
+	common := max(2, int(maxOpShare*float64(len(stats))))
+	distinctive := func(i int) map[string]bool {
+		out := map[string]bool{}
+		for w := range words[i] {
+			if df[w] <= common {
+				out[w] = true
+			}
+		}
+		return out
+	}
 	var out []Signal
-	for _, f := range stats {
-		if !f.failing || f.count < minRepeated {
+	for i, f := range stats {
+		if !f.failing || f.count < minRepeated || level(f) == "" {
 			continue
 		}
 		c := p.miner.Cluster(f.cluster)
 		if h := base.Templates[c.ID]; h != nil && p.usual(f, h, base) {
 			continue
 		}
-		ops := opWords(c.Template)
+		ops := distinctive(i)
 		if len(ops) == 0 {
 			continue
 		}
 		resolved := false
-		for _, s := range successes {
-			if s.last <= f.last {
+		for j, s := range stats {
+			if !s.success || s.last <= f.last {
 				continue
 			}
-			for w := range opWords(p.miner.Cluster(s.cluster).Template) {
+			for w := range words[j] {
 				if ops[w] {
 					resolved = true
 					break
@@ -353,6 +370,10 @@ func (p *Profiler) repeatedFailures(stats []*templateStat, base *Baseline) []Sig
 	}
 	return out
 }
+
+// maxOpShare: a word in more than this share of a log's templates does not
+// name an operation.
+const maxOpShare = 0.1
 
 func (p *Profiler) auth(base *Baseline) []Signal {
 	var out []Signal

@@ -142,8 +142,10 @@ func (p *Profiler) Observe(l Line) (templateID string) {
 			// decide are its constants.
 			s = &templateStat{cluster: c, first: l.Number, perMinute: map[int32]int32{}}
 			p.lower = appendLower(p.lower[:0], l.Text)
-			s.failing = failingWords.Match(p.lower)
-			s.success = !s.failing && successWords.Match(p.lower)
+			// "error corrected", "connected after 3 failed attempts": a
+			// line that reports the recovery is a success, not a failure.
+			s.success = successWords.Match(p.lower)
+			s.failing = !s.success && failingWords.Match(p.lower)
 			s.auth = hasAuthWord(p.lower)
 			p.stats[c] = s
 		}
