@@ -32,6 +32,9 @@ type HistoryStore interface {
 	// other than (tenant, excludeUpload), of any tenant: a yes or no per
 	// id, never another tenant's text or counts.
 	KnownTemplates(ctx context.Context, ids []string, tenant, excludeUpload string) (map[string]bool, error)
+	// DeleteHistory removes everything the tenant's uploads recorded (a
+	// tenant delete), from disk too, not only from what reads return.
+	DeleteHistory(ctx context.Context, tenant string) error
 }
 
 // DefaultHistoryLimit is how many summaries History returns when the query sets no limit.

@@ -198,3 +198,69 @@ func (s *Store) open() error {
 	}
 	return nil
 }
+
+// DeleteHistory rewrites the history file without the tenant's records
+// (atomically: a temporary file renamed over it).
+func (s *Store) DeleteHistory(ctx context.Context, tenant string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if tenant == "" {
+		return errors.New("embedded store: history needs a tenant")
+	}
+	if err := s.open(); err != nil {
+		return err
+	}
+	h := &s.history
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := s.loadHistory(); err != nil {
+		return fmt.Errorf("embedded store: %w", err)
+	}
+	keys := make([]historyKey, 0, len(h.uploads))
+	for k := range h.uploads {
+		if k.tenant != tenant {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return h.uploads[keys[i]].Time.Before(h.uploads[keys[j]].Time) })
+	var buf []byte
+	kept := map[historyKey]anomaly.Summary{}
+	for _, k := range keys {
+		line, err := json.Marshal(historyRecord{Tenant: k.tenant, Summary: h.uploads[k]})
+		if err != nil {
+			return err
+		}
+		buf = append(append(buf, line...), '\n')
+		kept[k] = h.uploads[k]
+	}
+	path := filepath.Join(s.dir, historyName)
+	tmp := path + ".rewrite"
+	if err := os.WriteFile(tmp, buf, 0o600); err != nil {
+		return fmt.Errorf("embedded store: history: %w", err)
+	}
+	if !s.opts.NoSync {
+		if f, err := os.Open(tmp); err == nil {
+			err = f.Sync()
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("embedded store: history: %w", err)
+			}
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("embedded store: history: %w", err)
+	}
+	if !s.opts.NoSync {
+		if err := syncDir(s.dir); err != nil {
+			return fmt.Errorf("embedded store: history: %w", err)
+		}
+	}
+	// Replay what is kept, in time order, so first-recorded marks are
+	// those of the remaining uploads.
+	h.uploads, h.firstBy = map[historyKey]anomaly.Summary{}, map[string]historyKey{}
+	for _, k := range keys {
+		h.apply(historyRecord{Tenant: k.tenant, Summary: kept[k]})
+	}
+	return nil
+}

@@ -103,3 +103,18 @@ func (s *Store) KnownTemplates(ctx context.Context, ids []string, tenant, exclud
 	}
 	return out, classify("store", rows.Err())
 }
+
+// DeleteHistory removes the tenant's summaries and first-recorded marks.
+func (s *Store) DeleteHistory(ctx context.Context, tenant string) error {
+	if tenant == "" {
+		return triage.Invalidf("store", "history needs a tenant")
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, s.historySQL(`DELETE FROM {s}.anomaly_history WHERE tenant = $1`), tenant); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, s.historySQL(`DELETE FROM {s}.anomaly_templates_seen WHERE tenant = $1`), tenant)
+		return err
+	})
+	return classify("store", err)
+}

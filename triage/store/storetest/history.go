@@ -125,6 +125,34 @@ func testHistory(t *testing.T, f Factory) {
 	}
 }
 
+// testHistoryDelete: a deleted tenant's summaries and first-recorded marks
+// are gone; other tenants keep theirs; a reopened store does not bring them back.
+func testHistoryDelete(t *testing.T, f Factory) {
+	_, hs := historyStore(t, f)
+	ctx := context.Background()
+	mustRecord(t, hs, "acme", summary("a1", base, "shared", "acme-only"))
+	mustRecord(t, hs, "globex", summary("g1", base.Add(time.Hour), "shared", "globex-only"))
+	if err := hs.DeleteHistory(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := hs.History(ctx, triage.HistoryQuery{Tenant: "acme"}); err != nil || len(got) != 0 {
+		t.Errorf("acme after delete: %v, %v", uploads(got), err)
+	}
+	if got, _ := hs.History(ctx, triage.HistoryQuery{Tenant: "globex"}); len(got) != 1 {
+		t.Errorf("globex after deleting acme: %v", uploads(got))
+	}
+	known, err := hs.KnownTemplates(ctx, []string{"id-acme-only", "id-globex-only"}, "initech", "i1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if known["id-acme-only"] || !known["id-globex-only"] {
+		t.Errorf("known after deleting acme = %v: want globex's only", known)
+	}
+	if err := hs.DeleteHistory(ctx, ""); err == nil {
+		t.Error("DeleteHistory without a tenant succeeded")
+	}
+}
+
 // testHistoryDurable: summaries survive reopening the store.
 func testHistoryDurable(t *testing.T, r Reopener) {
 	s := r.New(t)
@@ -135,6 +163,10 @@ func testHistoryDurable(t *testing.T, r Reopener) {
 	}
 	want := summary("u1", base, "alpha")
 	mustRecord(t, hs, "acme", want)
+	mustRecord(t, hs, "gone", summary("x1", base, "beta"))
+	if err := hs.DeleteHistory(context.Background(), "gone"); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -143,5 +175,8 @@ func testHistoryDurable(t *testing.T, r Reopener) {
 	got, err := s.(triage.HistoryStore).History(context.Background(), triage.HistoryQuery{Tenant: "acme"})
 	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 		t.Fatalf("after reopening: %+v, %v; want [%+v]", got, err, want)
+	}
+	if got, _ := s.(triage.HistoryStore).History(context.Background(), triage.HistoryQuery{Tenant: "gone"}); len(got) != 0 {
+		t.Errorf("a deleted tenant's history came back on reopening: %v", uploads(got))
 	}
 }

@@ -72,6 +72,7 @@ func RunFactory(t *testing.T, f Factory) {
 		{"ConfirmedNeighbours", testConfirmedNeighbours},
 		{"Examples", testExamples},
 		{"History", testHistory},
+		{"HistoryDelete", testHistoryDelete},
 	}
 	for _, tc := range append(tests, portalTests...) {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
