@@ -200,3 +200,32 @@ func TestNewTemplatesNeedHistoryAndAreCapped(t *testing.T) {
 		t.Errorf("last reason %q does not count the rest", novel[len(novel)-1].Reason)
 	}
 }
+
+// FuzzProfiler: any line, level and key is profiled and detected without
+// a panic, and the summary's counts add up.
+func FuzzProfiler(f *testing.F) {
+	for _, s := range []string{
+		"2026-03-02 10:00:01 sshd[1]: Failed password for invalid user x from [IP_ADDRESS:ab] port 1",
+		"sudo: bob : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/sh",
+		"15.42.50 retrying connect failed",
+		"", "\x00\xff", "user= login=",
+	} {
+		f.Add(s, "error")
+	}
+	f.Fuzz(func(t *testing.T, line, level string) {
+		base := NewBaseline([]Summary{{UploadID: "u0", Lines: 1, Templates: []TemplateCount{{ID: "t1", Template: line, Count: 1}}}}, time.Now(), nil)
+		p := NewProfiler(Options{Fingerprint: fp}, base)
+		for i := range 3 {
+			p.Observe(Line{Number: i + 1, Text: []byte(line), Level: level, Key: []byte(line[:len(line)/2])})
+		}
+		p.Detect(base, map[string]bool{})
+		s := p.Summary("u1", time.Now())
+		n := 0
+		for _, tc := range s.Templates {
+			n += tc.Count
+		}
+		if s.Lines != 3 || n > 3 {
+			t.Fatalf("summary lines %d, template lines %d", s.Lines, n)
+		}
+	})
+}

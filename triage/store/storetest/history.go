@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,6 +152,29 @@ func testHistoryDelete(t *testing.T, f Factory) {
 	}
 	if err := hs.DeleteHistory(ctx, ""); err == nil {
 		t.Error("DeleteHistory without a tenant succeeded")
+	}
+}
+
+// testHistoryConcurrent: concurrent recordings (workers in parallel) all land.
+func testHistoryConcurrent(t *testing.T, f Factory) {
+	_, hs := historyStore(t, f)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 16 {
+		wg.Go(func() {
+			errs <- hs.RecordHistory(context.Background(), "acme", summary(fmt.Sprintf("c%02d", i), base.Add(time.Duration(i)*time.Minute), "alpha", fmt.Sprintf("t%d", i)))
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := hs.History(context.Background(), triage.HistoryQuery{Tenant: "acme"})
+	if err != nil || len(got) != 16 {
+		t.Fatalf("History after 16 concurrent recordings: %d, %v", len(got), err)
 	}
 }
 

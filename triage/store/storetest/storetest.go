@@ -73,6 +73,7 @@ func RunFactory(t *testing.T, f Factory) {
 		{"Examples", testExamples},
 		{"History", testHistory},
 		{"HistoryDelete", testHistoryDelete},
+		{"HistoryConcurrent", testHistoryConcurrent},
 	}
 	for _, tc := range append(tests, portalTests...) {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
