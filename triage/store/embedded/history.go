@@ -2,7 +2,6 @@ package embedded
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,15 +20,23 @@ var _ triage.HistoryStore = (*Store)(nil)
 
 const historyName = "history.log"
 
+// maxTenantHistory bounds the summaries kept per tenant (the newest): twice
+// what a history query returns by default. It bounds memory and the file.
+const maxTenantHistory = 2 * triage.DefaultHistoryLimit
+
 // historyLog keeps the tenants' upload summaries in their own JSON-lines
-// file beside the case log, read on first use: anomaly history is
-// append-mostly and never part of a case transaction.
+// file beside the case log, read on first use: anomaly history is advisory
+// and never part of a case transaction.
 type historyLog struct {
-	mu       sync.Mutex
-	loaded   bool
-	uploads  map[historyKey]anomaly.Summary
-	firstBy  map[string]historyKey // template id -> the upload that first recorded it
-	appended int
+	mu      sync.Mutex
+	loaded  bool
+	uploads map[historyKey]anomaly.Summary
+	firstBy map[string]historyKey // template id -> the upload that first recorded it
+	// lines is the number of records in the file; the file is rewritten
+	// when it holds many more than are live (replaced or dropped records).
+	lines int
+	// skipped counts unreadable lines ignored on replay (a torn write).
+	skipped int
 }
 
 type historyKey struct{ tenant, upload string }
@@ -39,8 +46,9 @@ type historyRecord struct {
 	Summary anomaly.Summary `json:"summary"`
 }
 
-// load replays the history file once. A torn last line (a crash during
-// its write) is ignored; a bad line before it is an error.
+// loadHistory replays the history file once. History is advisory: an
+// unreadable line (a torn write after a crash) is skipped, not fatal, so a
+// damaged file never stops uploads from being triaged.
 func (s *Store) loadHistory() error {
 	h := &s.history
 	if h.loaded {
@@ -57,22 +65,23 @@ func (s *Store) loadHistory() error {
 	}
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 1<<16)
-	for n := 1; ; n++ {
+	for {
 		line, err := r.ReadBytes('\n')
-		if err == io.EOF {
-			if len(bytes.TrimSpace(line)) > 0 {
-				break // torn final write
+		if len(line) > 0 {
+			h.lines++
+			var rec historyRecord
+			if json.Unmarshal(line, &rec) != nil || rec.Tenant == "" || rec.Summary.UploadID == "" {
+				h.skipped++
+			} else {
+				h.apply(rec)
 			}
+		}
+		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return err
 		}
-		var rec historyRecord
-		if err := json.Unmarshal(line, &rec); err != nil {
-			return fmt.Errorf("%s line %d: %w", historyName, n, err)
-		}
-		h.apply(rec)
 	}
 	h.loaded = true
 	return nil
@@ -86,6 +95,36 @@ func (h *historyLog) apply(rec historyRecord) {
 			h.firstBy[t.ID] = k
 		}
 	}
+}
+
+// trim drops a tenant's oldest summaries beyond maxTenantHistory; true when
+// it dropped any.
+func (h *historyLog) trim(tenant string) bool {
+	var keys []historyKey
+	for k := range h.uploads {
+		if k.tenant == tenant {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) <= maxTenantHistory {
+		return false
+	}
+	sortKeys(h, keys)
+	for _, k := range keys[:len(keys)-maxTenantHistory] {
+		delete(h.uploads, k)
+	}
+	return true
+}
+
+// sortKeys orders keys oldest first (then by upload id).
+func sortKeys(h *historyLog, keys []historyKey) {
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := h.uploads[keys[i]], h.uploads[keys[j]]
+		if !a.Time.Equal(b.Time) {
+			return a.Time.Before(b.Time)
+		}
+		return keys[i].upload < keys[j].upload
+	})
 }
 
 // RecordHistory appends the summary (replacing an earlier one of the same upload).
@@ -123,7 +162,12 @@ func (s *Store) RecordHistory(ctx context.Context, tenant string, sum anomaly.Su
 	if err != nil {
 		return fmt.Errorf("embedded store: history: %w", err)
 	}
+	h.lines++
 	h.apply(historyRecord{Tenant: tenant, Summary: sum})
+	h.trim(tenant)
+	if h.lines > 2*len(h.uploads)+1000 {
+		return s.rewriteHistoryLocked()
+	}
 	return nil
 }
 
@@ -144,24 +188,23 @@ func (s *Store) History(ctx context.Context, q triage.HistoryQuery) ([]anomaly.S
 	if err := s.loadHistory(); err != nil {
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
-	var out []anomaly.Summary
+	var keys []historyKey
 	for k, sum := range h.uploads {
 		if k.tenant == q.Tenant && k.upload != q.ExcludeUpload && !sum.Time.Before(q.Since) {
-			out = append(out, sum)
+			keys = append(keys, k)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Time.Equal(out[j].Time) {
-			return out[i].Time.Before(out[j].Time)
-		}
-		return out[i].UploadID < out[j].UploadID
-	})
+	sortKeys(h, keys)
 	limit := q.Limit
 	if limit <= 0 {
 		limit = triage.DefaultHistoryLimit
 	}
-	if len(out) > limit {
-		out = out[len(out)-limit:]
+	if len(keys) > limit {
+		keys = keys[len(keys)-limit:]
+	}
+	out := make([]anomaly.Summary, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, h.uploads[k])
 	}
 	return out, nil
 }
@@ -189,18 +232,8 @@ func (s *Store) KnownTemplates(ctx context.Context, ids []string, tenant, exclud
 	return out, nil
 }
 
-// open fails once the store is closed.
-func (s *Store) open() error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return ErrClosed
-	}
-	return nil
-}
-
-// DeleteHistory rewrites the history file without the tenant's records
-// (atomically: a temporary file renamed over it).
+// DeleteHistory drops the tenant's summaries and rewrites the file
+// without them, so they are gone from disk too.
 func (s *Store) DeleteHistory(ctx context.Context, tenant string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -217,36 +250,36 @@ func (s *Store) DeleteHistory(ctx context.Context, tenant string) error {
 	if err := s.loadHistory(); err != nil {
 		return fmt.Errorf("embedded store: %w", err)
 	}
-	keys := make([]historyKey, 0, len(h.uploads))
 	for k := range h.uploads {
-		if k.tenant != tenant {
-			keys = append(keys, k)
+		if k.tenant == tenant {
+			delete(h.uploads, k)
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool { return h.uploads[keys[i]].Time.Before(h.uploads[keys[j]].Time) })
+	return s.rewriteHistoryLocked()
+}
+
+// rewriteHistoryLocked writes the live summaries, oldest first, to a new
+// file renamed over the old one, and rebuilds the first-recorded marks from
+// them (a dropped upload marks nothing).
+func (s *Store) rewriteHistoryLocked() error {
+	h := &s.history
+	keys := make([]historyKey, 0, len(h.uploads))
+	for k := range h.uploads {
+		keys = append(keys, k)
+	}
+	sortKeys(h, keys)
 	var buf []byte
-	kept := map[historyKey]anomaly.Summary{}
 	for _, k := range keys {
 		line, err := json.Marshal(historyRecord{Tenant: k.tenant, Summary: h.uploads[k]})
 		if err != nil {
 			return err
 		}
 		buf = append(append(buf, line...), '\n')
-		kept[k] = h.uploads[k]
 	}
 	path := filepath.Join(s.dir, historyName)
 	tmp := path + ".rewrite"
-	if err := os.WriteFile(tmp, buf, 0o600); err != nil {
+	if err := writeSynced(tmp, buf, !s.opts.NoSync); err != nil {
 		return fmt.Errorf("embedded store: history: %w", err)
-	}
-	if !s.opts.NoSync {
-		if f, err := os.Open(tmp); err == nil {
-			err = f.Sync()
-			f.Close()
-			if err != nil {
-				return fmt.Errorf("embedded store: history: %w", err)
-			}
-		}
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("embedded store: history: %w", err)
@@ -256,11 +289,35 @@ func (s *Store) DeleteHistory(ctx context.Context, tenant string) error {
 			return fmt.Errorf("embedded store: history: %w", err)
 		}
 	}
-	// Replay what is kept, in time order, so first-recorded marks are
-	// those of the remaining uploads.
-	h.uploads, h.firstBy = map[historyKey]anomaly.Summary{}, map[string]historyKey{}
+	live := h.uploads
+	h.uploads, h.firstBy, h.lines = map[historyKey]anomaly.Summary{}, map[string]historyKey{}, len(keys)
 	for _, k := range keys {
-		h.apply(historyRecord{Tenant: k.tenant, Summary: kept[k]})
+		h.apply(historyRecord{Tenant: k.tenant, Summary: live[k]})
+	}
+	return nil
+}
+
+func writeSynced(path string, data []byte, sync bool) error {
+	f, err := createFile(path)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// open fails once the store is closed.
+func (s *Store) open() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
 	}
 	return nil
 }
