@@ -194,3 +194,27 @@ func hasReason(reasons []string, prefix string) bool {
 	}
 	return false
 }
+
+func TestRenderTextListsAnomalies(t *testing.T) {
+	c := &triage.Case{ID: "case_1", Tenant: "acme", Status: triage.StatusTriaged, Severity: triage.Score{Label: "medium", Score: 50},
+		Anomalies: []anomaly.Signal{
+			{Kind: anomaly.KindBurst, Reason: "25 lines in one minute vs a median of 0 a minute in this log", Template: "<*> WARN queue depth <*> above soft limit", Lines: []int{40, 41}},
+			{Kind: anomaly.KindNewSource, Reason: "login or admin action from a source address never seen for this tenant, first at line 7", Fingerprint: "0123abcd", Lines: []int{7}},
+		}}
+	var b strings.Builder
+	if err := triage.RenderText(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Anomalies (against this tenant's history)", "- burst: 25 lines in one minute", "lines 40,41",
+		"      <*> WARN queue depth <*> above soft limit", "- new_source: login", "fingerprint 0123abcd"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("rendering lacks %q:\n%s", want, b.String())
+		}
+	}
+	c.Anomalies = nil
+	b.Reset()
+	triage.RenderText(&b, c)
+	if strings.Contains(b.String(), "Anomalies") {
+		t.Error("a case without anomalies renders an Anomalies section")
+	}
+}
