@@ -321,17 +321,18 @@ type caseStatusStore interface {
 // persist stores the case, then the upload's final status, which names it.
 func (w *Worker) persist(ctx context.Context, d *delivery, c *triage.Case, emb *triage.Embedding) error {
 	st := triage.UploadStatus{Tenant: d.ev.Tenant, UploadID: d.ev.UploadID, CaseID: c.ID, Status: c.Status, Reason: c.StatusReason}
-	defer w.recordHistory(ctx, c)
 	if cs, ok := w.opts.Store.(caseStatusStore); ok {
 		if err := cs.PutCaseWithStatus(ctx, c, emb, st); err != nil {
 			return fmt.Errorf("persist case: %w", err)
 		}
+		w.recordHistory(ctx, c)
 		return nil
 	}
 	if err := w.opts.Store.PutCase(ctx, c, emb); err != nil {
 		return fmt.Errorf("persist case: %w", err)
 	}
 	w.setStatus(ctx, d, st.Status, st.CaseID, st.Reason)
+	w.recordHistory(ctx, c)
 	return nil
 }
 
