@@ -35,6 +35,9 @@ type HistoryStore interface {
 	// DeleteHistory removes everything the tenant's uploads recorded (a
 	// tenant delete), from disk too, not only from what reads return.
 	DeleteHistory(ctx context.Context, tenant string) error
+	// PurgeHistory removes every tenant's summaries stamped before the
+	// time (retention) and returns how many it removed.
+	PurgeHistory(ctx context.Context, before time.Time) (int, error)
 }
 
 // DefaultHistoryLimit is how many summaries History returns when the query sets no limit.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/anomaly"
@@ -256,6 +257,33 @@ func (s *Store) DeleteHistory(ctx context.Context, tenant string) error {
 		}
 	}
 	return s.rewriteHistoryLocked()
+}
+
+// PurgeHistory drops the summaries stamped before the time and rewrites the file.
+func (s *Store) PurgeHistory(ctx context.Context, before time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := s.open(); err != nil {
+		return 0, err
+	}
+	h := &s.history
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := s.loadHistory(); err != nil {
+		return 0, fmt.Errorf("embedded store: %w", err)
+	}
+	n := 0
+	for k, sum := range h.uploads {
+		if sum.Time.Before(before) {
+			delete(h.uploads, k)
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return n, s.rewriteHistoryLocked()
 }
 
 // rewriteHistoryLocked writes the live summaries, oldest first, to a new

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -117,4 +118,13 @@ func (s *Store) DeleteHistory(ctx context.Context, tenant string) error {
 		return err
 	})
 	return classify("store", err)
+}
+
+// PurgeHistory removes the summaries recorded before the time.
+func (s *Store) PurgeHistory(ctx context.Context, before time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, s.historySQL(`DELETE FROM {s}.anomaly_history WHERE recorded_at < $1`), before)
+	if err != nil {
+		return 0, classify("store", err)
+	}
+	return int(tag.RowsAffected()), nil
 }

@@ -155,6 +155,29 @@ func testHistoryDelete(t *testing.T, f Factory) {
 	}
 }
 
+// testHistoryPurge: summaries older than the cutoff go, of every tenant.
+func testHistoryPurge(t *testing.T, f Factory) {
+	_, hs := historyStore(t, f)
+	ctx := context.Background()
+	mustRecord(t, hs, "acme", summary("old", base, "alpha"))
+	mustRecord(t, hs, "acme", summary("new", base.Add(48*time.Hour), "alpha"))
+	mustRecord(t, hs, "globex", summary("g-old", base.Add(time.Hour), "beta"))
+	n, err := hs.PurgeHistory(ctx, base.Add(24*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("PurgeHistory = %d, %v; want 2", n, err)
+	}
+	got, _ := hs.History(ctx, triage.HistoryQuery{Tenant: "acme"})
+	if ids := uploads(got); !reflect.DeepEqual(ids, []string{"new"}) {
+		t.Errorf("acme after purge: %v, want [new]", ids)
+	}
+	if got, _ := hs.History(ctx, triage.HistoryQuery{Tenant: "globex"}); len(got) != 0 {
+		t.Errorf("globex after purge: %v", uploads(got))
+	}
+	if n, err := hs.PurgeHistory(ctx, base.Add(24*time.Hour)); err != nil || n != 0 {
+		t.Errorf("second purge = %d, %v; want 0", n, err)
+	}
+}
+
 // testHistoryConcurrent: concurrent recordings (workers in parallel) all land.
 func testHistoryConcurrent(t *testing.T, f Factory) {
 	_, hs := historyStore(t, f)

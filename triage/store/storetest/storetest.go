@@ -74,6 +74,7 @@ func RunFactory(t *testing.T, f Factory) {
 		{"History", testHistory},
 		{"HistoryDelete", testHistoryDelete},
 		{"HistoryConcurrent", testHistoryConcurrent},
+		{"HistoryPurge", testHistoryPurge},
 	}
 	for _, tc := range append(tests, portalTests...) {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
