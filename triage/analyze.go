@@ -22,8 +22,9 @@ type AnalyzeOptions struct {
 		MemberAt(off int64) (Member, bool)
 	}
 	// Observe (optional) sees every log line that is not a stack frame,
-	// with its template key (see Template), level and findings (the anomaly pass).
-	Observe func(num int, text, key []byte, level string, findings []detectors.Finding)
+	// with its template key (see Template), level, the index just past the
+	// level marker (0 when none) and findings (the anomaly pass).
+	Observe func(num int, text, key []byte, level string, levelEnd int, findings []detectors.Finding)
 }
 
 func (o AnalyzeOptions) withDefaults() AnalyzeOptions {
@@ -332,7 +333,7 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 
 	z.tmplBuf = appendTemplate(z.tmplBuf[:0], text)
 	if z.opt.Observe != nil && !stackLine {
-		z.opt.Observe(num, text, z.tmplBuf, level, findings)
+		z.opt.Observe(num, text, z.tmplBuf, level, levelEnd, findings)
 	}
 	if stackLine {
 		// Frames are collected with their error; they are not templates of their own.

@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -77,15 +78,94 @@ func (p *Pipeline) startAnomalies(ctx context.Context, in Input) (*anomalyRun, e
 }
 
 // observe feeds one analysed line to the profiler (AnalyzeOptions.Observe).
-func (r *anomalyRun) observe(num int, text, key []byte, level string, findings []detectors.Finding) {
+func (r *anomalyRun) observe(num int, text, key []byte, level string, levelEnd int, findings []detectors.Finding) {
 	var sources []string
 	for _, f := range findings {
 		if f.Type == detectors.TypeIPAddress && f.Fingerprint != "" {
 			sources = append(sources, f.Fingerprint)
 		}
 	}
-	r.prof.Observe(anomaly.Line{Number: num, Text: text, Key: key, Level: level, Sources: sources})
+	r.prof.Observe(anomalyLine(num, text, key, level, levelEnd, sources))
 }
+
+// anomalyLine is a line as the profiler takes it.
+func anomalyLine(num int, text, key []byte, level string, levelEnd int, sources []string) anomaly.Line {
+	if len(key) >= maxTemplateBytes {
+		key = nil // cut: lines that differ past the cut share it
+	}
+	return anomaly.Line{Number: num, Text: text, Key: key, Level: level, Sources: sources,
+		MessageStart: messageStart(text, levelEnd)}
+}
+
+// AnomalyLine is line number num of a log as the pipeline hands it to the
+// anomaly profiler (level, template key, message start), for tools and
+// tests that profile lines without running the pipeline.
+func AnomalyLine(num int, text []byte) anomaly.Line {
+	level, levelEnd := LineLevel(text)
+	return anomalyLine(num, text, appendTemplate(nil, text), level, levelEnd, nil)
+}
+
+// messageStart is where the message of a line starts, after its header:
+// after the level marker, a bracketed thread name and a logger or tag
+// ending in a colon ("INFO [main] o.a.h.Foo: msg", "D WindowManager: msg"),
+// or after the program of a syslog line ("Jun 14 15:16:01 host sshd[12]:
+// msg"); 0 when there is no recognizable header. Templates are mined from
+// the message, as the Loghub benchmark parses its Content: a header's
+// constant words (host, component, level) would make short messages look
+// alike and hide a new one among old ones.
+func messageStart(line []byte, levelEnd int) int {
+	i := 0
+	switch {
+	case levelEnd > 0 && levelEnd < len(line):
+		i = levelEnd
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t' || line[i] == ':' || line[i] == ']' || line[i] == '|' || line[i] == '-') {
+			i++
+		}
+		if i < len(line) && line[i] == '[' {
+			if end := bytes.IndexByte(line[i:min(len(line), i+256)], ']'); end > 0 {
+				i += end + 1
+				for i < len(line) && line[i] == ' ' {
+					i++
+				}
+			}
+		}
+	default:
+		if i = syslogMessage(line); i == 0 {
+			return 0
+		}
+	}
+	// A logger, tag or program: one token ending in a colon.
+	if sp := bytes.IndexByte(line[i:min(len(line), i+120)], ' '); sp > 1 && line[i+sp-1] == ':' && bytes.IndexByte(line[i:i+sp], '=') < 0 {
+		i += sp + 1
+	}
+	return min(i, len(line))
+}
+
+// syslogMessage is the index of the program in a BSD syslog line
+// ("Mmm dd hh:mm:ss host program[pid]: message"), or 0.
+func syslogMessage(line []byte) int {
+	if len(line) < 20 || !isUpperASCII(line[0]) || line[3] != ' ' {
+		return 0
+	}
+	i := 4
+	for i < len(line) && line[i] == ' ' {
+		i++
+	}
+	for i < len(line) && line[i] >= '0' && line[i] <= '9' {
+		i++
+	}
+	if i+10 > len(line) || line[i] != ' ' || line[i+3] != ':' || line[i+6] != ':' || line[i+9] != ' ' {
+		return 0
+	}
+	i += 10
+	host := bytes.IndexByte(line[i:], ' ')
+	if host <= 0 {
+		return 0
+	}
+	return i + host + 1
+}
+
+func isUpperASCII(c byte) bool { return c >= 'A' && c <= 'Z' }
 
 // finish detects the signals, attaches them and the history summary to
 // the case, and adds their weight to its severity.

@@ -10,16 +10,17 @@ import (
 	"github.com/logtriage/logtriage/triage/anomaly"
 )
 
-// bglLines are BGL 2k's lines as the log has them, less the Label column
-// (the ground truth), with each line's alert label and Level column.
+// bglLines are BGL 2k's raw lines less their first column (the Label:
+// ground truth), with each line's alert label and Level column.
 func bglLines(t *testing.T) (lines []string, alert []bool, level []string, day []string) {
 	h, rows := loghubRows(t, "BGL")
-	for _, r := range rows {
-		var parts []string
-		for _, col := range []string{"Timestamp", "Date", "Node", "Time", "NodeRepeat", "Type", "Component", "Level", "Content"} {
-			parts = append(parts, r[h[col]])
-		}
-		lines = append(lines, strings.Join(parts, " "))
+	raw := loghubLines(t, "BGL")
+	if len(raw) != len(rows) {
+		t.Fatalf("BGL: %d lines, %d rows", len(raw), len(rows))
+	}
+	for i, r := range rows {
+		l := string(raw[i])
+		lines = append(lines, l[strings.IndexByte(l, ' ')+1:])
 		alert = append(alert, r[h["Label"]] != "-")
 		level = append(level, r[h["Level"]])
 		day = append(day, r[h["Date"]])
@@ -88,9 +89,7 @@ func TestBGLAlertLines(t *testing.T) {
 
 	profileLines := func(p *anomaly.Profiler, idx []int) (ids []string, numbers []int) {
 		for _, i := range idx {
-			text := []byte(lines[i])
-			lvl, _ := triage.LineLevel(text)
-			ids = append(ids, p.Observe(anomaly.Line{Number: i + 1, Text: text, Key: []byte(triage.Template(text)), Level: lvl}))
+			ids = append(ids, p.Observe(triage.AnomalyLine(i+1, []byte(lines[i]))))
 			numbers = append(numbers, i+1)
 		}
 		return ids, numbers

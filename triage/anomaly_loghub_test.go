@@ -1,6 +1,7 @@
 package triage_test
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"io"
@@ -13,10 +14,12 @@ import (
 	"github.com/logtriage/logtriage/triage/drain"
 )
 
+const loghubDir = "drain/testdata/loghub"
+
 // loghubRows reads a Loghub 2k structured CSV (triage/drain/testdata/loghub).
 func loghubRows(tb testing.TB, system string) (header map[string]int, rows [][]string) {
 	tb.Helper()
-	path := filepath.Join("drain", "testdata", "loghub", system+"_2k.log_structured.csv")
+	path := filepath.Join(loghubDir, system+"_2k.log_structured.csv")
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		tb.Skipf("%s is missing: the Loghub 2k samples (github.com/logpai/loghub) belong there", path)
@@ -46,22 +49,47 @@ func loghubRows(tb testing.TB, system string) (header map[string]int, rows [][]s
 	}
 }
 
-// TestPipelineMiningLoghub measures the mining as the pipeline does it:
-// each line's template key (Template) as Line.Key, so a line whose key was
-// seen joins that line's cluster untokenized. The floors are the miner's
-// own (triage/drain) less 0.02: the shortcut may cost a little accuracy,
-// never much.
+// loghubLines reads a Loghub 2k raw log: whole lines, CRLF endings cut.
+func loghubLines(tb testing.TB, system string) [][]byte {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join(loghubDir, system+"_2k.log"))
+	if errors.Is(err, os.ErrNotExist) {
+		tb.Skipf("%s_2k.log is missing from %s", system, loghubDir)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimRight(data, "\r\n"), []byte("\n"))
+	for i, l := range lines {
+		lines[i] = bytes.TrimSuffix(l, []byte("\r"))
+	}
+	return lines
+}
+
+// TestPipelineMiningLoghub measures the mining the pipeline does: whole
+// raw lines (headers and CRLF endings included) as the pipeline hands them
+// to the profiler (AnomalyLine: level, template key, message start). The
+// miner's own figures (on the benchmark's Content column) are in
+// triage/drain; the floors here sit a little under the figures
+// docs/anomaly.md reports.
 func TestPipelineMiningLoghub(t *testing.T) {
-	floors := map[string]float64{"Android": 0.86, "Apache": 0.97, "BGL": 0.93, "HDFS": 0.97,
-		"Hadoop": 0.92, "HealthApp": 0.83, "Linux": 0.84, "Mac": 0.81}
+	floors := map[string]float64{"Android": 0.88, "Apache": 0.99, "BGL": 0.95, "HDFS": 0.99,
+		"Hadoop": 0.94, "HealthApp": 0.95, "Linux": 0.86, "Mac": 0.83}
 	sum := 0.0
 	for _, sys := range []string{"Android", "Apache", "BGL", "HDFS", "Hadoop", "HealthApp", "Linux", "Mac"} {
 		h, rows := loghubRows(t, sys)
+		lines := loghubLines(t, sys)
+		if len(lines) != len(rows) {
+			t.Fatalf("%s: %d lines, %d ground-truth rows", sys, len(lines), len(rows))
+		}
 		p := anomaly.NewProfiler(anomaly.Options{}, nil)
 		pred, truth := make([]string, len(rows)), make([]string, len(rows))
 		for i, r := range rows {
-			content := []byte(r[h["Content"]])
-			pred[i] = p.Observe(anomaly.Line{Number: i + 1, Text: content, Key: []byte(triage.Template(content))})
+			text := lines[i]
+			if sys == "BGL" {
+				text = text[bytes.IndexByte(text, ' ')+1:] // the first column is the alert label: ground truth
+			}
+			pred[i] = p.Observe(triage.AnomalyLine(i+1, text))
 			truth[i] = r[h["EventId"]]
 		}
 		acc := drain.GroupingAccuracy(pred, truth)
@@ -72,4 +100,7 @@ func TestPipelineMiningLoghub(t *testing.T) {
 		}
 	}
 	t.Logf("%-10s %.3f", "mean", sum/8)
+	if sum/8 < 0.90 {
+		t.Errorf("mean %.3f under 0.90", sum/8)
+	}
 }

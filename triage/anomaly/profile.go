@@ -53,6 +53,10 @@ type Line struct {
 	// Sources are the fingerprints of the addresses the line names (the
 	// detectors' ip_address findings).
 	Sources []string
+	// MessageStart is where the line's message starts after its header
+	// (timestamp, host, level, thread); templates are mined from there.
+	// Times and auth events are read from the whole line.
+	MessageStart int
 }
 
 // templateStat is one template's lines in this upload.
@@ -219,14 +223,15 @@ const maxKeys = 1 << 16
 // mine is the line's cluster: by its key when a line with the same key was
 // mined before, else by mining it.
 func (p *Profiler) mine(l Line) int {
+	msg := l.Text[min(max(l.MessageStart, 0), len(l.Text)):]
 	if l.Key == nil {
-		return p.miner.Add(l.Text)
+		return p.miner.Add(msg)
 	}
 	if c, ok := p.byKey[string(l.Key)]; ok {
 		p.miner.Hit(int(c))
 		return int(c)
 	}
-	c := p.miner.Add(l.Text)
+	c := p.miner.Add(msg)
 	if c >= 0 && len(p.byKey) < maxKeys {
 		p.byKey[string(l.Key)] = int32(c)
 	}
