@@ -69,7 +69,7 @@ func (p *Pipeline) startAnomalies(ctx context.Context, in Input) (*anomalyRun, e
 		}
 	}
 	r.base = anomaly.NewBaseline(past, now, o.Windows)
-	mo := o.Profile
+	mo := ProfileOptions(o.Profile)
 	if mo.Fingerprint == nil {
 		mo.Fingerprint = p.opts.Detector.Fingerprint
 	}
@@ -93,13 +93,22 @@ func anomalyLine(num int, text, key []byte, level string, levelEnd int, sources 
 	if len(key) >= maxTemplateBytes {
 		key = nil // cut: lines that differ past the cut share it
 	}
-	return anomaly.Line{Number: num, Text: text, Key: key, Level: level, Sources: sources,
-		MessageStart: messageStart(text, levelEnd)}
+	return anomaly.Line{Number: num, Text: text, Key: key, Level: level, LevelEnd: levelEnd, Sources: sources}
+}
+
+// ProfileOptions fills what the pipeline's profiler needs to mine lines as
+// the pipeline cuts them (their message after the header), for tools and
+// tests that profile lines without running the pipeline.
+func ProfileOptions(o anomaly.Options) anomaly.Options {
+	if o.MessageStart == nil {
+		o.MessageStart = messageStart
+	}
+	return o
 }
 
 // AnomalyLine is line number num of a log as the pipeline hands it to the
-// anomaly profiler (level, template key, message start), for tools and
-// tests that profile lines without running the pipeline.
+// anomaly profiler (level, level marker end, template key); use it with
+// ProfileOptions.
 func AnomalyLine(num int, text []byte) anomaly.Line {
 	level, levelEnd := LineLevel(text)
 	return anomalyLine(num, text, appendTemplate(nil, text), level, levelEnd, nil)

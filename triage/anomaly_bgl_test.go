@@ -100,7 +100,7 @@ func TestBGLAlertLines(t *testing.T) {
 	for i := range all {
 		all[i] = i
 	}
-	p := anomaly.NewProfiler(anomaly.Options{}, nil)
+	p := anomaly.NewProfiler(triage.ProfileOptions(anomaly.Options{}), nil)
 	ids, numbers := profileLines(p, all)
 	flagOne := make([]bool, len(lines))
 	flagged(p.Detect(nil, nil), ids, numbers, flagOne, false)
@@ -118,7 +118,7 @@ func TestBGLAlertLines(t *testing.T) {
 		}
 		idx := all[start:end]
 		b := anomaly.NewBaseline(history, at, nil)
-		p := anomaly.NewProfiler(anomaly.Options{}, b)
+		p := anomaly.NewProfiler(triage.ProfileOptions(anomaly.Options{}), b)
 		ids, numbers := profileLines(p, idx)
 		sigs := p.Detect(b, nil)
 		flagged(sigs, ids, numbers, flagDays, false)

@@ -82,7 +82,7 @@ func TestPipelineMiningLoghub(t *testing.T) {
 		if len(lines) != len(rows) {
 			t.Fatalf("%s: %d lines, %d ground-truth rows", sys, len(lines), len(rows))
 		}
-		p := anomaly.NewProfiler(anomaly.Options{}, nil)
+		p := anomaly.NewProfiler(triage.ProfileOptions(anomaly.Options{}), nil)
 		pred, truth := make([]string, len(rows)), make([]string, len(rows))
 		for i, r := range rows {
 			text := lines[i]

@@ -38,6 +38,11 @@ type Options struct {
 	MaxMinutes int
 	// ExampleLines is how many line numbers a template keeps; default 5.
 	ExampleLines int
+	// MessageStart (optional) says where a line's message starts after its
+	// header (timestamp, host, level, thread, logger); templates are mined
+	// from there, times and auth events read from the whole line. It is
+	// asked only for lines that are mined (see Line.Key). Nil mines whole lines.
+	MessageStart func(text []byte, levelEnd int) int
 }
 
 // Line is one redacted line of an upload.
@@ -53,10 +58,9 @@ type Line struct {
 	// Sources are the fingerprints of the addresses the line names (the
 	// detectors' ip_address findings).
 	Sources []string
-	// MessageStart is where the line's message starts after its header
-	// (timestamp, host, level, thread); templates are mined from there.
-	// Times and auth events are read from the whole line.
-	MessageStart int
+	// LevelEnd is the index just past the line's level marker, 0 when
+	// none (see Options.MessageStart).
+	LevelEnd int
 }
 
 // templateStat is one template's lines in this upload.
@@ -199,6 +203,14 @@ func (p *Profiler) Observe(l Line) (templateID string) {
 	return templateID
 }
 
+// message is the part of the line templates are mined from.
+func (p *Profiler) message(l Line) []byte {
+	if p.opt.MessageStart == nil {
+		return l.Text
+	}
+	return l.Text[min(max(p.opt.MessageStart(l.Text, l.LevelEnd), 0), len(l.Text)):]
+}
+
 func (s *templateStat) countMinute(m int32) {
 	if s.curCount > 0 && m != s.curMinute {
 		s.perMinute[s.curMinute] += s.curCount
@@ -223,15 +235,14 @@ const maxKeys = 1 << 16
 // mine is the line's cluster: by its key when a line with the same key was
 // mined before, else by mining it.
 func (p *Profiler) mine(l Line) int {
-	msg := l.Text[min(max(l.MessageStart, 0), len(l.Text)):]
 	if l.Key == nil {
-		return p.miner.Add(msg)
+		return p.miner.Add(p.message(l))
 	}
 	if c, ok := p.byKey[string(l.Key)]; ok {
 		p.miner.Hit(int(c))
 		return int(c)
 	}
-	c := p.miner.Add(msg)
+	c := p.miner.Add(p.message(l))
 	if c >= 0 && len(p.byKey) < maxKeys {
 		p.byKey[string(l.Key)] = int32(c)
 	}
