@@ -262,16 +262,17 @@ func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byt
 		return nil, false, err
 	}
 	p, err = triage.NewPipeline(triage.PipelineOptions{
-		Detector:   det,
-		Classifier: classifier,
-		Rules:      rules.New(rt),
-		PII:        pii,
-		Router:     rt,
-		Embedder:   embedder,
-		Store:      store,
-
+		Detector:         det,
+		Classifier:       classifier,
+		Rules:            rules.New(rt),
+		PII:              pii,
+		Router:           rt,
+		Embedder:         embedder,
+		Store:            store,
 		FallbackEmbedder: fallback,
 		LLMBudget:        guard.budget,
+		// Anomaly signals against each tenant's history in the store.
+		Anomalies: &triage.AnomalyOptions{},
 	})
 	return p, classifier != nil || pii != nil, err
 }
