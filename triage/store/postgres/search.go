@@ -107,10 +107,10 @@ func (s *Store) Similar(ctx context.Context, q triage.SimilarQuery) ([]triage.Si
 type plan int
 
 const (
-	planAuto  plan = iota
-	planExact      // top-N over the rows, no index: the baseline recall is measured against
-	planIndex      // HNSW whatever the tenant's size
-	planOwnIndex   // the tenant's own partial HNSW index
+	planAuto     plan = iota
+	planExact         // top-N over the rows, no index: the baseline recall is measured against
+	planIndex         // HNSW whatever the tenant's size
+	planOwnIndex      // the tenant's own partial HNSW index
 )
 
 func (s *Store) similar(ctx context.Context, q triage.SimilarQuery, p plan) ([]triage.SimilarCase, error) {
