@@ -33,7 +33,7 @@ import (
 const (
 	defaultIndexM           = 16
 	defaultEFConstruction   = 64
-	defaultExactTenantRows  = 20000
+	defaultExactTenantRows  = 1000
 	defaultCandidatesFactor = 4
 	tenantSizeTTL           = time.Minute
 )

@@ -92,8 +92,9 @@ func BenchmarkTenantSearch(b *testing.B) {
 		n, load.Seconds(), float64(n)/load.Seconds(), build.Seconds(), s.opts.IndexM, s.opts.IndexEFConstruction, sp.halfvec, float64(indexBytes)/1e6)
 
 	rng := rand.New(rand.NewPCG(11, 12))
+	nq := envInt(b, "LOGTRIAGE_BENCH_QUERIES", benchQueries)
 	for _, qc := range queryClasses {
-		qs := make([]triage.SimilarQuery, benchQueries)
+		qs := make([]triage.SimilarQuery, nq)
 		for i := range qs {
 			tenant, all := qc.tenants(rng)
 			qs[i] = triage.SimilarQuery{Tenant: tenant, AllTenants: all, K: benchK, MinSimilarity: -1,
@@ -182,7 +183,7 @@ func ownIndex(b *testing.B, s *Store, gen *clustered) {
 		b.Fatal(err)
 	}
 	b.Logf("tenant 30%%    own index built in %.1fs", time.Since(start).Seconds())
-	qs := make([]triage.SimilarQuery, benchQueries)
+	qs := make([]triage.SimilarQuery, envInt(b, "LOGTRIAGE_BENCH_QUERIES", benchQueries))
 	for i := range qs {
 		qs[i] = triage.SimilarQuery{Tenant: "tenant-000", K: benchK, MinSimilarity: -1,
 			Embedding: triage.Embedding{EmbedderID: benchSpaceID, Vector: gen.next()}}
