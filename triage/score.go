@@ -211,7 +211,7 @@ var criticalSignals = map[string]bool{"kernel_panic": true, "data_loss": true, "
 // SignalFloor is the least severity a fatal signature allows.
 func SignalFloor(s SignalCount) string {
 	switch {
-	case s.Name == "data_loss" && vocab.HandledInput.MatchString(strings.ToLower(s.Example)):
+	case s.Name == "data_loss" && handledInput.MatchString(strings.ToLower(s.Example)):
 		// "skipping corrupt record", "1 image skipped (corrupt EXIF)": bad
 		// input the program set aside, not lost or corrupted data of its own.
 		return "medium"
@@ -222,3 +222,6 @@ func SignalFloor(s SignalCount) string {
 	}
 	return "high"
 }
+
+// handledInput: the line says bad input was set aside.
+var handledInput = vocab.Default().Pattern("handled_input")

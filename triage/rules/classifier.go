@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/vocab"
 	"math"
 	"regexp"
 	"slices"
@@ -436,7 +437,7 @@ const genericTransportCategory = "network"
 // genericTransportRe: how a call failed, not which system failed ("rpc
 // error: code = DeadlineExceeded", "Request timed out", "timed out waiting
 // for the condition").
-var genericTransportRe = regexp.MustCompile(`(?i)context deadline exceeded|deadline ?exceeded|rpc error|timed? ?out|timeout|\blatency\b|\b504\b|gateway time-?out`)
+var genericTransportRe = vocab.Default().Pattern("generic_transport")
 
 // specificSystem is the system a network-categorized failure names once
 // its generic transport words are set aside: "Braintree\Exception\Timeout:
@@ -448,7 +449,7 @@ var genericTransportRe = regexp.MustCompile(`(?i)context deadline exceeded|deadl
 func (c *Classifier) specificSystem(in triage.ClassifyInput, failing []router.WeightedLine, later [][]router.WeightedLine) (string, []router.WeightedLine) {
 	stripped := make([]router.WeightedLine, len(failing))
 	for i, l := range failing {
-		stripped[i] = router.WeightedLine{Text: genericTransportRe.ReplaceAllString(l.Text, " "), Weight: l.Weight}
+		stripped[i] = router.WeightedLine{Text: genericTransportRe.Strip(l.Text), Weight: l.Weight}
 	}
 	matches := c.router.MatchCategories(stripped)
 	for _, m := range matches {

@@ -6,6 +6,7 @@
 package vocab
 
 import (
+	"bytes"
 	"regexp"
 	"regexp/syntax"
 	"strings"
@@ -109,9 +110,6 @@ func leadingLiterals(t *syntax.Regexp) ([]string, bool) {
 	return out, len(out) > 0
 }
 
-// HandledInput: the line says bad input was set aside.
-var HandledInput = Lower(`skip(ped|ping)?\b|ignor(ed|ing)|discard(ed|ing)|dropp(ed|ing)|reject(ed|ing)|quarantin|invalid input|malformed|bad request|unsupported|in (the )?(upload|payload|request|message|input|image|file header)`)
-
 // Prefiltered reports whether the pattern has a literal prefilter.
 func (p *Pattern) Prefiltered() bool { return p.needles != nil }
 
@@ -120,3 +118,40 @@ func (p *Pattern) String() string { return p.re.String() }
 
 // MatchRaw runs the expression without the prefilter (tests compare the two).
 func (p *Pattern) MatchRaw(lower string) bool { return p.re.MatchString(lower) }
+
+// MatchBytes is MatchString over a lower-cased byte line (the streaming
+// pass holds bytes; no string is built unless a needle is present).
+func (p *Pattern) MatchBytes(lower []byte) bool {
+	if p.needles != nil {
+		hit := false
+		for _, n := range p.needles {
+			if bytes.Contains(lower, []byte(n)) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			return false
+		}
+	}
+	return p.re.Match(lower)
+}
+
+// Strip replaces every match in text (matched lower-cased) with a space,
+// keeping the rest of text as written. When lower-casing changes byte
+// lengths (rare non-ASCII letters), the lower-cased text is returned.
+func (p *Pattern) Strip(text string) string {
+	lower := strings.ToLower(text)
+	if len(lower) != len(text) {
+		return p.re.ReplaceAllString(lower, " ")
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range p.re.FindAllStringIndex(lower, -1) {
+		b.WriteString(text[last:m[0]])
+		b.WriteByte(' ')
+		last = m[1]
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
