@@ -5,8 +5,6 @@ import (
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/vocab"
 	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -371,65 +369,6 @@ var failureVerbRe = vocab.Default().Pattern("failure_verb")
 // failureWordRe: the line reports a failure ("5/5 regions FAILED").
 var failureWordRe = vocab.Default().Pattern("failure_word")
 
-// names lists the hard kinds seen, most lines first.
-func (ev kindEvidence) names() string {
-	var names []string
-	for n := range ev.hardBy {
-		names = append(names, n)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		a, b := names[i], names[j]
-		return ev.hardBy[a] > ev.hardBy[b] || ev.hardBy[a] == ev.hardBy[b] && a < b
-	})
-	return strings.Join(names[:min(len(names), 3)], ", ")
-}
-
-// kindSeverity is the severity the failure kinds call for, with why; ""
-// when they say nothing beyond what the counts say. Hard failures raise:
-// seen twice (three times in warnings alone) and not lost in a long log
-// (sustainedRate), or once where users feel it, a failing dependency is
-// high; one that takes everything down is critical. Retried failures that keep failing where users feel it are
-// high too. Failing lines that are all routine (declines, deprecations,
-// rate limiting) are low. On a security case, rejected credentials are the
-// attack being reported, not a broken dependency.
-func kindSeverity(ev kindEvidence, category string, lines int) (string, string) {
-	if category == "security" {
-		ev.hard -= ev.hardBy["credentials rejected"]
-		delete(ev.hardBy, "credentials rejected")
-	}
-	what := ev.names()
-	sustained := (ev.hard >= 2 && ev.errors > 0 || ev.hard >= 3) && (ev.hard >= manyErrorLines/2 || float64(ev.hard) >= sustainedRate*float64(lines))
-	switch {
-	case ev.hard > 0 && ev.total:
-		return "critical", fmt.Sprintf("a hard failure (%s) and everything failing", what)
-	case ev.hard > 0 && ev.renewals == ev.hard && ev.stillValid && !ev.impact:
-		return "medium", fmt.Sprintf("%d certificate renewal failure(s), the certificate in use still valid", ev.hard)
-	case sustained && (!ev.recovered || ev.hard >= 4 || ev.impact):
-		return "high", fmt.Sprintf("%d failing line(s) of a hard kind (%s)", ev.hard, what)
-	case ev.hard > 0 && ev.impact && !ev.recovered:
-		return "high", fmt.Sprintf("a hard failure (%s) that reaches users", what)
-	case ev.errors > 0 && ev.impact && (ev.soft > 0 || ev.retried > 0) && !ev.recovered:
-		return "high", "failures that keep failing and reach users"
-	case ev.errors > 0 && ev.total:
-		return "high", "errors and everything of a kind failing"
-	case ev.healed && ev.probes == ev.failing:
-		return "info", "a start-up state the log shows resolved"
-	case ev.healed && quietWarnings(ev, lines):
-		// A health check critical at registration that turns passing, a
-		// notice that a name is not DNS-friendly: the service is healthy.
-		return "info", fmt.Sprintf("%d warning(s) that report no failure, and the log healthy after them", ev.failing)
-	case ev.healed && !ev.impact && ev.hard <= 3:
-		return "low", fmt.Sprintf("%d failing line(s), handled: the log shows the operation going through after the last one", ev.failing)
-	case ev.failing > 0 && ev.minor == ev.failing:
-		return "low", fmt.Sprintf("%d failing line(s), all routine (declines, deprecations, rate limiting)", ev.minor)
-	case ev.hard == 0 && ev.recovered && ev.errors > 0 && ev.errors <= 2 && !ev.impact:
-		return "low", "a failure the log shows recovering"
-	case ev.hard > 0 || ev.retried > 1:
-		return "medium", fmt.Sprintf("%d failing line(s) of a hard kind", ev.hard+ev.retried)
-	}
-	return "", ""
-}
-
 // certRenewalRe: a line about renewing or issuing a certificate (ACME,
 // cert-manager, certbot); certStillValidRe: the certificate in use has
 // days left.
@@ -437,12 +376,6 @@ var (
 	certRenewalRe    = vocab.Default().Pattern("cert_renewal")
 	certStillValidRe = vocab.Default().Pattern("cert_still_valid")
 )
-
-// quietWarnings: no errors, and the few warnings (a small share of the log)
-// name no failure kind at all.
-func quietWarnings(ev kindEvidence, lines int) bool {
-	return ev.failing > 0 && ev.errors == 0 && ev.hard+ev.soft+ev.minor+ev.retried == 0 && ev.failing*10 <= lines
-}
 
 // injectedRe recognizes text addressed to a classifier rather than written
 // by a program about itself: "ignore previous instructions", "you are now",
@@ -469,86 +402,7 @@ var (
 	securityDataOutRe = vocab.Default().Pattern("data_out")
 )
 
-// securitySeverity is the severity of a security case's events, with why.
-func securitySeverity(in triage.ClassifyInput, r *reader) (string, string) {
-	var scan, attack, privilege, exposed, dataOut, evasion, public bool
-	// Templates see every kind of line once; the excerpt sees lines one
-	// template holds many of (CloudTrail events differ only in values).
-	texts := make([]string, 0, len(in.Templates)+len(in.Excerpt))
-	for _, t := range in.Templates {
-		texts = append(texts, t.Example)
-	}
-	texts = append(texts, in.Excerpt...)
-	for _, text := range texts {
-		rd := r.readSecurity(text)
-		scan = scan || rd.scan
-		attack = attack || rd.attack
-		privilege = privilege || rd.privilege
-		exposed = exposed || rd.exposed
-		dataOut = dataOut || rd.dataOut
-		evasion = evasion || rd.evasion
-		public = public || rd.public
-	}
-	label, why := securityEventsSeverity(privilege, dataOut, evasion, public, exposed, attack, scan)
-	if alert, alertWhy := alertLevelSeverity(texts, r); triage.SeverityIndex(alert) < triage.SeverityIndex(label) {
-		label, why = alert, alertWhy
-	}
-	return label, why
-}
-
 // alertLevelRe reads the level a detector gave its own alert: Wazuh/OSSEC
 // "Rule: 100210 (level 13)" or JSON "rule":{..."level":13}, Suricata/Snort
 // "alert":{..."severity":1}.
 var alertLevelRe = regexp.MustCompile(`rule: \d+ \(level (\d+)\)|"rule": ?\{[^}]*"level": ?(\d+)|"alert": ?\{[^}]*"severity": ?(\d+)`)
-
-// alertLevelSeverity is the least severity the detectors' own levels ask
-// for: Wazuh 12+ is "high importance", 15 a severe attack; a Suricata
-// priority-1 signature is worth a look (what it achieved decides more).
-func alertLevelSeverity(texts []string, r *reader) (string, string) {
-	label, why := "info", ""
-	for _, text := range texts {
-		if r.injected(text) {
-			continue
-		}
-		lower := r.seen[text].lower
-		if !strings.Contains(lower, "level") && !strings.Contains(lower, "severity") {
-			continue
-		}
-		for _, m := range alertLevelRe.FindAllStringSubmatch(lower, -1) {
-			to := ""
-			switch wazuh, _ := strconv.Atoi(m[1] + m[2]); {
-			case wazuh >= 15:
-				to = "critical"
-			case wazuh >= 12:
-				to = "high"
-			case m[3] == "1":
-				to = "medium"
-			}
-			if to != "" && triage.SeverityIndex(to) < triage.SeverityIndex(label) {
-				label, why = to, "the detector's own alert level: "+strings.TrimSpace(m[0])
-			}
-		}
-	}
-	return label, why
-}
-
-// securityEventsSeverity judges what the security vocabulary found.
-func securityEventsSeverity(privilege, dataOut, evasion, public, exposed, attack, scan bool) (string, string) {
-	switch {
-	case privilege && dataOut:
-		return "critical", "a privileged change by an unexpected party, then data taken out"
-	case privilege && (evasion || public):
-		return "critical", "a privileged change, then the audit trail stopped or data opened to the world"
-	case evasion || public:
-		return "high", "the audit trail stopped or data opened to the world"
-	case privilege:
-		return "high", "a privileged action by an unexpected party"
-	case exposed:
-		return "high", "credentials exposed"
-	case attack:
-		return "medium", "attacks against the application"
-	case scan:
-		return "low", "scans or denials that were blocked or only logged"
-	}
-	return "medium", "security events"
-}
