@@ -30,6 +30,9 @@ type ClassifyInput struct {
 	StackTraces int
 	// FirstTime and LastTime are the first and last timestamps seen, as written in the log.
 	FirstTime, LastTime string
+	// Examples are resolved cases near this one (same tenant, redacted text
+	// and the labels agents confirmed), for an LLM to judge by; may be empty.
+	Examples []Example
 	// The closed sets the answer must come from (from the routing config).
 	Categories []CategoryOption
 	Skills     []string

@@ -68,8 +68,11 @@ func RunFactory(t *testing.T, f Factory) {
 		{"NilEmbedding", testNilEmbedding},
 		{"ConcurrentPutCase", testConcurrentPut},
 		{"ContextCanceled", testContextCanceled},
+		{"Resolve", testResolve},
+		{"ConfirmedNeighbours", testConfirmedNeighbours},
+		{"Examples", testExamples},
 	}
-	for _, tc := range tests {
+	for _, tc := range append(tests, portalTests...) {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
 	}
 	t.Run("Durability", func(t *testing.T) {
@@ -78,5 +81,13 @@ func RunFactory(t *testing.T, f Factory) {
 			t.Skip("factory does not implement storetest.Reopener")
 		}
 		testDurability(t, r)
+		testResolutionDurable(t, r)
+	})
+	t.Run("PortalDurability", func(t *testing.T) {
+		r, ok := f.(Reopener)
+		if !ok {
+			t.Skip("factory does not implement storetest.Reopener")
+		}
+		testPortalDurability(t, r)
 	})
 }
