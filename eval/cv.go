@@ -99,47 +99,55 @@ func Collect(ctx context.Context, opt CVOptions) (map[string][]CVCase, map[strin
 		if err != nil {
 			return nil, nil, err
 		}
-		var mu sync.Mutex
-		seen := map[string]struct {
-			vec []float64
-			row *rules.Row
-		}{}
-		policy := rules.DefaultPolicy
-		triageFn, err := opt.Build(rules.Options{Observe: func(in triage.ClassifyInput, ev rules.Evidence) {
-			v := ev.Vector()
-			mu.Lock()
-			seen[in.FileName] = struct {
-				vec []float64
-				row *rules.Row
-			}{v, policy.Decide(v)}
-			mu.Unlock()
-		}})
-		if err != nil {
+		if cases[path], runs[path], err = CollectDataset(ctx, ds, opt.Build, opt.Parallel); err != nil {
 			return nil, nil, err
-		}
-		run, err := Evaluate(ctx, ds, Options{Triage: triageFn, Parallel: opt.Parallel})
-		if err != nil {
-			return nil, nil, err
-		}
-		runs[path] = run
-		for _, c := range ds.Cases {
-			if c.Severity == "" {
-				continue
-			}
-			content, err := ds.Content(c)
-			if err != nil {
-				return nil, nil, err
-			}
-			sum := sha256.Sum256(content)
-			got, ok := seen[uploadName(c, hex.EncodeToString(sum[:]))]
-			if !ok {
-				continue // empty upload: the rules are not asked
-			}
-			cases[path] = append(cases[path], CVCase{Set: SetName(path), ID: c.ID, GoldSeverity: c.Severity, Queue: c.Queue,
-				Vector: got.vec, PolicyLabel: got.row.Label, PolicyRow: got.row.ID})
 		}
 	}
 	return cases, runs, nil
+}
+
+// CollectDataset runs one dataset through the pipeline with the policy and
+// returns each labelled case's evidence (an empty upload, which the rules
+// are not asked about, has none) and the run.
+func CollectDataset(ctx context.Context, ds *Dataset, build BuildFunc, parallel int) ([]CVCase, *Run, error) {
+	type seen struct {
+		vec []float64
+		row *rules.Row
+	}
+	var mu sync.Mutex
+	byName := map[string]seen{}
+	policy := rules.DefaultPolicy
+	triageFn, err := build(rules.Options{Observe: func(in triage.ClassifyInput, ev rules.Evidence) {
+		v := ev.Vector()
+		mu.Lock()
+		byName[in.FileName] = seen{v, policy.Decide(v)}
+		mu.Unlock()
+	}})
+	if err != nil {
+		return nil, nil, err
+	}
+	run, err := Evaluate(ctx, ds, Options{Triage: triageFn, Parallel: parallel})
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []CVCase
+	for _, c := range ds.Cases {
+		if c.Severity == "" {
+			continue
+		}
+		content, err := ds.Content(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		sum := sha256.Sum256(content)
+		got, ok := byName[uploadName(c, hex.EncodeToString(sum[:]))]
+		if !ok {
+			continue
+		}
+		out = append(out, CVCase{Set: SetName(ds.Path), ID: c.ID, GoldSeverity: c.Severity, Queue: c.Queue,
+			Vector: got.vec, PolicyLabel: got.row.Label, PolicyRow: got.row.ID})
+	}
+	return out, run, nil
 }
 
 // CrossValidate holds out each set in turn: the policy is scored on it as

@@ -26,6 +26,7 @@ type Evidence struct {
 	Hard, HardRaw, Soft, Minor          int // Hard leaves out rejected credentials on a security case
 	Retried, Timeouts, Probes, Renewals int
 	Recovered, Healed, Impact, Total    bool
+	LastFailing                         int // the line of the last failing line
 	CertStillValid                      bool
 	Category                            string // the category the failing lines point at (before an info verdict sends the case to the catch-all)
 	Role                                Role   // that category's role in the routing config
@@ -118,6 +119,9 @@ var Features = []Feature{
 	}},
 	{"soft_only", "every failing line a timeout or retry, reaching no one", func(e *Evidence) float64 {
 		return b2f(e.HardRaw == 0 && e.Soft > 0 && e.Timeouts == e.Soft && !e.Impact && !e.Total && len(e.Signals) == 0)
+	}},
+	{"failures_end_early", "every failing line is in the first half of the log: the rest runs normally", func(e *Evidence) float64 {
+		return b2f(e.Failing > 0 && e.LastFailing*2 <= e.Lines)
 	}},
 	{"impact", "the failure reaches users or the business", func(e *Evidence) float64 { return b2f(e.Impact) }},
 	{"total", "everything is failing", func(e *Evidence) float64 { return b2f(e.Total) }},

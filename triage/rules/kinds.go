@@ -150,6 +150,7 @@ type kindEvidence struct {
 	renewals   int
 	stillValid bool
 	probes     int  // failing lines that are start-up probes failing
+	lastLine   int  // the last failing line
 	impact     bool // users or the business are affected
 	total      bool // everything is failing
 }
@@ -332,6 +333,7 @@ func kindsOf(templates []triage.TemplateStat, r *reader) kindEvidence {
 		}
 	}
 	ev.healed = ev.failing > 0 && lastHealed > lastFailing
+	ev.lastLine = lastFailing
 	return ev
 }
 

@@ -237,3 +237,11 @@ func ParseModel(b []byte) (*Model, error) {
 
 // Marshal is the model file.
 func (m *Model) Marshal() ([]byte, error) { return json.MarshalIndent(m, "", " ") }
+
+//go:embed model.json
+var shippedModel []byte
+
+// ShippedModel is the weights file that ships (model.json, written by
+// `logtriage train` over every labelled set). The rules use it only when
+// Options.Scorer is set to it: the CV in docs/eval.md decides which ships.
+func ShippedModel() (*Model, error) { return ParseModel(shippedModel) }
