@@ -19,13 +19,18 @@ import (
 type Pattern struct {
 	re      *regexp.Regexp
 	needles []string // nil: no prefilter, always run the expression
+	bneedle [][]byte // needles as bytes, for MatchBytes
 }
 
 func Lower(pattern string) *Pattern {
 	p := &Pattern{re: regexp.MustCompile(pattern)}
 	if t, err := syntax.Parse(pattern, syntax.Perl); err == nil {
 		if needles, ok := leadingLiterals(t.Simplify()); ok {
-			p.needles = needles
+			p.needles = minimalNeedles(needles)
+			needles = p.needles
+			for _, n := range needles {
+				p.bneedle = append(p.bneedle, []byte(n))
+			}
 		}
 	}
 	return p
@@ -55,6 +60,9 @@ func leadingLiterals(t *syntax.Regexp) ([]string, bool) {
 	var out []string
 	switch t.Op {
 	case syntax.OpLiteral:
+		if t.Flags&syntax.FoldCase != 0 {
+			return nil, false // (?i) text: no literal to look for as written
+		}
 		out = []string{string(t.Rune)}
 	case syntax.OpCapture:
 		return leadingLiterals(t.Sub[0])
@@ -124,8 +132,8 @@ func (p *Pattern) MatchRaw(lower string) bool { return p.re.MatchString(lower) }
 func (p *Pattern) MatchBytes(lower []byte) bool {
 	if p.needles != nil {
 		hit := false
-		for _, n := range p.needles {
-			if bytes.Contains(lower, []byte(n)) {
+		for _, n := range p.bneedle {
+			if bytes.Contains(lower, n) {
 				hit = true
 				break
 			}
@@ -154,4 +162,23 @@ func (p *Pattern) Strip(text string) string {
 	}
 	b.WriteString(text[last:])
 	return b.String()
+}
+
+// minimalNeedles drops needles that contain another needle: a line holding
+// the longer one holds the shorter, so only the shorter need be looked for.
+func minimalNeedles(needles []string) []string {
+	var out []string
+	for i, n := range needles {
+		redundant := false
+		for j, m := range needles {
+			if i != j && strings.Contains(n, m) && (len(m) < len(n) || j < i) {
+				redundant = true
+				break
+			}
+		}
+		if !redundant {
+			out = append(out, n)
+		}
+	}
+	return out
 }

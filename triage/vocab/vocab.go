@@ -135,6 +135,9 @@ func (v *Vocabulary) phrases(id string, seen map[string]bool) ([]string, error) 
 	defer delete(seen, id)
 	out := append([]string(nil), e.Phrases...)
 	for _, inc := range e.Include {
+		if in := v.byID[inc]; in != nil && in.CaseSensitive != e.CaseSensitive {
+			return nil, fmt.Errorf("vocab: %q includes %q, which is matched %s", id, inc, map[bool]string{true: "as written", false: "lower-cased"}[in.CaseSensitive])
+		}
 		more, err := v.phrases(inc, seen)
 		if err != nil {
 			return nil, fmt.Errorf("%w (included by %q)", err, id)

@@ -66,6 +66,7 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 		"self include": `{"entries":[{"id":"a","phrases":["x"],"include":["a"],"match":["x"],"no_match":["y"]}]}`,
 		"bad regexp":   `{"entries":[{"id":"a","phrases":["(x"],"match":["x"],"no_match":["y"]}]}`,
 		"unknown key":  `{"entries":[{"id":"a","phrase":["x"],"match":["x"],"no_match":["y"]}]}`,
+		"mixed case":   `{"entries":[{"id":"a","phrases":["x"],"include":["b"],"match":["x"],"no_match":["y"]},{"id":"b","case_sensitive":true,"phrases":["Z"],"match":["Z"],"no_match":["y"]}]}`,
 	} {
 		if _, err := Load(mapFS(map[string]string{"f.json": body})); err == nil {
 			t.Errorf("%s: loaded", name)
@@ -90,4 +91,15 @@ func FuzzPrefilter(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Fatal signals run on every line of every upload: each must have a literal
+// prefilter, so most lines never reach the regular expression.
+func TestSignalsArePrefiltered(t *testing.T) {
+	v := Default()
+	for _, e := range v.Entries(Signals) {
+		if !v.Pattern(e.ID).Prefiltered() {
+			t.Errorf("signal %s has no literal prefilter: start each phrase with a literal of two bytes or more", e.ID)
+		}
+	}
 }
