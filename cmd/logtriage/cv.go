@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/logtriage/logtriage/eval"
@@ -54,7 +55,7 @@ func runCV(ctx context.Context, root, format string, parallel int, gate *cvGate,
 		fmt.Fprintln(stderr, "logtriage eval --cv:", err)
 		return evalError
 	}
-	sets, err := eval.FindTriageSets(root)
+	sets, err := findSets(root)
 	if err != nil {
 		return fail(err)
 	}
@@ -62,7 +63,7 @@ func runCV(ctx context.Context, root, format string, parallel int, gate *cvGate,
 	if err != nil {
 		return fail(err)
 	}
-	fmt.Fprintf(stderr, "logtriage eval --cv: %d labelled sets under %s, rules mode\n", len(sets), root)
+	fmt.Fprintf(stderr, "logtriage eval --cv: %d labelled sets in %s, rules mode\n", len(sets), root)
 	rep, err := eval.CrossValidate(ctx, eval.CVOptions{Sets: sets, Build: build, Parallel: parallel})
 	if err != nil {
 		return fail(err)
@@ -105,7 +106,7 @@ func writeCV(w io.Writer, rep *eval.CVReport) {
 
 func runTrain(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet(stderr, "train", "usage: logtriage train [--sets DIR] [--out FILE]", "\nRuns every labelled triage set under --sets through the rules pipeline, fits the learned severity scorer on all of them and writes its weights (the file shipped as triage/rules/model.json).")
-	root := fs.String("sets", defaultTriageSets, "directory holding the labelled triage sets (*.jsonl, searched recursively)")
+	root := fs.String("sets", defaultTriageSets, "labelled triage sets: directories (searched recursively) or dataset files, comma-separated")
 	out := fs.String("out", filepath.Join("triage", "rules", "model.json"), "weights file to write")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -121,7 +122,7 @@ func runTrain(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintln(stderr, "logtriage train:", err)
 		return 2
 	}
-	sets, err := eval.FindTriageSets(*root)
+	sets, err := findSets(*root)
 	if err != nil {
 		return fail(err)
 	}
@@ -158,5 +159,23 @@ func runTrain(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 // says why), and shippedGate the least CV mean it must keep.
 var (
 	shippedScorer = "policy"
-	shippedGate   = cvGate{exact: 0, within: 0, routing: 0}
+	shippedGate   = cvGate{exact: 0.77, within: 0.95, routing: 0.89} // measured 0.788/0.971/0.911 (docs/eval.md), less 0.02
 )
+
+// findSets reads --sets: comma-separated directories (searched for
+// labelled sets) or dataset files.
+func findSets(arg string) ([]string, error) {
+	var sets []string
+	for _, part := range strings.Split(arg, ",") {
+		if strings.HasSuffix(part, ".jsonl") {
+			sets = append(sets, part)
+			continue
+		}
+		found, err := eval.FindTriageSets(part)
+		if err != nil {
+			return nil, err
+		}
+		sets = append(sets, found...)
+	}
+	return sets, nil
+}
