@@ -26,7 +26,8 @@ type Evidence struct {
 	Hard, HardRaw, Soft, Minor          int // Hard leaves out rejected credentials on a security case
 	Retried, Timeouts, Probes, Renewals int
 	Recovered, Healed, Impact, Total    bool
-	LastFailing                         int // the line of the last failing line
+	LastFailing                         int  // the line of the last failing line
+	RestartLoop                         bool // a process keeps being restarted (Restart Count: 18, back-off restarting)
 	CertStillValid                      bool
 	Category                            string // the category the failing lines point at (before an info verdict sends the case to the catch-all)
 	Role                                Role   // that category's role in the routing config
@@ -123,6 +124,8 @@ var Features = []Feature{
 	{"failures_end_early", "every failing line is in the first half of the log: the rest runs normally", func(e *Evidence) float64 {
 		return b2f(e.Failing > 0 && e.LastFailing*2 <= e.Lines)
 	}},
+	{"oom", "an out-of-memory kill", func(e *Evidence) float64 { return b2f(e.hasSignal("oom")) }},
+	{"restart_loop", "a process keeps being restarted", func(e *Evidence) float64 { return b2f(e.RestartLoop) }},
 	{"impact", "the failure reaches users or the business", func(e *Evidence) float64 { return b2f(e.Impact) }},
 	{"total", "everything is failing", func(e *Evidence) float64 { return b2f(e.Total) }},
 	{"recovered", "the log shows the failure recovering", func(e *Evidence) float64 { return b2f(e.Recovered) }},

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/vocab"
 )
 
 // extract reads the evidence of a log: counts and signals, the failure
@@ -45,6 +46,7 @@ func (c *Classifier) extract(in triage.ClassifyInput) (Evidence, facts, *reader,
 		readSecurity(in, r, &ev)
 	}
 	ev.Kind = topKind(hardBy)
+	ev.RestartLoop = anyLine(in, r, restartLoop)
 	return ev, f, r, skills
 }
 
@@ -119,4 +121,23 @@ func readSecurity(in triage.ClassifyInput, r *reader, ev *Evidence) {
 			ev.AlertPriority1 = ev.AlertPriority1 || m[3] == "1"
 		}
 	}
+}
+
+// restartLoop: a process that keeps being restarted.
+var restartLoop = vocab.Default().Pattern("restart_loop")
+
+// anyLine reports whether any template example or excerpt line (not one
+// addressed to a classifier) matches p.
+func anyLine(in triage.ClassifyInput, r *reader, p *vocab.Pattern) bool {
+	for _, t := range in.Templates {
+		if !r.injected(t.Example) && p.MatchString(r.seen[t.Example].lower) {
+			return true
+		}
+	}
+	for _, l := range in.Excerpt {
+		if !r.injected(l) && p.MatchString(r.seen[l].lower) {
+			return true
+		}
+	}
+	return false
 }

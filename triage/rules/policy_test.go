@@ -21,6 +21,7 @@ func TestPolicyRowsReachable(t *testing.T) {
 		"security-breach-cover":         sec(Evidence{Privilege: true, Evasion: true}),
 		"security-alert-severe":         sec(Evidence{AlertLevel: 15}),
 		"signal-high":                   {Lines: 10, Signals: []string{"panic"}, SignalFloor: "high"},
+		"oom-loop":                      {Lines: 10, Signals: []string{"oom"}, SignalFloor: "medium", RestartLoop: true},
 		"fatal-lines":                   {Lines: 10, Fatal: 1},
 		"hard-sustained":                hard(3),
 		"hard-reaches-users":            with(hard(1), func(e *Evidence) { e.Impact, e.Lines = true, 500 }),
