@@ -28,6 +28,7 @@ type Evidence struct {
 	Recovered, Healed, Impact, Total    bool
 	LastFailing                         int  // the line of the last failing line
 	RestartLoop                         bool // a process keeps being restarted (Restart Count: 18, back-off restarting)
+	Contained                           bool // redundancy is taking over (a failover that worked, a hot spare, pods rescheduled) and is not exhausted
 	CertStillValid                      bool
 	Category                            string // the category the failing lines point at (before an info verdict sends the case to the catch-all)
 	Role                                Role   // that category's role in the routing config
@@ -126,6 +127,7 @@ var Features = []Feature{
 	}},
 	{"oom", "an out-of-memory kill", func(e *Evidence) float64 { return b2f(e.hasSignal("oom")) }},
 	{"restart_loop", "a process keeps being restarted", func(e *Evidence) float64 { return b2f(e.RestartLoop) }},
+	{"contained", "redundancy is taking over and is not exhausted", func(e *Evidence) float64 { return b2f(e.Contained) }},
 	{"impact", "the failure reaches users or the business", func(e *Evidence) float64 { return b2f(e.Impact) }},
 	{"total", "everything is failing", func(e *Evidence) float64 { return b2f(e.Total) }},
 	{"recovered", "the log shows the failure recovering", func(e *Evidence) float64 { return b2f(e.Recovered) }},

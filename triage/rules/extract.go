@@ -47,6 +47,7 @@ func (c *Classifier) extract(in triage.ClassifyInput) (Evidence, facts, *reader,
 	}
 	ev.Kind = topKind(hardBy)
 	ev.RestartLoop = anyLine(in, r, restartLoop)
+	ev.Contained = anyLine(in, r, contained) && !anyLine(in, r, noRedundancy)
 	return ev, f, r, skills
 }
 
@@ -123,8 +124,13 @@ func readSecurity(in triage.ClassifyInput, r *reader, ev *Evidence) {
 	}
 }
 
-// restartLoop: a process that keeps being restarted.
-var restartLoop = vocab.Default().Pattern("restart_loop")
+// restartLoop: a process that keeps being restarted; contained: redundancy
+// taking over; noRedundancy: none left to take over.
+var (
+	restartLoop  = vocab.Default().Pattern("restart_loop")
+	contained    = vocab.Default().Pattern("contained")
+	noRedundancy = vocab.Default().Pattern("no_redundancy")
+)
 
 // anyLine reports whether any template example or excerpt line (not one
 // addressed to a classifier) matches p.

@@ -23,6 +23,7 @@ func TestPolicyRowsReachable(t *testing.T) {
 		"signal-high":                   {Lines: 10, Signals: []string{"panic"}, SignalFloor: "high"},
 		"oom-loop":                      {Lines: 10, Signals: []string{"oom"}, SignalFloor: "medium", RestartLoop: true},
 		"fatal-lines":                   {Lines: 10, Fatal: 1},
+		"contained":                     with(hard(3), func(e *Evidence) { e.Contained = true }),
 		"hard-sustained":                hard(3),
 		"hard-reaches-users":            with(hard(1), func(e *Evidence) { e.Impact, e.Lines = true, 500 }),
 		"retried-reaches-users":         {Lines: 500, Errors: 1, Failing: 1, FailingErrors: 1, Soft: 1, Impact: true},
