@@ -182,3 +182,12 @@ func minimalNeedles(needles []string) []string {
 	}
 	return out
 }
+
+// withNeedles is p with an explicit prefilter.
+func (p *Pattern) withNeedles(needles []string) *Pattern {
+	q := &Pattern{re: p.re, needles: minimalNeedles(needles)}
+	for _, n := range q.needles {
+		q.bneedle = append(q.bneedle, []byte(n))
+	}
+	return q
+}

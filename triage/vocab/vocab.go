@@ -26,11 +26,17 @@ type Entry struct {
 	// CaseSensitive entries are matched against the line as written, not
 	// lower-cased: Go's "panic: " is a crash, PostgreSQL's "PANIC:" a level.
 	// Their includes must be case-sensitive too.
-	CaseSensitive bool     `json:"case_sensitive,omitempty"`
-	Phrases       []string `json:"phrases"`
-	Include       []string `json:"include,omitempty"`
-	Match         []string `json:"match"`
-	NoMatch       []string `json:"no_match"`
+	CaseSensitive bool `json:"case_sensitive,omitempty"`
+	// Prefilter, when set, replaces the literal prefilter derived from the
+	// phrases: substrings one of which every match contains. Entries run on
+	// every line (fatal signals) set it when their phrases start with
+	// common words ("all ", "no ", "over"); every match example must
+	// contain one (TestVocabularyExamples) and FuzzPrefilter checks it.
+	Prefilter []string `json:"prefilter,omitempty"`
+	Phrases   []string `json:"phrases"`
+	Include   []string `json:"include,omitempty"`
+	Match     []string `json:"match"`
+	NoMatch   []string `json:"no_match"`
 }
 
 // File is one vocabulary file: a list of entries in order.
@@ -104,6 +110,9 @@ func Load(fsys fs.FS) (*Vocabulary, error) {
 		p, err := compile(strings.Join(phrases, "|"))
 		if err != nil {
 			return nil, fmt.Errorf("vocab: %q: %w", id, err)
+		}
+		if pre := v.byID[id].Prefilter; len(pre) > 0 {
+			p = p.withNeedles(pre)
 		}
 		v.patterns[id] = p
 	}

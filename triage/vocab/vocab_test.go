@@ -1,6 +1,7 @@
 package vocab
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -18,6 +19,9 @@ func TestVocabularyExamples(t *testing.T) {
 			return strings.ToLower(ex)
 		}
 		for _, ex := range e.Match {
+			if len(e.Prefilter) > 0 && !slices.ContainsFunc(e.Prefilter, func(n string) bool { return strings.Contains(seen(ex), n) }) {
+				t.Errorf("%s: example %q holds none of the prefilter's substrings", id, ex)
+			}
 			if !p.MatchString(seen(ex)) {
 				t.Errorf("%s: does not match its example %q", id, ex)
 			}
