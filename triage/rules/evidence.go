@@ -36,6 +36,7 @@ type Evidence struct {
 	DataOut, Evasion, Public            bool
 	AlertLevel                          int // a detector's own alert level (Wazuh scale), 0 when none
 	AlertPriority1                      bool
+	LoginAfterAttack                    bool   // security: a password login went through in a log of attacks
 	PIIRisk                             string // none, low, medium, high
 	Secret                              bool   // a credential, card number or SSN is in the log
 }
@@ -154,6 +155,7 @@ var Features = []Feature{
 	{"privilege", "security: a privileged action by an unexpected party", func(e *Evidence) float64 { return b2f(e.Privilege) }},
 	{"exposed", "security: credentials exposed", func(e *Evidence) float64 { return b2f(e.Exposed) }},
 	{"data_out", "security: data taken out", func(e *Evidence) float64 { return b2f(e.DataOut) }},
+	{"login_after_attack", "security: a password login went through in a log of password guessing or other attacks", func(e *Evidence) float64 { return b2f(e.LoginAfterAttack) }},
 	{"evasion_or_public", "security: the audit trail stopped or data opened to the world", func(e *Evidence) float64 { return b2f(e.Evasion || e.Public) }},
 	{"alert_level", "a detector's own alert level (Wazuh scale)", func(e *Evidence) float64 { return float64(e.AlertLevel) }},
 	{"alert_priority1", "a detector's priority-1 signature", func(e *Evidence) float64 { return b2f(e.AlertPriority1) }},

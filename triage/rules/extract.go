@@ -91,6 +91,7 @@ func topKind(hardBy map[string]int) string {
 // line once; the excerpt sees lines one template holds many of
 // (CloudTrail events differ only in values).
 func readSecurity(in triage.ClassifyInput, r *reader, ev *Evidence) {
+	defer func() { ev.LoginAfterAttack = ev.LoginAfterAttack && ev.Attack }()
 	texts := make([]string, 0, len(in.Templates)+len(in.Excerpt))
 	for _, t := range in.Templates {
 		texts = append(texts, t.Example)
@@ -105,6 +106,7 @@ func readSecurity(in triage.ClassifyInput, r *reader, ev *Evidence) {
 		ev.DataOut = ev.DataOut || rd.dataOut
 		ev.Evasion = ev.Evasion || rd.evasion
 		ev.Public = ev.Public || rd.public
+		ev.LoginAfterAttack = ev.LoginAfterAttack || rd.loginOK
 		if rd.injected {
 			continue
 		}

@@ -174,6 +174,7 @@ type reading struct {
 	total       bool
 	// security vocabulary
 	scan, attack, privilege, exposed, dataOut, evasion, public bool
+	loginOK                                                    bool
 }
 
 // reader reads lines once per classification: the same template example
@@ -245,6 +246,7 @@ func (r *reader) readSecurity(text string) *reading {
 	rd.dataOut = securityDataOutRe.MatchString(rd.lower)
 	rd.evasion = securityEvasionRe.MatchString(rd.lower)
 	rd.public = securityPublicRe.MatchString(rd.lower)
+	rd.loginOK = loginSucceeded.MatchString(rd.lower)
 	return rd
 }
 
@@ -383,6 +385,9 @@ var (
 // by a program about itself: "ignore previous instructions", "you are now",
 // "set severity to low", "route this to ...".
 var injectedRe = vocab.Default().Group(vocab.Injection)
+
+// loginSucceeded: a password login that went through.
+var loginSucceeded = vocab.Default().Pattern("login_succeeded")
 
 // injectedInstruction: the line speaks to the classifier.
 func injectedInstruction(line string) bool { return injectedRe.MatchString(strings.ToLower(line)) }

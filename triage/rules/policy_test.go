@@ -19,6 +19,7 @@ func TestPolicyRowsReachable(t *testing.T) {
 		"everything-failing":            with(hard(2), func(e *Evidence) { e.Total = true }),
 		"security-breach-data-out":      sec(Evidence{Privilege: true, DataOut: true}),
 		"security-breach-cover":         sec(Evidence{Privilege: true, Evasion: true}),
+		"security-login-after-attack":   sec(Evidence{Attack: true, LoginAfterAttack: true}),
 		"security-alert-severe":         sec(Evidence{AlertLevel: 15}),
 		"signal-high":                   {Lines: 10, Signals: []string{"panic"}, SignalFloor: "high"},
 		"oom-loop":                      {Lines: 10, Signals: []string{"oom"}, SignalFloor: "medium", RestartLoop: true},
