@@ -118,11 +118,6 @@ type facts struct {
 	warnRepeat                  int // occurrences of the most repeated warning
 }
 
-// sustained: n failing lines are not a blip for a log of this length.
-func (f facts) sustained(n int) bool {
-	return n >= manyErrorLines || float64(n) >= sustainedRate*float64(f.lines)
-}
-
 func factsOf(in triage.ClassifyInput) facts {
 	f := facts{
 		lines:       in.TotalLines,
