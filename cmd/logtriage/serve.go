@@ -149,6 +149,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		return err
 	}
 	defer resolutions.Unsubscribe()
+	examples, err := worker.ServeExamples(nc, store, cfg.log)
+	if err != nil {
+		return err
+	}
+	defer examples.Unsubscribe()
 	if cfg.httpAddr != "" {
 		stopHTTP, err := serveHTTP(cfg.httpAddr, w.Handler(), cfg.log)
 		if err != nil {
