@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -92,5 +93,26 @@ func TestParseSince(t *testing.T) {
 		if (err != nil) != tc.bad || !got.Equal(tc.want) {
 			t.Errorf("parseSince(%q) = %v, %v", tc.in, got, err)
 		}
+	}
+}
+
+// eval --replay prints the replay's figures as JSON, over as many orders
+// as asked.
+func TestEvalReplay(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("OPENAI_BASE_URL", "")
+	code, out, errOut := runServeCLI(t, "eval", "--replay", "--replay-orders", "2", "--dataset", "../../eval/datasets/triage/holdout3/holdout3.jsonl", "--format", "json")
+	if code != 0 {
+		t.Fatalf("eval --replay: exit %d: %s", code, errOut)
+	}
+	var res eval.ReplayResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("not a replay result: %v\n%s", err, out)
+	}
+	if res.Orders != 2 || res.SecondHalf.With.Cases != 20 || res.SecondHalf.Without.SeverityExact <= 0 {
+		t.Errorf("replay result %+v: want 2 orders over a second half of 20 cases", res)
+	}
+	if code, _, _ := runServeCLI(t, "eval", "--replay", "--dataset", "../../eval/datasets/triage/holdout3/holdout3.jsonl", "--format", "html"); code != evalError {
+		t.Errorf("--replay --format html exited %d, want %d", code, evalError)
 	}
 }

@@ -46,6 +46,8 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	routingPath := fs.String("routing", "", "routing config JSON (default: the built-in config)")
 	detectorsPath := fs.String("detectors", "", "detector rule file, as scan --config (custom rules, allow-lists, modes)")
 	pricesPath := fs.String("prices", "", `JSON {"model": {"prompt_per_million": 0.15, "completion_per_million": 0.6}} for cost estimates`)
+	var rp replayFlags
+	rp.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return evalOK
@@ -138,6 +140,9 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if pii != nil {
 		popts.PII = pii
 		meta.PIIModel, meta.PIIPromptVersion = pii.Model(), pii.PromptVersion()
+	}
+	if rp.on {
+		return runReplay(ctx, ds, popts, rp, *format, *outPath, stdout, stderr)
 	}
 	pipeline, err := triage.NewPipeline(popts)
 	if err != nil {
