@@ -8,6 +8,7 @@ import (
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
+	"github.com/logtriage/logtriage/triage/rules"
 	"github.com/logtriage/logtriage/triage/store/embedded"
 )
 
@@ -24,7 +25,7 @@ func replayOptions(t testing.TB) ReplayOptions {
 	}
 	return ReplayOptions{
 		Pipeline: func(store triage.Store, fb triage.FeedbackOptions) (*triage.Pipeline, error) {
-			return triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default(), Embedder: emb, Store: store, Feedback: fb})
+			return triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default(), Rules: rules.New(router.Default()), Embedder: emb, Store: store, Feedback: fb})
 		},
 		Store: func() (triage.Store, error) {
 			return embedded.Open(t.TempDir(), embedded.Options{NoSync: true})

@@ -87,6 +87,15 @@ type ClassifierInfo struct {
 	Feedback string `json:"feedback,omitempty"`
 }
 
+// EmbedderInfo records which embedder made the case's vector and, when the
+// configured one failed and the fallback made it, why and in which space
+// the case still needs a vector (a backfill fills it in and clears Reembed).
+type EmbedderInfo struct {
+	ID             string `json:"id"`
+	FallbackReason string `json:"fallback_reason,omitempty"`
+	Reembed        string `json:"reembed_into,omitempty"`
+}
+
 // Timings are per-step durations in milliseconds.
 type Timings struct {
 	OpenMS      float64 `json:"open_ms"`
@@ -129,6 +138,7 @@ type Case struct {
 	Findings     []FindingSummary `json:"findings"`
 	Similar      []SimilarCase    `json:"similar"`
 	Classifier   ClassifierInfo   `json:"classifier"`
+	Embedder     EmbedderInfo     `json:"embedder,omitzero"`
 	Timings      Timings          `json:"timings"`
 	// Signature is the redacted, template-normalized error signature the embedding is made from.
 	Signature string    `json:"signature,omitempty"`

@@ -57,3 +57,25 @@ type Classification struct {
 type Classifier interface {
 	Classify(ctx context.Context, in ClassifyInput) (Classification, error)
 }
+
+// Allows reports whether category is one of the input's closed set (any
+// category when the input names none).
+func (in ClassifyInput) Allows(category string) bool {
+	if len(in.Categories) == 0 {
+		return true
+	}
+	for _, c := range in.Categories {
+		if c.Name == category {
+			return true
+		}
+	}
+	return false
+}
+
+// DisplayName is how summaries name an upload: its file name, or "the log".
+func DisplayName(name string) string {
+	if name == "" {
+		return "the log"
+	}
+	return name
+}

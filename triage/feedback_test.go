@@ -14,6 +14,7 @@ import (
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/llm"
+	"github.com/logtriage/logtriage/triage/rules"
 	"github.com/logtriage/logtriage/triage/store/embedded"
 )
 
@@ -67,7 +68,7 @@ func newFeedbackRigWith(t *testing.T, store *embedded.Store, fb triage.FeedbackO
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: eng, Router: router.Default(), Embedder: emb, Store: store, Feedback: fb, Classifier: cls})
+	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: eng, Router: router.Default(), Rules: rules.New(router.Default()), Embedder: emb, Store: store, Feedback: fb, Classifier: cls})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,9 +17,10 @@ var (
 	_ triage.ExampleStore = (*Store)(nil)
 )
 
-// The resolution lives in the case document (doc -> 'resolution'), beside
-// the classifier's labels, so no table or migration is needed and the case
-// an agent reads shows it. Resolved cases are found by that key.
+// The resolution lives in the case itself (Case.Resolution, sealed with it
+// when the store seals), beside the classifier's labels, so no table or
+// migration is needed and the case an agent reads shows it. Resolved cases
+// are found by their status column, which stays in the clear.
 
 // Resolve records an agent's resolution on the case, with an audit event,
 // in one transaction.
@@ -31,14 +32,15 @@ func (s *Store) Resolve(ctx context.Context, r triage.Resolution) error {
 	if err := triage.CheckResolution(r); err != nil {
 		return err
 	}
-	get := "SELECT doc::text FROM " + s.schema + ".cases WHERE id = $1 AND tenant = $2 FOR UPDATE"
-	update := "UPDATE " + s.schema + ".cases SET status = $3, doc = $4::jsonb, updated_at = $5 WHERE id = $1 AND tenant = $2"
+	get := "SELECT doc::text, sealed FROM " + s.schema + ".cases WHERE id = $1 AND tenant = $2 FOR UPDATE"
+	update := "UPDATE " + s.schema + ".cases SET status = $3, doc = $4::jsonb, sealed = $5, updated_at = $6 WHERE id = $1 AND tenant = $2"
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var doc string
-		if err := tx.QueryRow(ctx, get, r.CaseID, r.Tenant).Scan(&doc); err != nil {
+		var sealed []byte
+		if err := tx.QueryRow(ctx, get, r.CaseID, r.Tenant).Scan(&doc, &sealed); err != nil {
 			return err
 		}
-		c, err := decodeCase(doc)
+		c, err := s.decodeRow(ctx, r.Tenant, r.CaseID, doc, sealed)
 		if err != nil {
 			return err
 		}
@@ -46,7 +48,10 @@ func (s *Store) Resolve(ctx context.Context, r triage.Resolution) error {
 		if doc, err = marshalDoc(c); err != nil {
 			return triage.Internal("store", err)
 		}
-		if _, err := tx.Exec(ctx, update, r.CaseID, r.Tenant, string(c.Status), doc, now); err != nil {
+		if doc, sealed, err = s.seal(ctx, c, doc); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, update, r.CaseID, r.Tenant, string(c.Status), doc, sealed, now); err != nil {
 			return err
 		}
 		details := auditDetails("agent", r.Agent, "severity", r.Severity, "category", r.Category, "queue", r.Queue)
@@ -89,34 +94,45 @@ func (s *Store) ConfirmedNeighbours(ctx context.Context, q triage.NeighbourQuery
 	}
 	// Space id and dimension are integers from our own table.
 	sql := fmt.Sprintf(`
-		SELECT c.doc::text, 1 - (e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)) AS sim
+		SELECT c.tenant, c.id, c.doc::text, c.sealed, 1 - (e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)) AS sim
 		FROM %[3]s.embeddings e JOIN %[3]s.cases c ON c.id = e.case_id
-		WHERE e.space_id = %[2]d AND e.case_id <> $2 AND c.doc -> 'resolution' IS NOT NULL %[4]s
+		WHERE e.space_id = %[2]d AND e.case_id <> $2 AND c.status = '%[5]s' %[4]s
 			AND 1 - (e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)) >= $4
 		ORDER BY sim DESC, c.id
-		LIMIT $3`, sp.dims, sp.id, s.schema, tenantCond)
+		LIMIT $3`, sp.dims, sp.id, s.schema, tenantCond, triage.StatusResolved)
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, classify("store", err)
 	}
-	var out []triage.Example
+	type hit struct {
+		row caseRow
+		sim float64
+	}
+	var hits []hit
 	for rows.Next() {
-		var doc string
-		var sim float64
-		if err := rows.Scan(&doc, &sim); err != nil {
+		var h hit
+		if err := rows.Scan(&h.row.Tenant, &h.row.ID, &h.row.Doc, &h.row.Sealed, &h.sim); err != nil {
 			rows.Close()
 			return nil, classify("store", err)
 		}
-		ex, err := exampleOf(doc)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ex.Similarity = sim
-		out = append(out, ex)
+		hits = append(hits, h)
 	}
 	rows.Close()
-	return out, classify("store", rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, classify("store", err)
+	}
+	var out []triage.Example
+	for _, h := range hits {
+		ex, ok, err := s.exampleOf(ctx, h.row)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			ex.Similarity = h.sim
+			out = append(out, ex)
+		}
+	}
+	return out, nil
 }
 
 // Examples returns the resolved cases of the filter, oldest resolution first.
@@ -124,44 +140,49 @@ func (s *Store) Examples(ctx context.Context, f triage.ExampleFilter) ([]triage.
 	if f.Tenant == "" && !f.AllTenants {
 		return nil, triage.Invalidf("store", "examples: a tenant is required")
 	}
-	where := []string{"doc -> 'resolution' IS NOT NULL"}
-	var args []any
+	args := []any{string(triage.StatusResolved)}
+	where := []string{"status = $1"}
 	if !f.AllTenants {
 		args = append(args, f.Tenant)
 		where = append(where, fmt.Sprintf("tenant = $%d", len(args)))
 	}
-	if !f.Since.IsZero() {
-		args = append(args, f.Since)
-		where = append(where, fmt.Sprintf("(doc -> 'resolution' ->> 'resolved_at')::timestamptz >= $%d", len(args)))
-	}
-	rows, err := s.pool.Query(ctx, "SELECT doc::text FROM "+s.schema+".cases WHERE "+strings.Join(where, " AND "), args...)
+	// The resolution time is inside the (possibly sealed) case: the since
+	// filter applies after decoding.
+	rows, err := s.pool.Query(ctx, "SELECT tenant, id, doc::text, sealed FROM "+s.schema+".cases WHERE "+strings.Join(where, " AND "), args...)
 	if err != nil {
 		return nil, classify("store", err)
 	}
-	docs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	rs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[caseRow])
 	if err != nil {
 		return nil, classify("store", err)
 	}
-	out := make([]triage.Example, 0, len(docs))
-	for _, d := range docs {
-		ex, err := exampleOf(d)
+	out := make([]triage.Example, 0, len(rs))
+	for _, r := range rs {
+		ex, ok, err := s.exampleOf(ctx, r)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ex)
+		if ok && !ex.ResolvedAt.Before(f.Since) {
+			out = append(out, ex)
+		}
 	}
 	triage.SortExamples(out)
 	return out, nil
 }
 
-func exampleOf(doc string) (triage.Example, error) {
-	c, err := decodeCase(doc)
+// exampleOf decodes a resolved case's row. A case whose tenant key is
+// destroyed is skipped (ok false), as it reads as not found everywhere.
+func (s *Store) exampleOf(ctx context.Context, r caseRow) (triage.Example, bool, error) {
+	c, err := s.decodeRow(ctx, r.Tenant, r.ID, r.Doc, r.Sealed)
+	if errors.Is(err, triage.ErrNotFound) {
+		return triage.Example{}, false, nil
+	}
 	if err != nil {
-		return triage.Example{}, err
+		return triage.Example{}, false, err
 	}
 	ex, ok := triage.ExampleOf(c)
 	if !ok {
-		return triage.Example{}, triage.Internal("store", fmt.Errorf("case %s selected as resolved has no resolution", c.ID))
+		return triage.Example{}, false, triage.Internal("store", fmt.Errorf("case %s is resolved but carries no resolution", c.ID))
 	}
-	return ex, nil
+	return ex, true, nil
 }

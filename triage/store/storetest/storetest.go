@@ -72,7 +72,7 @@ func RunFactory(t *testing.T, f Factory) {
 		{"ConfirmedNeighbours", testConfirmedNeighbours},
 		{"Examples", testExamples},
 	}
-	for _, tc := range tests {
+	for _, tc := range append(tests, portalTests...) {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
 	}
 	t.Run("Durability", func(t *testing.T) {
@@ -82,5 +82,12 @@ func RunFactory(t *testing.T, f Factory) {
 		}
 		testDurability(t, r)
 		testResolutionDurable(t, r)
+	})
+	t.Run("PortalDurability", func(t *testing.T) {
+		r, ok := f.(Reopener)
+		if !ok {
+			t.Skip("factory does not implement storetest.Reopener")
+		}
+		testPortalDurability(t, r)
 	})
 }
