@@ -17,10 +17,9 @@ var (
 	_ triage.ExampleStore = (*Store)(nil)
 )
 
-// The resolution lives in the case itself (Case.Resolution, sealed with it
-// when the store seals), beside the classifier's labels, so no table or
-// migration is needed and the case an agent reads shows it. Resolved cases
-// are found by their status column, which stays in the clear.
+// The resolution lives in the case document (doc -> 'resolution'), beside
+// the classifier's labels, so no table or migration is needed and the case
+// an agent reads shows it. Resolved cases are found by that key.
 
 // Resolve records an agent's resolution on the case, with an audit event,
 // in one transaction.
@@ -94,45 +93,38 @@ func (s *Store) ConfirmedNeighbours(ctx context.Context, q triage.NeighbourQuery
 	}
 	// Space id and dimension are integers from our own table.
 	sql := fmt.Sprintf(`
-		SELECT c.tenant, c.id, c.doc::text, c.sealed, 1 - (e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)) AS sim
+		SELECT c.id, c.tenant, c.doc::text, c.sealed, 1 - (e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)) AS sim
 		FROM %[3]s.embeddings e JOIN %[3]s.cases c ON c.id = e.case_id
-		WHERE e.space_id = %[2]d AND e.case_id <> $2 AND c.status = '%[5]s' %[4]s
+		WHERE e.space_id = %[2]d AND e.case_id <> $2 AND c.doc -> 'resolution' IS NOT NULL %[4]s
 			AND 1 - (e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)) >= $4
 		ORDER BY sim DESC, c.id
-		LIMIT $3`, sp.dims, sp.id, s.schema, tenantCond, triage.StatusResolved)
+		LIMIT $3`, sp.dims, sp.id, s.schema, tenantCond)
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, classify("store", err)
 	}
-	type hit struct {
-		row caseRow
-		sim float64
-	}
-	var hits []hit
+	var out []triage.Example
 	for rows.Next() {
-		var h hit
-		if err := rows.Scan(&h.row.Tenant, &h.row.ID, &h.row.Doc, &h.row.Sealed, &h.sim); err != nil {
+		var id, tenant, doc string
+		var sealed []byte
+		var sim float64
+		if err := rows.Scan(&id, &tenant, &doc, &sealed, &sim); err != nil {
 			rows.Close()
 			return nil, classify("store", err)
 		}
-		hits = append(hits, h)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, classify("store", err)
-	}
-	var out []triage.Example
-	for _, h := range hits {
-		ex, ok, err := s.exampleOf(ctx, h.row)
+		ex, err := s.exampleOf(ctx, caseRow{Tenant: tenant, ID: id, Doc: doc, Sealed: sealed})
+		if errors.Is(err, triage.ErrNotFound) {
+			continue // its tenant's key is destroyed
+		}
 		if err != nil {
+			rows.Close()
 			return nil, err
 		}
-		if ok {
-			ex.Similarity = h.sim
-			out = append(out, ex)
-		}
+		ex.Similarity = sim
+		out = append(out, ex)
 	}
-	return out, nil
+	rows.Close()
+	return out, classify("store", rows.Err())
 }
 
 // Examples returns the resolved cases of the filter, oldest resolution first.
@@ -140,49 +132,47 @@ func (s *Store) Examples(ctx context.Context, f triage.ExampleFilter) ([]triage.
 	if f.Tenant == "" && !f.AllTenants {
 		return nil, triage.Invalidf("store", "examples: a tenant is required")
 	}
-	args := []any{string(triage.StatusResolved)}
-	where := []string{"status = $1"}
+	where := []string{"doc -> 'resolution' IS NOT NULL"}
+	var args []any
 	if !f.AllTenants {
 		args = append(args, f.Tenant)
 		where = append(where, fmt.Sprintf("tenant = $%d", len(args)))
 	}
-	// The resolution time is inside the (possibly sealed) case: the since
-	// filter applies after decoding.
+	if !f.Since.IsZero() {
+		args = append(args, f.Since)
+		where = append(where, fmt.Sprintf("(doc -> 'resolution' ->> 'resolved_at')::timestamptz >= $%d", len(args)))
+	}
 	rows, err := s.pool.Query(ctx, "SELECT tenant, id, doc::text, sealed FROM "+s.schema+".cases WHERE "+strings.Join(where, " AND "), args...)
 	if err != nil {
 		return nil, classify("store", err)
 	}
-	rs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[caseRow])
+	docs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[caseRow])
 	if err != nil {
 		return nil, classify("store", err)
 	}
-	out := make([]triage.Example, 0, len(rs))
-	for _, r := range rs {
-		ex, ok, err := s.exampleOf(ctx, r)
+	out := make([]triage.Example, 0, len(docs))
+	for _, d := range docs {
+		ex, err := s.exampleOf(ctx, d)
+		if errors.Is(err, triage.ErrNotFound) {
+			continue // its tenant's key is destroyed
+		}
 		if err != nil {
 			return nil, err
 		}
-		if ok && !ex.ResolvedAt.Before(f.Since) {
-			out = append(out, ex)
-		}
+		out = append(out, ex)
 	}
 	triage.SortExamples(out)
 	return out, nil
 }
 
-// exampleOf decodes a resolved case's row. A case whose tenant key is
-// destroyed is skipped (ok false), as it reads as not found everywhere.
-func (s *Store) exampleOf(ctx context.Context, r caseRow) (triage.Example, bool, error) {
+func (s *Store) exampleOf(ctx context.Context, r caseRow) (triage.Example, error) {
 	c, err := s.decodeRow(ctx, r.Tenant, r.ID, r.Doc, r.Sealed)
-	if errors.Is(err, triage.ErrNotFound) {
-		return triage.Example{}, false, nil
-	}
 	if err != nil {
-		return triage.Example{}, false, err
+		return triage.Example{}, err
 	}
 	ex, ok := triage.ExampleOf(c)
 	if !ok {
-		return triage.Example{}, false, triage.Internal("store", fmt.Errorf("case %s is resolved but carries no resolution", c.ID))
+		return triage.Example{}, triage.Internal("store", fmt.Errorf("case %s selected as resolved has no resolution", c.ID))
 	}
-	return ex, true, nil
+	return ex, nil
 }
