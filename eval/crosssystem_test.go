@@ -25,7 +25,7 @@ func loadTriageSets(t testing.TB) []NamedDataset {
 	return sets
 }
 
-func crossSystemRecall(t testing.TB, e triage.Embedder, k int) *CrossSystemResult {
+func crossSystemRecall(t testing.TB, e triage.Embedder, k int, plain bool) *CrossSystemResult {
 	t.Helper()
 	groups, err := LoadCrossSystemGroups("datasets/crosssystem/groups.json")
 	if err != nil {
@@ -35,7 +35,7 @@ func crossSystemRecall(t testing.TB, e triage.Embedder, k int) *CrossSystemResul
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default(), Rules: rules.New(router.Default()), Embedder: e})
+	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default(), Rules: rules.New(router.Default()), Embedder: e, PlainSignature: plain})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,14 +46,25 @@ func crossSystemRecall(t testing.TB, e triage.Embedder, k int) *CrossSystemResul
 	return res
 }
 
+// Evidence in the signature (failure kind, role, category) finds the same
+// incident reported by another system more often than templates alone, on
+// the same corpus, in the same run.
 func TestCrossSystemRecall(t *testing.T) {
 	e, err := embed.NewLocal(embed.LocalOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := crossSystemRecall(t, e, 5)
-	t.Logf("cross-system recall@5 %.3f (%d of %d, corpus %d)", res.Recall, res.Hits, res.Queries, res.Corpus)
-	for _, g := range res.Groups {
-		t.Logf("  %.2f %d/%d %s", g.Recall, g.Hits, g.Queries, g.Incident)
+	plain := crossSystemRecall(t, e, 5, true)
+	withEvidence := crossSystemRecall(t, e, 5, false)
+	t.Logf("cross-system recall@5: templates only %.3f (%d/%d), with evidence %.3f (%d/%d); corpus %d",
+		plain.Recall, plain.Hits, plain.Queries, withEvidence.Recall, withEvidence.Hits, withEvidence.Queries, withEvidence.Corpus)
+	for i, g := range withEvidence.Groups {
+		t.Logf("  %d/%d -> %d/%d  %s", plain.Groups[i].Hits, g.Queries, g.Hits, g.Queries, g.Incident)
+	}
+	if plain.Queries != withEvidence.Queries || plain.Queries < 50 {
+		t.Fatalf("queries %d and %d: the groups did not resolve to the same cases", plain.Queries, withEvidence.Queries)
+	}
+	if withEvidence.Recall <= plain.Recall {
+		t.Errorf("evidence in the signature did not raise cross-system recall@5: %.3f vs %.3f", withEvidence.Recall, plain.Recall)
 	}
 }

@@ -244,3 +244,29 @@ func TestFewShotExamplesInPrompt(t *testing.T) {
 		t.Errorf("acme's resolved case reached globex's prompt:\n%s", user)
 	}
 }
+
+// The signature starts with the evidence the rules read, unless the
+// pipeline is told to keep signatures plain.
+func TestSignatureCarriesEvidence(t *testing.T) {
+	c := newFeedbackRig(t, nil, triage.FeedbackOptions{}).triage(t, "acme", "up-1", poolLog(1))
+	first, _, _ := strings.Cut(c.Signature, "\n")
+	ev, ok := triage.ParseEvidenceLine(first)
+	if !ok || ev.FailureKind != "resource exhausted" || ev.Role != "database" || ev.Category != c.Category {
+		t.Errorf("signature's first line %q: evidence %+v, want resource exhausted / database / %s", first, ev, c.Category)
+	}
+	eng, err := detectors.New(detectors.Options{FingerprintKey: []byte("test-fingerprint-key-not-secret")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: eng, Router: router.Default(), Rules: rules.New(router.Default()), PlainSignature: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _, err := p.Run(context.Background(), triage.Input{Tenant: "acme", Upload: triage.Upload{ID: "u"}, Content: bytes.NewReader(poolLog(1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasPrefix(plain.Signature, triage.EvidencePrefix) || !strings.HasSuffix(c.Signature, plain.Signature) {
+		t.Errorf("plain signature %q; with evidence %q", plain.Signature, c.Signature)
+	}
+}
