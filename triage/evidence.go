@@ -30,7 +30,7 @@ const EvidencePrefix = "evidence:"
 // replaced so a value cannot add a field.
 func (e IncidentEvidence) Line() string {
 	clean := func(s string) string {
-		return strings.NewReplacer(";", " ", "=", " ", "\n", " ").Replace(strings.TrimSpace(s))
+		return strings.TrimSpace(strings.NewReplacer(";", " ", "=", " ", "\n", " ", "\r", " ").Replace(s))
 	}
 	return EvidencePrefix + " kind=" + clean(e.FailureKind) + "; role=" + clean(e.Role) + "; category=" + clean(e.Category)
 }
@@ -43,6 +43,7 @@ func ParseEvidenceLine(line string) (e IncidentEvidence, ok bool) {
 	}
 	for _, field := range strings.Split(rest, ";") {
 		k, v, _ := strings.Cut(strings.TrimSpace(field), "=")
+		v = strings.TrimSpace(v)
 		switch k {
 		case "kind":
 			e.FailureKind = v

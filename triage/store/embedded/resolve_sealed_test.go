@@ -2,6 +2,8 @@ package embedded
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
@@ -53,4 +55,44 @@ func TestSealedResolutionNotInTheLog(t *testing.T) {
 		}
 		s.Close()
 	}
+}
+
+// BenchmarkConfirmedNeighbours is the per-case lookup of resolved
+// neighbours (one in ten cases resolved) against Similar over the same
+// store, in the same run.
+func BenchmarkConfirmedNeighbours(b *testing.B) {
+	const n = 10_000
+	s, err := Open(b.TempDir(), Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range n {
+		id := fmt.Sprint(i)
+		if err := s.PutCase(ctx, newCase("acme", id, "q", 0), emb("e", randomVector(rng, 256)...)); err != nil {
+			b.Fatal(err)
+		}
+		if i%10 == 0 {
+			if err := s.Resolve(ctx, triage.Resolution{Tenant: "acme", CaseID: id, Severity: "low"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	vec := *emb("e", randomVector(rng, 256)...)
+	b.Run("baseline-similar", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Similar(ctx, triage.SimilarQuery{Tenant: "acme", Embedding: vec, K: 5}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("confirmed-neighbours", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.ConfirmedNeighbours(ctx, triage.NeighbourQuery{Tenant: "acme", Embedding: vec, K: 3, MinSimilarity: 0.9}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
