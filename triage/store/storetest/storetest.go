@@ -71,6 +71,7 @@ func RunFactory(t *testing.T, f Factory) {
 		{"Resolve", testResolve},
 		{"ConfirmedNeighbours", testConfirmedNeighbours},
 		{"Examples", testExamples},
+		{"ConcurrentResolve", testConcurrentResolve},
 	}
 	for _, tc := range append(tests, portalTests...) {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
