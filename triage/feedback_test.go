@@ -270,3 +270,30 @@ func TestSignatureCarriesEvidence(t *testing.T) {
 		t.Errorf("plain signature %q; with evidence %q", plain.Signature, c.Signature)
 	}
 }
+
+// Corrected labels must come from the severity scale and the routing
+// config, or the example would teach a label no case can be given.
+func TestValidateResolution(t *testing.T) {
+	ok := triage.Resolution{Tenant: "acme", CaseID: "c1", Severity: "low", Category: "network", Queue: "network", Note: "n"}
+	for _, tc := range []struct {
+		name  string
+		edit  func(*triage.Resolution)
+		valid bool
+	}{
+		{"valid", func(*triage.Resolution) {}, true},
+		{"confirmation only", func(r *triage.Resolution) { r.Severity, r.Category, r.Queue = "", "", "" }, true},
+		{"severity off the scale", func(r *triage.Resolution) { r.Severity = "urgent" }, false},
+		{"category not configured", func(r *triage.Resolution) { r.Category = "astrology" }, false},
+		{"queue not configured", func(r *triage.Resolution) { r.Queue = "nowhere" }, false},
+		{"no case", func(r *triage.Resolution) { r.CaseID = "" }, false},
+		{"no tenant", func(r *triage.Resolution) { r.Tenant = " " }, false},
+		{"note too long", func(r *triage.Resolution) { r.Note = strings.Repeat("x", triage.MaxResolutionNote+1) }, false},
+	} {
+		r := ok
+		tc.edit(&r)
+		err := triage.ValidateResolution(r, router.Default())
+		if (err == nil) != tc.valid || (err != nil && triage.KindOf(err) != triage.KindInvalid) {
+			t.Errorf("%s: %v, want valid %v (and an invalid-kind error otherwise)", tc.name, err, tc.valid)
+		}
+	}
+}
