@@ -85,7 +85,7 @@ func (c *Classifier) Classify(ctx context.Context, in triage.ClassifyInput) (tri
 	cls.Summary = summarize(in, f, cls)
 	cls.RootCause = rootCause(f, cls.Category)
 	cls.ReproSteps = reproSteps(in, f)
-	cls.Evidence = c.evidence(in, kinds, r, cls.Category)
+	cls.Evidence = c.evidence(in, topFailureKind(kinds), r, cls.Category)
 	return cls, nil
 }
 

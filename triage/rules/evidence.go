@@ -16,21 +16,11 @@ func (c *Classifier) IncidentEvidence(in triage.ClassifyInput) triage.IncidentEv
 	return cls.Evidence
 }
 
-// evidence names what broke: the failure kind most failing lines report
-// (hard kinds first, then timeouts and retries), the category the failing
-// lines' words name in the routing config (the role of what is failing),
-// and the category the rules chose from all the evidence.
-func (c *Classifier) evidence(in triage.ClassifyInput, kinds kindEvidence, r *reader, category string) triage.IncidentEvidence {
-	ev := triage.IncidentEvidence{Category: category}
-	best := 0
-	for name, n := range kinds.hardBy {
-		if n > best || n == best && name < ev.FailureKind {
-			ev.FailureKind, best = name, n
-		}
-	}
-	if ev.FailureKind == "" && kinds.timeouts > 0 {
-		ev.FailureKind = timeoutsKind
-	}
+// evidence names what broke: the failure kind (topFailureKind), the category
+// the failing lines' words name in the routing config (the role of what is
+// failing), and the category the rules chose from all the evidence.
+func (c *Classifier) evidence(in triage.ClassifyInput, kind string, r *reader, category string) triage.IncidentEvidence {
+	ev := triage.IncidentEvidence{FailureKind: kind, Category: category}
 	var failing []router.WeightedLine
 	for _, t := range in.Templates {
 		if (t.Level == triage.LevelFatal || t.Level == triage.LevelError || t.Level == triage.LevelWarn) && !r.read(t.Example).injected {
@@ -41,4 +31,19 @@ func (c *Classifier) evidence(in triage.ClassifyInput, kinds kindEvidence, r *re
 		ev.Role = m[0].Category
 	}
 	return ev
+}
+
+// topFailureKind is the hard kind most failing lines report, else timeouts
+// and retries when those are what fails, else "".
+func topFailureKind(kinds kindEvidence) string {
+	kind, best := "", 0
+	for name, n := range kinds.hardBy {
+		if n > best || n == best && name < kind {
+			kind, best = name, n
+		}
+	}
+	if kind == "" && kinds.timeouts > 0 {
+		kind = timeoutsKind
+	}
+	return kind
 }

@@ -73,7 +73,7 @@ func BenchmarkIncidentEvidence(b *testing.B) {
 	b.Run("evidence", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			c.evidence(in, kinds, reader, "database")
+			c.evidence(in, topFailureKind(kinds), reader, "database")
 		}
 	})
 }
