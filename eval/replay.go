@@ -64,7 +64,8 @@ type ReplayResult struct {
 	SeenFamily ReplayHalf `json:"second_half_seen_family"`
 	NewFamily  ReplayHalf `json:"second_half_new_family"`
 	// Relabelled is how many second-half cases neighbours relabelled, and
-	// Helped / Hurt how many of those moved severity onto / off the gold label.
+	// Helped / Hurt how many of those moved severity onto / off the gold
+	// label, summed over the orders replayed.
 	Relabelled int `json:"relabelled"`
 	Helped     int `json:"helped"`
 	Hurt       int `json:"hurt"`

@@ -103,7 +103,7 @@ func writeReplayText(w io.Writer, r *eval.ReplayResult) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\nrelabelled by resolved neighbours: %d (severity onto gold %d, off gold %d); worst order's severity exact with learning: %.3f\n",
-		r.Relabelled, r.Helped, r.Hurt, r.WorstWithSeverityExact)
+	_, err := fmt.Fprintf(w, "\nrelabelled by resolved neighbours: %d (severity onto gold %d, off gold %d; summed over %d order(s)); worst order's severity exact with learning: %.3f\n",
+		r.Relabelled, r.Helped, r.Hurt, r.Orders, r.WorstWithSeverityExact)
 	return err
 }
