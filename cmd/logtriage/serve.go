@@ -102,7 +102,7 @@ type serveConfig struct {
 	grace                          time.Duration
 	llmPII                         bool
 	guard                          llmGuard
-	learn                          learnFlags // learning from agents (learnflags.go)
+	learn                          learnFlags        // learning from agents (learnflags.go)
 	detectors                      engineFlags       // --detectors, --mode, --disable, --min-confidence
 	detOpts                        detectors.Options // from them, without the key (the keyring's)
 	log                            *slog.Logger
