@@ -58,6 +58,7 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	cfg.audit.register(fs)
 	cfg.detectors.registerRules(fs)
 	llmPII := llmPIIFlag(fs, os.Getenv)
+	cfg.learn.register(fs, os.Getenv)
 	if err := cfg.guard.register(fs, os.Getenv); err != nil {
 		fmt.Fprintln(stderr, "serve: "+err.Error())
 		return cfg, 2, false
@@ -67,6 +68,10 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	}
 	if fs.NArg() != 0 || cfg.workers < 0 {
 		fs.Usage()
+		return cfg, 2, false
+	}
+	if err := cfg.learn.check(); err != nil {
+		fmt.Fprintln(stderr, "serve: "+err.Error())
 		return cfg, 2, false
 	}
 	if err := cfg.guard.check(); err != nil {
@@ -97,6 +102,7 @@ type serveConfig struct {
 	grace                          time.Duration
 	llmPII                         bool
 	guard                          llmGuard
+	learn                          learnFlags        // learning from agents (learnflags.go)
 	detectors                      engineFlags       // --detectors, --mode, --disable, --min-confidence
 	detOpts                        detectors.Options // from them, without the key (the keyring's)
 	log                            *slog.Logger
@@ -163,7 +169,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	defer trail.stop() // before the store closes: the last checkpoint is written
 
-	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.detOpts, cfg.llmPII, &cfg.guard, cfg.log)
+	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.detOpts, cfg.llmPII, &cfg.guard, cfg.log, cfg.learn.apply)
 	if err != nil {
 		return err
 	}
@@ -185,6 +191,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		return err
 	}
 	defer resolutions.Unsubscribe()
+	examples, err := worker.ServeExamples(nc, store, cfg.log)
+	if err != nil {
+		return err
+	}
+	defer examples.Unsubscribe()
 	if cfg.httpAddr != "" {
 		stopHTTP, err := serveHTTP(cfg.httpAddr, w.Handler(), cfg.log)
 		if err != nil {
@@ -217,7 +228,8 @@ func workerPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte
 // guardedPipeline is workerPipeline with guard's LLM budget and circuit
 // breakers (one per endpoint, made here).
 // detOpts are the detector flags' options; the key is fingerprintKey.
-func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, detOpts detectors.Options, llmPII bool, guard *llmGuard, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
+// extra options (learning from agents) are applied last.
+func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, detOpts detectors.Options, llmPII bool, guard *llmGuard, log *slog.Logger, extra ...func(*triage.PipelineOptions)) (p *triage.Pipeline, usesLLM bool, err error) {
 	var classifier triage.Classifier
 	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
 		opts.Breaker = guard.breakerFor(opts.BaseURL)
@@ -261,7 +273,7 @@ func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byt
 	if err != nil {
 		return nil, false, err
 	}
-	p, err = triage.NewPipeline(triage.PipelineOptions{
+	popts := triage.PipelineOptions{
 		Detector:         det,
 		Classifier:       classifier,
 		Rules:            rules.New(rt),
@@ -273,7 +285,11 @@ func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byt
 		LLMBudget:        guard.budget,
 		// Anomaly signals against each tenant's history in the store.
 		Anomalies: &triage.AnomalyOptions{},
-	})
+	}
+	for _, f := range extra {
+		f(&popts)
+	}
+	p, err = triage.NewPipeline(popts)
 	return p, classifier != nil || pii != nil, err
 }
 

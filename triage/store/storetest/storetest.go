@@ -71,6 +71,7 @@ func RunFactory(t *testing.T, f Factory) {
 		{"Resolve", testResolve},
 		{"ConfirmedNeighbours", testConfirmedNeighbours},
 		{"Examples", testExamples},
+		{"ConcurrentResolve", testConcurrentResolve},
 		{"History", testHistory},
 		{"HistoryDelete", testHistoryDelete},
 		{"HistoryConcurrent", testHistoryConcurrent},
