@@ -64,6 +64,10 @@ type Store struct {
 	lock *os.File
 	log  *wal
 
+	// gate is held shared by every write from check to apply, and
+	// exclusively by a compaction while the store runs (expire.go).
+	gate sync.RWMutex
+
 	mu       sync.RWMutex
 	closed   bool
 	cases    map[string]*caseEntry // by case id
@@ -72,6 +76,10 @@ type Store struct {
 	audit    []AuditEvent
 	replayed int // case and status records read on open
 	shredded int // sealed case records dropped on open: their tenant's key is destroyed
+	// garbage counts entries deleted since the last compaction, the first
+	// at garbageSince: their records are still in the log (expire.go).
+	garbage      int
+	garbageSince time.Time
 }
 
 type statusKey struct{ tenant, upload string }
@@ -87,6 +95,7 @@ type statusEntry struct {
 // plus the fields filters and similarity results need without decoding.
 type caseEntry struct {
 	id, tenant, queue, summary string
+	upload                     string // the case's upload id: its status goes with it
 	created                    time.Time
 	raw                        json.RawMessage
 	sealed                     []byte // raw under the tenant's data key, as in the log; nil when unsealed
@@ -156,6 +165,7 @@ type record struct {
 	Op     string               `json:"op"` // "case" | "status" | "audit"
 	Case   json.RawMessage      `json:"case,omitempty"`
 	Sealed *sealedCase          `json:"sealed,omitempty"` // instead of Case when the store has a Sealer
+	Delete *deletion            `json:"delete,omitempty"` // op "delete": retention or a tenant delete (expire.go)
 	Emb    *storedEmbedding     `json:"emb,omitempty"`
 	Status *triage.UploadStatus `json:"status,omitempty"` // also on a case record: its upload's status
 	Audit  *AuditEvent          `json:"audit,omitempty"`
@@ -245,6 +255,11 @@ func (s *Store) apply(r record, seq uint64) error {
 		s.setStatusLocked(*r.Status, seq)
 		s.replayed++
 	case "audit":
+	case "delete":
+		if r.Delete == nil || r.Delete.Tenant == "" {
+			return errors.New("delete record without a tenant")
+		}
+		s.deleteLocked(*r.Delete, seq)
 	default:
 		return fmt.Errorf("unknown record op %q", r.Op)
 	}
@@ -273,7 +288,7 @@ func (s *Store) putLocked(c *triage.Case, raw json.RawMessage, sealed *sealedCas
 		}
 	}
 	e := &caseEntry{
-		id: c.ID, tenant: c.Tenant, queue: c.Queue, summary: c.Summary,
+		id: c.ID, tenant: c.Tenant, queue: c.Queue, summary: c.Summary, upload: c.Upload.ID,
 		created: c.CreatedAt, raw: raw, seq: seq,
 	}
 	if sealed != nil {
@@ -443,6 +458,8 @@ func statusAudit(now time.Time, st triage.UploadStatus) *AuditEvent {
 // the record's sequence number. No lock is held while the log syncs, so
 // readers never wait for the disk and concurrent writers share one fsync.
 func (s *Store) write(line []byte, durable bool, check func() error, apply func(seq uint64)) error {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
 	s.mu.RLock()
 	closed := s.closed
 	var err error

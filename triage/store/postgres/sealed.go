@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -112,3 +114,13 @@ func (s *Store) ListDataKeys(ctx context.Context) ([]keyring.WrappedKey, error) 
 	})
 	return keys, classify("store", err)
 }
+
+// nullTime is NULL for the zero time.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func replaceSchema(q, schema string) string { return strings.ReplaceAll(q, "{s}", schema) }
