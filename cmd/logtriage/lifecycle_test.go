@@ -186,4 +186,6 @@ func TestServePlantedValuesNeverOnDisk(t *testing.T) {
 	}
 }
 
-func caseFilter(tenant string) triage.CaseFilter { return triage.CaseFilter{Tenant: tenant, Limit: 1000} }
+func caseFilter(tenant string) triage.CaseFilter {
+	return triage.CaseFilter{Tenant: tenant, Limit: 1000}
+}
