@@ -74,6 +74,8 @@ type serviceKeys struct {
 	fingerprint []byte
 	master      *keyring.Master
 	keysDir     string // DATA_DIR/keys: generated keys and the single-machine data keys
+	// masterFromDir: the master key is DATA_DIR/keys/master.key, not configured.
+	masterFromDir bool
 }
 
 // load resolves the keys: configured ones (a fleet shares them), else the
@@ -104,6 +106,7 @@ func (f keyFlags) load(dataDir string, getenv func(string) string, log *slog.Log
 	mk, _, err := configuredKey(f.masterFile, getenv(envMasterKeyFile), getenv(envMasterKey), envMasterKey)
 	if err == nil && mk == nil {
 		mk, err = fromDir(masterKeyName, "master key")
+		keys.masterFromDir = true
 	}
 	if err != nil {
 		return keys, fmt.Errorf("master key: %w", err)

@@ -54,6 +54,8 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
 	cfg.keys.register(fs)
+	fs.StringVar(&cfg.retention, "retention", os.Getenv("LOGTRIAGE_RETENTION"), "retention policy JSON (env LOGTRIAGE_RETENTION); defaults raw 30d, quarantined 7d, incomplete 1d, cases 180d, audit 365d")
+	fs.DurationVar(&cfg.purgeEvery, "purge-every", time.Hour, "how often serve purges what is past its retention window; 0 disables")
 	llmPII := llmPIIFlag(fs, os.Getenv)
 	if err := fs.Parse(args); err != nil {
 		return cfg, parseExit(err), false
@@ -71,6 +73,8 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 type serveConfig struct {
 	nats                           natsFlags
 	keys                           keyFlags
+	retention                      string
+	purgeEvery                     time.Duration
 	dataDir, listen, dbURL, routes string
 	httpAddr                       string
 	workers                        int
@@ -85,6 +89,10 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		return err
 	}
 	keys, err := cfg.keys.load(cfg.dataDir, os.Getenv, cfg.log, true)
+	if err != nil {
+		return err
+	}
+	policy, err := loadRetention(cfg.retention)
 	if err != nil {
 		return err
 	}
@@ -124,7 +132,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := worker.Setup(setupCtx, js, worker.Topology{AlertSubject: alertSubject}); err != nil {
+	if _, err := worker.Setup(setupCtx, js, worker.Topology{AlertSubject: alertSubject, MaxAge: policy.MaxRaw()}); err != nil {
 		return err
 	}
 
@@ -144,7 +152,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	w, err := worker.New(setupCtx, worker.Options{
 		JS: js, Pipeline: pipe, Store: store, Workers: cfg.workers,
-		AlertSubject: alertSubject, ShutdownGrace: cfg.grace, Logger: cfg.log,
+		AlertSubject: alertSubject, ShutdownGrace: cfg.grace, Logger: cfg.log, Retention: policy,
 	})
 	if err != nil {
 		return err
@@ -156,6 +164,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		}
 		defer stopHTTP()
 	}
+	stopPurge, err := startPurgeLoop(ctx, cfg.purgeEvery, policy, keyed, js, cfg.log)
+	if err != nil {
+		return err
+	}
+	defer stopPurge()
 	cfg.log.Info("worker running", "workers", cfg.workers, "nats", cfg.nats.url, "stream", worker.UploadsStream)
 	err = w.Run(ctx)
 	cfg.log.Info("worker stopped")

@@ -30,6 +30,9 @@ func NewPayloads(js jetstream.JetStream) *Payloads { return &Payloads{js: js} }
 // UploadTenants lists the tenants with messages in the uploads stream.
 func (p *Payloads) UploadTenants(ctx context.Context) ([]string, error) {
 	st, err := p.js.Stream(ctx, UploadsStream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, nil // serve never set the streams up here: nothing held
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +54,9 @@ func (p *Payloads) UploadTenants(ctx context.Context) ([]string, error) {
 // before are judged the same way (as never processed).
 func (p *Payloads) ExpireUploads(ctx context.Context, tenant string, before time.Time, due func(uploadID string, received time.Time) bool, dryRun bool) ([]string, error) {
 	st, err := p.js.Stream(ctx, UploadsStream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +155,9 @@ func (p *Payloads) objects(ctx context.Context, obs jetstream.ObjectStore, tenan
 // header, received before before (a zero before: all of them).
 func (p *Payloads) deleteTenantMsgs(ctx context.Context, stream, tenant string, before time.Time, dryRun bool) (int, error) {
 	st, err := p.js.Stream(ctx, stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, err
 	}
