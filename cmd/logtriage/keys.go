@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"io"
 	"os"
 	"path/filepath"
@@ -73,16 +74,8 @@ func runKeys(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err != nil {
 		return fail(fmt.Errorf("re-wrap data keys: %w (run it again with the same new key to finish)", err))
 	}
-	if f.dbURL == "" && f.nats.url == "" {
-		// The embedded server reads with the old key and re-encrypts with the new one as it starts.
-		rekeyed := keys
-		rekeyed.master = next
-		srv, nc, _, err := startEmbeddedNATS(f.dataDir, rekeyed, jetStreamKey(keys.master))
-		if err != nil {
-			return fail(fmt.Errorf("re-key JetStream: %w", err))
-		}
-		nc.Close()
-		srv.Shutdown()
+	if err := rewrapJetStreamKey(keys, next); err != nil {
+		return fail(fmt.Errorf("re-wrap the JetStream key: %w (run it again with the same new key to finish)", err))
 	}
 	if keys.masterFromDir {
 		if err := installMasterKey(keys.keysDir, nextPath, text); err != nil {
@@ -111,4 +104,28 @@ func installMasterKey(keysDir, nextPath string, text []byte) error {
 		return os.Remove(nextPath)
 	}
 	return nil
+}
+
+// rewrapJetStreamKey puts the embedded server's JetStream key under next.
+// Already under next (a rotation run again) or absent (no embedded server
+// here) is nothing to do.
+func rewrapJetStreamKey(keys serviceKeys, next *keyring.Master) error {
+	p := filepath.Join(keys.keysDir, jetStreamKeyName)
+	w, err := readWrappedFile(p)
+	if errors.Is(err, fs.ErrNotExist) || err == nil && w.MasterID == next.ID() {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	raw, err := keyring.UnwrapSecret(keys.master, "jetstream", w)
+	if err != nil {
+		return err
+	}
+	nw, err := keyring.WrapSecret(next, "jetstream", raw)
+	if err != nil {
+		return err
+	}
+	nw.Created = w.Created
+	return writeWrappedFile(p, nw, true)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -188,4 +189,234 @@ func TestServePlantedValuesNeverOnDisk(t *testing.T) {
 
 func caseFilter(tenant string) triage.CaseFilter {
 	return triage.CaseFilter{Tenant: tenant, Limit: 1000}
+}
+
+// copyTree copies the files under from into to (the lock files too: a
+// backup is a plain copy).
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o700)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), b, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// submitN submits n uploads per tenant and returns the planted values by tenant.
+func submitN(t *testing.T, js jetstream.JetStream, n int, tenants ...string) map[string][]string {
+	t.Helper()
+	planted := map[string][]string{}
+	for i := 0; i < n; i++ {
+		for _, tenant := range tenants {
+			content, values := plantedUpload(i)
+			planted[tenant] = append(planted[tenant], values...)
+			if _, err := worker.Submit(context.Background(), js, worker.Submission{Tenant: tenant, Name: fmt.Sprintf("%s-%d.log", tenant, i), Content: bytes.NewReader(content)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return planted
+}
+
+func countCases(t *testing.T, dataDir, tenant string) ([]*triage.Case, error) {
+	t.Helper()
+	st, err := openReadStore(context.Background(), "", dataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return st.ListCases(context.Background(), caseFilter(tenant))
+}
+
+// uploadsHeld counts the tenant's upload messages in serve's JetStream files.
+func uploadsHeld(t *testing.T, dataDir, tenant string) uint64 {
+	t.Helper()
+	keys, err := keyFlags{}.load(dataDir, func(string) string { return "" }, stderrLogger(io.Discard), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, nc, js, err := startEmbeddedNATS(dataDir, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	defer nc.Close()
+	st, err := js.Stream(context.Background(), worker.UploadsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background(), jetstream.WithSubjectFilter(worker.UploadSubject(tenant)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Subjects[worker.UploadSubject(tenant)]
+}
+
+// Tenant delete, then an old copy of the data (store and JetStream files)
+// is restored: the tenant's cases cannot be read (its key is gone), the
+// other tenant's are intact, and serve removes the restored uploads again.
+func TestTenantDeleteThenRestoreOldCopy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs serve")
+	}
+	dataDir := t.TempDir()
+	rs := startServe(t, dataDir)
+	js := rs.js()
+	planted := submitN(t, js, 4, "acme", "globex")
+	waitDone(t, js, 8)
+
+	// With serve running the embedded store is serve's: the commands say so.
+	code, _, errOut := runServeCLI(t, "tenant", "delete", "--data-dir", dataDir, "acme")
+	if code != 1 || !strings.Contains(errOut, "held by a running serve") {
+		t.Errorf("tenant delete while serve runs: exit %d, %s", code, errOut)
+	}
+	rs.stop()
+
+	backup := t.TempDir()
+	for _, sub := range []string{"store", "jetstream"} {
+		copyTree(t, filepath.Join(dataDir, sub), filepath.Join(backup, sub))
+	}
+	code, out, errOut := runServeCLI(t, "tenant", "delete", "--data-dir", dataDir, "acme")
+	if code != 0 || !strings.Contains(out, "tenant acme deleted") {
+		t.Fatalf("tenant delete: exit %d\n%s%s", code, out, errOut)
+	}
+	if cs, err := countCases(t, dataDir, "acme"); err != nil || len(cs) != 0 {
+		t.Errorf("after delete: %d acme cases, %v", len(cs), err)
+	}
+	if n := uploadsHeld(t, dataDir, "acme"); n != 0 {
+		t.Errorf("after delete: %d acme uploads in JetStream", n)
+	}
+
+	// Restore the old copy of the data over the current one.
+	for _, sub := range []string{"store", "jetstream"} {
+		if err := os.RemoveAll(filepath.Join(dataDir, sub)); err != nil {
+			t.Fatal(err)
+		}
+		copyTree(t, filepath.Join(backup, sub), filepath.Join(dataDir, sub))
+	}
+	if cs, err := countCases(t, dataDir, "acme"); err != nil || len(cs) != 0 {
+		t.Errorf("restored copy: %d acme cases readable (%v); its data key is destroyed", len(cs), err)
+	}
+	globex, err := countCases(t, dataDir, "globex")
+	if err != nil || len(globex) != 4 || globex[0].Summary == "" {
+		t.Fatalf("restored copy: globex has %d readable cases, %v", len(globex), err)
+	}
+	if n := uploadsHeld(t, dataDir, "acme"); n != 4 {
+		t.Fatalf("the restored JetStream copy holds %d acme uploads; the test needs the old copy back", n)
+	}
+	// serve's first purge finds the deleted tenant in the restored copy and removes it again.
+	rs = startServe(t, dataDir)
+	rs.stop()
+	if !strings.Contains(rs.log.String(), "deleted tenant found in restored data") {
+		t.Errorf("serve did not report the restored deleted tenant:\n%s", rs.log.String())
+	}
+	if n := uploadsHeld(t, dataDir, "acme"); n != 0 {
+		t.Errorf("after serve's start: %d acme uploads still held", n)
+	}
+	if n := uploadsHeld(t, dataDir, "globex"); n != 4 {
+		t.Errorf("globex's uploads: %d, want 4 untouched", n)
+	}
+	if hits := filesContaining(t, dataDir, planted["acme"]); len(hits) > 0 {
+		t.Errorf("acme's planted values readable on disk: %v", hits)
+	}
+}
+
+// keys rotate re-wraps the data keys under a new master key: after it and a
+// restart everything reads; the old master key alone opens nothing new.
+func TestKeysRotate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs serve")
+	}
+	dataDir := t.TempDir()
+	rs := startServe(t, dataDir)
+	js := rs.js()
+	submitN(t, js, 3, "acme", "globex")
+	waitDone(t, js, 6)
+	rs.stop()
+	oldText, err := os.ReadFile(filepath.Join(dataDir, keysDirName, masterKeyName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldMaster, _ := keyring.ParseMaster(oldText)
+
+	code, out, errOut := runServeCLI(t, "keys", "rotate", "--data-dir", dataDir)
+	if code != 0 || !strings.Contains(out, "re-wrapped 2 data keys") {
+		t.Fatalf("keys rotate: exit %d\n%s%s", code, out, errOut)
+	}
+	newText, _ := os.ReadFile(filepath.Join(dataDir, keysDirName, masterKeyName))
+	if bytes.Equal(bytes.TrimSpace(newText), bytes.TrimSpace(oldText)) {
+		t.Fatal("master.key is unchanged")
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, keysDirName, nextMasterKeyName)); err == nil {
+		t.Error("the next-key file is left behind")
+	}
+	// The old master key alone no longer opens the re-wrapped data keys.
+	ds, err := keyring.OpenDirStore(filepath.Join(dataDir, keysDirName, dataKeysDirName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withOld := keyring.New(oldMaster, ds)
+	if _, err := withOld.Seal(context.Background(), "acme", []byte("x"), nil); err == nil {
+		t.Error("the old master key still unwraps acme's data key")
+	}
+
+	// Restart: serve reads JetStream (re-keyed) and the store with the new key.
+	rs = startServe(t, dataDir)
+	js = rs.js()
+	submitN(t, js, 1, "acme")
+	waitDone(t, js, 7)
+	rs.stop()
+	for tenant, want := range map[string]int{"acme": 4, "globex": 3} {
+		if cs, err := countCases(t, dataDir, tenant); err != nil || len(cs) != want {
+			t.Errorf("after rotate and restart: %s has %d cases (%v), want %d", tenant, len(cs), err, want)
+		}
+	}
+}
+
+func TestPurgeCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs serve")
+	}
+	dataDir := t.TempDir()
+	rs := startServe(t, dataDir)
+	js := rs.js()
+	submitN(t, js, 2, "acme")
+	waitDone(t, js, 2)
+	code, _, errOut := runServeCLI(t, "purge", "--data-dir", dataDir)
+	if code != 1 || !strings.Contains(errOut, "held by a running serve") {
+		t.Errorf("purge while serve runs: exit %d, %s", code, errOut)
+	}
+	rs.stop()
+	// Windows of zero length: everything is due.
+	policy := filepath.Join(t.TempDir(), "retention.json")
+	os.WriteFile(policy, []byte(`{"default":{"raw":"1ns","quarantined":"1ns","incomplete":"1ns","cases":"1ns","audit":"1ns"}}`), 0o600)
+	code, out, errOut := runServeCLI(t, "purge", "--dry-run", "--data-dir", dataDir, "--retention", policy)
+	if code != 0 || !strings.Contains(out, "would remove 2 raw uploads, 2 cases") {
+		t.Fatalf("purge --dry-run: exit %d\n%s%s", code, out, errOut)
+	}
+	if cs, _ := countCases(t, dataDir, "acme"); len(cs) != 2 {
+		t.Errorf("a dry run removed cases: %d left", len(cs))
+	}
+	code, out, errOut = runServeCLI(t, "purge", "--data-dir", dataDir, "--retention", policy, "--format", "json")
+	if code != 0 || !strings.Contains(out, `"dry_run": false`) {
+		t.Fatalf("purge: exit %d\n%s%s", code, out, errOut)
+	}
+	if cs, _ := countCases(t, dataDir, "acme"); len(cs) != 0 {
+		t.Errorf("%d cases left after the purge", len(cs))
+	}
+	if n := uploadsHeld(t, dataDir, "acme"); n != 0 {
+		t.Errorf("%d raw uploads left after the purge", n)
+	}
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"flag"
+	"errors"
 	"fmt"
+	"io/fs"
 	"io"
 	"log/slog"
 	"net"
@@ -92,16 +94,19 @@ func (f *maintFlags) open(ctx context.Context, log *slog.Logger) (*maintEnv, err
 }
 
 // startEmbeddedNATS runs the embedded server over serve's JetStream files.
-func startEmbeddedNATS(dataDir string, keys serviceKeys, oldKey ...string) (*natsServer, *nats.Conn, jetstream.JetStream, error) {
+func startEmbeddedNATS(dataDir string, keys serviceKeys) (*natsServer, *nats.Conn, jetstream.JetStream, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	o := natsx.ServerOptions{Host: "127.0.0.1", Port: port, StoreDir: filepath.Join(dataDir, "jetstream"), JetStreamKey: jetStreamKey(keys.master)}
-	if len(oldKey) > 0 {
-		o.JetStreamOldKey = oldKey[0]
+	jsKey, err := keys.jetStreamKey(false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil, nil // serve never ran its embedded server here: no raw uploads
 	}
-	srv, err := natsx.StartServer(o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	srv, err := natsx.StartServer(natsx.ServerOptions{Host: "127.0.0.1", Port: port, StoreDir: filepath.Join(dataDir, "jetstream"), JetStreamKey: jsKey})
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/logtriage/logtriage/triage/retention"
+	"github.com/logtriage/logtriage/triage/worker"
 )
 
 func init() {
@@ -40,6 +41,19 @@ func runPurge(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	p, err := env.purger("logtriage-purge")
 	if err != nil {
 		return fail(err)
+	}
+	if !*dryRun {
+		var payloads *worker.Payloads
+		if env.js != nil {
+			payloads = worker.NewPayloads(env.js)
+		}
+		again, err := reDeleteTombstoned(ctx, env.keys, p, env.store.Store, payloads)
+		if err != nil {
+			return fail(err)
+		}
+		for _, t := range again {
+			fmt.Fprintf(stdout, "tenant %s was deleted; removed its data again (restored from a copy)\n", t)
+		}
 	}
 	rep, err := p.Purge(ctx, *dryRun)
 	if werr := writePurgeReport(stdout, *format, rep); werr != nil && err == nil {

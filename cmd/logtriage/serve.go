@@ -105,8 +105,12 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		if err != nil {
 			return fmt.Errorf("--nats-listen: %w", err)
 		}
+		jsKey, err := keys.jetStreamKey(true)
+		if err != nil {
+			return err
+		}
 		srv, err := natsx.StartServer(natsx.ServerOptions{Host: host, Port: port, StoreDir: filepath.Join(cfg.dataDir, "jetstream"),
-			JetStreamKey: jetStreamKey(keys.master)})
+			JetStreamKey: jsKey})
 		if err != nil {
 			return err
 		}
@@ -164,7 +168,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		}
 		defer stopHTTP()
 	}
-	stopPurge, err := startPurgeLoop(ctx, cfg.purgeEvery, policy, keyed, js, cfg.log)
+	stopPurge, err := startPurgeLoop(ctx, cfg.purgeEvery, policy, keyed, keys, js, cfg.log)
 	if err != nil {
 		return err
 	}

@@ -22,12 +22,9 @@ func loadRetention(path string) (retention.Policy, error) {
 
 // startPurgeLoop purges at start and then every interval, in the background:
 // deletes go in batches, so the workers' writes interleave with them.
-func startPurgeLoop(ctx context.Context, every time.Duration, policy retention.Policy, store *keyedStore, js jetstream.JetStream, log *slog.Logger) (stop func(), err error) {
-	if every <= 0 {
-		log.Info("retention purge disabled (--purge-every 0): run logtriage purge")
-		return func() {}, nil
-	}
-	o := retention.Options{Policy: policy, Store: store.Store, Payloads: worker.NewPayloads(js),
+func startPurgeLoop(ctx context.Context, every time.Duration, policy retention.Policy, store *keyedStore, keys serviceKeys, js jetstream.JetStream, log *slog.Logger) (stop func(), err error) {
+	payloads := worker.NewPayloads(js)
+	o := retention.Options{Policy: policy, Store: store.Store, Payloads: payloads,
 		Actor: audit.Actor{Kind: audit.ActorService, Name: "logtriage-serve-purge"}}
 	if rec, ok := store.Store.(audit.Recorder); ok {
 		o.Recorder = rec
@@ -35,6 +32,18 @@ func startPurgeLoop(ctx context.Context, every time.Duration, policy retention.P
 	p, err := retention.New(o)
 	if err != nil {
 		return nil, err
+	}
+	// Before any upload is served: what a restore brought back of a deleted tenant goes again.
+	again, err := reDeleteTombstoned(ctx, keys, p, store.Store, payloads)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range again {
+		log.Warn("deleted tenant found in restored data: removed it again", "tenant", t)
+	}
+	if every <= 0 {
+		log.Info("retention purge disabled (--purge-every 0): run logtriage purge")
+		return func() {}, nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup

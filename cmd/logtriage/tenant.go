@@ -49,6 +49,10 @@ func runTenant(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err != nil {
 		return fail(err)
 	}
+	// The tombstone first: a delete cut short is finished by serve's next purge.
+	if err := writeTombstone(env.keys, tenant); err != nil {
+		return fail(err)
+	}
 	d, err := p.DeleteTenant(ctx, env.store.keys, tenant)
 	if err != nil {
 		return fail(err)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -226,8 +224,19 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(b)
 }
 
-func hmacSHA256(key, msg []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write(msg)
-	return m.Sum(nil)
+// WrapSecret encrypts a key that is not a tenant's (the JetStream key) under
+// m; purpose names it and must be given again to unwrap it.
+func WrapSecret(m *Master, purpose string, secret []byte) (WrappedKey, error) {
+	return wrapWith(m, "secret:"+purpose, secret, time.Now().UTC())
+}
+
+// UnwrapSecret opens what WrapSecret made, with the master key that made it.
+func UnwrapSecret(m *Master, purpose string, w WrappedKey) ([]byte, error) {
+	if w.Tenant != "secret:"+purpose {
+		return nil, fmt.Errorf("keyring: wrapped key is for %q, not %q", w.Tenant, "secret:"+purpose)
+	}
+	if w.MasterID != m.ID() {
+		return nil, fmt.Errorf("keyring: the %s key is wrapped by master key %s, this is %s", purpose, w.MasterID, m.ID())
+	}
+	return unwrapWith(m, w)
 }

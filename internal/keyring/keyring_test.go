@@ -167,3 +167,25 @@ func TestLoadOrCreate(t *testing.T) {
 		t.Errorf("mode %o", fi.Mode().Perm())
 	}
 }
+
+func TestWrapSecret(t *testing.T) {
+	m, other := newMaster(t), newMaster(t)
+	secret := keyring.Random(keyring.KeySize)
+	w, err := keyring.WrapSecret(m, "jetstream", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := keyring.UnwrapSecret(m, "jetstream", w); err != nil || !bytes.Equal(got, secret) {
+		t.Fatalf("unwrap: %v", err)
+	}
+	if _, err := keyring.UnwrapSecret(m, "other", w); err == nil {
+		t.Error("unwrapped under another purpose")
+	}
+	if _, err := keyring.UnwrapSecret(other, "jetstream", w); err == nil {
+		t.Error("unwrapped with another master key")
+	}
+	w.MasterID = other.ID()
+	if _, err := keyring.UnwrapSecret(other, "jetstream", w); err == nil {
+		t.Error("another master key opened it by claiming to be the wrapper")
+	}
+}
