@@ -1,15 +1,15 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io/fs"
-	"os"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/logtriage/logtriage/internal/keyring"
