@@ -20,6 +20,7 @@ import (
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/llm"
+	"github.com/logtriage/logtriage/triage/rules"
 	"github.com/logtriage/logtriage/triage/worker"
 )
 
@@ -57,11 +58,19 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.StringVar(&cfg.retention, "retention", os.Getenv("LOGTRIAGE_RETENTION"), "retention policy JSON (env LOGTRIAGE_RETENTION); defaults raw 30d, quarantined 7d, incomplete 1d, cases 180d, audit 365d")
 	fs.DurationVar(&cfg.purgeEvery, "purge-every", time.Hour, "how often serve purges what is past its retention window; 0 disables")
 	llmPII := llmPIIFlag(fs, os.Getenv)
+	if err := cfg.guard.register(fs, os.Getenv); err != nil {
+		fmt.Fprintln(stderr, "serve: "+err.Error())
+		return cfg, 2, false
+	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, parseExit(err), false
 	}
 	if fs.NArg() != 0 || cfg.workers < 0 {
 		fs.Usage()
+		return cfg, 2, false
+	}
+	if err := cfg.guard.check(); err != nil {
+		fmt.Fprintln(stderr, "serve: "+err.Error())
 		return cfg, 2, false
 	}
 	cfg.llmPII = *llmPII
@@ -80,6 +89,7 @@ type serveConfig struct {
 	workers                        int
 	grace                          time.Duration
 	llmPII                         bool
+	guard                          llmGuard
 	log                            *slog.Logger
 	stderr                         io.Writer
 }
@@ -147,7 +157,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	store := keyed.Store
 	defer store.Close()
 
-	pipe, usesLLM, err := workerPipeline(rt, store, keys.fingerprint, cfg.llmPII, cfg.log)
+	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.llmPII, &cfg.guard, cfg.log)
 	if err != nil {
 		return err
 	}
@@ -157,10 +167,17 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	w, err := worker.New(setupCtx, worker.Options{
 		JS: js, Pipeline: pipe, Store: store, Workers: cfg.workers,
 		AlertSubject: alertSubject, ShutdownGrace: cfg.grace, Logger: cfg.log, Retention: policy,
+		Breakers: cfg.guard.all(),
 	})
 	if err != nil {
 		return err
 	}
+	// Agents' resolutions come through the worker, which owns the store.
+	resolutions, err := worker.ServeResolutions(nc, worker.ResolveOptions{Store: store, Router: rt, Logger: cfg.log})
+	if err != nil {
+		return err
+	}
+	defer resolutions.Unsubscribe()
 	if cfg.httpAddr != "" {
 		stopHTTP, err := serveHTTP(cfg.httpAddr, w.Handler(), cfg.log)
 		if err != nil {
@@ -192,8 +209,15 @@ func defaultWorkers(cpus int, usesLLM bool) int {
 // workerPipeline is the pipeline `triage` runs, with the store for similar
 // cases; it says once which classifier judges the cases.
 func workerPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, llmPII bool, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
+	return guardedPipeline(rt, store, fingerprintKey, llmPII, defaultLLMGuard(), log)
+}
+
+// guardedPipeline is workerPipeline with guard's LLM budget and circuit
+// breakers (one per endpoint, made here).
+func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, llmPII bool, guard *llmGuard, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
 	var classifier triage.Classifier
 	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
+		opts.Breaker = guard.breakerFor(opts.BaseURL)
 		c, err := llm.New(opts)
 		if err != nil {
 			return nil, false, err
@@ -204,7 +228,7 @@ func workerPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte
 		log.Info("classifier: rules only (set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)")
 	}
 	var pii triage.PIIDetector
-	d, note, err := newLLMPII(llmPII, os.Getenv)
+	d, note, err := newGuardedLLMPII(llmPII, os.Getenv, guard.breakerFor)
 	if err != nil {
 		return nil, false, err
 	}
@@ -214,11 +238,21 @@ func workerPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte
 	if d != nil {
 		pii = d
 	}
-	embedder, err := embed.FromEnv(os.Getenv)
+	var embOpts embed.EnvOptions
+	if base := embed.BaseURL(os.Getenv); base != "" {
+		embOpts.Breaker = guard.breakerFor(base)
+	}
+	embedder, err := embed.FromEnvWith(os.Getenv, embOpts)
 	if err != nil {
 		return nil, false, err
 	}
-	log.Info("similar cases", "embedder", embedder.ID(), "dimensions", embedder.Dimensions())
+	// When the endpoint fails, cases get a vector in the local space and
+	// are re-embedded once it is back (docs/worker.md, "LLM outages").
+	fallback, err := embed.NewLocal(embed.LocalOptions{})
+	if err != nil {
+		return nil, false, err
+	}
+	log.Info("similar cases", "embedder", embedder.ID(), "dimensions", embedder.Dimensions(), "fallback", fallback.ID())
 	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey})
 	if err != nil {
 		return nil, false, err
@@ -226,10 +260,14 @@ func workerPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte
 	p, err = triage.NewPipeline(triage.PipelineOptions{
 		Detector:   det,
 		Classifier: classifier,
+		Rules:      rules.New(rt),
 		PII:        pii,
 		Router:     rt,
 		Embedder:   embedder,
 		Store:      store,
+
+		FallbackEmbedder: fallback,
+		LLMBudget:        guard.budget,
 	})
 	return p, classifier != nil || pii != nil, err
 }

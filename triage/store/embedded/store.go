@@ -63,6 +63,8 @@ type Store struct {
 	dir  string
 	lock *os.File
 	log  *wal
+	// portal is the accounts and case workflow log (portal.go).
+	portal *portalBook
 
 	// gate is held shared by every write from check to apply, and
 	// exclusively by a compaction while the store runs (expire.go).
@@ -101,6 +103,7 @@ type caseEntry struct {
 	sealed                     []byte // raw under the tenant's data key, as in the log; nil when unsealed
 	embedderID                 string // "" when the case has no embedding
 	seq                        uint64
+	example                    *triage.Example // nil until the case is resolved
 }
 
 // space is every vector of one embedder, scanned exactly for similarity.
@@ -156,6 +159,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		unlockDir(lock)
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
+	if s.portal, err = openPortalBook(dir, !opts.NoSync); err != nil {
+		s.log.close()
+		unlockDir(lock)
+		return nil, fmt.Errorf("embedded store: %w", err)
+	}
 	return s, nil
 }
 
@@ -171,6 +179,11 @@ type record struct {
 	Audit  *AuditEvent          `json:"audit,omitempty"`
 	// StatusAudit is the status event of a case record that carries a status.
 	StatusAudit *AuditEvent `json:"status_audit,omitempty"`
+	// Resolution is a "resolve" record's (resolve.go).
+	Resolution *triage.Resolution `json:"resolution,omitempty"`
+	// SealedResolution replaces Resolution with a Sealer: an agent's note may
+	// name the customer.
+	SealedResolution *sealedCase `json:"sealed_resolution,omitempty"`
 }
 
 // storedEmbedding is an embedding in the log. The vector is packed as
@@ -254,6 +267,18 @@ func (s *Store) apply(r record, seq uint64) error {
 		}
 		s.setStatusLocked(*r.Status, seq)
 		s.replayed++
+	case "resolve":
+		res, err := s.unsealResolution(r)
+		if errors.Is(err, errShredded) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.applyResolve(res, seq); err != nil {
+			return err
+		}
+		s.replayed++
 	case "audit":
 	case "delete":
 		if r.Delete == nil || r.Delete.Tenant == "" {
@@ -290,6 +315,9 @@ func (s *Store) putLocked(c *triage.Case, raw json.RawMessage, sealed *sealedCas
 	e := &caseEntry{
 		id: c.ID, tenant: c.Tenant, queue: c.Queue, summary: c.Summary, upload: c.Upload.ID,
 		created: c.CreatedAt, raw: raw, seq: seq,
+	}
+	if ex, ok := triage.ExampleOf(c); ok {
+		e.example = &ex
 	}
 	if sealed != nil {
 		e.sealed = sealed.Body
@@ -337,6 +365,16 @@ func (s *Store) compact(path string) error {
 	for _, id := range ids {
 		e := s.cases[id]
 		r := record{Op: "case", Case: e.raw}
+		if e.sealed == nil && s.opts.Sealer != nil {
+			// Changed since it was sealed (a resolution), or written before
+			// the store had keys: sealed now, so no body is left in the clear.
+			body, err := s.opts.Sealer.Seal(context.Background(), e.tenant, e.raw, []byte(e.id))
+			if err != nil {
+				f.Close()
+				return err
+			}
+			e.sealed = body
+		}
 		if e.sealed != nil {
 			r.Case, r.Sealed = nil, &sealedCase{ID: e.id, Tenant: e.tenant, Body: e.sealed}
 		}
@@ -695,6 +733,9 @@ func (s *Store) Close() error {
 	}
 	// The log waits for a flush in flight; writes queued after it get ErrClosed.
 	err := s.log.close()
+	if perr := s.portal.log.close(); err == nil {
+		err = perr
+	}
 	unlockDir(s.lock)
 	return err
 }

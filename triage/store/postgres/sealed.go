@@ -33,13 +33,24 @@ func (s *Store) seal(ctx context.Context, c *triage.Case, doc string) (string, [
 	if err != nil {
 		return "", nil, triage.Transient("store", fmt.Errorf("seal case %s: %w", c.ID, err))
 	}
+	// The resolution's time (not its labels or note) marks a resolved case
+	// for the queries that look for examples (resolve.go).
+	var resolved *plainResolution
+	if c.Resolution != nil {
+		resolved = &plainResolution{ResolvedAt: c.Resolution.ResolvedAt}
+	}
 	findings, err := json.Marshal(struct {
-		Findings []triage.FindingSummary `json:"findings"`
-	}{c.Findings})
+		Findings   []triage.FindingSummary `json:"findings"`
+		Resolution *plainResolution        `json:"resolution,omitempty"`
+	}{c.Findings, resolved})
 	if err != nil {
 		return "", nil, triage.Internal("store", err)
 	}
 	return replaceNULEscapes(string(findings)), sealed, nil
+}
+
+type plainResolution struct {
+	ResolvedAt time.Time `json:"resolved_at"`
 }
 
 func (s *Store) decodeRow(ctx context.Context, tenant, id, doc string, sealed []byte) (*triage.Case, error) {
