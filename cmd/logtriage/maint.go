@@ -148,9 +148,7 @@ func freePort() (int, error) {
 func (env *maintEnv) purger(actor string) (*retention.Purger, error) {
 	o := retention.Options{Policy: env.policy, Store: env.store.Store,
 		Actor: audit.Actor{Kind: audit.ActorService, Name: actor}}
-	if rec, ok := env.store.Store.(audit.Recorder); ok {
-		o.Recorder = rec
-	}
+	o.Recorder = lifecycleRecorder(env.store.Store, env.policy)
 	if env.js != nil {
 		o.Payloads = worker.NewPayloads(env.js) // the streams as serve set them up; none yet is nothing to purge
 	}
@@ -168,4 +166,18 @@ func subcommand(args []string, name string, stderr io.Writer, usage string) (cod
 		return 0, false
 	}
 	return 2, false
+}
+
+// lifecycleRecorder is where purge and tenant-delete events go: the store's
+// audit chain when the store keeps audit events (audit.Store), else none
+// (the purger is nil-safe).
+func lifecycleRecorder(st any, policy retention.Policy) audit.Recorder {
+	if rec, ok := st.(audit.Recorder); ok {
+		return rec
+	}
+	if as, ok := st.(audit.Store); ok {
+		// Recording needs no signing key; serve's chain signs the checkpoints.
+		return audit.NewChain(as, nil, audit.Options{Retention: policy.Default.Audit.D()})
+	}
+	return nil
 }

@@ -26,9 +26,7 @@ func startPurgeLoop(ctx context.Context, every time.Duration, policy retention.P
 	payloads := worker.NewPayloads(js)
 	o := retention.Options{Policy: policy, Store: store.Store, Payloads: payloads,
 		Actor: audit.Actor{Kind: audit.ActorService, Name: "logtriage-serve-purge"}}
-	if rec, ok := store.Store.(audit.Recorder); ok {
-		o.Recorder = rec
-	}
+	o.Recorder = lifecycleRecorder(store.Store, policy)
 	p, err := retention.New(o)
 	if err != nil {
 		return nil, err
