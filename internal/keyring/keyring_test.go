@@ -12,7 +12,7 @@ import (
 	"github.com/logtriage/logtriage/internal/keyring/keyringtest"
 )
 
-func newMaster(t *testing.T) *keyring.Master {
+func newMaster(t testing.TB) *keyring.Master {
 	t.Helper()
 	m, err := keyring.NewMaster(keyring.Random(keyring.KeySize))
 	if err != nil {
@@ -188,4 +188,34 @@ func TestWrapSecret(t *testing.T) {
 	if _, err := keyring.UnwrapSecret(other, "jetstream", w); err == nil {
 		t.Error("another master key opened it by claiming to be the wrapper")
 	}
+}
+
+// BenchmarkSeal is the cost sealing adds to one stored case: a 4 KiB body
+// (a typical case's JSON) under a cached tenant key.
+func BenchmarkSeal(b *testing.B) {
+	ctx := context.Background()
+	kr := keyring.New(newMaster(b), mustDirStore(b))
+	body := bytes.Repeat([]byte(`{"summary":"connection pool exhausted","key_lines":["ERROR ..."]}`), 64)[:4096]
+	if _, err := kr.Seal(ctx, "acme", body, []byte("case-1")); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for range b.N {
+		sealed, err := kr.Seal(ctx, "acme", body, []byte("case-1"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := kr.Open(ctx, "acme", sealed, []byte("case-1")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func mustDirStore(b *testing.B) *keyring.DirStore {
+	s, err := keyring.OpenDirStore(filepath.Join(b.TempDir(), "keys"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
 }

@@ -162,6 +162,9 @@ func (s *Store) ExpireCases(ctx context.Context, tenant string, cutoff time.Time
 		if err := s.logDelete(deletion{Tenant: tenant, Cases: ids}); err != nil {
 			return out[:from], err
 		}
+		if err := s.forgetWork(ctx, tenant, ids); err != nil {
+			return out[:from+len(batch)], err
+		}
 	}
 	return out, s.maybeCompact()
 }
@@ -233,6 +236,9 @@ func (s *Store) DeleteTenant(ctx context.Context, tenant string) (int, error) {
 	s.mu.RUnlock()
 	if err := s.logDelete(deletion{Tenant: tenant, All: true}); err != nil {
 		return 0, err
+	}
+	if err := s.forgetWork(ctx, tenant, nil); err != nil {
+		return n, err
 	}
 	return n, s.Compact()
 }
@@ -307,4 +313,28 @@ func (w *wal) reopen(path string) error {
 	old := w.f
 	w.f = f
 	return old.Close()
+}
+
+func (b *portalBook) deleteWork(tenant string, caseIDs []string) {
+	if len(caseIDs) == 0 {
+		for k := range b.work {
+			if k.tenant == tenant {
+				delete(b.work, k)
+			}
+		}
+		return
+	}
+	for _, id := range caseIDs {
+		delete(b.work, statusKey{tenant, id})
+	}
+}
+
+// forgetWork removes the case work (who took or resolved a case) of
+// deleted cases, or of the whole tenant when caseIDs is empty.
+func (s *Store) forgetWork(ctx context.Context, tenant string, caseIDs []string) error {
+	b, err := s.book(ctx)
+	if err != nil {
+		return err
+	}
+	return b.write(portalRecord{Op: "work.delete", Work: &triage.CaseWork{Tenant: tenant}, CaseIDs: caseIDs})
 }

@@ -45,7 +45,8 @@ func (s *Store) ExpireCases(ctx context.Context, tenant string, cutoff time.Time
 			DELETE FROM {s}.cases WHERE id IN (
 				SELECT id FROM {s}.cases WHERE tenant = $1 AND created_at < $2 ORDER BY created_at, id LIMIT $3)
 			RETURNING id, upload_id, created_at),
-		st AS (DELETE FROM {s}.upload_statuses u USING gone WHERE u.tenant = $1 AND u.upload_id = gone.upload_id AND u.case_id = gone.id)
+		st AS (DELETE FROM {s}.upload_statuses u USING gone WHERE u.tenant = $1 AND u.upload_id = gone.upload_id AND u.case_id = gone.id),
+		work AS (DELETE FROM {s}.case_work w USING gone WHERE w.tenant = $1 AND w.case_id = gone.id)
 		SELECT id, upload_id, created_at FROM gone ORDER BY created_at, id`
 	q = s.fill(q)
 	var out []triage.ExpiredCase
@@ -110,7 +111,7 @@ func (s *Store) DeleteTenant(ctx context.Context, tenant string) (int, error) {
 			return err
 		}
 		n = int(tag.RowsAffected())
-		for _, tbl := range []string{"findings", "embeddings", "upload_statuses", "audit"} {
+		for _, tbl := range []string{"findings", "embeddings", "upload_statuses", "audit", "case_work"} {
 			if _, err := tx.Exec(ctx, s.fill("DELETE FROM {s}."+tbl+" WHERE tenant = $1"), tenant); err != nil {
 				return err
 			}

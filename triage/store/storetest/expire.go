@@ -33,6 +33,18 @@ func testExpirer(t *testing.T, f Factory) {
 	put("acme", "acme-old", old)
 	put("acme", "acme-new", recent)
 	put("globex", "globex-old", old)
+	works, _ := s.(triage.CaseWorkStore)
+	hasWork := func(tenant, id string) bool {
+		_, err := works.GetCaseWork(ctx, tenant, id)
+		return err == nil
+	}
+	if works != nil {
+		for _, c := range [][2]string{{"acme", "acme-old"}, {"acme", "acme-new"}, {"globex", "globex-old"}} {
+			if err := works.PutCaseWork(ctx, triage.CaseWork{Tenant: c[0], CaseID: c[1], Queue: "q", TakenBy: "agent-1", TakenAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for _, st := range []triage.UploadStatus{
 		{Tenant: "acme", UploadID: "stuck", Status: triage.StatusPending, UpdatedAt: now.Add(-48 * time.Hour)},
 		{Tenant: "acme", UploadID: "fresh", Status: triage.StatusPending, UpdatedAt: now.Add(-time.Hour)},
@@ -72,6 +84,9 @@ func testExpirer(t *testing.T, f Factory) {
 	}
 	mustGet(t, s, "acme", "acme-new")
 	mustGet(t, s, "globex", "globex-old") // another tenant's window is its own business
+	if works != nil && (hasWork("acme", "acme-old") || !hasWork("acme", "acme-new") || !hasWork("globex", "globex-old")) {
+		t.Error("case work must go with its expired case, and only with it")
+	}
 	if again, _ := exp.ExpireCases(ctx, "acme", cutoff, false); len(again) != 0 {
 		t.Errorf("a second purge removed %v", again)
 	}
@@ -107,6 +122,9 @@ func testExpirer(t *testing.T, f Factory) {
 		t.Errorf("a deleted tenant still lists %v", ids)
 	}
 	mustGet(t, s, "acme", "acme-new")
+	if works != nil && (hasWork("globex", "globex-old") || !hasWork("acme", "acme-new")) {
+		t.Error("a deleted tenant's case work must go, and only its")
+	}
 	if tenants, _ := exp.Tenants(ctx); !slices.Equal(tenants, []string{"acme"}) {
 		t.Errorf("Tenants after delete = %v", tenants)
 	}
