@@ -7,6 +7,7 @@ package retention
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -162,17 +163,20 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return err
 }
 
+// maxDays keeps a window in a time.Duration (about 292 years).
+const maxDays = int(math.MaxInt64 / int64(Day))
+
 // ParseDuration reads time.ParseDuration's forms plus whole days ("30d").
 func ParseDuration(s string) (time.Duration, error) {
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		days, err := strconv.Atoi(n)
-		if err != nil || days < 0 {
+		if err != nil || days < 0 || days > maxDays {
 			return 0, fmt.Errorf("retention window %q: want whole days like 30d, or a duration like 36h", s)
 		}
 		return time.Duration(days) * Day, nil
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil {
+	if err != nil || d < 0 {
 		return 0, fmt.Errorf("retention window %q: want whole days like 30d, or a duration like 36h", s)
 	}
 	return d, nil
