@@ -19,6 +19,7 @@ import (
 	"github.com/logtriage/logtriage/internal/keyring"
 	"github.com/logtriage/logtriage/internal/natsx"
 	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/store/postgres"
 	"github.com/logtriage/logtriage/triage/worker"
 )
 
@@ -100,6 +101,17 @@ func waitDone(t *testing.T, js jetstream.JetStream, n int) {
 	}
 }
 
+// waitDoneOrLog is waitDone that shows serve's log when it times out.
+func waitDoneOrLog(t *testing.T, js jetstream.JetStream, n int, rs *runningServe) {
+	t.Helper()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", rs.log.String())
+		}
+	})
+	waitDone(t, js, n)
+}
+
 // plantedUpload is a log with sensitive values unique to it.
 func plantedUpload(i int) (content []byte, values []string) {
 	r := keyring.Random(8)
@@ -160,6 +172,12 @@ func TestServePlantedValuesNeverOnDisk(t *testing.T) {
 }
 
 func testPlantedValues(t *testing.T, dbURL string) {
+	if dbURL != "" {
+		// serve uses the default schema: a clean one, so no other run's data
+		// keys (wrapped by another master key) are in it.
+		dropDefaultSchema(t, dbURL)
+		t.Cleanup(func() { dropDefaultSchema(t, dbURL) })
+	}
 	dataDir := t.TempDir()
 	rs := startServe(t, dataDir, "--database-url", dbURL)
 	js := rs.js()
@@ -172,7 +190,7 @@ func testPlantedValues(t *testing.T, dbURL string) {
 			t.Fatal(err)
 		}
 	}
-	waitDone(t, js, 100)
+	waitDoneOrLog(t, js, 100, rs)
 	rs.stop()
 	for _, sub := range []string{"jetstream", "keys"} {
 		if _, err := os.Stat(filepath.Join(dataDir, sub)); err != nil {
@@ -206,6 +224,14 @@ func testPlantedValues(t *testing.T, dbURL string) {
 	}
 	if n < 100 {
 		t.Errorf("%d cases readable after restart, want 100", n)
+	}
+}
+
+func dropDefaultSchema(t *testing.T, url string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := postgres.DropSchema(ctx, url, "logtriage"); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -478,5 +504,25 @@ func TestPurgeCommand(t *testing.T) {
 	}
 	if n := uploadsHeld(t, dataDir, "acme"); n != 0 {
 		t.Errorf("%d raw uploads left after the purge", n)
+	}
+}
+
+// serve started with another master key than its data's refuses to start,
+// naming the cause, rather than failing each tenant's uploads one by one.
+func TestServeRefusesAnotherMasterKey(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs serve")
+	}
+	dataDir := t.TempDir()
+	rs := startServe(t, dataDir)
+	submitN(t, rs.js(), 1, "acme")
+	waitDone(t, rs.js(), 1)
+	rs.stop()
+	t.Setenv(envMasterKey, keyring.EncodeKey(keyring.Random(keyring.KeySize)))
+	var log serveLogBuffer
+	code := run(context.Background(), []string{"serve", "--data-dir", dataDir, "--nats-listen", fmt.Sprintf("127.0.0.1:%d", freeServePort(t)), "--http", "", "--database-url", ""},
+		strings.NewReader(""), &bytes.Buffer{}, &log)
+	if code != 1 || !strings.Contains(log.String(), "master key") {
+		t.Errorf("serve with another master key: exit %d\n%s", code, log.String())
 	}
 }

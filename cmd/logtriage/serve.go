@@ -156,6 +156,9 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	store := keyed.Store
 	defer store.Close()
+	if err := keyed.keys.CheckMaster(ctx); err != nil {
+		return err
+	}
 
 	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.llmPII, &cfg.guard, cfg.log)
 	if err != nil {

@@ -138,6 +138,22 @@ func (k *Keyring) aead(ctx context.Context, tenant string, create bool) (cipher.
 	return a, nil
 }
 
+// CheckMaster fails when a stored data key is wrapped by another master key
+// than this keyring's: a process started with the wrong master key would
+// otherwise fail on each tenant's first case, one by one.
+func (k *Keyring) CheckMaster(ctx context.Context) error {
+	keys, err := k.store.ListDataKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, w := range keys {
+		if w.MasterID != k.master.ID() {
+			return fmt.Errorf("keyring: the data key of tenant %s is wrapped by master key %s, but this master key is %s: wrong master key, or a key rotation not finished (run keys rotate again)", w.Tenant, w.MasterID, k.master.ID())
+		}
+	}
+	return nil
+}
+
 // Destroy deletes the tenant's data key from the store and from memory.
 func (k *Keyring) Destroy(ctx context.Context, tenant string) error {
 	if err := k.store.DeleteDataKey(ctx, tenant); err != nil {

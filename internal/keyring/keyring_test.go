@@ -130,6 +130,12 @@ func TestRotate(t *testing.T) {
 	}
 	// After a restart with the new master the data opens, unchanged.
 	after := keyring.New(next, store)
+	if err := after.CheckMaster(ctx); err != nil {
+		t.Errorf("CheckMaster with the new key: %v", err)
+	}
+	if err := keyring.New(old, store).CheckMaster(ctx); err == nil {
+		t.Error("CheckMaster accepts the old key after the rotation")
+	}
 	for i, tenant := range []string{"acme", "globex", "initech"} {
 		if pt, err := after.Open(ctx, tenant, sealed[i], nil); err != nil || string(pt) != "data of "+tenant {
 			t.Errorf("%s after rotation: %q, %v", tenant, pt, err)
