@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -123,4 +124,14 @@ func (s *Store) DeleteTenant(ctx context.Context, tenant string) (int, error) {
 
 func (s *Store) fill(q string) string {
 	return replaceSchema(q, s.schema)
+}
+
+func replaceSchema(q, schema string) string { return strings.ReplaceAll(q, "{s}", schema) }
+
+// nullTime is NULL for the zero time.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

@@ -93,7 +93,7 @@ func (s *Store) ConfirmedNeighbours(ctx context.Context, q triage.NeighbourQuery
 	}
 	// Space id and dimension are integers from our own table.
 	sql := fmt.Sprintf(`
-		SELECT c.tenant, c.id, c.doc::text, c.sealed, 1 - (e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)) AS sim
+		SELECT c.id, c.tenant, c.doc::text, c.sealed, 1 - (e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)) AS sim
 		FROM %[3]s.embeddings e JOIN %[3]s.cases c ON c.id = e.case_id
 		WHERE e.space_id = %[2]d AND e.case_id <> $2 AND c.doc -> 'resolution' IS NOT NULL %[4]s
 			AND 1 - (e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)) >= $4
@@ -105,16 +105,16 @@ func (s *Store) ConfirmedNeighbours(ctx context.Context, q triage.NeighbourQuery
 	}
 	var out []triage.Example
 	for rows.Next() {
-		var tenant, id, doc string
+		var id, tenant, doc string
 		var sealed []byte
 		var sim float64
-		if err := rows.Scan(&tenant, &id, &doc, &sealed, &sim); err != nil {
+		if err := rows.Scan(&id, &tenant, &doc, &sealed, &sim); err != nil {
 			rows.Close()
 			return nil, classify("store", err)
 		}
 		ex, err := s.exampleOf(ctx, caseRow{Tenant: tenant, ID: id, Doc: doc, Sealed: sealed})
 		if errors.Is(err, triage.ErrNotFound) {
-			continue // its tenant's data key is destroyed
+			continue // its tenant's key is destroyed
 		}
 		if err != nil {
 			rows.Close()
@@ -154,7 +154,7 @@ func (s *Store) Examples(ctx context.Context, f triage.ExampleFilter) ([]triage.
 	for _, d := range docs {
 		ex, err := s.exampleOf(ctx, d)
 		if errors.Is(err, triage.ErrNotFound) {
-			continue // its tenant's data key is destroyed
+			continue // its tenant's key is destroyed
 		}
 		if err != nil {
 			return nil, err
@@ -165,8 +165,8 @@ func (s *Store) Examples(ctx context.Context, f triage.ExampleFilter) ([]triage.
 	return out, nil
 }
 
-func (s *Store) exampleOf(ctx context.Context, row caseRow) (triage.Example, error) {
-	c, err := s.decodeRow(ctx, row.Tenant, row.ID, row.Doc, row.Sealed)
+func (s *Store) exampleOf(ctx context.Context, r caseRow) (triage.Example, error) {
+	c, err := s.decodeRow(ctx, r.Tenant, r.ID, r.Doc, r.Sealed)
 	if err != nil {
 		return triage.Example{}, err
 	}

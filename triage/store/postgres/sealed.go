@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,24 +32,24 @@ func (s *Store) seal(ctx context.Context, c *triage.Case, doc string) (string, [
 	if err != nil {
 		return "", nil, triage.Transient("store", fmt.Errorf("seal case %s: %w", c.ID, err))
 	}
-	// The resolution's time (not its labels or note) marks a resolved case
-	// for the queries that look for examples (resolve.go).
-	var resolved *plainResolution
+	// What stays readable: the findings (types, counts, locations, keyed
+	// fingerprints) and, for a resolved case, only when it was resolved, so
+	// the labelled examples can be found and filtered without the key.
+	type resolvedAt struct {
+		ResolvedAt time.Time `json:"resolved_at"`
+	}
+	var res *resolvedAt
 	if c.Resolution != nil {
-		resolved = &plainResolution{ResolvedAt: c.Resolution.ResolvedAt}
+		res = &resolvedAt{c.Resolution.ResolvedAt}
 	}
 	findings, err := json.Marshal(struct {
 		Findings   []triage.FindingSummary `json:"findings"`
-		Resolution *plainResolution        `json:"resolution,omitempty"`
-	}{c.Findings, resolved})
+		Resolution *resolvedAt             `json:"resolution,omitempty"`
+	}{c.Findings, res})
 	if err != nil {
 		return "", nil, triage.Internal("store", err)
 	}
 	return replaceNULEscapes(string(findings)), sealed, nil
-}
-
-type plainResolution struct {
-	ResolvedAt time.Time `json:"resolved_at"`
 }
 
 func (s *Store) decodeRow(ctx context.Context, tenant, id, doc string, sealed []byte) (*triage.Case, error) {
@@ -125,13 +124,3 @@ func (s *Store) ListDataKeys(ctx context.Context) ([]keyring.WrappedKey, error) 
 	})
 	return keys, classify("store", err)
 }
-
-// nullTime is NULL for the zero time.
-func nullTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
-func replaceSchema(q, schema string) string { return strings.ReplaceAll(q, "{s}", schema) }
