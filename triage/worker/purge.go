@@ -113,12 +113,14 @@ func (p *Payloads) ExpireUploads(ctx context.Context, tenant string, before time
 		}
 		removed = append(removed, name)
 	}
-	n, err := p.deleteTenantMsgs(ctx, DLQStream, tenant, before, dryRun)
+	// Dead letters carry the event (so the inline content): they go with the
+	// window of their upload (failed: incomplete).
+	dead, err := p.deleteTenantMsgs(ctx, DLQStream, tenant, before, due, dryRun)
 	if err != nil {
 		return removed, err
 	}
-	for range n {
-		removed = append(removed, "dead-letter")
+	for _, id := range dead {
+		removed = append(removed, "dead-letter:"+id)
 	}
 	return removed, nil
 }
@@ -152,37 +154,39 @@ func (p *Payloads) objects(ctx context.Context, obs jetstream.ObjectStore, tenan
 }
 
 // deleteTenantMsgs deletes the messages of stream carrying the tenant's
-// header, received before before (a zero before: all of them).
-func (p *Payloads) deleteTenantMsgs(ctx context.Context, stream, tenant string, before time.Time, dryRun bool) (int, error) {
+// header, received before before (a zero before: all of them) and due (nil:
+// all), and returns their upload ids.
+func (p *Payloads) deleteTenantMsgs(ctx context.Context, stream, tenant string, before time.Time, due func(string, time.Time) bool, dryRun bool) ([]string, error) {
 	st, err := p.js.Stream(ctx, stream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return 0, nil
+		return nil, nil
 	}
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n := 0
+	var out []string
 	for seq := uint64(1); ; {
 		m, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(">"))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return n, nil
+			return out, nil
 		}
 		if err != nil {
-			return n, err
+			return out, err
 		}
 		if !before.IsZero() && !m.Time.Before(before) {
-			return n, nil
+			return out, nil
 		}
 		seq = m.Sequence + 1
-		if m.Header.Get(HeaderTenant) != tenant {
+		id := m.Header.Get(HeaderUploadID)
+		if m.Header.Get(HeaderTenant) != tenant || due != nil && !due(id, m.Time) {
 			continue
 		}
 		if !dryRun {
 			if err := st.DeleteMsg(ctx, m.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
-				return n, err
+				return out, err
 			}
 		}
-		n++
+		out = append(out, id)
 	}
 }
 
@@ -195,7 +199,7 @@ func (p *Payloads) DeleteTenantUploads(ctx context.Context, tenant string) (int,
 	}
 	// The cases and alerts streams are by queue, not tenant: their headers say whose.
 	for _, s := range []string{CasesStream, AlertsStream, DoneStream} {
-		if _, err := p.deleteTenantMsgs(ctx, s, tenant, time.Time{}, false); err != nil {
+		if _, err := p.deleteTenantMsgs(ctx, s, tenant, time.Time{}, nil, false); err != nil {
 			return len(removed), err
 		}
 	}

@@ -125,6 +125,14 @@ func TestRetentionWindowsWithAFakeClock(t *testing.T) {
 	if err := e.store.SetStatus(context.Background(), triage.UploadStatus{Tenant: "acme", UploadID: "u-stuck", Status: triage.StatusProcessing, UpdatedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
+	// A dead letter carries its upload's event (and so its inline content).
+	dl := &nats.Msg{Subject: DLQSubject, Data: []byte(`{"reason":"poison"}`), Header: nats.Header{}}
+	dl.Header.Set(HeaderTenant, "acme")
+	dl.Header.Set(HeaderUploadID, "u-dead")
+	if _, err := e.js.PublishMsg(context.Background(), dl); err != nil {
+		t.Fatal(err)
+	}
+	deadLetters := func() int { return len(e.messages(DLQStream, ">")) }
 	c, err := e.store.GetCase(context.Background(), "acme", cases[inline.Event.UploadID])
 	if err != nil {
 		t.Fatal(err)
@@ -192,6 +200,9 @@ func TestRetentionWindowsWithAFakeClock(t *testing.T) {
 		}
 		if _, err := obs.GetInfo(context.Background(), "u-orphan"); (err != nil) != step.orphanGone {
 			t.Errorf("after %s: orphan object gone %v, want %v", step.after, err != nil, step.orphanGone)
+		}
+		if (deadLetters() == 0) != step.orphanGone {
+			t.Errorf("after %s: %d dead letters, want gone %v", step.after, deadLetters(), step.orphanGone)
 		}
 		if (e.status("acme", "u-stuck") == "") != step.orphanGone {
 			t.Errorf("after %s: the stuck status is %q", step.after, e.status("acme", "u-stuck"))
