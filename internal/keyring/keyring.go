@@ -59,7 +59,11 @@ func New(master *Master, store Store) *Keyring {
 }
 
 // Master is the key that wraps this keyring's data keys.
-func (k *Keyring) Master() *Master { return k.master }
+func (k *Keyring) Master() *Master {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.master
+}
 
 // sealVersion is the first byte of every sealed value, so a later format can
 // be told apart.
@@ -147,8 +151,8 @@ func (k *Keyring) CheckMaster(ctx context.Context) error {
 		return err
 	}
 	for _, w := range keys {
-		if w.MasterID != k.master.ID() {
-			return fmt.Errorf("keyring: the data key of tenant %s is wrapped by master key %s, but this master key is %s: wrong master key, or a key rotation not finished (run keys rotate again)", w.Tenant, w.MasterID, k.master.ID())
+		if m := k.Master(); w.MasterID != m.ID() {
+			return fmt.Errorf("keyring: the data key of tenant %s is wrapped by master key %s, but this master key is %s: wrong master key, or a key rotation not finished (run keys rotate again)", w.Tenant, w.MasterID, m.ID())
 		}
 	}
 	return nil
@@ -192,12 +196,14 @@ func (k *Keyring) Rotate(ctx context.Context, next *Master) (int, error) {
 		}
 		n++
 	}
+	k.mu.Lock()
 	k.master = next
+	k.mu.Unlock()
 	return n, nil
 }
 
 func (k *Keyring) wrap(tenant string, dk []byte) (WrappedKey, error) {
-	return wrapWith(k.master, tenant, dk, k.now().UTC())
+	return wrapWith(k.Master(), tenant, dk, k.now().UTC())
 }
 
 func wrapWith(m *Master, tenant string, dk []byte, created time.Time) (WrappedKey, error) {
@@ -211,10 +217,11 @@ func wrapWith(m *Master, tenant string, dk []byte, created time.Time) (WrappedKe
 }
 
 func (k *Keyring) unwrap(w WrappedKey) ([]byte, error) {
-	if w.MasterID != k.master.ID() {
-		return nil, fmt.Errorf("keyring: the data key of tenant %s is wrapped by master key %s, this is %s (was `keys rotate` run with another key?)", w.Tenant, w.MasterID, k.master.ID())
+	m := k.Master()
+	if w.MasterID != m.ID() {
+		return nil, fmt.Errorf("keyring: the data key of tenant %s is wrapped by master key %s, this is %s (was `keys rotate` run with another key?)", w.Tenant, w.MasterID, m.ID())
 	}
-	return unwrapWith(k.master, w)
+	return unwrapWith(m, w)
 }
 
 func unwrapWith(m *Master, w WrappedKey) ([]byte, error) {

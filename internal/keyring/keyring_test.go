@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/logtriage/logtriage/internal/keyring"
@@ -224,4 +225,31 @@ func mustDirStore(b *testing.B) *keyring.DirStore {
 		b.Fatal(err)
 	}
 	return s
+}
+
+// Workers sealing a new tenant's first cases at once agree on one data key:
+// every ciphertext opens in a fresh process.
+func TestConcurrentFirstSealAgreesOnOneKey(t *testing.T) {
+	ctx := context.Background()
+	store := dirStore(t)
+	m := newMaster(t)
+	var wg sync.WaitGroup
+	sealed := make([][]byte, 16)
+	for i := range sealed {
+		kr := keyring.New(m, store) // one keyring per worker process
+		wg.Go(func() {
+			s, err := kr.Seal(ctx, "newco", []byte("first case"), nil)
+			if err != nil {
+				t.Error(err)
+			}
+			sealed[i] = s
+		})
+	}
+	wg.Wait()
+	fresh := keyring.New(m, store)
+	for i, s := range sealed {
+		if _, err := fresh.Open(ctx, "newco", s, nil); err != nil {
+			t.Errorf("worker %d's ciphertext: %v", i, err)
+		}
+	}
 }
