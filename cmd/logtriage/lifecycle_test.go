@@ -526,3 +526,36 @@ func TestServeRefusesAnotherMasterKey(t *testing.T) {
 		t.Errorf("serve with another master key: exit %d\n%s", code, log.String())
 	}
 }
+
+// serve purges on its schedule: with windows shorter than the test, an
+// upload's case and raw upload are gone within a few purge periods.
+func TestServePurgesOnSchedule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs serve")
+	}
+	dataDir := t.TempDir()
+	policy := filepath.Join(t.TempDir(), "retention.json")
+	os.WriteFile(policy, []byte(`{"default":{"raw":"2s","quarantined":"2s","incomplete":"2s","cases":"2s","audit":"2s"}}`), 0o600)
+	rs := startServe(t, dataDir, "--retention", policy, "--purge-every", "200ms")
+	js := rs.js()
+	submitN(t, js, 2, "acme")
+	waitDone(t, js, 2)
+	deadline := time.Now().Add(30 * time.Second)
+	// The raw uploads go by the purge or by the streams' MaxAge (the same 2s), whichever comes first.
+	for !strings.Contains(rs.log.String(), `msg="retention purge" raw_uploads=`) || !strings.Contains(rs.log.String(), " cases=2 ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not purge the expired upload and case:\n%s", rs.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rs.stop()
+	if strings.Contains(rs.log.String(), "level=ERROR") {
+		t.Errorf("the purge logged an error:\n%s", rs.log.String())
+	}
+	if cs, err := countCases(t, dataDir, "acme"); err != nil || len(cs) != 0 {
+		t.Errorf("%d cases left (%v)", len(cs), err)
+	}
+	if n := uploadsHeld(t, dataDir, "acme"); n != 0 {
+		t.Errorf("%d raw uploads left", n)
+	}
+}

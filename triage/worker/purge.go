@@ -90,7 +90,7 @@ func (p *Payloads) ExpireUploads(ctx context.Context, tenant string, before time
 					return removed, fmt.Errorf("delete payload %s: %w", object, err)
 				}
 			}
-			if err := st.DeleteMsg(ctx, m.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			if err := st.DeleteMsg(ctx, m.Sequence); err != nil && !alreadyGone(err) {
 				return removed, fmt.Errorf("delete upload message %d: %w", m.Sequence, err)
 			}
 		}
@@ -182,7 +182,7 @@ func (p *Payloads) deleteTenantMsgs(ctx context.Context, stream, tenant string, 
 			continue
 		}
 		if !dryRun {
-			if err := st.DeleteMsg(ctx, m.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			if err := st.DeleteMsg(ctx, m.Sequence); err != nil && !alreadyGone(err) {
 				return out, err
 			}
 		}
@@ -212,4 +212,14 @@ func (w *Worker) uploadDeleteAfter(d *delivery, st triage.Status) time.Time {
 		return time.Time{}
 	}
 	return w.opts.Retention.UploadDeleteAfter(d.ev.Tenant, st, d.meta.Timestamp)
+}
+
+// alreadyGone: the message went between reading and deleting it (the
+// stream's MaxAge, or another purge). The server says so as a failed
+// delete (10057, "no message found"), not as ErrMsgNotFound.
+func alreadyGone(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, jetstream.ErrMsgNotFound) ||
+		errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeMessageNotFound ||
+			apiErr.ErrorCode == 10057 && strings.Contains(apiErr.Description, "no message found"))
 }
