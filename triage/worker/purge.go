@@ -19,7 +19,8 @@ var _ retention.Payloads = (*Payloads)(nil)
 // Payloads removes raw uploads from JetStream for retention and tenant
 // deletion: the upload messages (inline content), their payload objects,
 // orphan objects whose event never made it, and dead letters (which carry
-// the event, and so the inline content).
+// the event, and so the inline content). Messages are deleted securely (the
+// server overwrites their bytes in its files rather than marking them).
 type Payloads struct {
 	js jetstream.JetStream
 }
@@ -90,7 +91,7 @@ func (p *Payloads) ExpireUploads(ctx context.Context, tenant string, before time
 					return removed, fmt.Errorf("delete payload %s: %w", object, err)
 				}
 			}
-			if err := st.DeleteMsg(ctx, m.Sequence); err != nil && !alreadyGone(err) {
+			if err := st.SecureDeleteMsg(ctx, m.Sequence); err != nil && !alreadyGone(err) {
 				return removed, fmt.Errorf("delete upload message %d: %w", m.Sequence, err)
 			}
 		}
@@ -182,7 +183,7 @@ func (p *Payloads) deleteTenantMsgs(ctx context.Context, stream, tenant string, 
 			continue
 		}
 		if !dryRun {
-			if err := st.DeleteMsg(ctx, m.Sequence); err != nil && !alreadyGone(err) {
+			if err := st.SecureDeleteMsg(ctx, m.Sequence); err != nil && !alreadyGone(err) {
 				return out, err
 			}
 		}

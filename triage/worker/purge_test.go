@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -14,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/logtriage/logtriage/audit"
+	"github.com/logtriage/logtriage/internal/natsx"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/retention"
 )
@@ -225,3 +230,37 @@ func TestRetentionWindowsWithAFakeClock(t *testing.T) {
 }
 
 func repeat(s string, n int) string { return string(bytes.Repeat([]byte(s), n)) }
+
+// Deleting a tenant's uploads removes their bytes from JetStream's files
+// (secure delete), not only from the stream's index: with encryption at rest
+// off, no planted value is left in any file of the server's store.
+func TestDeletedUploadsLeaveNoBytes(t *testing.T) {
+	e := newEnvOn(t, natsx.ServerOptions{}, Topology{AckWait: time.Second, MaxDeliver: 4, Backoff: []time.Duration{}})
+	storeDir := e.srv.JetStreamConfig().StoreDir
+	rw := e.startWorker(e.pipeline(nil), nil)
+	marker := fmt.Sprintf("PlantedMarker%x", time.Now().UnixNano())
+	r := e.submit("acme", "app.log", []byte("2026-03-01 10:00:00 ERROR auth failed trace="+marker+"\n"))
+	e.submit("globex", "other.log", []byte("2026-03-01 10:00:00 ERROR disk full\n"))
+	e.outcome(r.Event.UploadID)
+	rw.stop()
+	n, err := NewPayloads(e.js).DeleteTenantUploads(context.Background(), "acme")
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteTenantUploads = %d, %v", n, err)
+	}
+	files := 0
+	filepath.WalkDir(storeDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files++
+			if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(marker)) {
+				t.Errorf("the deleted upload's marker is still in %s", p)
+			}
+		}
+		return nil
+	})
+	if files == 0 {
+		t.Fatalf("no files under %s: the check above proved nothing", storeDir)
+	}
+	if len(e.messages(UploadsStream, UploadSubject("globex"))) != 1 {
+		t.Error("another tenant's upload went too")
+	}
+}
