@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/logtriage/logtriage/audit"
 	"github.com/logtriage/logtriage/internal/keyring"
 	"github.com/logtriage/logtriage/internal/natsx"
 	"github.com/logtriage/logtriage/triage"
@@ -378,6 +379,9 @@ func TestTenantDeleteThenRestoreOldCopy(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "tenant acme deleted") {
 		t.Fatalf("tenant delete: exit %d\n%s%s", code, out, errOut)
 	}
+	if evs := auditEvents(t, dataDir, "acme", audit.ActionTenantDeleted); len(evs) != 1 || evs[0].Detail["data_key_destroyed"] != "true" {
+		t.Errorf("tenant.deleted events: %+v", evs)
+	}
 	if cs, err := countCases(t, dataDir, "acme"); err != nil || len(cs) != 0 {
 		t.Errorf("after delete: %d acme cases, %v", len(cs), err)
 	}
@@ -505,6 +509,24 @@ func TestPurgeCommand(t *testing.T) {
 	if n := uploadsHeld(t, dataDir, "acme"); n != 0 {
 		t.Errorf("%d raw uploads left after the purge", n)
 	}
+	if evs := auditEvents(t, dataDir, "acme", audit.ActionPurge); len(evs) != 1 || evs[0].Detail["cases"] != "2" || evs[0].Detail["raw_uploads"] != "2" {
+		t.Errorf("retention.purged events: %+v", evs)
+	}
+}
+
+// auditEvents are the tenant's audit events of one action in the store's trail.
+func auditEvents(t *testing.T, dataDir, tenant, action string) []audit.Event {
+	t.Helper()
+	st, as, err := openAuditStore(context.Background(), "", dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	evs, err := as.QueryAudit(context.Background(), audit.Query{Tenant: tenant, Action: action})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
 }
 
 // serve started with another master key than its data's refuses to start,

@@ -57,6 +57,8 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	cfg.keys.register(fs)
 	fs.StringVar(&cfg.retention, "retention", os.Getenv("LOGTRIAGE_RETENTION"), "retention policy JSON (env LOGTRIAGE_RETENTION); defaults raw 30d, quarantined 7d, incomplete 1d, cases 180d, audit 365d")
 	fs.DurationVar(&cfg.purgeEvery, "purge-every", time.Hour, "how often serve purges what is past its retention window; 0 disables")
+	cfg.audit.register(fs)
+	cfg.detectors.registerRules(fs)
 	llmPII := llmPIIFlag(fs, os.Getenv)
 	if err := cfg.guard.register(fs, os.Getenv); err != nil {
 		fmt.Fprintln(stderr, "serve: "+err.Error())
@@ -73,6 +75,14 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 		fmt.Fprintln(stderr, "serve: "+err.Error())
 		return cfg, 2, false
 	}
+	// a bad detector config or an unknown finding type is a usage error,
+	// reported before anything starts
+	detOpts, err := cfg.detectors.checkRules()
+	if err != nil {
+		fmt.Fprintln(stderr, "serve: "+err.Error())
+		return cfg, 2, false
+	}
+	cfg.detOpts = detOpts
 	cfg.llmPII = *llmPII
 	cfg.log = slog.New(slog.NewTextHandler(stderr, nil))
 	cfg.stderr = stderr
@@ -84,12 +94,15 @@ type serveConfig struct {
 	keys                           keyFlags
 	retention                      string
 	purgeEvery                     time.Duration
+	audit                          auditFlags
 	dataDir, listen, dbURL, routes string
 	httpAddr                       string
 	workers                        int
 	grace                          time.Duration
 	llmPII                         bool
 	guard                          llmGuard
+	detectors                      engineFlags       // --detectors, --mode, --disable, --min-confidence
+	detOpts                        detectors.Options // from them, without the key (the keyring's)
 	log                            *slog.Logger
 	stderr                         io.Writer
 }
@@ -159,8 +172,13 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if err := keyed.keys.CheckMaster(ctx); err != nil {
 		return err
 	}
+	trail, err := cfg.audit.start(ctx, store, cfg.dataDir, nc, cfg.log)
+	if err != nil {
+		return err
+	}
+	defer trail.stop() // before the store closes: the last checkpoint is written
 
-	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.llmPII, &cfg.guard, cfg.log)
+	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.detOpts, cfg.llmPII, &cfg.guard, cfg.log)
 	if err != nil {
 		return err
 	}
@@ -171,12 +189,13 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		JS: js, Pipeline: pipe, Store: store, Workers: cfg.workers,
 		AlertSubject: alertSubject, ShutdownGrace: cfg.grace, Logger: cfg.log, Retention: policy,
 		Breakers: cfg.guard.all(),
+		Audit:    worker.AuditOptions{Recorder: trail.chain, LLMEndpoint: llmEndpoint(os.Getenv), EmbeddingsEndpoint: llmEndpoint(os.Getenv)},
 	})
 	if err != nil {
 		return err
 	}
 	// Agents' resolutions come through the worker, which owns the store.
-	resolutions, err := worker.ServeResolutions(nc, worker.ResolveOptions{Store: store, Router: rt, Logger: cfg.log})
+	resolutions, err := worker.ServeResolutions(nc, worker.ResolveOptions{Store: store, Router: rt, Logger: cfg.log, Recorder: trail.chain})
 	if err != nil {
 		return err
 	}
@@ -188,7 +207,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		}
 		defer stopHTTP()
 	}
-	stopPurge, err := startPurgeLoop(ctx, cfg.purgeEvery, policy, keyed, keys, js, cfg.log)
+	stopPurge, err := startPurgeLoop(ctx, cfg.purgeEvery, policy, keyed, keys, js, trail.chain, cfg.log)
 	if err != nil {
 		return err
 	}
@@ -212,12 +231,13 @@ func defaultWorkers(cpus int, usesLLM bool) int {
 // workerPipeline is the pipeline `triage` runs, with the store for similar
 // cases; it says once which classifier judges the cases.
 func workerPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, llmPII bool, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
-	return guardedPipeline(rt, store, fingerprintKey, llmPII, defaultLLMGuard(), log)
+	return guardedPipeline(rt, store, fingerprintKey, detectors.Options{}, llmPII, defaultLLMGuard(), log)
 }
 
 // guardedPipeline is workerPipeline with guard's LLM budget and circuit
 // breakers (one per endpoint, made here).
-func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, llmPII bool, guard *llmGuard, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
+// detOpts are the detector flags' options; the key is fingerprintKey.
+func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, detOpts detectors.Options, llmPII bool, guard *llmGuard, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
 	var classifier triage.Classifier
 	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
 		opts.Breaker = guard.breakerFor(opts.BaseURL)
@@ -256,21 +276,23 @@ func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byt
 		return nil, false, err
 	}
 	log.Info("similar cases", "embedder", embedder.ID(), "dimensions", embedder.Dimensions(), "fallback", fallback.ID())
-	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey})
+	detOpts.FingerprintKey = fingerprintKey
+	det, err := detectors.New(detOpts)
 	if err != nil {
 		return nil, false, err
 	}
 	p, err = triage.NewPipeline(triage.PipelineOptions{
-		Detector:   det,
-		Classifier: classifier,
-		Rules:      rules.New(rt),
-		PII:        pii,
-		Router:     rt,
-		Embedder:   embedder,
-		Store:      store,
-
+		Detector:         det,
+		Classifier:       classifier,
+		Rules:            rules.New(rt),
+		PII:              pii,
+		Router:           rt,
+		Embedder:         embedder,
+		Store:            store,
 		FallbackEmbedder: fallback,
 		LLMBudget:        guard.budget,
+		// Anomaly signals against each tenant's history in the store.
+		Anomalies: &triage.AnomalyOptions{},
 	})
 	return p, classifier != nil || pii != nil, err
 }

@@ -22,11 +22,11 @@ func loadRetention(path string) (retention.Policy, error) {
 
 // startPurgeLoop purges at start and then every interval, in the background:
 // deletes go in batches, so the workers' writes interleave with them.
-func startPurgeLoop(ctx context.Context, every time.Duration, policy retention.Policy, store *keyedStore, keys serviceKeys, js jetstream.JetStream, log *slog.Logger) (stop func(), err error) {
+func startPurgeLoop(ctx context.Context, every time.Duration, policy retention.Policy, store *keyedStore, keys serviceKeys, js jetstream.JetStream, rec audit.Recorder, log *slog.Logger) (stop func(), err error) {
 	payloads := worker.NewPayloads(js)
 	o := retention.Options{Policy: policy, Store: store.Store, Payloads: payloads,
 		Actor: audit.Actor{Kind: audit.ActorService, Name: "logtriage-serve-purge"}}
-	o.Recorder = lifecycleRecorder(store.Store, policy)
+	o.Recorder = rec // serve's audit chain: purge and tenant.deleted events join the tenant's trail
 	p, err := retention.New(o)
 	if err != nil {
 		return nil, err
