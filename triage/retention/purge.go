@@ -87,6 +87,9 @@ type Report struct {
 	DryRun  bool           `json:"dry_run"`
 	At      time.Time      `json:"at"`
 	Tenants []TenantReport `json:"tenants"`
+	// History is how many anomaly-history summaries (every tenant's) went
+	// with the default cases window; not counted in a dry run.
+	History int `json:"history"`
 }
 
 // Totals sums the report over its tenants.
@@ -128,6 +131,14 @@ func (p *Purger) Purge(ctx context.Context, dryRun bool) (Report, error) {
 		}
 		if err != nil {
 			return rep, fmt.Errorf("purge tenant %s: %w", t, err)
+		}
+	}
+	// The anomaly history (summaries of uploads: template counts, keyed
+	// fingerprints) is kept per upload across tenants: it goes with the
+	// default cases window.
+	if hs, ok := p.o.Store.(triage.HistoryStore); ok && !dryRun {
+		if rep.History, err = hs.PurgeHistory(ctx, now.Add(-p.o.Policy.For("").Cases.D())); err != nil {
+			return rep, fmt.Errorf("purge history: %w", err)
 		}
 	}
 	return rep, nil
@@ -230,6 +241,11 @@ func (p *Purger) DeleteTenant(ctx context.Context, keys Shredder, tenant string)
 	}
 	if d.Cases, err = p.exp.DeleteTenant(ctx, tenant); err != nil {
 		return d, err
+	}
+	if hs, ok := p.o.Store.(triage.HistoryStore); ok {
+		if err := hs.DeleteHistory(ctx, tenant); err != nil {
+			return d, fmt.Errorf("delete anomaly history: %w", err)
+		}
 	}
 	return d, p.record(ctx, audit.Event{
 		Time: p.o.Now().UTC(), Tenant: tenant, Actor: p.o.Actor, Action: audit.ActionTenantDeleted,

@@ -10,6 +10,7 @@ import (
 	"github.com/logtriage/logtriage/audit"
 	"github.com/logtriage/logtriage/internal/keyring"
 	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/anomaly"
 	"github.com/logtriage/logtriage/triage/retention"
 	"github.com/logtriage/logtriage/triage/store/embedded"
 )
@@ -58,6 +59,11 @@ func TestDeleteTenantShredsFirstAndAudits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, tenant := range []string{"acme", "globex"} {
+		if err := s.RecordHistory(ctx, tenant, anomaly.Summary{UploadID: "u-" + tenant, Time: time.Now(), Lines: 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	rec := &recorder{}
 	p, err := retention.New(retention.Options{Store: s, Recorder: rec})
 	if err != nil {
@@ -72,6 +78,11 @@ func TestDeleteTenantShredsFirstAndAudits(t *testing.T) {
 	}
 	if _, err := s.GetCase(ctx, "globex", "g-old"); err != nil {
 		t.Errorf("another tenant's case: %v", err)
+	}
+	for tenant, want := range map[string]int{"acme": 0, "globex": 1} {
+		if h, err := s.History(ctx, triage.HistoryQuery{Tenant: tenant}); err != nil || len(h) != want {
+			t.Errorf("%s's anomaly history: %d summaries (%v), want %d", tenant, len(h), err, want)
+		}
 	}
 	if len(rec.events) != 1 || rec.events[0].Action != audit.ActionTenantDeleted || rec.events[0].Tenant != "acme" ||
 		rec.events[0].Detail["cases"] != "2" || rec.events[0].Detail["data_key_destroyed"] != "true" {
