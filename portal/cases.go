@@ -26,6 +26,8 @@ type CustomerCase struct {
 	Summary   string        `json:"summary"`
 	State     string        `json:"state"` // open | taken | resolved
 	CreatedAt time.Time     `json:"created_at"`
+	// DeleteAfter is when retention deletes the case.
+	DeleteAfter time.Time `json:"delete_after,omitzero"`
 }
 
 // StaffCase is a case with its workflow, for agents and security.
@@ -40,7 +42,8 @@ type StaffCase struct {
 
 func customerView(c *triage.Case, w triage.CaseWork) CustomerCase {
 	return CustomerCase{ID: c.ID, CaseRef: c.CaseRef, Upload: c.Upload.Name, UploadID: c.Upload.ID, Status: c.Status,
-		Severity: c.Severity.Label, Category: c.Category, Summary: c.Summary, State: w.State(), CreatedAt: c.CreatedAt}
+		Severity: c.Severity.Label, Category: c.Category, Summary: c.Summary, State: w.State(), CreatedAt: c.CreatedAt,
+		DeleteAfter: c.DeleteAfter}
 }
 
 func (s *Server) staffView(c *triage.Case, w triage.CaseWork) StaffCase {

@@ -245,6 +245,8 @@ type UploadStatus struct {
 	CaseID    string        `json:"case_id,omitempty"`
 	Duplicate bool          `json:"duplicate,omitempty"`
 	UpdatedAt time.Time     `json:"updated_at,omitzero"`
+	// DeleteAfter is when retention deletes the raw upload.
+	DeleteAfter time.Time `json:"delete_after,omitzero"`
 }
 
 // GET /api/v1/uploads/{id}: by grant id or upload id. A customer sees its
@@ -286,6 +288,6 @@ func (s *Server) uploadStatus(ctx context.Context, tenant, id string) (UploadSta
 	if err != nil {
 		return out, false, err
 	}
-	out.Status, out.Reason, out.CaseID, out.UpdatedAt = st.Status, st.Reason, st.CaseID, st.UpdatedAt
+	out.Status, out.Reason, out.CaseID, out.UpdatedAt, out.DeleteAfter = st.Status, st.Reason, st.CaseID, st.UpdatedAt, st.DeleteAfter
 	return out, true, nil
 }

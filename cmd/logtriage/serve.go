@@ -55,6 +55,8 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
 	cfg.keys.register(fs)
+	fs.StringVar(&cfg.retention, "retention", os.Getenv("LOGTRIAGE_RETENTION"), "retention policy JSON (env LOGTRIAGE_RETENTION); defaults raw 30d, quarantined 7d, incomplete 1d, cases 180d, audit 365d")
+	fs.DurationVar(&cfg.purgeEvery, "purge-every", time.Hour, "how often serve purges what is past its retention window; 0 disables")
 	cfg.audit.register(fs)
 	cfg.detectors.registerRules(fs)
 	llmPII := llmPIIFlag(fs, os.Getenv)
@@ -95,6 +97,8 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 type serveConfig struct {
 	nats                           natsFlags
 	keys                           keyFlags
+	retention                      string
+	purgeEvery                     time.Duration
 	audit                          auditFlags
 	dataDir, listen, dbURL, routes string
 	httpAddr                       string
@@ -117,6 +121,10 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if err != nil {
 		return err
 	}
+	policy, err := loadRetention(cfg.retention)
+	if err != nil {
+		return err
+	}
 	if cfg.nats.url == "" {
 		host, portStr, err := net.SplitHostPort(cfg.listen)
 		if err != nil {
@@ -126,8 +134,12 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		if err != nil {
 			return fmt.Errorf("--nats-listen: %w", err)
 		}
+		jsKey, err := keys.jetStreamKey(true)
+		if err != nil {
+			return err
+		}
 		srv, err := natsx.StartServer(natsx.ServerOptions{Host: host, Port: port, StoreDir: filepath.Join(cfg.dataDir, "jetstream"),
-			JetStreamKey: jetStreamKey(keys.master)})
+			JetStreamKey: jsKey})
 		if err != nil {
 			return err
 		}
@@ -153,7 +165,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := worker.Setup(setupCtx, js, worker.Topology{AlertSubject: alertSubject}); err != nil {
+	if _, err := worker.Setup(setupCtx, js, worker.Topology{AlertSubject: alertSubject, MaxAge: policy.MaxRaw()}); err != nil {
 		return err
 	}
 
@@ -163,6 +175,9 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	store := keyed.Store
 	defer store.Close()
+	if err := keyed.keys.CheckMaster(ctx); err != nil {
+		return err
+	}
 	trail, err := cfg.audit.start(ctx, store, cfg.dataDir, nc, cfg.log)
 	if err != nil {
 		return err
@@ -178,7 +193,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	w, err := worker.New(setupCtx, worker.Options{
 		JS: js, Pipeline: pipe, Store: store, Workers: cfg.workers,
-		AlertSubject: alertSubject, ShutdownGrace: cfg.grace, Logger: cfg.log,
+		AlertSubject: alertSubject, ShutdownGrace: cfg.grace, Logger: cfg.log, Retention: policy,
 		Breakers: cfg.guard.all(),
 		Audit:    worker.AuditOptions{Recorder: trail.chain, LLMEndpoint: llmEndpoint(os.Getenv), EmbeddingsEndpoint: llmEndpoint(os.Getenv)},
 	})
@@ -203,6 +218,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		}
 		defer stopHTTP()
 	}
+	stopPurge, err := startPurgeLoop(ctx, cfg.purgeEvery, policy, keyed, keys, js, trail.chain, cfg.log)
+	if err != nil {
+		return err
+	}
+	defer stopPurge()
 	cfg.log.Info("worker running", "workers", cfg.workers, "nats", cfg.nats.url, "stream", worker.UploadsStream)
 	err = w.Run(ctx)
 	cfg.log.Info("worker stopped")

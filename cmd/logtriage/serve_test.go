@@ -101,6 +101,7 @@ func TestServeSubmitCasesAlerts(t *testing.T) {
 		if url == "" {
 			t.Skip("LOGTRIAGE_TEST_DATABASE_URL is not set; ./scripts/test.sh starts PGlite")
 		}
+		dropDefaultSchema(t, url) // no data keys of an earlier run's master key
 		testServe(t, url)
 	})
 }

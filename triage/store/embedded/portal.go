@@ -44,6 +44,9 @@ type portalRecord struct {
 	Token   *triage.APIToken `json:"token,omitempty"`
 	TokenID string           `json:"token_id,omitempty"`
 	Work    *triage.CaseWork `json:"work,omitempty"`
+	// work.delete: the case work of Work.Tenant, of CaseIDs or (none listed)
+	// all of it; retention and tenant deletion (expire.go).
+	CaseIDs []string `json:"case_ids,omitempty"`
 }
 
 func openPortalBook(dir string, doSync bool) (*portalBook, error) {
@@ -159,6 +162,11 @@ func (b *portalBook) apply(r portalRecord) error {
 			return errors.New("work record without tenant or case id")
 		}
 		b.work[statusKey{r.Work.Tenant, r.Work.CaseID}] = *r.Work
+	case "work.delete":
+		if r.Work == nil || r.Work.Tenant == "" {
+			return errors.New("work.delete record without a tenant")
+		}
+		b.deleteWork(r.Work.Tenant, r.CaseIDs)
 	default:
 		return fmt.Errorf("unknown portal record op %q", r.Op)
 	}

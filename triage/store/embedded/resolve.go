@@ -121,15 +121,9 @@ func (s *Store) applyResolve(r *triage.Resolution, seq uint64) error {
 	if err != nil {
 		return triage.Internal("store", err)
 	}
-	if e.sealed != nil {
-		sc, err := s.seal(context.Background(), &c, raw)
-		if err != nil {
-			return fmt.Errorf("resolve record %s: %w", r.CaseID, err)
-		}
-		e.sealed = sc.Body
-	}
 	ex, _ := triage.ExampleOf(&c)
-	e.raw, e.example, e.seq = raw, &ex, max(e.seq, seq)
+	// The sealed copy is stale now: compaction seals the new body (store.go).
+	e.raw, e.sealed, e.example, e.seq = raw, nil, &ex, max(e.seq, seq)
 	return nil
 }
 

@@ -68,6 +68,7 @@ func RunFactory(t *testing.T, f Factory) {
 		{"NilEmbedding", testNilEmbedding},
 		{"ConcurrentPutCase", testConcurrentPut},
 		{"ContextCanceled", testContextCanceled},
+		{"Expirer", testExpirer},
 		{"Resolve", testResolve},
 		{"ConfirmedNeighbours", testConfirmedNeighbours},
 		{"Examples", testExamples},
