@@ -46,7 +46,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 // 127.0.0.1:4222 with JetStream and the store under ./data. ok is false
 // after -h or a usage error, with the exit code.
 func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok bool) {
-	fs := newFlagSet(stderr, "serve", "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--llm-pii]")
+	fs := newFlagSet(stderr, "serve", "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--listen ADDR] [--tls-cert FILE --tls-key FILE] [--llm-pii]")
 	fs.StringVar(&cfg.dataDir, "data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "directory for the embedded NATS server and store (env LOGTRIAGE_DATA_DIR)")
 	cfg.nats.register(fs, "")
 	fs.StringVar(&cfg.listen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS server listens (without --nats-url)")
@@ -55,6 +55,7 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.IntVar(&cfg.workers, "workers", 0, "uploads processed concurrently (0: two per CPU, or 4 per CPU with an LLM, which mostly waits)")
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
+	cfg.portal.register(fs)
 	llmPII := llmPIIFlag(fs, os.Getenv)
 	if err := fs.Parse(args); err != nil {
 		return cfg, parseExit(err), false
@@ -76,6 +77,7 @@ type serveConfig struct {
 	workers                        int
 	grace                          time.Duration
 	llmPII                         bool
+	portal                         portalFlags
 	log                            *slog.Logger
 	stderr                         io.Writer
 }
@@ -149,6 +151,13 @@ func serve(ctx context.Context, cfg serveConfig) error {
 			return err
 		}
 		defer stopHTTP()
+	}
+	if cfg.portal.listen != "" {
+		stopPortal, err := startPortal(cfg.portal, cfg.dataDir, store, js, cfg.log)
+		if err != nil {
+			return err
+		}
+		defer stopPortal()
 	}
 	cfg.log.Info("worker running", "workers", cfg.workers, "nats", cfg.nats.url, "stream", worker.UploadsStream)
 	err = w.Run(ctx)

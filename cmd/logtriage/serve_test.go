@@ -113,7 +113,7 @@ func testServe(t *testing.T, databaseURL string) {
 	served := make(chan int, 1)
 	go func() {
 		served <- run(ctx, []string{"serve", "--data-dir", dataDir, "--nats-listen", strings.TrimPrefix(url, "nats://"),
-			"--http", "", "--workers", "2", "--database-url", databaseURL}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
+			"--http", "", "--listen", "127.0.0.1:0", "--workers", "2", "--database-url", databaseURL}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
 	}()
 	defer func() {
 		stop()
