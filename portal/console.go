@@ -41,6 +41,7 @@ var funcs = template.FuncMap{
 	"pct":      func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 	"inc":      func(n int) int { return n + 1 },
 	"sevs":     func() []string { return severities },
+	"states":   func() []string { return []string{triage.WorkOpen, triage.WorkTaken, triage.WorkResolved} },
 }
 
 func human(d time.Duration) string {
@@ -230,7 +231,7 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, p Principal, 
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if p.Role == RoleAgent && q.Status == "" && r.URL.Path == "/queue" {
+	if p.Role == RoleAgent && !r.URL.Query().Has("status") && r.URL.Path == "/queue" {
 		q.Status = triage.WorkOpen
 	}
 	rows, more, err := s.scopedCases(r.Context(), p, q)

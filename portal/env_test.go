@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -155,7 +156,7 @@ func newFixture(t testing.TB, fo fixtureOpts) *fixture {
 	evalDir := filepath.Join(dir, "evals")
 	os.MkdirAll(evalDir, 0o700)
 	os.WriteFile(filepath.Join(evalDir, "rules-2026-03-01.json"), []byte(`{"meta":{},"metrics":{"severity":{"accuracy":0.8}}}`), 0o600)
-	o := Options{Store: st, Recorder: f.rec, Password: cheapArgon, Now: f.clock.Now, EvalDir: evalDir}
+	o := Options{Store: st, Recorder: f.rec, Password: cheapArgon, Now: f.clock.Now, EvalDir: evalDir, Log: testLogger(t)}
 	if fo.withNATS {
 		srv, err := natsx.StartServer(natsx.ServerOptions{Port: -1, StoreDir: filepath.Join(dir, "js")})
 		if err != nil {
@@ -227,4 +228,16 @@ func (f *fixture) apiToken(method, path, token, body string) *http.Response {
 	req.Header.Set("Authorization", "Bearer "+token)
 	f.srv.ServeHTTP(rec, req)
 	return rec.Result()
+}
+
+// testLogger sends the portal's log to the test's.
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
