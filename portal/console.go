@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/logtriage/logtriage/audit"
 	"github.com/logtriage/logtriage/triage"
@@ -40,8 +41,25 @@ var funcs = template.FuncMap{
 	"join":     strings.Join,
 	"pct":      func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 	"inc":      func(n int) int { return n + 1 },
+	"short":    shorten,
 	"sevs":     func() []string { return severities },
 	"states":   func() []string { return []string{triage.WorkOpen, triage.WorkTaken, triage.WorkResolved} },
+}
+
+// shorten cuts a summary for a list row at a word, near 160 characters.
+func shorten(s string) string {
+	const limit = 160
+	if len(s) <= limit {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:limit], ' ')
+	if cut < limit/2 {
+		cut = limit
+	}
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + " …"
 }
 
 func human(d time.Duration) string {
@@ -165,6 +183,7 @@ func (s *Server) consoleRoutes() {
 		s.mux.Handle(pattern, s.consoleAuth(who, h))
 	}
 	s.mux.Handle("GET /static/", s.pages.static)
+	s.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	s.mux.HandleFunc("GET /login", s.loginForm)
 	s.mux.HandleFunc("POST /login", s.login)
 	s.mux.HandleFunc("GET /login/totp", s.totpForm)

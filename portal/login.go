@@ -70,7 +70,12 @@ func safeNext(next string) string {
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	// Keep the token of a form already open in another tab (or of a second
+	// load of this page), so submitting either still works.
 	tok := randomID()
+	if c, err := r.Cookie(s.cookieName(loginCookie)); err == nil && len(c.Value) == len(tok) {
+		tok = c.Value
+	}
 	s.setCookie(w, loginCookie, tok, 600)
 	s.render(w, r, http.StatusOK, "login", Principal{}, "", loginPage{CSRF: tok, Next: safeNext(r.FormValue("next"))})
 }
