@@ -22,6 +22,7 @@ import (
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
+	"github.com/logtriage/logtriage/triage/rules"
 	"github.com/logtriage/logtriage/triage/store/embedded"
 	"github.com/logtriage/logtriage/triage/worker"
 )
@@ -71,7 +72,7 @@ func startStack(t *testing.T) *stack {
 	must(t, err)
 	emb, err := embed.NewLocal(embed.LocalOptions{})
 	must(t, err)
-	pipe, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: rt, Embedder: emb, Store: st})
+	pipe, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Rules: rules.New(rt), Router: rt, Embedder: emb, Store: st})
 	must(t, err)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	w, err := worker.New(ctx, worker.Options{JS: js, Pipeline: pipe, Store: st, Workers: 2, AlertSubject: rt.AlertSubject(), Logger: quiet})

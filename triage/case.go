@@ -83,6 +83,17 @@ type ClassifierInfo struct {
 	// when it is not configured. PIITokens is what it spent.
 	PIIPass   string `json:"pii_pass,omitempty"`
 	PIITokens Tokens `json:"pii_tokens,omitzero"`
+	// Feedback says which labels came from resolved neighbours, and which.
+	Feedback string `json:"feedback,omitempty"`
+}
+
+// EmbedderInfo records which embedder made the case's vector and, when the
+// configured one failed and the fallback made it, why and in which space
+// the case still needs a vector (a backfill fills it in and clears Reembed).
+type EmbedderInfo struct {
+	ID             string `json:"id"`
+	FallbackReason string `json:"fallback_reason,omitempty"`
+	Reembed        string `json:"reembed_into,omitempty"`
 }
 
 // Timings are per-step durations in milliseconds.
@@ -127,10 +138,13 @@ type Case struct {
 	Findings     []FindingSummary `json:"findings"`
 	Similar      []SimilarCase    `json:"similar"`
 	Classifier   ClassifierInfo   `json:"classifier"`
+	Embedder     EmbedderInfo     `json:"embedder,omitzero"`
 	Timings      Timings          `json:"timings"`
 	// Signature is the redacted, template-normalized error signature the embedding is made from.
 	Signature string    `json:"signature,omitempty"`
 	Lines     int       `json:"lines"`
 	Alerted   bool      `json:"pii_alert"` // an Alert was raised for this case
 	CreatedAt time.Time `json:"created_at"`
+	// Resolution is the agent's, once the case is resolved (see examples.go).
+	Resolution *Resolution `json:"resolution,omitempty"`
 }

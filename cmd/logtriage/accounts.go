@@ -12,6 +12,7 @@ import (
 
 	"github.com/logtriage/logtriage/portal"
 	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/store/embedded"
 )
 
 func init() {
@@ -34,9 +35,9 @@ func (s *storeFlags) register(fs interface {
 // (PostgreSQL has no such limit).
 func (s *storeFlags) open(ctx context.Context) (triage.Store, triage.AccountStore, error) {
 	dir := filepath.Join(s.dataDir, "store")
-	st, err := openStore(ctx, s.dbURL, dir)
+	st, err := openReadStore(ctx, s.dbURL, s.dataDir)
 	if err != nil {
-		if s.dbURL == "" && strings.Contains(err.Error(), "in use") {
+		if errors.Is(err, embedded.ErrLocked) {
 			return nil, nil, fmt.Errorf("the embedded store in %s is in use, most likely by a running `logtriage serve`; "+
 				"stop serve, change accounts, start it again (with --database-url, accounts can change while serve runs)", dir)
 		}

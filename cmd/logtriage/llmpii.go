@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/logtriage/logtriage/internal/breaker"
 	"github.com/logtriage/logtriage/triage/llm"
 )
 
@@ -31,6 +32,12 @@ func envTrue(v string) bool {
 // although it was asked for (no endpoint: pattern redaction only, as the
 // classifier falls back to rules without one — not an error).
 func newLLMPII(on bool, getenv func(string) string) (*llm.PIIDetector, string, error) {
+	return newGuardedLLMPII(on, getenv, nil)
+}
+
+// newGuardedLLMPII is newLLMPII with the endpoint's shared circuit breaker
+// from breakerFor (none when nil).
+func newGuardedLLMPII(on bool, getenv func(string) string, breakerFor func(baseURL string) *breaker.Breaker) (*llm.PIIDetector, string, error) {
 	if !on {
 		return nil, "", nil
 	}
@@ -42,6 +49,9 @@ func newLLMPII(on bool, getenv func(string) string) (*llm.PIIDetector, string, e
 	})
 	if !ok {
 		return nil, "LLM PII pass requested but no endpoint is configured (OPENAI_BASE_URL, OPENAI_API_KEY or LOGTRIAGE_LLM_PII_BASE_URL): pattern redaction only", nil
+	}
+	if breakerFor != nil {
+		opts.Breaker = breakerFor(opts.BaseURL)
 	}
 	d, err := llm.NewPIIDetector(opts)
 	if err != nil {

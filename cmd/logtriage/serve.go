@@ -20,8 +20,7 @@ import (
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/llm"
-	"github.com/logtriage/logtriage/triage/store/embedded"
-	"github.com/logtriage/logtriage/triage/store/postgres"
+	"github.com/logtriage/logtriage/triage/rules"
 	"github.com/logtriage/logtriage/triage/worker"
 )
 
@@ -56,12 +55,21 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
 	cfg.portal.register(fs)
+	cfg.keys.register(fs)
 	llmPII := llmPIIFlag(fs, os.Getenv)
+	if err := cfg.guard.register(fs, os.Getenv); err != nil {
+		fmt.Fprintln(stderr, "serve: "+err.Error())
+		return cfg, 2, false
+	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, parseExit(err), false
 	}
 	if fs.NArg() != 0 || cfg.workers < 0 {
 		fs.Usage()
+		return cfg, 2, false
+	}
+	if err := cfg.guard.check(); err != nil {
+		fmt.Fprintln(stderr, "serve: "+err.Error())
 		return cfg, 2, false
 	}
 	cfg.llmPII = *llmPII
@@ -72,18 +80,24 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 
 type serveConfig struct {
 	nats                           natsFlags
+	keys                           keyFlags
 	dataDir, listen, dbURL, routes string
 	httpAddr                       string
 	workers                        int
 	grace                          time.Duration
 	llmPII                         bool
 	portal                         portalFlags
+	guard                          llmGuard
 	log                            *slog.Logger
 	stderr                         io.Writer
 }
 
 func serve(ctx context.Context, cfg serveConfig) error {
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+		return err
+	}
+	keys, err := cfg.keys.load(cfg.dataDir, os.Getenv, cfg.log, true)
+	if err != nil {
 		return err
 	}
 	if cfg.nats.url == "" {
@@ -95,7 +109,8 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		if err != nil {
 			return fmt.Errorf("--nats-listen: %w", err)
 		}
-		srv, err := natsx.StartServer(natsx.ServerOptions{Host: host, Port: port, StoreDir: filepath.Join(cfg.dataDir, "jetstream")})
+		srv, err := natsx.StartServer(natsx.ServerOptions{Host: host, Port: port, StoreDir: filepath.Join(cfg.dataDir, "jetstream"),
+			JetStreamKey: jetStreamKey(keys.master)})
 		if err != nil {
 			return err
 		}
@@ -125,13 +140,14 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		return err
 	}
 
-	store, err := openStore(ctx, cfg.dbURL, filepath.Join(cfg.dataDir, "store"))
+	keyed, err := openKeyedStore(ctx, cfg.dbURL, cfg.dataDir, keys)
 	if err != nil {
 		return err
 	}
+	store := keyed.Store
 	defer store.Close()
 
-	pipe, usesLLM, err := workerPipeline(rt, store, cfg.llmPII, cfg.log, cfg.stderr)
+	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.llmPII, &cfg.guard, cfg.log)
 	if err != nil {
 		return err
 	}
@@ -141,10 +157,17 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	w, err := worker.New(setupCtx, worker.Options{
 		JS: js, Pipeline: pipe, Store: store, Workers: cfg.workers,
 		AlertSubject: alertSubject, ShutdownGrace: cfg.grace, Logger: cfg.log,
+		Breakers: cfg.guard.all(),
 	})
 	if err != nil {
 		return err
 	}
+	// Agents' resolutions come through the worker, which owns the store.
+	resolutions, err := worker.ServeResolutions(nc, worker.ResolveOptions{Store: store, Router: rt, Logger: cfg.log})
+	if err != nil {
+		return err
+	}
+	defer resolutions.Unsubscribe()
 	if cfg.httpAddr != "" {
 		stopHTTP, err := serveHTTP(cfg.httpAddr, w.Handler(), cfg.log)
 		if err != nil {
@@ -177,9 +200,16 @@ func defaultWorkers(cpus int, usesLLM bool) int {
 
 // workerPipeline is the pipeline `triage` runs, with the store for similar
 // cases; it says once which classifier judges the cases.
-func workerPipeline(rt *router.Router, store triage.Store, llmPII bool, log *slog.Logger, stderr io.Writer) (p *triage.Pipeline, usesLLM bool, err error) {
+func workerPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, llmPII bool, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
+	return guardedPipeline(rt, store, fingerprintKey, llmPII, defaultLLMGuard(), log)
+}
+
+// guardedPipeline is workerPipeline with guard's LLM budget and circuit
+// breakers (one per endpoint, made here).
+func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, llmPII bool, guard *llmGuard, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
 	var classifier triage.Classifier
 	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
+		opts.Breaker = guard.breakerFor(opts.BaseURL)
 		c, err := llm.New(opts)
 		if err != nil {
 			return nil, false, err
@@ -190,7 +220,7 @@ func workerPipeline(rt *router.Router, store triage.Store, llmPII bool, log *slo
 		log.Info("classifier: rules only (set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)")
 	}
 	var pii triage.PIIDetector
-	d, note, err := newLLMPII(llmPII, os.Getenv)
+	d, note, err := newGuardedLLMPII(llmPII, os.Getenv, guard.breakerFor)
 	if err != nil {
 		return nil, false, err
 	}
@@ -200,33 +230,38 @@ func workerPipeline(rt *router.Router, store triage.Store, llmPII bool, log *slo
 	if d != nil {
 		pii = d
 	}
-	embedder, err := embed.FromEnv(os.Getenv)
+	var embOpts embed.EnvOptions
+	if base := embed.BaseURL(os.Getenv); base != "" {
+		embOpts.Breaker = guard.breakerFor(base)
+	}
+	embedder, err := embed.FromEnvWith(os.Getenv, embOpts)
 	if err != nil {
 		return nil, false, err
 	}
-	log.Info("similar cases", "embedder", embedder.ID(), "dimensions", embedder.Dimensions())
-	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey(stderr)})
+	// When the endpoint fails, cases get a vector in the local space and
+	// are re-embedded once it is back (docs/worker.md, "LLM outages").
+	fallback, err := embed.NewLocal(embed.LocalOptions{})
+	if err != nil {
+		return nil, false, err
+	}
+	log.Info("similar cases", "embedder", embedder.ID(), "dimensions", embedder.Dimensions(), "fallback", fallback.ID())
+	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey})
 	if err != nil {
 		return nil, false, err
 	}
 	p, err = triage.NewPipeline(triage.PipelineOptions{
 		Detector:   det,
 		Classifier: classifier,
+		Rules:      rules.New(rt),
 		PII:        pii,
 		Router:     rt,
 		Embedder:   embedder,
 		Store:      store,
+
+		FallbackEmbedder: fallback,
+		LLMBudget:        guard.budget,
 	})
 	return p, classifier != nil || pii != nil, err
-}
-
-// openStore is the registry of store constructors: PostgreSQL when a URL is
-// given, else the embedded store under the data dir.
-func openStore(ctx context.Context, dbURL, dir string) (triage.Store, error) {
-	if dbURL != "" {
-		return postgres.Open(ctx, dbURL, postgres.Options{})
-	}
-	return embedded.Open(dir, embedded.Options{})
 }
 
 func serveHTTP(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {

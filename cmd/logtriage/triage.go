@@ -14,6 +14,7 @@ import (
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/llm"
+	"github.com/logtriage/logtriage/triage/rules"
 )
 
 func init() {
@@ -29,6 +30,7 @@ func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	config := fs.String("config", "", "routing config (JSON); default: the embedded router/default.json")
 	tenant := fs.String("tenant", "local", "tenant the case belongs to (selects the tier in the routing config)")
 	tokens := fs.Int("excerpt-tokens", 3000, "token budget of the excerpt the classifier sees")
+	keyFile := fs.String("fingerprint-key-file", "", "file holding the fingerprint HMAC key (env LOGTRIAGE_FINGERPRINT_KEY_FILE or LOGTRIAGE_FINGERPRINT_KEY; a random key per run when none)")
 	llmPII := llmPIIFlag(fs, os.Getenv)
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -50,7 +52,11 @@ func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 			return fail(err)
 		}
 	}
-	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey(stderr)})
+	key, err := oneShotFingerprintKey(*keyFile, os.Getenv, stderrLogger(stderr))
+	if err != nil {
+		return fail(err)
+	}
+	det, err := detectors.New(detectors.Options{FingerprintKey: key})
 	if err != nil {
 		return fail(err)
 	}
@@ -65,7 +71,7 @@ func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	} else {
 		fmt.Fprintln(stderr, "logtriage triage: rules classifier (set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)")
 	}
-	popts := triage.PipelineOptions{Detector: det, Classifier: classifier, Router: rt, ExcerptTokens: *tokens}
+	popts := triage.PipelineOptions{Detector: det, Classifier: classifier, Rules: rules.New(rt), Router: rt, ExcerptTokens: *tokens}
 	pii, note, err := newLLMPII(*llmPII, os.Getenv)
 	if err != nil {
 		return fail(err)

@@ -13,6 +13,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/logtriage/logtriage/internal/breaker"
 	"github.com/logtriage/logtriage/internal/httpretry"
 	"github.com/logtriage/logtriage/triage"
 )
@@ -26,7 +27,10 @@ var (
 	ErrNetwork     = errors.New("embeddings: network error")
 	ErrRejected    = errors.New("embeddings: request rejected")
 	ErrBadResponse = errors.New("embeddings: malformed response")
+	ErrCircuitOpen = breaker.ErrOpen
 )
+
+const defaultBaseURL = "https://api.openai.com/v1"
 
 // DefaultEmbeddingModel is used when no model is configured.
 const DefaultEmbeddingModel = "text-embedding-3-small"
@@ -57,6 +61,10 @@ type OpenAIOptions struct {
 	// Timeout per request; 30s when 0.
 	Timeout    time.Duration
 	HTTPClient *http.Client
+	// Breaker (optional) is the endpoint's circuit breaker, shared with the
+	// LLM clients of the same endpoint: while it is open, Embed fails at
+	// once with ErrCircuitOpen (transient) and the caller falls back.
+	Breaker *breaker.Breaker
 }
 
 // OpenAI embeds through the /embeddings endpoint of any OpenAI-compatible server.
@@ -72,7 +80,7 @@ const maxInputBytes = 24 << 10
 // NewOpenAI checks opts and returns the embedder.
 func NewOpenAI(opts OpenAIOptions) (*OpenAI, error) {
 	if opts.BaseURL == "" {
-		opts.BaseURL = "https://api.openai.com/v1"
+		opts.BaseURL = defaultBaseURL
 	}
 	if !strings.HasPrefix(opts.BaseURL, "http://") && !strings.HasPrefix(opts.BaseURL, "https://") {
 		return nil, errors.New("embed: base URL must start with http:// or https://")
@@ -148,7 +156,14 @@ func (o *OpenAI) embedBatch(ctx context.Context, texts []string) ([][]float32, e
 		req.Dimensions = o.opts.Dimensions
 	}
 	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil { // a spent budget does not take the breaker's probe
+			return nil, triage.Transient("embed", fmt.Errorf("%w after %d attempt(s)", err, attempt-1))
+		}
+		if err := o.opts.Breaker.Allow(); err != nil {
+			return nil, triage.Transient("embed", fmt.Errorf("embeddings: %w (%d attempt(s))", err, attempt-1))
+		}
 		vecs, f := o.attempt(ctx, req, len(texts))
+		o.opts.Breaker.Record(breakerOutcome(ctx, f))
 		if f == nil {
 			return vecs, nil
 		}
@@ -165,6 +180,9 @@ func (o *OpenAI) embedBatch(ctx context.Context, texts []string) ([][]float32, e
 		if f.retryAfter > 0 {
 			wait = min(f.retryAfter, time.Minute)
 		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return nil, triage.Transient("embed", fmt.Errorf("%w; next attempt due after the deadline (%d attempt(s))", f.err, attempt))
+		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -173,6 +191,21 @@ func (o *OpenAI) embedBatch(ctx context.Context, texts []string) ([][]float32, e
 		case <-timer.C:
 		}
 	}
+}
+
+// breakerOutcome is what an attempt tells about the endpoint: what a retry
+// might fix (a hang cut by the caller's deadline too) counts against it,
+// any answer for it, and an attempt the caller cancelled tells nothing.
+func breakerOutcome(ctx context.Context, f *failure) (breaker.Outcome, string) {
+	switch {
+	case f == nil:
+		return breaker.Success, ""
+	case errors.Is(ctx.Err(), context.Canceled):
+		return breaker.Ignore, ""
+	case f.retry || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return breaker.Failure, f.err.Error()
+	}
+	return breaker.Success, ""
 }
 
 // prepareInputs: the API refuses empty strings and over-long inputs.

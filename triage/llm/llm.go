@@ -20,6 +20,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 	"github.com/sashabaranov/go-openai/jsonschema"
 
+	"github.com/logtriage/logtriage/internal/breaker"
 	"github.com/logtriage/logtriage/prompts"
 	"github.com/logtriage/logtriage/triage"
 )
@@ -60,6 +61,10 @@ type Options struct {
 	BackoffBase   time.Duration
 	BackoffMax    time.Duration
 	MaxRetryAfter time.Duration
+	// Breaker (optional) is the endpoint's circuit breaker, shared with the
+	// other clients of the same endpoint: while it is open, calls fail at
+	// once (ErrCircuitOpen, transient) and the caller falls back.
+	Breaker *breaker.Breaker
 }
 
 // OptionsFromEnv reads the ecosystem's settings: OPENAI_API_KEY,

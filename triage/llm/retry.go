@@ -13,6 +13,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/logtriage/logtriage/internal/breaker"
 	"github.com/logtriage/logtriage/internal/httpretry"
 	"github.com/logtriage/logtriage/triage"
 )
@@ -30,6 +31,8 @@ var (
 	ErrFiltered    = errors.New("answer blocked by the content filter")
 	ErrRefused     = errors.New("model refused")
 	ErrBadAnswer   = errors.New("invalid answer")
+	// ErrCircuitOpen: the endpoint's circuit breaker is open, nothing was sent.
+	ErrCircuitOpen = breaker.ErrOpen
 )
 
 // endpoint is the request machinery shared by the Classifier and the
@@ -47,6 +50,7 @@ type failure struct {
 	err        error         // safe to show: no log or answer content
 	retry      bool          // worth another attempt
 	retryAfter time.Duration // the server's wait, if it gave one
+	sent       bool          // the endpoint answered (a non-retryable status or a bad body)
 }
 
 // complete sends req, retrying what may pass on a later try. info collects
@@ -55,7 +59,14 @@ type failure struct {
 func (c endpoint) complete(ctx context.Context, op string, req openai.ChatCompletionRequest, info *triage.ClassifierInfo) (openai.ChatCompletionResponse, error) {
 	attempts := c.opts.MaxRetries + 1
 	for attempt := 1; ; attempt++ {
+		if ctx.Err() != nil { // a spent budget does not take the breaker's probe
+			return openai.ChatCompletionResponse{}, gaveUp(ctx, op, attempt-1)
+		}
+		if err := c.opts.Breaker.Allow(); err != nil {
+			return openai.ChatCompletionResponse{}, triage.Transient(op, fmt.Errorf("llm: %w (%d attempt(s))", err, attempt-1))
+		}
 		resp, f := c.attempt(ctx, req, info)
+		c.opts.Breaker.Record(breakerOutcome(ctx, f))
 		if f == nil {
 			return resp, nil
 		}
@@ -83,6 +94,24 @@ func (c endpoint) complete(ctx context.Context, op string, req openai.ChatComple
 		case <-timer.C:
 		}
 	}
+}
+
+// breakerOutcome is what an attempt tells about the endpoint: failures a
+// retry might fix count against it (a hang cut by the caller's deadline
+// too), an answer of any kind counts for it, and an attempt the caller
+// cancelled, or one refused before it was sent, tells nothing.
+func breakerOutcome(ctx context.Context, f *failure) (breaker.Outcome, string) {
+	switch {
+	case f == nil:
+		return breaker.Success, ""
+	case errors.Is(ctx.Err(), context.Canceled):
+		return breaker.Ignore, ""
+	case f.retry || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return breaker.Failure, f.err.Error()
+	case f.sent:
+		return breaker.Success, ""
+	}
+	return breaker.Ignore, ""
 }
 
 // gaveUp is the error for a caller's context that ended: a deadline is a
@@ -119,6 +148,7 @@ func (c endpoint) attempt(ctx context.Context, req openai.ChatCompletionRequest,
 		return resp, nil
 	}
 	f := classifyError(err, resp.Header())
+	f.sent = !f.retry && (errors.Is(f.err, ErrRejected) || errors.Is(f.err, ErrBadResponse))
 	switch {
 	case errors.Is(f.err, ErrRateLimited):
 		c.stats.rateLimited.Add(1)

@@ -21,6 +21,7 @@ type Metrics struct {
 	failures         labelled // pipeline errors by kind: transient, invalid, internal
 	deadLettered     labelled // by reason code
 	classified       labelled // by classifier: llm, rules, rules_fallback
+	embedded         labelled // by embedder: configured, fallback
 	redelivered      atomic.Int64
 	inFlight         atomic.Int64
 	promptTokens     atomic.Int64
@@ -53,6 +54,7 @@ func (m *Metrics) WritePrometheus(w io.Writer, depth *QueueDepth) {
 	m.failures.write(w, "logtriage_pipeline_failures_total", "Pipeline errors, by kind.", "kind")
 	m.deadLettered.write(w, "logtriage_uploads_dead_lettered_total", "Uploads sent to the dead-letter stream, by reason.", "reason")
 	m.classified.write(w, "logtriage_cases_classified_total", "Cases by the classifier that judged them.", "classifier")
+	m.embedded.write(w, "logtriage_cases_embedded_total", "Cases by the embedder that made their vector: configured, or fallback (to be re-embedded).", "embedder")
 	counter(w, "logtriage_uploads_redelivered_total", "Deliveries after the first.", m.redelivered.Load())
 	counter(w, "logtriage_llm_prompt_tokens_total", "LLM prompt tokens used (classifier and PII pass).", m.promptTokens.Load())
 	counter(w, "logtriage_llm_completion_tokens_total", "LLM completion tokens used (classifier and PII pass).", m.completionTokens.Load())
@@ -165,18 +167,22 @@ func formatFloat(v float64) string {
 }
 
 // Handler serves /healthz (the process is up), /readyz (the worker is
-// fetching and NATS is connected) and /metrics.
+// fetching, NATS is connected and the consumer exists; "degraded" while an
+// LLM circuit is open) and /metrics.
 func (w *Worker) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(rw, "ok")
 	})
-	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, _ *http.Request) {
-		if !w.Running() || !w.opts.JS.Conn().IsConnected() {
-			http.Error(rw, "not ready", http.StatusServiceUnavailable)
-			return
+	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		ready, lines := w.readiness(ctx)
+		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if !ready {
+			rw.WriteHeader(http.StatusServiceUnavailable)
 		}
-		fmt.Fprintln(rw, "ready")
+		fmt.Fprint(rw, readyBody(ready, lines))
 	})
 	mux.HandleFunc("GET /metrics", func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
@@ -188,6 +194,7 @@ func (w *Worker) Handler() http.Handler {
 				Redelivered: uint64(info.NumRedelivered)}
 		}
 		w.opts.Metrics.WritePrometheus(rw, depth)
+		writeBreakers(rw, w.opts.Breakers)
 	})
 	return mux
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/logtriage/logtriage/internal/breaker"
 	"github.com/logtriage/logtriage/triage"
 )
 
@@ -50,8 +51,11 @@ type Options struct {
 	// ShutdownGrace is how long in-flight uploads may run after Run's context
 	// ends before their contexts are cancelled; default 30s.
 	ShutdownGrace time.Duration
-	Logger        *slog.Logger // default slog.Default()
-	Metrics       *Metrics     // default a fresh one; see (*Worker).Metrics
+	// Breakers are the LLM endpoints' circuit breakers, shown in /readyz
+	// (degraded while one is open) and /metrics.
+	Breakers []*breaker.Breaker
+	Logger   *slog.Logger // default slog.Default()
+	Metrics  *Metrics     // default a fresh one; see (*Worker).Metrics
 }
 
 // Worker consumes the uploads stream with the shared durable consumer.
@@ -515,6 +519,12 @@ func (w *Worker) ack(d *delivery, c *triage.Case) {
 	}
 	w.opts.Metrics.processed.inc(string(c.Status))
 	w.opts.Metrics.classified.inc(classifierLabel(c.Classifier))
+	switch {
+	case c.Embedder.FallbackReason != "":
+		w.opts.Metrics.embedded.inc("fallback")
+	case c.Embedder.ID != "":
+		w.opts.Metrics.embedded.inc("configured")
+	}
 	w.opts.Metrics.promptTokens.Add(int64(c.Classifier.Tokens.Prompt + c.Classifier.PIITokens.Prompt))
 	w.opts.Metrics.completionTokens.Add(int64(c.Classifier.Tokens.Completion + c.Classifier.PIITokens.Completion))
 	total := time.Since(d.meta.Timestamp)

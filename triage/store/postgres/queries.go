@@ -21,16 +21,16 @@ func newQueries(schema string) queries {
 		// belongs to another tenant: a tenant can never overwrite another's case.
 		upsertCase: r.Replace(`
 			INSERT INTO {s}.cases AS c (id, tenant, upload_id, queue, category, severity, severity_score,
-				pii_risk, status, created_at, updated_at, doc)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb)
+				pii_risk, status, created_at, updated_at, doc, sealed)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13)
 			ON CONFLICT (id) DO UPDATE SET
 				upload_id = excluded.upload_id, queue = excluded.queue, category = excluded.category,
 				severity = excluded.severity, severity_score = excluded.severity_score,
 				pii_risk = excluded.pii_risk, status = excluded.status, created_at = excluded.created_at,
-				updated_at = excluded.updated_at, doc = excluded.doc
+				updated_at = excluded.updated_at, doc = excluded.doc, sealed = excluded.sealed
 			WHERE c.tenant = excluded.tenant
 			RETURNING id`),
-		getCase:        r.Replace(`SELECT doc::text FROM {s}.cases WHERE id = $1 AND tenant = $2`),
+		getCase:        r.Replace(`SELECT doc::text, sealed FROM {s}.cases WHERE id = $1 AND tenant = $2`),
 		deleteFindings: r.Replace(`DELETE FROM {s}.findings WHERE case_id = $1`),
 		// Findings come from the case document itself, so the table and the
 		// document can never disagree.
@@ -54,7 +54,7 @@ func newQueries(schema string) queries {
 		// exactly the indexed expression, so the HNSW index serves it.
 		similar: r.Replace(`
 			SELECT e.case_id, c.tenant, coalesce(c.doc ->> 'summary', ''), c.queue,
-				e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)
+				e.embedding::vector(%[1]d) <=> $1::vector(%[1]d), c.sealed
 			FROM {s}.embeddings e JOIN {s}.cases c ON c.id = e.case_id
 			WHERE e.space_id = %[2]d AND e.case_id <> $2 %[3]s
 			ORDER BY e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)

@@ -48,6 +48,9 @@ type Options struct {
 	EFSearch int
 	// Now stamps updates and audit events; time.Now when nil.
 	Now func() time.Time
+	// Sealer encrypts case bodies under their tenant's data key (sealed.go);
+	// nil stores them in the clear.
+	Sealer triage.Sealer
 }
 
 // Store is safe for concurrent use.
@@ -188,6 +191,10 @@ func (s *Store) PutCase(ctx context.Context, c *triage.Case, emb *triage.Embeddi
 	if err != nil {
 		return triage.Internal("store", err)
 	}
+	doc, sealed, err := s.seal(ctx, c, doc)
+	if err != nil {
+		return err
+	}
 	var sp space
 	if hasVector {
 		if sp, err = s.ensureSpace(ctx, emb.EmbedderID, len(emb.Vector)); err != nil {
@@ -198,7 +205,7 @@ func (s *Store) PutCase(ctx context.Context, c *triage.Case, emb *triage.Embeddi
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var id string
 		err := tx.QueryRow(ctx, s.q.upsertCase, c.ID, c.Tenant, c.Upload.ID, c.Queue, c.Category,
-			c.Severity.Label, c.Severity.Score, c.PIIRisk.Label, string(c.Status), c.CreatedAt, now, doc).Scan(&id)
+			c.Severity.Label, c.Severity.Score, c.PIIRisk.Label, string(c.Status), c.CreatedAt, now, doc, sealed).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// The upsert's WHERE refused: the id is taken by another tenant.
 			return triage.Invalidf("store", "case %s belongs to another tenant", c.ID)
@@ -284,14 +291,15 @@ func replaceNULEscapes(js string) string {
 // GetCase returns triage.ErrNotFound for a missing case or one of another tenant.
 func (s *Store) GetCase(ctx context.Context, tenant, id string) (*triage.Case, error) {
 	var doc string
-	err := s.pool.QueryRow(ctx, s.q.getCase, id, tenant).Scan(&doc)
+	var sealed []byte
+	err := s.pool.QueryRow(ctx, s.q.getCase, id, tenant).Scan(&doc, &sealed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, triage.ErrNotFound
 	}
 	if err != nil {
 		return nil, classify("store", err)
 	}
-	return decodeCase(doc)
+	return s.decodeRow(ctx, tenant, id, doc, sealed)
 }
 
 func decodeCase(doc string) (*triage.Case, error) {
@@ -326,7 +334,7 @@ func (s *Store) ListCases(ctx context.Context, f triage.CaseFilter) ([]*triage.C
 	if !f.Since.IsZero() {
 		arg("created_at >= $%d", f.Since)
 	}
-	sql := "SELECT doc::text FROM " + s.schema + ".cases"
+	sql := "SELECT tenant, id, doc::text, sealed FROM " + s.schema + ".cases"
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -337,13 +345,13 @@ func (s *Store) ListCases(ctx context.Context, f triage.CaseFilter) ([]*triage.C
 	if err != nil {
 		return nil, classify("store", err)
 	}
-	docs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	docs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[caseRow])
 	if err != nil {
 		return nil, classify("store", err)
 	}
 	out := make([]*triage.Case, 0, len(docs))
 	for _, d := range docs {
-		c, err := decodeCase(d)
+		c, err := s.decodeRow(ctx, d.Tenant, d.ID, d.Doc, d.Sealed)
 		if err != nil {
 			return nil, err
 		}
@@ -456,8 +464,16 @@ func (s *Store) similar(ctx context.Context, q triage.SimilarQuery, exact bool) 
 			var h triage.SimilarCase
 			var tenant string
 			var distance float64
-			if err := rows.Scan(&h.CaseID, &tenant, &h.Summary, &h.Queue, &distance); err != nil {
+			var sealed []byte
+			if err := rows.Scan(&h.CaseID, &tenant, &h.Summary, &h.Queue, &distance, &sealed); err != nil {
 				return err
+			}
+			if sealed != nil {
+				c, err := s.open(ctx, tenant, h.CaseID, sealed)
+				if err != nil {
+					return err
+				}
+				h.Summary = c.Summary
 			}
 			h.Similarity = 1 - distance
 			// Rows come most similar first: the first below the threshold ends the list.

@@ -68,6 +68,9 @@ func RunFactory(t *testing.T, f Factory) {
 		{"NilEmbedding", testNilEmbedding},
 		{"ConcurrentPutCase", testConcurrentPut},
 		{"ContextCanceled", testContextCanceled},
+		{"Resolve", testResolve},
+		{"ConfirmedNeighbours", testConfirmedNeighbours},
+		{"Examples", testExamples},
 	}
 	for _, tc := range append(tests, portalTests...) {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
@@ -78,6 +81,7 @@ func RunFactory(t *testing.T, f Factory) {
 			t.Skip("factory does not implement storetest.Reopener")
 		}
 		testDurability(t, r)
+		testResolutionDurable(t, r)
 	})
 	t.Run("PortalDurability", func(t *testing.T) {
 		r, ok := f.(Reopener)
