@@ -351,6 +351,17 @@ func (s *Store) compact(path string) error {
 			f.Close()
 			return err
 		}
+		if e.sealed != nil && e.example != nil {
+			// The sealed body is the case as it was put; its resolution is
+			// kept as the resolve record that folded it in.
+			var c triage.Case
+			if err := json.Unmarshal(e.raw, &c); err == nil && c.Resolution != nil {
+				if buf, err = appendRecord(buf, record{Op: "resolve", Resolution: c.Resolution}); err != nil {
+					f.Close()
+					return err
+				}
+			}
+		}
 	}
 	for _, st := range s.statuses {
 		if buf, err = appendRecord(buf, record{Op: "status", Status: &st.UploadStatus}); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -31,9 +32,20 @@ func (s *Store) seal(ctx context.Context, c *triage.Case, doc string) (string, [
 	if err != nil {
 		return "", nil, triage.Transient("store", fmt.Errorf("seal case %s: %w", c.ID, err))
 	}
+	// What stays readable: the findings (types, counts, locations, keyed
+	// fingerprints) and, for a resolved case, only when it was resolved, so
+	// the labelled examples can be found and filtered without the key.
+	type resolvedAt struct {
+		ResolvedAt time.Time `json:"resolved_at"`
+	}
+	var res *resolvedAt
+	if c.Resolution != nil {
+		res = &resolvedAt{c.Resolution.ResolvedAt}
+	}
 	findings, err := json.Marshal(struct {
-		Findings []triage.FindingSummary `json:"findings"`
-	}{c.Findings})
+		Findings   []triage.FindingSummary `json:"findings"`
+		Resolution *resolvedAt             `json:"resolution,omitempty"`
+	}{c.Findings, res})
 	if err != nil {
 		return "", nil, triage.Internal("store", err)
 	}

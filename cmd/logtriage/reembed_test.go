@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logtriage/logtriage/triage/embed"
+	"github.com/logtriage/logtriage/triage/store/postgres"
+)
+
+// TestReembedCommand moves a store's cases from the local embedder's default
+// space into a 64-dimension one, then lists, rebuilds and drops spaces.
+func TestReembedCommand(t *testing.T) {
+	url := os.Getenv("LOGTRIAGE_TEST_DATABASE_URL")
+	if url == "" {
+		t.Skip("no PostgreSQL: run ./scripts/test.sh or set LOGTRIAGE_TEST_DATABASE_URL")
+	}
+	ctx := context.Background()
+	schema := fmt.Sprintf("lt_reembed_%d", time.Now().UnixNano()%1e9)
+	t.Cleanup(func() { _ = postgres.DropSchema(context.Background(), url, schema) })
+	s, err := postgres.Open(ctx, url, postgres.Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedStore(t, s, "")
+	s.Close()
+	oldLocal, _ := embed.NewLocal(embed.LocalOptions{})
+	newLocal, _ := embed.NewLocal(embed.LocalOptions{Dimensions: 64})
+	t.Setenv("LOGTRIAGE_EMBEDDER", "local")
+	t.Setenv("LOGTRIAGE_EMBEDDING_DIMENSIONS", "64")
+
+	cli := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(ctx, append([]string{"reembed", "--database-url", url, "--schema", schema}, args...), nil, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	if code, out, errOut := cli(); code != 0 || !strings.Contains(out, "embedded 4 cases into "+newLocal.ID()) {
+		t.Fatalf("reembed: exit %d, %q, %q", code, out, errOut)
+	}
+	if code, out, _ := cli(); code != 0 || !strings.Contains(out, "embedded 0 cases") {
+		t.Errorf("second reembed: exit %d, %q; want nothing left to embed", code, out)
+	}
+	code, out, errOut := cli("--list", "--format", "json")
+	var spaces []postgres.SpaceStats
+	if code != 0 || json.Unmarshal([]byte(out), &spaces) != nil || len(spaces) != 2 {
+		t.Fatalf("--list: exit %d, %q, %q", code, out, errOut)
+	}
+	for _, sp := range spaces {
+		if sp.Vectors != 4 || !sp.Halfvec {
+			t.Errorf("space %+v: want 4 vectors in a halfvec index", sp)
+		}
+	}
+	if code, out, errOut := cli("--rebuild-index", newLocal.ID(), "--m", "12"); code != 0 || !strings.Contains(out, "rebuilt") {
+		t.Errorf("--rebuild-index: exit %d, %q, %q", code, out, errOut)
+	}
+	if code, out, errOut := cli("--drop-space", oldLocal.ID()); code != 0 || !strings.Contains(out, "4 vectors") {
+		t.Errorf("--drop-space: exit %d, %q, %q", code, out, errOut)
+	}
+	if code, _, errOut := cli("--drop-space", oldLocal.ID()); code != 1 || !strings.Contains(errOut, "not found") {
+		t.Errorf("dropping a missing space: exit %d, %q; want 1 and not found", code, errOut)
+	}
+	if code, _, errOut := cli("--list", "--drop-space", "x"); code != 2 || !strings.Contains(errOut, "exclude each other") {
+		t.Errorf("two actions: exit %d, %q; want a usage error", code, errOut)
+	}
+}
