@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -37,6 +38,11 @@ func (m *memRecorder) Record(_ context.Context, e audit.Event) (audit.Event, err
 	defer m.mu.Unlock()
 	if m.fail != nil {
 		return e, m.fail
+	}
+	// The same checks as the audit chain's, so an event it would refuse fails here too.
+	if e.Tenant == "" || e.Action == "" || e.Actor.Name == "" || e.Actor.Kind == "" ||
+		(e.Outcome != audit.Success && e.Outcome != audit.Failure && e.Outcome != audit.Denied) {
+		return e, fmt.Errorf("invalid audit event %+v", e)
 	}
 	e.Seq = uint64(len(m.events) + 1)
 	m.events = append(m.events, e)

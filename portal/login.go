@@ -135,9 +135,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) recordLoginFailure(r *http.Request, name, why string) {
-	tenant := ""
-	if a, err := s.accounts.Store.GetAccount(r.Context(), name); err == nil {
+	tenant := PortalTenant
+	if a, err := s.accounts.Store.GetAccount(r.Context(), name); err == nil && a.Tenant != "" {
 		tenant = a.Tenant
+	}
+	if name == "" {
+		name = "(empty)"
 	}
 	// Best effort: a failed sign-in reads no tenant data, so a recorder
 	// outage must not turn into a way to hide guessing.
@@ -285,7 +288,7 @@ func (s *Server) enrollTOTP(w http.ResponseWriter, r *http.Request, p Principal,
 		s.internal(w, r, err)
 		return
 	}
-	if err := s.record(r, p, acct.Tenant, audit.ActionAccountChanged, "account/"+acct.Name, audit.Success,
+	if err := s.record(r, p, tenantOrPortal(acct.Tenant), audit.ActionAccountChanged, "account/"+acct.Name, audit.Success,
 		map[string]string{"totp": map[bool]string{true: "enrolled", false: "removed"}[acct.TOTPSecret != ""]}); err != nil {
 		s.o.Log.Warn("portal: audit of a second-factor change", "err", err)
 	}

@@ -52,6 +52,18 @@ type Principal struct {
 	Via string `json:"via"`
 }
 
+// PortalTenant is the audit chain of events that concern no tenant: sign-in
+// failures and account changes of staff. The '@' keeps it apart from every
+// real tenant name (letters, digits, '-' and '_').
+const PortalTenant = "@portal"
+
+func tenantOrPortal(t string) string {
+	if t == "" {
+		return PortalTenant
+	}
+	return t
+}
+
 type principalKey struct{}
 
 // PrincipalFrom returns the authenticated principal of a request handled by

@@ -265,7 +265,7 @@ func TestBruteForceLockout(t *testing.T) {
 	if r := b.login("agent-db", testPassword); r.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("right password while locked: %s, want 429", r.Status)
 	}
-	if n := len(f.rec.find("login.failed", "", "agent-db")); n != 5 {
+	if n := len(f.rec.find("login.failed", PortalTenant, "agent-db")); n != 5 {
 		t.Fatalf("%d login.failed events, want 5", n)
 	}
 	// Another account from the same address is not locked yet.
