@@ -109,13 +109,18 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		if err != nil {
 			return fmt.Errorf("--nats-listen: %w", err)
 		}
+		users, serveSeed, err := embeddedNATSAuth(cfg.dataDir)
+		if err != nil {
+			return err
+		}
 		srv, err := natsx.StartServer(natsx.ServerOptions{Host: host, Port: port, StoreDir: filepath.Join(cfg.dataDir, "jetstream"),
-			JetStreamKey: jetStreamKey(keys.master)})
+			JetStreamKey: jetStreamKey(keys.master), Users: users})
 		if err != nil {
 			return err
 		}
 		defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
 		cfg.nats.url = srv.ClientURL()
+		cfg.nats.nkey, cfg.nats.identity, cfg.nats.creds = serveSeed, serveIdentity, ""
 		cfg.log.Info("embedded NATS JetStream server", "url", cfg.nats.url, "dir", filepath.Join(cfg.dataDir, "jetstream"))
 	}
 	nc, js, err := cfg.nats.connect("logtriage-worker")
