@@ -93,9 +93,9 @@ type ClientOptions struct {
 	NkeySeed string
 	// Identity names the nkey identity, for its inbox prefix.
 	Identity string
-	TLSCA       string // PEM file of the CA that signed the server certificate
-	TLSCert     string // client certificate (mutual TLS), with TLSKey
-	TLSKey      string
+	TLSCA    string // PEM file of the CA that signed the server certificate
+	TLSCert  string // client certificate (mutual TLS), with TLSKey
+	TLSKey   string
 	// ConnectTimeout bounds the first connection; default 5s.
 	ConnectTimeout time.Duration
 }
