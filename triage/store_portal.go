@@ -106,3 +106,18 @@ type CaseWorkStore interface {
 	GetCaseWork(ctx context.Context, tenant, caseID string) (CaseWork, error)
 	ListCaseWork(ctx context.Context, f CaseWorkFilter) ([]CaseWork, error)
 }
+
+// CaseRef is a listed case without its body.
+type CaseRef struct {
+	ID        string
+	Tenant    string
+	Queue     string
+	CreatedAt time.Time
+}
+
+// CaseLister is the optional store capability to list cases without
+// decoding (or unsealing) them, in ListCases' order (newest first, then id):
+// a console page 100 deep then decodes only its 50 cases.
+type CaseLister interface {
+	ListCaseRefs(ctx context.Context, f CaseFilter) ([]CaseRef, error)
+}

@@ -220,3 +220,37 @@ func scanDocs[T any](rows pgx.Rows) ([]T, error) {
 	}
 	return out, classify("store", rows.Err())
 }
+
+var _ triage.CaseLister = (*Store)(nil)
+
+// ListCaseRefs is ListCases without reading the case documents.
+func (s *Store) ListCaseRefs(ctx context.Context, f triage.CaseFilter) ([]triage.CaseRef, error) {
+	if f.Tenant == "" && !f.AllTenants {
+		return nil, triage.Invalidf("store", "list cases: a tenant is required")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	var since any
+	if !f.Since.IsZero() {
+		since = f.Since
+	}
+	rows, err := s.pool.Query(ctx, s.sql(`SELECT id, tenant, queue, created_at FROM {s}.cases
+		WHERE ($1 OR tenant = $2) AND ($3 = '' OR queue = $3) AND ($4::timestamptz IS NULL OR created_at >= $4)
+		ORDER BY created_at DESC, id LIMIT $5`), f.AllTenants, f.Tenant, f.Queue, since, limit)
+	if err != nil {
+		return nil, classify("store", err)
+	}
+	defer rows.Close()
+	var out []triage.CaseRef
+	for rows.Next() {
+		var r triage.CaseRef
+		if err := rows.Scan(&r.ID, &r.Tenant, &r.Queue, &r.CreatedAt); err != nil {
+			return nil, classify("store", err)
+		}
+		r.CreatedAt = r.CreatedAt.UTC()
+		out = append(out, r)
+	}
+	return out, classify("store", rows.Err())
+}
