@@ -60,8 +60,10 @@ func BenchmarkCaseRead(b *testing.B) {
 }
 
 // TestCaseReadThroughputOneCore drives GET /api/v1/cases/{id} over loopback
-// HTTP with GOMAXPROCS=1 for a few seconds and reports reads/s and p99
-// latency (docs/portal.md). The target is 1,000 reads/s with p99 < 20 ms.
+// HTTP with GOMAXPROCS=1 (server and client share the one core): first at a
+// fixed 1,000 reads/s, latency measured from each read's scheduled start (so
+// queueing counts), then as fast as 8 clients go. The target is 1,000
+// reads/s with p99 < 20 ms (docs/portal.md).
 func TestCaseReadThroughputOneCore(t *testing.T) {
 	if os.Getenv("LOGTRIAGE_BENCH") == "" {
 		t.Skip("a measurement: LOGTRIAGE_BENCH=1 go test ./portal -run ThroughputOneCore -v")
@@ -72,46 +74,75 @@ func TestCaseReadThroughputOneCore(t *testing.T) {
 	defer ts.Close()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	tok := f.tokens["agent-db"]
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	read := func(i int) error {
+		req, _ := http.NewRequest("GET", ts.URL+"/api/v1/cases/"+ids[i%len(ids)], nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+	pct := func(lat []time.Duration, q float64) time.Duration {
+		slices.Sort(lat)
+		return lat[int(q*float64(len(lat)-1))]
+	}
+	const dur = 5 * time.Second
+
+	// Paced: one read every millisecond, each on its own goroutine.
+	const rate = 1000
+	n := int(dur.Seconds() * rate)
+	paced := make([]time.Duration, n)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range n {
+		due := start.Add(time.Duration(i) * time.Second / rate)
+		time.Sleep(time.Until(due))
+		wg.Go(func() {
+			if err := read(i); err != nil {
+				t.Error(err)
+			}
+			paced[i] = time.Since(due)
+		})
+	}
+	wg.Wait()
+	achieved := float64(n) / time.Since(start).Seconds()
+	p50, p99 := pct(paced, 0.5), pct(paced, 0.99)
+	t.Logf("GOMAXPROCS=1, paced at %d reads/s for %s: achieved %.0f/s, p50 %s, p99 %s, max %s",
+		rate, dur, achieved, p50, p99, paced[len(paced)-1])
+
+	// Saturation: 8 clients in a closed loop.
 	const clients = 8
-	dur := 5 * time.Second
 	deadline := time.Now().Add(dur)
 	var mu sync.Mutex
-	var lat []time.Duration
-	var wg sync.WaitGroup
+	var sat []time.Duration
 	for c := range clients {
 		wg.Go(func() {
 			var mine []time.Duration
 			for i := c; time.Now().Before(deadline); i += clients {
-				req, _ := http.NewRequest("GET", ts.URL+"/api/v1/cases/"+ids[i%len(ids)], nil)
-				req.Header.Set("Authorization", "Bearer "+tok)
-				start := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
+				t0 := time.Now()
+				if err := read(i); err != nil {
 					t.Error(err)
 					return
 				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					t.Errorf("status %d", resp.StatusCode)
-					return
-				}
-				mine = append(mine, time.Since(start))
+				mine = append(mine, time.Since(t0))
 			}
 			mu.Lock()
-			lat = append(lat, mine...)
+			sat = append(sat, mine...)
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	slices.Sort(lat)
-	p := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))] }
-	rate := float64(len(lat)) / dur.Seconds()
-	t.Logf("GOMAXPROCS=1, %d clients over loopback HTTP: %.0f reads/s, p50 %s, p99 %s, max %s (%d reads)",
-		clients, rate, p(0.5), p(0.99), lat[len(lat)-1], len(lat))
-	if rate < 1000 || p(0.99) > 20*time.Millisecond {
-		t.Errorf("below the target: %.0f reads/s, p99 %s (want >= 1000/s, < 20ms)", rate, p(0.99))
+	t.Logf("GOMAXPROCS=1, %d clients closed loop: %.0f reads/s, p50 %s, p99 %s",
+		clients, float64(len(sat))/dur.Seconds(), pct(sat, 0.5), pct(sat, 0.99))
+	if achieved < 0.98*rate || p99 > 20*time.Millisecond {
+		t.Errorf("below the target at %d reads/s: achieved %.0f/s, p99 %s (want p99 < 20ms)", rate, achieved, p99)
 	}
 }
 

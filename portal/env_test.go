@@ -124,6 +124,7 @@ func testCase(tenant, id, queue string, alerted bool, created time.Time) *triage
 
 type fixtureOpts struct {
 	withNATS bool
+	natsFile bool // file storage (the production default) instead of memory
 	opts     func(*Options)
 }
 
@@ -177,7 +178,11 @@ func newFixture(t testing.TB, fo fixtureOpts) *fixture {
 		if f.js, err = jetstream.New(nc); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := worker.Setup(ctx, f.js, worker.Topology{Storage: jetstream.MemoryStorage}); err != nil {
+		storage := jetstream.MemoryStorage
+		if fo.natsFile {
+			storage = jetstream.FileStorage
+		}
+		if _, err := worker.Setup(ctx, f.js, worker.Topology{Storage: storage}); err != nil {
 			t.Fatal(err)
 		}
 		o.JS = f.js
