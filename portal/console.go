@@ -126,7 +126,7 @@ func navFor(p Principal) []navItem {
 
 var titles = map[string]string{"login": "Sign in", "totp": "Second factor", "queue": "Queue", "case": "Case",
 	"alerts": "PII alerts", "uploads": "Uploads", "evals": "Eval reports", "eval": "Eval report",
-	"accounts": "Accounts", "account": "Your account", "notfound": "Not found"}
+	"accounts": "Accounts", "account": "Your account", "device": "Sign in a device", "notfound": "Not found"}
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, page string, p Principal, csrf string, data any) {
 	t := s.pages.byName[page]
@@ -190,6 +190,8 @@ func (s *Server) consoleRoutes() {
 	s.mux.HandleFunc("POST /login/totp", s.loginTOTP)
 	s.mux.HandleFunc("POST /logout", s.logout)
 	page("GET /{$}", anyone, s.home)
+	page("GET /device", anyone, s.deviceForm)
+	page("POST /device", anyone, s.deviceApprove)
 	page("GET /account", anyone, s.enrollTOTPForm)
 	page("POST /account", anyone, s.enrollTOTP)
 	page("GET /queue", access{RoleAgent}, s.queuePage)

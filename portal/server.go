@@ -87,6 +87,7 @@ type Server struct {
 	byAddr   *limiter
 	totpUsed *stepLog
 	grants   *grants
+	devices  *devices
 	mux      *http.ServeMux
 	pages    *pages
 }
@@ -147,6 +148,7 @@ func New(o Options) (*Server, error) {
 		byAddr:   newLimiter(o.LoginMaxFailuresPerAddr, o.LoginWindow, o.Now),
 		totpUsed: newStepLog(),
 		grants:   newGrants(o.Now),
+		devices:  newDevices(),
 		mux:      http.NewServeMux(),
 		pages:    pg,
 	}
@@ -224,6 +226,8 @@ func (s *Server) routes() {
 	mount("GET /api/v1/audit", s.o.Audit.Events)
 	mount("GET /api/v1/audit/export", s.o.Audit.Export)
 	mount("GET /api/v1/audit/public-key", s.o.Audit.PublicKey)
+	s.mux.HandleFunc("POST /api/v1/device/code", s.deviceCode)
+	s.mux.HandleFunc("POST /api/v1/device/token", s.deviceToken)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { notFound(w) })
 	s.consoleRoutes()
 }

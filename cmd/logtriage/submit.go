@@ -45,7 +45,10 @@ func runSubmit(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	}
 	if *api != "" {
 		if *token == "" {
-			fmt.Fprintln(stderr, "logtriage submit: --api needs --token (or LOGTRIAGE_TOKEN)")
+			*token = readTokenFile()
+		}
+		if *token == "" {
+			fmt.Fprintln(stderr, "logtriage submit: --api needs --token (or LOGTRIAGE_TOKEN, or `logtriage login --api URL` first)")
 			return 2
 		}
 		return submitAPI(ctx, &apiclient.Client{BaseURL: *api, Token: *token}, files, *wait, *timeout, *format, stdout, stderr)
