@@ -50,7 +50,10 @@ func TestLoginDeviceFlow(t *testing.T) {
 	pr, pw := io.Pipe()
 	var errb bytes.Buffer
 	done := make(chan int, 1)
-	go func() { done <- run(context.Background(), []string{"login", "--api", ts.URL}, nil, pw, &errb); pw.Close() }()
+	go func() {
+		done <- run(context.Background(), []string{"login", "--api", ts.URL}, nil, pw, &errb)
+		pw.Close()
+	}()
 	var printed strings.Builder
 	code := regexp.MustCompile(`enter the code ([A-Z]{4}-[A-Z]{4})`)
 	buf := make([]byte, 512)
