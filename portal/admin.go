@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logtriage/logtriage/audit"
 	"github.com/logtriage/logtriage/triage"
 )
 
@@ -124,4 +125,69 @@ func (s *Server) getEval(w http.ResponseWriter, r *http.Request, p Principal) {
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// AccountRequest creates or replaces an account through the API (admin).
+type AccountRequest struct {
+	Name     string   `json:"name"`
+	Role     Role     `json:"role"`
+	Tenant   string   `json:"tenant,omitempty"`
+	Queues   []string `json:"queues,omitempty"`
+	Password string   `json:"password"`
+}
+
+// POST /api/v1/accounts: an admin adds or replaces an account; the
+// account's sessions end (a new password or role applies at once).
+func (s *Server) putAccount(w http.ResponseWriter, r *http.Request, p Principal) {
+	var req AccountRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	a, err := s.accounts.Add(r.Context(), NewAccount(req))
+	if triage.KindOf(err) == triage.KindInvalid {
+		writeError(w, http.StatusBadRequest, errors.Unwrap(err).Error())
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.sessions.deleteAccount(a.Name)
+	if err := s.record(r, p, tenantOrPortal(a.Tenant), audit.ActionAccountChanged, "account/"+a.Name, audit.Success,
+		map[string]string{"role": a.Role}); err != nil {
+		s.internal(w, r, auditErr(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, accountView(a))
+}
+
+// POST /api/v1/accounts/{name}/disable: sign-in, tokens and sessions stop.
+func (s *Server) disableAccount(w http.ResponseWriter, r *http.Request, p Principal) {
+	name := r.PathValue("name")
+	a, err := s.accounts.Store.GetAccount(r.Context(), name)
+	if errors.Is(err, triage.ErrNotFound) {
+		notFound(w)
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if a.Name == p.Name {
+		writeError(w, http.StatusBadRequest, "an admin cannot disable their own account")
+		return
+	}
+	a.Disabled, a.UpdatedAt = true, s.o.Now().UTC()
+	if err := s.accounts.Store.PutAccount(r.Context(), a); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.sessions.deleteAccount(a.Name)
+	if err := s.record(r, p, tenantOrPortal(a.Tenant), audit.ActionAccountChanged, "account/"+a.Name, audit.Success,
+		map[string]string{"disabled": "true"}); err != nil {
+		s.internal(w, r, auditErr(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, accountView(a))
 }

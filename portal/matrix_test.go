@@ -44,6 +44,8 @@ func matrixRoutes(f *fixture) []route {
 		{method: "GET", path: "/api/v1/evals/rules-2026-03-01", allowed: []string{"ml"}},
 		{method: "GET", path: "/api/v1/evals/..%2fstore", allowed: nil},
 		{method: "GET", path: "/api/v1/accounts", allowed: []string{"admin"}},
+		{method: "POST", path: "/api/v1/accounts", body: `{"name":"new-ml","role":"ml","password":"test-only-password-9"}`, allowed: []string{"admin"}},
+		{method: "POST", path: "/api/v1/accounts/nobody/disable", allowed: nil},
 		{method: "GET", path: "/api/v1/audit", allowed: nil}, // not mounted in this fixture
 		{method: "GET", path: "/api/v1/audit/export", allowed: nil},
 		{method: "GET", path: "/api/v1/audit/public-key", allowed: nil},

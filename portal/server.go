@@ -213,6 +213,8 @@ func (s *Server) routes() {
 	api("GET /api/v1/evals", mlOnly, s.listEvals)
 	api("GET /api/v1/evals/{name}", mlOnly, s.getEval)
 	api("GET /api/v1/accounts", admins, s.listAccounts)
+	api("POST /api/v1/accounts", admins, s.putAccount)
+	api("POST /api/v1/accounts/{name}/disable", admins, s.disableAccount)
 	api("GET /api/v1/me", anyone, s.me)
 	mount := func(pattern string, h http.Handler) {
 		api(pattern, auditors, func(w http.ResponseWriter, r *http.Request, _ Principal) {
