@@ -39,7 +39,8 @@ func (s *storeFlags) open(ctx context.Context) (triage.Store, triage.AccountStor
 	if err != nil {
 		if errors.Is(err, embedded.ErrLocked) {
 			return nil, nil, fmt.Errorf("the embedded store in %s is in use, most likely by a running `logtriage serve`; "+
-				"stop serve, change accounts, start it again (with --database-url, accounts can change while serve runs)", dir)
+				"stop serve, change accounts, start it again; or have an admin use the portal (POST /api/v1/accounts); "+
+				"with --database-url, accounts can change while serve runs", dir)
 		}
 		return nil, nil, err
 	}
