@@ -341,8 +341,7 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, p Principal, s
 	s.render(w, r, http.StatusOK, "case", p, ss.csrf, d)
 }
 
-// formWriter turns the API's JSON errors of shared handlers into a redirect
-// back to the case page with the message.
+// takeForm takes the case and goes back to its page with a notice.
 func (s *Server) takeForm(w http.ResponseWriter, r *http.Request, p Principal, ss session) {
 	c, _, err := s.loadCase(r.Context(), p, r.PathValue("id"))
 	if errors.Is(err, triage.ErrNotFound) || (err == nil && !p.canWorkCase(c)) {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -405,4 +406,46 @@ func (f *fixture) putBody(path, account string, body io.Reader, length int64) *h
 	req.Header.Set("Authorization", "Bearer "+f.tokens[account])
 	f.srv.ServeHTTP(rec, req)
 	return rec.Result()
+}
+
+// TestDirectUpload: the one-request forms of POST /api/v1/uploads (a raw
+// body with ?name=, or a multipart form as curl -F sends it).
+func TestDirectUpload(t *testing.T) {
+	f := newFixture(t, fixtureOpts{withNATS: true, opts: func(o *Options) { o.MaxUploadSize = 1 << 20 }})
+	content := strings.Repeat("2026-03-01T12:00:00Z ERROR disk full on /var\n", 100)
+	post := func(ct, path string, body io.Reader, length int64) *http.Response {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", path, body)
+		req.ContentLength = length
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Authorization", "Bearer "+f.tokens["cust-acme"])
+		f.srv.ServeHTTP(rec, req)
+		return rec.Result()
+	}
+	r := post("application/octet-stream", "/api/v1/uploads?name=disk.log&case_ref=CS1234", strings.NewReader(content), int64(len(content)))
+	var st UploadStatus
+	must(t, json.NewDecoder(r.Body).Decode(&st))
+	if r.StatusCode != http.StatusAccepted || st.Size != int64(len(content)) || st.UploadID != worker.UploadID("acme", st.SHA256, "disk.log") {
+		t.Fatalf("raw body: %s %+v", r.Status, st)
+	}
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	fw, _ := mw.CreateFormFile("file", "multi.log")
+	fw.Write([]byte(content))
+	mw.Close()
+	r = post(mw.FormDataContentType(), "/api/v1/uploads", &form, int64(form.Len()))
+	st = UploadStatus{}
+	must(t, json.NewDecoder(r.Body).Decode(&st))
+	if r.StatusCode != http.StatusAccepted || st.Name != "multi.log" || st.Size != int64(len(content)) {
+		t.Fatalf("multipart: %s %+v", r.Status, st)
+	}
+	// Over the cap: refused before the body is read.
+	body := &trapReader{}
+	if r := post("application/octet-stream", "/api/v1/uploads?name=big.log", body, 2<<20); r.StatusCode != http.StatusRequestEntityTooLarge || body.read {
+		t.Fatalf("over the cap: %s, read %v", r.Status, body.read)
+	}
+	// No name: a clear error.
+	if r := post("application/octet-stream", "/api/v1/uploads", strings.NewReader("x"), 1); r.StatusCode != http.StatusBadRequest {
+		t.Fatalf("no name: %s", r.Status)
+	}
 }

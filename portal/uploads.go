@@ -126,6 +126,11 @@ func decodeBody(r *http.Request, v any) error {
 }
 
 func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p Principal) {
+	ct := r.Header.Get("Content-Type")
+	if !strings.HasPrefix(ct, "application/json") && ct != "" {
+		s.directUpload(w, r, p, ct)
+		return
+	}
 	var req GrantRequest
 	if err := decodeBody(r, &req); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -166,6 +171,49 @@ func (s *Server) grant(p Principal, req GrantRequest) (Grant, int, error) {
 	return *gr, 0, nil
 }
 
+// directUpload is the one-request form of POST /api/v1/uploads: the body
+// itself (any content type but JSON, name in ?name=) or a multipart form's
+// first file part, streamed the same way under a grant made on the spot.
+func (s *Server) directUpload(w http.ResponseWriter, r *http.Request, p Principal, ct string) {
+	body, size, name := io.Reader(r.Body), r.ContentLength, r.URL.Query().Get("name")
+	if strings.HasPrefix(ct, "multipart/form-data") {
+		mr, err := r.MultipartReader()
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "bad multipart body")
+			return
+		}
+		for {
+			part, err := mr.NextPart()
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "no file part in the form")
+				return
+			}
+			if part.FileName() != "" {
+				body, size = part, -1
+				if name == "" {
+					name = part.FileName()
+				}
+				break
+			}
+		}
+	}
+	if size > s.o.MaxUploadSize {
+		w.Header().Set("Connection", "close")
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes is over the %d byte cap", size, s.o.MaxUploadSize))
+		return
+	}
+	gr, code, err := s.grant(p, GrantRequest{Name: name, Size: max(size, 0), CaseRef: r.URL.Query().Get("case_ref")})
+	if err != nil {
+		writeError(w, code, err.Error())
+		return
+	}
+	if _, err := s.grants.claim(gr.ID, p.Tenant); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.streamBody(w, r, p, gr, http.MaxBytesReader(w, io.NopCloser(body), gr.MaxSize), size)
+}
+
 // putUploadBody streams the body into the payload bucket. The declared
 // length is checked against the grant before a byte of the body is read.
 func (s *Server) putUploadBody(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -193,7 +241,13 @@ func (s *Server) putUploadBody(w http.ResponseWriter, r *http.Request, p Princip
 		writeError(w, http.StatusConflict, err.Error())
 		return
 	}
-	rec, err := s.intake(r.Context(), r, p, gr, http.MaxBytesReader(w, r.Body, gr.MaxSize), r.ContentLength)
+	s.streamBody(w, r, p, gr, http.MaxBytesReader(w, r.Body, gr.MaxSize), r.ContentLength)
+}
+
+// streamBody runs the intake on a claimed grant and answers.
+func (s *Server) streamBody(w http.ResponseWriter, r *http.Request, p Principal, gr Grant, body io.Reader, size int64) {
+	id := gr.ID
+	rec, err := s.intake(r.Context(), r, p, gr, body, size)
 	if err != nil {
 		s.grants.release(id)
 		var mbe *http.MaxBytesError
