@@ -144,7 +144,7 @@ func (s *Server) putAccount(w http.ResponseWriter, r *http.Request, p Principal)
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	a, err := s.accounts.Add(r.Context(), NewAccount(req))
+	a, err := s.addAccount(r, p, req)
 	if triage.KindOf(err) == triage.KindInvalid {
 		writeError(w, http.StatusBadRequest, errors.Unwrap(err).Error())
 		return
@@ -153,41 +153,50 @@ func (s *Server) putAccount(w http.ResponseWriter, r *http.Request, p Principal)
 		s.internal(w, r, err)
 		return
 	}
-	s.sessions.deleteAccount(a.Name)
-	if err := s.record(r, p, tenantOrPortal(a.Tenant), audit.ActionAccountChanged, "account/"+a.Name, audit.Success,
-		map[string]string{"role": a.Role}); err != nil {
-		s.internal(w, r, auditErr(err))
-		return
-	}
 	writeJSON(w, http.StatusOK, accountView(a))
+}
+
+// addAccount is shared by the API and the console form.
+func (s *Server) addAccount(r *http.Request, p Principal, req AccountRequest) (triage.Account, error) {
+	a, err := s.accounts.Add(r.Context(), NewAccount(req))
+	if err != nil {
+		return a, err
+	}
+	s.sessions.deleteAccount(a.Name)
+	return a, auditErr(s.record(r, p, tenantOrPortal(a.Tenant), audit.ActionAccountChanged, "account/"+a.Name, audit.Success,
+		map[string]string{"role": a.Role}))
 }
 
 // POST /api/v1/accounts/{name}/disable: sign-in, tokens and sessions stop.
 func (s *Server) disableAccount(w http.ResponseWriter, r *http.Request, p Principal) {
-	name := r.PathValue("name")
-	a, err := s.accounts.Store.GetAccount(r.Context(), name)
-	if errors.Is(err, triage.ErrNotFound) {
+	a, err := s.disable(r, p, r.PathValue("name"))
+	switch {
+	case errors.Is(err, triage.ErrNotFound):
 		notFound(w)
-		return
-	}
-	if err != nil {
+	case errors.Is(err, errSelfDisable):
+		writeError(w, http.StatusBadRequest, err.Error())
+	case err != nil:
 		s.internal(w, r, err)
-		return
+	default:
+		writeJSON(w, http.StatusOK, accountView(a))
+	}
+}
+
+var errSelfDisable = errors.New("an admin cannot disable their own account")
+
+func (s *Server) disable(r *http.Request, p Principal, name string) (triage.Account, error) {
+	a, err := s.accounts.Store.GetAccount(r.Context(), name)
+	if err != nil {
+		return a, err
 	}
 	if a.Name == p.Name {
-		writeError(w, http.StatusBadRequest, "an admin cannot disable their own account")
-		return
+		return a, errSelfDisable
 	}
 	a.Disabled, a.UpdatedAt = true, s.o.Now().UTC()
 	if err := s.accounts.Store.PutAccount(r.Context(), a); err != nil {
-		s.internal(w, r, err)
-		return
+		return a, err
 	}
 	s.sessions.deleteAccount(a.Name)
-	if err := s.record(r, p, tenantOrPortal(a.Tenant), audit.ActionAccountChanged, "account/"+a.Name, audit.Success,
-		map[string]string{"disabled": "true"}); err != nil {
-		s.internal(w, r, auditErr(err))
-		return
-	}
-	writeJSON(w, http.StatusOK, accountView(a))
+	return a, auditErr(s.record(r, p, tenantOrPortal(a.Tenant), audit.ActionAccountChanged, "account/"+a.Name, audit.Success,
+		map[string]string{"disabled": "true"}))
 }

@@ -3,6 +3,7 @@ package portal
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -43,5 +44,39 @@ func TestAdminAccounts(t *testing.T) {
 	}
 	if n := len(f.rec.find("account.changed", PortalTenant, "admin")); n != 2 {
 		t.Fatalf("%d account.changed events, want 2", n)
+	}
+}
+
+// TestAccountsForm: the admin's accounts page adds and disables accounts.
+func TestAccountsForm(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	ts := httptest.NewServer(f.srv)
+	defer ts.Close()
+	b := newBrowser(t, ts)
+	b.login("admin", testPassword)
+	_, page := b.do("GET", "/accounts", nil, nil)
+	csrf := b.csrfOf(page)
+	r, page := b.do("POST", "/accounts", map[string][]string{"csrf": {csrf}, "name": {"carol"}, "role": {"customer"},
+		"tenant": {"acme"}, "password": {"test-only-password-5"}}, nil)
+	if r.StatusCode != 200 || !strings.Contains(page, "Saved carol.") {
+		t.Fatalf("add: %s", r.Status)
+	}
+	r, page = b.do("POST", "/accounts", map[string][]string{"csrf": {csrf}, "name": {"dave"}, "role": {"agent"},
+		"password": {"test-only-password-5"}}, nil)
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(page, "needs --queues") {
+		t.Fatalf("agent without queues: %s", r.Status)
+	}
+	if r, _ := b.do("POST", "/accounts", map[string][]string{"name": {"mallory"}, "role": {"admin"}, "password": {"test-only-password-5"}}, nil); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("a forged post without the CSRF token: %s", r.Status)
+	}
+	c := newBrowser(t, ts)
+	if r := c.login("carol", "test-only-password-5"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("carol's login: %s", r.Status)
+	}
+	if r, page := b.do("POST", "/accounts", map[string][]string{"csrf": {csrf}, "disable": {"carol"}}, nil); r.StatusCode != 200 || !strings.Contains(page, "Disabled carol.") {
+		t.Fatalf("disable: %s", r.Status)
+	}
+	if r, _ := c.do("GET", "/uploads", nil, nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("carol's session after disabling: %s", r.Status)
 	}
 }

@@ -205,6 +205,7 @@ func (s *Server) consoleRoutes() {
 	page("GET /evals", mlOnly, s.evalsPage)
 	page("GET /evals/{name}", mlOnly, s.evalPage)
 	page("GET /accounts", admins, s.accountsPage)
+	page("POST /accounts", admins, s.accountsForm)
 	page("/", anyone, func(w http.ResponseWriter, r *http.Request, p Principal, ss session) {
 		s.notFoundPage(w, r, p, ss.csrf)
 	})
@@ -482,7 +483,40 @@ func (s *Server) evalPage(w http.ResponseWriter, r *http.Request, p Principal, s
 	s.render(w, r, http.StatusOK, "eval", p, ss.csrf, evalView{Name: rep.Name, Metrics: headline(rep.Report), Raw: indentJSON(rep.Report)})
 }
 
+// accountsForm adds an account or disables one from the accounts page.
+func (s *Server) accountsForm(w http.ResponseWriter, r *http.Request, p Principal, ss session) {
+	var err error
+	notice := ""
+	if name := r.PostFormValue("disable"); name != "" {
+		_, err = s.disable(r, p, name)
+		notice = "Disabled " + name + "."
+	} else {
+		var queues []string
+		for _, q := range strings.Split(r.PostFormValue("queues"), ",") {
+			if q = strings.TrimSpace(q); q != "" {
+				queues = append(queues, q)
+			}
+		}
+		req := AccountRequest{Name: strings.TrimSpace(r.PostFormValue("name")), Role: Role(r.PostFormValue("role")),
+			Tenant: strings.TrimSpace(r.PostFormValue("tenant")), Queues: queues, Password: r.PostFormValue("password")}
+		_, err = s.addAccount(r, p, req)
+		notice = "Saved " + req.Name + "."
+	}
+	switch {
+	case triage.KindOf(err) == triage.KindInvalid, errors.Is(err, errSelfDisable), errors.Is(err, triage.ErrNotFound):
+		s.accountsView(w, r, p, ss, http.StatusBadRequest, "", err.Error())
+	case err != nil:
+		s.internal(w, r, err)
+	default:
+		s.accountsView(w, r, p, ss, http.StatusOK, notice, "")
+	}
+}
+
 func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request, p Principal, ss session) {
+	s.accountsView(w, r, p, ss, http.StatusOK, "", "")
+}
+
+func (s *Server) accountsView(w http.ResponseWriter, r *http.Request, p Principal, ss session, code int, notice, problem string) {
 	as, err := s.accounts.Store.ListAccounts(r.Context())
 	if err != nil {
 		s.internal(w, r, err)
@@ -492,5 +526,6 @@ func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request, p Principa
 	for _, a := range as {
 		out = append(out, accountView(a))
 	}
-	s.render(w, r, http.StatusOK, "accounts", p, ss.csrf, map[string]any{"Accounts": out, "RetentionDays": s.o.RetentionDays})
+	s.render(w, r, code, "accounts", p, ss.csrf, map[string]any{"Accounts": out, "RetentionDays": s.o.RetentionDays,
+		"Roles": Roles, "Notice": notice, "Error": problem})
 }
