@@ -526,6 +526,9 @@ func (s *Server) alerts(r *http.Request, p Principal, q CaseQuery) ([]Alert, boo
 	byTenant := map[string]int{}
 	out := make([]Alert, 0, len(rows))
 	for _, row := range rows {
+		if !row.c.Alerted {
+			continue // a quarantined upload is in security's scope, not an alert
+		}
 		byTenant[row.c.Tenant]++
 		out = append(out, alertOf(row.c, row.w))
 	}

@@ -86,7 +86,9 @@ func (p Principal) canSeeCase(c *triage.Case) bool {
 	case RoleAgent:
 		return slices.Contains(p.Queues, c.Queue)
 	case RoleSecurity:
-		return c.Alerted
+		// The cases behind PII alerts, and uploads kept aside unprocessed
+		// (binaries, bombs, traversal) that someone must look at.
+		return c.Alerted || c.Status == triage.StatusQuarantined
 	}
 	return false
 }

@@ -43,16 +43,30 @@ type grants struct {
 
 func newGrants(now func() time.Time) *grants { return &grants{now: now, byID: map[string]*Grant{}} }
 
-func (g *grants) add(gr *Grant) {
+// maxOpenGrants bounds the unused, unexpired grants of one tenant: grants
+// live in memory, and asking for them must not be a way to fill it.
+const maxOpenGrants = 100
+
+var errTooManyGrants = errors.New("too many open upload grants for this tenant; use or let some expire")
+
+func (g *grants) add(gr *Grant) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
+	open := 0
 	for id, old := range g.byID { // forget grants long expired (an hour keeps statuses reachable by grant id)
-		if now.Sub(old.ExpiresAt) > time.Hour {
+		switch {
+		case now.Sub(old.ExpiresAt) > time.Hour:
 			delete(g.byID, id)
+		case old.Tenant == gr.Tenant && !old.used && now.Before(old.ExpiresAt):
+			open++
 		}
 	}
+	if open >= maxOpenGrants {
+		return errTooManyGrants
+	}
 	g.byID[gr.ID] = gr
+	return nil
 }
 
 // get returns a copy of the grant if it belongs to tenant.
@@ -167,7 +181,9 @@ func (s *Server) grant(p Principal, req GrantRequest) (Grant, int, error) {
 	if gr.MaxSize == 0 {
 		gr.MaxSize = s.o.MaxUploadSize
 	}
-	s.grants.add(gr)
+	if err := s.grants.add(gr); err != nil {
+		return Grant{}, http.StatusTooManyRequests, err
+	}
 	return *gr, 0, nil
 }
 
