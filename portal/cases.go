@@ -577,3 +577,53 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request, p Principal) {
 	}
 	writeJSON(w, http.StatusOK, alertOf(c, work))
 }
+
+// CommentRequest is an agent's note on a case.
+type CommentRequest struct {
+	Text string `json:"text"`
+}
+
+const maxCommentLen = 4000
+
+// actionCaseCommented extends audit's action names (package audit has no
+// comment action yet; it belongs there beside case.resolved).
+const actionCaseCommented = "case.commented"
+
+// comment is shared by the API and the console form.
+func (s *Server) comment(w http.ResponseWriter, r *http.Request, p Principal, text string, done func(*triage.Case, triage.CaseWork)) {
+	text = strings.TrimSpace(text)
+	if text == "" || len(text) > maxCommentLen {
+		writeError(w, http.StatusBadRequest, "a comment is 1 to 4000 characters")
+		return
+	}
+	c, _, ok := s.caseOr404(w, r, p, "")
+	if !ok {
+		return
+	}
+	if !p.canWorkCase(c) {
+		notFound(w)
+		return
+	}
+	work, err := s.work.AddComment(r.Context(), c.Tenant, c.ID, c.Queue, triage.Comment{By: p.Name, At: s.o.Now().UTC(), Text: text})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if err := s.record(r, p, c.Tenant, actionCaseCommented, "case/"+c.ID, audit.Success, nil); err != nil {
+		s.internal(w, r, auditErr(err))
+		return
+	}
+	done(c, work)
+}
+
+// POST /api/v1/cases/{id}/comments
+func (s *Server) commentCase(w http.ResponseWriter, r *http.Request, p Principal) {
+	var cr CommentRequest
+	if err := decodeBody(r, &cr); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.comment(w, r, p, cr.Text, func(c *triage.Case, work triage.CaseWork) {
+		writeJSON(w, http.StatusOK, s.staffView(c, work))
+	})
+}

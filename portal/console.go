@@ -199,6 +199,7 @@ func (s *Server) consoleRoutes() {
 	page("GET /cases/{id}", caseReaders, s.casePage)
 	page("POST /cases/{id}/take", agents, s.takeForm)
 	page("POST /cases/{id}/resolve", agents, s.resolveForm)
+	page("POST /cases/{id}/comments", agents, s.commentForm)
 	page("GET /alerts", securityOnly, s.alertsPage)
 	page("POST /alerts/{id}/ack", securityOnly, s.ackForm)
 	page("GET /uploads", customers, s.uploadsPage)
@@ -376,6 +377,16 @@ func (s *Server) resolveForm(w http.ResponseWriter, r *http.Request, p Principal
 	}
 	s.resolve(w, r, p, rr, func(c *triage.Case, _ triage.CaseWork) {
 		http.Redirect(w, r, "/cases/"+url.PathEscape(c.ID)+"?notice="+url.QueryEscape("Resolved. Thank you."), http.StatusSeeOther)
+	})
+}
+
+func (s *Server) commentForm(w http.ResponseWriter, r *http.Request, p Principal, ss session) {
+	if _, _, err := s.loadCase(r.Context(), p, r.PathValue("id")); errors.Is(err, triage.ErrNotFound) {
+		s.notFoundPage(w, r, p, ss.csrf)
+		return
+	}
+	s.comment(w, r, p, r.PostFormValue("text"), func(c *triage.Case, _ triage.CaseWork) {
+		http.Redirect(w, r, "/cases/"+url.PathEscape(c.ID)+"?notice="+url.QueryEscape("Comment added."), http.StatusSeeOther)
 	})
 }
 

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -81,5 +82,45 @@ func TestResolveForm(t *testing.T) {
 	ev := f.rec.find("case.resolved", "acme", "agent-db")
 	if len(ev) != 1 || ev[0].Detail["corrected_severity"] != "low" || ev[0].Detail["corrected_category"] != "network" {
 		t.Fatalf("events %+v", ev)
+	}
+}
+
+// TestComments: agents of the queue comment (API and form); others get 404.
+func TestComments(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	ts := httptest.NewServer(f.srv)
+	defer ts.Close()
+	id := f.acmeCase.ID
+	if r := f.api("POST", "/api/v1/cases/"+id+"/comments", "agent-db", `{"text":"pool at 10, raising"}`); r.StatusCode != 200 {
+		t.Fatal(r.Status)
+	}
+	for _, who := range []string{"agent-net", "cust-acme", "sec"} {
+		if r := f.api("POST", "/api/v1/cases/"+id+"/comments", who, `{"text":"x"}`); r.StatusCode != http.StatusNotFound {
+			t.Errorf("%s commenting: %s", who, r.Status)
+		}
+	}
+	if r := f.api("POST", "/api/v1/cases/"+id+"/comments", "agent-db", `{"text":"  "}`); r.StatusCode != http.StatusBadRequest {
+		t.Fatalf("empty comment: %s", r.Status)
+	}
+	b := newBrowser(t, ts)
+	b.login("agent-db", testPassword)
+	_, page := b.do("GET", "/cases/"+id, nil, nil)
+	r, _ := b.do("POST", "/cases/"+id+"/comments", map[string][]string{"csrf": {b.csrfOf(page)}, "text": {"customer confirmed <b>fix</b>"}}, nil)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatal(r.Status)
+	}
+	_, page = b.do("GET", r.Header.Get("Location"), nil, nil)
+	if !strings.Contains(page, "pool at 10, raising") || !strings.Contains(page, "customer confirmed &lt;b&gt;fix&lt;/b&gt;") {
+		t.Fatalf("comments on the page (escaped):\n%s", page)
+	}
+	if n := len(f.rec.find("case.commented", "acme", "agent-db")); n != 2 {
+		t.Fatalf("%d case.commented events, want 2", n)
+	}
+	// The customer's view carries no comments.
+	rr := f.api("GET", "/api/v1/cases/"+id, "cust-acme", "")
+	var body strings.Builder
+	io.Copy(&body, rr.Body)
+	if strings.Contains(body.String(), "raising") {
+		t.Fatalf("the customer sees staff comments: %s", body.String())
 	}
 }

@@ -208,6 +208,7 @@ func (s *Server) routes() {
 	api("GET /api/v1/cases/{id}/similar", agents, s.similarCases)
 	api("POST /api/v1/cases/{id}/take", agents, s.takeCase)
 	api("POST /api/v1/cases/{id}/resolve", agents, s.resolveCase)
+	api("POST /api/v1/cases/{id}/comments", agents, s.commentCase)
 	api("GET /api/v1/alerts", securityOnly, s.listAlerts)
 	api("POST /api/v1/alerts/{id}/ack", securityOnly, s.ackAlert)
 	api("GET /api/v1/evals", mlOnly, s.listEvals)

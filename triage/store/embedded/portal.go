@@ -388,6 +388,27 @@ func (s *Store) PutCaseWork(ctx context.Context, w triage.CaseWork) error {
 	return b.write(portalRecord{Op: "work", Work: &w})
 }
 
+// AddComment appends a comment under the write lock.
+func (s *Store) AddComment(ctx context.Context, tenant, caseID, queue string, c triage.Comment) (triage.CaseWork, error) {
+	b, err := s.book(ctx)
+	if err != nil {
+		return triage.CaseWork{}, err
+	}
+	if tenant == "" || caseID == "" || c.By == "" || c.Text == "" {
+		return triage.CaseWork{}, triage.Invalidf("store", "a comment needs a tenant, a case id, an author and text")
+	}
+	b.writeMu.Lock()
+	defer b.writeMu.Unlock()
+	b.mu.RLock()
+	w, ok := b.work[statusKey{tenant, caseID}]
+	b.mu.RUnlock()
+	if !ok {
+		w = triage.CaseWork{Tenant: tenant, CaseID: caseID, Queue: queue}
+	}
+	w.Comments = append(slices.Clone(w.Comments), c)
+	return w, b.write(portalRecord{Op: "work", Work: &w})
+}
+
 // GetCaseWork returns triage.ErrNotFound for an open case.
 func (s *Store) GetCaseWork(ctx context.Context, tenant, caseID string) (triage.CaseWork, error) {
 	b, err := s.book(ctx)

@@ -23,6 +23,7 @@ var portalTests = []struct {
 	{"CaseWorkConcurrentTake", testCaseWorkConcurrentTake},
 	{"CaseWorkListAndLocate", testCaseWorkList},
 	{"ListCaseRefs", testListCaseRefs},
+	{"CaseWorkComments", testCaseWorkComments},
 }
 
 func accountStore(t *testing.T, s triage.Store) triage.AccountStore {
@@ -326,5 +327,40 @@ func testListCaseRefs(t *testing.T, f Factory) {
 	}
 	if _, err := cl.ListCaseRefs(ctx, triage.CaseFilter{}); triage.KindOf(err) != triage.KindInvalid {
 		t.Fatalf("no tenant: %v, want invalid", err)
+	}
+}
+
+// testCaseWorkComments: concurrent comments are all kept, in a record that
+// also keeps the take.
+func testCaseWorkComments(t *testing.T, f Factory) {
+	ctx := context.Background()
+	ws := workStore(t, open(t, f))
+	if _, err := ws.TakeCase(ctx, triage.CaseWork{Tenant: "acme", CaseID: "c1", Queue: "db", TakenBy: "ana", TakenAt: base}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if _, err := ws.AddComment(ctx, "acme", "c1", "db", triage.Comment{By: fmt.Sprintf("agent%d", i), At: base, Text: "checked the pool"}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	w, err := ws.GetCaseWork(ctx, "acme", "c1")
+	if err != nil || len(w.Comments) != n || w.TakenBy != "ana" {
+		t.Fatalf("after %d comments: %d comments, taken by %q, %v", n, len(w.Comments), w.TakenBy, err)
+	}
+	// A comment on an open case makes its record; the case stays open.
+	w, err = ws.AddComment(ctx, "acme", "c2", "db", triage.Comment{By: "ana", At: base, Text: "first look"})
+	if err != nil || w.State() != triage.WorkOpen || len(w.Comments) != 1 {
+		t.Fatalf("comment on an open case: %+v %v", w, err)
+	}
+	if got, err := ws.GetCaseWork(ctx, "acme", "c2"); err != nil || len(got.Comments) != 1 {
+		t.Fatalf("read back: %+v %v", got, err)
+	}
+	if _, err := ws.AddComment(ctx, "acme", "c3", "db", triage.Comment{By: "ana", At: base}); triage.KindOf(err) != triage.KindInvalid {
+		t.Fatalf("empty comment: %v, want invalid", err)
 	}
 }
