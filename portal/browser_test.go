@@ -239,6 +239,8 @@ func TestBrowserJourney(t *testing.T) {
 	do(agent, chromedp.Click(chromedp.CSS(`a[href="/cases/`+caseID+`"]`)), chromedp.WaitVisible(chromedp.CSS("form.resolve")))
 	shot(agent, "case")
 	do(agent, chromedp.Click(chromedp.CSS(`form[action$="/take"] button`)), chromedp.WaitVisible(chromedp.CSS(".notice")),
+		chromedp.SendKeys(chromedp.ID("ctext"), "Pool max is 10; asked the customer for the DB server log."),
+		chromedp.Submit(chromedp.ID("ctext")), chromedp.WaitVisible(chromedp.CSS(".comments strong")),
 		chromedp.SetValue(chromedp.ID("severity"), "medium"),
 		chromedp.SendKeys(chromedp.ID("note"), "Pool raised to 50; customer confirmed checkout works."),
 		chromedp.Submit(chromedp.ID("note")), chromedp.WaitVisible(chromedp.CSS(`[data-state="resolved"]`)))
