@@ -56,6 +56,7 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
 	cfg.portal.register(fs)
 	cfg.keys.register(fs)
+	cfg.audit.register(fs)
 	llmPII := llmPIIFlag(fs, os.Getenv)
 	if err := cfg.guard.register(fs, os.Getenv); err != nil {
 		fmt.Fprintln(stderr, "serve: "+err.Error())
@@ -81,6 +82,7 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 type serveConfig struct {
 	nats                           natsFlags
 	keys                           keyFlags
+	audit                          auditFlags
 	dataDir, listen, dbURL, routes string
 	httpAddr                       string
 	workers                        int
@@ -151,6 +153,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	store := keyed.Store
 	defer store.Close()
+	trail, err := cfg.audit.start(ctx, store, cfg.dataDir, nc, cfg.log)
+	if err != nil {
+		return err
+	}
+	defer trail.stop() // before the store closes: the last checkpoint is written
 
 	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.llmPII, &cfg.guard, cfg.log)
 	if err != nil {
@@ -163,12 +170,13 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		JS: js, Pipeline: pipe, Store: store, Workers: cfg.workers,
 		AlertSubject: alertSubject, ShutdownGrace: cfg.grace, Logger: cfg.log,
 		Breakers: cfg.guard.all(),
+		Audit:    worker.AuditOptions{Recorder: trail.chain, LLMEndpoint: llmEndpoint(os.Getenv), EmbeddingsEndpoint: llmEndpoint(os.Getenv)},
 	})
 	if err != nil {
 		return err
 	}
 	// Agents' resolutions come through the worker, which owns the store.
-	resolutions, err := worker.ServeResolutions(nc, worker.ResolveOptions{Store: store, Router: rt, Logger: cfg.log})
+	resolutions, err := worker.ServeResolutions(nc, worker.ResolveOptions{Store: store, Router: rt, Logger: cfg.log, Recorder: trail.chain})
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,9 @@ func runSimilar(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if err != nil {
 		return fail(err)
 	}
+	if err := recordCLI(ctx, store, similarEvents(c, hits)...); err != nil {
+		return fail(err)
+	}
 	if *format == "json" {
 		out := struct {
 			CaseID     string               `json:"case_id"`

@@ -56,6 +56,9 @@ type Options struct {
 	Breakers []*breaker.Breaker
 	Logger   *slog.Logger // default slog.Default()
 	Metrics  *Metrics     // default a fresh one; see (*Worker).Metrics
+
+	// Audit records the worker's accesses to tenant data (audit.go).
+	Audit AuditOptions
 }
 
 // Worker consumes the uploads stream with the shared durable consumer.
@@ -300,6 +303,10 @@ func (w *Worker) process(ctx context.Context, d *delivery) {
 		c.CaseRef = d.ev.CaseRef
 	}
 	c.Timings.QueueWaitMS = float64(d.picked.Sub(d.meta.Timestamp).Microseconds()) / 1000
+	if err := w.recordAccess(ctx, d, c); err != nil {
+		w.retry(ctx, d, err)
+		return
+	}
 	if err := w.persist(ctx, d, c, emb); err != nil {
 		w.retry(ctx, d, err)
 		return
