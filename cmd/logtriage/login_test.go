@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logtriage/logtriage/audit"
+	"github.com/logtriage/logtriage/audit/audittest"
 	"github.com/logtriage/logtriage/portal"
 	"github.com/logtriage/logtriage/portal/password"
 	"github.com/logtriage/logtriage/triage/store/embedded"
@@ -34,11 +36,7 @@ func TestLoginDeviceFlow(t *testing.T) {
 		portal.NewAccount{Name: "ana", Role: portal.RoleML, Password: "test-only-password-1"}); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := openFileRecorder(filepath.Join(dir, "audit.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rec.Close()
+	rec := audit.NewChain(audittest.NewMemStore(), nil, audit.Options{})
 	srv, err := portal.New(portal.Options{Store: st, Recorder: rec, Password: cheap})
 	if err != nil {
 		t.Fatal(err)

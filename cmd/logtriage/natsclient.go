@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/logtriage/logtriage/audit/feed"
 	"github.com/logtriage/logtriage/internal/natsx"
 	"github.com/logtriage/logtriage/triage/worker"
 )
@@ -71,9 +72,9 @@ func natsCreds(dataDir string) natsx.Credentials {
 // natsLayout is the topology the embedded server's permissions are written against.
 func natsLayout() natsx.Layout {
 	return natsx.Layout{
-		UploadsPrefix: worker.UploadsSubjectPrefix, CasesPrefix: worker.CasesSubjectPrefix,
+		UploadsPrefix: worker.UploadsSubjectPrefix, CasesPrefix: worker.CasesSubjectPrefix, AuditPrefix: feed.SubjectPrefix,
 		Protected: []string{worker.CasesSubjectPrefix + ">", worker.AlertsSubjectPrefix + ">",
-			worker.DoneSubjectPrefix + ">", "logtriage.dlq.>"},
+			worker.DoneSubjectPrefix + ">", "logtriage.dlq.>", feed.SubjectPrefix + ">"},
 		CasesStream: worker.CasesStream, UploadsStream: worker.UploadsStream, WorkerConsumer: worker.WorkerConsumer,
 	}
 }

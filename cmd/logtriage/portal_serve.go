@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,9 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -40,9 +37,10 @@ func (p *portalFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&p.retentionDays, "retention-days", days, "days uploads are kept, as told to customers (env LOGTRIAGE_RETENTION_DAYS)")
 }
 
-// startPortal serves the API and console. The listener policy (TLS, or
+// startPortal serves the API and console, recording through the audit
+// chain and mounting its HTTP handlers. The listener policy (TLS, or
 // loopback unless --insecure-listen) is checked before anything listens.
-func startPortal(p portalFlags, dataDir string, store triage.Store, js jetstream.JetStream, log *slog.Logger) (stop func(), err error) {
+func startPortal(p portalFlags, store triage.Store, js jetstream.JetStream, rec audit.Recorder, auditAPI portal.AuditAPI, log *slog.Logger) (stop func(), err error) {
 	useTLS := p.tlsCert != "" || p.tlsKey != ""
 	if useTLS && (p.tlsCert == "" || p.tlsKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key go together")
@@ -51,14 +49,9 @@ func startPortal(p portalFlags, dataDir string, store triage.Store, js jetstream
 	if err != nil {
 		return nil, err
 	}
-	rec, err := openFileRecorder(filepath.Join(dataDir, "audit.jsonl"))
-	if err != nil {
-		return nil, err
-	}
 	srv, err := portal.New(portal.Options{Store: store, Recorder: rec, JS: js, Secure: useTLS,
-		RetentionDays: p.retentionDays, EvalDir: p.evalDir, Log: log})
+		RetentionDays: p.retentionDays, EvalDir: p.evalDir, Audit: auditAPI, Log: log})
 	if err != nil {
-		rec.Close()
 		return nil, err
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
@@ -67,7 +60,6 @@ func startPortal(p portalFlags, dataDir string, store triage.Store, js jetstream
 	if useTLS {
 		cert, err := tls.LoadX509KeyPair(p.tlsCert, p.tlsKey)
 		if err != nil {
-			rec.Close()
 			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 		}
 		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
@@ -75,7 +67,6 @@ func startPortal(p portalFlags, dataDir string, store triage.Store, js jetstream
 	}
 	ln, err := net.Listen("tcp", p.listen)
 	if err != nil {
-		rec.Close()
 		return nil, fmt.Errorf("--listen: %w", err)
 	}
 	if useTLS {
@@ -91,43 +82,5 @@ func startPortal(p portalFlags, dataDir string, store triage.Store, js jetstream
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		hs.Shutdown(ctx)
-		rec.Close()
 	}, nil
 }
-
-// fileRecorder appends audit events as JSON lines and syncs each before
-// Record returns (durable: no audit, no data). It is serve's recorder until
-// the audit package's chained store is wired in; the events are the same
-// audit.Event values, so the file can be imported into the chain.
-type fileRecorder struct {
-	mu sync.Mutex
-	f  *os.File
-}
-
-var _ audit.Recorder = (*fileRecorder)(nil)
-
-func openFileRecorder(path string) (*fileRecorder, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
-	}
-	return &fileRecorder{f: f}, nil
-}
-
-func (r *fileRecorder) Record(ctx context.Context, e audit.Event) (audit.Event, error) {
-	if err := ctx.Err(); err != nil {
-		return e, err
-	}
-	line, err := json.Marshal(e)
-	if err != nil {
-		return e, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, err := r.f.Write(append(line, '\n')); err != nil {
-		return e, err
-	}
-	return e, r.f.Sync()
-}
-
-func (r *fileRecorder) Close() error { return r.f.Close() }

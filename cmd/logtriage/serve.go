@@ -189,7 +189,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		defer stopHTTP()
 	}
 	if cfg.portal.listen != "" {
-		stopPortal, err := startPortal(cfg.portal, cfg.dataDir, store, js, cfg.log)
+		stopPortal, err := startPortal(cfg.portal, store, js, trail.chain, trail.portalAPI(), cfg.log)
 		if err != nil {
 			return err
 		}

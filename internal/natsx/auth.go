@@ -24,7 +24,8 @@ const (
 	// everything and submits for any tenant, but manages no stream, deletes
 	// no consumer of the worker, and cannot publish cases, alerts or outcomes.
 	RoleOperator = "operator"
-	// RoleCustomer publishes uploads of one tenant, inline, and nothing else.
+	// RoleCustomer publishes uploads of one tenant, inline, and reads its
+	// tenant's audit feed; nothing else.
 	RoleCustomer = "customer"
 	// RoleAgent reads the cases of its queues through push consumers it
 	// creates, filtered to those queues and delivered to its own inbox.
@@ -36,6 +37,9 @@ const (
 type Layout struct {
 	UploadsPrefix string // "logtriage.uploads." + tenant
 	CasesPrefix   string // "logtriage.cases." + queue
+	// AuditPrefix + tenant is the tenant's audit feed, which its customer
+	// identities may read ("" for none).
+	AuditPrefix string
 	// Protected are subjects only the service publishes to (cases, alerts,
 	// outcomes, dead letters), as wildcards ("logtriage.cases.>").
 	Protected     []string
@@ -91,9 +95,13 @@ func Permissions(id Identity, l Layout) (*server.Permissions, error) {
 		if id.Tenant == "" || strings.ContainsAny(id.Tenant, ".*> ") {
 			return nil, fmt.Errorf("natsx: customer %s needs a tenant that is one subject token", id.Name)
 		}
+		sub := []string{inbox}
+		if l.AuditPrefix != "" {
+			sub = append(sub, l.AuditPrefix+id.Tenant)
+		}
 		return &server.Permissions{
 			Publish:   &server.SubjectPermission{Allow: []string{l.UploadsPrefix + id.Tenant}},
-			Subscribe: &server.SubjectPermission{Allow: []string{inbox}},
+			Subscribe: &server.SubjectPermission{Allow: sub},
 		}, nil
 	case RoleAgent:
 		if len(id.Queues) == 0 {

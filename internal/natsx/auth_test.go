@@ -14,8 +14,8 @@ import (
 )
 
 var testLayout = Layout{
-	UploadsPrefix: "app.uploads.", CasesPrefix: "app.cases.",
-	Protected:   []string{"app.cases.>", "app.alerts.>"},
+	UploadsPrefix: "app.uploads.", CasesPrefix: "app.cases.", AuditPrefix: "app.audit.",
+	Protected:   []string{"app.cases.>", "app.alerts.>", "app.audit.>"},
 	CasesStream: "CASES", UploadsStream: "UPLOADS", WorkerConsumer: "worker",
 }
 
@@ -142,6 +142,19 @@ func TestRolePermissions(t *testing.T) {
 	violation(t, cerrs, "customer reading cases")
 	cust.Publish("$JS.API.STREAM.DELETE.CASES", nil)
 	violation(t, cerrs, "customer deleting a stream")
+	feed := make(chan *nats.Msg, 1)
+	if _, err := cust.ChanSubscribe("app.audit.acme", feed); err != nil {
+		t.Fatal(err)
+	}
+	cust.Flush()
+	svc.Publish("app.audit.acme", []byte(`{"action":"case.viewed"}`))
+	select {
+	case <-feed:
+	case <-time.After(3 * time.Second):
+		t.Fatal("the customer does not receive its tenant's audit feed")
+	}
+	cust.Subscribe("app.audit.globex", func(*nats.Msg) {})
+	violation(t, cerrs, "customer reading another tenant's audit feed")
 
 	// Agent: a push consumer on its queue, delivered to its own inbox.
 	agent, aerrs := e.conn("agent-q1")
