@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -81,6 +83,18 @@ func TestSubmitThroughAPI(t *testing.T) {
 	}
 	if !strings.Contains(stderr, fmt.Sprintf("sent %d bytes", len(content))) {
 		t.Fatalf("no progress report on stderr: %q", stderr)
+	}
+	// The customer's own access log, through the audit handlers the portal mounts.
+	req, _ := http.NewRequest("GET", api+"/api/v1/audit", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(trail), `"upload.received"`) || !strings.Contains(string(trail), `"case.viewed"`) {
+		t.Fatalf("GET /api/v1/audit: %d %s", resp.StatusCode, trail)
 	}
 	// A bad token is refused.
 	if code, _, stderr := runServeCLI(t, "submit", "--api", api, "--token", "lt_0000000000000000_x", log); code != 1 || !strings.Contains(stderr, "401") {
