@@ -12,6 +12,7 @@ import (
 )
 
 func TestUserAddAndTokenCreate(t *testing.T) {
+	t.Setenv("DATABASE_URL", "") // the embedded store, which the test opens to check
 	dir := t.TempDir()
 	ctx := context.Background()
 	var out, errb bytes.Buffer
@@ -56,6 +57,7 @@ func TestUserAddAndTokenCreate(t *testing.T) {
 }
 
 func TestUserAddRejects(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		args  []string
