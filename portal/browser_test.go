@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -17,6 +18,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/logtriage/logtriage/audit"
+	"github.com/logtriage/logtriage/audit/audithttp"
+	"github.com/logtriage/logtriage/audit/audittest"
 	"github.com/logtriage/logtriage/detectors"
 	"github.com/logtriage/logtriage/internal/natsx"
 	"github.com/logtriage/logtriage/router"
@@ -88,7 +92,19 @@ func startStack(t *testing.T) *stack {
 	baseline, err := os.ReadFile(filepath.Join("..", "eval", "baselines", "rules.json"))
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(evalDir, "rules-baseline.json"), baseline, 0o600))
-	p, err := New(Options{Store: st, Recorder: &memRecorder{}, JS: js, Password: cheapArgon, EvalDir: evalDir, Log: testLogger(t)})
+	// The audit chain and its handlers, mounted as serve mounts them.
+	trail := audittest.NewMemStore()
+	chain := audit.NewChain(trail, nil, audit.Options{})
+	ah, err := audithttp.New(audithttp.Options{Store: trail, Recorder: chain, Scope: func(r *http.Request) (audithttp.Scope, bool) {
+		p, ok := PrincipalFrom(r.Context())
+		if !ok || p.Role != RoleCustomer {
+			return audithttp.Scope{}, false
+		}
+		return audithttp.Scope{Actor: audit.Actor{Kind: audit.ActorUser, Name: p.Name, Role: string(p.Role)}, Tenant: p.Tenant}, true
+	}})
+	must(t, err)
+	p, err := New(Options{Store: st, Recorder: chain, JS: js, Password: cheapArgon, EvalDir: evalDir, Log: testLogger(t),
+		Audit: AuditAPI{Events: ah.Events, Export: ah.Export, PublicKey: ah.PublicKey}})
 	must(t, err)
 	ts := httptest.NewServer(p)
 	t.Cleanup(ts.Close)
@@ -254,6 +270,13 @@ func TestBrowserJourney(t *testing.T) {
 	if err != nil || w.ResolvedBy != "agent-ana" {
 		t.Fatalf("stored work %+v, %v", w, err)
 	}
+
+	// The customer sees who read the upload.
+	do(cust, chromedp.Navigate(s.url+"/access-log"), chromedp.WaitVisible(chromedp.CSS("table")))
+	if log := text(cust, "main"); !strings.Contains(log, "agent-ana (agent)") || !strings.Contains(log, "case.resolved") {
+		t.Fatalf("access log:\n%s", log)
+	}
+	shot(cust, "access-log")
 
 	// 3. Another tenant's customer cannot reach it by URL.
 	other, done3 := person()

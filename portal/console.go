@@ -111,7 +111,7 @@ type navItem struct{ Href, Label string }
 func navFor(p Principal) []navItem {
 	switch p.Role {
 	case RoleCustomer:
-		return []navItem{{"/uploads", "Uploads"}, {"/cases", "Cases"}}
+		return []navItem{{"/uploads", "Uploads"}, {"/cases", "Cases"}, {"/access-log", "Access log"}}
 	case RoleAgent:
 		return []navItem{{"/queue", "Queue"}, {"/queue?status=taken", "Taken"}}
 	case RoleSecurity:
@@ -126,7 +126,7 @@ func navFor(p Principal) []navItem {
 
 var titles = map[string]string{"login": "Sign in", "totp": "Second factor", "queue": "Queue", "case": "Case",
 	"alerts": "PII alerts", "uploads": "Uploads", "evals": "Eval reports", "eval": "Eval report",
-	"accounts": "Accounts", "account": "Your account", "device": "Sign in a device", "notfound": "Not found"}
+	"accounts": "Accounts", "account": "Your account", "device": "Sign in a device", "accesslog": "Access log", "notfound": "Not found"}
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, page string, p Principal, csrf string, data any) {
 	t := s.pages.byName[page]
@@ -203,6 +203,7 @@ func (s *Server) consoleRoutes() {
 	page("GET /alerts", securityOnly, s.alertsPage)
 	page("POST /alerts/{id}/ack", securityOnly, s.ackForm)
 	page("GET /uploads", customers, s.uploadsPage)
+	page("GET /access-log", customers, s.accessLogPage)
 	page("GET /evals", mlOnly, s.evalsPage)
 	page("GET /evals/{name}", mlOnly, s.evalPage)
 	page("GET /accounts", admins, s.accountsPage)

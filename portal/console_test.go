@@ -27,6 +27,7 @@ func TestConsoleMatrix(t *testing.T) {
 		{"/cases/" + g, []string{"cust-globex", "agent-net"}, f.globexCase.Summary},
 		{"/alerts", []string{"sec"}, a},
 		{"/uploads", []string{"cust-acme", "cust-globex"}, "Logs are deleted 7 days after upload"},
+		{"/access-log", []string{"cust-acme", "cust-globex"}, "Access log"},
 		{"/evals", []string{"ml"}, "rules-2026-03-01"},
 		{"/evals/rules-2026-03-01", []string{"ml"}, "severity.accuracy"},
 		{"/accounts", []string{"admin"}, "cust-globex"},
