@@ -57,6 +57,7 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	cfg.portal.register(fs)
 	cfg.keys.register(fs)
 	cfg.audit.register(fs)
+	cfg.detectors.registerRules(fs)
 	llmPII := llmPIIFlag(fs, os.Getenv)
 	if err := cfg.guard.register(fs, os.Getenv); err != nil {
 		fmt.Fprintln(stderr, "serve: "+err.Error())
@@ -73,6 +74,14 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 		fmt.Fprintln(stderr, "serve: "+err.Error())
 		return cfg, 2, false
 	}
+	// a bad detector config or an unknown finding type is a usage error,
+	// reported before anything starts
+	detOpts, err := cfg.detectors.checkRules()
+	if err != nil {
+		fmt.Fprintln(stderr, "serve: "+err.Error())
+		return cfg, 2, false
+	}
+	cfg.detOpts = detOpts
 	cfg.llmPII = *llmPII
 	cfg.log = slog.New(slog.NewTextHandler(stderr, nil))
 	cfg.stderr = stderr
@@ -90,6 +99,8 @@ type serveConfig struct {
 	llmPII                         bool
 	portal                         portalFlags
 	guard                          llmGuard
+	detectors                      engineFlags       // --detectors, --mode, --disable, --min-confidence
+	detOpts                        detectors.Options // from them, without the key (the keyring's)
 	log                            *slog.Logger
 	stderr                         io.Writer
 }
@@ -159,7 +170,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	defer trail.stop() // before the store closes: the last checkpoint is written
 
-	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.llmPII, &cfg.guard, cfg.log)
+	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.detOpts, cfg.llmPII, &cfg.guard, cfg.log)
 	if err != nil {
 		return err
 	}
@@ -214,12 +225,13 @@ func defaultWorkers(cpus int, usesLLM bool) int {
 // workerPipeline is the pipeline `triage` runs, with the store for similar
 // cases; it says once which classifier judges the cases.
 func workerPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, llmPII bool, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
-	return guardedPipeline(rt, store, fingerprintKey, llmPII, defaultLLMGuard(), log)
+	return guardedPipeline(rt, store, fingerprintKey, detectors.Options{}, llmPII, defaultLLMGuard(), log)
 }
 
 // guardedPipeline is workerPipeline with guard's LLM budget and circuit
 // breakers (one per endpoint, made here).
-func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, llmPII bool, guard *llmGuard, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
+// detOpts are the detector flags' options; the key is fingerprintKey.
+func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, detOpts detectors.Options, llmPII bool, guard *llmGuard, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
 	var classifier triage.Classifier
 	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
 		opts.Breaker = guard.breakerFor(opts.BaseURL)
@@ -258,21 +270,23 @@ func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byt
 		return nil, false, err
 	}
 	log.Info("similar cases", "embedder", embedder.ID(), "dimensions", embedder.Dimensions(), "fallback", fallback.ID())
-	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey})
+	detOpts.FingerprintKey = fingerprintKey
+	det, err := detectors.New(detOpts)
 	if err != nil {
 		return nil, false, err
 	}
 	p, err = triage.NewPipeline(triage.PipelineOptions{
-		Detector:   det,
-		Classifier: classifier,
-		Rules:      rules.New(rt),
-		PII:        pii,
-		Router:     rt,
-		Embedder:   embedder,
-		Store:      store,
-
+		Detector:         det,
+		Classifier:       classifier,
+		Rules:            rules.New(rt),
+		PII:              pii,
+		Router:           rt,
+		Embedder:         embedder,
+		Store:            store,
 		FallbackEmbedder: fallback,
 		LLMBudget:        guard.budget,
+		// Anomaly signals against each tenant's history in the store.
+		Anomalies: &triage.AnomalyOptions{},
 	})
 	return p, classifier != nil || pii != nil, err
 }

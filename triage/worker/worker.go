@@ -332,13 +332,28 @@ func (w *Worker) persist(ctx context.Context, d *delivery, c *triage.Case, emb *
 		if err := cs.PutCaseWithStatus(ctx, c, emb, st); err != nil {
 			return fmt.Errorf("persist case: %w", err)
 		}
+		w.recordHistory(ctx, c)
 		return nil
 	}
 	if err := w.opts.Store.PutCase(ctx, c, emb); err != nil {
 		return fmt.Errorf("persist case: %w", err)
 	}
 	w.setStatus(ctx, d, st.Status, st.CaseID, st.Reason)
+	w.recordHistory(ctx, c)
 	return nil
+}
+
+// recordHistory adds the upload to its tenant's anomaly history once its
+// case is stored. Like the status it is bookkeeping: on failure the next
+// upload is compared without this one. Idempotent by upload id.
+func (w *Worker) recordHistory(ctx context.Context, c *triage.Case) {
+	hs, ok := w.opts.Store.(triage.HistoryStore)
+	if !ok || c.HistorySummary == nil {
+		return
+	}
+	if err := hs.RecordHistory(ctx, c.Tenant, *c.HistorySummary); err != nil {
+		w.opts.Logger.Warn("worker: anomaly history not recorded", "tenant", c.Tenant, "case_id", c.ID, "err", err)
+	}
 }
 
 // publish sends the case (and its alert), then the outcome: whoever acts on
@@ -464,6 +479,13 @@ func (w *Worker) publishCase(ctx context.Context, c *triage.Case, body []byte) e
 			return triage.Internal("publish", err)
 		}
 		msgs = append(msgs, caseMsg(w.opts.AlertSubject, c, alert, "alert-"+c.ID))
+	}
+	if a, ok := triage.AnomalyAlertFor(c, c.CreatedAt); ok {
+		alert, err := json.Marshal(a)
+		if err != nil {
+			return triage.Internal("publish", err)
+		}
+		msgs = append(msgs, caseMsg(AnomalyAlertSubject, c, alert, "anomaly-alert-"+c.ID))
 	}
 	return w.publishAll(ctx, msgs)
 }

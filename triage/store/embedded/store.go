@@ -72,9 +72,10 @@ type Store struct {
 	statuses map[statusKey]statusEntry
 	vectors  map[string]*space // by embedder id
 	audit    []AuditEvent
-	replayed int       // case and status records read on open
-	shredded int       // sealed case records dropped on open: their tenant's key is destroyed
-	trail    *auditLog // the access audit trail (audit.go)
+	replayed int        // case and status records read on open
+	shredded int        // sealed case records dropped on open: their tenant's key is destroyed
+	trail    *auditLog  // the access audit trail (audit.go)
+	history  historyLog // tenants' upload summaries (history.go)
 }
 
 type statusKey struct{ tenant, upload string }
