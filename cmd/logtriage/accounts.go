@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logtriage/logtriage/audit"
 	"github.com/logtriage/logtriage/portal"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/store/embedded"
@@ -115,6 +116,10 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		return 1
 	}
+	if err := recordAccountChange(ctx, st, a.Tenant, a.Name, map[string]string{"role": a.Role, "via": "user add"}); err != nil {
+		fmt.Fprintf(stderr, "user add: account %s saved, but not recorded in the audit trail: %v\n", a.Name, err)
+		return 1
+	}
 	fmt.Fprintf(stdout, "account %s (%s)", a.Name, a.Role)
 	if a.Tenant != "" {
 		fmt.Fprintf(stdout, " tenant %s", a.Tenant)
@@ -124,6 +129,24 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	fmt.Fprintln(stdout)
 	return 0
+}
+
+// recordAccountChange puts the change in the audit trail of the account's
+// tenant (or the portal's), as the operator's OS user, when the store keeps one.
+func recordAccountChange(ctx context.Context, st triage.Store, tenant, name string, detail map[string]string) error {
+	as, ok := st.(audit.Store)
+	if !ok {
+		return nil
+	}
+	if tenant == "" {
+		tenant = portal.PortalTenant
+	}
+	operator := envOr("USER", "operator")
+	_, err := audit.NewChain(as, nil, audit.Options{}).Record(ctx, audit.Event{
+		Time: time.Now().UTC(), Tenant: tenant, Actor: audit.Actor{Kind: audit.ActorUser, Name: operator, Role: "operator"},
+		Action: audit.ActionAccountChanged, Resource: "account/" + name, Outcome: audit.Success, Detail: detail,
+	})
+	return err
 }
 
 // readPassword reads the first line of stdin: a script pipes it in, a person
@@ -175,6 +198,12 @@ func runToken(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		if triage.KindOf(err) == triage.KindInvalid {
 			return 2
 		}
+		return 1
+	}
+	acct, _ := as.GetAccount(ctx, name)
+	if err := recordAccountChange(ctx, st, acct.Tenant, name, map[string]string{"token": t.ID, "via": "token create"}); err != nil {
+		as.DeleteToken(ctx, t.ID) // an unrecorded credential is not handed out
+		fmt.Fprintf(stderr, "token create: not recorded in the audit trail, token revoked: %v\n", err)
 		return 1
 	}
 	fmt.Fprintln(stdout, tok)

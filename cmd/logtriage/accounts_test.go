@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/logtriage/logtriage/audit"
+	"github.com/logtriage/logtriage/portal"
 	"github.com/logtriage/logtriage/triage/store/embedded"
 )
 
@@ -45,6 +47,12 @@ func TestUserAddAndTokenCreate(t *testing.T) {
 	stored, err := st.GetToken(ctx, id)
 	if err != nil || strings.Contains(stored.Hash, tok[20:]) || stored.ExpiresAt.IsZero() {
 		t.Fatalf("stored token %+v, %v: want a digest with an expiry", stored, err)
+	}
+
+	// Both changes are in the audit trail (the portal's chain: an agent has no tenant).
+	events, err := st.QueryAudit(ctx, audit.Query{Tenant: portal.PortalTenant})
+	if err != nil || len(events) != 2 || events[0].Action != audit.ActionAccountChanged || events[0].Resource != "account/ana" {
+		t.Fatalf("audit events %+v, %v", events, err)
 	}
 
 	// With the store held (as a running serve holds it) the command says why it cannot go on.
