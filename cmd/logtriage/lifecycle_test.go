@@ -44,8 +44,9 @@ func startServe(t *testing.T, dataDir string, extra ...string) *runningServe {
 	rs := &runningServe{t: t, dataDir: dataDir, url: fmt.Sprintf("nats://127.0.0.1:%d", freeServePort(t)), log: &serveLogBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan int, 1)
+	t.Setenv("LOGTRIAGE_DATA_DIR", dataDir) // where the CLI finds its NATS key
 	args := append([]string{"serve", "--data-dir", dataDir, "--nats-listen", strings.TrimPrefix(rs.url, "nats://"),
-		"--http", "", "--workers", "2", "--database-url", ""}, extra...)
+		"--http", "", "--listen", "", "--workers", "2", "--database-url", ""}, extra...)
 	go func() { served <- run(ctx, args, strings.NewReader(""), &bytes.Buffer{}, rs.log) }()
 	stopped := false
 	rs.stop = func() {
@@ -71,7 +72,8 @@ func startServe(t *testing.T, dataDir string, extra ...string) *runningServe {
 
 func (rs *runningServe) js() jetstream.JetStream {
 	rs.t.Helper()
-	nc, err := natsx.Connect(rs.url, natsx.ClientOptions{Name: rs.t.Name()})
+	nc, err := natsx.Connect(rs.url, natsx.ClientOptions{Name: rs.t.Name(),
+		NkeySeed: natsCreds(rs.dataDir).SeedPath(cliIdentity), Identity: cliIdentity})
 	if err != nil {
 		rs.t.Fatal(err)
 	}

@@ -26,9 +26,11 @@ func startServeForResolve(t *testing.T) string {
 	ctx, stop := context.WithCancel(context.Background())
 	var serveLog serveLogBuffer
 	served := make(chan int, 1)
+	dataDir := t.TempDir()
+	t.Setenv("LOGTRIAGE_DATA_DIR", dataDir) // where the CLI finds its NATS key
 	go func() {
-		served <- run(ctx, []string{"serve", "--data-dir", t.TempDir(), "--nats-listen", strings.TrimPrefix(url, "nats://"),
-			"--http", "", "--workers", "2"}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
+		served <- run(ctx, []string{"serve", "--data-dir", dataDir, "--nats-listen", strings.TrimPrefix(url, "nats://"),
+			"--http", "", "--listen", "", "--workers", "2"}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
 	}()
 	t.Cleanup(func() {
 		stop()

@@ -45,7 +45,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 // 127.0.0.1:4222 with JetStream and the store under ./data. ok is false
 // after -h or a usage error, with the exit code.
 func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok bool) {
-	fs := newFlagSet(stderr, "serve", "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--llm-pii]")
+	fs := newFlagSet(stderr, "serve", "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--listen ADDR] [--tls-cert FILE --tls-key FILE] [--llm-pii]")
 	fs.StringVar(&cfg.dataDir, "data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "directory for the embedded NATS server and store (env LOGTRIAGE_DATA_DIR)")
 	cfg.nats.register(fs, "")
 	fs.StringVar(&cfg.listen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS server listens (without --nats-url)")
@@ -54,6 +54,7 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.IntVar(&cfg.workers, "workers", 0, "uploads processed concurrently (0: two per CPU, or 4 per CPU with an LLM, which mostly waits)")
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
+	cfg.portal.register(fs)
 	cfg.keys.register(fs)
 	fs.StringVar(&cfg.retention, "retention", os.Getenv("LOGTRIAGE_RETENTION"), "retention policy JSON (env LOGTRIAGE_RETENTION); defaults raw 30d, quarantined 7d, incomplete 1d, cases 180d, audit 365d")
 	fs.DurationVar(&cfg.purgeEvery, "purge-every", time.Hour, "how often serve purges what is past its retention window; 0 disables")
@@ -105,6 +106,7 @@ type serveConfig struct {
 	workers                        int
 	grace                          time.Duration
 	llmPII                         bool
+	portal                         portalFlags
 	guard                          llmGuard
 	learn                          learnFlags        // learning from agents (learnflags.go)
 	detectors                      engineFlags       // --detectors, --mode, --disable, --min-confidence
@@ -138,13 +140,18 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		if err != nil {
 			return err
 		}
+		users, serveSeed, err := embeddedNATSAuth(cfg.dataDir)
+		if err != nil {
+			return err
+		}
 		srv, err := natsx.StartServer(natsx.ServerOptions{Host: host, Port: port, StoreDir: filepath.Join(cfg.dataDir, "jetstream"),
-			JetStreamKey: jsKey})
+			JetStreamKey: jsKey, Users: users})
 		if err != nil {
 			return err
 		}
 		defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
 		cfg.nats.url = srv.ClientURL()
+		cfg.nats.nkey, cfg.nats.identity, cfg.nats.creds = serveSeed, serveIdentity, ""
 		cfg.log.Info("embedded NATS JetStream server", "url", cfg.nats.url, "dir", filepath.Join(cfg.dataDir, "jetstream"))
 	}
 	nc, js, err := cfg.nats.connect("logtriage-worker")
@@ -223,6 +230,13 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		return err
 	}
 	defer stopPurge()
+	if cfg.portal.listen != "" {
+		stopPortal, err := startPortal(cfg.portal, store, js, trail.chain, trail.portalAPI(), cfg.log)
+		if err != nil {
+			return err
+		}
+		defer stopPortal()
+	}
 	cfg.log.Info("worker running", "workers", cfg.workers, "nats", cfg.nats.url, "stream", worker.UploadsStream)
 	err = w.Run(ctx)
 	cfg.log.Info("worker stopped")
