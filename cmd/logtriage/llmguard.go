@@ -20,6 +20,9 @@ type llmGuard struct {
 	threshold int
 	openFor   time.Duration
 	breakers  map[string]*breaker.Breaker
+	// remoteEmbedder is the configured embedder when it is not the local
+	// fallback: serve's backfill re-embeds fallback cases with it.
+	remoteEmbedder triage.Embedder
 }
 
 // defaultLLMGuard is the guard with the flags' defaults.

@@ -160,6 +160,15 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		}
 		defer stopHTTP()
 	}
+	if cfg.guard.remoteEmbedder != nil {
+		backfillDone := make(chan struct{})
+		backfillCtx, stopBackfill := context.WithCancel(ctx)
+		go func() {
+			defer close(backfillDone)
+			worker.RunBackfill(backfillCtx, worker.BackfillOptions{Store: store, Embedder: cfg.guard.remoteEmbedder, Logger: cfg.log, Metrics: w.Metrics()})
+		}()
+		defer func() { stopBackfill(); <-backfillDone }()
+	}
 	cfg.log.Info("worker running", "workers", cfg.workers, "nats", cfg.nats.url, "stream", worker.UploadsStream)
 	err = w.Run(ctx)
 	cfg.log.Info("worker stopped")
@@ -223,6 +232,9 @@ func guardedPipeline(rt *router.Router, store triage.Store, llmPII bool, guard *
 		return nil, false, err
 	}
 	log.Info("similar cases", "embedder", embedder.ID(), "dimensions", embedder.Dimensions(), "fallback", fallback.ID())
+	if embedder.ID() != fallback.ID() {
+		guard.remoteEmbedder = embedder
+	}
 	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey(stderr)})
 	if err != nil {
 		return nil, false, err

@@ -23,6 +23,7 @@ type Metrics struct {
 	classified       labelled // by classifier: llm, rules, rules_fallback
 	embedded         labelled // by embedder: configured, fallback
 	redelivered      atomic.Int64
+	reembedded       atomic.Int64 // cases the backfill moved into the configured embedder's space
 	inFlight         atomic.Int64
 	promptTokens     atomic.Int64
 	completionTokens atomic.Int64
@@ -56,6 +57,7 @@ func (m *Metrics) WritePrometheus(w io.Writer, depth *QueueDepth) {
 	m.classified.write(w, "logtriage_cases_classified_total", "Cases by the classifier that judged them.", "classifier")
 	m.embedded.write(w, "logtriage_cases_embedded_total", "Cases by the embedder that made their vector: configured, or fallback (to be re-embedded).", "embedder")
 	counter(w, "logtriage_uploads_redelivered_total", "Deliveries after the first.", m.redelivered.Load())
+	counter(w, "logtriage_cases_reembedded_total", "Cases the backfill re-embedded with the configured embedder after a fallback.", m.reembedded.Load())
 	counter(w, "logtriage_llm_prompt_tokens_total", "LLM prompt tokens used (classifier and PII pass).", m.promptTokens.Load())
 	counter(w, "logtriage_llm_completion_tokens_total", "LLM completion tokens used (classifier and PII pass).", m.completionTokens.Load())
 	gauge(w, "logtriage_uploads_in_flight", "Uploads being processed now.", float64(m.inFlight.Load()))

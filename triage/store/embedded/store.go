@@ -86,6 +86,7 @@ type caseEntry struct {
 	created                    time.Time
 	raw                        json.RawMessage
 	embedderID                 string // "" when the case has no embedding
+	reembed                    string // the space the case waits for a vector in (Case.Embedder.Reembed)
 	seq                        uint64
 }
 
@@ -257,7 +258,7 @@ func (s *Store) putLocked(c *triage.Case, raw json.RawMessage, emb *triage.Embed
 	}
 	e := &caseEntry{
 		id: c.ID, tenant: c.Tenant, queue: c.Queue, summary: c.Summary,
-		created: c.CreatedAt, raw: raw, seq: seq,
+		created: c.CreatedAt, raw: raw, seq: seq, reembed: c.Embedder.Reembed,
 	}
 	if emb != nil && len(emb.Vector) > 0 {
 		sp := s.vectors[emb.EmbedderID]

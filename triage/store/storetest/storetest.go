@@ -68,6 +68,7 @@ func RunFactory(t *testing.T, f Factory) {
 		{"NilEmbedding", testNilEmbedding},
 		{"ConcurrentPutCase", testConcurrentPut},
 		{"ContextCanceled", testContextCanceled},
+		{"Reembed", testReembed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
