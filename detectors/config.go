@@ -179,7 +179,7 @@ func compileRule(rs RuleSpec) (*customRule, error) {
 		prio = 85
 	}
 	r := &customRule{
-		det:      &detector{id: rs.ID, typ: typ, cat: cat, desc: rs.Description, prio: prio, upper: placeholderName(typ)},
+		det:      &detector{id: rs.ID, typ: typ, cat: cat, desc: rs.Description, prio: prio, upper: placeholderName(typ), custom: true},
 		re:       re,
 		group:    re.NumSubexp() == 1,
 		validate: v,
@@ -222,7 +222,7 @@ func validatorByName(name string) (func([]byte) bool, error) {
 	case name == "jwt":
 		return validJWT, nil
 	case name == "basic":
-		return basicCredentials, nil
+		return func(v []byte) bool { return basicCredentials(v, false) }, nil
 	case name == "ssn":
 		return func(v []byte) bool { d := digitsOf(v); return len(d) == 9 && validSSN(d[:3], d[3:5], d[5:]) }, nil
 	case strings.HasPrefix(name, "entropy>="):

@@ -90,7 +90,7 @@ func hasKeyAnchor(k []byte) bool {
 				return true
 			}
 		case 'c':
-			if hasPrefixFold(r, "cookie") || hasPrefixFold(r, "credential") || hasPrefixFold(r, "code") {
+			if hasPrefixFold(r, "cookie") || hasPrefixFold(r, "cred") || hasPrefixFold(r, "code") {
 				return true
 			}
 		}
@@ -129,7 +129,7 @@ func classifyKey(raw []byte) keyClass {
 	switch k[len(k)-1] {
 	case 'd', 's', 'n', 't', 'y', 'e', 'h', 'l', 'w', 'a':
 	default:
-		return kNone
+		return secretInfix(k)
 	}
 	s := string(k)
 	switch {
@@ -183,6 +183,45 @@ func classifyKey(raw []byte) keyClass {
 		return kSecret
 	case hasSuffix(k, "token"):
 		return kWeak
+	case hasSuffix(k, "creds") || s == "cred":
+		return kSecret
+	}
+	return secretInfix(k)
+}
+
+// secretInfixes name a secret in the middle of a key: app_secret_value,
+// x_api_token_v2, STRIPE_SECRET_KEY_LIVE.
+var secretInfixes = []string{"secret", "apitoken", "apikey", "authtoken", "accesstoken", "privatekey", "credential", "creds"}
+
+// metaSuffixes follow a secret's name in keys that hold facts about the
+// secret, not the secret: secret_name, api_key_id, token_expires_at.
+var metaSuffixes = []string{"name", "names", "id", "ids", "arn", "path", "file", "ref", "version", "type", "len", "length",
+	"count", "size", "ttl", "expiry", "expires", "expiresat", "expiresin", "expiration", "createdat", "updatedat", "rotation",
+	"provider", "store", "manager", "mount", "engine", "field", "header", "prefix", "suffix", "format", "kind", "label",
+	"enabled", "required", "present", "exists", "missing", "source", "location", "url", "uri", "hash", "sha", "fingerprint",
+	"ok", "valid", "status", "error", "errors", "dir", "namespace", "sidecar", "env", "var", "policy", "scope", "scopes", "backend", "lastused", "age"}
+
+// secretInfix: a key with a secret's name inside it and something that is
+// not metadata after it. Only random-looking values count (kWeak).
+func secretInfix(k []byte) keyClass {
+	for _, w := range secretInfixes {
+		i := bytes.Index(k, []byte(w))
+		if i < 0 {
+			continue
+		}
+		rest := k[i+len(w):]
+		if len(rest) > 0 && rest[0] == 's' {
+			rest = rest[1:]
+		}
+		if len(rest) == 0 {
+			continue
+		}
+		for _, m := range metaSuffixes {
+			if string(rest) == m || len(rest) > len(m) && string(rest[len(rest)-len(m):]) == m {
+				return kNone
+			}
+		}
+		return kWeak
 	}
 	return kNone
 }
@@ -203,16 +242,27 @@ func (s *scanner) separator(p int) int {
 			}
 		}
 	}
-	if p == 0 {
+	if b[p] == ':' && p+1 < n && (b[p+1] == '=' || b[p+1] == ':' && p+2 < n && b[p+2] == '=') {
+		return p + 1 // ":=", "::=": the '=' is the separator
+	}
+	// Assignment operators of other languages end in '=': ":=" (Go, Make),
+	// "?=" and "::=" (Make), ".=" (PHP). The key ends before the operator.
+	q := p
+	if b[p] == '=' {
+		for q > 0 && p-q < 2 && (b[q-1] == ':' || b[q-1] == '?' || b[q-1] == '.') {
+			q--
+		}
+	}
+	if q == 0 {
 		return p + 1
 	}
-	c := b[p-1]
-	if !(isAlpha(c) || c == '"' || c == '\'' || c == ' ' || c == '_' || c == ']') {
+	c := b[q-1]
+	if !(isAlnum(c) || c == '"' || c == '\'' || c == ' ' || c == '_' || c == ']') {
 		return p + 1
 	}
 	// Key: skip spaces and one closing quote (also escaped: \" or \\\"), then key bytes.
-	k := p
-	for k > 0 && p-k < 2 && b[k-1] == ' ' {
+	k := q
+	for k > 0 && q-k < 2 && b[k-1] == ' ' {
 		k--
 	}
 	if k > 0 && (b[k-1] == '"' || b[k-1] == '\'') {
@@ -414,12 +464,23 @@ func (s *scanner) xmlElement(p int) int {
 	if cls == kNone || cls == kCookie || cls == kSetCookie {
 		return p + 1
 	}
+	// the text up to the end tag, which may sit on the lines after it
+	// (pretty-printed XML): one token once the white space around it is trimmed
 	vs := p + 1
 	ve := vs
-	for ve < len(b) && ve-vs < 4096 && b[ve] != '<' && b[ve] != '\n' {
+	for ve < len(b) && ve-vs < 4096 && b[ve] != '<' {
 		ve++
 	}
 	if ve >= len(b) || b[ve] != '<' || ve+1 >= len(b) || b[ve+1] != '/' {
+		return p + 1
+	}
+	for vs < ve && isSpaceByte(b[vs]) {
+		vs++
+	}
+	for ve > vs && isSpaceByte(b[ve-1]) {
+		ve--
+	}
+	if vs == ve || bytes.IndexByte(b[vs:ve], '\n') >= 0 {
 		return p + 1
 	}
 	if cls == kAuthorization {
@@ -429,6 +490,8 @@ func (s *scanner) xmlElement(p int) int {
 	}
 	return p + 1
 }
+
+func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 var valueStop, bracket [256]bool
 
@@ -577,7 +640,9 @@ func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
 			s.add(vs, ve, s.e.det(idGCPServiceAccount), conf, nil)
 		}
 	case kSession:
-		if len(v) >= 8 && len(v) <= 1024 && !hexLiteral(v) && (allDigits(v) || looksRandom(v, 8, 2.5) || allHex(v) || isUUID(v)) {
+		// a session id is machine-made: letters and digits with some entropy,
+		// 16+ hex or a UUID; a bare counter (Session: 30546173_4261722401) is not one
+		if len(v) >= 8 && len(v) <= 1024 && !hexLiteral(v) && !counterLike(v) && (looksRandom(v, 8, 2.5) || allHex(v) && len(v) >= 16 || isUUID(v)) {
 			s.add(vs, ve, s.e.det(idSession), 0.85, nil)
 		}
 	case kGitHubToken:
@@ -598,7 +663,7 @@ func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
 			s.add(vs, ve, s.e.det(idGeneric), 0.75, nil)
 		}
 	case kBearer:
-		if len(v) >= 8 && len(v) <= 4096 && !looksLikeIdentifier(v) && (looksRandom(v, 8, 2.5) || allHex(v)) {
+		if len(v) >= 8 && len(v) <= 4096 && !looksLikeIdentifier(v) && (looksRandom(v, 8, 2.5) || allHex(v) && hasLetter(v)) {
 			s.add(vs, ve, s.e.det(idBearer), 0.85, nil)
 		}
 	case kWeak:
@@ -650,7 +715,7 @@ func (s *scanner) secret(vs, ve int, conf float64) {
 		s.add(vs, ve, s.e.det(idAzure), 0.9, nil) // an Azure storage key under any secret name
 		return
 	}
-	if len(v) < 8 || len(v) > 1024 || (allDigits(v) && len(v) < 16) || looksLikeIdentifier(v) || looksLikePath(v) || bytes.Contains(v, []byte("://")) {
+	if len(v) < 8 || len(v) > 1024 || counterLike(v) || looksLikeIdentifier(v) || looksLikePath(v) || bytes.Contains(v, []byte("://")) {
 		return // a URL's credentials are url_credentials' business
 	}
 	lower, upper, digit, other := charClasses(v)
@@ -693,16 +758,21 @@ func (s *scanner) authorization(vs, ve int) {
 		if len(cred) == 0 || isPlaceholder(cred) {
 			return
 		}
+		var nb [32]byte
+		ns := normKey(scheme, nb[:])
 		switch {
-		case hasPrefixFold(scheme, "bearer") && len(scheme) == 6:
+		case string(ns) == "bearer":
 			if len(cred) >= 8 {
 				s.add(cs, ce, s.e.det(idBearer), 0.9, nil)
 			}
-		case hasPrefixFold(scheme, "basic") && len(scheme) == 5:
-			if basicCredentials(cred) {
+		case string(ns) == "basic":
+			// "user:" with an empty password is still a credential under
+			// Authorization: API keys are often sent as the user name
+			if basicCredentials(cred, true) {
 				s.add(cs, ce, s.e.det(idBasicAuth), 0.95, nil)
 			}
-		case hasPrefixFold(scheme, "token") || hasPrefixFold(scheme, "apikey") || hasPrefixFold(scheme, "key"):
+		case bytes.Contains(ns, []byte("token")) || bytes.Contains(ns, []byte("key")) || string(ns) == "ssws" || string(ns) == "auth":
+			// Token, Api-Token, ApiKey, SSWS (Okta), GenieKey, DSN-Key ...
 			s.secret(cs, ce, 0.85)
 		}
 		return
@@ -754,7 +824,7 @@ func (s *scanner) cookies(vs, ve int, set bool) {
 					break
 				}
 			}
-			if (named && len(val) >= 8 && !allAlpha(val)) || (looksRandom(val, 16, 3.2) && !mostlyNumeric(val)) {
+			if (named && len(val) >= 8 && !allAlpha(val) && !counterLike(val)) || (looksRandom(val, 16, 3.2) && !mostlyNumeric(val)) {
 				s.add(valStart, valStart+len(val), s.e.det(idSession), 0.85, nil)
 			}
 		}
@@ -785,7 +855,13 @@ func allAlpha(v []byte) bool {
 	return true
 }
 
-// urlCreds flags the password in scheme://user:password@host.
+// urlCreds flags the password in scheme://user:password@host. Real logs
+// print connection strings raw, with reserved characters left unescaped in
+// the password (`pa55word?@`, `Welcome2004#@`, `p@ss/w:rd@`), so the
+// userinfo is read the way database drivers read it, not RFC-strictly: the
+// authority runs to the first '/' after the first '@', and the userinfo
+// ends at the last '@' in it. A path holding '@' (npm's `/@scope/pkg`,
+// `medium.com/@author`) is past that '/', so it is not taken for userinfo.
 func (s *scanner) urlCreds(p int) {
 	b := s.b
 	k := p
@@ -796,31 +872,67 @@ func (s *scanner) urlCreds(p int) {
 		return
 	}
 	us := p + 3
-	ue := us
-	at := -1
-	for ue < len(b) && ue-us < 512 {
-		c := b[ue]
-		if c == '/' || c == '?' || c == '#' || c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '\\' {
+	// the URL token: up to white space, a quote, an angle bracket or a backslash
+	te := us
+	firstAt := -1
+	for te < len(b) && te-us < 512 {
+		c := b[te]
+		if c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '\\' || c == '`' {
 			break
 		}
-		if c == '@' {
-			at = ue
+		if c == '@' && firstAt < 0 {
+			firstAt = te
 		}
-		ue++
+		te++
 	}
-	if at < 0 {
+	if firstAt < 0 {
 		return
 	}
+	ae := te // authority end: the first '/' after the first '@'
+	if sl := bytes.IndexByte(b[firstAt:te], '/'); sl >= 0 {
+		ae = firstAt + sl
+	}
+	at := firstAt + bytes.LastIndexByte(b[firstAt:ae], '@')
 	colon := bytes.IndexByte(b[us:at], ':')
 	if colon < 0 {
 		return
 	}
+	user := b[us : us+colon]
+	if bytes.ContainsAny(user, "/?#[]") {
+		return // "http://example.com/a:b@c", "?next=a:b@c": a path or query, not userinfo
+	}
 	ps := us + colon + 1
 	pw := b[ps:at]
-	if len(pw) < 2 || isPlaceholder(pw) {
+	if len(pw) < 2 || isPlaceholder(pw) || portThenPath(pw) || !hostAfter(b, at+1, te) {
 		return
 	}
 	s.add(ps, at, s.e.det(idURLCredentials), 0.9, nil)
+}
+
+// portThenPath: "8080/docs/" is host:port followed by a path that holds an
+// '@' ("https://host:8080/docs/@user"), not a password.
+func portThenPath(pw []byte) bool {
+	d := runDigits(pw, 0)
+	return d > 0 && d <= 5 && d < len(pw) && pw[d] == '/'
+}
+
+// hostAfter: the text at i starts with a host name, an IPv4 address or a
+// bracketed IPv6 address.
+func hostAfter(b []byte, i, end int) bool {
+	if i >= end {
+		return false
+	}
+	if b[i] == '[' {
+		return true
+	}
+	h := i
+	for h < end && (isAlnum(b[h]) || b[h] == '-' || b[h] == '.' || b[h] == '_') {
+		h++
+	}
+	if h == i || !isAlnum(b[i]) {
+		return false
+	}
+	return h == end || bytes.IndexByte([]byte(":/?#,;)]"), b[h]) >= 0
 }
 
 // placeholderWords are values that stand in for a secret rather than being one.

@@ -78,6 +78,9 @@ func (s *scanner) add(start, end int, d *detector, conf float64, norm []byte) {
 	if end <= start {
 		return
 	}
+	if d.cat == CategorySecret && !d.custom && filler(s.b, start, end) {
+		return // ghp_xxxx…, glpat-XXXXXXXXXXX-XXXXXXXX, xoxp-…-####: documentation, not a token
+	}
 	s.out = append(s.out, cand{start: start, end: end, det: d, conf: conf, norm: norm})
 }
 
@@ -318,13 +321,50 @@ func (s *scanner) numeric(i int) int {
 		}
 	case run == 10 && d[0] != '0' || (run == 11 && d[0] == '1'):
 		nanp := d[run-10:]
-		if nanp[0] >= '2' && nanp[3] >= '2' && contextHas(b, i, phoneContext...) {
+		if nanp[0] >= '2' && nanp[3] >= '2' && (contextHas(b, i, phoneContext...) || phoneLabelAfter(b, j)) {
 			s.add(i, j, s.e.det(idPhone), 0.7, nil)
 		}
-	case run >= 10 && run <= 17 && bareInternational(d) && phoneKeyBefore(b, i):
+	case run >= 10 && run <= 17 && bareInternational(d) && (phoneKeyBefore(b, i) || phoneLabelAfter(b, j)):
 		s.add(i, j, s.e.det(idPhone), 0.7, nil)
 	}
 	return j
+}
+
+// phoneLabelAfter: the number ending at j is labelled after it: "07700 900123
+// is my mobile", "4155550132 (cell)", "+44 20 7946 0958 - office phone".
+// Only a label right after it counts (past spaces, brackets, a dash, a comma
+// and a few small words), so "took 4155550132 ms to call" is not a phone.
+func phoneLabelAfter(b []byte, j int) bool {
+	k := j
+	for n := 0; k < len(b) && n < 4 && (b[k] == ' ' || b[k] == '(' || b[k] == '[' || b[k] == '-' || b[k] == ',' || b[k] == ':'); n++ {
+		k++
+	}
+	for words := 0; words < 3; words++ {
+		e := k
+		for e < len(b) && e-k < 12 && isAlpha(b[e]) {
+			e++
+		}
+		if e == k || e < len(b) && isAlnum(b[e]) {
+			return false
+		}
+		w := b[k:e]
+		for _, pw := range phoneContext {
+			if len(w) == len(pw) && hasPrefixFold(w, pw) && pw != "call" && pw != "contact" {
+				return true
+			}
+		}
+		small := false
+		for _, sw := range []string{"is", "my", "our", "his", "her", "the", "a", "work", "home", "office", "private"} {
+			if len(w) == len(sw) && hasPrefixFold(w, sw) {
+				small = true
+			}
+		}
+		if !small || e >= len(b) || b[e] != ' ' {
+			return false
+		}
+		k = e + 1
+	}
+	return false
 }
 
 // phoneKeyBefore: the word or key right before i (past spaces, ':', '='
@@ -454,7 +494,7 @@ func (s *scanner) groupedNumber(i int, sep byte) (int, bool) {
 		}
 		s.add(i, j, s.e.det(idCreditCard), 0.9, norm())
 		return j, true
-	case ng <= 5 && nd >= 9 && nd <= 12 && g[0] <= 5 && slices.Min(g) >= 2 && sep != '.' && contextHas(b, i, phoneContext...):
+	case ng <= 5 && nd >= 9 && nd <= 12 && g[0] <= 5 && slices.Min(g) >= 2 && sep != '.' && (contextHas(b, i, phoneContext...) || phoneLabelAfter(b, j)):
 		// a national number after a phone word: "phone: 020 7946 0958"
 		// (a first group of six is a date or time: HDFS's "081109 203615")
 		s.add(i, j, s.e.det(idPhone), 0.75, norm())
@@ -521,6 +561,9 @@ func (s *scanner) ipv4(i int) (int, bool) {
 	if precededByWord(b, i, versionWords) {
 		return j, false
 	}
+	if !ipContext(b, i, j) && versionShaped(b, i, j, oct) {
+		return j, false
+	}
 	if oct[0] == 0 || oct[0] == 255 {
 		return j, false // unspecified, broadcast, netmasks
 	}
@@ -530,6 +573,74 @@ func (s *scanner) ipv4(i int) (int, bool) {
 	}
 	s.add(i, j, s.e.det(idIP), conf, nil)
 	return j, true
+}
+
+// ipWords name an address right before it: "from 3.9.5.1", "nameserver 8.8.8.8".
+var ipWords = []string{"ip", "ipv4", "addr", "address", "host", "from", "client", "server", "peer", "remote", "rhost",
+	"src", "dst", "source", "dest", "destination", "gateway", "gw", "dns", "nameserver", "resolver", "via", "proxy",
+	"inet", "listen", "listening", "bind", "node", "router", "nat", "route", "endpoint", "upstream", "connect", "connecting", "connected", "relay"}
+
+// ipContext: something around the dotted quad at i..j says it is an address:
+// a port or prefix length after it, '@', '[', '/' or '=' right before it, or
+// an address word before it.
+func ipContext(b []byte, i, j int) bool {
+	if j+1 < len(b) && (b[j] == ':' || b[j] == '/') && isDigit(b[j+1]) {
+		return true
+	}
+	if i > 0 {
+		switch b[i-1] {
+		case '@', '[', '/', '=':
+			return true
+		}
+	}
+	return precededByWord(b, i, ipWords) || parenAfter(b, i, true)
+}
+
+// parenAfter: the quad at i sits in parentheses after a word that is (host)
+// or is not (!host) a dotted host name: "PING one.one.one.one (1.1.1.1)"
+// against "dpkg (1.15.8.1)".
+func parenAfter(b []byte, i int, host bool) bool {
+	if i == 0 || b[i-1] != '(' {
+		return false
+	}
+	k := i - 1
+	if k > 0 && b[k-1] == ' ' {
+		k--
+	}
+	w := k
+	for w > 0 && k-w < 64 && (isWord(b[w-1]) || b[w-1] == '-' || b[w-1] == '.' || b[w-1] == '+' || b[w-1] == ':') {
+		w--
+	}
+	if w == k {
+		return false
+	}
+	word := b[w:k]
+	if bytes.IndexByte(word, '.') >= 0 {
+		return host
+	}
+	// mIp(10.2.2.80), peer_addr(…), interface en0 (10.142.110.44): an address
+	for _, suf := range []string{"ip", "addr", "address", "host"} {
+		if len(word) >= len(suf) && hasPrefixFold(word[len(word)-len(suf):], suf) {
+			return host
+		}
+	}
+	return !host
+}
+
+// versionShaped: without an address's context, a dotted quad is a version
+// when it is written like one: after '~' (Windows servicing's
+// "amd64~~6.1.1.0"), alone in parentheses after a word that is not a host
+// name ("dpkg (1.15.8.1)"), or made of small numbers ("3.9.5.0",
+// "6.1.7601.2"): an address starting below 10 with every part below 100 is
+// rare outside public resolvers, which are written after an address word.
+func versionShaped(b []byte, i, j int, oct [4]int) bool {
+	if i > 0 && b[i-1] == '~' {
+		return true
+	}
+	if j < len(b) && b[j] == ')' && oct[0] < 10 && parenAfter(b, i, false) {
+		return true // "dpkg (1.15.8.1)": a package or program name, not a host name
+	}
+	return oct[0] < 10 && oct[1] < 100 && oct[2] < 100 && oct[3] < 100
 }
 
 // versionContext: a comparison (">= 1.2.99.2", "==1.0.0.1") or a Debian
@@ -826,9 +937,13 @@ func phoneGroups(b []byte, i int) (end, digits, groups, maxRest, dots int) {
 	return
 }
 
-// parenPhone parses "(555) 123-4567".
+// parenPhone parses "(555) 123-4567"; a call whose first argument is a
+// quoted name goes to callPair.
 func (s *scanner) parenPhone(p int) int {
 	b := s.b
+	if p+1 < len(b) && (b[p+1] == '"' || b[p+1] == '\'') && setterBefore(b, p) {
+		return s.callPair(p + 1)
+	}
 	if p > 0 && isWord(b[p-1]) {
 		return p + 1
 	}
@@ -847,6 +962,56 @@ func (s *scanner) parenPhone(p int) int {
 	}
 	s.add(p, j+8, s.e.det(idPhone), 0.85, nil)
 	return j + 8
+}
+
+// setterBefore: the function called at the '(' at p sets or passes a named
+// value (setProperty, setdefault, put, setenv, withHeader, add_argument),
+// rather than comparing or printing one (assertEquals("password", x)).
+func setterBefore(b []byte, p int) bool {
+	k := p
+	for k > 0 && p-k < 40 && (isWord(b[k-1]) || b[k-1] == '.') {
+		k--
+	}
+	var buf [40]byte
+	name := lineBefore(b[:p], p, p-k, buf[:])
+	for _, w := range []string{"set", "put", "env", "add", "with", "header", "property", "param", "arg", "store", "config"} {
+		if bytes.Contains(name, []byte(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+// callPair: a secret set by name in code the log echoes:
+// System.setProperty("STRIPE_TOKEN", "…"), os.environ.setdefault('DB_PASSWORD', '…'),
+// props.put("db.password", "…"), setenv("API_KEY", "…", 1). At q is the
+// quote opening the first argument; the second, quoted, is the value.
+func (s *scanner) callPair(q int) int {
+	b := s.b
+	ks := q + 1
+	ke := ks
+	for ke < len(b) && ke-ks < 64 && keyTab[b[ke]] {
+		ke++
+	}
+	if ke == ks || ke >= len(b) || b[ke] != b[q] {
+		return q
+	}
+	cls := classifyKey(b[ks:ke])
+	if cls == kNone || cls == kCookie || cls == kSetCookie {
+		return ke
+	}
+	v := ke + 1
+	for v < len(b) && b[v] == ' ' {
+		v++
+	}
+	if v >= len(b) || b[v] != ',' {
+		return ke
+	}
+	vs, ve, quoted := valueSpan(b, v+1, cls)
+	if quoted && ve > vs {
+		s.keyed(cls, b[ks:ke], vs, ve, true)
+	}
+	return ke
 }
 
 // upperWord handles a word starting with an upper-case letter: IBAN, AWS key
@@ -963,17 +1128,28 @@ func (s *scanner) minToken(i, plen, min, max int, tab *[256]bool, id string, con
 	return e
 }
 
+// sendgrid: "SG." + 22 + "." + 43. The parts are base64url but keys in the
+// wild also carry '=' (padding of the older form), so the body is taken as
+// 66 characters of base64url, '=' and '.' with a '.' in it, as gitleaks does.
 func (s *scanner) sendgrid(i int) int {
 	b := s.b
-	a := runOf(b, i+3, &b64urlTab)
-	if a-(i+3) != 22 || a >= len(b) || b[a] != '.' {
-		return a
+	e := runOf(b, i+3, &sendgridTab)
+	for e > i+3 && b[e-1] == '.' {
+		e-- // a sentence's full stop
 	}
-	e := runOf(b, a+1, &b64urlTab)
-	if e-(a+1) == 43 {
+	if e-(i+3) == 66 && bytes.IndexByte(b[i+3:e], '.') > 0 && (e == len(b) || !isWord(b[e])) {
 		s.add(i, e, s.e.det(idSendGrid), 0.95, nil)
 	}
 	return e
+}
+
+var sendgridTab [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c) // not from b64urlTab: validate.go's init runs after this file's
+		sendgridTab[c] = isAlnum(b) || b == '-' || b == '_' || b == '=' || b == '.'
+	}
 }
 
 func (s *scanner) iban(i int) (int, bool) {
@@ -1167,13 +1343,23 @@ func (s *scanner) slackWebhook(i int) int {
 		e++
 	}
 	path := bytes.ReplaceAll(b[p:e], []byte(`\/`), []byte("/"))
-	if (hasPrefix(path, "/services/T") || hasPrefix(path, "/workflows/T") || hasPrefix(path, "/triggers/T")) && bytes.Count(path, []byte("/")) >= 4 {
+	// team (T…) or enterprise grid (E…) ids under services, workflows, triggers
+	if slackHookPath(path) && bytes.Count(path, []byte("/")) >= 4 {
 		last := path[bytes.LastIndexByte(path, '/')+1:]
 		if len(last) >= 16 {
 			s.add(start, e, s.e.det(idSlackWebhook), 0.98, nil)
 		}
 	}
 	return e
+}
+
+func slackHookPath(path []byte) bool {
+	for _, kind := range []string{"/services/", "/workflows/", "/triggers/"} {
+		if hasPrefix(path, kind) && len(path) > len(kind) && (path[len(kind)] == 'T' || path[len(kind)] == 'E') {
+			return true
+		}
+	}
+	return false
 }
 
 // authScheme handles "Bearer <token>" and "Basic <base64>" outside a key.
@@ -1196,7 +1382,7 @@ func (s *scanner) authScheme(i int) int {
 	case hasPrefixFold(b[i:], "basic "):
 		v := i + 6
 		e := runOf(b, v, &credTab)
-		if e-v >= 8 && basicCredentials(b[v:e]) {
+		if e-v >= 8 && basicCredentials(b[v:e], false) {
 			s.add(v, e, s.e.det(idBasicAuth), 0.9, nil)
 		}
 		return e
@@ -1297,6 +1483,8 @@ func (s *scanner) passwordFlag(i int) int {
 			vs = bytes.IndexByte(b[i:], ' ') + i + 1
 		case hasPrefix(b[i:], "--user ") && toolBefore(b, i, "curl"):
 			vs, userPass = i+len("--user "), true
+		case hasPrefix(b[i:], "--password-stdin"):
+			return s.passwordStdin(i, i+len("--password-stdin"))
 		default:
 			return i + 2
 		}
@@ -1329,6 +1517,69 @@ func (s *scanner) passwordFlag(i int) int {
 		s.add(vs, ve, s.e.det(idPassword), conf, nil)
 	}
 	return ve
+}
+
+// passwordStdin: a password piped into a login (`echo "pw" | docker login
+// --password-stdin`, `printf '%s' pw | …`, `… --password-stdin <<< "pw"`):
+// the echoed argument is the password. The flag spans i..e.
+func (s *scanner) passwordStdin(i, e int) int {
+	b := s.b
+	vs, ve := -1, -1
+	if k := e; hasPrefix(b[k:], " <<< ") || hasPrefix(b[k:], " <<<") {
+		k += 4
+		for k < len(b) && b[k] == ' ' {
+			k++
+		}
+		vs, ve = argSpan(b, k)
+	} else {
+		var buf [256]byte
+		w := lineBefore(b, i, len(buf), buf[:])
+		pipe := bytes.LastIndexByte(w, '|')
+		if pipe < 0 {
+			return e
+		}
+		seg := w[:pipe]
+		segStart := i - len(w)
+		cmd := -1
+		for _, c := range []string{"echo ", "printf "} {
+			if k := bytes.LastIndex(seg, []byte(c)); k > cmd && (k == 0 || !isWord(seg[k-1])) {
+				cmd = k + len(c)
+			}
+		}
+		if cmd < 0 {
+			return e
+		}
+		k := segStart + cmd
+		end := segStart + pipe
+		for k < end {
+			for k < end && b[k] == ' ' {
+				k++
+			}
+			if k >= end {
+				return e
+			}
+			as, ae := argSpan(b[:end], k)
+			arg := b[as:ae]
+			if ae <= as || arg[0] == '-' || bytes.IndexByte(arg, '%') >= 0 {
+				// echo -n, printf's format '%s\n'
+				k = ae
+				if k < end && (b[k] == '\'' || b[k] == '"') {
+					k++
+				}
+				if ae <= as {
+					k++
+				}
+				continue
+			}
+			vs, ve = as, ae
+			break
+		}
+	}
+	if vs < 0 || ve-vs < 3 || isPlaceholder(b[vs:ve]) {
+		return e
+	}
+	s.add(vs, ve, s.e.det(idPassword), 0.85, nil)
+	return e
 }
 
 // argSpan is the command-line argument at i: quoted ('…' or "…", on one
@@ -1407,7 +1658,9 @@ func (s *scanner) pem(i int) int {
 		endMarker := bodyStart + k + len("-----END ")
 		if c := bytes.Index(b[endMarker:min(endMarker+48, len(b))], []byte("-----")); c >= 0 {
 			end := endMarker + c + 5
-			s.add(i, end, s.e.det(idPrivateKey), 0.99, nil)
+			if pemBody(b[bodyStart : bodyStart+k]) {
+				s.add(i, end, s.e.det(idPrivateKey), 0.99, nil)
+			}
 			return end
 		}
 	}
@@ -1435,8 +1688,52 @@ func (s *scanner) pem(i int) int {
 		end += nl + 1
 	}
 	end = trimEOL(b, bodyStart, end)
-	s.add(i, end, s.e.det(idPrivateKey), 0.9, nil)
+	if pemBody(b[bodyStart:end]) {
+		s.add(i, end, s.e.det(idPrivateKey), 0.9, nil)
+	}
 	return end
+}
+
+// filler: the secret-shaped value at start..end is a stand-in: a run of
+// five or more of one masking character (x, X, #, *, or eight 0s), or the
+// value stops where a mask continues it ("xoxp-1234-####", "sk_live_abc***").
+func filler(b []byte, start, end int) bool {
+	if end < len(b) && (b[end] == '#' || b[end] == '*' || b[end] == 0xE2 /* … • */) {
+		return true
+	}
+	v := b[start:end]
+	run := 1
+	for k := 1; k < len(v); k++ {
+		if v[k] != v[k-1] {
+			run = 1
+			continue
+		}
+		run++
+		switch v[k] {
+		case 'x', 'X', '#', '*':
+			if run >= 5 {
+				return true
+			}
+		case '0':
+			if run >= 8 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pemBody: the text between the markers carries key material: at least 32
+// base64 characters that are not a filler. "-----BEGIN PRIVATE KEY-----
+// anything -----END PRIVATE KEY-----" in a tutorial or a test is not a key.
+func pemBody(body []byte) bool {
+	n := 0
+	for _, c := range body {
+		if b64Tab[c] {
+			n++
+		}
+	}
+	return n >= 32 && !filler(body, 0, len(body))
 }
 
 func trimEOL(b []byte, lo, end int) int {

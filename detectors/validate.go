@@ -191,9 +191,9 @@ func validJWT(tok []byte) bool {
 	return json.Unmarshal(p, &payload) == nil
 }
 
-// basicCredentials reports whether a Basic-auth token decodes to "user:pass"
-// with both parts non-empty and printable.
-func basicCredentials(tok []byte) bool {
+// basicCredentials reports whether a Basic-auth token decodes to "user:pass",
+// printable, with a user and (unless emptyPass) a password.
+func basicCredentials(tok []byte, emptyPass bool) bool {
 	raw, err := base64.StdEncoding.DecodeString(string(tok))
 	if err != nil {
 		raw, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(string(tok), "="))
@@ -202,7 +202,7 @@ func basicCredentials(tok []byte) bool {
 		}
 	}
 	colon := strings.IndexByte(string(raw), ':')
-	if colon <= 0 || colon == len(raw)-1 {
+	if colon <= 0 || colon == len(raw)-1 && !emptyPass {
 		return false
 	}
 	for _, c := range raw {
@@ -279,10 +279,35 @@ func looksRandom(v []byte, minLen int, minEntropy float64) bool {
 			kinds++
 		}
 	}
-	if kinds < 2 && !(digit && len(v) >= 16) {
+	if kinds < 2 || counterLike(v) {
 		return false
 	}
 	return entropy(v) >= minEntropy
+}
+
+// counterLike: digits and separators only (30546173_4261722401, 42-1700000000,
+// 1.2.3.4): a counter, an id or a timestamp, which a token never is.
+func counterLike(v []byte) bool {
+	digits := 0
+	for _, c := range v {
+		switch {
+		case isDigit(c):
+			digits++
+		case c == '_' || c == '-' || c == '.' || c == ':' || c == '/' || c == ' ' || c == ',' || c == '+':
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+func hasLetter(v []byte) bool {
+	for _, c := range v {
+		if isAlpha(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // isUUID: 8-4-4-4-12 hex.

@@ -7,6 +7,7 @@ import (
 	"github.com/logtriage/logtriage/detectors"
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/rules"
 )
 
 // The eval harness runs the pipeline plus a detection scan and a redaction
@@ -21,7 +22,7 @@ func benchTriageSet(b *testing.B, withHarness bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default()})
+	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default(), Rules: rules.New(router.Default())})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
+	"github.com/logtriage/logtriage/triage/rules"
 	"github.com/logtriage/logtriage/triage/store/postgres"
 )
 
@@ -49,7 +50,7 @@ func retrievalPipeline(t *testing.T, e triage.Embedder) *triage.Pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default(), Embedder: e})
+	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default(), Rules: rules.New(router.Default()), Embedder: e})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/llm"
+	"github.com/logtriage/logtriage/triage/rules"
 )
 
 const triageSet = "datasets/triage/dataset.jsonl"
@@ -34,7 +35,7 @@ func evalWith(t *testing.T, ds *Dataset, cls *llm.Classifier, tweak ...func(*tri
 	if err != nil {
 		t.Fatal(err)
 	}
-	popts := triage.PipelineOptions{Detector: det, Router: router.Default(), Embedder: emb}
+	popts := triage.PipelineOptions{Detector: det, Router: router.Default(), Rules: rules.New(router.Default()), Embedder: emb}
 	meta := Meta{ConfigHash: HashConfig(router.DefaultConfigJSON())}
 	if cls != nil {
 		popts.Classifier = cls

@@ -267,7 +267,7 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 
 	z.lower = appendLower(z.lower[:0], text)
 	level, levelEnd := lineLevel(text, z.lower)
-	stackLine := isStackLine(text) || z.inTrace && goFuncLine(text)
+	stackLine := IsStackLine(text) || z.inTrace && goFuncLine(text)
 	if stackLine {
 		// Frames and "Caused by:" belong to the error they follow; a nested
 		// "FATAL:" inside a cause is the remote side's wording, not this log's level.
@@ -295,7 +295,7 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 	// (detail blocks, wrapped messages) are continuations, not traces.
 	if !stackLine {
 		z.inTrace = false
-	} else if !z.inTrace && isFrame(text) {
+	} else if !z.inTrace && IsFrame(text) {
 		z.a.StackTraces++
 		z.inTrace = true
 	}
@@ -321,7 +321,7 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 	switch {
 	case level == LevelFatal || len(sigs) > 0:
 		group = groupFatal
-	case level == LevelError || startsTrace(text):
+	case level == LevelError || StartsTrace(text):
 		group = groupError
 	case level == LevelWarn:
 		group = groupWarn

@@ -83,6 +83,8 @@ type ClassifierInfo struct {
 	// when it is not configured. PIITokens is what it spent.
 	PIIPass   string `json:"pii_pass,omitempty"`
 	PIITokens Tokens `json:"pii_tokens,omitzero"`
+	// Feedback says which labels came from resolved neighbours, and which.
+	Feedback string `json:"feedback,omitempty"`
 }
 
 // EmbedderInfo records which embedder made the case's vector and, when the
@@ -143,4 +145,6 @@ type Case struct {
 	Lines     int       `json:"lines"`
 	Alerted   bool      `json:"pii_alert"` // an Alert was raised for this case
 	CreatedAt time.Time `json:"created_at"`
+	// Resolution is the agent's, once the case is resolved (see examples.go).
+	Resolution *Resolution `json:"resolution,omitempty"`
 }

@@ -30,6 +30,9 @@ type ClassifyInput struct {
 	StackTraces int
 	// FirstTime and LastTime are the first and last timestamps seen, as written in the log.
 	FirstTime, LastTime string
+	// Examples are resolved cases near this one (same tenant, redacted text
+	// and the labels agents confirmed), for an LLM to judge by; may be empty.
+	Examples []Example
 	// The closed sets the answer must come from (from the routing config).
 	Categories []CategoryOption
 	Skills     []string
@@ -53,4 +56,26 @@ type Classification struct {
 // pipeline falls back to rules on any LLM error and records why.
 type Classifier interface {
 	Classify(ctx context.Context, in ClassifyInput) (Classification, error)
+}
+
+// Allows reports whether category is one of the input's closed set (any
+// category when the input names none).
+func (in ClassifyInput) Allows(category string) bool {
+	if len(in.Categories) == 0 {
+		return true
+	}
+	for _, c := range in.Categories {
+		if c.Name == category {
+			return true
+		}
+	}
+	return false
+}
+
+// DisplayName is how summaries name an upload: its file name, or "the log".
+func DisplayName(name string) string {
+	if name == "" {
+		return "the log"
+	}
+	return name
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/llm"
+	"github.com/logtriage/logtriage/triage/rules"
 )
 
 // Every LLM-backed step falls back within the case's LLM budget: a hanging
@@ -41,7 +42,7 @@ func TestLLMBudgetAndFallbacks(t *testing.T) {
 	}
 	const budget = 300 * time.Millisecond
 	p, err := triage.NewPipeline(triage.PipelineOptions{
-		Detector: det, Classifier: cls, PII: pii, Router: router.Default(),
+		Detector: det, Classifier: cls, PII: pii, Router: router.Default(), Rules: rules.New(router.Default()),
 		Embedder: remote, FallbackEmbedder: local, LLMBudget: budget,
 	})
 	if err != nil {
@@ -78,7 +79,7 @@ func TestCancelledCaseIsNotDegraded(t *testing.T) {
 	remote, _ := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL, Dimensions: 32})
 	local, _ := embed.NewLocal(embed.LocalOptions{})
 	det, _ := detectors.New(detectors.Options{FingerprintKey: []byte("k")})
-	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default(), Embedder: remote, FallbackEmbedder: local})
+	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Router: router.Default(), Rules: rules.New(router.Default()), Embedder: remote, FallbackEmbedder: local})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -369,9 +369,9 @@ func isHexID(tok []byte) bool {
 // isStackLine recognizes stack-trace lines of common runtimes and the
 // indented continuation lines that belong to the line above (a trace's
 // source lines, a PostgreSQL DETAIL block): none is a template of its own.
-func isStackLine(line []byte) bool {
+func IsStackLine(line []byte) bool {
 	t := bytes.TrimLeft(line, " \t")
-	if isFrame(line) {
+	if IsFrame(line) {
 		return true
 	}
 	switch {
@@ -390,7 +390,7 @@ func isStackLine(line []byte) bool {
 // header. An indented line of any other shape is a continuation, not a
 // trace: counting those made a healthy PostgreSQL autovacuum report look
 // like two crashes.
-func isFrame(line []byte) bool {
+func IsFrame(line []byte) bool {
 	t := bytes.TrimLeft(line, " \t")
 	indented := len(t) < len(line)
 	switch {
@@ -443,7 +443,7 @@ func numberedFrame(t []byte) bool {
 }
 
 // startsTrace: lines that open a trace even without a level.
-func startsTrace(line []byte) bool {
+func StartsTrace(line []byte) bool {
 	return bytes.HasPrefix(line, []byte("Traceback (most recent call last)")) ||
 		bytes.HasPrefix(line, []byte("panic: ")) ||
 		bytes.HasPrefix(line, []byte("Exception in thread "))
@@ -477,16 +477,6 @@ var FatalSignals = []Signal{
 	{Name: "compromise", Reason: "possible compromise", re: regexp.MustCompile(`(?i)\bxmrig\b|mining pool|cryptominer|accepted (password|publickey) for root from|reverse shell|\bexfiltration\b|command[- ]and[- ]control|\bc2 (server|beacon|channel)|\bbackdoor\b|\brootkit\b|ransomware|\bweb ?shell\b|credential(s)? (dump|theft)|/dev/(tcp|udp)/\S+/\d+|\btrojaned\b|system:(anonymous|unauthenticated)\W.{0,300}\bcluster-admin\b|\bcluster-admin\W.{0,120}\bsystem:(anonymous|unauthenticated)\b`), cheap: []string{"xmrig", "mining", "miner", "accepted", "exfiltration", "control", "c2 ", "backdoor", "rootkit", "ransomware", "shell", "credential", "/dev/tcp/", "/dev/udp/", "trojaned", "cluster-admin"}},
 	{Name: "disk_full", Reason: "disk full", re: regexp.MustCompile(`(?i)no space left on device|disk (is )?full|\bENOSPC\b|filesystem full|out of disk`), cheap: []string{"space left", "full", "enospc", "out of disk"}},
 }
-
-// compromiseSignal is the FatalSignals entry for an intruder's foothold.
-var compromiseSignal = func() *Signal {
-	for i := range FatalSignals {
-		if FatalSignals[i].Name == "compromise" {
-			return &FatalSignals[i]
-		}
-	}
-	panic("triage: no compromise signal")
-}()
 
 // matchSignals returns the indexes of the FatalSignals matching line;
 // lower is the line lower-cased, for the cheap prefilter.
@@ -577,4 +567,17 @@ func Component(line []byte, levelEnd int) string {
 		tok = tok[i+1:]
 	}
 	return string(tok)
+}
+
+// HasSignal reports whether a line carries any fatal signature.
+func HasSignal(line []byte) bool { return len(matchSignals(line, appendLower(nil, line), nil)) > 0 }
+
+// SignalMatches reports whether text carries the named fatal signature.
+func SignalMatches(name, text string) bool {
+	for i := range FatalSignals {
+		if FatalSignals[i].Name == name {
+			return FatalSignals[i].re.MatchString(text)
+		}
+	}
+	return false
 }

@@ -98,13 +98,13 @@ func TestStackLinesAndSignals(t *testing.T) {
 	stack := []string{"\tat com.x.Y.z(Y.java:12)", "    at Object.<anonymous> (/app/x.js:3:9)", "Caused by: java.io.IOException: x",
 		`  File "/app/x.py", line 3, in <module>`, "\t... 12 more", "goroutine 1 [running]:", "\t/app/main.go:12 +0x1d"}
 	for _, l := range stack {
-		if !isStackLine([]byte(l)) {
-			t.Errorf("isStackLine(%q) = false", l)
+		if !IsStackLine([]byte(l)) {
+			t.Errorf("IsStackLine(%q) = false", l)
 		}
 	}
 	for _, l := range []string{"at noon we restarted", "2024 INFO ok", "File uploaded"} {
-		if isStackLine([]byte(l)) {
-			t.Errorf("isStackLine(%q) = true", l)
+		if IsStackLine([]byte(l)) {
+			t.Errorf("IsStackLine(%q) = true", l)
 		}
 	}
 	signals := map[string]string{
@@ -160,7 +160,7 @@ func FuzzLineParsers(f *testing.F) {
 		}
 		_ = Component(line, end)
 		_ = Timestamp(line)
-		if isFrame(line) && !isStackLine(line) {
+		if IsFrame(line) && !IsStackLine(line) {
 			t.Fatalf("frame %q is not a stack line", line)
 		}
 		_ = goFuncLine(line)

@@ -12,6 +12,7 @@ import (
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/llm"
+	"github.com/logtriage/logtriage/triage/rules"
 )
 
 // The pipeline with the real LLM client against an OpenAI-compatible test
@@ -48,7 +49,7 @@ func TestPipelineWithLLM(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Classifier: cls, Router: router.Default()})
+			p, err := triage.NewPipeline(triage.PipelineOptions{Detector: det, Classifier: cls, Rules: rules.New(router.Default()), Router: router.Default()})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,9 +16,12 @@ import (
 // PipelineOptions configure a Pipeline. Detector and Router are required.
 type PipelineOptions struct {
 	Detector *detectors.Engine
-	// Classifier judges the excerpt; nil means the rules classifier. When it
-	// is not the rules classifier, any error falls back to rules and the
-	// reason is recorded in Case.Classifier.FallbackReason.
+	// Rules (required) is the rules classifier (triage/rules.New): the
+	// fallback, the injection guard's reference and the hard-failure reader.
+	Rules Rules
+	// Classifier judges the excerpt; nil means Rules. When it is not Rules,
+	// any error falls back to Rules and the reason is recorded in
+	// Case.Classifier.FallbackReason.
 	Classifier Classifier
 	// PII (optional) is the LLM pass for person names and street addresses
 	// over the pattern-redacted excerpt, before classification. On failure
@@ -48,7 +51,9 @@ type PipelineOptions struct {
 	SimilarK           int     // default 5
 	SuggestThreshold   float64 // default 0.80
 	DuplicateThreshold float64 // default 0.95
-	Now                func() time.Time
+	// Feedback configures learning from agents' resolutions (neighbours.go).
+	Feedback FeedbackOptions
+	Now      func() time.Time
 	// TrustSteeredClassifier turns off the injection guard (see
 	// guardInjection). Only tests that measure how a gullible model behaves
 	// without it set this.
@@ -62,8 +67,7 @@ const DefaultLLMBudget = 20 * time.Second
 // Pipeline runs one upload through open, detect/redact/excerpt, classify,
 // score, route and embed. It is safe for concurrent use.
 type Pipeline struct {
-	opts  PipelineOptions
-	rules *RulesClassifier
+	opts PipelineOptions
 }
 
 // NewPipeline checks opts and fills defaults.
@@ -73,6 +77,9 @@ func NewPipeline(opts PipelineOptions) (*Pipeline, error) {
 	}
 	if opts.Router == nil {
 		return nil, errors.New("triage: PipelineOptions.Router is required")
+	}
+	if opts.Rules == nil {
+		return nil, errors.New("triage: PipelineOptions.Rules is required (triage/rules.New)")
 	}
 	if opts.Store != nil && opts.Embedder == nil {
 		return nil, errors.New("triage: PipelineOptions.Store needs an Embedder to find similar cases")
@@ -95,14 +102,14 @@ func NewPipeline(opts PipelineOptions) (*Pipeline, error) {
 	if opts.LLMBudget == 0 {
 		opts.LLMBudget = DefaultLLMBudget
 	}
+	opts.Feedback = opts.Feedback.withDefaults()
 	if opts.FallbackEmbedder != nil && opts.Embedder != nil && opts.FallbackEmbedder.ID() == opts.Embedder.ID() {
 		opts.FallbackEmbedder = nil // the same space: nothing to fall back to
 	}
-	p := &Pipeline{opts: opts, rules: NewRulesClassifier(opts.Router)}
-	if r, ok := opts.Classifier.(*RulesClassifier); opts.Classifier == nil || ok && r == nil {
-		p.opts.Classifier = p.rules
+	if opts.Classifier == nil {
+		opts.Classifier = opts.Rules
 	}
-	return p, nil
+	return &Pipeline{opts: opts}, nil
 }
 
 // Input is one upload to triage.
@@ -188,16 +195,41 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 		c.StatusReason = "skipped archive members: " + strings.Join(opened.Skipped, ", ")
 	}
 
+	// The embedding comes first: the resolved cases nearest to it are the
+	// LLM's examples and may relabel the case after classification.
 	stepStart = time.Now()
-	cls := p.classify(ctx, llmCtx, p.classifyInput(an, name))
+	cin := p.classifyInput(an, name)
+	var emb *Embedding
+	var vote NeighbourVote
+	if an.Lines > 0 {
+		c.Signature = Signature(an.Templates, an.Signals)
+		if p.opts.Embedder != nil && c.Signature != "" {
+			var info EmbedderInfo
+			if emb, info, err = p.embed(ctx, llmCtx, c.Signature); err != nil {
+				return nil, nil, err
+			}
+			c.Embedder = info
+		}
+		xs, err := p.neighbours(ctx, c, emb)
+		if err != nil {
+			return nil, nil, err
+		}
+		vote = Vote(xs)
+		cin.Examples = fewShot(xs, c.Tenant, p.opts.Feedback.FewShot)
+	}
+	c.Timings.EmbedMS = ms(time.Since(stepStart))
+
+	stepStart = time.Now()
+	cls := p.classify(ctx, llmCtx, cin)
 	c.Timings.ClassifyMS = ms(time.Since(stepStart))
+	changed := applyVote(&cls, vote, p.opts.Router)
 	// Classifiers pick key lines from the excerpt, where long lines are cut;
 	// the case carries them whole, exact lines of the redacted log.
 	c.Summary, c.RootCause, c.KeyLines, c.ReproSteps = cls.Summary, cls.RootCause, an.WholeKeyLines(cls.KeyLines), cls.ReproSteps
 	c.Classifier = cls.Info
 	c.Classifier.PIIPass, c.Classifier.PIITokens = pii.Status, pii.Tokens
 
-	c.Severity = ScoreSeverity(cls.Severity, EvidenceOf(an))
+	c.Severity = scoreWithVote(cls.Severity, EvidenceOf(an, p.opts.Rules), vote)
 	c.Severity.Reasons = append(c.Severity.Reasons, classifierReasons(cls.Reasons, c.Classifier.Kind, an.Signals)...)
 	c.PIIRisk = ScorePIIRisk(an.Findings)
 
@@ -207,15 +239,17 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 		PIIRisk: c.PIIRisk.Label, PIIRiskScore: c.PIIRisk.Score,
 		Tenant: in.Tenant,
 	})
+	if prev := d.Queue; routeWithVote(&d, vote, p.opts.Router) {
+		changed = append(changed, fmt.Sprintf("queue %s (router: %s)", d.Queue, prev))
+	}
+	c.Classifier.Feedback = feedbackNote(changed, vote)
 	c.Category, c.Skills, c.Queue, c.Priority, c.Alerted = d.Category, d.Skills, d.Queue, d.Priority, d.Alert
 	c.RouteReasons = d.Reasons
 
-	var emb *Embedding
-	if an.Lines > 0 {
-		c.Signature = Signature(an.Templates, an.Signals)
+	if emb != nil {
 		stepStart = time.Now()
-		emb, c.Similar, err = p.similar(ctx, llmCtx, c)
-		c.Timings.EmbedMS = ms(time.Since(stepStart))
+		c.Similar, err = p.similar(ctx, c, emb)
+		c.Timings.EmbedMS += ms(time.Since(stepStart))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -241,23 +275,7 @@ func (p *Pipeline) analyze(ctx context.Context, opened *Opened, name string) (*A
 const maxClassifyTemplates = 40
 
 func (p *Pipeline) classifyInput(an *Analysis, name string) ClassifyInput {
-	in := ClassifyInput{
-		FileName:    name,
-		Excerpt:     an.Excerpt,
-		TotalLines:  an.Lines,
-		LevelCounts: an.LevelCounts,
-		Findings:    an.Findings,
-		Templates:   an.Templates[:min(len(an.Templates), maxClassifyTemplates)],
-		Signals:     an.Signals,
-		StackTraces: an.StackTraces,
-		FirstTime:   an.FirstTime,
-		LastTime:    an.LastTime,
-		Skills:      p.opts.Router.Skills(),
-	}
-	for _, c := range p.opts.Router.Categories() {
-		in.Categories = append(in.Categories, CategoryOption{Name: c.Name, Description: c.Description, Skills: c.Skills})
-	}
-	return in
+	return NewClassifyInput(an, name, p.opts.Router)
 }
 
 // llmContext is ctx bounded by the LLM budget.
@@ -273,12 +291,12 @@ func (p *Pipeline) llmContext(ctx context.Context) (context.Context, context.Can
 // answer is held to the closed sets.
 func (p *Pipeline) classify(ctx, llmCtx context.Context, in ClassifyInput) Classification {
 	rules := func(reason string) Classification {
-		cls, _ := p.rules.Classify(ctx, in) // the rules never fail
+		cls, _ := p.opts.Rules.Classify(ctx, in) // the rules never fail
 		cls.Info.FallbackReason = reason
 		return cls
 	}
-	if r, ok := p.opts.Classifier.(*RulesClassifier); ok {
-		cls, _ := r.Classify(ctx, in)
+	if p.opts.Classifier == Classifier(p.opts.Rules) {
+		cls, _ := p.opts.Rules.Classify(ctx, in)
 		return cls
 	}
 	if in.TotalLines == 0 {
@@ -302,7 +320,7 @@ func (p *Pipeline) classify(ctx, llmCtx context.Context, in ClassifyInput) Class
 	}
 	problems := constrain(&cls, in, fallback)
 	if !p.opts.TrustSteeredClassifier {
-		problems = append(problems, guardInjection(&cls, in, fallback)...)
+		problems = append(problems, guardInjection(&cls, in, p.opts.Rules.Injected, fallback)...)
 	}
 	if len(problems) > 0 {
 		cls.Info.FallbackReason = "partly replaced by rules: " + strings.Join(problems, "; ")
@@ -315,10 +333,10 @@ func (p *Pipeline) classify(ctx, llmCtx context.Context, in ClassifyInput) Class
 // read them may have obeyed. The log then cannot make the case less severe
 // than the rules find it, nor move it to another category than the rules
 // pick: the rules never read those lines as evidence.
-func guardInjection(cls *Classification, in ClassifyInput, rules func() Classification) []string {
+func guardInjection(cls *Classification, in ClassifyInput, injected func(string) bool, rules func() Classification) []string {
 	steered := 0
 	for _, l := range in.Excerpt {
-		if injectedInstruction(l) {
+		if injected(l) {
 			steered++
 		}
 	}
@@ -327,7 +345,7 @@ func guardInjection(cls *Classification, in ClassifyInput, rules func() Classifi
 	}
 	r := rules()
 	var problems []string
-	if levelIndex(r.Severity) < levelIndex(cls.Severity) {
+	if SeverityIndex(r.Severity) < SeverityIndex(cls.Severity) {
 		problems = append(problems, fmt.Sprintf("severity %s below the rules' %s in a log with %d instruction-like line(s)", cls.Severity, r.Severity, steered))
 		cls.Severity = r.Severity
 	}
@@ -347,7 +365,7 @@ func constrain(cls *Classification, in ClassifyInput, rules func() Classificatio
 		problems = append(problems, fmt.Sprintf("severity %q not allowed", cls.Severity))
 		cls.Severity = rules().Severity
 	}
-	if cls.Category == "" || !allowed(in, cls.Category) {
+	if cls.Category == "" || !in.Allows(cls.Category) {
 		problems = append(problems, fmt.Sprintf("category %q not allowed", cls.Category))
 		cls.Category = rules().Category
 	}
@@ -384,26 +402,17 @@ func constrain(cls *Classification, in ClassifyInput, rules func() Classificatio
 	return problems
 }
 
-// similar embeds the signature (within llmCtx, the case's LLM budget, or
-// with the fallback embedder) and looks up past cases.
-func (p *Pipeline) similar(ctx, llmCtx context.Context, c *Case) (*Embedding, []SimilarCase, error) {
-	if p.opts.Embedder == nil || c.Signature == "" {
-		return nil, []SimilarCase{}, nil
-	}
-	emb, info, err := p.embed(ctx, llmCtx, c.Signature)
-	if err != nil {
-		return nil, nil, err
-	}
-	c.Embedder = info
+// similar looks up past cases near the case's embedding.
+func (p *Pipeline) similar(ctx context.Context, c *Case, emb *Embedding) ([]SimilarCase, error) {
 	if p.opts.Store == nil {
-		return emb, []SimilarCase{}, nil
+		return []SimilarCase{}, nil
 	}
 	sims, err := p.opts.Store.Similar(ctx, SimilarQuery{
 		Tenant: c.Tenant, Embedding: *emb, K: p.opts.SimilarK,
 		MinSimilarity: p.opts.SuggestThreshold, ExcludeCaseID: c.ID,
 	})
 	if err != nil {
-		return nil, nil, transientUnlessKinded("similar", err)
+		return nil, transientUnlessKinded("similar", err)
 	}
 	out := []SimilarCase{}
 	for _, s := range sims {
@@ -413,7 +422,7 @@ func (p *Pipeline) similar(ctx, llmCtx context.Context, c *Case) (*Embedding, []
 		s.Duplicate = s.Similarity >= p.opts.DuplicateThreshold
 		out = append(out, s)
 	}
-	return emb, out, nil
+	return out, nil
 }
 
 // embed makes the case's vector with the configured embedder, or, when
@@ -458,7 +467,7 @@ func (p *Pipeline) quarantine(c *Case, reason string, start time.Time) *Case {
 	d := p.opts.Router.Route(router.Input{Severity: "medium", Tenant: c.Tenant})
 	c.Queue, c.Priority = p.opts.Router.QuarantineQueue(), d.Priority
 	c.Category = p.opts.Router.DefaultCategory()
-	c.Summary = fmt.Sprintf("Upload %s was quarantined and not processed: %s.", displayName(c.Upload.Name), reason)
+	c.Summary = fmt.Sprintf("Upload %s was quarantined and not processed: %s.", DisplayName(c.Upload.Name), reason)
 	c.RootCause = "The upload is not a readable log, or is unsafe to open; ask the customer for the plain or gzip/zip/tar-compressed text log."
 	c.Timings.TotalMS = ms(time.Since(start))
 	return c

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // RenderText writes a case for a person to read: what broke, how bad, where
@@ -46,7 +47,13 @@ func RenderText(w io.Writer, c *Case) error {
 	if c.Classifier.FallbackReason != "" {
 		cls += " — fallback: " + c.Classifier.FallbackReason
 	}
+	if c.Classifier.Feedback != "" {
+		cls += " — " + c.Classifier.Feedback
+	}
 	field("Classifier", "%s", cls)
+	if r := c.Resolution; r != nil {
+		field("Resolved", "by %s at %s%s", orDash(r.Agent), r.ResolvedAt.UTC().Format(time.RFC3339), resolutionChanges(r))
+	}
 
 	section("Summary")
 	wrapText(&b, c.Summary)

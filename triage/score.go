@@ -2,8 +2,10 @@ package triage
 
 import (
 	"fmt"
+	"github.com/logtriage/logtriage/triage/vocab"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/logtriage/logtriage/detectors"
 )
@@ -22,12 +24,13 @@ type Evidence struct {
 // templates sort first, so the bound drops only routine ones.
 const evidenceTemplates = 200
 
-// EvidenceOf collects the evidence of an analysis.
-func EvidenceOf(a *Analysis) Evidence {
+// EvidenceOf collects the evidence of an analysis; rules read the failing
+// templates for hard failures.
+func EvidenceOf(a *Analysis, rules Rules) Evidence {
 	return Evidence{
 		Lines: a.Lines, Fatal: a.LevelCounts[LevelFatal], Errors: a.LevelCounts[LevelError],
 		Warns: a.LevelCounts[LevelWarn], StackTraces: a.StackTraces, Signals: a.Signals,
-		HardFailures: kindsOf(a.Templates[:min(len(a.Templates), evidenceTemplates)], newReader()).hard,
+		HardFailures: rules.HardFailures(a.Templates[:min(len(a.Templates), evidenceTemplates)]),
 	}
 }
 
@@ -49,29 +52,29 @@ func ScoreSeverity(label string, ev Evidence) Score {
 	floor, why := "info", ""
 	for _, s := range ev.Signals {
 		// A classifier may rank an outage below critical, never a crash below its floor.
-		f := signalFloor(s)
+		f := SignalFloor(s)
 		if f == "critical" {
 			f = "high"
 		}
-		if levelIndex(f) < levelIndex(floor) {
+		if SeverityIndex(f) < SeverityIndex(floor) {
 			floor, why = f, "fatal signature ("+s.Reason+")"
 		}
 	}
 	switch {
-	case ev.Fatal > 0 && levelIndex("high") < levelIndex(floor):
+	case ev.Fatal > 0 && SeverityIndex("high") < SeverityIndex(floor):
 		floor, why = "high", fmt.Sprintf("%d fatal line(s)", ev.Fatal)
-	case ev.HardFailures > 0 && levelIndex("medium") < levelIndex(floor):
+	case ev.HardFailures > 0 && SeverityIndex("medium") < SeverityIndex(floor):
 		// However a classifier (or text planted in the log) words it, a
 		// dependency reported down or refusing is not a low-priority case.
 		floor, why = "medium", fmt.Sprintf("%d line(s) reporting a hard failure", ev.HardFailures)
-	case ev.Errors > 0 && levelIndex("low") < levelIndex(floor):
+	case ev.Errors > 0 && SeverityIndex("low") < SeverityIndex(floor):
 		floor, why = "low", fmt.Sprintf("%d error line(s)", ev.Errors)
 	}
 	if _, ok := severityBands[label]; !ok {
 		reasons = append(reasons, fmt.Sprintf("classifier severity %q is not a severity; using the evidence", label))
 		label = floor
 	}
-	if levelIndex(label) > levelIndex(floor) {
+	if SeverityIndex(label) > SeverityIndex(floor) {
 		reasons = append(reasons, fmt.Sprintf("raised from %s to %s: %s", label, floor, why))
 		label = floor
 	}
@@ -102,7 +105,9 @@ func ScoreSeverity(label string, ev Evidence) Score {
 	return Score{Label: label, Score: score, Reasons: reasons}
 }
 
-func levelIndex(label string) int {
+// SeverityIndex is the position of label on SeverityLabels (0 critical);
+// an unknown label sorts after info.
+func SeverityIndex(label string) int {
 	for i, l := range SeverityLabels {
 		if l == label {
 			return i
@@ -197,4 +202,23 @@ func ScorePIIRisk(findings []FindingSummary) Score {
 		reasons = append(reasons, "no PII or secrets found")
 	}
 	return Score{Label: label, Score: score, Reasons: reasons}
+}
+
+// criticalSignals mean an outage, lost data or an intruder; the others mean
+// a crash (a single OOM kill is a blip that recovered).
+var criticalSignals = map[string]bool{"kernel_panic": true, "data_loss": true, "outage": true, "compromise": true}
+
+// SignalFloor is the least severity a fatal signature allows.
+func SignalFloor(s SignalCount) string {
+	switch {
+	case s.Name == "data_loss" && vocab.HandledInput.MatchString(strings.ToLower(s.Example)):
+		// "skipping corrupt record", "1 image skipped (corrupt EXIF)": bad
+		// input the program set aside, not lost or corrupted data of its own.
+		return "medium"
+	case criticalSignals[s.Name]:
+		return "critical"
+	case s.Name == "oom" && s.Count == 1:
+		return "medium"
+	}
+	return "high"
 }

@@ -49,7 +49,7 @@ func Signature(templates []TemplateStat, signals []SignalCount) string {
 			b.WriteString(t.Level)
 			b.WriteByte(' ')
 		}
-		b.WriteString(signatureText(t.Template))
+		b.WriteString(SignatureText(t.Template))
 		b.WriteByte('\n')
 	}
 	return strings.TrimSuffix(b.String(), "\n")
@@ -59,7 +59,9 @@ func Signature(templates []TemplateStat, signals []SignalCount) string {
 // at the message.
 var leadingMasks = regexp.MustCompile(`^(?:[\s\-:.,/|\[\]]*<\*>)+[\s\-:.,/|\]]*`)
 
-func signatureText(template string) string {
+// SignatureText is a template with its leading masks and noise cut, as
+// summaries quote it.
+func SignatureText(template string) string {
 	return strings.TrimSpace(leadingMasks.ReplaceAllString(template, ""))
 }
 

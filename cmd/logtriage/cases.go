@@ -14,11 +14,12 @@ import (
 )
 
 func init() {
-	register("cases", command{summary: "list, follow or take the cases of a support queue", run: runCases})
+	register("cases", command{summary: "list, follow, take or resolve the cases of a support queue", run: runCases})
 }
 
 func runCases(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet(stderr, "cases", "usage: logtriage cases [--nats-url URL] [--queue Q] [--tenant T] [--follow | --next] [--format text|json]")
+	fs := newFlagSet(stderr, "cases", "usage: logtriage cases [--nats-url URL] [--queue Q] [--tenant T] [--follow | --next] [--format text|json]\n"+
+		"       logtriage cases --resolve ID [--tenant T] [--severity S] [--category C] [--queue Q] [--note TEXT] [--agent NAME]")
 	var nf natsFlags
 	nf.register(fs, natsx.DefaultURL)
 	queue := fs.String("queue", "", "the queue to read (all queues when empty; required with --next)")
@@ -27,8 +28,13 @@ func runCases(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	next := fs.Bool("next", false, "take the next case nobody has taken from --queue, and print it")
 	wait := fs.Duration("wait", 5*time.Second, "with --next, how long to wait for a case")
 	format := fs.String("format", "text", "output format: text or json (one case per line)")
+	var rf resolveFlags
+	rf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
+	}
+	if rf.caseID != "" {
+		return runResolve(ctx, fs, nf, rf, *queue, *tenant, *format, stdout, stderr)
 	}
 	if fs.NArg() != 0 || (*format != "text" && *format != "json") || (*next && (*queue == "" || *follow)) {
 		fs.Usage()

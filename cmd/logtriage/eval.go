@@ -17,6 +17,7 @@ import (
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/llm"
+	"github.com/logtriage/logtriage/triage/rules"
 )
 
 func init() {
@@ -112,7 +113,7 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err != nil {
 		return fail(err)
 	}
-	popts := triage.PipelineOptions{Detector: det, Router: rt, Embedder: embedder}
+	popts := triage.PipelineOptions{Detector: det, Router: rt, Rules: rules.New(rt), Embedder: embedder}
 	if useLLM {
 		llmOpts.Seed = *seed
 		cls, err := llm.New(llmOpts)

@@ -20,6 +20,7 @@ import (
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/llm"
+	"github.com/logtriage/logtriage/triage/rules"
 	"github.com/logtriage/logtriage/triage/store/embedded"
 	"github.com/logtriage/logtriage/triage/store/postgres"
 	"github.com/logtriage/logtriage/triage/worker"
@@ -153,6 +154,12 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if err != nil {
 		return err
 	}
+	// Agents' resolutions come through the worker, which owns the store.
+	resolutions, err := worker.ServeResolutions(nc, worker.ResolveOptions{Store: store, Router: rt, Logger: cfg.log})
+	if err != nil {
+		return err
+	}
+	defer resolutions.Unsubscribe()
 	if cfg.httpAddr != "" {
 		stopHTTP, err := serveHTTP(cfg.httpAddr, w.Handler(), cfg.log)
 		if err != nil {
@@ -242,6 +249,7 @@ func guardedPipeline(rt *router.Router, store triage.Store, llmPII bool, guard *
 	p, err = triage.NewPipeline(triage.PipelineOptions{
 		Detector:   det,
 		Classifier: classifier,
+		Rules:      rules.New(rt),
 		PII:        pii,
 		Router:     rt,
 		Embedder:   embedder,

@@ -14,6 +14,7 @@ import (
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/llm"
+	"github.com/logtriage/logtriage/triage/rules"
 )
 
 func init() {
@@ -65,7 +66,7 @@ func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	} else {
 		fmt.Fprintln(stderr, "logtriage triage: rules classifier (set OPENAI_API_KEY or OPENAI_BASE_URL to use an LLM)")
 	}
-	popts := triage.PipelineOptions{Detector: det, Classifier: classifier, Router: rt, ExcerptTokens: *tokens}
+	popts := triage.PipelineOptions{Detector: det, Classifier: classifier, Rules: rules.New(rt), Router: rt, ExcerptTokens: *tokens}
 	pii, note, err := newLLMPII(*llmPII, os.Getenv)
 	if err != nil {
 		return fail(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/logtriage/logtriage/internal/openaitest"
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/rules"
 )
 
 const pipelineLog = "2026-11-20T10:00:01Z INFO orders-api starting\n" +
@@ -36,6 +37,7 @@ func runPipeline(t *testing.T, srv *openaitest.Server, rulesOnly bool) *triage.C
 	p, err := triage.NewPipeline(triage.PipelineOptions{
 		Detector:   eng,
 		Classifier: classifier,
+		Rules:      rules.New(router.Default()),
 		PII:        newPIIDetector(t, srv, func(o *Options) { o.MaxRetries = 1 }),
 		Router:     router.Default(),
 	})

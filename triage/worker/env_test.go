@@ -20,6 +20,7 @@ import (
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
+	"github.com/logtriage/logtriage/triage/rules"
 	"github.com/logtriage/logtriage/triage/store/embedded"
 )
 
@@ -101,6 +102,7 @@ func (e *env) pipeline(classifier triage.Classifier) *triage.Pipeline {
 	p, err := triage.NewPipeline(triage.PipelineOptions{
 		Detector:   det,
 		Classifier: classifier,
+		Rules:      rules.New(router.Default()),
 		Router:     router.Default(),
 		Embedder:   embedder,
 		Store:      e.store,
@@ -227,7 +229,7 @@ type gate struct {
 }
 
 func newGate() *gate {
-	return &gate{rules: triage.NewRulesClassifier(router.Default()), entered: make(chan struct{}), release: make(chan struct{})}
+	return &gate{rules: rules.New(router.Default()), entered: make(chan struct{}), release: make(chan struct{})}
 }
 
 func (g *gate) Classify(ctx context.Context, in triage.ClassifyInput) (triage.Classification, error) {

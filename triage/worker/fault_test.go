@@ -20,6 +20,7 @@ import (
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/llm"
+	"github.com/logtriage/logtriage/triage/rules"
 )
 
 // refusedURL is an OpenAI-style base URL where nothing listens.
@@ -62,7 +63,7 @@ func (e *env) guardedPipeline(baseURL string, budget time.Duration, br *breaker.
 		e.t.Fatal(err)
 	}
 	p, err := triage.NewPipeline(triage.PipelineOptions{
-		Detector: det, Classifier: cls, PII: pii, Router: router.Default(),
+		Detector: det, Classifier: cls, PII: pii, Router: router.Default(), Rules: rules.New(router.Default()),
 		Embedder: remote, FallbackEmbedder: local, Store: e.store, LLMBudget: budget,
 	})
 	if err != nil {

@@ -60,6 +60,8 @@ type Store struct {
 	dir  string
 	lock *os.File
 	log  *wal
+	// portal is the accounts and case workflow log (portal.go).
+	portal *portalBook
 
 	mu       sync.RWMutex
 	closed   bool
@@ -88,6 +90,7 @@ type caseEntry struct {
 	embedderID                 string // "" when the case has no embedding
 	reembed                    string // the space the case waits for a vector in (Case.Embedder.Reembed)
 	seq                        uint64
+	example                    *triage.Example // nil until the case is resolved
 }
 
 // space is every vector of one embedder, scanned exactly for similarity.
@@ -141,6 +144,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		unlockDir(lock)
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
+	if s.portal, err = openPortalBook(dir, !opts.NoSync); err != nil {
+		s.log.close()
+		unlockDir(lock)
+		return nil, fmt.Errorf("embedded store: %w", err)
+	}
 	return s, nil
 }
 
@@ -154,6 +162,8 @@ type record struct {
 	Audit  *AuditEvent          `json:"audit,omitempty"`
 	// StatusAudit is the status event of a case record that carries a status.
 	StatusAudit *AuditEvent `json:"status_audit,omitempty"`
+	// Resolution is a "resolve" record's (resolve.go).
+	Resolution *triage.Resolution `json:"resolution,omitempty"`
 }
 
 // storedEmbedding is an embedding in the log. The vector is packed as
@@ -228,6 +238,11 @@ func (s *Store) apply(r record, seq uint64) error {
 		}
 		s.setStatusLocked(*r.Status, seq)
 		s.replayed++
+	case "resolve":
+		if err := s.applyResolve(r.Resolution, seq); err != nil {
+			return err
+		}
+		s.replayed++
 	case "audit":
 	default:
 		return fmt.Errorf("unknown record op %q", r.Op)
@@ -259,6 +274,9 @@ func (s *Store) putLocked(c *triage.Case, raw json.RawMessage, emb *triage.Embed
 	e := &caseEntry{
 		id: c.ID, tenant: c.Tenant, queue: c.Queue, summary: c.Summary,
 		created: c.CreatedAt, raw: raw, seq: seq, reembed: c.Embedder.Reembed,
+	}
+	if ex, ok := triage.ExampleOf(c); ok {
+		e.example = &ex
 	}
 	if emb != nil && len(emb.Vector) > 0 {
 		sp := s.vectors[emb.EmbedderID]
@@ -649,6 +667,9 @@ func (s *Store) Close() error {
 	}
 	// The log waits for a flush in flight; writes queued after it get ErrClosed.
 	err := s.log.close()
+	if perr := s.portal.log.close(); err == nil {
+		err = perr
+	}
 	unlockDir(s.lock)
 	return err
 }

@@ -69,8 +69,11 @@ func RunFactory(t *testing.T, f Factory) {
 		{"ConcurrentPutCase", testConcurrentPut},
 		{"ContextCanceled", testContextCanceled},
 		{"Reembed", testReembed},
+		{"Resolve", testResolve},
+		{"ConfirmedNeighbours", testConfirmedNeighbours},
+		{"Examples", testExamples},
 	}
-	for _, tc := range tests {
+	for _, tc := range append(tests, portalTests...) {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
 	}
 	t.Run("Durability", func(t *testing.T) {
@@ -79,5 +82,13 @@ func RunFactory(t *testing.T, f Factory) {
 			t.Skip("factory does not implement storetest.Reopener")
 		}
 		testDurability(t, r)
+		testResolutionDurable(t, r)
+	})
+	t.Run("PortalDurability", func(t *testing.T) {
+		r, ok := f.(Reopener)
+		if !ok {
+			t.Skip("factory does not implement storetest.Reopener")
+		}
+		testPortalDurability(t, r)
 	})
 }

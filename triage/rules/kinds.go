@@ -1,9 +1,10 @@
-package triage
+package rules
 
 import (
 	"fmt"
+	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/vocab"
 	"regexp"
-	"regexp/syntax"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,7 +22,7 @@ type failureKind struct {
 	// denied, expired, crashed), kindSoft (slow, retried, intermittent,
 	// throttled) or kindMinor (handled, expected, routine).
 	weight int
-	re     *lowerPattern
+	re     *vocab.Pattern
 }
 
 const timeoutsKind = "timeouts and retries"
@@ -37,58 +38,55 @@ const (
 // lower-cased (lowerRe); wording is taken from many systems so that none is
 // tied to one product's phrasing.
 var failureKinds = []failureKind{
-	{"dependency unavailable", kindHard, lowerRe(`connection refused|econnrefused|could not be established|broker may not be available|no route to host|network is unreachable|host (is )?unreachable|\bunavailable\b|\bbad gateway\b|\b50[23] |"50[23]"|\bstatus(code)?[=: ]+50[23]\b|code = unavailable|\bis (now )?down\b|\bwent down\b|\bmarked (as )?down\b|\bis dead\b|not responding|no (reachable |healthy |available )?(servers?|hosts?|brokers?|replicas?|members?|nodes?) (available|reachable|alive|left)|no (healthy|available|reachable|live) (servers?|backends?|upstreams?|endpoints?|hosts?|instances?|targets?)\b|could not connect|can't connect|cannot connect|unable to connect|failed to connect|connect(ion)? failed|connection (was )?closed unexpectedly|server closed the connection|lost connection|connection lost`)},
-	{"no primary or quorum", kindHard, lowerRe(`not (the )?primary|no primary|non-primary|insufficient\w*quorum|(write|read) quorum (lost|not (met|available|reached))|notwritableprimary|not ?master|no (elected )?leader|leader (election )?(lost|not available)|leaderelection lost|lost (the )?(leader ?election|leadership)|lost quorum|no quorum|quorum (lost|not available)|cannot achieve consistency|not enough (replicas|votes|nodes)|split[- ]brain|cluster (health )?(status )?(is )?red\b|\[red\]|all shards failed|shards? (unassigned|not active)|read[- ]only (mode|replica)|readonly you can't write|stop-writes|\bmisconf\b|in recovery mode`)},
-	{"replication stopped", kindHard, lowerRe(`(replica|slave|replication) (sql|i/o|io) thread (aborted|stopped|exited|killed)|(replica|slave)_(sql|io)_running: no|replication (has )?(stopped|broken|halted|failed)|worker threads are stopped`)},
-	{"secrets or identity provider down", kindHard, lowerRe(`\bsealed\b|failed to unseal|directory (server )?(unreachable|unavailable|down)|idp (unreachable|unavailable|down)|(jwks|discovery|well-known|metadata) (fetch|endpoint|request|document)? ?(failed|unreachable|unavailable)`)},
-	{"certificate or TLS failure", kindHard, lowerRe(`certificate (has )?expired|cert(ificate)?\b.{0,80} is not valid\b|expired certificate|cert(ificate)? .{0,40}expired (on|at)\b|certificate verify failed|certificate is not valid|not valid for|doesn't match|does not match .{0,20}(host|name|certificate)|hostname mismatch|name mismatch|no alternative certificate subject name|pkix path|valid certification path|x509: |ssl_do_handshake\(\) failed|handshake (failure|failed|error)|tls: |bad certificate|unknown (ca|authority)|self[- ]signed certificate|certificate (rejected|revoked|unknown)`)},
-	{"credentials rejected", kindHard, lowerRe(`authentication failed|password authentication failed|invalid credentials|bad credentials|invalid password|login failed|logon failed|bind failed|failed to bind|error code 49|acceptsecuritycontext|access denied|accessdenied|permission denied|not authorized|unauthorized|\bforbidden\b|invalid_client|unauthorized_client|invalid (api )?key|(credentials?|password|key) (has )?(expired|revoked|invalid)|expired (credentials?|password)|signature (verification|validation) failed|invalid signature|no signatures found|signed jwt rejected|jwt (was |is )?(invalid|rejected)|no matching key|clock skew (too great|exceeds|detected|error)|krb5kdc_err|krb_ap_err|pre-?authentication failed|account (is )?(locked|disabled)|missing client token`)},
-	{"resource exhausted", kindHard, lowerRe(`too many (connections|clients|open files)|remaining connection slots|pool (is )?exhausted|exhausted pool|connection is not available|max_connections|no connections available|database space exceeded|nospace|no space left|disk (is )?full|out of disk|quota (exceeded|exhausted).{0,40}(writes?|uploads?) (fail|rejected)|allowed memory size .{0,30}exhausted|oom command not allowed|read-only file ?system|cluster_block_exception|read-only-allow-delete`)},
-	{"storage failure", kindHard, lowerRe(`i/o error|input/output error|\beio\b|medium error|unrecovered read error|bad (sector|block)s?|uncorrectable|failed command: (read|write)|\bdegraded\b|\bfaulted\b|\boffline\b|osds? .{0,20}down|nosuchbucket|nosuchkey|bucket does not exist|no such bucket|(file|volume|device) (not found|missing)|log dirs? .{0,40}failed|lost (data|writes)|data loss|corrupt|out of space|(written|replicated|copied) to 0 (of|out of)\b`)},
-	{"crash", kindHard, lowerRe(`application failed to start|faulting application|access violation|0xc0000005|failed to start|terminated unexpectedly|exited unexpectedly|core dumped|segmentation|sigsegv|sigabrt|crashloopbackoff|back-?off restarting failed|restart(ing)? (counter|loop)|start request repeated too quickly|fatal assertion|fassert|assertion failed|panicked|\bpanic\b|stack overflow|killed process|main process exited|exited with code \[?[1-9]|too many unstable restarts|exit status [1-9]|failed with result|upgrade failed|release .{0,30}failed|rollback (failed|triggered)|failed to (apply|deploy|provision)|create_failed|rollout .{0,20}(failed|exceeded)`)},
+	{"dependency unavailable", kindHard, vocab.Lower(`connection refused|econnrefused|could not be established|broker may not be available|no route to host|network is unreachable|host (is )?unreachable|\bunavailable\b|\bbad gateway\b|\b50[23] |"50[23]"|\bstatus(code)?[=: ]+50[23]\b|code = unavailable|\bis (now )?down\b|\bwent down\b|\bmarked (as )?down\b|\bis dead\b|not responding|no (reachable |healthy |available )?(servers?|hosts?|brokers?|replicas?|members?|nodes?) (available|reachable|alive|left)|no (healthy|available|reachable|live) (servers?|backends?|upstreams?|endpoints?|hosts?|instances?|targets?)\b|could not connect|can't connect|cannot connect|unable to connect|failed to connect|connect(ion)? failed|connection (was )?closed unexpectedly|server closed the connection|lost connection|connection lost`)},
+	{"no primary or quorum", kindHard, vocab.Lower(`not (the )?primary|no primary|non-primary|insufficient\w*quorum|(write|read) quorum (lost|not (met|available|reached))|notwritableprimary|not ?master|no (elected )?leader|leader (election )?(lost|not available)|leaderelection lost|lost (the )?(leader ?election|leadership)|lost quorum|no quorum|quorum (lost|not available)|cannot achieve consistency|not enough (replicas|votes|nodes)|split[- ]brain|cluster (health )?(status )?(is )?red\b|\[red\]|all shards failed|shards? (unassigned|not active)|read[- ]only (mode|replica)|readonly you can't write|stop-writes|\bmisconf\b|in recovery mode`)},
+	{"replication stopped", kindHard, vocab.Lower(`(replica|slave|replication) (sql|i/o|io) thread (aborted|stopped|exited|killed)|(replica|slave)_(sql|io)_running: no|replication (has )?(stopped|broken|halted|failed)|worker threads are stopped`)},
+	{"secrets or identity provider down", kindHard, vocab.Lower(`\bsealed\b|failed to unseal|directory (server )?(unreachable|unavailable|down)|idp (unreachable|unavailable|down)|(jwks|discovery|well-known|metadata) (fetch|endpoint|request|document)? ?(failed|unreachable|unavailable)`)},
+	{"certificate or TLS failure", kindHard, vocab.Lower(`certificate (has )?expired|cert(ificate)?\b.{0,80} is not valid\b|expired certificate|cert(ificate)? .{0,40}expired (on|at)\b|certificate verify failed|certificate is not valid|not valid for|doesn't match|does not match .{0,20}(host|name|certificate)|hostname mismatch|name mismatch|no alternative certificate subject name|pkix path|valid certification path|x509: |ssl_do_handshake\(\) failed|handshake (failure|failed|error)|tls: |bad certificate|unknown (ca|authority)|self[- ]signed certificate|certificate (rejected|revoked|unknown)`)},
+	{"credentials rejected", kindHard, vocab.Lower(`authentication failed|password authentication failed|invalid credentials|bad credentials|invalid password|login failed|logon failed|bind failed|failed to bind|error code 49|acceptsecuritycontext|access denied|accessdenied|permission denied|not authorized|unauthorized|\bforbidden\b|invalid_client|unauthorized_client|invalid (api )?key|(credentials?|password|key) (has )?(expired|revoked|invalid)|expired (credentials?|password)|signature (verification|validation) failed|invalid signature|no signatures found|signed jwt rejected|jwt (was |is )?(invalid|rejected)|no matching key|clock skew (too great|exceeds|detected|error)|krb5kdc_err|krb_ap_err|pre-?authentication failed|account (is )?(locked|disabled)|missing client token`)},
+	{"resource exhausted", kindHard, vocab.Lower(`too many (connections|clients|open files)|remaining connection slots|pool (is )?exhausted|exhausted pool|connection is not available|max_connections|no connections available|database space exceeded|nospace|no space left|disk (is )?full|out of disk|quota (exceeded|exhausted).{0,40}(writes?|uploads?) (fail|rejected)|allowed memory size .{0,30}exhausted|oom command not allowed|read-only file ?system|cluster_block_exception|read-only-allow-delete`)},
+	{"storage failure", kindHard, vocab.Lower(`i/o error|input/output error|\beio\b|medium error|unrecovered read error|bad (sector|block)s?|uncorrectable|failed command: (read|write)|\bdegraded\b|\bfaulted\b|\boffline\b|osds? .{0,20}down|nosuchbucket|nosuchkey|bucket does not exist|no such bucket|(file|volume|device) (not found|missing)|log dirs? .{0,40}failed|lost (data|writes)|data loss|corrupt|out of space|(written|replicated|copied) to 0 (of|out of)\b`)},
+	{"crash", kindHard, vocab.Lower(`application failed to start|faulting application|access violation|0xc0000005|failed to start|terminated unexpectedly|exited unexpectedly|core dumped|segmentation|sigsegv|sigabrt|crashloopbackoff|back-?off restarting failed|restart(ing)? (counter|loop)|start request repeated too quickly|fatal assertion|fassert|assertion failed|panicked|\bpanic\b|stack overflow|killed process|main process exited|exited with code \[?[1-9]|too many unstable restarts|exit status [1-9]|failed with result|upgrade failed|release .{0,30}failed|rollback (failed|triggered)|failed to (apply|deploy|provision)|create_failed|rollout .{0,20}(failed|exceeded)`)},
 	// An exception is a crash of the request it happened in: hard on a
 	// request path, a failing background job (medium) elsewhere.
-	{"unhandled error", kindRequest, lowerRe(`unhandled|uncaught|fatal (error|exception)|nullpointer|null ?reference|nil pointer|nil map|index out of range|typeerror|referenceerror|keyerror|attributeerror|valueerror|indexerror|zerodivisionerror|internal server error|\bstatus[=: ]500\b|\b500 internal|" 500 |responding 500|returned? 500|exception`)},
-	{"payment failure", kindHard, lowerRe(`charge(s)? failed|(payout|transfer|settlement|refund|capture)s? (batch |run |job )?failed|payment(s)? (failed|not (taken|captured)|rejected)|capture failed|refund failed|payout failed|webhook .{0,40}(rejected|failed)|ipn .{0,30}(failed|rejected|backlog)|apiconnectionerror|api_error|processor (unavailable|error)|gateway (error|unavailable|rejected)|success rate \d{1,2}%`)},
-	{timeoutsKind, kindSoft, lowerRe(`timed? ?out|timeout|invalid_grant|token (has )?expired|expired (access|refresh|id)? ?token|deadline exceeded|deadlineexceeded|took \d+ ?m?s|slow|latency|p9[59]|retry|retrying|backoff|back-off|will retry|deadlock|lock wait|replication lag|replica lag|behind (master|primary|source)|throttl|rate[- ]?limit|too many requests|\b429\b|slowdown|evict|imagepull|errimagepull|pending|insufficient (cpu|memory)|failedscheduling|flapping|intermittent|partially|degraded performance`)},
-	{"routine", kindMinor, lowerRe(`deprecat|obsolete|will be removed in|no longer supported|insufficient funds|card (was )?declined|do not honou?r|expired card|incorrect (cvc|zip)|\bdeclined\b|limiting requests|rate limited|not found: /|404 not found|client closed request|favicon|flaky|skipped|would be|dry[- ]run|expires in \d+ days|renewal scheduled`)},
+	{"unhandled error", kindRequest, vocab.Lower(`unhandled|uncaught|fatal (error|exception)|nullpointer|null ?reference|nil pointer|nil map|index out of range|typeerror|referenceerror|keyerror|attributeerror|valueerror|indexerror|zerodivisionerror|internal server error|\bstatus[=: ]500\b|\b500 internal|" 500 |responding 500|returned? 500|exception`)},
+	{"payment failure", kindHard, vocab.Lower(`charge(s)? failed|(payout|transfer|settlement|refund|capture)s? (batch |run |job )?failed|payment(s)? (failed|not (taken|captured)|rejected)|capture failed|refund failed|payout failed|webhook .{0,40}(rejected|failed)|ipn .{0,30}(failed|rejected|backlog)|apiconnectionerror|api_error|processor (unavailable|error)|gateway (error|unavailable|rejected)|success rate \d{1,2}%`)},
+	{timeoutsKind, kindSoft, vocab.Lower(`timed? ?out|timeout|invalid_grant|token (has )?expired|expired (access|refresh|id)? ?token|deadline exceeded|deadlineexceeded|took \d+ ?m?s|slow|latency|p9[59]|retry|retrying|backoff|back-off|will retry|deadlock|lock wait|replication lag|replica lag|behind (master|primary|source)|throttl|rate[- ]?limit|too many requests|\b429\b|slowdown|evict|imagepull|errimagepull|pending|insufficient (cpu|memory)|failedscheduling|flapping|intermittent|partially|degraded performance`)},
+	{"routine", kindMinor, vocab.Lower(`deprecat|obsolete|will be removed in|no longer supported|insufficient funds|card (was )?declined|do not honou?r|expired card|incorrect (cvc|zip)|\bdeclined\b|limiting requests|rate limited|not found: /|404 not found|client closed request|favicon|flaky|skipped|would be|dry[- ]run|expires in \d+ days|renewal scheduled`)},
 }
 
 // slowReportRe: a line that exists to report a slow operation (a slow-query
 // log entry, PostgreSQL's log_min_duration_statement): a warning whatever
 // level it was logged at, and a routine one.
-var slowReportRe = lowerRe(`# query_time: [\d.]+|\bduration: [\d.]+ ms +(statement|execute|bind|parse)\b|\bslow (query|queries|statement|operation|command)\b|slowlog|slow_query`)
+var slowReportRe = vocab.Lower(`# query_time: [\d.]+|\bduration: [\d.]+ ms +(statement|execute|bind|parse)\b|\bslow (query|queries|statement|operation|command)\b|slowlog|slow_query`)
 
 // deprecationRe: a notice that something in use is going away; a warning
 // even where the runtime printed no level (Python's warnings module).
-var deprecationRe = lowerRe(`deprecat|obsolete|will be removed in|no longer supported`)
+var deprecationRe = vocab.Lower(`deprecat|obsolete|will be removed in|no longer supported`)
 
 // startupProbeRe: a readiness or start-up probe failing is how Kubernetes
 // waits for a container to come up: routine unless it keeps failing
 // (liveness probes restart the container and are not routine).
-var startupProbeRe = lowerRe(`(readiness|startup) probe (failed|errored)`)
+var startupProbeRe = vocab.Lower(`(readiness|startup) probe (failed|errored)`)
 
 // softenerRe: the line itself says the failure is retried, partial or
 // throttled; a hard word on such a line ("retrying after 503") is soft.
-var softenerRe = lowerRe(`retry|retrying|will retry|intermittent|occasional|throttl|slowdown|slow down|rate[- ]?limit|reduce your request rate|partially|some requests|degraded performance`)
+var softenerRe = vocab.Lower(`retry|retrying|will retry|intermittent|occasional|throttl|slowdown|slow down|rate[- ]?limit|reduce your request rate|partially|some requests|degraded performance`)
 
 // requestPathRe: the line belongs to serving a request.
-var requestPathRe = lowerRe(`\b(get|post|put|delete|patch) /|http-nio|-exec-\d|\brequest\b|handler|controller|servlet|endpoint|/api/|internal server error|\b500\b|http: panic`)
-
-// handledInputRe: the line says bad input was set aside.
-var handledInputRe = lowerRe(`skip(ped|ping)?\b|ignor(ed|ing)|discard(ed|ing)|dropp(ed|ing)|reject(ed|ing)|quarantin|invalid input|malformed|bad request|unsupported|in (the )?(upload|payload|request|message|input|image|file header)`)
+var requestPathRe = vocab.Lower(`\b(get|post|put|delete|patch) /|http-nio|-exec-\d|\brequest\b|handler|controller|servlet|endpoint|/api/|internal server error|\b500\b|http: panic`)
 
 // recoveryRe: the log itself shows the failure healed.
-var recoveryRe = lowerRe(`retry (\d+ )?succeeded|re-?run.{0,30}\bpassed|passed on (retry|re-?run)|succeeded (on|after) retry|recovered|reconnected|connection (re-?)?established|back (up|online|to normal)|is (now )?up\b|is now (healthy|available|ready)|resumed|restored|\bserver \S+ ok\b|: ok$|healthy again|resolved`)
+var recoveryRe = vocab.Lower(`retry (\d+ )?succeeded|re-?run.{0,30}\bpassed|passed on (retry|re-?run)|succeeded (on|after) retry|recovered|reconnected|connection (re-?)?established|back (up|online|to normal)|is (now )?up\b|is now (healthy|available|ready)|resumed|restored|\bserver \S+ ok\b|: ok$|healthy again|resolved`)
 
 // healedRe: a line saying an operation that had failed went through after
 // all: a later attempt, a refreshed token, a reconnect, a finished rollout.
 // It heals the failures logged before it (see kindEvidence.healed).
-var healedRe = lowerRe(`attempt [2-9]\S* (succeeded|ok)|retry (\d+ )?succeeded|succeeded (on|after) retry|\brefreshed\b|refresh(ed)? (ok|succeeded|successful)|/refresh\S* http/[\d.]+" 200\b|recovered|reconnected|re-?established|back (up|online|to normal)|healthy again|is now (healthy|available|ready)|status is now: nodeready|now passing\b|passing again|successfully rolled out|\bresumed\b|\brestored\b`)
+var healedRe = vocab.Lower(`attempt [2-9]\S* (succeeded|ok)|retry (\d+ )?succeeded|succeeded (on|after) retry|\brefreshed\b|refresh(ed)? (ok|succeeded|successful)|/refresh\S* http/[\d.]+" 200\b|recovered|reconnected|re-?established|back (up|online|to normal)|healthy again|is now (healthy|available|ready)|status is now: nodeready|now passing\b|passing again|successfully rolled out|\bresumed\b|\brestored\b`)
 
 // laterAttemptRe: "order 88120 saved on attempt 2" — on a line that
 // reports no failure and no further retry, a later attempt that went through.
-var laterAttemptRe = lowerRe(`\b(on|after) (attempt|try|retry) ?#?[2-9]\b|attempt [2-9] of \d+ (ok|succeeded)`)
+var laterAttemptRe = vocab.Lower(`\b(on|after) (attempt|try|retry) ?#?[2-9]\b|attempt [2-9] of \d+ (ok|succeeded)`)
 
 // allRunningRe finds kubectl's "READY 1/1 Running": every container up.
 var allRunningRe = regexp.MustCompile(`\s(\d+)/(\d+)\s+running\b`)
@@ -107,10 +105,10 @@ func allRunning(lower string) bool {
 
 // impactRe: the failure reaches users or the business (their requests
 // fail, work is not done), not just a background retry.
-var impactRe = lowerRe(`(responding|returning|returned|serving|sent|answer(ed|ing)?) (http )?5\d\d|\b5\d\d (to|for) (client|user|customer)|internal server error|checkout (blocked|failing|failed)|(paying|all|our|many|affected|\d[\d,]*) customers|customers? (see|get|are|cannot|can't|affected|impacted|shown|receive|report|unable)|paying|users? (cannot|can't|are unable|affected|see)|shown "?try again|not (be )?(paid|activated|delivered|charged|served)|consecutive|error rate \d+(\.\d+)?%|\d+(\.\d+)?% of (requests|/|calls|logins|checks)|success rate \d{1,2}%|service unavailable|\bslo (burn|breach|violat|miss)|\(slo \d|slo breached|error budget|burn rate`)
+var impactRe = vocab.Lower(`(responding|returning|returned|serving|sent|answer(ed|ing)?) (http )?5\d\d|\b5\d\d (to|for) (client|user|customer)|internal server error|checkout (blocked|failing|failed)|(paying|all|our|many|affected|\d[\d,]*) customers|customers? (see|get|are|cannot|can't|affected|impacted|shown|receive|report|unable)|paying|users? (cannot|can't|are unable|affected|see)|shown "?try again|not (be )?(paid|activated|delivered|charged|served)|consecutive|error rate \d+(\.\d+)?%|\d+(\.\d+)?% of (requests|/|calls|logins|checks)|success rate \d{1,2}%|service unavailable|\bslo (burn|breach|violat|miss)|\(slo \d|slo breached|error budget|burn rate`)
 
 // totalImpactRe: everything is failing, not some of it.
-var totalImpactRe = lowerRe(`fail(s|ing|ed)? closed|error rate 100%|100% (errors|failures|of (requests|calls))|\ball (requests|writes|reads|logins|users|services|regions|checks|traffic)\b|\b(every|each) (request|login|write|call)\b|object count 0\b|\b0 (successful|healthy|available)\b|\bno (successful|healthy) |\b(nobody|no one|no-one) (can|could|is able)\b|(accepted|succeeded|successful|delivered|processed|available|healthy|written|replicated)\b[^,;."]{0,40}:\s*0\b|\b(written|replicated|delivered|accepted) to 0 (of|out of)\b|insufficientwritequorum|write quorum (lost|not (met|available|reached))|(lost|no) write quorum|\bsigning cert(ificate)?\b.{0,80}\b(expired|is not valid|invalid|revoked)\b|alarm"?:"?nospace|database space exceeded|cluster_block_exception|read-only-allow-delete`)
+var totalImpactRe = vocab.Lower(`fail(s|ing|ed)? closed|error rate 100%|100% (errors|failures|of (requests|calls))|\ball (requests|writes|reads|logins|users|services|regions|checks|traffic)\b|\b(every|each) (request|login|write|call)\b|object count 0\b|\b0 (successful|healthy|available)\b|\bno (successful|healthy) |\b(nobody|no one|no-one) (can|could|is able)\b|(accepted|succeeded|successful|delivered|processed|available|healthy|written|replicated)\b[^,;."]{0,40}:\s*0\b|\b(written|replicated|delivered|accepted) to 0 (of|out of)\b|insufficientwritequorum|write quorum (lost|not (met|available|reached))|(lost|no) write quorum|\bsigning cert(ificate)?\b.{0,80}\b(expired|is not valid|invalid|revoked)\b|alarm"?:"?nospace|database space exceeded|cluster_block_exception|read-only-allow-delete`)
 
 // nOfNRe finds "5/5 regions failed" and "1,942 of 1,942 payouts not sent".
 var nOfNRe = regexp.MustCompile(`\b(\d[\d,]*)(/| of )(\d[\d,]*)\b`)
@@ -161,104 +159,6 @@ type kindEvidence struct {
 	probes     int  // failing lines that are start-up probes failing
 	impact     bool // users or the business are affected
 	total      bool // everything is failing
-}
-
-// lowerPattern is a regular expression matched against lower-cased text
-// (folding the line once is much cheaper than (?i) in every pattern), with
-// a literal prefilter: a line holding none of the literals every match
-// starts with cannot match, and most lines hold none.
-type lowerPattern struct {
-	re      *regexp.Regexp
-	needles []string // nil: no prefilter, always run the expression
-}
-
-func lowerRe(pattern string) *lowerPattern {
-	p := &lowerPattern{re: regexp.MustCompile(pattern)}
-	if t, err := syntax.Parse(pattern, syntax.Perl); err == nil {
-		if needles, ok := leadingLiterals(t.Simplify()); ok {
-			p.needles = needles
-		}
-	}
-	return p
-}
-
-// MatchString reports whether the lower-cased line matches.
-func (p *lowerPattern) MatchString(lower string) bool {
-	if p.needles != nil {
-		hit := false
-		for _, n := range p.needles {
-			if strings.Contains(lower, n) {
-				hit = true
-				break
-			}
-		}
-		if !hit {
-			return false
-		}
-	}
-	return p.re.MatchString(lower)
-}
-
-// leadingLiterals returns strings one of which every match of t starts
-// with (after zero-width assertions), or false when some alternative has
-// no literal start of two bytes or more.
-func leadingLiterals(t *syntax.Regexp) ([]string, bool) {
-	var out []string
-	switch t.Op {
-	case syntax.OpLiteral:
-		out = []string{string(t.Rune)}
-	case syntax.OpCapture:
-		return leadingLiterals(t.Sub[0])
-	case syntax.OpAlternate:
-		for _, sub := range t.Sub {
-			l, ok := leadingLiterals(sub)
-			if !ok {
-				return nil, false
-			}
-			out = append(out, l...)
-		}
-	case syntax.OpConcat:
-		// Literal runs extend the prefix; an alternation after a short
-		// prefix multiplies it ("co" + "nnection refused" | "uld not").
-		out = []string{""}
-	subs:
-		for _, sub := range t.Sub {
-			switch sub.Op {
-			case syntax.OpWordBoundary, syntax.OpNoWordBoundary, syntax.OpBeginLine, syntax.OpBeginText, syntax.OpEmptyMatch:
-				if out[0] == "" {
-					continue
-				}
-				break subs
-			case syntax.OpLiteral:
-				for i := range out {
-					out[i] += string(sub.Rune)
-				}
-				continue
-			case syntax.OpCapture, syntax.OpAlternate:
-				if len(out[0]) >= 3 {
-					break subs
-				}
-				next, ok := leadingLiterals(sub)
-				if !ok {
-					break subs
-				}
-				var crossed []string
-				for _, p := range out {
-					for _, n := range next {
-						crossed = append(crossed, p+n)
-					}
-				}
-				out = crossed
-			}
-			break
-		}
-	}
-	for _, l := range out {
-		if len(l) < 2 {
-			return nil, false
-		}
-	}
-	return out, len(out) > 0
 }
 
 // reading is what the kind vocabulary makes of one line.
@@ -362,18 +262,18 @@ func (r *reader) unleveledLevel(text string) string {
 	case rd.weight == kindHard && !rd.failureVerb:
 		return "" // "Auto-Encrypt-TLS: true" names a failure kind's subject, reports nothing
 	case rd.weight == kindHard && rd.softened:
-		return LevelWarn
+		return triage.LevelWarn
 	case rd.weight == kindHard:
-		return LevelError
+		return triage.LevelError
 	case rd.slow || rd.deprecation:
-		return LevelWarn
+		return triage.LevelWarn
 	}
 	return ""
 }
 
 // kindsOf classifies the failing templates of a log by failure kind. A line
 // that reads as an instruction to a classifier is not evidence of anything.
-func kindsOf(templates []TemplateStat, r *reader) kindEvidence {
+func kindsOf(templates []triage.TemplateStat, r *reader) kindEvidence {
 	ev := kindEvidence{hardBy: map[string]int{}}
 	lastFailing, lastHealed := 0, 0
 	for _, t := range templates {
@@ -390,7 +290,7 @@ func kindsOf(templates []TemplateStat, r *reader) kindEvidence {
 		ev.impact = ev.impact || rd.impact
 		ev.total = ev.total || rd.total
 		ev.stillValid = ev.stillValid || certStillValidRe.MatchString(rd.lower)
-		failing := t.Level == LevelFatal || t.Level == LevelError || t.Level == LevelWarn
+		failing := t.Level == triage.LevelFatal || t.Level == triage.LevelError || t.Level == triage.LevelWarn
 		if !failing && slowReport(t.Level, rd) {
 			// A slow-query entry or a deprecation is a routine warning.
 			lastFailing = max(lastFailing, t.LastLine)
@@ -419,7 +319,7 @@ func kindsOf(templates []TemplateStat, r *reader) kindEvidence {
 			ev.retried += t.Count
 		}
 		ev.failing += t.Count
-		if t.Level == LevelError || t.Level == LevelFatal || !failing {
+		if t.Level == triage.LevelError || t.Level == triage.LevelFatal || !failing {
 			ev.errors += t.Count
 		}
 		switch weight {
@@ -445,7 +345,7 @@ func kindsOf(templates []TemplateStat, r *reader) kindEvidence {
 // slowReport: a line at no level or info that reports a slow operation,
 // or at no level a deprecation.
 func slowReport(level string, rd *reading) bool {
-	return (level == "" || level == LevelInfo) && rd.slow || level == "" && rd.deprecation
+	return (level == "" || level == triage.LevelInfo) && rd.slow || level == "" && rd.deprecation
 }
 
 // kindOf is the strongest failure kind a lower-cased line reports (-1 for
@@ -471,10 +371,10 @@ func kindOf(lower string) (int, string) {
 // enough: "Auto-Encrypt-TLS: true" or "x509: loaded 3 certificates" mention
 // TLS; "certificate has expired", "handshake failed", "no alternative
 // subject name matches" report one. Negation counts as saying so.
-var failureVerbRe = lowerRe(`\bno\b|\bnot\b|n't\b|\bnever\b|\btoo (great|many|much|large|big|old|long|high|low)\b|fail|error|err\b|refus|denied|reject|expired|invalid|unable|cannot|can't|could not|couldn't|not (valid|found|responding|available|trusted|authorized|allowed|match)|doesn't match|mismatch|unknown|bad\b|timed? ?out|timeout|unavailable|unreachable|\bdown\b|dead\b|degraded|faulted|offline|lost|corrupt|crash|panic|abort|killed|exhausted|exceeded|no space|full\b|no such|nosuch|missing|does not exist|sick|critical|fatal|broken|stopped|halted|sealed|read-only|uncorrectable|\beio\b|sigsegv|sigabrt|segmentation|core dumped|back-?off|quorum|split[- ]brain|not (the )?primary|no primary|not ?master|no leader|\[red\]|\bred\b|revoked|self[- ]signed|exited|terminated|forbidden|unauthorized|locked|disabled|\b50[0-4]\b|overflow|violation`)
+var failureVerbRe = vocab.Lower(`\bno\b|\bnot\b|n't\b|\bnever\b|\btoo (great|many|much|large|big|old|long|high|low)\b|fail|error|err\b|refus|denied|reject|expired|invalid|unable|cannot|can't|could not|couldn't|not (valid|found|responding|available|trusted|authorized|allowed|match)|doesn't match|mismatch|unknown|bad\b|timed? ?out|timeout|unavailable|unreachable|\bdown\b|dead\b|degraded|faulted|offline|lost|corrupt|crash|panic|abort|killed|exhausted|exceeded|no space|full\b|no such|nosuch|missing|does not exist|sick|critical|fatal|broken|stopped|halted|sealed|read-only|uncorrectable|\beio\b|sigsegv|sigabrt|segmentation|core dumped|back-?off|quorum|split[- ]brain|not (the )?primary|no primary|not ?master|no leader|\[red\]|\bred\b|revoked|self[- ]signed|exited|terminated|forbidden|unauthorized|locked|disabled|\b50[0-4]\b|overflow|violation`)
 
 // failureWordRe: the line reports a failure ("5/5 regions FAILED").
-var failureWordRe = lowerRe(`fail|down|unhealthy|unreachable|error|not (sent|paid|delivered|processed)|lost|missing`)
+var failureWordRe = vocab.Lower(`fail|down|unhealthy|unreachable|error|not (sent|paid|delivered|processed)|lost|missing`)
 
 // names lists the hard kinds seen, most lines first.
 func (ev kindEvidence) names() string {
@@ -539,8 +439,8 @@ func kindSeverity(ev kindEvidence, category string, lines int) (string, string) 
 // cert-manager, certbot); certStillValidRe: the certificate in use has
 // days left.
 var (
-	certRenewalRe    = lowerRe(`renew\w*.{0,60}\bcert|cert\w*.{0,60}\brenew|acme|certbot|certificaterequest|unable to (obtain|generate|issue) (a |the )?certificate`)
-	certStillValidRe = lowerRe(`expires? (in|on|at)\b.{0,60}\b\d+ ?days?\b|days? (left|remaining)\b|days_left=\d|valid (until|for another)`)
+	certRenewalRe    = vocab.Lower(`renew\w*.{0,60}\bcert|cert\w*.{0,60}\brenew|acme|certbot|certificaterequest|unable to (obtain|generate|issue) (a |the )?certificate`)
+	certStillValidRe = vocab.Lower(`expires? (in|on|at)\b.{0,60}\b\d+ ?days?\b|days? (left|remaining)\b|days_left=\d|valid (until|for another)`)
 )
 
 // quietWarnings: no errors, and the few warnings (a small share of the log)
@@ -552,7 +452,7 @@ func quietWarnings(ev kindEvidence, lines int) bool {
 // injectedRe recognizes text addressed to a classifier rather than written
 // by a program about itself: "ignore previous instructions", "you are now",
 // "set severity to low", "route this to ...".
-var injectedRe = lowerRe(`\b(ignore|disregard|forget|override)\b.{0,30}\b(previous|prior|above|earlier|all|any|these|your)\b.{0,30}\b(instructions?|rules|prompts?|guidelines|context)|system prompt|\byou are (now )?(a|an|in)\b|\bas an ai\b|\bai (assistant|triage|model|classifier)\b|\b(assistant|system)\s*:(\s|$)|\b(classify|categori[sz]e|label|mark|report|treat)\s+(this|it|the (log|case|incident))\b|\bset (the )?(severity|priority|queue|category)\b|\broute (it|this|the case)?\s*to\b|do not escalate|no need to escalate|close the case|\bno_problem\b`)
+var injectedRe = vocab.Lower(`\b(ignore|disregard|forget|override)\b.{0,30}\b(previous|prior|above|earlier|all|any|these|your)\b.{0,30}\b(instructions?|rules|prompts?|guidelines|context)|system prompt|\byou are (now )?(a|an|in)\b|\bas an ai\b|\bai (assistant|triage|model|classifier)\b|\b(assistant|system)\s*:(\s|$)|\b(classify|categori[sz]e|label|mark|report|treat)\s+(this|it|the (log|case|incident))\b|\bset (the )?(severity|priority|queue|category)\b|\broute (it|this|the case)?\s*to\b|do not escalate|no need to escalate|close the case|\bno_problem\b`)
 
 // injectedInstruction: the line speaks to the classifier.
 func injectedInstruction(line string) bool { return injectedRe.MatchString(strings.ToLower(line)) }
@@ -563,19 +463,19 @@ func injectedInstruction(line string) bool { return injectedRe.MatchString(strin
 // exposed credentials are incidents, a privileged party taking data out is
 // a breach.
 var (
-	securityScanRe      = lowerRe(`nuclei|zgrab|masscan|gobuster|dirbuster|wpscan|acunetix|nessus|openvas|/\.env\b|/\.git/|/\.aws/|/wp-login\.php|/phpmyadmin|eval-stdin\.php|port ?scan|\bscan(ned|ning)? from\b|syn scan|\[ufw block\]|portsentry|attackalert|\bnmap\b|permissive|dry[- ]run|detect(ion)? only`)
-	securityAttackRe    = lowerRe(`sqli|sql injection|xss|cross[- ]site|path traversal|\.\./\.\.|command injection|exploit|brute[- ]?force|credential stuffing|\bban(ned)?\b|too many (failed|authentication)|sqlmap|nikto|\bprob(e|ing)\b.{0,40}(blocked|denied)|(blocked|denied).{0,40}(attack|probe|rule)|anomaly score`)
-	securityPrivilegeRe = lowerRe(`"eventname": ?"(createuser|createaccesskey|createloginprofile|updateloginprofile|attach(user|role|group)policy|put(user|role|group)policy|addusertogroup|updateassumerolepolicy)"|administratoraccess|role_granted|role granted|privilege(s)? (escalat|grant)|new (admin|owner|root)|added to (the )?\S*(admin|owner|root|sudo|wheel)|command not allowed ;|incorrect password attempts ;|chmod u\+s|setuid|outside (the )?change window|unknown (ip|location|geo)|impossible travel|disabled (mfa|logging|audit)|audit (log(ging)?|trail) (disabled|deleted|stopped)`)
-	securityExposedRe   = lowerRe(`(credential|api[_ -]?key|secret|token|password)s?\b.{0,60}\b(exposed|leaked|found in|written to|logged|affected|in (the )?(url|query string|logs?)|committed|shipped)|(plaintext|plain text|cleartext) (credential|password|secret|token)s?|rotation required|must be rotated|rotate (the |all )?(keys|credentials|secrets|tokens)`)
+	securityScanRe      = vocab.Lower(`nuclei|zgrab|masscan|gobuster|dirbuster|wpscan|acunetix|nessus|openvas|/\.env\b|/\.git/|/\.aws/|/wp-login\.php|/phpmyadmin|eval-stdin\.php|port ?scan|\bscan(ned|ning)? from\b|syn scan|\[ufw block\]|portsentry|attackalert|\bnmap\b|permissive|dry[- ]run|detect(ion)? only`)
+	securityAttackRe    = vocab.Lower(`sqli|sql injection|xss|cross[- ]site|path traversal|\.\./\.\.|command injection|exploit|brute[- ]?force|credential stuffing|\bban(ned)?\b|too many (failed|authentication)|sqlmap|nikto|\bprob(e|ing)\b.{0,40}(blocked|denied)|(blocked|denied).{0,40}(attack|probe|rule)|anomaly score`)
+	securityPrivilegeRe = vocab.Lower(`"eventname": ?"(createuser|createaccesskey|createloginprofile|updateloginprofile|attach(user|role|group)policy|put(user|role|group)policy|addusertogroup|updateassumerolepolicy)"|administratoraccess|role_granted|role granted|privilege(s)? (escalat|grant)|new (admin|owner|root)|added to (the )?\S*(admin|owner|root|sudo|wheel)|command not allowed ;|incorrect password attempts ;|chmod u\+s|setuid|outside (the )?change window|unknown (ip|location|geo)|impossible travel|disabled (mfa|logging|audit)|audit (log(ging)?|trail) (disabled|deleted|stopped)`)
+	securityExposedRe   = vocab.Lower(`(credential|api[_ -]?key|secret|token|password)s?\b.{0,60}\b(exposed|leaked|found in|written to|logged|affected|in (the )?(url|query string|logs?)|committed|shipped)|(plaintext|plain text|cleartext) (credential|password|secret|token)s?|rotation required|must be rotated|rotate (the |all )?(keys|credentials|secrets|tokens)`)
 	// Defence evasion (audit trails stopped, detectors deleted) and data
 	// opened to the world: after a privileged change, either is a breach.
-	securityEvasionRe = lowerRe(`"eventname": ?"(stoplogging|deletetrail|deletedetector|deleteflowlogs|disablesecurityhub|deleteconfigurationrecorder|stopconfigurationrecorder)"|audit (log(ging)?|trail) (disabled|deleted|stopped|cleared)|(security|audit|event) log was cleared|\bevent ?id[:= ]+1102\b`)
-	securityPublicRe  = lowerRe(`"eventname": ?"(putbucketpolicy|putbucketacl|putobjectacl|deletebucketpublicaccessblock|deletepublicaccessblock)".{0,400}("principal": ?"\*"|allusers|public-read)|made public|publicly (readable|accessible)`)
-	securityDataOutRe = lowerRe(`export_started|bulk (export|download)|mass (export|download)|dump(ed|ing)? (the )?(database|table|users|customers)|\bexfiltrat|data (transfer|egress) to (an )?(unknown|external)`)
+	securityEvasionRe = vocab.Lower(`"eventname": ?"(stoplogging|deletetrail|deletedetector|deleteflowlogs|disablesecurityhub|deleteconfigurationrecorder|stopconfigurationrecorder)"|audit (log(ging)?|trail) (disabled|deleted|stopped|cleared)|(security|audit|event) log was cleared|\bevent ?id[:= ]+1102\b`)
+	securityPublicRe  = vocab.Lower(`"eventname": ?"(putbucketpolicy|putbucketacl|putobjectacl|deletebucketpublicaccessblock|deletepublicaccessblock)".{0,400}("principal": ?"\*"|allusers|public-read)|made public|publicly (readable|accessible)`)
+	securityDataOutRe = vocab.Lower(`export_started|bulk (export|download)|mass (export|download)|dump(ed|ing)? (the )?(database|table|users|customers)|\bexfiltrat|data (transfer|egress) to (an )?(unknown|external)`)
 )
 
 // securitySeverity is the severity of a security case's events, with why.
-func securitySeverity(in ClassifyInput, r *reader) (string, string) {
+func securitySeverity(in triage.ClassifyInput, r *reader) (string, string) {
 	var scan, attack, privilege, exposed, dataOut, evasion, public bool
 	// Templates see every kind of line once; the excerpt sees lines one
 	// template holds many of (CloudTrail events differ only in values).
@@ -595,7 +495,7 @@ func securitySeverity(in ClassifyInput, r *reader) (string, string) {
 		public = public || rd.public
 	}
 	label, why := securityEventsSeverity(privilege, dataOut, evasion, public, exposed, attack, scan)
-	if alert, alertWhy := alertLevelSeverity(texts, r); levelIndex(alert) < levelIndex(label) {
+	if alert, alertWhy := alertLevelSeverity(texts, r); triage.SeverityIndex(alert) < triage.SeverityIndex(label) {
 		label, why = alert, alertWhy
 	}
 	return label, why
@@ -629,7 +529,7 @@ func alertLevelSeverity(texts []string, r *reader) (string, string) {
 			case m[3] == "1":
 				to = "medium"
 			}
-			if to != "" && levelIndex(to) < levelIndex(label) {
+			if to != "" && triage.SeverityIndex(to) < triage.SeverityIndex(label) {
 				label, why = to, "the detector's own alert level: "+strings.TrimSpace(m[0])
 			}
 		}

@@ -1,9 +1,10 @@
-package triage
+package rules
 
 import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/logtriage/logtriage/triage"
 	"math"
 	"regexp"
 	"slices"
@@ -12,22 +13,30 @@ import (
 	"github.com/logtriage/logtriage/router"
 )
 
-// RulesClassifier judges a log from its levels, fatal signatures and the
+// Classifier judges a log from its levels, fatal signatures and the
 // routing config's category rules. It needs no service and never fails; it
 // is the fallback for the LLM. Log text only ever selects among configured
 // categories and skills: it cannot name a queue or a severity.
-type RulesClassifier struct {
+type Classifier struct {
 	router *router.Router
 }
 
-var _ Classifier = (*RulesClassifier)(nil)
+var _ triage.Rules = (*Classifier)(nil)
 
-// NewRulesClassifier uses r's categories and skills (nil means router.Default()).
-func NewRulesClassifier(r *router.Router) *RulesClassifier {
+// Injected implements triage.Rules.
+func (c *Classifier) Injected(line string) bool { return injectedInstruction(line) }
+
+// HardFailures implements triage.Rules.
+func (c *Classifier) HardFailures(templates []triage.TemplateStat) int {
+	return kindsOf(templates, newReader()).hard
+}
+
+// New uses r's categories and skills (nil means router.Default()).
+func New(r *router.Router) *Classifier {
 	if r == nil {
 		r = router.Default()
 	}
-	return &RulesClassifier{router: r}
+	return &Classifier{router: r}
 }
 
 const (
@@ -35,13 +44,13 @@ const (
 	maxSkills   = 2 // the category's skill and the most specific one the log names
 )
 
-// Classify implements Classifier.
-func (c *RulesClassifier) Classify(ctx context.Context, in ClassifyInput) (Classification, error) {
-	cls := Classification{Skills: []string{}, KeyLines: []string{}, ReproSteps: []string{}, Info: ClassifierInfo{Kind: "rules"}}
+// Classify implements triage.Classifier.
+func (c *Classifier) Classify(ctx context.Context, in triage.ClassifyInput) (triage.Classification, error) {
+	cls := triage.Classification{Skills: []string{}, KeyLines: []string{}, ReproSteps: []string{}, Info: triage.ClassifierInfo{Kind: "rules"}}
 	if in.TotalLines == 0 {
 		cls.Severity = "info"
 		cls.Category = c.allowedCategory(in, "")
-		cls.Summary = fmt.Sprintf("%s is empty: there is nothing to triage.", displayName(in.FileName))
+		cls.Summary = fmt.Sprintf("%s is empty: there is nothing to triage.", triage.DisplayName(in.FileName))
 		cls.RootCause = "No log content was uploaded; ask the customer to upload the log covering the failure."
 		cls.ReproSteps = []string{"Ask the customer for a non-empty log of the failing run."}
 		cls.Reasons = []string{"empty upload"}
@@ -55,7 +64,7 @@ func (c *RulesClassifier) Classify(ctx context.Context, in ClassifyInput) (Class
 	if cls.Category == "security" {
 		label, why := securitySeverity(in, r)
 		switch {
-		case levelIndex(label) < levelIndex(cls.Severity):
+		case triage.SeverityIndex(label) < triage.SeverityIndex(cls.Severity):
 			cls.Severity = label
 			cls.Reasons = append(cls.Reasons, why)
 		case label == "low" && kinds.hard == 0 && len(f.signals) == 0 && f.fatal == 0 && !hasSecret(in.Findings):
@@ -83,10 +92,10 @@ func (c *RulesClassifier) Classify(ctx context.Context, in ClassifyInput) (Class
 type facts struct {
 	lines, fatal, errors, warns int
 	rate                        float64
-	signals                     []SignalCount
-	firstError                  *TemplateStat // earliest error-or-worse template
-	topError                    *TemplateStat // most severe, then most frequent
-	component                   string        // the component logging most errors
+	signals                     []triage.SignalCount
+	firstError                  *triage.TemplateStat // earliest error-or-worse template
+	topError                    *triage.TemplateStat // most severe, then most frequent
+	component                   string               // the component logging most errors
 	stackTraces                 int
 	warnRepeat                  int // occurrences of the most repeated warning
 }
@@ -96,12 +105,12 @@ func (f facts) sustained(n int) bool {
 	return n >= manyErrorLines || float64(n) >= sustainedRate*float64(f.lines)
 }
 
-func factsOf(in ClassifyInput) facts {
+func factsOf(in triage.ClassifyInput) facts {
 	f := facts{
 		lines:       in.TotalLines,
-		fatal:       in.LevelCounts[LevelFatal],
-		errors:      in.LevelCounts[LevelError],
-		warns:       in.LevelCounts[LevelWarn],
+		fatal:       in.LevelCounts[triage.LevelFatal],
+		errors:      in.LevelCounts[triage.LevelError],
+		warns:       in.LevelCounts[triage.LevelWarn],
 		signals:     in.Signals,
 		stackTraces: in.StackTraces,
 	}
@@ -109,10 +118,10 @@ func factsOf(in ClassifyInput) facts {
 	byComponent := map[string]int{}
 	for i := range in.Templates {
 		t := &in.Templates[i]
-		if t.Level == LevelWarn {
+		if t.Level == triage.LevelWarn {
 			f.warnRepeat = max(f.warnRepeat, t.Count)
 		}
-		if t.Level != LevelFatal && t.Level != LevelError {
+		if t.Level != triage.LevelFatal && t.Level != triage.LevelError {
 			continue
 		}
 		if f.topError == nil || t.Count > f.topError.Count {
@@ -144,36 +153,17 @@ const (
 	manyErrorLines = 50
 )
 
-// criticalSignals mean an outage, lost data or an intruder; the others mean
-// a crash (a single OOM kill is a blip that recovered).
-var criticalSignals = map[string]bool{"kernel_panic": true, "data_loss": true, "outage": true, "compromise": true}
-
-// signalFloor is the least severity a fatal signature allows.
-func signalFloor(s SignalCount) string {
-	switch {
-	case s.Name == "data_loss" && handledInputRe.MatchString(strings.ToLower(s.Example)):
-		// "skipping corrupt record", "1 image skipped (corrupt EXIF)": bad
-		// input the program set aside, not lost or corrupted data of its own.
-		return "medium"
-	case criticalSignals[s.Name]:
-		return "critical"
-	case s.Name == "oom" && s.Count == 1:
-		return "medium"
-	}
-	return "high"
-}
-
-func rulesSeverity(f facts, kinds kindEvidence, category string, findings []FindingSummary) (string, []string) {
+func rulesSeverity(f facts, kinds kindEvidence, category string, findings []triage.FindingSummary) (string, []string) {
 	var reasons []string
 	label := "info"
 	raise := func(to, why string) {
-		if levelIndex(to) < levelIndex(label) {
+		if triage.SeverityIndex(to) < triage.SeverityIndex(label) {
 			label = to
 		}
 		reasons = append(reasons, why)
 	}
 	for _, s := range f.signals {
-		raise(signalFloor(s), fmt.Sprintf("%s: %d line(s), first at line %d", s.Reason, s.Count, s.FirstLine))
+		raise(triage.SignalFloor(s), fmt.Sprintf("%s: %d line(s), first at line %d", s.Reason, s.Count, s.FirstLine))
 	}
 	kindLabel, kindWhy := kindSeverity(kinds, category, f.lines)
 	// Routine or recovered failures earn no more than low from their counts.
@@ -201,11 +191,11 @@ func rulesSeverity(f facts, kinds kindEvidence, category string, findings []Find
 	case f.warns > 0:
 		raise("low", fmt.Sprintf("no errors; %d warning(s)", f.warns))
 	}
-	if kindLabel != "low" && kindLabel != "info" && kindLabel != "" && levelIndex(kindLabel) < levelIndex(label) {
+	if kindLabel != "low" && kindLabel != "info" && kindLabel != "" && triage.SeverityIndex(kindLabel) < triage.SeverityIndex(label) {
 		raise(kindLabel, kindWhy)
 	}
 	// Credentials or card numbers in a log are an incident of their own.
-	if risk := ScorePIIRisk(findings); risk.Label == "high" || risk.Label == "medium" && hasSecret(findings) {
+	if risk := triage.ScorePIIRisk(findings); risk.Label == "high" || risk.Label == "medium" && hasSecret(findings) {
 		raise("high", fmt.Sprintf("PII risk %s (%.0f)", risk.Label, risk.Score))
 	} else if risk.Label != "none" && hasSecret(findings) {
 		raise("medium", "a secret is exposed in the log")
@@ -217,7 +207,7 @@ func rulesSeverity(f facts, kinds kindEvidence, category string, findings []Find
 }
 
 // hasCredential: a finding of the secret category (keys, tokens, passwords).
-func hasCredential(findings []FindingSummary) bool {
+func hasCredential(findings []triage.FindingSummary) bool {
 	for _, f := range findings {
 		if f.Category == "secret" {
 			return true
@@ -226,7 +216,7 @@ func hasCredential(findings []FindingSummary) bool {
 	return false
 }
 
-func hasSecret(findings []FindingSummary) bool {
+func hasSecret(findings []triage.FindingSummary) bool {
 	for _, f := range findings {
 		if f.Category == "secret" || f.Type == "credit_card" || f.Type == "us_ssn" {
 			return true
@@ -237,7 +227,7 @@ func hasSecret(findings []FindingSummary) bool {
 
 // categorize scores the config's category rules over the error lines, then
 // the warnings when errors match nothing.
-func (c *RulesClassifier) categorize(in ClassifyInput, f facts, kinds kindEvidence, r *reader) (string, []string) {
+func (c *Classifier) categorize(in triage.ClassifyInput, f facts, kinds kindEvidence, r *reader) (string, []string) {
 	// Tiers: errors decide; warnings only when errors match nothing; the
 	// whole excerpt only when neither does.
 	var errorLines, warnLines []router.WeightedLine
@@ -249,13 +239,13 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts, kinds kindEviden
 		level := t.Level
 		if level == "" {
 			level = r.unleveledLevel(t.Example)
-		} else if level == LevelInfo && slowReport(level, r.read(t.Example)) {
-			level = LevelWarn
+		} else if level == triage.LevelInfo && slowReport(level, r.read(t.Example)) {
+			level = triage.LevelWarn
 		}
 		switch level {
-		case LevelFatal, LevelError:
+		case triage.LevelFatal, triage.LevelError:
 			errorLines = append(errorLines, router.WeightedLine{Text: t.Example, Weight: w})
-		case LevelWarn:
+		case triage.LevelWarn:
 			warnLines = append(warnLines, router.WeightedLine{Text: t.Example, Weight: w})
 		}
 	}
@@ -305,19 +295,19 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts, kinds kindEviden
 	category, generic := "", ""
 	var lines, genericLines []router.WeightedLine
 	// Credentials in a log that shows no failure are the security team's case.
-	if len(errorLines) == 0 && hasCredential(in.Findings) && allowed(in, "security") {
+	if len(errorLines) == 0 && hasCredential(in.Findings) && in.Allows("security") {
 		category, lines = "security", excerptLines
 	}
 	// An intruder's foothold (a reverse shell, a web shell, admin rights
 	// for anonymous users) is the security team's, whatever system it
 	// happened on: the platform words around it say where, not what.
-	if line, ok := compromised(in, r); ok && category == "" && allowed(in, "security") {
+	if line, ok := compromised(in, r); ok && category == "" && in.Allows("security") {
 		category, lines = "security", []router.WeightedLine{{Text: line, Weight: 2}}
 	}
 	// A scanner walking the site for secrets and admin pages: its 404s and
 	// rate limits are the failing lines, and the paths it asked for
 	// ("/backup.zip") name no system of ours.
-	if category == "" && kinds.hard == 0 && allowed(in, "security") {
+	if category == "" && kinds.hard == 0 && in.Allows("security") {
 		var scans []router.WeightedLine
 		for _, l := range excerpt {
 			if r.scanning(l) {
@@ -340,7 +330,7 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts, kinds kindEviden
 		for _, m := range t.matches {
 			// Without failures, only security events (audit, firewall, sudo)
 			// make a case of ordinary lines; anything else is the catch-all's.
-			if !allowed(in, m.Category) || len(errorLines)+len(warnLines) == 0 && m.Category != "security" {
+			if !in.Allows(m.Category) || len(errorLines)+len(warnLines) == 0 && m.Category != "security" {
 				continue
 			}
 			if m.Category == c.router.DefaultCategory() && generic == "" {
@@ -414,10 +404,10 @@ func (c *RulesClassifier) categorize(in ClassifyInput, f facts, kinds kindEviden
 // tier's lines name outside stack frames ("at ...AppDatabase_Impl.get(...)"
 // names the app's code, not a database), "" if there is none.
 // matches are the tier's own, reused when no line is a frame.
-func (c *RulesClassifier) namedSystem(in ClassifyInput, tier []router.WeightedLine, matches []router.CategoryMatch) string {
+func (c *Classifier) namedSystem(in triage.ClassifyInput, tier []router.WeightedLine, matches []router.CategoryMatch) string {
 	var said []router.WeightedLine
 	for _, l := range tier {
-		if !isFrame([]byte(l.Text)) && !frameInLineRe.MatchString(l.Text) {
+		if !triage.IsFrame([]byte(l.Text)) && !frameInLineRe.MatchString(l.Text) {
 			said = append(said, l)
 		}
 	}
@@ -427,7 +417,7 @@ func (c *RulesClassifier) namedSystem(in ClassifyInput, tier []router.WeightedLi
 	for _, m := range matches {
 		// Transport words (a socket, wifi, a timeout) are how any failing
 		// program talks, not a system it names.
-		if m.Category != c.router.DefaultCategory() && m.Category != genericTransportCategory && allowed(in, m.Category) {
+		if m.Category != c.router.DefaultCategory() && m.Category != genericTransportCategory && in.Allows(m.Category) {
 			return m.Category
 		}
 	}
@@ -455,7 +445,7 @@ var genericTransportRe = regexp.MustCompile(`(?i)context deadline exceeded|deadl
 // lines say something network-specific (refused, DNS, TLS, a proxy) or
 // name no other system; then the later tiers (warnings, then the log's
 // own context) are asked, in order.
-func (c *RulesClassifier) specificSystem(in ClassifyInput, failing []router.WeightedLine, later [][]router.WeightedLine) (string, []router.WeightedLine) {
+func (c *Classifier) specificSystem(in triage.ClassifyInput, failing []router.WeightedLine, later [][]router.WeightedLine) (string, []router.WeightedLine) {
 	stripped := make([]router.WeightedLine, len(failing))
 	for i, l := range failing {
 		stripped[i] = router.WeightedLine{Text: genericTransportRe.ReplaceAllString(l.Text, " "), Weight: l.Weight}
@@ -471,7 +461,7 @@ func (c *RulesClassifier) specificSystem(in ClassifyInput, failing []router.Weig
 			if m.Category == genericTransportCategory {
 				break // this tier is about the network too
 			}
-			if m.Category != c.router.DefaultCategory() && allowed(in, m.Category) {
+			if m.Category != c.router.DefaultCategory() && in.Allows(m.Category) {
 				return m.Category, tier
 			}
 		}
@@ -483,7 +473,7 @@ func (c *RulesClassifier) specificSystem(in ClassifyInput, failing []router.Weig
 // reporting an intruder's foothold, as the compromise signal reads it;
 // lines addressed to a classifier do not count, but the same event logged
 // again without the instruction does.
-func compromised(in ClassifyInput, r *reader) (string, bool) {
+func compromised(in triage.ClassifyInput, r *reader) (string, bool) {
 	seen := false
 	for _, s := range in.Signals {
 		seen = seen || s.Name == "compromise"
@@ -496,7 +486,7 @@ func compromised(in ClassifyInput, r *reader) (string, bool) {
 		texts = append(texts, t.Example)
 	}
 	for _, text := range append(texts, in.Excerpt...) {
-		if !r.injected(text) && compromiseSignal.re.MatchString(text) {
+		if !r.injected(text) && triage.SignalMatches("compromise", text) {
 			return text, true
 		}
 	}
@@ -518,21 +508,9 @@ func contextOrExcerpt(context []router.WeightedLine, excerpt []string) []router.
 // minScanLines: a scan is a series of probes, not one odd request.
 const minScanLines = 3
 
-func allowed(in ClassifyInput, category string) bool {
-	if len(in.Categories) == 0 {
-		return true
-	}
-	for _, c := range in.Categories {
-		if c.Name == category {
-			return true
-		}
-	}
-	return false
-}
-
 // allowedCategory falls back to the router's catch-all.
-func (c *RulesClassifier) allowedCategory(in ClassifyInput, category string) string {
-	if category != "" && allowed(in, category) {
+func (c *Classifier) allowedCategory(in triage.ClassifyInput, category string) string {
+	if category != "" && in.Allows(category) {
 		return category
 	}
 	return c.router.DefaultCategory()
@@ -551,7 +529,7 @@ const (
 // log order: fatal signatures, errors and causes first, then warnings. A log
 // without either gets the lines its category rules matched (an audit trail's
 // "command not allowed", a firewall's "scan from host").
-func (c *RulesClassifier) keyLines(excerpt []string, category string, r *reader) []string {
+func (c *Classifier) keyLines(excerpt []string, category string, r *reader) []string {
 	seen := map[string]bool{}
 	pick := func(limit int, want func(level string, text []byte) bool) []string {
 		var out []string
@@ -560,11 +538,11 @@ func (c *RulesClassifier) keyLines(excerpt []string, category string, r *reader)
 				break
 			}
 			b := []byte(l)
-			lvl, _ := LineLevel(b)
-			if isStackLine(b) && !bytes.HasPrefix(b, []byte("Caused by:")) || r.injected(l) || !want(lvl, b) {
+			lvl, _ := triage.LineLevel(b)
+			if triage.IsStackLine(b) && !bytes.HasPrefix(b, []byte("Caused by:")) || r.injected(l) || !want(lvl, b) {
 				continue
 			}
-			t := Template(b)
+			t := triage.Template(b)
 			if seen[t] {
 				continue
 			}
@@ -574,9 +552,9 @@ func (c *RulesClassifier) keyLines(excerpt []string, category string, r *reader)
 		return out
 	}
 	failing := pick(maxErrorKeyLines, func(lvl string, b []byte) bool {
-		return lvl == LevelFatal || lvl == LevelError || len(matchSignals(b, appendLower(nil, b), nil)) > 0 || startsTrace(b) || bytes.HasPrefix(b, []byte("Caused by:"))
+		return lvl == triage.LevelFatal || lvl == triage.LevelError || triage.HasSignal(b) || triage.StartsTrace(b) || bytes.HasPrefix(b, []byte("Caused by:"))
 	})
-	warnings := pick(maxWarnKeyLines+maxErrorKeyLines-len(failing), func(lvl string, _ []byte) bool { return lvl == LevelWarn })
+	warnings := pick(maxWarnKeyLines+maxErrorKeyLines-len(failing), func(lvl string, _ []byte) bool { return lvl == triage.LevelWarn })
 	out := inLogOrder(excerpt, append(failing, warnings...))
 	if len(out) == 0 && category != c.router.DefaultCategory() {
 		out = pick(maxKeyLines, func(_ string, b []byte) bool {
@@ -610,9 +588,9 @@ func inLogOrder(excerpt, picked []string) []string {
 	return out
 }
 
-func summarize(in ClassifyInput, f facts, cls Classification) string {
+func summarize(in triage.ClassifyInput, f facts, cls triage.Classification) string {
 	var b strings.Builder
-	name := displayName(in.FileName)
+	name := triage.DisplayName(in.FileName)
 	if f.fatal+f.errors == 0 && len(f.signals) == 0 {
 		fmt.Fprintf(&b, "%s: %d lines, no errors", name, f.lines)
 		if f.warns > 0 {
@@ -630,14 +608,14 @@ func summarize(in ClassifyInput, f facts, cls Classification) string {
 		fmt.Fprintf(&b, " %s seen %d time(s).", capitalize(s.Reason), s.Count)
 	}
 	if t := f.topError; t != nil && t.Count > 1 {
-		fmt.Fprintf(&b, " Most frequent error (%d×): %s", t.Count, quote(signatureText(t.Template), 140))
+		fmt.Fprintf(&b, " Most frequent error (%d×): %s", t.Count, quote(triage.SignatureText(t.Template), 140))
 		if t == f.firstError {
 			fmt.Fprintf(&b, ", first at line %d%s.", t.FirstLine, at(t.FirstTime))
 		} else {
-			fmt.Fprintf(&b, ". First error at line %d%s: %s.", f.firstError.FirstLine, at(f.firstError.FirstTime), quote(signatureText(f.firstError.Template), 140))
+			fmt.Fprintf(&b, ". First error at line %d%s: %s.", f.firstError.FirstLine, at(f.firstError.FirstTime), quote(triage.SignatureText(f.firstError.Template), 140))
 		}
 	} else if t := f.firstError; t != nil {
-		fmt.Fprintf(&b, " First error at line %d%s: %s.", t.FirstLine, at(t.FirstTime), quote(signatureText(t.Template), 140))
+		fmt.Fprintf(&b, " First error at line %d%s: %s.", t.FirstLine, at(t.FirstTime), quote(triage.SignatureText(t.Template), 140))
 	}
 	return b.String()
 }
@@ -679,7 +657,7 @@ func rootCause(f facts, category string) string {
 		}
 		return "Nothing in this log points at a failure; the problem may be outside its time window or in another component."
 	}
-	first := quote(signatureText(t.Template), 140)
+	first := quote(triage.SignatureText(t.Template), 140)
 	switch category {
 	case "database":
 		return fmt.Sprintf("Likely a database-side problem seen by %s, starting with %s: check connectivity, credentials, pool limits and the database's own logs.", comp, first)
@@ -699,19 +677,19 @@ func rootCause(f facts, category string) string {
 	return fmt.Sprintf("Likely an application fault in %s that first shows as %s (line %d, %d occurrence(s)); a bug or misconfiguration triggered by the workload at that time.", comp, first, t.FirstLine, t.Count)
 }
 
-func reproSteps(in ClassifyInput, f facts) []string {
+func reproSteps(in triage.ClassifyInput, f facts) []string {
 	comp := f.component
 	if comp == "" {
 		comp = "the service"
 	}
 	var steps []string
 	if in.FirstTime != "" {
-		steps = append(steps, fmt.Sprintf("Run %s with the configuration and workload in effect at %s (start of %s).", comp, in.FirstTime, displayName(in.FileName)))
+		steps = append(steps, fmt.Sprintf("Run %s with the configuration and workload in effect at %s (start of %s).", comp, in.FirstTime, triage.DisplayName(in.FileName)))
 	} else {
-		steps = append(steps, fmt.Sprintf("Run %s with the configuration and workload of %s.", comp, displayName(in.FileName)))
+		steps = append(steps, fmt.Sprintf("Run %s with the configuration and workload of %s.", comp, triage.DisplayName(in.FileName)))
 	}
 	if t := f.firstError; t != nil {
-		steps = append(steps, fmt.Sprintf("Trigger the operation that logs %s (first at line %d%s, %d occurrence(s)).", quote(signatureText(t.Template), 140), t.FirstLine, atTime(t.FirstTime), t.Count))
+		steps = append(steps, fmt.Sprintf("Trigger the operation that logs %s (first at line %d%s, %d occurrence(s)).", quote(triage.SignatureText(t.Template), 140), t.FirstLine, atTime(t.FirstTime), t.Count))
 	} else {
 		steps = append(steps, "Re-run the scenario the customer reported and collect logs that cover the failure window: this log shows no errors.")
 		return steps
@@ -723,17 +701,10 @@ func reproSteps(in ClassifyInput, f facts) []string {
 		steps = append(steps, fmt.Sprintf("Capture the stack trace (%d in this log) and compare it with the one in the key lines.", f.stackTraces))
 	}
 	if t := f.topError; t != nil && t != f.firstError && t.Count > 1 {
-		steps = append(steps, fmt.Sprintf("Confirm the failure repeats: %s appears %d time(s).", quote(signatureText(t.Template), 140), t.Count))
+		steps = append(steps, fmt.Sprintf("Confirm the failure repeats: %s appears %d time(s).", quote(triage.SignatureText(t.Template), 140), t.Count))
 	}
 	steps = append(steps, fmt.Sprintf("Expected: no error lines from %s; observed: %d error line(s) (%.1f%% of %d).", comp, f.fatal+f.errors, 100*f.rate, f.lines))
 	return steps
-}
-
-func displayName(name string) string {
-	if name == "" {
-		return "the log"
-	}
-	return name
 }
 
 func capitalize(s string) string {

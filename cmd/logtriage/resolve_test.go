@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logtriage/logtriage/triage"
+)
+
+// startServe runs `serve` on the embedded default in a temp dir and returns
+// its NATS URL; it stops when the test ends.
+func startServe(t *testing.T) string {
+	t.Helper()
+	for _, key := range []string{"OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL", "LOGTRIAGE_ROUTES"} {
+		t.Setenv(key, "")
+	}
+	url := fmt.Sprintf("nats://127.0.0.1:%d", freeServePort(t))
+	ctx, stop := context.WithCancel(context.Background())
+	var serveLog serveLogBuffer
+	served := make(chan int, 1)
+	go func() {
+		served <- run(ctx, []string{"serve", "--data-dir", t.TempDir(), "--nats-listen", strings.TrimPrefix(url, "nats://"),
+			"--http", "", "--workers", "2"}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
+	}()
+	t.Cleanup(func() {
+		stop()
+		if code := <-served; code != 0 {
+			t.Errorf("serve exited %d:\n%s", code, serveLog.String())
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(serveLog.String(), "worker running") {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", serveLog.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return url
+}
+
+func submitWait(t *testing.T, url, tenant, path string) triage.Case {
+	t.Helper()
+	code, out, errOut := runServeCLI(t, "submit", "--nats-url", url, "--tenant", tenant, "--wait", "--timeout", "20s", "--format", "json", path)
+	var c triage.Case
+	if code != 0 || json.Unmarshal([]byte(out), &c) != nil {
+		t.Fatalf("submit --wait %s: exit %d:\n%s%s", path, code, out, errOut)
+	}
+	return c
+}
+
+// TestCasesResolve: an agent resolves a case through serve (which owns the
+// embedded store); the labels are checked against the severity set and the
+// routing config, and the case comes back resolved.
+func TestCasesResolve(t *testing.T) {
+	url := startServe(t)
+	dir := t.TempDir()
+	log := filepath.Join(dir, "app.log")
+	content := strings.Repeat("2026-01-05 10:00:01 ERROR HikariPool-1 - Connection is not available, request timed out after 30000ms\n", 4)
+	if err := os.WriteFile(log, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := submitWait(t, url, "acme", log)
+	if c.Severity.Label == "low" || c.Category == "network" {
+		t.Fatalf("the classifier already says %s/%s: the correction below would not be visible", c.Severity.Label, c.Category)
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		say  string
+	}{
+		{"unknown severity", []string{"--severity", "urgent"}, 2, "not one of"},
+		{"category outside the routing config", []string{"--category", "astrology"}, 1, "not in the routing config"},
+		{"queue outside the routing config", []string{"--queue", "nowhere"}, 1, "not in the routing config"},
+		{"another tenant's case", []string{"--tenant", "globex", "--severity", "low"}, 1, "not found"},
+		{"with --next", []string{"--next", "--queue", "database"}, 2, "does not go with"},
+	} {
+		args := append([]string{"cases", "--nats-url", url, "--tenant", "acme", "--resolve", c.ID}, tc.args...)
+		code, _, errOut := runServeCLI(t, args...)
+		if code != tc.code || !strings.Contains(errOut, tc.say) {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d saying %q", tc.name, code, errOut, tc.code, tc.say)
+		}
+	}
+	if code, _, errOut := runServeCLI(t, "cases", "--nats-url", url, "--tenant", "acme", "--resolve", "case_000000000000000000000000", "--severity", "low"); code != 1 || !strings.Contains(errOut, "not found") {
+		t.Errorf("resolving a missing case: exit %d, %q", code, errOut)
+	}
+
+	code, out, errOut := runServeCLI(t, "cases", "--nats-url", url, "--tenant", "acme", "--resolve", c.ID,
+		"--severity", "low", "--category", "network", "--queue", "network", "--note", "client timeout, not the pool", "--agent", "ana", "--format", "json")
+	if code != 0 {
+		t.Fatalf("resolve: exit %d: %s", code, errOut)
+	}
+	var got triage.Case
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("resolve printed no case: %v\n%s", err, out)
+	}
+	r := got.Resolution
+	if got.ID != c.ID || got.Status != triage.StatusResolved || r == nil || r.Agent != "ana" || r.Severity != "low" ||
+		r.Category != "network" || r.Queue != "network" || r.Note != "client timeout, not the pool" || r.ResolvedAt.IsZero() {
+		t.Errorf("resolved case: status %s, resolution %+v", got.Status, r)
+	}
+
+	// The next upload of the same failure learns from the resolution.
+	dup := filepath.Join(dir, "app-again.log")
+	if err := os.WriteFile(dup, []byte(strings.ReplaceAll(content, "10:00:01", "11:42:17")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again := submitWait(t, url, "acme", dup)
+	if again.ID == c.ID || again.Severity.Label != "low" || again.Category != "network" || again.Queue != "network" ||
+		!strings.Contains(again.Classifier.Feedback, c.ID) {
+		t.Errorf("near-duplicate after the resolution: %s/%s/%s, feedback %q; want low/network/network from %s",
+			again.Severity.Label, again.Category, again.Queue, again.Classifier.Feedback, c.ID)
+	}
+}
+
+// Without serve, resolving says so instead of hanging.
+func TestCasesResolveWithoutServe(t *testing.T) {
+	url := fmt.Sprintf("nats://127.0.0.1:%d", freeServePort(t))
+	code, _, errOut := runServeCLI(t, "cases", "--nats-url", url, "--resolve", "case_x", "--severity", "low")
+	if code != 2 || errOut == "" {
+		t.Errorf("resolve with no server: exit %d, %q; want 2 with a reason", code, errOut)
+	}
+}

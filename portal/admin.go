@@ -1,0 +1,127 @@
+package portal
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/logtriage/logtriage/triage"
+)
+
+// AccountView is an account without its secrets.
+type AccountView struct {
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Tenant    string    `json:"tenant,omitempty"`
+	Queues    []string  `json:"queues,omitempty"`
+	TOTP      bool      `json:"totp"`
+	Disabled  bool      `json:"disabled,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func accountView(a triage.Account) AccountView {
+	return AccountView{Name: a.Name, Role: a.Role, Tenant: a.Tenant, Queues: a.Queues, TOTP: a.TOTPSecret != "",
+		Disabled: a.Disabled, CreatedAt: a.CreatedAt}
+}
+
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p Principal) {
+	as, err := s.accounts.Store.ListAccounts(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	out := make([]AccountView, 0, len(as))
+	for _, a := range as {
+		out = append(out, accountView(a))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"accounts": out, "retention_days": s.o.RetentionDays})
+}
+
+// EvalReport is one eval run's report file (`logtriage eval --format json`).
+type EvalReport struct {
+	Name     string          `json:"name"`
+	Modified time.Time       `json:"modified"`
+	Report   json.RawMessage `json:"report,omitempty"`
+}
+
+const maxReportSize = 32 << 20
+
+func (s *Server) evalReports() ([]EvalReport, error) {
+	if s.o.EvalDir == "" {
+		return nil, nil
+	}
+	ents, err := os.ReadDir(s.o.EvalDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []EvalReport
+	for _, e := range ents {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		out = append(out, EvalReport{Name: strings.TrimSuffix(e.Name(), ".json"), Modified: info.ModTime().UTC()})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Modified.After(out[j].Modified) })
+	return out, nil
+}
+
+// evalReport reads one report by name; names are file names in EvalDir,
+// never paths.
+func (s *Server) evalReport(name string) (EvalReport, bool, error) {
+	if s.o.EvalDir == "" || name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
+		return EvalReport{}, false, nil
+	}
+	path := filepath.Join(s.o.EvalDir, name+".json")
+	info, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return EvalReport{}, false, nil
+	}
+	if err != nil || info.Size() > maxReportSize {
+		return EvalReport{}, false, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return EvalReport{}, false, err
+	}
+	if !json.Valid(b) {
+		return EvalReport{}, false, errors.New("eval report " + name + " is not JSON")
+	}
+	return EvalReport{Name: name, Modified: info.ModTime().UTC(), Report: b}, true, nil
+}
+
+func (s *Server) listEvals(w http.ResponseWriter, r *http.Request, p Principal) {
+	rs, err := s.evalReports()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if rs == nil {
+		rs = []EvalReport{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reports": rs})
+}
+
+func (s *Server) getEval(w http.ResponseWriter, r *http.Request, p Principal) {
+	rep, ok, err := s.evalReport(r.PathValue("name"))
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if !ok {
+		notFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}

@@ -1,0 +1,160 @@
+package embedded
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/logtriage/logtriage/triage"
+)
+
+var (
+	_ triage.Resolver     = (*Store)(nil)
+	_ triage.ExampleStore = (*Store)(nil)
+)
+
+// Resolve records an agent's resolution: one log line carrying it and its
+// audit event, applied to the case in memory. The case document then holds
+// the resolution, so compaction keeps it without a record of its own.
+func (s *Store) Resolve(ctx context.Context, r triage.Resolution) error {
+	if err := ctx.Err(); err != nil {
+		return triage.Transient("store", err)
+	}
+	now := s.opts.Now().UTC()
+	if r.ResolvedAt.IsZero() {
+		r.ResolvedAt = now
+	}
+	if err := triage.CheckResolution(r); err != nil {
+		return err
+	}
+	audit := &AuditEvent{Time: now, Action: "case.resolve", Tenant: r.Tenant, CaseID: r.CaseID, Status: triage.StatusResolved}
+	line, err := appendRecord(nil, record{Op: "resolve", Resolution: &r, Audit: audit})
+	if err != nil {
+		return triage.Internal("store", err)
+	}
+	var applyErr error
+	err = s.write(line, true, func() error {
+		if e, ok := s.cases[r.CaseID]; !ok || e.tenant != r.Tenant {
+			return triage.ErrNotFound
+		}
+		return nil
+	}, func(seq uint64) {
+		applyErr = s.applyResolve(&r, seq)
+		s.audit = append(s.audit, *audit)
+	})
+	if err != nil {
+		return err
+	}
+	return applyErr
+}
+
+// applyResolve folds a resolution into its case. A resolution of a case
+// that is gone (or of another tenant's id) changes nothing: on replay that
+// is a case removed after it was resolved.
+func (s *Store) applyResolve(r *triage.Resolution, seq uint64) error {
+	if r == nil || r.CaseID == "" || r.Tenant == "" {
+		return errors.New("resolve record without a case or tenant")
+	}
+	e, ok := s.cases[r.CaseID]
+	if !ok || e.tenant != r.Tenant {
+		return nil
+	}
+	var c triage.Case
+	if err := json.Unmarshal(e.raw, &c); err != nil {
+		return fmt.Errorf("resolve record %s: %w", r.CaseID, err)
+	}
+	triage.ApplyResolution(&c, *r)
+	raw, err := json.Marshal(&c)
+	if err != nil {
+		return triage.Internal("store", err)
+	}
+	ex, _ := triage.ExampleOf(&c)
+	e.raw, e.example, e.seq = raw, &ex, max(e.seq, seq)
+	return nil
+}
+
+// ConfirmedNeighbours is an exact cosine scan over the resolved cases of the
+// query's embedder space.
+func (s *Store) ConfirmedNeighbours(ctx context.Context, q triage.NeighbourQuery) ([]triage.Example, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, triage.Transient("store", err)
+	}
+	if err := triage.CheckNeighbourQuery(q); err != nil {
+		return nil, err
+	}
+	k := q.K
+	if k <= 0 {
+		k = defaultSimilarK
+	}
+	qnorm := norm(q.Embedding.Vector)
+	if qnorm == 0 {
+		return nil, nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	sp := s.vectors[q.Embedding.EmbedderID]
+	if sp == nil {
+		return nil, nil
+	}
+	if sp.dims != len(q.Embedding.Vector) {
+		return nil, triage.Invalidf("store", "query has %d dimensions, space %s has %d",
+			len(q.Embedding.Vector), q.Embedding.EmbedderID, sp.dims)
+	}
+	var top []triage.Example
+	for i, e := range sp.entries {
+		if e.example == nil || e.id == q.ExcludeCaseID || (!q.CrossTenant && e.tenant != q.Tenant) {
+			continue
+		}
+		sim := dot(q.Embedding.Vector, sp.vector(i)) / (qnorm * sp.norms[i])
+		if sim < q.MinSimilarity || (len(top) == k && sim <= top[k-1].Similarity) {
+			continue
+		}
+		ex := *e.example
+		ex.Similarity = sim
+		ex.KeyLines = slices.Clone(ex.KeyLines)
+		at := sort.Search(len(top), func(j int) bool {
+			return top[j].Similarity < sim || (top[j].Similarity == sim && top[j].CaseID > ex.CaseID)
+		})
+		top = slices.Insert(top, at, ex)
+		if len(top) > k {
+			top = top[:k]
+		}
+	}
+	return top, nil
+}
+
+// Examples returns the resolved cases of the filter, oldest resolution first.
+func (s *Store) Examples(ctx context.Context, f triage.ExampleFilter) ([]triage.Example, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, triage.Transient("store", err)
+	}
+	if f.Tenant == "" && !f.AllTenants {
+		return nil, triage.Invalidf("store", "examples: a tenant is required")
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	var out []triage.Example
+	for _, e := range s.cases {
+		if e.example == nil || (!f.AllTenants && e.tenant != f.Tenant) {
+			continue
+		}
+		if !f.Since.IsZero() && e.example.ResolvedAt.Before(f.Since) {
+			continue
+		}
+		ex := *e.example
+		ex.KeyLines = slices.Clone(ex.KeyLines)
+		out = append(out, ex)
+	}
+	s.mu.RUnlock()
+	triage.SortExamples(out)
+	return out, nil
+}
