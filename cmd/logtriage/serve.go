@@ -94,6 +94,10 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
 		return err
 	}
+	spool, err := prepareSpool(cfg.dataDir, cfg.log)
+	if err != nil {
+		return err
+	}
 	if cfg.nats.url == "" {
 		host, portStr, err := net.SplitHostPort(cfg.listen)
 		if err != nil {
@@ -139,7 +143,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	defer store.Close()
 
-	pipe, usesLLM, err := guardedPipeline(rt, store, cfg.llmPII, &cfg.guard, cfg.log, cfg.stderr)
+	pipe, usesLLM, err := guardedPipeline(rt, store, cfg.llmPII, &cfg.guard, triage.OpenLimits{TempDir: spool}, cfg.log, cfg.stderr)
 	if err != nil {
 		return err
 	}
@@ -195,12 +199,12 @@ func defaultWorkers(cpus int, usesLLM bool) int {
 // workerPipeline is the pipeline `triage` runs, with the store for similar
 // cases; it says once which classifier judges the cases.
 func workerPipeline(rt *router.Router, store triage.Store, llmPII bool, log *slog.Logger, stderr io.Writer) (p *triage.Pipeline, usesLLM bool, err error) {
-	return guardedPipeline(rt, store, llmPII, defaultLLMGuard(), log, stderr)
+	return guardedPipeline(rt, store, llmPII, defaultLLMGuard(), triage.OpenLimits{}, log, stderr)
 }
 
 // guardedPipeline is workerPipeline with guard's LLM budget and circuit
 // breakers (one per endpoint, made here).
-func guardedPipeline(rt *router.Router, store triage.Store, llmPII bool, guard *llmGuard, log *slog.Logger, stderr io.Writer) (p *triage.Pipeline, usesLLM bool, err error) {
+func guardedPipeline(rt *router.Router, store triage.Store, llmPII bool, guard *llmGuard, limits triage.OpenLimits, log *slog.Logger, stderr io.Writer) (p *triage.Pipeline, usesLLM bool, err error) {
 	var classifier triage.Classifier
 	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
 		opts.Breaker = guard.breakerFor(opts.BaseURL)
@@ -257,6 +261,7 @@ func guardedPipeline(rt *router.Router, store triage.Store, llmPII bool, guard *
 
 		FallbackEmbedder: fallback,
 		LLMBudget:        guard.budget,
+		Limits:           limits,
 	})
 	return p, classifier != nil || pii != nil, err
 }

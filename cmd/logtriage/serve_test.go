@@ -107,6 +107,14 @@ func TestServeSubmitCasesAlerts(t *testing.T) {
 
 func testServe(t *testing.T, databaseURL string) {
 	dataDir := t.TempDir()
+	// What a serve killed while opening a zip left behind: swept at start.
+	stale := filepath.Join(dataDir, "spool", "logtriage-zip-4711")
+	if err := os.MkdirAll(filepath.Dir(stale), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stale, []byte("raw upload"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	url := fmt.Sprintf("nats://127.0.0.1:%d", freeServePort(t))
 	ctx, stop := context.WithCancel(context.Background())
 	var serveLog serveLogBuffer
@@ -130,6 +138,9 @@ func testServe(t *testing.T, databaseURL string) {
 	}
 	if !strings.Contains(serveLog.String(), "rules only") {
 		t.Errorf("serve did not say it runs rules-only:\n%s", serveLog.String())
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale spool file is still there: %v", err)
 	}
 	// JetStream keeps its streams on disk under the data dir.
 	if entries, err := os.ReadDir(filepath.Join(dataDir, "jetstream", "jetstream")); err != nil || len(entries) == 0 {
