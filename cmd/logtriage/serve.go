@@ -171,6 +171,14 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		}
 		defer stopHTTP()
 	}
+	// Payloads a killed submit left (chunks, objects with no event), hourly.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		worker.RunSweeper(sweepCtx, worker.SweepOptions{JS: js, Store: store}, time.Hour, cfg.log)
+	}()
+	defer func() { stopSweep(); <-sweepDone }()
 	if cfg.guard.remoteEmbedder != nil {
 		backfillDone := make(chan struct{})
 		backfillCtx, stopBackfill := context.WithCancel(ctx)
