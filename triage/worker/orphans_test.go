@@ -18,7 +18,7 @@ func TestSweepOrphans(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	big := bytes.Repeat([]byte("2026-01-05 10:00:01 ERROR connection refused to db-01\n"), 2000) // > 64 KiB: an object
-	kept := e.submit("acme", "big.log", big)                                                          // its event waits: no worker yet
+	kept := e.submit("acme", "big.log", big)                                                     // its event waits: no worker yet
 
 	obs, err := e.js.ObjectStore(ctx, PayloadBucket)
 	if err != nil {
