@@ -171,6 +171,12 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		}
 		defer stopHTTP()
 	}
+	// Reading commands (similar) ask serve instead of opening its store.
+	querySub, err := worker.ServeQueries(nc, store, cfg.guard.embedder, cfg.log)
+	if err != nil {
+		return err
+	}
+	defer querySub.Drain()
 	// Payloads a killed submit left (chunks, objects with no event), hourly.
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	sweepDone := make(chan struct{})
@@ -251,6 +257,7 @@ func guardedPipeline(rt *router.Router, store triage.Store, llmPII bool, guard *
 		return nil, false, err
 	}
 	log.Info("similar cases", "embedder", embedder.ID(), "dimensions", embedder.Dimensions(), "fallback", fallback.ID())
+	guard.embedder = embedder
 	if embedder.ID() != fallback.ID() {
 		guard.remoteEmbedder = embedder
 	}

@@ -184,6 +184,15 @@ func testServe(t *testing.T, databaseURL string) {
 	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, c.ID) {
 		t.Errorf("cases --tenant acme: exit %d:\n%s", code, out)
 	}
+	// similar asks serve over NATS: the embedded store is serve's alone.
+	code, out, errOut = runServeCLI(t, "similar", "--nats-url", url, "--database-url", "", "--data-dir", dataDir, "--tenant", "acme", "--format", "json", c.ID)
+	if code != 0 || !strings.Contains(out, `"case_id": "`+c.ID+`"`) {
+		t.Errorf("similar while serve runs: exit %d:\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = runServeCLI(t, "similar", "--nats-url", url, "--database-url", "", "--data-dir", dataDir, "--tenant", "globex", c.ID)
+	if code != 1 || !strings.Contains(errOut, "no case "+c.ID+" for tenant globex") {
+		t.Errorf("similar for another tenant: exit %d: %s", code, errOut)
+	}
 	code, out, _ = runServeCLI(t, "cases", "--nats-url", url, "--tenant", "globex", "--format", "json")
 	if code != 0 || out != "" {
 		t.Errorf("another tenant sees: exit %d:\n%s", code, out)
