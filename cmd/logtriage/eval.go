@@ -247,18 +247,9 @@ func loadPrices(path string) (map[string]eval.Price, error) {
 	return prices, nil
 }
 
-// writeFileWith writes through a temporary file so a failed run never leaves
-// a half-written baseline behind.
+// writeFileWith writes an output file safely (see writeOutput).
 func writeFileWith(path string, write func(io.Writer) error) error {
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return writeOutput(path, write)
 }
 
 // gitCommit is best effort: a run outside a checkout records none.
