@@ -31,12 +31,12 @@ func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	applied, err := postgres.Migrate(ctx, *dbURL, *schema)
 	if err != nil {
 		fmt.Fprintln(stderr, "logtriage migrate:", err)
-		return 1
+		return 2
 	}
 	ms, err := postgres.Migrations()
 	if err != nil {
 		fmt.Fprintln(stderr, "logtriage migrate:", err)
-		return 1
+		return 2
 	}
 	names := map[int]string{}
 	for _, m := range ms {

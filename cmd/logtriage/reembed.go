@@ -21,7 +21,7 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	fs := newFlagSet(stderr, "reembed", "usage: logtriage reembed [--database-url URL | --data-dir DIR] [--batch N]",
 		"Embeds, with the configured embedder (OPENAI_BASE_URL / OPENAI_API_KEY, LOGTRIAGE_EMBEDDING_*), the cases whose",
 		"vector the local fallback made while it was failing. serve does the same every minute by itself.",
-		"Exit codes: 0 none left waiting, 1 error (the endpoint still failing: run it again later), 2 usage.")
+		"Exit codes: 0 none left waiting, 2 usage or error (the endpoint still failing: run it again later).")
 	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL of the store (env DATABASE_URL)")
 	dataDir := fs.String("data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "data dir of the embedded store, as given to serve (env LOGTRIAGE_DATA_DIR)")
 	batch := fs.Int("batch", 100, "cases per store query")
@@ -39,7 +39,7 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "logtriage reembed:", err)
-		return 1
+		return 2
 	}
 	e, err := embed.FromEnv(os.Getenv)
 	if err != nil {

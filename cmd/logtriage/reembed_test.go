@@ -42,8 +42,8 @@ func TestReembedCommand(t *testing.T) {
 		out           string
 	}{
 		{"usage", up.URL, []string{"--batch", "0"}, 2, ""},
-		{"local embedder configured", "", nil, 1, "nothing to re-embed into"},
-		{"endpoint refuses", down.URL, nil, 1, "request rejected"},
+		{"local embedder configured", "", nil, 2, "nothing to re-embed into"},
+		{"endpoint refuses", down.URL, nil, 2, "request rejected"},
 		{"endpoint answers", up.URL, []string{"--batch", "2"}, 0, "re-embedded 3 case(s) into " + remoteID + "; none left waiting"},
 		{"nothing left", up.URL, nil, 0, "re-embedded 0 case(s)"},
 	}

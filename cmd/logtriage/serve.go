@@ -37,7 +37,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	}
 	if err := serve(ctx, cfg); err != nil {
 		cfg.log.Error("serve: " + err.Error())
-		return 1
+		return 2 // could not run (docs/cli.md, exit codes)
 	}
 	return 0
 }

@@ -47,7 +47,7 @@ func runSimilar(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "logtriage similar:", err)
-		return 1
+		return 2
 	}
 	req := triage.SimilarRequest{Tenant: *tenant, AllTenants: *allTenants, CaseID: fs.Arg(0), K: *k, MinSimilarity: *minSim}
 	res, err := triage.SimilarResult{}, errNoServe
@@ -58,7 +58,8 @@ func runSimilar(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		res, err = similarFromStore(ctx, *dbURL, *dataDir, req)
 	}
 	if errors.Is(err, triage.ErrNotFound) {
-		return fail(fmt.Errorf("no case %s for tenant %s", req.CaseID, req.Tenant))
+		fmt.Fprintf(stderr, "logtriage similar: no case %s for tenant %s\n", req.CaseID, req.Tenant)
+		return 1 // an answer, not an error
 	}
 	if err != nil {
 		return fail(err)
