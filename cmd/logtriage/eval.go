@@ -57,8 +57,8 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "logtriage eval:", err)
 		return evalError
 	}
-	if *datasetPath == "" || fs.NArg() > 0 {
-		fs.Usage()
+	if code := usageProblem(fs, stderr, problem{*datasetPath == "", "--dataset is required: the labelled set to run"},
+		argsProblem(fs.Args(), fs.NArg() == 0, "no arguments (the set is --dataset)")); code >= 0 {
 		return evalError
 	}
 	if *format != "text" && *format != "json" && *format != "html" {

@@ -214,6 +214,8 @@ var exitCases = map[string][]exitCase{
 		code, _, _ := runCLI(t, "reembed", "--data-dir", f.dataDir)
 		return code
 	}}},
+	"version 0": {{"plain", cli("version")}},
+	"version 2": {{"an argument", cli("version", "extra")}},
 	"reembed 2": {{"local embedder", cliF(func(f *exitFixture) []string { return []string{"reembed", "--data-dir", f.dataDir} })}},
 }
 

@@ -22,9 +22,8 @@ func runRedact(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return parseExit(err)
 	}
-	if len(paths) > 1 {
-		fs.Usage()
-		return 2
+	if code := usageProblem(fs, stderr, argsProblem(paths, len(paths) <= 1, "one FILE, '-' or none (stdin)")); code >= 0 {
+		return code
 	}
 	path := "-"
 	if len(paths) == 1 {

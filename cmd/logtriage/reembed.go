@@ -28,14 +28,9 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}
-	if fs.NArg() != 0 {
-		fmt.Fprintf(stderr, "logtriage reembed: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return 2
-	}
-	if *batch <= 0 {
-		fmt.Fprintf(stderr, "logtriage reembed: --batch %d: want a positive number\n", *batch)
-		return 2
+	if code := usageProblem(fs, stderr, argsProblem(fs.Args(), fs.NArg() == 0, "no arguments"),
+		problem{*batch <= 0, fmt.Sprintf("--batch %d: want a positive number", *batch)}); code >= 0 {
+		return code
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "logtriage reembed:", err)

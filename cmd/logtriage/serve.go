@@ -64,9 +64,9 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	if err := fs.Parse(args); err != nil {
 		return cfg, parseExit(err), false
 	}
-	if fs.NArg() != 0 || cfg.workers < 0 {
-		fs.Usage()
-		return cfg, 2, false
+	if code := usageProblem(fs, stderr, argsProblem(fs.Args(), fs.NArg() == 0, "no arguments"),
+		problem{cfg.workers < 0, fmt.Sprintf("--workers %d: want 0 (automatic) or more", cfg.workers)}); code >= 0 {
+		return cfg, code, false
 	}
 	if err := cfg.guard.check(); err != nil {
 		fmt.Fprintln(stderr, "serve: "+err.Error())

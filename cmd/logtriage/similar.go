@@ -41,9 +41,9 @@ func runSimilar(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}
-	if fs.NArg() != 1 || *k <= 0 || (*format != "text" && *format != "json") {
-		fs.Usage()
-		return 2
+	if code := usageProblem(fs, stderr, argsProblem(fs.Args(), fs.NArg() == 1, "one CASE_ID"),
+		problem{*k <= 0, fmt.Sprintf("--k %d: want at least 1", *k)}, formatProblem(*format, "text", "json")); code >= 0 {
+		return code
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "logtriage similar:", err)

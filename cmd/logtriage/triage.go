@@ -35,9 +35,8 @@ func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err != nil {
 		return parseExit(err)
 	}
-	if len(files) != 1 || (*format != "text" && *format != "json") {
-		fs.Usage()
-		return 2
+	if code := usageProblem(fs, stderr, argsProblem(files, len(files) == 1, "one FILE"), formatProblem(*format, "text", "json")); code >= 0 {
+		return code
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "logtriage triage:", err)
