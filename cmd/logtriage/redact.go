@@ -34,7 +34,7 @@ func runRedact(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintln(stderr, "logtriage redact:", err)
 		return 2
 	}
-	r, closeIn, err := openInput(path, stdin)
+	r, closeIn, err := openInput(ctx, path, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "logtriage redact: %s: %v\n", path, err)
 		return 2

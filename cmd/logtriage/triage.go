@@ -24,8 +24,8 @@ func init() {
 	})
 }
 
-func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet(stderr, "triage", "usage: logtriage triage [--format text|json] [--config routing.json] [--llm-pii] FILE", "\nWith OPENAI_API_KEY or OPENAI_BASE_URL set (model: LOGTRIAGE_LLM_MODEL) an LLM classifies, rules otherwise.")
+func runTriage(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet(stderr, "triage", "usage: logtriage triage [--format text|json] [--config routing.json] [--llm-pii] FILE|- (gzip, zip, tar, tar.gz opened; - is stdin)", "\nWith OPENAI_API_KEY or OPENAI_BASE_URL set (model: LOGTRIAGE_LLM_MODEL) an LLM classifies, rules otherwise.")
 	format := fs.String("format", "text", "output format: text or json")
 	config := fs.String("config", "", "routing config (JSON); default: the embedded router/default.json")
 	tenant := fs.String("tenant", "local", "tenant the case belongs to (selects the tier in the routing config)")
@@ -35,7 +35,7 @@ func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err != nil {
 		return parseExit(err)
 	}
-	if code := usageProblem(fs, stderr, argsProblem(files, len(files) == 1, "one FILE"), formatProblem(*format, "text", "json")); code >= 0 {
+	if code := usageProblem(fs, stderr, argsProblem(files, len(files) == 1, "one FILE (or - for stdin)"), formatProblem(*format, "text", "json")); code >= 0 {
 		return code
 	}
 	fail := func(err error) int {
@@ -81,12 +81,12 @@ func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return fail(err)
 	}
 
-	f, err := os.Open(files[0])
+	f, name, err := fileOrStdin(files[0], stdin)
 	if err != nil {
 		return fail(err)
 	}
 	defer f.Close()
-	up, err := describe(f, files[0])
+	up, err := describe(f, name)
 	if err != nil {
 		return fail(err)
 	}
