@@ -124,7 +124,6 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-
 // fileFinding is a finding with the path as given on the command line.
 type fileFinding struct {
 	File string `json:"file"`
