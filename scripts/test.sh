@@ -1,18 +1,43 @@
 #!/usr/bin/env bash
 # The README's test command: runs every Go test. The PostgreSQL half runs against
-# real pgvector (PGlite on loopback) started by scripts/pglite.sh when Node is present;
-# without it those tests skip with a message saying how to run them.
+# real pgvector:
+#   - a native PostgreSQL 15 + pgvector (scripts/pgnative.sh) when it is installed
+#     (CI installs it); the PostgreSQL store's conformance suite then runs a second
+#     time against PGlite, so both servers pass the same suite;
+#   - otherwise PGlite on loopback (scripts/pglite.sh) when Node is present;
+#   - otherwise those tests skip with a message saying how to run them.
 # An existing LOGTRIAGE_TEST_DATABASE_URL (any PostgreSQL with pgvector) is used as is.
 # With LOGTRIAGE_REQUIRE_PG=1 (set by .ci/run) a missing PostgreSQL fails the run instead:
 # CI must never go green by skipping the PostgreSQL half.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [[ -z "${LOGTRIAGE_TEST_DATABASE_URL:-}" ]] && command -v node >/dev/null; then
+cleanup=()
+trap 'for c in "${cleanup[@]}"; do eval "$c"; done' EXIT
+
+start_pglite() {
 	# A run directory of its own, so parallel runs never stop each other's server.
 	export PGLITE_RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/logtriage-pglite.XXXXXX")"
-	trap './scripts/pglite.sh stop; rm -rf "$PGLITE_RUN_DIR"' EXIT
-	if url="$(./scripts/pglite.sh start)"; then
+	cleanup+=('./scripts/pglite.sh stop; rm -rf "$PGLITE_RUN_DIR"')
+	./scripts/pglite.sh start
+}
+
+pglite_url=""
+if [[ -z "${LOGTRIAGE_TEST_DATABASE_URL:-}" ]] && ./scripts/pgnative.sh available 2>/dev/null; then
+	export PGNATIVE_RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/logtriage-pgnative.XXXXXX")"
+	cleanup+=('./scripts/pgnative.sh stop; rm -rf "$PGNATIVE_RUN_DIR"')
+	if url="$(./scripts/pgnative.sh start)"; then
+		export LOGTRIAGE_TEST_DATABASE_URL="$url" DATABASE_URL="$url"
+		echo "test.sh: PostgreSQL tests run against native PostgreSQL 15 + pgvector at 127.0.0.1"
+		if command -v node >/dev/null && pglite_url="$(start_pglite)"; then
+			echo "test.sh: the PostgreSQL store's suite runs again against PGlite+pgvector"
+		fi
+	else
+		echo "test.sh: native PostgreSQL did not start; trying PGlite" >&2
+	fi
+fi
+if [[ -z "${LOGTRIAGE_TEST_DATABASE_URL:-}" ]] && command -v node >/dev/null; then
+	if url="$(start_pglite)"; then
 		export LOGTRIAGE_TEST_DATABASE_URL="$url" DATABASE_URL="$url"
 		echo "test.sh: PostgreSQL tests run against PGlite+pgvector at $url"
 	else
@@ -20,10 +45,13 @@ if [[ -z "${LOGTRIAGE_TEST_DATABASE_URL:-}" ]] && command -v node >/dev/null; th
 	fi
 fi
 if [[ "${LOGTRIAGE_REQUIRE_PG:-}" == 1 && -z "${LOGTRIAGE_TEST_DATABASE_URL:-}" ]]; then
-	echo "test.sh: LOGTRIAGE_REQUIRE_PG=1 but no PostgreSQL (PGlite did not start and LOGTRIAGE_TEST_DATABASE_URL is unset)" >&2
+	echo "test.sh: LOGTRIAGE_REQUIRE_PG=1 but no PostgreSQL (none started and LOGTRIAGE_TEST_DATABASE_URL is unset)" >&2
 	exit 1
 fi
 
 go vet ./...
 go test -count=1 ./...
+if [[ -n "$pglite_url" ]]; then
+	LOGTRIAGE_TEST_DATABASE_URL="$pglite_url" go test -count=1 ./triage/store/postgres/...
+fi
 go run ./cmd/logtriage eval --rules --dataset eval/datasets/triage/dataset.jsonl --baseline eval/baselines/rules.json # regression gate, exit 3 on a drop (docs/eval.md)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/logtriage/logtriage/detectors"
 	"github.com/logtriage/logtriage/eval"
+	"github.com/logtriage/logtriage/internal/keyring"
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
@@ -211,12 +212,12 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 }
 
 // evalDetector is the detectors engine with its default configuration, or
-// the rule file scan --config takes. The fingerprint key is fixed:
-// fingerprints never enter a metric. The config hash covers the rule file
+// the rule file scan --config takes. The fingerprint key is random per
+// run: fingerprints never enter a metric, and no built-in key exists. The config hash covers the rule file
 // and the detector set (types and their rules), so adding or changing a
 // detector changes it.
 func evalDetector(rulesPath string) (*detectors.Engine, []byte, error) {
-	opts := detectors.Options{FingerprintKey: []byte("logtriage-eval")}
+	opts := detectors.Options{FingerprintKey: keyring.Random(keyring.KeySize)}
 	var rules []byte
 	if rulesPath != "" {
 		var err error

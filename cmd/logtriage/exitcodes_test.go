@@ -207,16 +207,28 @@ var exitCases = map[string][]exitCase{
 	"migrate 2": {{"no URL", cli("migrate", "--database-url", "")}, {"nothing listening", cliF(func(f *exitFixture) []string {
 		return []string{"migrate", "--timeout", "5s", "--database-url", "postgres://u:p@" + strings.TrimPrefix(f.deadURL, "nats://") + "/db?sslmode=disable"}
 	})}},
-	"reembed 0": {{"nothing waiting", func(t *testing.T, f *exitFixture) int {
+	"backfill 0": {{"nothing waiting", func(t *testing.T, f *exitFixture) int {
 		srv := openaitest.New(t, openaitest.Options{})
 		t.Setenv("OPENAI_BASE_URL", srv.URL)
 		t.Setenv("LOGTRIAGE_EMBEDDING_DIMENSIONS", "32")
-		code, _, _ := runCLI(t, "reembed", "--data-dir", f.dataDir)
+		code, _, _ := runCLI(t, "backfill", "--data-dir", f.dataDir)
 		return code
 	}}},
+	"backfill 2": {{"local embedder", cliF(func(f *exitFixture) []string { return []string{"backfill", "--data-dir", f.dataDir} })}},
+	"reembed 0": {{"list the spaces", func(t *testing.T, f *exitFixture) int {
+		url := os.Getenv("LOGTRIAGE_TEST_DATABASE_URL")
+		if url == "" {
+			t.Skip("LOGTRIAGE_TEST_DATABASE_URL is not set; ./scripts/test.sh starts PGlite")
+		}
+		code, _, _ := runCLI(t, "reembed", "--database-url", url, "--list")
+		return code
+	}}},
+	"reembed 1": {{"nothing listening", cliF(func(f *exitFixture) []string {
+		return []string{"reembed", "--list", "--database-url", "postgres://u:p@" + strings.TrimPrefix(f.deadURL, "nats://") + "/db?sslmode=disable&connect_timeout=5"}
+	})}},
 	"version 0": {{"plain", cli("version")}},
 	"version 2": {{"an argument", cli("version", "extra")}},
-	"reembed 2": {{"local embedder", cliF(func(f *exitFixture) []string { return []string{"reembed", "--data-dir", f.dataDir} })}},
+	"reembed 2": {{"no database", cli("reembed", "--database-url", "")}},
 }
 
 // TestExitCodeTable checks every row of docs/cli.md's exit code table

@@ -14,6 +14,7 @@ import (
 
 	"github.com/logtriage/logtriage/detectors"
 	"github.com/logtriage/logtriage/eval"
+	"github.com/logtriage/logtriage/internal/keyring"
 	"github.com/logtriage/logtriage/internal/openaitest"
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
@@ -190,7 +191,7 @@ func TestServePipelineLLMPIIPass(t *testing.T) {
 	srv := piiServer(t, openaitest.PIIEntities(piiKnown))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, on := range []bool{true, false} {
-		p, usesLLM, err := workerPipeline(router.Default(), nil, on, log, io.Discard)
+		p, usesLLM, err := workerPipeline(router.Default(), nil, keyring.Random(keyring.KeySize), on, log)
 		if err != nil || !usesLLM {
 			t.Fatalf("workerPipeline: %v (uses LLM %v)", err, usesLLM)
 		}

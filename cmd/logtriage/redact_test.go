@@ -6,7 +6,7 @@ import (
 )
 
 func TestRedactCommand(t *testing.T) {
-	t.Setenv("LOGTRIAGE_FINGERPRINT_KEY", "test-key")
+	setTestFingerprintKey(t)
 	text, planted := plantedLog()
 	for _, name := range []string{"app.log", "app.log.gz"} {
 		data := []byte(text)

@@ -2,64 +2,136 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"text/tabwriter"
+	"time"
 
-	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
+	"github.com/logtriage/logtriage/triage/store/postgres"
 )
 
 func init() {
-	register("reembed", command{summary: "re-embed cases the local fallback embedded during an LLM outage", run: runReembed})
+	register("reembed", command{summary: "re-embed cases into a new embedder space, rebuild or drop a space's index (PostgreSQL)", run: runReembed})
 }
 
-// runReembed is the backfill serve runs by itself, as a one-off: for a
-// PostgreSQL store while serve runs, or for the embedded store while it does
-// not (the embedded store is one process's).
+// runReembed is the operator's tool for the PostgreSQL store's vector spaces.
+// With no action flag it fills the configured embedder's space (the same
+// LOGTRIAGE_EMBEDDER / OPENAI_* settings serve reads) for every case that
+// lacks a vector there, then builds the space's index; the old space keeps
+// serving until the workers switch (docs/storage.md, "Re-embedding").
 func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet(stderr, "reembed", "usage: logtriage reembed [--database-url URL | --data-dir DIR] [--batch N]",
-		"Embeds, with the configured embedder (OPENAI_BASE_URL / OPENAI_API_KEY, LOGTRIAGE_EMBEDDING_*), the cases whose",
-		"vector the local fallback made while it was failing. serve does the same every minute by itself.",
-		"Exit codes: 0 none left waiting, 2 usage or error (the endpoint still failing: run it again later).")
-	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL of the store (env DATABASE_URL)")
-	dataDir := fs.String("data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "data dir of the embedded store, as given to serve (env LOGTRIAGE_DATA_DIR)")
-	batch := fs.Int("batch", 100, "cases per store query")
+	fs := newFlagSet(stderr, "reembed", "usage: logtriage reembed [--database-url URL] [--schema S] [--batch N]\n"+
+		"       logtriage reembed --list | --rebuild-index SPACE [--m M] [--ef-construction E] | --drop-space SPACE")
+	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (env DATABASE_URL)")
+	schema := fs.String("schema", "logtriage", "schema holding logtriage's tables")
+	batch := fs.Int("batch", 500, "signatures per embedding call and per COPY")
+	list := fs.Bool("list", false, "list the embedder spaces: vectors, index size, dead tuples")
+	rebuild := fs.String("rebuild-index", "", "rebuild this space's HNSW index without downtime")
+	drop := fs.String("drop-space", "", "delete this space's vectors and index (after the workers switched)")
+	m := fs.Int("m", 0, "HNSW m for a rebuilt or new index (default 16)")
+	efc := fs.Int("ef-construction", 0, "HNSW ef_construction for a rebuilt or new index (default 64)")
+	full := fs.Bool("full-precision-index", false, "index float32 vectors instead of halfvec copies")
+	format := fs.String("format", "text", "output of --list: text or json")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}
-	if code := usageProblem(fs, stderr, argsProblem(fs.Args(), fs.NArg() == 0, "no arguments"),
-		problem{*batch <= 0, fmt.Sprintf("--batch %d: want a positive number", *batch)}); code >= 0 {
-		return code
+	actions := 0
+	for _, set := range []bool{*list, *rebuild != "", *drop != ""} {
+		if set {
+			actions++
+		}
+	}
+	switch {
+	case fs.NArg() != 0:
+		fmt.Fprintf(stderr, "logtriage reembed: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	case *dbURL == "":
+		fmt.Fprintln(stderr, "logtriage reembed: --database-url (or DATABASE_URL) is required: spaces exist only in the PostgreSQL store")
+		return 2
+	case actions > 1:
+		fmt.Fprintln(stderr, "logtriage reembed: --list, --rebuild-index and --drop-space exclude each other")
+		return 2
+	case *batch <= 0:
+		fmt.Fprintln(stderr, "logtriage reembed: --batch must be positive")
+		return 2
+	case *format != "text" && *format != "json":
+		fmt.Fprintf(stderr, "logtriage reembed: --format %q: want text or json\n", *format)
+		return 2
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "logtriage reembed:", err)
-		return 2
+		return 1
 	}
+	s, err := postgres.Open(ctx, *dbURL, postgres.Options{Schema: *schema, IndexM: *m, IndexEFConstruction: *efc, FullPrecisionIndex: *full})
+	if err != nil {
+		return fail(err)
+	}
+	defer s.Close()
+
+	switch {
+	case *list:
+		stats, err := s.Spaces(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		if *format == "json" {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(stats); err != nil {
+				return fail(err)
+			}
+			return 0
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SPACE\tDIMS\tVECTORS\tINDEX\tINDEX MB\tDEAD TUPLES")
+		for _, st := range stats {
+			kind := "vector"
+			if st.Halfvec {
+				kind = "halfvec"
+			}
+			if st.IndexBytes == 0 {
+				kind = "none"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.1f\t%d\n", st.EmbedderID, st.Dims, st.Vectors, kind, float64(st.IndexBytes)/1e6, st.DeadTuples)
+		}
+		if err := tw.Flush(); err != nil {
+			return fail(err)
+		}
+		return 0
+	case *rebuild != "":
+		start := time.Now()
+		if err := s.RebuildIndex(ctx, *rebuild); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stdout, "rebuilt the index of %s in %s\n", *rebuild, time.Since(start).Round(time.Millisecond))
+		return 0
+	case *drop != "":
+		n, err := s.DropSpace(ctx, *drop)
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stdout, "dropped space %s: %d vectors\n", *drop, n)
+		return 0
+	}
+
 	e, err := embed.FromEnv(os.Getenv)
 	if err != nil {
 		return fail(err)
 	}
-	if embed.BaseURL(os.Getenv) == "" {
-		return fail(fmt.Errorf("the configured embedder is the local one (%s): nothing to re-embed into; set OPENAI_BASE_URL or OPENAI_API_KEY", e.ID()))
-	}
-	store, err := openSimilarStore(ctx, *dbURL, *dataDir)
+	start := time.Now()
+	last := start
+	n, err := s.Reembed(ctx, e, postgres.ReembedOptions{Batch: *batch, Progress: func(done int) {
+		if time.Since(last) >= 5*time.Second {
+			last = time.Now()
+			fmt.Fprintf(stderr, "reembed: %d cases embedded into %s\n", done, e.ID())
+		}
+	}})
 	if err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("after %d cases: %w", n, err))
 	}
-	defer store.Close()
-	total := 0
-	for {
-		res, err := triage.Reembed(ctx, store, e, *batch)
-		total += res.Done
-		if err != nil {
-			fmt.Fprintf(stdout, "re-embedded %d case(s) into %s\n", total, e.ID())
-			return fail(err)
-		}
-		if res.Done < *batch {
-			break
-		}
-	}
-	fmt.Fprintf(stdout, "re-embedded %d case(s) into %s; none left waiting\n", total, e.ID())
+	fmt.Fprintf(stdout, "embedded %d cases into %s in %s; its index is built\n", n, e.ID(), time.Since(start).Round(time.Millisecond))
 	return 0
 }

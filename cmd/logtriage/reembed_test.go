@@ -3,69 +3,69 @@ package main
 import (
 	"bytes"
 	"context"
-	"path/filepath"
+	"encoding/json"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/logtriage/logtriage/internal/openaitest"
-	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
-	"github.com/logtriage/logtriage/triage/store/embedded"
+	"github.com/logtriage/logtriage/triage/store/postgres"
 )
 
+// TestReembedCommand moves a store's cases from the local embedder's default
+// space into a 64-dimension one, then lists, rebuilds and drops spaces.
 func TestReembedCommand(t *testing.T) {
-	dataDir := t.TempDir()
-	s, err := embedded.Open(filepath.Join(dataDir, "store"), embedded.Options{})
+	url := os.Getenv("LOGTRIAGE_TEST_DATABASE_URL")
+	if url == "" {
+		t.Skip("no PostgreSQL: run ./scripts/test.sh or set LOGTRIAGE_TEST_DATABASE_URL")
+	}
+	ctx := context.Background()
+	schema := fmt.Sprintf("lt_reembed_%d", time.Now().UnixNano()%1e9)
+	t.Cleanup(func() { _ = postgres.DropSchema(context.Background(), url, schema) })
+	s, err := postgres.Open(ctx, url, postgres.Options{Schema: schema})
 	if err != nil {
 		t.Fatal(err)
 	}
-	local, _ := embed.NewLocal(embed.LocalOptions{})
-	const remoteID = "openai:text-embedding-3-small:32"
-	for i, sig := range []string{"ERROR pool exhausted", "ERROR certificate expired", "FATAL disk full"} {
-		vec, _ := local.Embed(context.Background(), []string{sig})
-		c := &triage.Case{ID: "c" + string(rune('a'+i)), Tenant: "acme", Queue: "db", Summary: sig, Signature: sig,
-			Embedder:  triage.EmbedderInfo{ID: local.ID(), FallbackReason: "embed: circuit open", Reembed: remoteID},
-			CreatedAt: time.Date(2026, 3, 1, 12, i, 0, 0, time.UTC)}
-		if err := s.PutCase(context.Background(), c, &triage.Embedding{EmbedderID: local.ID(), Vector: vec[0]}); err != nil {
-			t.Fatal(err)
+	seedStore(t, s, "")
+	s.Close()
+	oldLocal, _ := embed.NewLocal(embed.LocalOptions{})
+	newLocal, _ := embed.NewLocal(embed.LocalOptions{Dimensions: 64})
+	t.Setenv("LOGTRIAGE_EMBEDDER", "local")
+	t.Setenv("LOGTRIAGE_EMBEDDING_DIMENSIONS", "64")
+
+	cli := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(ctx, append([]string{"reembed", "--database-url", url, "--schema", schema}, args...), nil, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	if code, out, errOut := cli(); code != 0 || !strings.Contains(out, "embedded 4 cases into "+newLocal.ID()) {
+		t.Fatalf("reembed: exit %d, %q, %q", code, out, errOut)
+	}
+	if code, out, _ := cli(); code != 0 || !strings.Contains(out, "embedded 0 cases") {
+		t.Errorf("second reembed: exit %d, %q; want nothing left to embed", code, out)
+	}
+	code, out, errOut := cli("--list", "--format", "json")
+	var spaces []postgres.SpaceStats
+	if code != 0 || json.Unmarshal([]byte(out), &spaces) != nil || len(spaces) != 2 {
+		t.Fatalf("--list: exit %d, %q, %q", code, out, errOut)
+	}
+	for _, sp := range spaces {
+		if sp.Vectors != 4 || !sp.Halfvec {
+			t.Errorf("space %+v: want 4 vectors in a halfvec index", sp)
 		}
 	}
-	s.Close()
-
-	down := openaitest.New(t, openaitest.Options{Embeddings: openaitest.Error(401, "invalid_request_error", "bad key")})
-	up := openaitest.New(t, openaitest.Options{})
-	tests := []struct {
-		name, baseURL string
-		args          []string
-		code          int
-		out           string
-	}{
-		{"usage", up.URL, []string{"--batch", "0"}, 2, ""},
-		{"local embedder configured", "", nil, 2, "nothing to re-embed into"},
-		{"endpoint refuses", down.URL, nil, 2, "request rejected"},
-		{"endpoint answers", up.URL, []string{"--batch", "2"}, 0, "re-embedded 3 case(s) into " + remoteID + "; none left waiting"},
-		{"nothing left", up.URL, nil, 0, "re-embedded 0 case(s)"},
+	if code, out, errOut := cli("--rebuild-index", newLocal.ID(), "--m", "12"); code != 0 || !strings.Contains(out, "rebuilt") {
+		t.Errorf("--rebuild-index: exit %d, %q, %q", code, out, errOut)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("OPENAI_BASE_URL", tc.baseURL)
-			t.Setenv("OPENAI_API_KEY", "")
-			t.Setenv("LOGTRIAGE_EMBEDDING_DIMENSIONS", "32")
-			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), append([]string{"reembed", "--data-dir", dataDir}, tc.args...), nil, &stdout, &stderr)
-			if code != tc.code || !strings.Contains(stdout.String()+stderr.String(), tc.out) {
-				t.Fatalf("exit %d, want %d; out %q err %q; want %q", code, tc.code, stdout.String(), stderr.String(), tc.out)
-			}
-		})
+	if code, out, errOut := cli("--drop-space", oldLocal.ID()); code != 0 || !strings.Contains(out, "4 vectors") {
+		t.Errorf("--drop-space: exit %d, %q, %q", code, out, errOut)
 	}
-	s, err = embedded.Open(filepath.Join(dataDir, "store"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
+	if code, _, errOut := cli("--drop-space", oldLocal.ID()); code != 1 || !strings.Contains(errOut, "not found") {
+		t.Errorf("dropping a missing space: exit %d, %q; want 1 and not found", code, errOut)
 	}
-	defer s.Close()
-	c, err := s.GetCase(context.Background(), "acme", "cb")
-	if err != nil || c.Embedder.ID != remoteID || c.Embedder.Reembed != "" {
-		t.Errorf("case after reembed: %+v, %v", c.Embedder, err)
+	if code, _, errOut := cli("--list", "--drop-space", "x"); code != 2 || !strings.Contains(errOut, "exclude each other") {
+		t.Errorf("two actions: exit %d, %q; want a usage error", code, errOut)
 	}
 }

@@ -14,9 +14,9 @@ import (
 	"github.com/logtriage/logtriage/triage"
 )
 
-// startServe runs `serve` on the embedded default in a temp dir and returns
+// startServeForResolve runs `serve` on the embedded default in a temp dir and returns
 // its NATS URL; it stops when the test ends.
-func startServe(t *testing.T) string {
+func startServeForResolve(t *testing.T) string {
 	t.Helper()
 	for _, key := range []string{"OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL", "LOGTRIAGE_ROUTES"} {
 		t.Setenv(key, "")
@@ -59,7 +59,7 @@ func submitWait(t *testing.T, url, tenant, path string) triage.Case {
 // embedded store); the labels are checked against the severity set and the
 // routing config, and the case comes back resolved.
 func TestCasesResolve(t *testing.T) {
-	url := startServe(t)
+	url := startServeForResolve(t)
 	dir := t.TempDir()
 	log := filepath.Join(dir, "app.log")
 	content := strings.Repeat("2026-01-05 10:00:01 ERROR HikariPool-1 - Connection is not available, request timed out after 30000ms\n", 4)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,48 +14,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/logtriage/logtriage/detectors"
 )
 
 func init() {
 	register("scan", command{summary: "find PII and secrets in log files (exit 0 clean, 1 findings, 2 error)", run: runScan})
-}
-
-// devFingerprintKey is used when no key is configured, so local runs work;
-// fingerprints made with it correlate nothing across deployments.
-const devFingerprintKey = "logtriage-development-key-do-not-use-in-production"
-
-var devKeyNotice sync.Once
-
-// fingerprintKey returns the HMAC key for fingerprints: env
-// LOGTRIAGE_FINGERPRINT_KEY, else the fixed development key, said once on stderr.
-func fingerprintKey(stderr io.Writer) []byte {
-	if k := os.Getenv("LOGTRIAGE_FINGERPRINT_KEY"); k != "" {
-		return []byte(k)
-	}
-	devKeyNotice.Do(func() {
-		fmt.Fprintln(stderr, "logtriage: LOGTRIAGE_FINGERPRINT_KEY is not set; using the development fingerprint key")
-	})
-	return []byte(devFingerprintKey)
-}
-
-// resolveKey reads the key from keyFile when given (trailing newline
-// trimmed), else falls back to fingerprintKey.
-func resolveKey(keyFile string, stderr io.Writer) ([]byte, error) {
-	if keyFile == "" {
-		return fingerprintKey(stderr), nil
-	}
-	k, err := os.ReadFile(keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("key file: %w", err)
-	}
-	k = bytes.TrimRight(k, "\r\n")
-	if len(k) == 0 {
-		return nil, fmt.Errorf("key file %s is empty", keyFile)
-	}
-	return k, nil
 }
 
 // engineFlags are the detector settings scan and redact share.
@@ -70,14 +33,15 @@ type engineFlags struct {
 
 func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "JSON rule file: custom rules, allow-lists, modes (docs/detectors.md)")
-	fs.StringVar(&f.keyFile, "key-file", "", "file holding the fingerprint HMAC key (default env LOGTRIAGE_FINGERPRINT_KEY)")
+	fs.StringVar(&f.keyFile, "fingerprint-key-file", "", "file holding the fingerprint HMAC key (env LOGTRIAGE_FINGERPRINT_KEY_FILE or LOGTRIAGE_FINGERPRINT_KEY; a random key per run when none)")
+	fs.StringVar(&f.keyFile, "key-file", "", "the same as --fingerprint-key-file")
 	fs.StringVar(&f.modes, "mode", "", "redaction modes, e.g. credit_card=partial,email=mask (fingerprint, mask, partial, drop)")
 	fs.StringVar(&f.disable, "disable", "", "comma-separated finding types to skip")
 	fs.Float64Var(&f.minConf, "min-confidence", 0, "drop findings below this confidence (0..1)")
 }
 
 func (f *engineFlags) engine(stderr io.Writer) (*detectors.Engine, error) {
-	key, err := resolveKey(f.keyFile, stderr)
+	key, err := oneShotFingerprintKey(f.keyFile, os.Getenv, stderrLogger(stderr))
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/logtriage/logtriage/internal/keyring"
 )
 
 // plantedLog returns log text with known values and where they are.
@@ -50,7 +52,7 @@ func gzipBytes(t *testing.T, s string) []byte {
 }
 
 func TestScanJSONLOffsetsIntoDecompressedContent(t *testing.T) {
-	t.Setenv("LOGTRIAGE_FINGERPRINT_KEY", "test-key")
+	setTestFingerprintKey(t)
 	text, want := plantedLog()
 	for _, name := range []string{"app.log", "app.log.gz"} {
 		data := []byte(text)
@@ -91,7 +93,7 @@ func TestScanJSONLOffsetsIntoDecompressedContent(t *testing.T) {
 }
 
 func TestScanExitCodesAndErrors(t *testing.T) {
-	t.Setenv("LOGTRIAGE_FINGERPRINT_KEY", "test-key")
+	setTestFingerprintKey(t)
 	clean := writeScanFile(t, "clean.log", []byte("nothing to see\n"))
 	bin := writeScanFile(t, "core.bin", []byte{0x7f, 'E', 'L', 'F', 0, 0, 1})
 	badCfg := writeScanFile(t, "rules.json", []byte(`{"rules":[{"id":"acme","regex":"(a)(b)"}]}`))
@@ -124,7 +126,7 @@ func TestScanExitCodesAndErrors(t *testing.T) {
 }
 
 func TestScanJSONAndSARIF(t *testing.T) {
-	t.Setenv("LOGTRIAGE_FINGERPRINT_KEY", "test-key")
+	setTestFingerprintKey(t)
 	text, want := plantedLog()
 	path := writeScanFile(t, "app.log", []byte(text))
 
@@ -194,11 +196,15 @@ func TestFingerprintKeyFromEnvAndFile(t *testing.T) {
 		s, _ := m["fingerprint"].(string)
 		return s
 	}
-	t.Setenv("LOGTRIAGE_FINGERPRINT_KEY", "key-one")
+	one, two := keyring.EncodeKey(keyring.Random(32)), keyring.EncodeKey(keyring.Random(32))
+	t.Setenv("LOGTRIAGE_FINGERPRINT_KEY", one)
 	a := fp()
-	t.Setenv("LOGTRIAGE_FINGERPRINT_KEY", "key-two")
+	t.Setenv("LOGTRIAGE_FINGERPRINT_KEY", two)
 	b := fp()
-	keyFile := writeScanFile(t, "key", []byte("key-one\n"))
+	keyFile := writeScanFile(t, "key", []byte(one+"\n"))
+	if err := os.Chmod(keyFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	c := fp("--key-file", keyFile)
 	if a == "" || a == b || a != c {
 		t.Errorf("fingerprints: env one %q, env two %q, file one %q", a, b, c)
@@ -206,7 +212,7 @@ func TestFingerprintKeyFromEnvAndFile(t *testing.T) {
 }
 
 func TestScanWalksDirectories(t *testing.T) {
-	t.Setenv("LOGTRIAGE_FINGERPRINT_KEY", "test-key")
+	setTestFingerprintKey(t)
 	dir := t.TempDir()
 	must := func(err error) {
 		if err != nil {

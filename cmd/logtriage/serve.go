@@ -21,8 +21,6 @@ import (
 	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/llm"
 	"github.com/logtriage/logtriage/triage/rules"
-	"github.com/logtriage/logtriage/triage/store/embedded"
-	"github.com/logtriage/logtriage/triage/store/postgres"
 	"github.com/logtriage/logtriage/triage/worker"
 )
 
@@ -56,6 +54,7 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.IntVar(&cfg.workers, "workers", 0, "uploads processed concurrently (0: two per CPU, or 4 per CPU with an LLM, which mostly waits)")
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
+	cfg.keys.register(fs)
 	llmPII := llmPIIFlag(fs, os.Getenv)
 	if err := cfg.guard.register(fs, os.Getenv); err != nil {
 		fmt.Fprintln(stderr, "serve: "+err.Error())
@@ -80,6 +79,7 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 
 type serveConfig struct {
 	nats                           natsFlags
+	keys                           keyFlags
 	dataDir, listen, dbURL, routes string
 	httpAddr                       string
 	workers                        int
@@ -98,6 +98,10 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if err != nil {
 		return err
 	}
+	keys, err := cfg.keys.load(cfg.dataDir, os.Getenv, cfg.log, true)
+	if err != nil {
+		return err
+	}
 	if cfg.nats.url == "" {
 		host, portStr, err := net.SplitHostPort(cfg.listen)
 		if err != nil {
@@ -107,7 +111,8 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		if err != nil {
 			return fmt.Errorf("--nats-listen: %w", err)
 		}
-		srv, err := natsx.StartServer(natsx.ServerOptions{Host: host, Port: port, StoreDir: filepath.Join(cfg.dataDir, "jetstream")})
+		srv, err := natsx.StartServer(natsx.ServerOptions{Host: host, Port: port, StoreDir: filepath.Join(cfg.dataDir, "jetstream"),
+			JetStreamKey: jetStreamKey(keys.master)})
 		if err != nil {
 			return err
 		}
@@ -137,13 +142,14 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		return err
 	}
 
-	store, err := openStore(ctx, cfg.dbURL, filepath.Join(cfg.dataDir, "store"))
+	keyed, err := openKeyedStore(ctx, cfg.dbURL, cfg.dataDir, keys)
 	if err != nil {
 		return err
 	}
+	store := keyed.Store
 	defer store.Close()
 
-	pipe, usesLLM, err := guardedPipeline(rt, store, cfg.llmPII, &cfg.guard, triage.OpenLimits{TempDir: spool}, cfg.log, cfg.stderr)
+	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.llmPII, &cfg.guard, triage.OpenLimits{TempDir: spool}, cfg.log)
 	if err != nil {
 		return err
 	}
@@ -212,13 +218,13 @@ func defaultWorkers(cpus int, usesLLM bool) int {
 
 // workerPipeline is the pipeline `triage` runs, with the store for similar
 // cases; it says once which classifier judges the cases.
-func workerPipeline(rt *router.Router, store triage.Store, llmPII bool, log *slog.Logger, stderr io.Writer) (p *triage.Pipeline, usesLLM bool, err error) {
-	return guardedPipeline(rt, store, llmPII, defaultLLMGuard(), triage.OpenLimits{}, log, stderr)
+func workerPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, llmPII bool, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
+	return guardedPipeline(rt, store, fingerprintKey, llmPII, defaultLLMGuard(), triage.OpenLimits{}, log)
 }
 
 // guardedPipeline is workerPipeline with guard's LLM budget and circuit
 // breakers (one per endpoint, made here).
-func guardedPipeline(rt *router.Router, store triage.Store, llmPII bool, guard *llmGuard, limits triage.OpenLimits, log *slog.Logger, stderr io.Writer) (p *triage.Pipeline, usesLLM bool, err error) {
+func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, llmPII bool, guard *llmGuard, limits triage.OpenLimits, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
 	var classifier triage.Classifier
 	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
 		opts.Breaker = guard.breakerFor(opts.BaseURL)
@@ -261,7 +267,7 @@ func guardedPipeline(rt *router.Router, store triage.Store, llmPII bool, guard *
 	if embedder.ID() != fallback.ID() {
 		guard.remoteEmbedder = embedder
 	}
-	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey(stderr)})
+	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey})
 	if err != nil {
 		return nil, false, err
 	}
@@ -279,15 +285,6 @@ func guardedPipeline(rt *router.Router, store triage.Store, llmPII bool, guard *
 		Limits:           limits,
 	})
 	return p, classifier != nil || pii != nil, err
-}
-
-// openStore is the registry of store constructors: PostgreSQL when a URL is
-// given, else the embedded store under the data dir.
-func openStore(ctx context.Context, dbURL, dir string) (triage.Store, error) {
-	if dbURL != "" {
-		return postgres.Open(ctx, dbURL, postgres.Options{})
-	}
-	return embedded.Open(dir, embedded.Options{})
 }
 
 func serveHTTP(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {

@@ -16,8 +16,6 @@ import (
 	"github.com/logtriage/logtriage/internal/natsx"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
-	"github.com/logtriage/logtriage/triage/store/embedded"
-	"github.com/logtriage/logtriage/triage/store/postgres"
 	"github.com/logtriage/logtriage/triage/worker"
 )
 
@@ -136,17 +134,14 @@ func similarFromStore(ctx context.Context, dbURL, dataDir string, req triage.Sim
 // else the embedded store under the data dir (which one process may hold at a
 // time: against a running serve, use its PostgreSQL instead).
 func openSimilarStore(ctx context.Context, dbURL, dataDir string) (triage.Store, error) {
-	if dbURL != "" {
-		return postgres.Open(ctx, dbURL, postgres.Options{})
-	}
 	dir := filepath.Join(dataDir, "store")
-	if _, err := os.Stat(dir); err != nil {
+	if _, err := os.Stat(dir); err != nil && dbURL == "" {
 		// A query never creates a store: a wrong --data-dir would look like a case that does not exist.
 		return nil, fmt.Errorf("no embedded store under %s (the --data-dir serve uses, or --database-url): %w", dataDir, err)
 	}
-	s, err := embedded.Open(dir, embedded.Options{})
-	if err != nil {
+	s, err := openReadStore(ctx, dbURL, dataDir)
+	if err != nil && dbURL == "" {
 		return nil, fmt.Errorf("%w (is serve running on this data dir?)", err)
 	}
-	return s, nil
+	return s, err
 }

@@ -30,6 +30,7 @@ func runTriage(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	config := fs.String("config", "", "routing config (JSON); default: the embedded router/default.json")
 	tenant := fs.String("tenant", "local", "tenant the case belongs to (selects the tier in the routing config)")
 	tokens := fs.Int("excerpt-tokens", 3000, "token budget of the excerpt the classifier sees")
+	keyFile := fs.String("fingerprint-key-file", "", "file holding the fingerprint HMAC key (env LOGTRIAGE_FINGERPRINT_KEY_FILE or LOGTRIAGE_FINGERPRINT_KEY; a random key per run when none)")
 	llmPII := llmPIIFlag(fs, os.Getenv)
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -50,7 +51,11 @@ func runTriage(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			return fail(err)
 		}
 	}
-	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey(stderr)})
+	key, err := oneShotFingerprintKey(*keyFile, os.Getenv, stderrLogger(stderr))
+	if err != nil {
+		return fail(err)
+	}
+	det, err := detectors.New(detectors.Options{FingerprintKey: key})
 	if err != nil {
 		return fail(err)
 	}

@@ -28,6 +28,12 @@ type ServerOptions struct {
 	MaxPayload int32
 	// ReadyTimeout bounds the wait for the listener; default 10s.
 	ReadyTimeout time.Duration
+	// JetStreamKey turns on the server's own encryption at rest of every
+	// JetStream file (AES-GCM); empty leaves the files in the clear.
+	JetStreamKey string
+	// JetStreamOldKey is the previous key while the key changes: the server
+	// reads with it and re-encrypts under JetStreamKey as it starts.
+	JetStreamOldKey string
 }
 
 // StartServer runs a NATS server with JetStream on disk and waits until it
@@ -46,7 +52,7 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 	if o.ReadyTimeout == 0 {
 		o.ReadyTimeout = 10 * time.Second
 	}
-	srv, err := server.NewServer(&server.Options{
+	sopts := &server.Options{
 		ServerName: "logtriage",
 		Host:       o.Host,
 		Port:       o.Port,
@@ -55,7 +61,11 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 		MaxPayload: o.MaxPayload,
 		NoSigs:     true, // the caller owns signal handling
 		NoLog:      true,
-	})
+	}
+	if o.JetStreamKey != "" {
+		sopts.JetStreamKey, sopts.JetStreamOldKey, sopts.JetStreamCipher = o.JetStreamKey, o.JetStreamOldKey, server.AES
+	}
+	srv, err := server.NewServer(sopts)
 	if err != nil {
 		return nil, fmt.Errorf("natsx: %w", err)
 	}

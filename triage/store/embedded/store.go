@@ -42,6 +42,9 @@ type Options struct {
 	NoSync bool
 	// Now stamps audit events; time.Now when nil.
 	Now func() time.Time
+	// Sealer encrypts case bodies in the log under their tenant's data key
+	// (sealed.go); nil writes them in the clear.
+	Sealer triage.Sealer
 }
 
 // AuditEvent records one write, kept for the life of the store.
@@ -70,6 +73,7 @@ type Store struct {
 	vectors  map[string]*space // by embedder id
 	audit    []AuditEvent
 	replayed int // case and status records read on open
+	shredded int // sealed case records dropped on open: their tenant's key is destroyed
 }
 
 type statusKey struct{ tenant, upload string }
@@ -87,6 +91,7 @@ type caseEntry struct {
 	id, tenant, queue, summary string
 	created                    time.Time
 	raw                        json.RawMessage
+	sealed                     []byte // raw under the tenant's data key, as in the log; nil when unsealed
 	embedderID                 string // "" when the case has no embedding
 	reembed                    string // the space the case waits for a vector in (Case.Embedder.Reembed)
 	seq                        uint64
@@ -133,7 +138,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
 	// Compact when at least a quarter of the state records are superseded.
-	if live := len(s.cases) + len(s.statuses); 4*(s.replayed-live) >= s.replayed && s.replayed > live {
+	// Also when cases of a destroyed tenant key were dropped: compaction is
+	// what removes their ciphertext from the disk.
+	if live := len(s.cases) + len(s.statuses); 4*(s.replayed-live) >= s.replayed && s.replayed > live || s.shredded > 0 {
 		if err := s.compact(path); err != nil {
 			unlockDir(lock)
 			return nil, fmt.Errorf("embedded store: compact: %w", err)
@@ -157,6 +164,7 @@ func Open(dir string, opts Options) (*Store, error) {
 type record struct {
 	Op     string               `json:"op"` // "case" | "status" | "audit"
 	Case   json.RawMessage      `json:"case,omitempty"`
+	Sealed *sealedCase          `json:"sealed,omitempty"` // instead of Case when the store has a Sealer
 	Emb    *storedEmbedding     `json:"emb,omitempty"`
 	Status *triage.UploadStatus `json:"status,omitempty"` // also on a case record: its upload's status
 	Audit  *AuditEvent          `json:"audit,omitempty"`
@@ -207,6 +215,15 @@ func (se *storedEmbedding) embedding() (*triage.Embedding, error) {
 func (s *Store) apply(r record, seq uint64) error {
 	switch r.Op {
 	case "case":
+		raw, sealed, err := s.unsealRecord(r)
+		if errors.Is(err, errShredded) {
+			s.shredded++
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		r.Case = raw
 		var c triage.Case
 		if err := json.Unmarshal(r.Case, &c); err != nil {
 			return fmt.Errorf("case record: %w", err)
@@ -223,7 +240,7 @@ func (s *Store) apply(r record, seq uint64) error {
 				return fmt.Errorf("case record %s: embedding of %d dimensions in a space of %d", c.ID, len(emb.Vector), sp.dims)
 			}
 		}
-		s.putLocked(&c, r.Case, emb, seq)
+		s.putLocked(&c, r.Case, sealed, emb, seq)
 		s.replayed++
 		if r.Status != nil {
 			if err := validStatus(*r.Status); err != nil {
@@ -262,7 +279,7 @@ func validStatus(st triage.UploadStatus) error {
 	return nil
 }
 
-func (s *Store) putLocked(c *triage.Case, raw json.RawMessage, emb *triage.Embedding, seq uint64) {
+func (s *Store) putLocked(c *triage.Case, raw json.RawMessage, sealed *sealedCase, emb *triage.Embedding, seq uint64) {
 	if old, ok := s.cases[c.ID]; ok {
 		if old.seq > seq {
 			return
@@ -277,6 +294,9 @@ func (s *Store) putLocked(c *triage.Case, raw json.RawMessage, emb *triage.Embed
 	}
 	if ex, ok := triage.ExampleOf(c); ok {
 		e.example = &ex
+	}
+	if sealed != nil {
+		e.sealed = sealed.Body
 	}
 	if emb != nil && len(emb.Vector) > 0 {
 		sp := s.vectors[emb.EmbedderID]
@@ -321,6 +341,9 @@ func (s *Store) compact(path string) error {
 	for _, id := range ids {
 		e := s.cases[id]
 		r := record{Op: "case", Case: e.raw}
+		if e.sealed != nil {
+			r.Case, r.Sealed = nil, &sealedCase{ID: e.id, Tenant: e.tenant, Body: e.sealed}
+		}
 		if e.embedderID != "" {
 			sp := s.vectors[e.embedderID]
 			r.Emb = packEmbedding(&triage.Embedding{EmbedderID: e.embedderID, Vector: sp.vector(sp.index[id])})
@@ -328,6 +351,17 @@ func (s *Store) compact(path string) error {
 		if buf, err = appendRecord(buf, r); err != nil {
 			f.Close()
 			return err
+		}
+		if e.sealed != nil && e.example != nil {
+			// The sealed body is the case as it was put; its resolution is
+			// kept as the resolve record that folded it in.
+			var c triage.Case
+			if err := json.Unmarshal(e.raw, &c); err == nil && c.Resolution != nil {
+				if buf, err = appendRecord(buf, record{Op: "resolve", Resolution: c.Resolution}); err != nil {
+					f.Close()
+					return err
+				}
+			}
 		}
 	}
 	for _, st := range s.statuses {
@@ -385,11 +419,18 @@ func (s *Store) putCase(ctx context.Context, c *triage.Case, emb *triage.Embeddi
 	if err != nil {
 		return triage.Internal("store", err)
 	}
+	sealed, err := s.seal(ctx, c, raw)
+	if err != nil {
+		return err
+	}
 	now := s.opts.Now().UTC()
-	rec := record{Op: "case", Case: raw, Emb: packEmbedding(emb), Audit: &AuditEvent{
+	rec := record{Op: "case", Case: raw, Sealed: sealed, Emb: packEmbedding(emb), Audit: &AuditEvent{
 		Time: now, Action: "case.put", Tenant: c.Tenant,
 		CaseID: c.ID, UploadID: c.Upload.ID, Status: c.Status,
 	}}
+	if sealed != nil {
+		rec.Case = nil
+	}
 	if st != nil {
 		if st.UpdatedAt.IsZero() {
 			st.UpdatedAt = now
@@ -414,7 +455,7 @@ func (s *Store) putCase(ctx context.Context, c *triage.Case, emb *triage.Embeddi
 		return nil
 	}, func(seq uint64) {
 		stored := *c
-		s.putLocked(&stored, raw, emb, seq)
+		s.putLocked(&stored, raw, sealed, emb, seq)
 		s.audit = append(s.audit, *rec.Audit)
 		if st != nil {
 			s.setStatusLocked(*st, seq)

@@ -101,7 +101,7 @@ func BenchmarkScale(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	load, build := loadScale(b, s, sp, gen, n)
+	load, build := loadScale(b, s, sp, gen, n, func(i int) string { return fmt.Sprintf("tenant-%03d", i%100) })
 	b.Logf("cases %d: load %.1fs (%.0f cases/s; COPY, or batched INSERT on PGlite), HNSW build %.1fs", n, load.Seconds(), float64(n)/load.Seconds(), build.Seconds())
 
 	queries := make([]triage.SimilarQuery, benchQueries)
@@ -109,8 +109,8 @@ func BenchmarkScale(b *testing.B) {
 		queries[i] = triage.SimilarQuery{AllTenants: true, K: benchK, MinSimilarity: -1,
 			Embedding: triage.Embedding{EmbedderID: benchSpaceID, Vector: gen.next()}}
 	}
-	exactLat, exact := runQueries(b, s, queries, true)
-	hnswLat, approx := runQueries(b, s, queries, false)
+	exactLat, exact := runQueries(b, s, queries, planExact)
+	hnswLat, approx := runQueries(b, s, queries, planIndex)
 	var found, want int
 	for i := range queries {
 		ids := map[string]bool{}
@@ -148,7 +148,7 @@ func BenchmarkScale(b *testing.B) {
 // loadScale copies n cases and their embeddings in batches, one transaction
 // each, with the space's index dropped, then builds the index: the way a
 // bulk import (or a re-embedding into a new space) should run.
-func loadScale(b *testing.B, s *Store, sp space, gen *clustered, n int) (load, build time.Duration) {
+func loadScale(b *testing.B, s *Store, sp space, gen *clustered, n int, tenantOf func(int) string) (load, build time.Duration) {
 	ctx := context.Background()
 	index := fmt.Sprintf("%s.embeddings_hnsw_%d", s.schema, sp.id)
 	if _, err := s.pool.Exec(ctx, "DROP INDEX "+index); err != nil {
@@ -163,7 +163,7 @@ func loadScale(b *testing.B, s *Store, sp space, gen *clustered, n int) (load, b
 		embRows := make([][]any, 0, hi-lo)
 		for i := lo; i < hi; i++ {
 			id := fmt.Sprintf("bench-%07d", i)
-			tenant := fmt.Sprintf("tenant-%03d", i%100)
+			tenant := tenantOf(i)
 			created := base.Add(time.Duration(i) * time.Second)
 			doc := fmt.Sprintf(`{"id":%q,"tenant":%q,"queue":"database","summary":"synthetic case %d","created_at":%q}`,
 				id, tenant, i, created.Format(time.RFC3339Nano))
@@ -188,7 +188,7 @@ func loadScale(b *testing.B, s *Store, sp space, gen *clustered, n int) (load, b
 	}
 	load = time.Since(start)
 	start = time.Now()
-	if _, err := s.pool.Exec(ctx, fmt.Sprintf(s.q.createSpaceIndex, sp.id, sp.dims)); err != nil {
+	if _, err := s.pool.Exec(ctx, s.createIndexSQL(sp, "")); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := s.pool.Exec(ctx, "ANALYZE "+s.schema+".embeddings"); err != nil {
@@ -240,12 +240,12 @@ func vectorText(v []float32) string {
 	return string(append(b, ']'))
 }
 
-func runQueries(b *testing.B, s *Store, qs []triage.SimilarQuery, exact bool) ([]time.Duration, [][]triage.SimilarCase) {
+func runQueries(b *testing.B, s *Store, qs []triage.SimilarQuery, p plan) ([]time.Duration, [][]triage.SimilarCase) {
 	lat := make([]time.Duration, len(qs))
 	res := make([][]triage.SimilarCase, len(qs))
 	for i, q := range qs {
 		start := time.Now()
-		hits, err := s.similar(context.Background(), q, exact)
+		hits, err := s.similar(context.Background(), q, p)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -31,14 +31,15 @@ func (s *Store) Resolve(ctx context.Context, r triage.Resolution) error {
 	if err := triage.CheckResolution(r); err != nil {
 		return err
 	}
-	get := "SELECT doc::text FROM " + s.schema + ".cases WHERE id = $1 AND tenant = $2 FOR UPDATE"
-	update := "UPDATE " + s.schema + ".cases SET status = $3, doc = $4::jsonb, updated_at = $5 WHERE id = $1 AND tenant = $2"
+	get := "SELECT doc::text, sealed FROM " + s.schema + ".cases WHERE id = $1 AND tenant = $2 FOR UPDATE"
+	update := "UPDATE " + s.schema + ".cases SET status = $3, doc = $4::jsonb, sealed = $5, updated_at = $6 WHERE id = $1 AND tenant = $2"
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var doc string
-		if err := tx.QueryRow(ctx, get, r.CaseID, r.Tenant).Scan(&doc); err != nil {
+		var sealed []byte
+		if err := tx.QueryRow(ctx, get, r.CaseID, r.Tenant).Scan(&doc, &sealed); err != nil {
 			return err
 		}
-		c, err := decodeCase(doc)
+		c, err := s.decodeRow(ctx, r.Tenant, r.CaseID, doc, sealed)
 		if err != nil {
 			return err
 		}
@@ -46,7 +47,10 @@ func (s *Store) Resolve(ctx context.Context, r triage.Resolution) error {
 		if doc, err = marshalDoc(c); err != nil {
 			return triage.Internal("store", err)
 		}
-		if _, err := tx.Exec(ctx, update, r.CaseID, r.Tenant, string(c.Status), doc, now); err != nil {
+		if doc, sealed, err = s.seal(ctx, c, doc); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, update, r.CaseID, r.Tenant, string(c.Status), doc, sealed, now); err != nil {
 			return err
 		}
 		details := auditDetails("agent", r.Agent, "severity", r.Severity, "category", r.Category, "queue", r.Queue)
@@ -89,7 +93,7 @@ func (s *Store) ConfirmedNeighbours(ctx context.Context, q triage.NeighbourQuery
 	}
 	// Space id and dimension are integers from our own table.
 	sql := fmt.Sprintf(`
-		SELECT c.doc::text, 1 - (e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)) AS sim
+		SELECT c.id, c.tenant, c.doc::text, c.sealed, 1 - (e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)) AS sim
 		FROM %[3]s.embeddings e JOIN %[3]s.cases c ON c.id = e.case_id
 		WHERE e.space_id = %[2]d AND e.case_id <> $2 AND c.doc -> 'resolution' IS NOT NULL %[4]s
 			AND 1 - (e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)) >= $4
@@ -101,13 +105,17 @@ func (s *Store) ConfirmedNeighbours(ctx context.Context, q triage.NeighbourQuery
 	}
 	var out []triage.Example
 	for rows.Next() {
-		var doc string
+		var id, tenant, doc string
+		var sealed []byte
 		var sim float64
-		if err := rows.Scan(&doc, &sim); err != nil {
+		if err := rows.Scan(&id, &tenant, &doc, &sealed, &sim); err != nil {
 			rows.Close()
 			return nil, classify("store", err)
 		}
-		ex, err := exampleOf(doc)
+		ex, err := s.exampleOf(ctx, caseRow{Tenant: tenant, ID: id, Doc: doc, Sealed: sealed})
+		if errors.Is(err, triage.ErrNotFound) {
+			continue // its tenant's key is destroyed
+		}
 		if err != nil {
 			rows.Close()
 			return nil, err
@@ -134,17 +142,20 @@ func (s *Store) Examples(ctx context.Context, f triage.ExampleFilter) ([]triage.
 		args = append(args, f.Since)
 		where = append(where, fmt.Sprintf("(doc -> 'resolution' ->> 'resolved_at')::timestamptz >= $%d", len(args)))
 	}
-	rows, err := s.pool.Query(ctx, "SELECT doc::text FROM "+s.schema+".cases WHERE "+strings.Join(where, " AND "), args...)
+	rows, err := s.pool.Query(ctx, "SELECT tenant, id, doc::text, sealed FROM "+s.schema+".cases WHERE "+strings.Join(where, " AND "), args...)
 	if err != nil {
 		return nil, classify("store", err)
 	}
-	docs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	docs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[caseRow])
 	if err != nil {
 		return nil, classify("store", err)
 	}
 	out := make([]triage.Example, 0, len(docs))
 	for _, d := range docs {
-		ex, err := exampleOf(d)
+		ex, err := s.exampleOf(ctx, d)
+		if errors.Is(err, triage.ErrNotFound) {
+			continue // its tenant's key is destroyed
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -154,8 +165,8 @@ func (s *Store) Examples(ctx context.Context, f triage.ExampleFilter) ([]triage.
 	return out, nil
 }
 
-func exampleOf(doc string) (triage.Example, error) {
-	c, err := decodeCase(doc)
+func (s *Store) exampleOf(ctx context.Context, r caseRow) (triage.Example, error) {
+	c, err := s.decodeRow(ctx, r.Tenant, r.ID, r.Doc, r.Sealed)
 	if err != nil {
 		return triage.Example{}, err
 	}

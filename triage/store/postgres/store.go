@@ -46,8 +46,24 @@ type Options struct {
 	// EFSearch is hnsw.ef_search for Similar: the HNSW candidate list size,
 	// trading latency for recall. 100 when 0; never below K.
 	EFSearch int
+	// IndexM and IndexEFConstruction build each new space's HNSW index
+	// (pgvector's m and ef_construction; 16 and 64 when 0). Existing indexes
+	// keep theirs until rebuilt (RebuildIndex).
+	IndexM, IndexEFConstruction int
+	// FullPrecisionIndex indexes full float32 vectors instead of halfvec
+	// copies (twice the index size and build time, for no measured recall gain).
+	FullPrecisionIndex bool
+	// ExactTenantRows: a tenant with at most this many vectors in a space is
+	// searched exactly (20000 when 0; negative: always the index).
+	ExactTenantRows int
+	// CandidatesFactor: the index plan fetches K times this many candidates
+	// and re-ranks them by full-precision distance (4 when 0).
+	CandidatesFactor int
 	// Now stamps updates and audit events; time.Now when nil.
 	Now func() time.Time
+	// Sealer encrypts case bodies under their tenant's data key (sealed.go);
+	// nil stores them in the clear.
+	Sealer triage.Sealer
 }
 
 // Store is safe for concurrent use.
@@ -64,12 +80,18 @@ type Store struct {
 
 	spacesMu sync.Mutex
 	spaces   map[string]space // by embedder id; a space never changes once created
+
+	sizes tenantSizes // which tenants are searched exactly (search.go)
 }
 
 // space is one embedder's vectors: its row in embedding_spaces.
 type space struct {
 	id   int
 	dims int
+	// halfvec: the space's HNSW index holds half-precision copies of the
+	// vectors (read from the index definition, so spaces indexed before
+	// halfvec keep working).
+	halfvec bool
 }
 
 // Open connects, creates the pgvector extension, applies pending migrations
@@ -87,6 +109,18 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.IndexM <= 0 {
+		opts.IndexM = defaultIndexM
+	}
+	if opts.IndexEFConstruction <= 0 {
+		opts.IndexEFConstruction = defaultEFConstruction
+	}
+	if opts.ExactTenantRows == 0 {
+		opts.ExactTenantRows = defaultExactTenantRows
+	}
+	if opts.CandidatesFactor <= 0 {
+		opts.CandidatesFactor = defaultCandidatesFactor
 	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -188,6 +222,10 @@ func (s *Store) PutCase(ctx context.Context, c *triage.Case, emb *triage.Embeddi
 	if err != nil {
 		return triage.Internal("store", err)
 	}
+	doc, sealed, err := s.seal(ctx, c, doc)
+	if err != nil {
+		return err
+	}
 	var sp space
 	if hasVector {
 		if sp, err = s.ensureSpace(ctx, emb.EmbedderID, len(emb.Vector)); err != nil {
@@ -198,7 +236,7 @@ func (s *Store) PutCase(ctx context.Context, c *triage.Case, emb *triage.Embeddi
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var id string
 		err := tx.QueryRow(ctx, s.q.upsertCase, c.ID, c.Tenant, c.Upload.ID, c.Queue, c.Category,
-			c.Severity.Label, c.Severity.Score, c.PIIRisk.Label, string(c.Status), c.CreatedAt, now, doc).Scan(&id)
+			c.Severity.Label, c.Severity.Score, c.PIIRisk.Label, string(c.Status), c.CreatedAt, now, doc, sealed).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// The upsert's WHERE refused: the id is taken by another tenant.
 			return triage.Invalidf("store", "case %s belongs to another tenant", c.ID)
@@ -284,14 +322,15 @@ func replaceNULEscapes(js string) string {
 // GetCase returns triage.ErrNotFound for a missing case or one of another tenant.
 func (s *Store) GetCase(ctx context.Context, tenant, id string) (*triage.Case, error) {
 	var doc string
-	err := s.pool.QueryRow(ctx, s.q.getCase, id, tenant).Scan(&doc)
+	var sealed []byte
+	err := s.pool.QueryRow(ctx, s.q.getCase, id, tenant).Scan(&doc, &sealed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, triage.ErrNotFound
 	}
 	if err != nil {
 		return nil, classify("store", err)
 	}
-	return decodeCase(doc)
+	return s.decodeRow(ctx, tenant, id, doc, sealed)
 }
 
 func decodeCase(doc string) (*triage.Case, error) {
@@ -326,7 +365,7 @@ func (s *Store) ListCases(ctx context.Context, f triage.CaseFilter) ([]*triage.C
 	if !f.Since.IsZero() {
 		arg("created_at >= $%d", f.Since)
 	}
-	sql := "SELECT doc::text FROM " + s.schema + ".cases"
+	sql := "SELECT tenant, id, doc::text, sealed FROM " + s.schema + ".cases"
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -337,13 +376,13 @@ func (s *Store) ListCases(ctx context.Context, f triage.CaseFilter) ([]*triage.C
 	if err != nil {
 		return nil, classify("store", err)
 	}
-	docs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	docs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[caseRow])
 	if err != nil {
 		return nil, classify("store", err)
 	}
 	out := make([]*triage.Case, 0, len(docs))
 	for _, d := range docs {
-		c, err := decodeCase(d)
+		c, err := s.decodeRow(ctx, d.Tenant, d.ID, d.Doc, d.Sealed)
 		if err != nil {
 			return nil, err
 		}
@@ -403,95 +442,6 @@ func (s *Store) GetEmbedding(ctx context.Context, tenant, caseID string) (triage
 	return e, nil
 }
 
-// Similar returns up to K cases nearest to the query in its embedder space,
-// most similar first, using the space's HNSW index.
-func (s *Store) Similar(ctx context.Context, q triage.SimilarQuery) ([]triage.SimilarCase, error) {
-	return s.similar(ctx, q, false)
-}
-
-// similar with exact set scans every vector of the space instead of walking
-// the index: the baseline the benchmark measures recall against.
-func (s *Store) similar(ctx context.Context, q triage.SimilarQuery, exact bool) ([]triage.SimilarCase, error) {
-	if q.Tenant == "" && !q.AllTenants {
-		return nil, triage.Invalidf("store", "similar: a tenant is required")
-	}
-	k := q.K
-	if k <= 0 {
-		k = defaultSimilarK
-	}
-	if !hasNorm(q.Embedding.Vector) {
-		return nil, nil
-	}
-	sp, ok, err := s.lookupSpace(ctx, q.Embedding.EmbedderID)
-	if err != nil || !ok {
-		return nil, err
-	}
-	if sp.dims != len(q.Embedding.Vector) {
-		return nil, triage.Invalidf("store", "query has %d dimensions, space %s has %d",
-			len(q.Embedding.Vector), q.Embedding.EmbedderID, sp.dims)
-	}
-	args := []any{pgvector.NewVector(q.Embedding.Vector), q.ExcludeCaseID, k}
-	tenantCond := ""
-	if !q.AllTenants {
-		args = append(args, q.Tenant)
-		tenantCond = "AND e.tenant = $4"
-	}
-	// Space id and dimension are integers from our own table, written into the
-	// SQL so the planner matches the space's partial expression index.
-	sql := fmt.Sprintf(s.q.similar, sp.dims, sp.id, tenantCond)
-
-	var hits []triage.SimilarCase
-	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		for _, set := range s.searchSettings(k, exact) {
-			if _, err := tx.Exec(ctx, set); err != nil {
-				return err
-			}
-		}
-		rows, err := tx.Query(ctx, sql, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var h triage.SimilarCase
-			var tenant string
-			var distance float64
-			if err := rows.Scan(&h.CaseID, &tenant, &h.Summary, &h.Queue, &distance); err != nil {
-				return err
-			}
-			h.Similarity = 1 - distance
-			// Rows come most similar first: the first below the threshold ends the list.
-			if h.Similarity < q.MinSimilarity {
-				break
-			}
-			if q.AllTenants {
-				h.Tenant = tenant
-			}
-			hits = append(hits, h)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, classify("store", err)
-	}
-	return hits, nil
-}
-
-// searchSettings are SET LOCAL statements for one k-NN query: they end with
-// its transaction, so no pooled connection (or PGlite's shared backend)
-// keeps them.
-func (s *Store) searchSettings(k int, exact bool) []string {
-	if exact {
-		return []string{"SET LOCAL enable_indexscan = off"}
-	}
-	ef := min(max(s.opts.EFSearch, k), maxEFSearch)
-	sets := []string{fmt.Sprintf("SET LOCAL hnsw.ef_search = %d", ef)}
-	if s.iterativeScan {
-		sets = append(sets, "SET LOCAL hnsw.iterative_scan = strict_order")
-	}
-	return sets
-}
-
 func hasNorm(v []float32) bool {
 	for _, x := range v {
 		if x != 0 {
@@ -531,6 +481,9 @@ func (s *Store) lookupSpace(ctx context.Context, embedderID string) (space, bool
 	if errors.Is(err, pgx.ErrNoRows) {
 		return space{}, false, nil
 	}
+	if err == nil {
+		sp.halfvec, err = s.indexIsHalfvec(ctx, s.pool, sp.id)
+	}
 	if err != nil {
 		return space{}, false, classify("store", err)
 	}
@@ -561,7 +514,11 @@ func (s *Store) createSpace(ctx context.Context, embedderID string, dims int) (s
 		if err := tx.QueryRow(ctx, s.q.getSpace, embedderID).Scan(&sp.id, &sp.dims); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, fmt.Sprintf(s.q.createSpaceIndex, sp.id, sp.dims))
+		if _, err := tx.Exec(ctx, s.createIndexSQL(sp, "")); err != nil {
+			return err
+		}
+		var err error
+		sp.halfvec, err = s.indexIsHalfvec(ctx, tx, sp.id)
 		return err
 	})
 	if err != nil {

@@ -292,29 +292,32 @@ func TestSimilarUsesHNSWIndex(t *testing.T) {
 	if _, err := conn.PgConn().Exec(ctx, fill).ReadAll(); err != nil {
 		t.Fatal(err)
 	}
-	if plan := explain(t, s, sp, false); !strings.Contains(plan, fmt.Sprintf("embeddings_hnsw_%d", sp.id)) {
+	if !sp.halfvec {
+		t.Errorf("a new space's index is not a halfvec index")
+	}
+	if plan := explain(t, s, sp, planIndex); !strings.Contains(plan, fmt.Sprintf("embeddings_hnsw_%d", sp.id)) {
 		t.Errorf("the k-NN query does not use the space's HNSW index:\n%s", plan)
 	}
-	if plan := explain(t, s, sp, true); strings.Contains(plan, "embeddings_hnsw_") {
+	if plan := explain(t, s, sp, planExact); strings.Contains(plan, "embeddings_hnsw_") {
 		t.Errorf("the exact query uses the HNSW index:\n%s", plan)
 	}
 }
 
-// explain returns the plan of the cross-tenant k-NN query. (Filtered by a
-// tenant with few rows, the planner rightly prefers the (space, tenant)
-// b-tree and an exact sort; BenchmarkScale measures the index at scale.)
-func explain(t *testing.T, s *Store, sp space, exact bool) string {
+// explain returns the plan of the cross-tenant k-NN query under plan p.
+// (BenchmarkTenantSearch measures the plans at scale.)
+func explain(t *testing.T, s *Store, sp space, p plan) string {
 	t.Helper()
 	ctx := context.Background()
 	var lines []string
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		for _, set := range s.searchSettings(5, exact) {
+		q := triage.SimilarQuery{AllTenants: true, Embedding: triage.Embedding{Vector: make([]float32, sp.dims)}}
+		sql, _, sets := s.similarQuery(sp, q, 5, p)
+		for _, set := range sets {
 			if _, err := tx.Exec(ctx, set); err != nil {
 				return err
 			}
 		}
-		sql := "EXPLAIN " + fmt.Sprintf(s.q.similar, sp.dims, sp.id, "")
-		rows, err := tx.Query(ctx, strings.NewReplacer("$1", "'[1,0,0]'", "$2", "''", "$3", "5").Replace(sql))
+		rows, err := tx.Query(ctx, "EXPLAIN "+strings.NewReplacer("$1", "'[1,0,0]'", "$2", "''", "$3", "5").Replace(sql))
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,265 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgvector/pgvector-go"
+
+	"github.com/logtriage/logtriage/triage"
+)
+
+// Similar-incident search. Each embedder space has one partial HNSW index
+// (m, ef_construction from Options; half-precision copies of the vectors by
+// default, which halves the index and its build). A query runs one of two
+// plans, chosen per query:
+//
+//   - exact: a top-N over the tenant's own rows (b-tree on space and tenant),
+//     when the tenant holds at most Options.ExactTenantRows vectors in the
+//     space. A small tenant behind a filter is where HNSW loses recall (most
+//     of the candidates it walks belong to other tenants), and its exact scan
+//     is cheap.
+//   - index: the HNSW index with pgvector's iterative scan (relaxed order), a
+//     candidate list of Options.Candidates rows, re-ranked by the
+//     full-precision distance. Large tenants and the all-tenants query.
+//
+// The figures behind the defaults are in docs/storage.md (BenchmarkTenantSearch).
+
+const (
+	defaultIndexM           = 16
+	defaultEFConstruction   = 64
+	defaultExactTenantRows  = 20000
+	defaultCandidatesFactor = 4
+	tenantSizeTTL           = time.Minute
+)
+
+// indexName is the space's HNSW index (unqualified).
+func indexName(spaceID int) string { return fmt.Sprintf("embeddings_hnsw_%d", spaceID) }
+
+// createIndexSQL is the space's HNSW index definition; name overrides the
+// index name (a rebuild builds under a new name, then swaps).
+func (s *Store) createIndexSQL(sp space, name string) string {
+	if name == "" {
+		name = indexName(sp.id)
+	}
+	typ, ops := "vector", "vector_cosine_ops"
+	if !s.opts.FullPrecisionIndex && sp.dims <= maxHalfvecIndexedDims {
+		typ, ops = "halfvec", "halfvec_cosine_ops"
+	}
+	return fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s.embeddings
+		USING hnsw ((embedding::%s(%d)) %s) WITH (m = %d, ef_construction = %d) WHERE space_id = %d`,
+		name, s.schema, typ, sp.dims, ops, s.opts.IndexM, s.opts.IndexEFConstruction, sp.id)
+}
+
+// maxHalfvecIndexedDims is pgvector's limit for an HNSW index on halfvec.
+const maxHalfvecIndexedDims = 4000
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// indexIsHalfvec reads the space's index definition: spaces indexed before
+// halfvec (or with FullPrecisionIndex) have a vector index, and the query
+// must order by the indexed expression to use it.
+func (s *Store) indexIsHalfvec(ctx context.Context, q querier, spaceID int) (bool, error) {
+	var def string
+	err := q.QueryRow(ctx, `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = $2`,
+		s.opts.Schema, indexName(spaceID)).Scan(&def)
+	if err == pgx.ErrNoRows {
+		return false, nil // no index (dropped for a bulk load): exact plans only
+	}
+	return strings.Contains(def, "halfvec"), err
+}
+
+// Similar returns up to K cases nearest to the query in its embedder space,
+// most similar first.
+func (s *Store) Similar(ctx context.Context, q triage.SimilarQuery) ([]triage.SimilarCase, error) {
+	return s.similar(ctx, q, planAuto)
+}
+
+type plan int
+
+const (
+	planAuto  plan = iota
+	planExact      // top-N over the rows, no index: the baseline recall is measured against
+	planIndex      // HNSW whatever the tenant's size
+)
+
+func (s *Store) similar(ctx context.Context, q triage.SimilarQuery, p plan) ([]triage.SimilarCase, error) {
+	if q.Tenant == "" && !q.AllTenants {
+		return nil, triage.Invalidf("store", "similar: a tenant is required")
+	}
+	k := q.K
+	if k <= 0 {
+		k = defaultSimilarK
+	}
+	if !hasNorm(q.Embedding.Vector) {
+		return nil, nil
+	}
+	sp, ok, err := s.lookupSpace(ctx, q.Embedding.EmbedderID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if sp.dims != len(q.Embedding.Vector) {
+		return nil, triage.Invalidf("store", "query has %d dimensions, space %s has %d",
+			len(q.Embedding.Vector), q.Embedding.EmbedderID, sp.dims)
+	}
+	if p == planAuto {
+		p = planIndex
+		if !q.AllTenants {
+			small, err := s.tenantIsSmall(ctx, sp.id, q.Tenant)
+			if err != nil {
+				return nil, classify("store", err)
+			}
+			if small {
+				p = planExact
+			}
+		}
+	}
+	sql, args, sets := s.similarQuery(sp, q, k, p)
+	var hits []triage.SimilarCase
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		for _, set := range sets {
+			if _, err := tx.Exec(ctx, set); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h triage.SimilarCase
+			var tenant string
+			var distance float64
+			var sealed []byte
+			if err := rows.Scan(&h.CaseID, &tenant, &h.Summary, &h.Queue, &distance, &sealed); err != nil {
+				return err
+			}
+			if sealed != nil {
+				// A sealed case keeps its summary under the tenant's key.
+				c, err := s.open(ctx, tenant, h.CaseID, sealed)
+				if err != nil {
+					return err
+				}
+				h.Summary = c.Summary
+			}
+			h.Similarity = 1 - distance
+			// Rows come most similar first: the first below the threshold ends the list.
+			if h.Similarity < q.MinSimilarity {
+				break
+			}
+			if q.AllTenants {
+				h.Tenant = tenant
+			}
+			hits = append(hits, h)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, classify("store", err)
+	}
+	return hits, nil
+}
+
+// similarQuery builds one plan's SQL, arguments and SET LOCAL statements
+// (they end with the transaction, so no pooled connection keeps them).
+// Space id and dimension are integers from our own table, written into the
+// SQL so the planner matches the space's partial expression index.
+func (s *Store) similarQuery(sp space, q triage.SimilarQuery, k int, p plan) (string, []any, []string) {
+	args := []any{pgvector.NewVector(q.Embedding.Vector), q.ExcludeCaseID, k}
+	tenantCond := ""
+	if !q.AllTenants {
+		args = append(args, q.Tenant)
+		tenantCond = "AND e.tenant = $4"
+	}
+	full := fmt.Sprintf("e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)", sp.dims)
+	if p == planExact {
+		// The top-N runs over embeddings alone (no join, no wide rows to
+		// sort), then joins the K winners: the exact plan never spills.
+		sql := fmt.Sprintf(`
+			SELECT e.case_id, c.tenant, coalesce(c.doc ->> 'summary', ''), c.queue, e.distance, c.sealed
+			FROM (SELECT e.case_id, %[1]s AS distance FROM %[2]s.embeddings e
+				WHERE e.space_id = %[3]d AND e.case_id <> $2 %[4]s
+				ORDER BY distance LIMIT $3) e
+			JOIN %[2]s.cases c ON c.id = e.case_id
+			ORDER BY e.distance`, full, s.schema, sp.id, tenantCond)
+		return sql, args, []string{"SET LOCAL enable_indexscan = off"}
+	}
+	// The index orders candidates by the indexed expression; the outer query
+	// re-ranks them by the full-precision distance.
+	indexed := full
+	if sp.halfvec {
+		indexed = fmt.Sprintf("e.embedding::halfvec(%[1]d) <=> $1::vector::halfvec(%[1]d)", sp.dims)
+	}
+	candidates := max(k*s.opts.CandidatesFactor, k)
+	ef := min(max(s.opts.EFSearch, candidates), maxEFSearch)
+	sets := []string{fmt.Sprintf("SET LOCAL hnsw.ef_search = %d", ef)}
+	if s.iterativeScan {
+		// relaxed_order: the outer query sorts anyway, and relaxed is the mode
+		// pgvector recommends with a re-rank (strict costs recall at no gain).
+		sets = append(sets, "SET LOCAL hnsw.iterative_scan = relaxed_order")
+	}
+	sql := fmt.Sprintf(`
+		WITH candidates AS MATERIALIZED (
+			SELECT e.case_id, %[1]s AS distance FROM %[2]s.embeddings e
+			WHERE e.space_id = %[3]d AND e.case_id <> $2 %[4]s
+			ORDER BY %[5]s LIMIT %[6]d)
+		SELECT e.case_id, c.tenant, coalesce(c.doc ->> 'summary', ''), c.queue, e.distance, c.sealed
+		FROM (SELECT * FROM candidates ORDER BY distance LIMIT $3) e
+		JOIN %[2]s.cases c ON c.id = e.case_id
+		ORDER BY e.distance`, full, s.schema, sp.id, tenantCond, indexed, candidates)
+	return sql, args, sets
+}
+
+// tenantSizes caches whether a tenant is small in a space: a bounded count
+// (it stops at the threshold) at most once a minute per tenant and space.
+type tenantSizes struct {
+	mu sync.Mutex
+	m  map[tenantSpace]tenantSize
+}
+
+type tenantSpace struct {
+	space  int
+	tenant string
+}
+
+type tenantSize struct {
+	small bool
+	at    time.Time
+}
+
+func (s *Store) tenantIsSmall(ctx context.Context, spaceID int, tenant string) (bool, error) {
+	limit := s.opts.ExactTenantRows
+	if limit < 0 {
+		return false, nil
+	}
+	key := tenantSpace{spaceID, tenant}
+	now := time.Now()
+	s.sizes.mu.Lock()
+	if s.sizes.m == nil {
+		s.sizes.m = map[tenantSpace]tenantSize{}
+	}
+	c, ok := s.sizes.m[key]
+	s.sizes.mu.Unlock()
+	if ok && now.Sub(c.at) < tenantSizeTTL {
+		return c.small, nil
+	}
+	var n int
+	err := s.pool.QueryRow(ctx, fmt.Sprintf(
+		`SELECT count(*) FROM (SELECT 1 FROM %s.embeddings WHERE space_id = $1 AND tenant = $2 LIMIT $3) t`, s.schema),
+		spaceID, tenant, limit+1).Scan(&n)
+	if err != nil {
+		return false, err
+	}
+	small := n <= limit
+	s.sizes.mu.Lock()
+	s.sizes.m[key] = tenantSize{small: small, at: now}
+	s.sizes.mu.Unlock()
+	return small, nil
+}

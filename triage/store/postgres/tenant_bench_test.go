@@ -1,0 +1,216 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logtriage/logtriage/triage"
+)
+
+// skewedTenants assigns rows to 100 tenants as a multi-tenant support portal
+// sees them: one tenant with 30% of the rows, ten with 4.5% each, and 89
+// sharing the last quarter (about 0.28% each).
+func skewedTenants(seed uint64) func(int) string {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	return func(int) string {
+		switch u := rng.Float64(); {
+		case u < 0.30:
+			return "tenant-000"
+		case u < 0.75:
+			return fmt.Sprintf("tenant-%03d", 1+int((u-0.30)/0.045))
+		default:
+			return fmt.Sprintf("tenant-%03d", 11+rng.IntN(89))
+		}
+	}
+}
+
+// queryClass is one kind of production query.
+type queryClass struct {
+	name    string
+	tenants func(rng *rand.Rand) (tenant string, all bool)
+}
+
+var queryClasses = []queryClass{
+	{"all tenants", func(*rand.Rand) (string, bool) { return "", true }},
+	{"tenant 30%", func(*rand.Rand) (string, bool) { return "tenant-000", false }},
+	{"tenant 4.5%", func(r *rand.Rand) (string, bool) { return fmt.Sprintf("tenant-%03d", 1+r.IntN(10)), false }},
+	{"tenant 0.28%", func(r *rand.Rand) (string, bool) { return fmt.Sprintf("tenant-%03d", 11+r.IntN(89)), false }},
+}
+
+// BenchmarkTenantSearch measures the production query, k-NN within one
+// tenant, on LOGTRIAGE_BENCH_CASES (default 100000) cases of 100 tenants of
+// skewed sizes, plus the all-tenants query: for each class, recall@10 of the
+// index plan and of the automatic plan (exact for small tenants) against the
+// exact top-N, with warm p50/p99 latencies of each, in one run. Then the p99
+// of PutCase into the loaded space. LOGTRIAGE_BENCH_EF lists the
+// hnsw.ef_search values to try (default "40,100,200"); LOGTRIAGE_BENCH_M and
+// LOGTRIAGE_BENCH_EFC set the index build; LOGTRIAGE_BENCH_FULL=1 indexes
+// float32 vectors instead of halfvec.
+//
+//	LOGTRIAGE_TEST_DATABASE_URL=$(scripts/pgnative.sh start) \
+//	  go test -run '^$' -bench TenantSearch -benchtime 1x -timeout 2h ./triage/store/postgres
+func BenchmarkTenantSearch(b *testing.B) {
+	url := databaseURL(b)
+	n := benchCases(b)
+	ctx := context.Background()
+	schema := freshSchema(b, url)
+	opts := Options{Schema: schema, IndexM: envInt(b, "LOGTRIAGE_BENCH_M", 0),
+		IndexEFConstruction: envInt(b, "LOGTRIAGE_BENCH_EFC", 0), FullPrecisionIndex: os.Getenv("LOGTRIAGE_BENCH_FULL") == "1"}
+	s, err := Open(ctx, url, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if !s.pglite {
+		// The build's graph must fit in memory, or it spills and slows several-fold.
+		if _, err := s.pool.Exec(ctx, "SET maintenance_work_mem = '2GB'"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	gen := newClustered(1, 300)
+	sp, err := s.ensureSpace(ctx, benchSpaceID, benchDims)
+	if err != nil {
+		b.Fatal(err)
+	}
+	load, build := loadScale(b, s, sp, gen, n, skewedTenants(7))
+	if sp.halfvec, err = s.indexIsHalfvec(ctx, s.pool, sp.id); err != nil {
+		b.Fatal(err)
+	}
+	s.remember(benchSpaceID, sp)
+	var indexBytes int64
+	if err := s.pool.QueryRow(ctx, "SELECT pg_relation_size(to_regclass($1))", s.opts.Schema+"."+indexName(sp.id)).Scan(&indexBytes); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("cases %d: load %.1fs (%.0f cases/s), HNSW build %.1fs (m %d, ef_construction %d, halfvec %v, %.0f MB)",
+		n, load.Seconds(), float64(n)/load.Seconds(), build.Seconds(), s.opts.IndexM, s.opts.IndexEFConstruction, sp.halfvec, float64(indexBytes)/1e6)
+
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, qc := range queryClasses {
+		qs := make([]triage.SimilarQuery, benchQueries)
+		for i := range qs {
+			tenant, all := qc.tenants(rng)
+			qs[i] = triage.SimilarQuery{Tenant: tenant, AllTenants: all, K: benchK, MinSimilarity: -1,
+				Embedding: triage.Embedding{EmbedderID: benchSpaceID, Vector: gen.next()}}
+		}
+		warm(b, s, qs, planExact)
+		exactLat, exact := runQueries(b, s, qs, planExact)
+		b.Logf("%-13s exact top-N      p50 %6.2fms p99 %6.2fms", qc.name, ms(pct(exactLat, 50)), ms(pct(exactLat, 99)))
+		for _, ef := range envInts(b, "LOGTRIAGE_BENCH_EF", []int{40, 100, 200}) {
+			s.opts.EFSearch = ef
+			for _, p := range []plan{planIndex, planAuto} {
+				if p == planAuto && qs[0].AllTenants {
+					continue
+				}
+				warm(b, s, qs, p)
+				lat, got := runQueries(b, s, qs, p)
+				name := map[plan]string{planIndex: "index", planAuto: "auto"}[p]
+				b.Logf("%-13s %-5s ef %-4d    p50 %6.2fms p99 %6.2fms recall@%d %.3f",
+					qc.name, name, ef, ms(pct(lat, 50)), ms(pct(lat, 99)), benchK, recallAt(exact, got))
+			}
+		}
+	}
+
+	// PutCase into the loaded space: the write path with the index maintained.
+	lat := make([]time.Duration, 0, 500)
+	for i := range 500 {
+		c := &triage.Case{ID: fmt.Sprintf("put-%d", i), Tenant: "tenant-000", Queue: "database", CreatedAt: time.Now()}
+		start := time.Now()
+		if err := s.PutCase(ctx, c, &triage.Embedding{EmbedderID: benchSpaceID, Vector: gen.next()}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.Logf("PutCase into %d vectors: p50 %.2fms p99 %.2fms", n, ms(pct(lat, 50)), ms(pct(lat, 99)))
+
+	purgeEffect(b, s, gen, n)
+	for b.Loop() {
+	}
+}
+
+// purgeEffect deletes the oldest fifth of the cases, as a retention purge
+// does, and measures the all-tenants query before and after VACUUM: HNSW
+// marks deleted tuples and skips them until vacuum repairs the graph.
+func purgeEffect(b *testing.B, s *Store, gen *clustered, n int) {
+	ctx := context.Background()
+	qs := make([]triage.SimilarQuery, benchQueries)
+	for i := range qs {
+		qs[i] = triage.SimilarQuery{AllTenants: true, K: benchK, MinSimilarity: -1,
+			Embedding: triage.Embedding{EmbedderID: benchSpaceID, Vector: gen.next()}}
+	}
+	s.opts.EFSearch = defaultEFSearch
+	cutoff := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n/5) * time.Second)
+	start := time.Now()
+	tag, err := s.pool.Exec(ctx, fmt.Sprintf("DELETE FROM %s.cases WHERE created_at < $1", s.schema), cutoff)
+	if err != nil {
+		b.Fatal(err)
+	}
+	del := time.Since(start)
+	measure := func(when string) {
+		_, exact := runQueries(b, s, qs, planExact)
+		warm(b, s, qs, planIndex)
+		lat, got := runQueries(b, s, qs, planIndex)
+		b.Logf("purge: %-22s all tenants index ef %d p50 %6.2fms p99 %6.2fms recall@%d %.3f",
+			when, s.opts.EFSearch, ms(pct(lat, 50)), ms(pct(lat, 99)), benchK, recallAt(exact, got))
+	}
+	b.Logf("purge: deleted %d cases (their embeddings cascade) in %.1fs", tag.RowsAffected(), del.Seconds())
+	measure("after delete, no vacuum")
+	start = time.Now()
+	if _, err := s.pool.Exec(ctx, fmt.Sprintf("VACUUM %s.embeddings", s.schema)); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("purge: VACUUM embeddings (repairs the HNSW graph) %.1fs", time.Since(start).Seconds())
+	measure("after vacuum")
+}
+
+func warm(b *testing.B, s *Store, qs []triage.SimilarQuery, p plan) { runQueries(b, s, qs, p) }
+
+func recallAt(exact, got [][]triage.SimilarCase) float64 {
+	var found, want int
+	for i := range exact {
+		ids := map[string]bool{}
+		for _, h := range exact[i] {
+			ids[h.CaseID] = true
+		}
+		want += len(exact[i])
+		for _, h := range got[i] {
+			if ids[h.CaseID] {
+				found++
+			}
+		}
+	}
+	return float64(found) / float64(max(want, 1))
+}
+
+func envInt(b *testing.B, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		b.Fatalf("%s=%q: want a number", name, v)
+	}
+	return n
+}
+
+func envInts(b *testing.B, name string, def []int) []int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			b.Fatalf("%s=%q: want numbers separated by commas", name, v)
+		}
+		out = append(out, n)
+	}
+	return out
+}
