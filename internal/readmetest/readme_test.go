@@ -100,8 +100,15 @@ func TestREADMENewcomer(t *testing.T) {
 	}
 
 	port := freePort(t)
-	env := append(os.Environ(), "NATS_URL=nats://127.0.0.1:"+fmt.Sprint(port),
-		"OPENAI_API_KEY=", "OPENAI_BASE_URL=", "LOGTRIAGE_LLM_PII=", "DATABASE_URL=", "LOGTRIAGE_DATA_DIR=")
+	var serveEnv []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "NATS_URL=") { // serve would take it for an external server
+			serveEnv = append(serveEnv, kv)
+		}
+	}
+	serveEnv = append(serveEnv, "OPENAI_API_KEY=", "OPENAI_BASE_URL=", "LOGTRIAGE_LLM_PII=", "DATABASE_URL=", "LOGTRIAGE_DATA_DIR=")
+	// The clients find serve on its port.
+	env := append(append([]string(nil), serveEnv...), "NATS_URL=nats://127.0.0.1:"+fmt.Sprint(port))
 	run := func(line string, timeout time.Duration) (string, string, int) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -136,7 +143,7 @@ func TestREADMENewcomer(t *testing.T) {
 	serveLine := strings.Replace(setup[0], "go run ./cmd/logtriage", "bin/logtriage", 1) +
 		fmt.Sprintf(" --nats-listen 127.0.0.1:%d --http ''", port)
 	serve := exec.Command("bash", "-c", "exec "+serveLine)
-	serve.Dir, serve.Env = clone, env
+	serve.Dir, serve.Env = clone, serveEnv
 	var serveLog syncBuffer
 	serve.Stdout, serve.Stderr = &serveLog, &serveLog
 	if err := serve.Start(); err != nil {
