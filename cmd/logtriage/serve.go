@@ -55,6 +55,8 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
 	cfg.keys.register(fs)
+	var logs logFlags
+	logs.register(fs)
 	llmPII := llmPIIFlag(fs, os.Getenv)
 	if err := cfg.guard.register(fs, os.Getenv); err != nil {
 		fmt.Fprintln(stderr, "serve: "+err.Error())
@@ -63,8 +65,8 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	if err := fs.Parse(args); err != nil {
 		return cfg, parseExit(err), false
 	}
-	if code := usageProblem(fs, stderr, argsProblem(fs.Args(), fs.NArg() == 0, "no arguments"),
-		problem{cfg.workers < 0, fmt.Sprintf("--workers %d: want 0 (automatic) or more", cfg.workers)}); code >= 0 {
+	if code := usageProblem(fs, stderr, append([]problem{argsProblem(fs.Args(), fs.NArg() == 0, "no arguments"),
+		{cfg.workers < 0, fmt.Sprintf("--workers %d: want 0 (automatic) or more", cfg.workers)}}, logs.problems()...)...); code >= 0 {
 		return cfg, code, false
 	}
 	if err := cfg.guard.check(); err != nil {
@@ -72,7 +74,7 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 		return cfg, 2, false
 	}
 	cfg.llmPII = *llmPII
-	cfg.log = slog.New(slog.NewTextHandler(stderr, nil))
+	cfg.log = logs.logger(stderr)
 	cfg.stderr = stderr
 	return cfg, 0, true
 }
@@ -91,6 +93,14 @@ type serveConfig struct {
 }
 
 func serve(ctx context.Context, cfg serveConfig) error {
+	// Configuration first: a bad --routes fails before anything starts.
+	rt := router.Default()
+	if cfg.routes != "" {
+		var err error
+		if rt, err = router.Load(cfg.routes); err != nil {
+			return fmt.Errorf("--routes: %w", err)
+		}
+	}
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
 		return err
 	}
@@ -111,6 +121,12 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		if err != nil {
 			return fmt.Errorf("--nats-listen: %w", err)
 		}
+		// A taken port is said at once, not after the server's ready timeout.
+		ln, err := net.Listen("tcp", cfg.listen)
+		if err != nil {
+			return fmt.Errorf("--nats-listen %s: %w (another serve or NATS server running? give --nats-listen another address)", cfg.listen, err)
+		}
+		ln.Close()
 		srv, err := natsx.StartServer(natsx.ServerOptions{Host: host, Port: port, StoreDir: filepath.Join(cfg.dataDir, "jetstream"),
 			JetStreamKey: jetStreamKey(keys.master)})
 		if err != nil {
@@ -126,12 +142,6 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	defer nc.Close()
 
-	rt := router.Default()
-	if cfg.routes != "" {
-		if rt, err = router.Load(cfg.routes); err != nil {
-			return err
-		}
-	}
 	alertSubject := rt.AlertSubject()
 	if alertSubject == "" {
 		alertSubject = worker.DefaultAlertSubject
