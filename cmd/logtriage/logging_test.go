@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,5 +93,31 @@ func TestServeFailsFast(t *testing.T) {
 	}
 	if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
 		t.Errorf("serve touched the data dir before checking --routes: %v", err)
+	}
+}
+
+func TestPprofOnlyWhenAsked(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte("m 1\n"))
+	})
+	for _, tc := range []struct {
+		h    http.Handler
+		path string
+		code int
+	}{
+		{h, "/debug/pprof/", http.StatusNotFound},
+		{withPprof(h), "/debug/pprof/", http.StatusOK},
+		{withPprof(h), "/debug/pprof/goroutine?debug=1", http.StatusOK},
+		{withPprof(h), "/metrics", http.StatusOK},
+	} {
+		rec := httptest.NewRecorder()
+		tc.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+		if rec.Code != tc.code {
+			t.Errorf("%s: %d, want %d", tc.path, rec.Code, tc.code)
+		}
 	}
 }

@@ -53,6 +53,7 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.StringVar(&cfg.routes, "routes", os.Getenv("LOGTRIAGE_ROUTES"), "routing config JSON (env LOGTRIAGE_ROUTES); the built-in default when empty")
 	fs.IntVar(&cfg.workers, "workers", 0, "uploads processed concurrently (0: two per CPU, or 4 per CPU with an LLM, which mostly waits)")
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
+	fs.BoolVar(&cfg.pprof, "pprof", envTrue(os.Getenv("LOGTRIAGE_PPROF")), "also serve Go's profiler under /debug/pprof/ on the --http listener (env LOGTRIAGE_PPROF)")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
 	cfg.keys.register(fs)
 	var logs logFlags
@@ -84,6 +85,7 @@ type serveConfig struct {
 	keys                           keyFlags
 	dataDir, listen, dbURL, routes string
 	httpAddr                       string
+	pprof                          bool
 	workers                        int
 	grace                          time.Duration
 	llmPII                         bool
@@ -181,7 +183,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	defer resolutions.Unsubscribe()
 	if cfg.httpAddr != "" {
-		stopHTTP, err := serveHTTP(cfg.httpAddr, w.Handler(), cfg.log)
+		h := w.Handler()
+		if cfg.pprof {
+			h = withPprof(h)
+		}
+		stopHTTP, err := serveHTTP(cfg.httpAddr, h, cfg.log)
 		if err != nil {
 			return err
 		}
