@@ -28,8 +28,8 @@ func init() {
 	register("serve", command{summary: "run the worker (embedded NATS + store by default)", run: runServe})
 }
 
-func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) int {
-	cfg, code, ok := parseServe(args, stderr)
+func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	cfg, code, ok := parseServeTo(args, stdout, stderr)
 	if !ok {
 		return code
 	}
@@ -45,6 +45,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 // 127.0.0.1:4222 with JetStream and the store under ./data. ok is false
 // after -h or a usage error, with the exit code.
 func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok bool) {
+	return parseServeTo(args, io.Discard, stderr)
+}
+
+// parseServeTo is parseServe with stdout for --print-config.
+func parseServeTo(args []string, stdout, stderr io.Writer) (cfg serveConfig, code int, ok bool) {
 	fs := newFlagSet(stderr, "serve", "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--llm-pii]")
 	fs.StringVar(&cfg.dataDir, "data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "directory for the embedded NATS server and store (env LOGTRIAGE_DATA_DIR)")
 	cfg.nats.register(fs, "")
@@ -63,8 +68,15 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 		fmt.Fprintln(stderr, "serve: "+err.Error())
 		return cfg, 2, false
 	}
+	configFile := fs.String("config-file", os.Getenv("LOGTRIAGE_CONFIG_FILE"), "serve's settings as `name = value` lines (flag names); the environment and flags override it (env LOGTRIAGE_CONFIG_FILE)")
+	printCfg := fs.Bool("print-config", false, "print every setting with where it came from, secrets masked, and exit")
 	if err := fs.Parse(args); err != nil {
 		return cfg, parseExit(err), false
+	}
+	source, err := applyConfigFile(fs, *configFile, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "logtriage serve:", err)
+		return cfg, 2, false
 	}
 	if code := usageProblem(fs, stderr, append([]problem{argsProblem(fs.Args(), fs.NArg() == 0, "no arguments"),
 		{cfg.workers < 0, fmt.Sprintf("--workers %d: want 0 (automatic) or more", cfg.workers)}}, logs.problems()...)...); code >= 0 {
@@ -75,6 +87,10 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 		return cfg, 2, false
 	}
 	cfg.llmPII = *llmPII
+	if *printCfg {
+		printConfig(stdout, fs, source, os.Getenv)
+		return cfg, 0, false
+	}
 	cfg.log = logs.logger(stderr)
 	cfg.stderr = stderr
 	return cfg, 0, true
