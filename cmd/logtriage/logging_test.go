@@ -121,3 +121,23 @@ func TestPprofOnlyWhenAsked(t *testing.T) {
 		}
 	}
 }
+
+// A second serve on a data dir in use stops before it touches anything.
+func TestSecondServeOnADataDirStopsAtOnce(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	dataDir := t.TempDir()
+	unlock, err := lockDataDir(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	code, _, errOut := runCLI(t, "serve", "--data-dir", dataDir, "--nats-listen", fmt.Sprintf("127.0.0.1:%d", freeServePort(t)), "--http", "")
+	if code != 2 || !strings.Contains(errOut, "in use by another serve") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	for _, touched := range []string{"jetstream", "keys", "spool", "store"} {
+		if _, err := os.Stat(filepath.Join(dataDir, touched)); !os.IsNotExist(err) {
+			t.Errorf("the second serve made %s: %v", touched, err)
+		}
+	}
+}

@@ -122,6 +122,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(cfg.dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	spool, err := prepareSpool(cfg.dataDir, cfg.log)
 	if err != nil {
 		return err
