@@ -19,19 +19,36 @@ var errBinary = errors.New("binary file, not scanned")
 // zip, tar and tar.gz by their content, archive members one after the
 // other under a "==> member <==" line, binaries and bombs refused.
 func openInput(ctx context.Context, path string, stdin io.Reader) (io.Reader, func() error, error) {
+	return openInputProgress(ctx, path, stdin, nil)
+}
+
+// openInputProgress is openInput reporting the bytes read on the progress
+// that startProgress (may be nil) returns for the input's size.
+func openInputProgress(ctx context.Context, path string, stdin io.Reader, startProgress func(size int64) *progress) (io.Reader, func() error, error) {
 	var r io.Reader = stdin
 	closeFile := func() error { return nil }
 	name := "stdin"
+	var size int64
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, nil, err
 		}
-		if st, err := f.Stat(); err == nil && st.IsDir() {
+		st, err := f.Stat()
+		if err == nil && st.IsDir() {
 			f.Close()
 			return nil, nil, errors.New("is a directory")
 		}
+		if err == nil {
+			size = st.Size()
+		}
 		r, closeFile, name = f, f.Close, path
+	}
+	if startProgress != nil {
+		p := startProgress(size)
+		r = p.reader(r)
+		inner := closeFile
+		closeFile = func() error { p.finish(); return inner() }
 	}
 	o, err := triage.Open(ctx, r, name, triage.OpenLimits{})
 	if reason, ok := triage.QuarantineReason(err); ok {

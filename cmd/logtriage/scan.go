@@ -99,6 +99,7 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var ef engineFlags
 	ef.register(flags)
 	format := flags.String("format", "text", "output: text, json, jsonl or sarif")
+	quiet := flags.Bool("quiet", false, "no progress line on a terminal's stderr")
 	paths, err := parseInterspersed(flags, args)
 	if err != nil {
 		return parseExit(err)
@@ -132,7 +133,8 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			files = append(files, sf)
 			return
 		}
-		err := scanOne(ctx, eng, path, stdin, func(f detectors.Finding) error {
+		prog := func(size int64) *progress { return startProgress(stderr, *quiet, "scan "+path, size) }
+		err := scanOne(ctx, eng, path, stdin, prog, func(f detectors.Finding) error {
 			ff := fileFinding{File: path, Finding: f}
 			sf.Findings++
 			counts[f.Type]++
@@ -224,8 +226,8 @@ type scanReport struct {
 	Total    int            `json:"total"`
 }
 
-func scanOne(ctx context.Context, eng *detectors.Engine, path string, stdin io.Reader, fn func(detectors.Finding) error) error {
-	r, closeIn, err := openInput(ctx, path, stdin)
+func scanOne(ctx context.Context, eng *detectors.Engine, path string, stdin io.Reader, prog func(int64) *progress, fn func(detectors.Finding) error) error {
+	r, closeIn, err := openInputProgress(ctx, path, stdin, prog)
 	if err != nil {
 		return err
 	}

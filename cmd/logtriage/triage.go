@@ -32,6 +32,7 @@ func runTriage(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	tokens := fs.Int("excerpt-tokens", 3000, "token budget of the excerpt the classifier sees")
 	keyFile := fs.String("fingerprint-key-file", "", "file holding the fingerprint HMAC key (env LOGTRIAGE_FINGERPRINT_KEY_FILE or LOGTRIAGE_FINGERPRINT_KEY; a random key per run when none)")
 	llmPII := llmPIIFlag(fs, os.Getenv)
+	quiet := fs.Bool("quiet", false, "no progress line on a terminal's stderr")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -95,7 +96,9 @@ func runTriage(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return fail(err)
 	}
-	c, _, err := p.Run(ctx, triage.Input{Tenant: *tenant, Upload: up, Content: f})
+	prog := startProgress(stderr, *quiet, "triage "+name, up.Size)
+	c, _, err := p.Run(ctx, triage.Input{Tenant: *tenant, Upload: up, Content: prog.reader(f)})
+	prog.finish()
 	if err != nil {
 		return fail(err)
 	}
