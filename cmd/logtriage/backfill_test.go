@@ -15,6 +15,7 @@ import (
 )
 
 func TestBackfillCommand(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
 	dataDir := t.TempDir()
 	s, err := embedded.Open(filepath.Join(dataDir, "store"), embedded.Options{})
 	if err != nil {

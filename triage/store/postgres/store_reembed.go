@@ -17,17 +17,17 @@ func (s *Store) PendingReembed(ctx context.Context, space string, limit int) ([]
 	if limit <= 0 {
 		limit = defaultListLimit
 	}
-	rows, err := s.pool.Query(ctx, "SELECT doc::text FROM "+s.schema+".cases WHERE doc->'embedder'->>'reembed_into' = $1 ORDER BY created_at, id LIMIT $2", space, limit)
+	rows, err := s.pool.Query(ctx, "SELECT tenant, id, doc::text, sealed FROM "+s.schema+".cases WHERE doc->'embedder'->>'reembed_into' = $1 ORDER BY created_at, id LIMIT $2", space, limit)
 	if err != nil {
 		return nil, classify("store", err)
 	}
-	docs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	docs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[caseRow])
 	if err != nil {
 		return nil, classify("store", err)
 	}
 	out := make([]*triage.Case, 0, len(docs))
 	for _, d := range docs {
-		c, err := decodeCase(d)
+		c, err := s.decodeRow(ctx, d.Tenant, d.ID, d.Doc, d.Sealed) // sealed cases keep reembed_into readable
 		if err != nil {
 			return nil, err
 		}
