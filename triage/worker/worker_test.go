@@ -628,6 +628,10 @@ func TestMetricsAndHealth(t *testing.T) {
 		`logtriage_cases_classified_total{classifier="rules"} 1`,
 		`logtriage_queue_pending 0`,
 		`# TYPE logtriage_pipeline_duration_seconds histogram`,
+		// The client library's Go runtime and process collectors.
+		`# TYPE go_goroutines gauge`,
+		`go_memstats_heap_alloc_bytes `,
+		`process_resident_memory_bytes `,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
