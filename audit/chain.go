@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"sync"
 	"time"
 )
@@ -33,8 +34,9 @@ type Options struct {
 const DefaultRetention = 365 * 24 * time.Hour
 
 // maxConflictRetries bounds how often Record re-reads the head when other
-// processes keep appending to the same tenant's chain first.
-const maxConflictRetries = 16
+// processes keep appending to the same tenant's chain first; after a few
+// lost races it backs off a little (jittered) so two busy writers interleave.
+const maxConflictRetries = 64
 
 // Chain is the Recorder everyone uses: it numbers and hashes each event into
 // its tenant's chain and appends it durably to the store before returning.
@@ -47,6 +49,9 @@ type Chain struct {
 
 	mu      sync.Mutex
 	tenants map[string]*tenantChain
+
+	cpMu   sync.Mutex
+	signed map[string]uint64 // tenant -> seq of its last checkpoint, once read
 }
 
 type tenantChain struct {
@@ -69,7 +74,7 @@ func NewChain(store Store, signer *Signer, opts Options) *Chain {
 	if opts.Retention <= 0 {
 		opts.Retention = DefaultRetention
 	}
-	return &Chain{store: store, signer: signer, opts: opts, tenants: map[string]*tenantChain{}}
+	return &Chain{store: store, signer: signer, opts: opts, tenants: map[string]*tenantChain{}, signed: map[string]uint64{}}
 }
 
 func randomID() string {
@@ -130,7 +135,13 @@ func (c *Chain) Record(ctx context.Context, e Event) (Event, error) {
 	}
 	tc := c.tenant(e.Tenant)
 	tc.mu.Lock()
-	defer tc.mu.Unlock()
+	locked := true
+	defer func() {
+		if locked {
+			tc.mu.Unlock()
+		}
+	}()
+	pipe, pipelined := c.store.(PipelinedStore)
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return Event{}, err
@@ -150,6 +161,34 @@ func (c *Chain) Record(ctx context.Context, e Event) (Event, error) {
 		e.PrevHash = tc.head.Hash
 		normalize(&e)
 		e.Hash = ComputeHash(&e)
+		if pipelined {
+			wait, err := pipe.EnqueueAudit(ctx, e)
+			if err == nil {
+				// Queued behind the tenant's previous event: the next one may
+				// queue while this one waits for its flush.
+				tc.head = Head{Seq: e.Seq, Hash: e.Hash}
+				tc.mu.Unlock()
+				locked = false
+				if err := wait(); err != nil {
+					tc.mu.Lock()
+					tc.loaded = false
+					tc.mu.Unlock()
+					return Event{}, fmt.Errorf("audit: record %s for %s: %w", e.Action, e.Tenant, err)
+				}
+				// Concurrent events of one tenant may reach the feeds out of
+				// seq order; each carries its seq.
+				for _, p := range c.opts.Publishers {
+					p.Publish(e)
+				}
+				return e, nil
+			}
+			tc.loaded = false
+			if !errors.Is(err, ErrConflict) || attempt >= maxConflictRetries {
+				return Event{}, fmt.Errorf("audit: record %s for %s: %w", e.Action, e.Tenant, err)
+			}
+			c.backoff(ctx, attempt)
+			continue
+		}
 		err := c.store.AppendAudit(ctx, e)
 		if err == nil {
 			tc.head = Head{Seq: e.Seq, Hash: e.Hash}
@@ -163,6 +202,18 @@ func (c *Chain) Record(ctx context.Context, e Event) (Event, error) {
 		tc.loaded = false
 		if !errors.Is(err, ErrConflict) || attempt >= maxConflictRetries {
 			return Event{}, fmt.Errorf("audit: record %s for %s: %w", e.Action, e.Tenant, err)
+		}
+		c.backoff(ctx, attempt)
+	}
+}
+
+// backoff lets a writer that lost the race for a head a few times wait a
+// little (jittered) so two busy writers interleave.
+func (c *Chain) backoff(ctx context.Context, attempt int) {
+	if attempt >= 3 {
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(1+mrand.IntN(1000*attempt)) * time.Microsecond):
 		}
 	}
 }
@@ -209,14 +260,27 @@ func (c *Chain) checkpointTenant(ctx context.Context, tenant string) (bool, erro
 	if err != nil || head.Seq == 0 {
 		return false, err
 	}
-	cps, err := c.store.AuditCheckpoints(ctx, tenant)
-	if err != nil {
-		return false, err
+	c.cpMu.Lock()
+	defer c.cpMu.Unlock()
+	last, known := c.signed[tenant]
+	if !known { // read once per tenant; afterwards this process knows what it signed
+		cps, err := c.store.AuditCheckpoints(ctx, tenant)
+		if err != nil {
+			return false, err
+		}
+		for _, cp := range cps {
+			last = max(last, cp.Seq)
+		}
 	}
-	if len(cps) > 0 && cps[len(cps)-1].Seq >= head.Seq {
+	if last >= head.Seq {
+		c.signed[tenant] = last
 		return false, nil
 	}
-	return true, c.store.PutCheckpoint(ctx, c.signer.Sign(tenant, head, c.opts.Now(), false))
+	if err := c.store.PutCheckpoint(ctx, c.signer.Sign(tenant, head, c.opts.Now(), false)); err != nil {
+		return false, err
+	}
+	c.signed[tenant] = head.Seq
+	return true, nil
 }
 
 // RunCheckpoints checkpoints every interval until ctx ends, and once more on

@@ -86,50 +86,20 @@ func WriteExport(ctx context.Context, s Store, w io.Writer, q ExportQuery, h Exp
 // and verifies it. A header with Since accepts a chain that starts mid-way.
 func VerifyExport(r io.Reader, opts VerifyOptions) (Report, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
-	var v *Verifier
-	start := func(partial bool) {
-		if v == nil {
-			opts.AllowPartial = opts.AllowPartial || partial
-			v = NewVerifier(opts)
-		}
-	}
+	x := exportReader{opts: opts}
 	for n := 1; ; n++ {
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
 			// A line longer than the buffer: no event is that long.
-			start(false)
-			v.Malformed("", n, errors.New("line longer than 1 MiB"))
+			x.verifier(false).Malformed("", n, errors.New("line longer than 1 MiB"))
 			for errors.Is(err, bufio.ErrBufferFull) {
 				_, err = br.ReadSlice('\n')
 			}
 			continue
 		}
-		if len(bytes.TrimSpace(line)) > 0 {
-			var l exportLine
-			if jerr := json.Unmarshal(line, &l); jerr != nil {
-				start(false)
-				v.Malformed("", n, fmt.Errorf("not JSON: %v", jerr))
-			} else {
-				switch {
-				case l.Export != nil:
-					if v != nil {
-						v.Malformed("", n, errors.New("a second export header"))
-						break
-					}
-					if l.Export.Version != ExportVersion {
-						return Report{}, fmt.Errorf("line %d: export version %q, this verifier reads %q", n, l.Export.Version, ExportVersion)
-					}
-					start(!l.Export.Since.IsZero())
-				case l.Checkpoint != nil:
-					start(false)
-					v.AddCheckpoint(*l.Checkpoint, n)
-				case l.Tenant != "":
-					start(false)
-					v.Add(&l.Event, n)
-				default:
-					start(false)
-					v.Malformed("", n, errors.New("neither an event, a checkpoint nor a header"))
-				}
+		if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
+			if herr := x.line(n, trimmed); herr != nil {
+				return Report{}, herr
 			}
 		}
 		if err == io.EOF {
@@ -139,6 +109,51 @@ func VerifyExport(r io.Reader, opts VerifyOptions) (Report, error) {
 			return Report{}, err
 		}
 	}
-	start(false)
-	return v.Finish(), nil
+	return x.verifier(false).Finish(), nil
+}
+
+// exportReader feeds an export's lines to a verifier, made when the first
+// line says whether the export starts mid-chain.
+type exportReader struct {
+	opts VerifyOptions
+	v    *Verifier
+}
+
+func (x *exportReader) verifier(partial bool) *Verifier {
+	if x.v == nil {
+		x.opts.AllowPartial = x.opts.AllowPartial || partial
+		x.v = NewVerifier(x.opts)
+	}
+	return x.v
+}
+
+func (x *exportReader) line(n int, line []byte) error {
+	var ev Event
+	if bytes.HasPrefix(line, []byte(`{"id":`)) && decodeEventLine(line, &ev) && ev.Tenant != "" {
+		x.verifier(false).Add(&ev, n)
+		return nil
+	}
+	var l exportLine
+	if err := json.Unmarshal(line, &l); err != nil {
+		x.verifier(false).Malformed("", n, fmt.Errorf("not JSON: %v", err))
+		return nil
+	}
+	switch {
+	case l.Export != nil:
+		if x.v != nil {
+			x.v.Malformed("", n, errors.New("a second export header"))
+			return nil
+		}
+		if l.Export.Version != ExportVersion {
+			return fmt.Errorf("line %d: export version %q, this verifier reads %q", n, l.Export.Version, ExportVersion)
+		}
+		x.verifier(!l.Export.Since.IsZero())
+	case l.Checkpoint != nil:
+		x.verifier(false).AddCheckpoint(*l.Checkpoint, n)
+	case l.Tenant != "":
+		x.verifier(false).Add(&l.Event, n)
+	default:
+		x.verifier(false).Malformed("", n, errors.New("neither an event, a checkpoint nor a header"))
+	}
+	return nil
 }

@@ -153,8 +153,22 @@ type Store interface {
 	PutCheckpoint(ctx context.Context, cp Checkpoint) error
 	// AuditCheckpoints returns the tenant's checkpoints, oldest first.
 	AuditCheckpoints(ctx context.Context, tenant string) ([]Checkpoint, error)
-	// PurgeAudit deletes the tenant's events up to and including through.Seq
-	// and keeps through as the chain's anchor, so AuditHead stays right when
-	// nothing is left and verification starts after it. Returns the count.
+	// PurgeAudit deletes the tenant's events up to and including through.Seq,
+	// and its checkpoints below through.Seq (they cover only deleted events;
+	// the anchor checkpoint at through.Seq stays), and keeps through as the
+	// chain's anchor, so AuditHead stays right when nothing is left and
+	// verification starts after it. Returns the count of events deleted.
 	PurgeAudit(ctx context.Context, tenant string, through Head) (int, error)
+}
+
+// PipelinedStore is optional: a store that can put an event in line behind
+// its tenant's last queued one and report later when it is durable. The
+// chain then holds a tenant's lock only while queueing, so one tenant's
+// concurrent events share a flush instead of each waiting for the previous
+// one's (the embedded store implements it; PostgreSQL commits each event).
+type PipelinedStore interface {
+	Store
+	// EnqueueAudit is AppendAudit in two steps: it checks and queues e
+	// (ErrConflict as AppendAudit), and wait returns once e is durable.
+	EnqueueAudit(ctx context.Context, e Event) (wait func() error, err error)
 }

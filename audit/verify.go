@@ -114,7 +114,7 @@ type tenantState struct {
 	started  bool
 	lastSeq  uint64
 	lastHash [32]byte
-	hashes   [][32]byte // hashes[i] is the hash of seq base+i
+	hashes   hashLog // the hash of seq base+i at i
 	base     uint64
 	pending  map[uint64]Checkpoint // checkpoints ahead of the events
 	lastCP   *Checkpoint
@@ -182,10 +182,10 @@ func (v *Verifier) AddCheckpoint(cp Checkpoint, line int) {
 
 // checkAgainst compares a checkpoint with the hash of an event already seen.
 func (v *Verifier) checkAgainst(ts *tenantState, cp Checkpoint, line int) {
-	if cp.Seq < ts.base || cp.Seq-ts.base >= uint64(len(ts.hashes)) {
+	if cp.Seq < ts.base || cp.Seq-ts.base >= uint64(ts.hashes.n) {
 		return // covers events before this (anchored or partial) chain: nothing to compare
 	}
-	got := ts.hashes[cp.Seq-ts.base]
+	got := ts.hashes.at(int(cp.Seq - ts.base))
 	if hex.EncodeToString(got[:]) != cp.Hash {
 		v.problem(ts, Problem{Kind: ProblemCheckpoint, Seq: cp.Seq, Line: line,
 			Message: fmt.Sprintf("event %d does not match the checkpoint signed %s: the chain was rewritten from here or before", cp.Seq, cp.Time.Format(time.RFC3339))})
@@ -244,8 +244,8 @@ func (v *Verifier) Add(e *Event, line int) {
 	// Continue from this event so one break is reported once, and what
 	// follows is still checked against it.
 	ts.started = true
-	if e.Seq >= ts.base && e.Seq-ts.base == uint64(len(ts.hashes)) {
-		ts.hashes = append(ts.hashes, sum)
+	if e.Seq >= ts.base && e.Seq-ts.base == uint64(ts.hashes.n) {
+		ts.hashes.add(sum)
 	}
 	// The next event links to the hash this one claims; when that claim is
 	// unreadable, to its content.
@@ -373,3 +373,22 @@ func VerifyStore(ctx context.Context, s Store, opts VerifyOptions) (Report, erro
 	}
 	return v.Finish(), nil
 }
+
+// hashLog keeps 32 bytes per verified event in fixed blocks, so it grows
+// without copying what it holds.
+type hashLog struct {
+	blocks []*[hashBlock][32]byte
+	n      int
+}
+
+const hashBlock = 4096
+
+func (h *hashLog) add(sum [32]byte) {
+	if h.n%hashBlock == 0 {
+		h.blocks = append(h.blocks, new([hashBlock][32]byte))
+	}
+	h.blocks[h.n/hashBlock][h.n%hashBlock] = sum
+	h.n++
+}
+
+func (h *hashLog) at(i int) [32]byte { return h.blocks[i/hashBlock][i%hashBlock] }

@@ -23,6 +23,7 @@ type Config struct {
 	MinConfidence float64         `json:"min_confidence,omitempty"`
 
 	rules    []*customRule
+	kw       *keywordMatcher // every rule's keywords, one automaton; nil when no rule has any
 	allow    allowList
 	compiled bool // by ParseConfig/LoadConfig; New compiles a Config built in code
 }
@@ -90,6 +91,16 @@ func (c *Config) compile() error {
 			return fmt.Errorf("config: rule %q: %w", rs.ID, err)
 		}
 		c.rules = append(c.rules, r)
+	}
+	var words [][]byte
+	var ids []int32
+	for i, r := range c.rules {
+		for _, k := range r.keywords {
+			words, ids = append(words, k), append(ids, int32(i))
+		}
+	}
+	if len(words) > 0 {
+		c.kw = newKeywordMatcher(words, ids)
 	}
 	for t, m := range c.Modes {
 		if !m.valid() {
@@ -179,7 +190,7 @@ func compileRule(rs RuleSpec) (*customRule, error) {
 		prio = 85
 	}
 	r := &customRule{
-		det:      &detector{id: rs.ID, typ: typ, cat: cat, desc: rs.Description, prio: prio, upper: placeholderName(typ), custom: true},
+		det:      &detector{id: rs.ID, typ: typ, cat: cat, desc: rs.Description, prio: prio, upper: placeholderName(typ), custom: true, validator: validatorLabel(rs.Validator)},
 		re:       re,
 		group:    re.NumSubexp() == 1,
 		validate: v,
@@ -190,8 +201,16 @@ func compileRule(rs RuleSpec) (*customRule, error) {
 			return nil, errors.New("empty keyword")
 		}
 		r.keywords = append(r.keywords, bytes.ToLower([]byte(k))) // matched ignoring case
+		r.det.keywords = append(r.det.keywords, k)
 	}
 	return r, nil
+}
+
+func validatorLabel(name string) string {
+	if name == "" {
+		return "none (custom rule)"
+	}
+	return name + " (custom rule)"
 }
 
 // validatorByName maps a config validator name to its check.
@@ -245,75 +264,34 @@ func digitsOf(v []byte) []byte {
 	return d
 }
 
-// scan runs the rule over the lines of b that hold one of its keywords (or
-// over all of b when it has none).
-func (r *customRule) scan(s *scanner, b []byte) {
-	if len(r.keywords) == 0 {
-		r.match(s, b, 0)
+// scanCustom runs the custom rules over a block: those without keywords on
+// all of it, the others only on the lines where the keyword automaton saw
+// one of their keywords, each such line once per rule.
+func (e *Engine) scanCustom(s *scanner, b []byte) {
+	for _, r := range e.rules {
+		if len(r.keywords) == 0 {
+			r.match(s, b, 0)
+		}
+	}
+	if e.kw == nil {
 		return
 	}
-	done := -1 // end of the last line already matched
-	for _, kw := range r.keywords {
-		for off := 0; off < len(b); {
-			i := indexFold(b[off:], kw)
-			if i < 0 {
-				break
-			}
-			i += off
-			ls := bytes.LastIndexByte(b[:i], '\n') + 1
-			le := len(b)
-			if nl := bytes.IndexByte(b[i:], '\n'); nl >= 0 {
-				le = i + nl
-			}
-			if ls > done {
-				r.match(s, b[ls:le], ls)
-				done = le
-			}
-			off = le + 1
-		}
-		done = -1
-	}
-}
-
-// indexFold is bytes.Index ignoring ASCII case; kw is lower-case. It jumps
-// from one occurrence of kw's first byte (in either case) to the next.
-func indexFold(b, kw []byte) int {
-	if len(kw) == 0 {
-		return 0
-	}
-	lo, up := kw[0], kw[0]
-	if isLower(lo) {
-		up = lo - ('a' - 'A')
-	}
-	nextLo, nextUp := -1, -1 // next occurrence of each at or after off; -2 when none
-	for off := 0; off+len(kw) <= len(b); {
-		if nextLo != -2 && nextLo < off {
-			if k := bytes.IndexByte(b[off:], lo); k >= 0 {
-				nextLo = off + k
-			} else {
-				nextLo = -2
+	done := make([]int, len(e.rules)) // per rule: end of the last line matched, +1
+	ls, le := 0, -1                   // the line of the last hit
+	e.kw.scan(b, func(id int32, end int) {
+		if end-1 >= le { // a hit on another line
+			ls = bytes.LastIndexByte(b[:end], '\n') + 1
+			le = len(b)
+			if nl := bytes.IndexByte(b[end-1:], '\n'); nl >= 0 {
+				le = end - 1 + nl
 			}
 		}
-		if nextUp != -2 && nextUp < off {
-			if k := bytes.IndexByte(b[off:], up); k >= 0 {
-				nextUp = off + k
-			} else {
-				nextUp = -2
-			}
+		if done[id] > ls {
+			return
 		}
-		i := nextLo
-		if i == -2 || (nextUp != -2 && nextUp < i) {
-			i = nextUp
-		}
-		if i < 0 || i+len(kw) > len(b) {
-			return -1
-		}
-		if hasPrefixFold(b[i:], string(kw)) {
-			return i
-		}
-		off = i + 1
-	}
-	return -1
+		done[id] = le + 1
+		e.rules[id].match(s, b[ls:le], ls)
+	})
 }
 
 func (r *customRule) match(s *scanner, line []byte, base int) {

@@ -148,17 +148,3 @@ func TestCustomKeywordsIgnoreCase(t *testing.T) {
 		}
 	}
 }
-
-func TestIndexFold(t *testing.T) {
-	for _, c := range []struct {
-		b, kw string
-		want  int
-	}{
-		{"xxACME_key", "acme_key", 2}, {"acme", "acme", 0}, {"aCm aCmE", "acme", 4},
-		{"", "a", -1}, {"abc", "abcd", -1}, {"a_b", "_b", 1}, {"zzzz", "z", 0}, {"AAAb", "ab", 2},
-	} {
-		if got := indexFold([]byte(c.b), []byte(c.kw)); got != c.want {
-			t.Errorf("indexFold(%q, %q) = %d, want %d", c.b, c.kw, got, c.want)
-		}
-	}
-}

@@ -46,9 +46,6 @@ func TestDetectorExamples(t *testing.T) {
 				t.Errorf("%s: example %q marks no span", d.id, ex)
 				continue
 			}
-			if len(d.keywords) > 0 && !containsAnyFold(text, d.keywords) {
-				t.Errorf("%s: example %q has none of the detector's keywords %q", d.id, text, d.keywords)
-			}
 			fs := e.ScanBytes([]byte(text))
 			for _, sp := range spans {
 				found := false
@@ -78,14 +75,4 @@ func brief(text string, fs []Finding) []string {
 		out = append(out, f.Type+"="+text[f.Start:f.End])
 	}
 	return out
-}
-
-func containsAnyFold(s string, words []string) bool {
-	low := strings.ToLower(s)
-	for _, w := range words {
-		if strings.Contains(low, strings.ToLower(w)) {
-			return true
-		}
-	}
-	return false
 }

@@ -49,6 +49,7 @@ type TypeInfo struct {
 	Description string   `json:"description"`
 	Rules       []string `json:"rules,omitempty"`
 	Keywords    []string `json:"keywords,omitempty"` // prefilter literals; none for digit-started types
+	Validator   string   `json:"validator"`          // what turns a match into a finding
 }
 
 // Engine detects and redacts. It is immutable after New and safe for
@@ -60,6 +61,7 @@ type Engine struct {
 	disabled map[string]bool
 	minConf  float64
 	rules    []*customRule
+	kw       *keywordMatcher // the custom rules' keyword prefilter
 	allow    allowList
 	// blockSize bounds streaming memory; tests shrink it to cross block edges.
 	blockSize int
@@ -87,7 +89,7 @@ func New(opts Options) (*Engine, error) {
 	if c := opts.Config; c != nil {
 		if !c.compiled {
 			cc := *c
-			cc.rules, cc.allow = nil, allowList{}
+			cc.rules, cc.kw, cc.allow = nil, nil, allowList{}
 			if err := cc.compile(); err != nil {
 				return nil, err
 			}
@@ -103,6 +105,7 @@ func New(opts Options) (*Engine, error) {
 			e.minConf = c.MinConfidence
 		}
 		e.rules = c.rules
+		e.kw = c.kw
 		e.allow = c.allow
 		for _, r := range c.rules {
 			e.dets[r.det.id] = r.det
@@ -119,28 +122,91 @@ func New(opts Options) (*Engine, error) {
 	for _, t := range opts.DisabledTypes {
 		e.disabled[t] = true
 	}
+	if err := e.checkTypes(); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// llmTypes are finding types the LLM pass produces; modes and disabling may
+// name them although no detector here does.
+var llmTypes = []string{TypePersonName, TypeStreetAddress}
+
+// checkTypes: a mode or a disabled type that names no finding type is a
+// typo that would silently do nothing, so it is an error naming the valid ones.
+func (e *Engine) checkTypes() error {
+	known := map[string]bool{}
+	for _, d := range e.dets {
+		known[d.typ] = true
+	}
+	for _, t := range llmTypes {
+		known[t] = true
+	}
+	check := func(what, t string) error {
+		if known[t] {
+			return nil
+		}
+		valid := make([]string, 0, len(known))
+		for k := range known {
+			valid = append(valid, k)
+		}
+		slices.Sort(valid)
+		return fmt.Errorf("detectors: %s: unknown finding type %q (valid: %s)", what, t, strings.Join(valid, ", "))
+	}
+	for t := range e.modes {
+		if err := check("modes", t); err != nil {
+			return err
+		}
+	}
+	for t := range e.disabled {
+		if err := check("disabled", t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (e *Engine) det(id string) *detector { return e.dets[id] }
 
 // Types lists every finding type the engine can produce.
-func (e *Engine) Types() []TypeInfo {
+func (e *Engine) Types() []TypeInfo { return typesOf(e.rules) }
+
+// ConfigTypes lists the finding types of the built-in detectors and of cfg's
+// rules (cfg may be nil) without building an engine: no key is needed.
+func ConfigTypes(cfg *Config) ([]TypeInfo, error) {
+	if cfg == nil {
+		return typesOf(nil), nil
+	}
+	if !cfg.compiled {
+		cc := *cfg
+		cc.rules, cc.kw, cc.allow = nil, nil, allowList{}
+		if err := cc.compile(); err != nil {
+			return nil, err
+		}
+		cfg = &cc
+	}
+	return typesOf(cfg.rules), nil
+}
+
+func typesOf(rules []*customRule) []TypeInfo {
 	byType := map[string]*TypeInfo{}
 	var order []string
 	add := func(d *detector) {
 		ti, ok := byType[d.typ]
 		if !ok {
-			ti = &TypeInfo{ID: d.typ, Category: d.cat, Description: d.desc, Keywords: d.keywords}
+			ti = &TypeInfo{ID: d.typ, Category: d.cat, Description: d.desc, Keywords: d.keywords, Validator: d.validator}
 			byType[d.typ] = ti
 			order = append(order, d.typ)
+		}
+		if len(ti.Rules) > 0 {
+			ti.Validator += "; " + d.id + ": " + d.validator // a type several rules produce
 		}
 		ti.Rules = append(ti.Rules, d.id)
 	}
 	for _, d := range builtins {
 		add(d)
 	}
-	for _, r := range e.rules {
+	for _, r := range rules {
 		add(r.det)
 	}
 	out := make([]TypeInfo, 0, len(order))
@@ -187,9 +253,7 @@ func (e *Engine) findings(s *scanner, base int64, rd *renderer) []Finding {
 	if s.pending >= 0 {
 		b = b[:s.pending]
 	}
-	for _, r := range e.rules {
-		r.scan(s, b)
-	}
+	e.scanCustom(s, b)
 	cs := s.out[:0]
 	for _, c := range s.out {
 		if c.end > len(b) || e.disabled[c.det.typ] || c.conf < e.minConf {

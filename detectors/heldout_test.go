@@ -249,9 +249,12 @@ func TestHeldoutPrecisionRecall(t *testing.T) {
 		cases []string
 		floor float64
 	}{
-		{"first", heldoutCases(), 0.95},
-		{"fresh", heldoutFresh(), 0.9},
-		{"third", heldoutThird(), 0.9},
+		// 0.99: the project's bar for held-out sets; on batches of 20-44
+		// labels it means none may be missed (a 0.90 floor let a regression
+		// of the URL reader through)
+		{"first", heldoutCases(), 0.99},
+		{"fresh", heldoutFresh(), 0.99},
+		{"third", heldoutThird(), 0.99},
 	} {
 		t.Run(set.name, func(t *testing.T) {
 			c := scoreHeldout(t, testEngine(t), set.cases)

@@ -245,6 +245,9 @@ func (s *scanner) separator(p int) int {
 	if b[p] == ':' && p+1 < n && (b[p+1] == '=' || b[p+1] == ':' && p+2 < n && b[p+2] == '=') {
 		return p + 1 // ":=", "::=": the '=' is the separator
 	}
+	if b[p] == ':' && p+1 < n && b[p+1] == ':' {
+		return p + 2 // a scope (strlen_pass::handle_assign, Foo::Bar), not a key and its value
+	}
 	// Assignment operators of other languages end in '=': ":=" (Go, Make),
 	// "?=" and "::=" (Make), ".=" (PHP). The key ends before the operator.
 	q := p
@@ -642,7 +645,7 @@ func (s *scanner) keyed(cls keyClass, key []byte, vs, ve int, quoted bool) {
 	case kSession:
 		// a session id is machine-made: letters and digits with some entropy,
 		// 16+ hex or a UUID; a bare counter (Session: 30546173_4261722401) is not one
-		if len(v) >= 8 && len(v) <= 1024 && !hexLiteral(v) && !counterLike(v) && (looksRandom(v, 8, 2.5) || allHex(v) && len(v) >= 16 || isUUID(v)) {
+		if len(v) >= 8 && len(v) <= 1024 && !hexLiteral(v) && !counterLike(v) && bytes.IndexByte(v, ' ') < 0 && (looksRandom(v, 8, 2.5) || allHex(v) && len(v) >= 16 || isUUID(v)) {
 			s.add(vs, ve, s.e.det(idSession), 0.85, nil)
 		}
 	case kGitHubToken:
@@ -917,7 +920,7 @@ func portThenPath(pw []byte) bool {
 }
 
 // hostAfter: the text at i starts with a host name, an IPv4 address or a
-// bracketed IPv6 address.
+// bracketed IPv6 address (or a driver's protocol: tcp(…), unix(…)).
 func hostAfter(b []byte, i, end int) bool {
 	if i >= end {
 		return false
@@ -932,7 +935,8 @@ func hostAfter(b []byte, i, end int) bool {
 	if h == i || !isAlnum(b[i]) {
 		return false
 	}
-	return h == end || bytes.IndexByte([]byte(":/?#,;)]"), b[h]) >= 0
+	// '(' for the Go MySQL driver's "user:pw@tcp(10.8.1.4:3306)/db"
+	return h == end || bytes.IndexByte([]byte(":/?#,;)]("), b[h]) >= 0
 }
 
 // placeholderWords are values that stand in for a secret rather than being one.

@@ -45,6 +45,41 @@ type block struct {
 }
 
 // blocks reads r and calls fn for each scanned block.
+// valueFollows: the last lines of b (which ends in '\n') open a value that
+// the next lines hold: a YAML key with nothing after its ':' or a block
+// scalar ("password:", "API_SECRET: |"), or an XML start tag ending its line
+// ("<apiToken>", whose value and end tag follow). It returns where the
+// opening line starts, so the block ends before it and the key is scanned
+// with its value; 0 when there is no such line or it starts the block.
+func valueFollows(b []byte) int {
+	last := bytes.LastIndexByte(b[:len(b)-1], '\n') + 1
+	if opensValue(b[last : len(b)-1]) {
+		return last
+	}
+	if last == 0 || bytes.IndexByte(b[last:], '<') >= 0 {
+		return 0
+	}
+	// "<apiToken>" then its value: the end tag is still to come
+	prev := bytes.LastIndexByte(b[:last-1], '\n') + 1
+	l := bytes.TrimRight(b[prev:last-1], " \t\r")
+	if n := len(l); n > 1 && l[n-1] == '>' && l[n-2] != '/' && bytes.LastIndex(l, []byte("</")) < 0 && bytes.IndexByte(l, '<') >= 0 {
+		return prev
+	}
+	return 0
+}
+
+func opensValue(l []byte) bool {
+	l = bytes.TrimRight(l, " \t\r")
+	if n := len(l); n > 0 && (l[n-1] == '-' || l[n-1] == '+') {
+		l = l[:n-1]
+	}
+	if n := len(l); n > 1 && (l[n-1] == '|' || l[n-1] == '>') && l[n-2] == ' ' {
+		l = bytes.TrimRight(l[:n-1], " ")
+	}
+	n := len(l)
+	return n > 0 && (l[n-1] == ':' || l[n-1] == '>' && bytes.IndexByte(l, '<') >= 0 && bytes.LastIndex(l, []byte("</")) < 0)
+}
+
 func (e *Engine) blocks(ctx context.Context, r io.Reader, fn func(*block) error) error {
 	// Start small (most uploads are small) and grow to blockSize.
 	buf := make([]byte, min(e.blockSize, 64<<10))
@@ -85,6 +120,9 @@ func (e *Engine) blocks(ctx context.Context, r io.Reader, fn func(*block) error)
 		if !eof {
 			if nl := bytes.LastIndexByte(data, '\n'); nl >= 0 {
 				cut = nl + 1
+				if ls := valueFollows(data[:cut]); ls > 0 {
+					cut = ls // the key line goes with the line holding its value
+				}
 			} else {
 				cut, open = longLineCut(data, len(data)/16), true
 			}

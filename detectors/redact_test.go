@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -362,6 +363,48 @@ func TestPathologicalInputs(t *testing.T) {
 		t.Logf("%-15s %7d bytes %v", name, len(in), d)
 		if d > 5*time.Second {
 			t.Errorf("%s: %d bytes took %v", name, len(in), d)
+		}
+	}
+}
+
+// TestValueOnNextLineAcrossBlocks: a key whose value is on the next line
+// (YAML "password:", a block scalar, a multi-line XML element) is found when
+// the key line is the last whole line of a read block.
+func TestValueOnNextLineAcrossBlocks(t *testing.T) {
+	e := testEngine(t)
+	var sb strings.Builder
+	for i := 0; sb.Len() < 120_000; i++ {
+		// filler lines of varying length move the key lines across block edges
+		sb.WriteString(strings.Repeat("x", i%97) + " INFO filler\n")
+		switch i % 3 {
+		case 0:
+			sb.WriteString("db:\n  password:\n    " + fake("nl"+strconv.Itoa(i), 14, alnum) + "\n")
+		case 1:
+			sb.WriteString("stringData:\n  API_SECRET: |\n    " + fake("bs"+strconv.Itoa(i), 32, alnum) + "\n")
+		default:
+			sb.WriteString("<apiToken>\n  " + fake("xml"+strconv.Itoa(i), 32, alnum) + "\n</apiToken>\n")
+		}
+	}
+	data := []byte(sb.String())
+	want := e.ScanBytes(data)
+	if len(want) < 300 {
+		t.Fatalf("ScanBytes found %d values; the input plants more", len(want))
+	}
+	small := *e
+	small.blockSize = 1024
+	var got []Finding
+	if err := small.ScanReader(context.Background(), bytes.NewReader(data), func(f Finding) error {
+		got = append(got, f)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("streaming in 1 KiB blocks found %d, ScanBytes %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("finding %d = %+v, want %+v", i, got[i], want[i])
 		}
 	}
 }

@@ -16,20 +16,58 @@ type detector struct {
 	cat  Category
 	desc string
 	prio int // overlap resolution: higher wins, then longer, then more confident
-	// keywords: one of these (case-insensitive) is in every match; the
-	// scanner's trigger table starts the detector only where one can begin.
-	// Empty for detectors that start at any digit (cards, SSNs, IBANs, IPs, phones).
+	// keywords: a custom rule's prefilter literals (one automaton for all
+	// rules, config.go). Built-ins have none: their prefilter is the
+	// scanner's byte-class trigger table and hand-written prefix dispatch.
 	keywords []string
 	tp       []string
 	fp       []string
 	upper    string // placeholder name, set by init (built-ins) or compileRule
 	custom   bool   // a config rule: its own validator decides, not the built-in guards
+	// validator says in a few words what turns a match into a finding
+	// (`logtriage types`); built-ins get theirs from validators below.
+	validator string
 }
 
 func init() {
 	for _, d := range builtins {
 		d.upper = placeholderName(d.typ)
+		d.validator = validators[d.id]
 	}
+}
+
+// validators: each built-in's check, as `logtriage types` prints it.
+var validators = map[string]string{
+	idPrivateKey:         "BEGIN/END markers with PRIVATE KEY, base64 body of 32+ characters",
+	idAWSKeyID:           "known prefix, exactly 16 more upper-case/digits, word boundary",
+	idAWSSecret:          "40 base64, entropy >= 4, mixed classes, under an AWS secret key or after a key id",
+	idGCPAPIKey:          "AIza + exactly 35 base64url",
+	idGoogleClientSecret: "GOCSPX- + exactly 28 base64url",
+	idGoogleAccessToken:  "ya29. + 30+ base64url",
+	idGCPServiceAccount:  "40 hex under private_key_id",
+	idAzure:              "86 base64 + == (88 characters)",
+	idGitHub:             "prefix + exact length (36, or 82 for github_pat_); 40 hex under a GitHub token key",
+	idGitLab:             "known prefix + 20+ token characters",
+	idSlackToken:         "xox?-/xapp- prefix, 24+ characters, 2+ further dashes",
+	idSlackWebhook:       "hooks.slack.com/{services,workflows,triggers}/T|E…, 3 path parts, secret 16+",
+	idStripe:             "secret/restricted/webhook prefix + 20+ alphanumerics",
+	idOpenAI:             "project/service/admin prefix + 40+, or legacy sk-…T3BlbkFJ…",
+	idAnthropic:          "sk-ant- + 80+",
+	idSendGrid:           "SG. + 66 base64url/=/. with a dot",
+	idNPM:                "npm_ + exactly 36 alphanumerics",
+	idJWT:                "header decodes to JSON with alg, payload decodes to JSON",
+	idURLCredentials:     "userinfo read as drivers read it (last @ of the authority), not a placeholder",
+	idBasicAuth:          "base64 decodes to printable user:password",
+	idCreditCard:         "brand prefix and length, Luhn",
+	idSSN:                "SSA area/group/serial rules; context for bare digits",
+	idIBAN:               "country length (ISO 13616), mod-97 = 1",
+	idBearer:             "scheme Bearer or access_token key; random-looking, not a placeholder",
+	idPassword:           "password key, SQL, CLI flag or pipe; not a placeholder, reference or prose",
+	idSession:            "session key or cookie; letters and digits with entropy, 16+ hex or UUID, not a counter",
+	idGeneric:            "secret-named key; two classes or entropy >= 3, not an identifier, path, URL or counter",
+	idEmail:              "TLD of letters, not a file extension or unit, not URL userinfo",
+	idPhone:              "E.164 with +, NANP N/X rules, or digits with a phone word before or after",
+	idIP:                 "octets <= 255 without leading zeros (IPv4, not version-shaped without context); net/netip (IPv6)",
 }
 
 // Built-in detector ids (also the finding types they produce).
@@ -106,7 +144,7 @@ func fakePEM(seed, label, nl string) string {
 func fakeAzureKey(seed string) string { return fake(seed, 86, b64) + "==" }
 
 var builtins = []*detector{
-	{id: idPrivateKey, typ: TypePrivateKey, cat: CategorySecret, prio: 95, keywords: []string{"-----BEGIN "},
+	{id: idPrivateKey, typ: TypePrivateKey, cat: CategorySecret, prio: 95,
 		desc: "PEM private key block (BEGIN ... PRIVATE KEY ... END), across lines or JSON-escaped",
 		tp: []string{
 			"key material:\n«" + fakePEM("rsa", "RSA PRIVATE KEY", "\n") + "»\nnext line",
@@ -123,7 +161,7 @@ var builtins = []*detector{
 			`{"key": "-----BEGIN RSA PRIVATE KEY-----\\n<your key here>\\n-----END RSA PRIVATE KEY-----"}`,
 			"-----BEGIN EC PRIVATE KEY-----\nXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\n-----END EC PRIVATE KEY-----",
 		}},
-	{id: idAWSKeyID, typ: TypeAWSAccessKeyID, cat: CategorySecret, prio: 80, keywords: []string{"AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ABIA", "ACCA", "APKA", "A3T"},
+	{id: idAWSKeyID, typ: TypeAWSAccessKeyID, cat: CategorySecret, prio: 80,
 		desc: "AWS access key id: AKIA/ASIA/... + 16 upper-case letters or digits",
 		tp: []string{
 			"aws_access_key_id=«AKIA" + fake("aws1", 16, upperD) + "»",
@@ -136,7 +174,7 @@ var builtins = []*detector{
 			"AKIA" + fake("aws5", 16, upperD) + "Z",
 			"never paste keys like AKIAXXXXXXXXXXXXXXXX into chat",
 		}},
-	{id: idAWSSecret, typ: TypeAWSSecretKey, cat: CategorySecret, prio: 80, keywords: []string{"secret", "AKIA", "ASIA"},
+	{id: idAWSSecret, typ: TypeAWSSecretKey, cat: CategorySecret, prio: 80,
 		desc: "AWS secret access key: 40 base64 characters under an aws secret key name",
 		tp: []string{
 			"aws_secret_access_key = «" + fake("awssecret", 40, b64) + "»",
@@ -151,14 +189,14 @@ var builtins = []*detector{
 			"aws_secret_access_key: ****************************************",
 			"key_id=AKIA" + fake("awsnl2", 16, upperD) + "\nencryption_key=" + fake("awssecret6", 40, b64),
 		}},
-	{id: idGCPAPIKey, typ: TypeGCPAPIKey, cat: CategorySecret, prio: 80, keywords: []string{"AIza"},
+	{id: idGCPAPIKey, typ: TypeGCPAPIKey, cat: CategorySecret, prio: 80,
 		desc: "Google API key: AIza + 35 base64url characters",
 		tp: []string{
 			"https://maps.googleapis.com/maps/api/geocode/json?key=«AIza" + fake("gcp", 35, b64url) + "»",
 		},
 		fp: []string{"AIza" + fake("gcp2", 20, b64url), "AIza" + fake("gcp3", 40, alnum)},
 	},
-	{id: idGoogleClientSecret, typ: TypeGenericSecret, cat: CategorySecret, prio: 80, keywords: []string{"GOCSPX-"},
+	{id: idGoogleClientSecret, typ: TypeGenericSecret, cat: CategorySecret, prio: 80,
 		desc: "Google OAuth client secret: GOCSPX- + 28 base64url characters",
 		tp: []string{
 			`{"web":{"client_id":"123-abc.apps.googleusercontent.com","client_secret":"«GOCSPX-` + fake("gocspx", 28, b64url) + `»"}}`,
@@ -166,7 +204,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"GOCSPX-" + fake("gocspx3", 20, b64url), "XGOCSPX-" + fake("gocspx4", 28, b64url)},
 	},
-	{id: idGoogleAccessToken, typ: TypeBearerToken, cat: CategorySecret, prio: 80, keywords: []string{"ya29."},
+	{id: idGoogleAccessToken, typ: TypeBearerToken, cat: CategorySecret, prio: 80,
 		desc: "Google OAuth access token: ya29. + 30 or more base64url characters",
 		tp: []string{
 			"gcloud auth print-access-token: «ya29." + fake("ya29", 120, b64url) + "»",
@@ -174,7 +212,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"ya29.short", "kya29." + fake("ya29c", 60, b64url)},
 	},
-	{id: idGCPServiceAccount, typ: TypeGCPServiceAcct, cat: CategorySecret, prio: 80, keywords: []string{"private_key_id"},
+	{id: idGCPServiceAccount, typ: TypeGCPServiceAcct, cat: CategorySecret, prio: 80,
 		desc: "GCP service-account key id (private_key_id, 40 hex) in service-account JSON",
 		tp: []string{
 			`{"type": "service_account", "project_id": "demo", "private_key_id": "«` + fake("gsa", 40, hexd) + `»"}`,
@@ -183,7 +221,7 @@ var builtins = []*detector{
 		},
 		fp: []string{`"private_key_id": "abc"`, `"private_key_id": "` + fake("gsa3", 40, alnum) + `"`},
 	},
-	{id: idAzure, typ: TypeAzureStorage, cat: CategorySecret, prio: 80, keywords: []string{"key"},
+	{id: idAzure, typ: TypeAzureStorage, cat: CategorySecret, prio: 80,
 		desc: "Azure storage account key (AccountKey=, 88 base64 characters)",
 		tp: []string{
 			"DefaultEndpointsProtocol=https;AccountName=demo;AccountKey=«" + fakeAzureKey("az") + "»;EndpointSuffix=core.windows.net",
@@ -192,7 +230,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"AccountKey=<key>;EndpointSuffix=core.windows.net", "AccountKey=;"},
 	},
-	{id: idGitHub, typ: TypeGitHubToken, cat: CategorySecret, prio: 80, keywords: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "github_token", "gh_token"},
+	{id: idGitHub, typ: TypeGitHubToken, cat: CategorySecret, prio: 80,
 		desc: "GitHub token: ghp_/gho_/ghu_/ghs_/ghr_ + 36, github_pat_ + 82; 40 hex under a GitHub token key",
 		tp: []string{
 			"GITHUB_TOKEN=«" + fake("gh7", 40, hexd) + "»",
@@ -200,12 +238,14 @@ var builtins = []*detector{
 			"GITHUB_TOKEN=«ghp_" + fake("gh1", 36, alnum) + "»",
 			"Authorization: token «ghs_" + fake("gh2", 36, alnum) + "»",
 			"«github_pat_" + fake("gh3", 22, alnum) + "_" + fake("gh4", 59, alnum) + "»",
+			// wrapped at 64 columns by whatever printed it
+			"2026-01-05T10:00:00Z DEBUG git credential helper: using token «ghp_" + fake("gh10", 36, alnum)[:10] + "\n    " + fake("gh10", 36, alnum)[10:] + "»",
 		},
 		fp: []string{"ghp_short", "ghp_" + fake("gh5", 40, alnum), "xghp_" + fake("gh6", 36, alnum),
 			"github_commit=" + fake("gh9", 40, hexd), "GITHUB_TOKEN=${{ secrets.GITHUB_TOKEN }}",
 			"export GITHUB_TOKEN=ghp_" + strings.Repeat("x", 36), "token: ghp_" + strings.Repeat("X", 36), "GH_TOKEN=ghp_" + strings.Repeat("0", 36)},
 	},
-	{id: idGitLab, typ: TypeGitLabToken, cat: CategorySecret, prio: 80, keywords: []string{"glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glsoat-", "glcbt-", "glimt-", "glagent-"},
+	{id: idGitLab, typ: TypeGitLabToken, cat: CategorySecret, prio: 80,
 		desc: "GitLab personal access token: glpat- + 20 or more",
 		tp: []string{
 			"PRIVATE-TOKEN: «glpat-" + fake("gl", 20, b64url) + "»",
@@ -214,7 +254,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"glpat-short", "glpat-", "PRIVATE-TOKEN: glpat-XXXXXXXXXXX-XXXXXXXX", "CI_JOB_TOKEN=glcbt-xxxxxxxxxxxxxxxxxxxxxxxx"},
 	},
-	{id: idSlackToken, typ: TypeSlackToken, cat: CategorySecret, prio: 80, keywords: []string{"xoxa-", "xoxb-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-"},
+	{id: idSlackToken, typ: TypeSlackToken, cat: CategorySecret, prio: 80,
 		desc: "Slack token: xoxb-/xoxp-/xoxa-/xoxr-/xoxs-/xoxe- with numeric parts",
 		tp: []string{
 			"token=«xoxb-" + fake("sl1", 12, "0123456789") + "-" + fake("sl2", 13, "0123456789") + "-" + fake("sl3", 24, alnum) + "»",
@@ -223,7 +263,7 @@ var builtins = []*detector{
 		fp: []string{"xoxb-123", "xoxz-" + fake("sl4", 30, alnum),
 			"SLACK_BOT_TOKEN=xoxb-xxxxxxxxx-xxxxxxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx", "token: xoxp-1234567890-1234567890-####################"},
 	},
-	{id: idSlackWebhook, typ: TypeSlackWebhook, cat: CategorySecret, prio: 80, keywords: []string{"hooks.slack.com"},
+	{id: idSlackWebhook, typ: TypeSlackWebhook, cat: CategorySecret, prio: 80,
 		desc: "Slack incoming webhook URL",
 		tp: []string{
 			"posting to «https://hooks.slack.com/services/T0" + fake("sw1", 8, upperD) + "/B0" + fake("sw2", 8, upperD) + "/" + fake("sw3", 24, alnum) + "» failed",
@@ -233,7 +273,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"https://hooks.slack.com/services/", "see hooks.slack.com/docs", "https://hooks.slack.com/workflows/T0" + strings.Repeat("X", 8) + "/A0" + strings.Repeat("X", 8) + "/123/" + strings.Repeat("x", 24)},
 	},
-	{id: idStripe, typ: TypeStripeKey, cat: CategorySecret, prio: 80, keywords: []string{"sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"},
+	{id: idStripe, typ: TypeStripeKey, cat: CategorySecret, prio: 80,
 		desc: "Stripe secret/restricted key (sk_live_, rk_live_, sk_test_, rk_test_) or webhook secret",
 		tp: []string{
 			"stripe key «sk_live_" + fake("st1", 24, alnum) + "»",
@@ -241,7 +281,7 @@ var builtins = []*detector{
 		},
 		fp: []string{"pk_live_" + fake("st3", 24, alnum), "sk_live_123", "STRIPE_KEY=sk_live_XXXXXXXXXXXXXXXXXXXXXXXX", "sk_test_" + fake("st4", 8, alnum) + "****************"},
 	},
-	{id: idOpenAI, typ: TypeOpenAIKey, cat: CategorySecret, prio: 80, keywords: []string{"sk-proj-", "sk-svcacct-", "sk-admin-", "T3BlbkFJ"},
+	{id: idOpenAI, typ: TypeOpenAIKey, cat: CategorySecret, prio: 80,
 		desc: "OpenAI API key: sk-proj-/sk-svcacct-/sk-admin- or legacy sk-...T3BlbkFJ...",
 		tp: []string{
 			"OPENAI_API_KEY=«sk-proj-" + fake("oa1", 64, b64url) + "»",
@@ -249,35 +289,37 @@ var builtins = []*detector{
 		},
 		fp: []string{"sk-learn is installed", "sk-" + fake("oa4", 48, alnum), "sk-proj-short"},
 	},
-	{id: idAnthropic, typ: TypeAnthropicKey, cat: CategorySecret, prio: 80, keywords: []string{"sk-ant-"},
+	{id: idAnthropic, typ: TypeAnthropicKey, cat: CategorySecret, prio: 80,
 		desc: "Anthropic API key: sk-ant-api03-...",
 		tp:   []string{"x-api-key: «sk-ant-api03-" + fake("an", 93, b64url) + "AA»"},
 		fp:   []string{"sk-ant-short"},
 	},
-	{id: idSendGrid, typ: TypeSendGridKey, cat: CategorySecret, prio: 80, keywords: []string{"SG."},
+	{id: idSendGrid, typ: TypeSendGridKey, cat: CategorySecret, prio: 80,
 		desc: "SendGrid API key: SG. + 22 + . + 43",
 		tp: []string{"«SG." + fake("sg1", 22, b64url) + "." + fake("sg2", 43, b64url) + "»",
 			"SENDGRID_API_KEY=«SG.ab-" + fake("sg4", 19, b64url) + "." + fake("sg5", 40, b64url) + "=yz»"},
 		fp: []string{"SG.abc.def", "SG." + fake("sg3", 22, b64url), "SG." + fake("sg6", 22, b64url) + "." + fake("sg7", 50, b64url)},
 	},
-	{id: idNPM, typ: TypeNPMToken, cat: CategorySecret, prio: 80, keywords: []string{"npm_"},
+	{id: idNPM, typ: TypeNPMToken, cat: CategorySecret, prio: 80,
 		desc: "npm access token: npm_ + 36",
 		tp:   []string{"//registry.npmjs.org/:_authToken=«npm_" + fake("npm", 36, alnum) + "»"},
 		fp:   []string{"npm_config_cache=/tmp/npm", "npm_" + fake("npm2", 20, alnum)},
 	},
-	{id: idJWT, typ: TypeJWT, cat: CategorySecret, prio: 75, keywords: []string{"eyJ"},
+	{id: idJWT, typ: TypeJWT, cat: CategorySecret, prio: 75,
 		desc: "JSON Web Token: three base64url parts, header decodes to JSON with \"alg\"",
 		tp: []string{
 			"Authorization: Bearer «" + fakeJWT("j1") + "»",
 			`{"id_token":"«` + fakeJWT("j2") + `»"}`,
 			"Cookie: lang=en; token=«" + fakeJWT("j3c") + "»; theme=dark",
+			// wrapped at 76 columns by whatever printed it
+			"2026-01-05T10:00:00Z DEBUG http: Authorization: Bearer «" + fakeJWT("j6")[:76-len("2026-01-05T10:00:00Z DEBUG http: Authorization: Bearer ")] + "\n    " + fakeJWT("j6")[76-len("2026-01-05T10:00:00Z DEBUG http: Authorization: Bearer "):] + "»",
 		},
 		fp: []string{
 			"eyJub3QganNvbg." + fake("j3", 10, b64url) + "." + fake("j4", 10, b64url),
 			base64.RawURLEncoding.EncodeToString([]byte(`{"typ":"JWT"}`)) + ".eyJ9." + fake("j5", 10, b64url),
 		},
 	},
-	{id: idURLCredentials, typ: TypeURLCredentials, cat: CategorySecret, prio: 70, keywords: []string{"://"},
+	{id: idURLCredentials, typ: TypeURLCredentials, cat: CategorySecret, prio: 70,
 		desc: "password in a URL's userinfo (scheme://user:password@host)",
 		tp: []string{
 			"connecting to postgres://app:«" + fake("uc1", 12, alnum) + "»@db.internal:5432/app",
@@ -289,12 +331,13 @@ var builtins = []*detector{
 			"REDIS_URL=redis://default:«s3/cr;t!$&" + fake("uc5", 6, alnum) + "»@cache:6379/0",
 			`uri="mongodb://admin:«a:b#` + fake("uc6", 8, alnum) + `»@mongo1:27017,mongo2:27017/?replicaSet=rs0"`,
 			"npm http fetch GET 200 https://ci:«" + fake("uc7", 12, alnum) + "»@registry.npmjs.org/@types/node 31ms",
+			`dsn="mysql://billing:«` + fake("uc8", 12, alnum) + `»@tcp(10.8.1.4:3306)/billing"`,
 		},
 		fp: []string{"https://user@example.com/path", "postgres://app:****@db/app", "redis://:${REDIS_PASSWORD}@cache:6379", "see http://example.com/a:b@c",
 			"https://docs.example.com:8080/guide/@user", "https://medium.com/@author/post-1", "GET https://example.com/?next=a:b@c.com",
 			"ssh://git@github.com:22/org/repo.git", "https://ci@registry.npmjs.org/@types/node"},
 	},
-	{id: idBasicAuth, typ: TypeBasicAuth, cat: CategorySecret, prio: 70, keywords: []string{"basic "},
+	{id: idBasicAuth, typ: TypeBasicAuth, cat: CategorySecret, prio: 70,
 		desc: "HTTP Basic credentials whose base64 decodes to user:password",
 		tp: []string{
 			"Authorization: Basic «" + base64.StdEncoding.EncodeToString([]byte("admin:"+fake("ba", 10, alnum))) + "»",
@@ -308,7 +351,7 @@ var builtins = []*detector{
 		desc: "payment card number: brand prefix and length, Luhn check; contiguous or in printed groups",
 		tp: []string{
 			"card «4111 1111 1111 1111» declined",
-			"pan=«5500005555555559»",
+			"pan=«5500005555555559»", `{"number": "«4111111111111111»"}`, "value=«5500005555555559»",
 			"amex «3782-822463-10005» ok",
 			`{"cc":"«6011000990139424»"}`,
 		},
@@ -318,6 +361,7 @@ var builtins = []*detector{
 			"ts=1445144423722 id=1234567812345670",
 			"081109 203615 148 INFO",
 			"order_id=4532015112830366 amount=12.50",
+			"epoll_ctl(4, EPOLL_CTL_ADD, 3, {events=EPOLLIN|EPOLLOUT, data={u32=1560281091, u64=4576169526667771907}}) = 0",
 			"order 4111-1111-1111",
 		},
 	},
@@ -334,7 +378,7 @@ var builtins = []*detector{
 		tp:   []string{"IBAN «DE89 3704 0044 0532 0130 00» ok", "iban=«GB82WEST12345698765432»", "«FR1420041010050500013M02606»"},
 		fp:   []string{"DE89370400440532013001", "GB82WEST1234569876543", "XX12345678901234"},
 	},
-	{id: idBearer, typ: TypeBearerToken, cat: CategorySecret, prio: 50, keywords: []string{"bearer ", "access_token", "accesstoken", "access-token"},
+	{id: idBearer, typ: TypeBearerToken, cat: CategorySecret, prio: 50,
 		desc: "bearer token after Authorization: Bearer (or a standalone Bearer credential)",
 		tp: []string{
 			"Authorization: Bearer «" + fake("br1", 40, alnum) + "»",
@@ -347,7 +391,7 @@ var builtins = []*detector{
 		fp: []string{"Authorization: Bearer <token>", "Bearer token expired", "Authorization: Bearer ${TOKEN}",
 			`token_type=Bearer peer=10.250.26.37:40630`, `"token_type":"Bearer","expires_in":3600`},
 	},
-	{id: idPassword, typ: TypePassword, cat: CategorySecret, prio: 45, keywords: []string{"pass", "pw", "identified by", "auth", "mysql", "redis-cli", "login", "curl", "kennwort", "senha", "contrasena"},
+	{id: idPassword, typ: TypePassword, cat: CategorySecret, prio: 45,
 		desc: "value of a password key (password, passwd, pwd, passphrase, db_pass ...)",
 		tp: []string{
 			"login user=bob password=«hunter22» ok",
@@ -405,11 +449,11 @@ var builtins = []*detector{
 			"use the new --password options.", "configure: set PWD=`pwd` at the top", "s#password: cvs#password: [empty password]#", "password:\n  - minLength: 12", "password:\nuser: bob",
 			`{"name": "DB_PASSWORD_FILE_PATH", "value": "/run/secrets/db"}`, `{"name": "LOG_LEVEL", "value": "debug"}`,
 			`{"label": "password", "value": "` + fake("pw22", 12, alnum) + `"}`, `"password" => nil`,
-			`assertEquals("password", "` + fake("pw32", 12, alnum) + `")`,
+			`assertEquals("password", "` + fake("pw32", 12, alnum) + `")`, "\t* tree-ssa-strlen.cc (strlen_pass::handle_assign): New.",
 			`+ echo "$CI_REGISTRY_PASSWORD" | docker login -u ci --password-stdin`, "cat ~/token.txt | docker login --password-stdin", "echo -n ${{ secrets.PW }} | docker login --password-stdin", "if password != \"\" {", `log.info("password", "was rotated")`,
 		},
 	},
-	{id: idSession, typ: TypeSessionToken, cat: CategorySecret, prio: 45, keywords: []string{"sess", "sid", "cookie", "token"},
+	{id: idSession, typ: TypeSessionToken, cat: CategorySecret, prio: 45,
 		desc: "session identifiers: session/sid keys and session-like cookies",
 		tp: []string{
 			"Cookie: theme=dark; sessionid=«" + fake("se1", 32, hexd) + "»; lang=en",
@@ -430,9 +474,10 @@ var builtins = []*detector{
 			`#1 0x00007ffff7b190ba in server_recv_params (session=0x636fc0, data=0x634e6e "")`,
 			// ids and counters under session keys: a token has letters, length and entropy
 			"2016-09-28 04:30:31, Info CBS Session: 30546173_4261722401 initialized by client WindowsUpdateAgent.",
-			"session_id=1700000000123 user=42", `{"sessionId": "42-1700000000"}`, "sid=10234567", "Cookie: session=1700000000.123456"},
+			"session_id=1700000000123 user=42", `{"sessionId": "42-1700000000"}`, "sid=10234567", "Cookie: session=1700000000.123456",
+			"* allow DESKTOP_SESSION='Xfce Session' to match xfce"},
 	},
-	{id: idGeneric, typ: TypeGenericSecret, cat: CategorySecret, prio: 40, keywords: []string{"secret", "key", "token", "auth", "cred", "code"},
+	{id: idGeneric, typ: TypeGenericSecret, cat: CategorySecret, prio: 40,
 		desc: "high-entropy value of a secret-named key (client_secret, api_key, access_token, credentials ...)",
 		tp: []string{
 			"client_secret=«" + fake("gs1", 32, alnum) + "»",
@@ -449,6 +494,9 @@ var builtins = []*detector{
 			"Authorization: Api-Token «" + fake("gs13", 32, alnum) + "»", "authorization: token «" + fake("gs14", 40, alnum) + "»",
 			"creds=«" + fake("gs15", 32, alnum) + "»", "app_secret_value=«" + fake("gs16", 32, alnum) + "»", "x_api_token_v2: «" + fake("gs17", 32, alnum) + "»",
 			"STRIPE_SECRET_KEY_LIVE=«" + fake("gs18", 32, alnum) + "»",
+			// a value wrapped at a fixed width
+			"2026-01-05T10:00:00Z DEBUG config loaded: client_secret=«" + fake("gs21", 24, alnum) + "\n  " + fake("gs22", 40, alnum) + "»",
+			"2026-01-05T10:00:00Z DEBUG config loaded: client_secret=«" + fake("gs23", 24, alnum) + "»\n2026-01-05T10:00:01Z INFO next line",
 		},
 		fp: []string{
 			"wtoken = AppWindowToken{9f4ef63 token=Token{a64f992 ActivityRecord{de9231d",
@@ -463,13 +511,14 @@ var builtins = []*detector{
 			"app_secret_version := 3", `setenv("API_KEY", "", 1)`,
 		},
 	},
-	{id: idEmail, typ: TypeEmail, cat: CategoryPII, prio: 30, keywords: []string{"@", "%40"},
+	{id: idEmail, typ: TypeEmail, cat: CategoryPII, prio: 30,
 		desc: "e-mail address",
 		tp: []string{"user «jane.doe@example.com» logged in", `{"email":"«ops+alerts@corp.example.org»"}`, "mailto:«a.b-c@sub.example.co.uk»",
 			"GET /unsubscribe?email=«jane.doe%40example.com»&list=weekly HTTP/1.1", "From: Jane <«jane@corp.io»>"},
 		fp: []string{
 			"loaded icon@2x.png", "java.lang.Object@1a2b3c", "npm install lodash@4.17.21",
 			"postgres://app:pw12345@db.example.com/app", "image nginx@sha256:abcd", "git@github.com:org/repo.git",
+			"Created symlink /etc/systemd/system/getty.target.wants/getty@tty1.service → /lib/systemd/system/getty@.service.",
 		},
 	},
 	{id: idPhone, typ: TypePhone, cat: CategoryPII, prio: 20,
@@ -500,7 +549,7 @@ var builtins = []*detector{
 			// small numbers are an address when something says so
 			"nameserver «8.8.8.8»", "dns=«1.1.1.1»", "PING one.one.one.one («1.1.1.1») 56(84) bytes of data.",
 			"Accepted publickey for ci from «3.9.5.1» port 50122 ssh2", "connect «4.2.2.2»:53 timeout", "(«10.20.30.40»)",
-			"mLp(FF:F2:9F:16:CF:0F:00:0D:60:E9:30:F0), mIp(«10.2.2.80»), mType(4)", "transitions for interface en0 («10.142.110.44»)", "peerIp(«5.6.7.8»)",
+			"mLp(FF:F2:9F:16:CF:0F:00:0D:60:E9:30:F0), mIp(«10.2.2.80»), mType(4)", `{"ip": "«4.3.2.1»"}`, "(get_dns_cert): Use DNS resolver at «8.8.8.8» in tor-mode.", "upstream dns server is «9.9.9.9»", "transitions for interface en0 («10.142.110.44»)", "peerIp(«5.6.7.8»)",
 		},
 		fp: []string{
 			"version 1.2.3.4", "Chrome/120.0.0.0", "oid 1.2.3.4.5", "at 12:34:56", "std::vector", "mac 00:1a:2b:3c:4d:5e",
@@ -509,7 +558,7 @@ var builtins = []*detector{
 			// four-part versions without an address's context
 			"2016-09-28 04:30:31, Info CBS Appl: Package_for_KB2533552~31bf3856ad364e35~amd64~~6.1.1.0, Applicable",
 			"Windows v6.1.7601.23505 (win7sp1_ldr)", "dpkg (1.15.8.1) unstable; urgency=low", "bump Standards-Version to 3.9.5.0",
-			"Loaded module ntdll.dll (6.1.7601.2)", "libfoo (2.10.3.1) installed",
+			"Loaded module ntdll.dll (6.1.7601.2)", "libfoo (2.10.3.1) installed", `{"version": "10.0.19041.1"}`, `{"version": "120.10.3.4"}`,
 		},
 	},
 }

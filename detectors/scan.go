@@ -81,6 +81,9 @@ func (s *scanner) add(start, end int, d *detector, conf float64, norm []byte) {
 	if d.cat == CategorySecret && !d.custom && filler(s.b, start, end) {
 		return // ghp_xxxx…, glpat-XXXXXXXXXXX-XXXXXXXX, xoxp-…-####: documentation, not a token
 	}
+	if d.id == idGeneric || d.id == idBearer || d.id == idSession {
+		end = wrappedEnd(s.b, start, end) // a token a printer wrapped at a fixed width
+	}
 	s.out = append(s.out, cand{start: start, end: end, det: d, conf: conf, norm: norm})
 }
 
@@ -308,8 +311,8 @@ func (s *scanner) numeric(i int) int {
 		conf := 0.8
 		if contextHas(b, i, cardContext...) {
 			conf = 0.95
-		} else if idKeyBefore(b, i) {
-			return j // order_id=4532..., a Luhn-valid identifier
+		} else if idKeyBefore(b, i) || plainKeyBefore(b, i) {
+			return j // order_id=4532..., u64=4576169526667771907: a Luhn-valid identifier
 		}
 		s.add(i, j, s.e.det(idCreditCard), conf, nil)
 		return j
@@ -411,6 +414,42 @@ func idKeyBefore(b []byte, i int) bool {
 		return false
 	}
 	return (b[k-1]|0x20) == 'd' && (b[k-2]|0x20) == 'i' && (k < 3 || !isLower(b[k-3]) || b[k-2] == 'I')
+}
+
+// plainKeyBefore: the bare number at i is the value of a key that does not
+// name a card (a card key was looked for first): "u64=4576169526667771907"
+// in strace, "offset: 6011…". One in ten long numbers passes Luhn.
+func plainKeyBefore(b []byte, i int) bool {
+	k := i
+	if k > 0 && (b[k-1] == '"' || b[k-1] == '\'') {
+		k--
+	}
+	if k > 0 && b[k-1] == ' ' {
+		k--
+	}
+	if k == 0 || (b[k-1] != '=' && b[k-1] != ':') {
+		return false
+	}
+	k--
+	if k > 0 && (b[k-1] == '"' || b[k-1] == '\'') {
+		k--
+	}
+	e := k
+	for k > 0 && e-k < 32 && (isWord(b[k-1]) || b[k-1] == '-' || b[k-1] == '.') {
+		k--
+	}
+	if k == e {
+		return false
+	}
+	// keys that carry whatever a user typed keep the card check
+	var buf [32]byte
+	key := lineBefore(b[:e], e, e-k, buf[:])
+	for _, w := range []string{"num", "value", "val", "data", "field", "input", "text"} {
+		if bytes.Contains(key, []byte(w)) {
+			return false
+		}
+	}
+	return true
 }
 
 // groupedNumber parses digit groups joined by one separator byte and matches
@@ -593,7 +632,29 @@ func ipContext(b []byte, i, j int) bool {
 			return true
 		}
 	}
-	return precededByWord(b, i, ipWords) || parenAfter(b, i, true)
+	return precededByWord(b, i, ipWords) || parenAfter(b, i, true) || ipWordBeforePreposition(b, i)
+}
+
+// ipWordBeforePreposition: "resolver at 8.8.8.8", "server is 1.1.1.1",
+// "gateway set to 9.9.9.9": an address word, then a small word, then the quad.
+func ipWordBeforePreposition(b []byte, i int) bool {
+	k := i
+	if k == 0 || b[k-1] != ' ' {
+		return false
+	}
+	k--
+	e := k
+	for k > 0 && e-k < 4 && isLower(b[k-1]) {
+		k--
+	}
+	if k == e || k == 0 || b[k-1] != ' ' {
+		return false
+	}
+	switch string(b[k:e]) {
+	case "at", "on", "is", "to", "via", "of", "was":
+		return precededByWord(b, k-1, ipWords)
+	}
+	return false
 }
 
 // parenAfter: the quad at i sits in parentheses after a word that is (host)
@@ -677,7 +738,7 @@ func productBefore(b []byte, i int) bool {
 // spaces, '=', ':' or quotes) is one of words, case-insensitively.
 func precededByWord(b []byte, i int, words []string) bool {
 	k := i
-	for skipped := 0; k > 0 && skipped < 3; skipped++ {
+	for skipped := 0; k > 0 && skipped < 4; skipped++ { // `": "` in JSON
 		c := b[k-1]
 		if c == ' ' || c == '=' || c == ':' || c == '"' || c == '\'' || c == '\t' {
 			k--
@@ -774,6 +835,9 @@ var fileExtTLDs = map[string]bool{
 	"log": true, "java": true, "kt": true, "py": true, "go": true, "rb": true, "so": true, "jar": true,
 	"class": true, "dll": true, "exe": true, "zip": true, "gz": true, "tar": true, "pdf": true,
 	"yaml": true, "yml": true, "conf": true, "ini": true, "lock": true, "map": true, "ts": true, "tsx": true,
+	// systemd unit instances: getty@tty1.service, openvpn@client.socket
+	"service": true, "socket": true, "target": true, "timer": true, "mount": true, "automount": true,
+	"slice": true, "scope": true, "device": true, "swap": true, "count": true,
 }
 
 // email parses local@domain around the '@' at a (atLen 1), or around a
@@ -1114,14 +1178,65 @@ func (s *scanner) fixedToken(i, plen, n int, tab *[256]bool, id string, conf flo
 	e := runOf(b, i+plen, tab)
 	if e-(i+plen) == n && (e == len(b) || !isWord(b[e])) {
 		s.add(i, e, s.e.det(id), conf, nil)
+	} else if e-(i+plen) < n {
+		if joined, end := joinWrapped(b, i, e, tab); len(joined)-plen == n {
+			s.add(i, end, s.e.det(id), conf, nil) // wrapped at a fixed width
+			return end
+		}
 	}
 	return e
+}
+
+// joinWrapped: the token from i runs to e, the end of a line of wrapWidth
+// columns or more; it goes on over the following lines that are nothing but
+// tab characters (after an indent), each filling about the same width but
+// the last. It returns the joined token and where it ends in b, or nil.
+func joinWrapped(b []byte, i, e int, tab *[256]bool) ([]byte, int) {
+	ls := bytes.LastIndexByte(b[:i], '\n') + 1
+	width := e - ls
+	if width < wrapWidth || e >= len(b) || (b[e] != '\n' && b[e] != '\r') {
+		return nil, e
+	}
+	joined := append([]byte(nil), b[i:e]...)
+	end := e
+	for lines := 0; lines < 64; lines++ {
+		k := end
+		if k < len(b) && b[k] == '\r' {
+			k++
+		}
+		if k >= len(b) || b[k] != '\n' {
+			break
+		}
+		cs := k + 1
+		for cs < len(b) && cs-k < 32 && (b[cs] == ' ' || b[cs] == '\t') {
+			cs++
+		}
+		ce := runOf(b, cs, tab)
+		if ce == cs || (ce < len(b) && b[ce] != '\n' && b[ce] != '\r') {
+			break // a continuation is a whole line of token characters
+		}
+		joined = append(joined, b[cs:ce]...)
+		end = ce
+		if ce-(k+1) < width-2 {
+			break // a short line is the last one
+		}
+	}
+	if end == e {
+		return nil, e
+	}
+	return joined, end
 }
 
 // minToken accepts prefix followed by at least min bytes of tab.
 func (s *scanner) minToken(i, plen, min, max int, tab *[256]bool, id string, conf float64) int {
 	b := s.b
 	e := runOf(b, i+plen, tab)
+	if joined, end := joinWrapped(b, i, e, tab); joined != nil && len(joined)-plen <= max {
+		if len(joined)-plen >= min {
+			s.add(i, end, s.e.det(id), conf, nil) // wrapped at a fixed width
+		}
+		return end
+	}
 	if n := e - (i + plen); n >= min && n <= max {
 		s.add(i, e, s.e.det(id), conf, nil)
 	}
@@ -1310,6 +1425,11 @@ func init() {
 
 func (s *scanner) jwt(i int) int {
 	b := s.b
+	if e := runOf(b, i, &jwtTab); e < len(b) && (b[e] == '\n' || b[e] == '\r') && e-(bytes.LastIndexByte(b[:i], '\n')+1) >= wrapWidth {
+		if end, ok := s.jwtWrapped(i); ok {
+			return end
+		}
+	}
 	e1 := runOf(b, i, &b64urlTab)
 	if e1 >= len(b) || b[e1] != '.' {
 		return e1
@@ -1326,6 +1446,57 @@ func (s *scanner) jwt(i int) int {
 		s.add(i, e3, s.e.det(idJWT), 0.95, nil)
 	}
 	return e3
+}
+
+var jwtTab [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c) // not from b64urlTab: validate.go's init runs after this file's
+		jwtTab[c] = isAlnum(b) || b == '-' || b == '_' || b == '.'
+	}
+}
+
+// jwtWrapped reads a JWT that a printer wrapped at a fixed width: the token
+// runs to the end of a long line and goes on at the start (after an indent)
+// of the next ones. The joined text must validate as a JWT.
+func (s *scanner) jwtWrapped(i int) (int, bool) {
+	b := s.b
+	var joined []byte
+	p, width := i, 0
+	end := i
+	for lines := 0; lines < 64; lines++ {
+		r := runOf(b, p, &jwtTab)
+		joined = append(joined, b[p:r]...)
+		end = r
+		ls := bytes.LastIndexByte(b[:r], '\n') + 1
+		if lines == 0 {
+			width = r - ls
+		} else if r-ls < width-2 {
+			break
+		}
+		e := r
+		if e < len(b) && b[e] == '\r' {
+			e++
+		}
+		if e >= len(b) || b[e] != '\n' {
+			break
+		}
+		cs := e + 1
+		for cs < len(b) && cs-e < 32 && (b[cs] == ' ' || b[cs] == '\t') {
+			cs++
+		}
+		ce := runOf(b, cs, &jwtTab)
+		if ce-cs < 4 || (ce < len(b) && b[ce] != '\n' && b[ce] != '\r') {
+			break // a continuation is a whole line of token characters
+		}
+		p = cs
+	}
+	if end == runOf(b, i, &jwtTab) || bytes.Count(joined, []byte(".")) != 2 || !validJWT(joined) {
+		return i, false
+	}
+	s.add(i, end, s.e.det(idJWT), 0.9, nil)
+	return end, true
 }
 
 func (s *scanner) slackWebhook(i int) int {
@@ -1690,6 +1861,50 @@ func (s *scanner) pem(i int) int {
 	end = trimEOL(b, bodyStart, end)
 	if pemBody(b[bodyStart:end]) {
 		s.add(i, end, s.e.det(idPrivateKey), 0.9, nil)
+	}
+	return end
+}
+
+// wrapWidth: a line this long or longer that ends exactly where a token ends
+// was probably wrapped by whatever printed it (76 in MIME and PEM, 80 in
+// terminals, 64 in some dumps).
+const wrapWidth = 60
+
+// wrappedEnd extends a token that ends its line at wrapWidth columns or more
+// over the continuation lines that follow: each holds one run of token
+// characters (after an indent), at least 8 long, and the run goes on only
+// while a continuation fills its line to about the same width.
+func wrappedEnd(b []byte, start, end int) int {
+	width := 0
+	for lines := 0; lines < 64; lines++ {
+		e := end
+		if e < len(b) && b[e] == '\r' {
+			e++
+		}
+		if e >= len(b) || b[e] != '\n' {
+			return end
+		}
+		ls := bytes.LastIndexByte(b[:end], '\n') + 1
+		if lines == 0 {
+			width = end - ls
+			if width < wrapWidth || end-start < 16 {
+				return end
+			}
+		} else if end-ls < width-2 {
+			return end // a short continuation was the last one
+		}
+		cs := e + 1
+		for cs < len(b) && cs-e < 32 && (b[cs] == ' ' || b[cs] == '\t') {
+			cs++
+		}
+		ce := runOf(b, cs, &credTab)
+		if ce-cs < 8 || (ce < len(b) && b[ce] != '\n' && b[ce] != '\r') {
+			return end
+		}
+		if !looksRandom(b[cs:ce], 8, 2.5) {
+			return end
+		}
+		end = ce
 	}
 	return end
 }

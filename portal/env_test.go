@@ -80,13 +80,13 @@ const testPassword = "test-only-password-1"
 // fixture: two tenants, a case each in different queues (acme's raised a
 // PII alert), and one account per role and tenant, each with a token.
 type fixture struct {
-	t      testing.TB
-	srv    *Server
-	store  *embedded.Store
-	rec    *memRecorder
-	clock  *clock
-	js     jetstream.JetStream
-	tokens map[string]string // account -> bearer token
+	t                    testing.TB
+	srv                  *Server
+	store                *embedded.Store
+	rec                  *memRecorder
+	clock                *clock
+	js                   jetstream.JetStream
+	tokens               map[string]string // account -> bearer token
 	acmeCase, globexCase *triage.Case
 }
 

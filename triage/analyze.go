@@ -21,6 +21,10 @@ type AnalyzeOptions struct {
 	Members interface {
 		MemberAt(off int64) (Member, bool)
 	}
+	// Observe (optional) sees every log line that is not a stack frame,
+	// with its template key (see Template), level, the index just past the
+	// level marker (0 when none) and findings (the anomaly pass).
+	Observe func(num int, text, key []byte, level string, levelEnd int, findings []detectors.Finding)
 }
 
 func (o AnalyzeOptions) withDefaults() AnalyzeOptions {
@@ -328,6 +332,9 @@ func (z *analyzer) observe(num int, off int64, text []byte, findings []detectors
 	}
 
 	z.tmplBuf = appendTemplate(z.tmplBuf[:0], text)
+	if z.opt.Observe != nil && !stackLine {
+		z.opt.Observe(num, text, z.tmplBuf, level, levelEnd, findings)
+	}
 	if stackLine {
 		// Frames are collected with their error; they are not templates of their own.
 	} else if t, ok := z.templates[string(z.tmplBuf)]; ok {

@@ -3,7 +3,11 @@
 // worker (triage/worker) and the `scan`/`triage` commands share all of it.
 package triage
 
-import "time"
+import (
+	"time"
+
+	"github.com/logtriage/logtriage/triage/anomaly"
+)
 
 // Status is the lifecycle of an upload.
 type Status string
@@ -114,6 +118,11 @@ type Alert struct {
 	Risk     Score            `json:"risk"`
 	Findings []FindingSummary `json:"findings"`
 	Time     time.Time        `json:"time"`
+
+	// Kind is "anomaly" for an anomaly alert (AnomalyAlertFor); empty for
+	// a PII alert. Anomalies are then its security signals, fingerprints only.
+	Kind      string           `json:"kind,omitempty"`
+	Anomalies []anomaly.Signal `json:"anomalies,omitempty"`
 }
 
 // Case is what a queue message, `submit --wait` and the stores carry.
@@ -147,4 +156,11 @@ type Case struct {
 	CreatedAt time.Time `json:"created_at"`
 	// Resolution is the agent's, once the case is resolved (see examples.go).
 	Resolution *Resolution `json:"resolution,omitempty"`
+
+	// Anomalies are what is new or unusual against the tenant's history
+	// (see triage/anomaly); their weights are in Severity.
+	Anomalies []anomaly.Signal `json:"anomalies,omitempty"`
+	// HistorySummary is what this upload adds to the tenant's history; the
+	// caller records it (HistoryStore) after persisting the case.
+	HistorySummary *anomaly.Summary `json:"-"`
 }

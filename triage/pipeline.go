@@ -54,6 +54,9 @@ type PipelineOptions struct {
 	// Feedback configures learning from agents' resolutions (neighbours.go).
 	Feedback FeedbackOptions
 	Now      func() time.Time
+	// Anomalies (optional) turns on anomaly signals against each tenant's
+	// history (triage/anomaly.go).
+	Anomalies *AnomalyOptions
 	// TrustSteeredClassifier turns off the injection guard (see
 	// guardInjection). Only tests that measure how a gullible model behaves
 	// without it set this.
@@ -164,8 +167,12 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 	c.Upload.ContentType = opened.ContentType
 	c.Timings.OpenMS = ms(time.Since(stepStart))
 
+	ar, err := p.startAnomalies(ctx, in)
+	if err != nil {
+		return nil, nil, err
+	}
 	stepStart = time.Now()
-	an, err := p.analyze(ctx, opened, name)
+	an, err := p.analyze(ctx, opened, name, ar)
 	c.Timings.DetectMS = ms(time.Since(stepStart))
 	if reason, ok := QuarantineReason(err); ok {
 		return p.quarantine(c, reason, start), nil, nil
@@ -232,6 +239,11 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 	c.Severity = scoreWithVote(cls.Severity, EvidenceOf(an, p.opts.Rules), vote)
 	c.Severity.Reasons = append(c.Severity.Reasons, classifierReasons(cls.Reasons, c.Classifier.Kind, an.Signals)...)
 	c.PIIRisk = ScorePIIRisk(an.Findings)
+	if ar != nil {
+		if err := ar.finish(ctx, c, c.CreatedAt); err != nil {
+			return nil, nil, err
+		}
+	}
 
 	d := p.opts.Router.Route(router.Input{
 		Category: cls.Category, Skills: cls.Skills,
@@ -259,8 +271,12 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 }
 
 // analyze is the one streaming pass: detect, redact, aggregate and excerpt.
-func (p *Pipeline) analyze(ctx context.Context, opened *Opened, name string) (*Analysis, error) {
-	z := newAnalyzer(AnalyzeOptions{ExcerptTokens: p.opts.ExcerptTokens, FileName: name, Members: opened})
+func (p *Pipeline) analyze(ctx context.Context, opened *Opened, name string, ar *anomalyRun) (*Analysis, error) {
+	opts := AnalyzeOptions{ExcerptTokens: p.opts.ExcerptTokens, FileName: name, Members: opened}
+	if ar != nil {
+		opts.Observe = ar.observe
+	}
+	z := newAnalyzer(opts)
 	err := p.opts.Detector.RedactLines(ctx, opened, func(l detectors.RedactedLine) error {
 		z.line(l)
 		return nil

@@ -69,6 +69,7 @@ func RenderText(w io.Writer, c *Case) error {
 	for _, r := range c.Severity.Reasons {
 		b.WriteString("  - " + r + "\n")
 	}
+	renderAnomalies(&b, c.Anomalies)
 	section("Findings (values redacted)")
 	if len(c.Findings) == 0 {
 		b.WriteString("  none\n")

@@ -166,6 +166,7 @@ func (m *MemStore) PurgeAudit(ctx context.Context, tenant string, through audit.
 		n++
 	}
 	m.chains[tenant] = slices.Clone(c[n:])
+	m.checkpoints[tenant] = slices.DeleteFunc(slices.Clone(m.checkpoints[tenant]), func(cp audit.Checkpoint) bool { return cp.Seq < through.Seq })
 	if through.Seq > m.anchors[tenant].Seq {
 		m.anchors[tenant] = through
 	}

@@ -67,6 +67,11 @@ func renderAlert(w io.Writer, a *triage.Alert) error {
 	fmt.Fprintf(&b, "ALERT %s  risk %s %.0f/100  tenant %s  %s\n", a.CaseID,
 		strings.ToUpper(a.Risk.Label), a.Risk.Score, a.Tenant, a.Time.UTC().Format(time.RFC3339))
 	fmt.Fprintf(&b, "  upload  %s  (%d bytes, sha256 %s)\n", a.Upload.Name, a.Upload.Size, shortHash(a.Upload.SHA256))
+	if a.Kind == "anomaly" {
+		renderAnomalyAlert(&b, a)
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	for _, r := range a.Risk.Reasons {
 		fmt.Fprintf(&b, "  why     %s\n", r)
 	}

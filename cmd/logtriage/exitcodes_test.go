@@ -60,8 +60,8 @@ func exitTable(t *testing.T) []exitRow {
 // exitFixture is what the cases need: files, a NATS server with the
 // topology, an embedded store, a free port.
 type exitFixture struct {
-	dir, clean, dirty, natsURL, deadURL, dataset, baseline string
-	dataDir, caseID                                        string
+	dir, clean, quiet, dirty, natsURL, deadURL, dataset, baseline string
+	dataDir, caseID                                               string
 }
 
 func newExitFixture(t *testing.T) *exitFixture {
@@ -80,6 +80,7 @@ func newExitFixture(t *testing.T) *exitFixture {
 		return p
 	}
 	f.clean = write("clean.log", "2026-01-05 10:00:00 ERROR connection refused to db-01\n")
+	f.quiet = write("quiet.log", "2026-01-05 10:00:00 INFO ok\n")
 	f.dirty = write("dirty.log", "2026-01-05 10:00:00 ERROR login failed for jo."+strings.Repeat("q", 5)+"@example.net\n")
 	f.dataset = write("d.jsonl", cmdDataset)
 	f.baseline = filepath.Join(f.dir, "better.json")
@@ -226,7 +227,23 @@ var exitCases = map[string][]exitCase{
 	"reembed 1": {{"nothing listening", cliF(func(f *exitFixture) []string {
 		return []string{"reembed", "--list", "--database-url", "postgres://u:p@" + strings.TrimPrefix(f.deadURL, "nats://") + "/db?sslmode=disable&connect_timeout=5"}
 	})}},
-	"version 0": {{"plain", cli("version")}},
+	"version 0":   {{"plain", cli("version")}},
+	"types 0":     {{"plain", cli("types")}},
+	"types 2":     {{"bad format", cli("types", "--format", "xml")}},
+	"anomalies 0": {{"no history, a quiet log", cliF(func(f *exitFixture) []string { return []string{"anomalies", f.clean} })}},
+	"anomalies 1": {{"a new error against a quiet history", cliF(func(f *exitFixture) []string {
+		return []string{"anomalies", "--history", f.quiet, "../../eval/datasets/triage/logs/tri-003-upstream-timeouts.log"}
+	})}},
+	"anomalies 2": {{"missing file", cli("anomalies", "/nonexistent/app.log")}},
+	"audit 0": {{"an empty export", func(t *testing.T, f *exitFixture) int {
+		code, _, _ := runScanCLI(t, "", "audit", "verify", "-")
+		return code
+	}}},
+	"audit 1": {{"a broken export", func(t *testing.T, f *exitFixture) int {
+		code, _, _ := runScanCLI(t, "garbage\n", "audit", "verify", "-")
+		return code
+	}}},
+	"audit 2":   {{"no subcommand", cli("audit")}},
 	"version 2": {{"an argument", cli("version", "extra")}},
 	"reembed 2": {{"no database", cli("reembed", "--database-url", "")}},
 }

@@ -14,9 +14,10 @@ func init() {
 }
 
 func runRedact(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet(stderr, "redact", "usage: logtriage redact [--config FILE] [--mode type=mode,...] [PATH|-]   (redacted text on stdout)")
+	fs := newFlagSet(stderr, "redact", "usage: logtriage redact [--detectors FILE] [--mode type=mode,...] [PATH|-]   (redacted text on stdout)")
 	var ef engineFlags
 	ef.register(fs)
+	ef.registerConfigAlias(fs)
 	stats := fs.Bool("stats", false, "print counts by finding type on stderr")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {

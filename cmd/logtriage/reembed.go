@@ -24,13 +24,14 @@ func init() {
 // serving until the workers switch (docs/storage.md, "Re-embedding").
 func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet(stderr, "reembed", "usage: logtriage reembed [--database-url URL] [--schema S] [--batch N]\n"+
-		"       logtriage reembed --list | --rebuild-index SPACE [--m M] [--ef-construction E] | --drop-space SPACE")
+		"       logtriage reembed --list | --rebuild-index SPACE [--tenant T] [--m M] [--ef-construction E] | --drop-space SPACE [--tenant T]")
 	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (env DATABASE_URL)")
 	schema := fs.String("schema", "logtriage", "schema holding logtriage's tables")
 	batch := fs.Int("batch", 500, "signatures per embedding call and per COPY")
 	list := fs.Bool("list", false, "list the embedder spaces: vectors, index size, dead tuples")
-	rebuild := fs.String("rebuild-index", "", "rebuild this space's HNSW index without downtime")
-	drop := fs.String("drop-space", "", "delete this space's vectors and index (after the workers switched)")
+	rebuild := fs.String("rebuild-index", "", "rebuild this space's HNSW index without downtime (with --tenant: build or rebuild that tenant's own index)")
+	drop := fs.String("drop-space", "", "delete this space's vectors and index (after the workers switched); with --tenant: drop only that tenant's own index")
+	tenant := fs.String("tenant", "", "with --rebuild-index or --drop-space: a large tenant's own partial index")
 	m := fs.Int("m", 0, "HNSW m for a rebuilt or new index (default 16)")
 	efc := fs.Int("ef-construction", 0, "HNSW ef_construction for a rebuilt or new index (default 64)")
 	full := fs.Bool("full-precision-index", false, "index float32 vectors instead of halfvec copies")
@@ -56,6 +57,9 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return 2
 	case *batch <= 0:
 		fmt.Fprintln(stderr, "logtriage reembed: --batch must be positive")
+		return 2
+	case *tenant != "" && *rebuild == "" && *drop == "":
+		fmt.Fprintln(stderr, "logtriage reembed: --tenant goes with --rebuild-index or --drop-space")
 		return 2
 	case *format != "text" && *format != "json":
 		fmt.Fprintf(stderr, "logtriage reembed: --format %q: want text or json\n", *format)
@@ -100,6 +104,19 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		if err := tw.Flush(); err != nil {
 			return fail(err)
 		}
+		return 0
+	case *rebuild != "" && *tenant != "":
+		start := time.Now()
+		if err := s.TenantIndex(ctx, *rebuild, *tenant); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stdout, "built the index of tenant %s in %s in %s\n", *tenant, *rebuild, time.Since(start).Round(time.Millisecond))
+		return 0
+	case *drop != "" && *tenant != "":
+		if err := s.DropTenantIndex(ctx, *drop, *tenant); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stdout, "dropped the index of tenant %s in %s\n", *tenant, *drop)
 		return 0
 	case *rebuild != "":
 		start := time.Now()

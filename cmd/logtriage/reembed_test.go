@@ -59,6 +59,15 @@ func TestReembedCommand(t *testing.T) {
 	if code, out, errOut := cli("--rebuild-index", newLocal.ID(), "--m", "12"); code != 0 || !strings.Contains(out, "rebuilt") {
 		t.Errorf("--rebuild-index: exit %d, %q, %q", code, out, errOut)
 	}
+	if code, out, errOut := cli("--rebuild-index", newLocal.ID(), "--tenant", "acme"); code != 0 || !strings.Contains(out, "tenant acme") {
+		t.Errorf("--rebuild-index --tenant: exit %d, %q, %q", code, out, errOut)
+	}
+	if code, out, errOut := cli("--drop-space", newLocal.ID(), "--tenant", "acme"); code != 0 || !strings.Contains(out, "tenant acme") {
+		t.Errorf("--drop-space --tenant: exit %d, %q, %q", code, out, errOut)
+	}
+	if code, _, errOut := cli("--tenant", "acme"); code != 2 || !strings.Contains(errOut, "goes with") {
+		t.Errorf("--tenant alone: exit %d, %q; want a usage error", code, errOut)
+	}
 	if code, out, errOut := cli("--drop-space", oldLocal.ID()); code != 0 || !strings.Contains(out, "4 vectors") {
 		t.Errorf("--drop-space: exit %d, %q, %q", code, out, errOut)
 	}

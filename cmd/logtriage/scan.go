@@ -22,46 +22,6 @@ func init() {
 	register("scan", command{summary: "find PII and secrets in log files (exit 0 clean, 1 findings, 2 error)", run: runScan})
 }
 
-// engineFlags are the detector settings scan and redact share.
-type engineFlags struct {
-	config  string
-	keyFile string
-	modes   string
-	disable string
-	minConf float64
-}
-
-func (f *engineFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.config, "config", "", "JSON rule file: custom rules, allow-lists, modes (docs/detectors.md)")
-	fs.StringVar(&f.keyFile, "fingerprint-key-file", "", "file holding the fingerprint HMAC key (env LOGTRIAGE_FINGERPRINT_KEY_FILE or LOGTRIAGE_FINGERPRINT_KEY; a random key per run when none)")
-	fs.StringVar(&f.keyFile, "key-file", "", "the same as --fingerprint-key-file")
-	fs.StringVar(&f.modes, "mode", "", "redaction modes, e.g. credit_card=partial,email=mask (fingerprint, mask, partial, drop)")
-	fs.StringVar(&f.disable, "disable", "", "comma-separated finding types to skip")
-	fs.Float64Var(&f.minConf, "min-confidence", 0, "drop findings below this confidence (0..1)")
-}
-
-func (f *engineFlags) engine(stderr io.Writer) (*detectors.Engine, error) {
-	key, err := oneShotFingerprintKey(f.keyFile, os.Getenv, stderrLogger(stderr))
-	if err != nil {
-		return nil, err
-	}
-	opts := detectors.Options{FingerprintKey: key, MinConfidence: f.minConf, Modes: map[string]detectors.Mode{}}
-	if f.config != "" {
-		if opts.Config, err = detectors.LoadConfig(f.config); err != nil {
-			return nil, err
-		}
-	}
-	for _, kv := range splitList(f.modes) {
-		t, m, ok := strings.Cut(kv, "=")
-		if !ok {
-			return nil, fmt.Errorf("--mode %q: want type=mode", kv)
-		}
-		opts.Modes[t] = detectors.Mode(m)
-	}
-	opts.DisabledTypes = splitList(f.disable)
-	return detectors.New(opts)
-}
-
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
@@ -95,9 +55,10 @@ type fileFinding struct {
 }
 
 func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	flags := newFlagSet(stderr, "scan", "usage: logtriage scan [--format text|json|jsonl|sarif] [--config FILE] [PATH...] (none or - for stdin; directories are walked; gzip, zip, tar and tar.gz are opened as triage opens them)")
+	flags := newFlagSet(stderr, "scan", "usage: logtriage scan [--format text|json|jsonl|sarif] [--detectors FILE] [PATH...] (none or - for stdin; directories are walked; gzip, zip, tar and tar.gz are opened as triage opens them)")
 	var ef engineFlags
 	ef.register(flags)
+	ef.registerConfigAlias(flags)
 	format := flags.String("format", "text", "output: text, json, jsonl or sarif")
 	quiet := flags.Bool("quiet", false, "no progress line on a terminal's stderr")
 	paths, err := parseInterspersed(flags, args)

@@ -63,6 +63,8 @@ func parseServeTo(args []string, stdout, stderr io.Writer) (cfg serveConfig, cod
 	cfg.keys.register(fs)
 	var logs logFlags
 	logs.register(fs)
+	cfg.audit.register(fs)
+	cfg.detectors.registerRules(fs)
 	llmPII := llmPIIFlag(fs, os.Getenv)
 	if err := cfg.guard.register(fs, os.Getenv); err != nil {
 		fmt.Fprintln(stderr, "serve: "+err.Error())
@@ -86,6 +88,14 @@ func parseServeTo(args []string, stdout, stderr io.Writer) (cfg serveConfig, cod
 		fmt.Fprintln(stderr, "serve: "+err.Error())
 		return cfg, 2, false
 	}
+	// a bad detector config or an unknown finding type is a usage error,
+	// reported before anything starts
+	detOpts, err := cfg.detectors.checkRules()
+	if err != nil {
+		fmt.Fprintln(stderr, "serve: "+err.Error())
+		return cfg, 2, false
+	}
+	cfg.detOpts = detOpts
 	cfg.llmPII = *llmPII
 	if *printCfg {
 		printConfig(stdout, fs, source, os.Getenv)
@@ -99,6 +109,7 @@ func parseServeTo(args []string, stdout, stderr io.Writer) (cfg serveConfig, cod
 type serveConfig struct {
 	nats                           natsFlags
 	keys                           keyFlags
+	audit                          auditFlags
 	dataDir, listen, dbURL, routes string
 	httpAddr                       string
 	pprof                          bool
@@ -106,6 +117,8 @@ type serveConfig struct {
 	grace                          time.Duration
 	llmPII                         bool
 	guard                          llmGuard
+	detectors                      engineFlags       // --detectors, --mode, --disable, --min-confidence
+	detOpts                        detectors.Options // from them, without the key (the keyring's)
 	log                            *slog.Logger
 	stderr                         io.Writer
 }
@@ -181,8 +194,13 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	store := keyed.Store
 	defer store.Close()
+	trail, err := cfg.audit.start(ctx, store, cfg.dataDir, nc, cfg.log)
+	if err != nil {
+		return err
+	}
+	defer trail.stop() // before the store closes: the last checkpoint is written
 
-	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.llmPII, &cfg.guard, triage.OpenLimits{TempDir: spool}, cfg.log)
+	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.detOpts, cfg.llmPII, &cfg.guard, triage.OpenLimits{TempDir: spool}, cfg.log)
 	if err != nil {
 		return err
 	}
@@ -193,12 +211,13 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		JS: js, Pipeline: pipe, Store: store, Workers: cfg.workers,
 		AlertSubject: alertSubject, ShutdownGrace: cfg.grace, Logger: cfg.log,
 		Breakers: cfg.guard.all(),
+		Audit:    worker.AuditOptions{Recorder: trail.chain, LLMEndpoint: llmEndpoint(os.Getenv), EmbeddingsEndpoint: llmEndpoint(os.Getenv)},
 	})
 	if err != nil {
 		return err
 	}
 	// Agents' resolutions come through the worker, which owns the store.
-	resolutions, err := worker.ServeResolutions(nc, worker.ResolveOptions{Store: store, Router: rt, Logger: cfg.log})
+	resolutions, err := worker.ServeResolutions(nc, worker.ResolveOptions{Store: store, Router: rt, Logger: cfg.log, Recorder: trail.chain})
 	if err != nil {
 		return err
 	}
@@ -215,7 +234,9 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		defer stopHTTP()
 	}
 	// Reading commands (similar) ask serve instead of opening its store.
-	querySub, err := worker.ServeQueries(nc, store, cfg.guard.embedder, cfg.log)
+	querySub, err := worker.ServeQueries(nc, store, cfg.guard.embedder, cfg.log, func(ctx context.Context, res triage.SimilarResult) error {
+		return recordCLI(ctx, store, similarEvents(&triage.Case{ID: res.CaseID, Tenant: res.Tenant}, res.Similar)...)
+	})
 	if err != nil {
 		return err
 	}
@@ -256,12 +277,14 @@ func defaultWorkers(cpus int, usesLLM bool) int {
 // workerPipeline is the pipeline `triage` runs, with the store for similar
 // cases; it says once which classifier judges the cases.
 func workerPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, llmPII bool, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
-	return guardedPipeline(rt, store, fingerprintKey, llmPII, defaultLLMGuard(), triage.OpenLimits{}, log)
+	return guardedPipeline(rt, store, fingerprintKey, detectors.Options{}, llmPII, defaultLLMGuard(), triage.OpenLimits{}, log)
 }
 
 // guardedPipeline is workerPipeline with guard's LLM budget and circuit
 // breakers (one per endpoint, made here).
-func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, llmPII bool, guard *llmGuard, limits triage.OpenLimits, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
+// detOpts are the detector flags' options; the key is fingerprintKey.
+// limits bound (and say where to spool) what Open reads.
+func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, detOpts detectors.Options, llmPII bool, guard *llmGuard, limits triage.OpenLimits, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
 	var classifier triage.Classifier
 	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
 		opts.Breaker = guard.breakerFor(opts.BaseURL)
@@ -304,22 +327,24 @@ func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byt
 	if embedder.ID() != fallback.ID() {
 		guard.remoteEmbedder = embedder
 	}
-	det, err := detectors.New(detectors.Options{FingerprintKey: fingerprintKey})
+	detOpts.FingerprintKey = fingerprintKey
+	det, err := detectors.New(detOpts)
 	if err != nil {
 		return nil, false, err
 	}
 	p, err = triage.NewPipeline(triage.PipelineOptions{
-		Detector:   det,
-		Classifier: classifier,
-		Rules:      rules.New(rt),
-		PII:        pii,
-		Router:     rt,
-		Embedder:   embedder,
-		Store:      store,
-
+		Detector:         det,
+		Classifier:       classifier,
+		Rules:            rules.New(rt),
+		PII:              pii,
+		Router:           rt,
+		Embedder:         embedder,
+		Store:            store,
 		FallbackEmbedder: fallback,
 		LLMBudget:        guard.budget,
 		Limits:           limits,
+		// Anomaly signals against each tenant's history in the store.
+		Anomalies: &triage.AnomalyOptions{},
 	})
 	return p, classifier != nil || pii != nil, err
 }

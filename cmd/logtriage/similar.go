@@ -127,7 +127,12 @@ func similarFromStore(ctx context.Context, dbURL, dataDir string, req triage.Sim
 		return triage.SimilarResult{}, err
 	}
 	defer store.Close()
-	return triage.FindSimilar(ctx, store, func() (triage.Embedder, error) { return embed.FromEnv(os.Getenv) }, req)
+	res, err := triage.FindSimilar(ctx, store, func() (triage.Embedder, error) { return embed.FromEnv(os.Getenv) }, req)
+	if err != nil {
+		return res, err
+	}
+	// Reading tenant data is recorded before it is shown.
+	return res, recordCLI(ctx, store, similarEvents(&triage.Case{ID: res.CaseID, Tenant: res.Tenant}, res.Similar)...)
 }
 
 // openSimilarStore opens the same store serve uses: PostgreSQL with a URL,

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/logtriage/logtriage/detectors"
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/llm"
@@ -25,14 +24,15 @@ func init() {
 }
 
 func runTriage(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet(stderr, "triage", "usage: logtriage triage [--format text|json] [--config routing.json] [--llm-pii] FILE|- (gzip, zip, tar, tar.gz opened; - is stdin)", "\nWith OPENAI_API_KEY or OPENAI_BASE_URL set (model: LOGTRIAGE_LLM_MODEL) an LLM classifies, rules otherwise.")
+	fs := newFlagSet(stderr, "triage", "usage: logtriage triage [--format text|json] [--config routing.json] [--detectors FILE] [--llm-pii] FILE|- (gzip, zip, tar, tar.gz opened; - is stdin)", "\nWith OPENAI_API_KEY or OPENAI_BASE_URL set (model: LOGTRIAGE_LLM_MODEL) an LLM classifies, rules otherwise.")
 	format := fs.String("format", "text", "output format: text or json")
 	config := fs.String("config", "", "routing config (JSON); default: the embedded router/default.json")
 	tenant := fs.String("tenant", "local", "tenant the case belongs to (selects the tier in the routing config)")
 	tokens := fs.Int("excerpt-tokens", 3000, "token budget of the excerpt the classifier sees")
-	keyFile := fs.String("fingerprint-key-file", "", "file holding the fingerprint HMAC key (env LOGTRIAGE_FINGERPRINT_KEY_FILE or LOGTRIAGE_FINGERPRINT_KEY; a random key per run when none)")
 	llmPII := llmPIIFlag(fs, os.Getenv)
 	quiet := fs.Bool("quiet", false, "no progress line on a terminal's stderr")
+	var ef engineFlags // --detectors, --mode, --disable, --min-confidence, --fingerprint-key-file
+	ef.register(fs)
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -52,11 +52,7 @@ func runTriage(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			return fail(err)
 		}
 	}
-	key, err := oneShotFingerprintKey(*keyFile, os.Getenv, stderrLogger(stderr))
-	if err != nil {
-		return fail(err)
-	}
-	det, err := detectors.New(detectors.Options{FingerprintKey: key})
+	det, err := ef.engine(stderr)
 	if err != nil {
 		return fail(err)
 	}

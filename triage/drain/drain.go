@@ -18,6 +18,7 @@
 package drain
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
@@ -110,20 +111,44 @@ type Miner struct {
 	byLen    map[int][]int   // clusters by template length (see nearest)
 	tok      tokenizer
 	buf      []int32
+	kbuf     []byte
+	seen     map[string]int32 // masked line -> its cluster (see Add)
 }
 
 // New returns an empty miner.
 func New(o Options) *Miner {
-	return &Miner{opt: o.withDefaults(), root: map[int]*node{}, byFirst: map[int32][]int{}, byLen: map[int][]int{}, words: []string{Wildcard}, pinned: []bool{false}, ids: map[string]int32{Wildcard: wild}}
+	return &Miner{opt: o.withDefaults(), root: map[int]*node{}, byFirst: map[int32][]int{}, byLen: map[int][]int{}, seen: map[string]int32{}, words: []string{Wildcard}, pinned: []bool{false}, ids: map[string]int32{Wildcard: wild}}
 }
 
 // Add mines one line and returns the index of its cluster (see Cluster),
 // or -1 when the line is empty or the miner is full.
 func (m *Miner) Add(line []byte) int {
-	m.buf = m.tokens(m.buf[:0], line)
-	if len(m.buf) == 0 {
+	m.kbuf = m.key(m.kbuf[:0], line)
+	if len(m.kbuf) == 0 {
 		return -1
 	}
+	// A line masked exactly like one before joins its cluster: that line
+	// already made the template fit it.
+	if c, ok := m.seen[string(m.kbuf)]; ok {
+		m.clusters[c].count++
+		return int(c)
+	}
+	c := m.add(m.intern(m.buf[:0], m.kbuf))
+	if c >= 0 && len(m.seen) < maxSeen {
+		m.seen[string(m.kbuf)] = int32(c)
+	}
+	return c
+}
+
+// Hit counts one more line for cluster i, a line the caller knows belongs
+// to it (it was normalized like an earlier line of the cluster).
+func (m *Miner) Hit(i int) { m.clusters[i].count++ }
+
+// maxSeen bounds the cache of masked lines.
+const maxSeen = 1 << 16
+
+func (m *Miner) add(tokens []int32) int {
+	m.buf = tokens
 	c := m.search(m.buf)
 	if c < 0 {
 		if c = m.align(m.buf); c >= 0 {
@@ -299,10 +324,14 @@ func matchRuns(tmpl, line []int32) bool {
 // Match returns the cluster a line would join, without changing the miner,
 // or -1.
 func (m *Miner) Match(line []byte) int {
-	m.buf = m.tokens(m.buf[:0], line)
-	if len(m.buf) == 0 {
+	m.kbuf = m.key(m.kbuf[:0], line)
+	if len(m.kbuf) == 0 {
 		return -1
 	}
+	if c, ok := m.seen[string(m.kbuf)]; ok {
+		return int(c)
+	}
+	m.buf = m.intern(m.buf[:0], m.kbuf)
 	if c := m.search(m.buf); c >= 0 {
 		return c
 	}
@@ -338,6 +367,9 @@ func (m *Miner) Seed(id, template string) int {
 	}
 	return m.insert(id, append([]int32(nil), m.buf...), 0)
 }
+
+// ID is cluster i's ID (Cluster(i).ID without building the template).
+func (m *Miner) ID(i int) string { return m.clusters[i].id }
 
 // Len is the number of clusters.
 func (m *Miner) Len() int { return len(m.clusters) }
@@ -535,21 +567,41 @@ func (m *Miner) wordBytes(w []byte) int32 {
 	return m.word(string(w))
 }
 
-// tokens appends the interned, masked tokens of line to dst.
-func (m *Miner) tokens(dst []int32, line []byte) []int32 {
+// key appends the masked tokens of line to dst, separated by single
+// spaces, a run of variables as one: the line as the miner sees it.
+// Masked tokens hold no white space, so splitting on ' ' gives them back.
+func (m *Miner) key(dst, line []byte) []byte {
 	m.tok.reset(line)
+	n := 0
 	lastWild := false
-	for len(dst) < m.opt.MaxTokens {
+	for n < m.opt.MaxTokens {
 		w, ok := m.tok.next()
 		if !ok {
 			break
 		}
-		id := m.wordBytes(w)
-		if id == wild && lastWild {
+		isWild := string(w) == Wildcard
+		if isWild && lastWild {
 			continue // a run of variables is one variable
 		}
-		lastWild = id == wild
-		dst = append(dst, id)
+		lastWild = isWild
+		if n > 0 {
+			dst = append(dst, ' ')
+		}
+		dst = append(dst, w...)
+		n++
+	}
+	return dst
+}
+
+// intern appends the token ids of a key to dst.
+func (m *Miner) intern(dst []int32, key []byte) []int32 {
+	for len(key) > 0 {
+		i := bytes.IndexByte(key, ' ')
+		if i < 0 {
+			i = len(key)
+		}
+		dst = append(dst, m.wordBytes(key[:i]))
+		key = key[min(i+1, len(key)):]
 	}
 	return dst
 }

@@ -29,8 +29,10 @@ type similarReply struct {
 }
 
 // ServeQueries answers SimilarSubject from store until the subscription is
-// drained; embedder embeds a case that has no stored vector.
-func ServeQueries(nc *nats.Conn, store triage.Store, embedder triage.Embedder, log *slog.Logger) (*nats.Subscription, error) {
+// drained; embedder embeds a case that has no stored vector. record, when
+// set, records the access to tenant data (the audit trail) before the
+// answer goes out; a failure to record withholds the answer.
+func ServeQueries(nc *nats.Conn, store triage.Store, embedder triage.Embedder, log *slog.Logger, record func(context.Context, triage.SimilarResult) error) (*nats.Subscription, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -42,6 +44,9 @@ func ServeQueries(nc *nats.Conn, store triage.Store, embedder triage.Embedder, l
 		} else {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			res, err := triage.FindSimilar(ctx, store, func() (triage.Embedder, error) { return embedder, nil }, req)
+			if err == nil && record != nil {
+				err = record(ctx, res)
+			}
 			cancel()
 			switch {
 			case errors.Is(err, triage.ErrNotFound):

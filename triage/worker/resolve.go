@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/logtriage/logtriage/audit"
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 )
@@ -48,6 +49,9 @@ type ResolveOptions struct {
 	Now     func() time.Time // time.Now when nil
 	Logger  *slog.Logger     // slog.Default() when nil
 	Timeout time.Duration    // per request; 10s when 0
+	// Recorder, when set, records each resolution in the tenant's audit
+	// trail before it is made (audit.go).
+	Recorder audit.Recorder
 }
 
 // ServeResolutions answers resolution requests until the returned
@@ -112,7 +116,16 @@ func resolve(ctx context.Context, res triage.Resolver, o ResolveOptions, m *nats
 	if err := triage.ValidateResolution(r, o.Router); err != nil {
 		return fail(err)
 	}
+	if o.Recorder != nil { // a case that is not the tenant's is no access to record
+		if _, err := o.Store.GetCase(ctx, r.Tenant, r.CaseID); err != nil {
+			return fail(err)
+		}
+	}
+	if err := recordResolution(ctx, o.Recorder, r, nil); err != nil {
+		return fail(err)
+	}
 	if err := res.Resolve(ctx, r); err != nil {
+		recordResolution(ctx, o.Recorder, r, err)
 		return fail(err)
 	}
 	c, err := o.Store.GetCase(ctx, r.Tenant, r.CaseID)

@@ -84,6 +84,11 @@ func ValidTenant(t string) error {
 	return nil
 }
 
+// AnomalyAlertSubject carries security anomaly alerts (failed-login bursts,
+// new administrators, new source addresses); it is in the alerts stream, so
+// `logtriage alerts` shows them beside PII alerts.
+const AnomalyAlertSubject = AlertsSubjectPrefix + "anomaly"
+
 // Topology configures the streams and the worker consumer. Zero values take
 // the production defaults; tests shorten the timings.
 type Topology struct {

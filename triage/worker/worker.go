@@ -57,6 +57,9 @@ type Options struct {
 	Breakers []*breaker.Breaker
 	Logger   *slog.Logger // default slog.Default()
 	Metrics  *Metrics     // default a fresh one; see (*Worker).Metrics
+
+	// Audit records the worker's accesses to tenant data (audit.go).
+	Audit AuditOptions
 }
 
 // Worker consumes the uploads stream with the shared durable consumer.
@@ -319,6 +322,10 @@ func (w *Worker) process(ctx context.Context, d *delivery) {
 		c.CaseRef = d.ev.CaseRef
 	}
 	c.Timings.QueueWaitMS = float64(d.picked.Sub(d.meta.Timestamp).Microseconds()) / 1000
+	if err := w.recordAccess(ctx, d, c); err != nil {
+		w.retry(ctx, d, err)
+		return
+	}
 	if err := w.persist(ctx, d, c, emb); err != nil {
 		w.retry(ctx, d, err)
 		return
@@ -344,13 +351,28 @@ func (w *Worker) persist(ctx context.Context, d *delivery, c *triage.Case, emb *
 		if err := cs.PutCaseWithStatus(ctx, c, emb, st); err != nil {
 			return fmt.Errorf("persist case: %w", err)
 		}
+		w.recordHistory(ctx, c)
 		return nil
 	}
 	if err := w.opts.Store.PutCase(ctx, c, emb); err != nil {
 		return fmt.Errorf("persist case: %w", err)
 	}
 	w.setStatus(ctx, d, st.Status, st.CaseID, st.Reason)
+	w.recordHistory(ctx, c)
 	return nil
+}
+
+// recordHistory adds the upload to its tenant's anomaly history once its
+// case is stored. Like the status it is bookkeeping: on failure the next
+// upload is compared without this one. Idempotent by upload id.
+func (w *Worker) recordHistory(ctx context.Context, c *triage.Case) {
+	hs, ok := w.opts.Store.(triage.HistoryStore)
+	if !ok || c.HistorySummary == nil {
+		return
+	}
+	if err := hs.RecordHistory(ctx, c.Tenant, *c.HistorySummary); err != nil {
+		w.opts.Logger.Warn("worker: anomaly history not recorded", "tenant", c.Tenant, "case_id", c.ID, "err", err)
+	}
 }
 
 // publish sends the case (and its alert), then the outcome: whoever acts on
@@ -477,6 +499,13 @@ func (w *Worker) publishCase(ctx context.Context, c *triage.Case, body []byte) e
 			return triage.Internal("publish", err)
 		}
 		msgs = append(msgs, caseMsg(w.opts.AlertSubject, c, alert, "alert-"+c.ID))
+	}
+	if a, ok := triage.AnomalyAlertFor(c, c.CreatedAt); ok {
+		alert, err := json.Marshal(a)
+		if err != nil {
+			return triage.Internal("publish", err)
+		}
+		msgs = append(msgs, caseMsg(AnomalyAlertSubject, c, alert, "anomaly-alert-"+c.ID))
 	}
 	return w.publishAll(ctx, msgs)
 }

@@ -72,8 +72,10 @@ type Store struct {
 	statuses map[statusKey]statusEntry
 	vectors  map[string]*space // by embedder id
 	audit    []AuditEvent
-	replayed int // case and status records read on open
-	shredded int // sealed case records dropped on open: their tenant's key is destroyed
+	replayed int        // case and status records read on open
+	shredded int        // sealed case records dropped on open: their tenant's key is destroyed
+	trail    *auditLog  // the access audit trail (audit.go)
+	history  historyLog // tenants' upload summaries (history.go)
 }
 
 type statusKey struct{ tenant, upload string }
@@ -151,8 +153,14 @@ func Open(dir string, opts Options) (*Store, error) {
 		unlockDir(lock)
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
+	if s.trail, err = openAuditLog(dir, !opts.NoSync); err != nil {
+		s.log.close()
+		unlockDir(lock)
+		return nil, fmt.Errorf("embedded store: audit log: %w", err)
+	}
 	if s.portal, err = openPortalBook(dir, !opts.NoSync); err != nil {
 		s.log.close()
+		s.trail.close()
 		unlockDir(lock)
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
@@ -708,6 +716,9 @@ func (s *Store) Close() error {
 	}
 	// The log waits for a flush in flight; writes queued after it get ErrClosed.
 	err := s.log.close()
+	if terr := s.trail.close(); err == nil {
+		err = terr
+	}
 	if perr := s.portal.log.close(); err == nil {
 		err = perr
 	}

@@ -175,11 +175,34 @@ func (s *Store) ensureIndex(ctx context.Context, sp space) error {
 }
 
 func (s *Store) createIndexConcurrently(sp space, name string) string {
-	sql := s.createIndexSQL(sp, name)
+	return s.concurrently(s.createIndexSQL(sp, name))
+}
+
+// concurrently turns an index definition into a concurrent build.
+func (s *Store) concurrently(sql string) string {
 	if s.pglite {
 		return sql // one backend: nothing to be concurrent with
 	}
 	return "CREATE INDEX CONCURRENTLY IF NOT EXISTS" + sql[len("CREATE INDEX IF NOT EXISTS"):]
+}
+
+func (s *Store) dropIndexSQL(name string) string {
+	if s.pglite {
+		return fmt.Sprintf("DROP INDEX IF EXISTS %s.%s", s.schema, name)
+	}
+	return fmt.Sprintf("DROP INDEX CONCURRENTLY IF EXISTS %s.%s", s.schema, name)
+}
+
+// swapIndex drops old (concurrently) and gives next its name: queries use
+// one or the other throughout.
+func (s *Store) swapIndex(ctx context.Context, next, old string) error {
+	if _, err := s.pool.Exec(ctx, s.dropIndexSQL(old)); err != nil {
+		return classify("store", err)
+	}
+	if _, err := s.pool.Exec(ctx, fmt.Sprintf("ALTER INDEX %s.%s RENAME TO %s", s.schema, next, old)); err != nil {
+		return classify("store", err)
+	}
+	return nil
 }
 
 func (s *Store) refreshSpace(ctx context.Context, sp space) error {
@@ -217,15 +240,8 @@ func (s *Store) RebuildIndex(ctx context.Context, embedderID string) error {
 	if _, err := s.pool.Exec(ctx, s.createIndexConcurrently(sp, next)); err != nil {
 		return classify("store", err)
 	}
-	drop := "DROP INDEX IF EXISTS %s.%s"
-	if !s.pglite {
-		drop = "DROP INDEX CONCURRENTLY IF EXISTS %s.%s"
-	}
-	if _, err := s.pool.Exec(ctx, fmt.Sprintf(drop, s.schema, indexName(sp.id))); err != nil {
-		return classify("store", err)
-	}
-	if _, err := s.pool.Exec(ctx, fmt.Sprintf("ALTER INDEX %s.%s RENAME TO %s", s.schema, next, indexName(sp.id))); err != nil {
-		return classify("store", err)
+	if err := s.swapIndex(ctx, next, indexName(sp.id)); err != nil {
+		return err
 	}
 	return s.refreshSpace(ctx, sp)
 }
@@ -247,8 +263,20 @@ func (s *Store) DropSpace(ctx context.Context, embedderID string) (int64, error)
 			return err
 		}
 		n = tag.RowsAffected()
-		if _, err := tx.Exec(ctx, fmt.Sprintf("DROP INDEX IF EXISTS %s.%s", s.schema, indexName(sp.id))); err != nil {
+		// The space's index and its tenants' own indexes.
+		rows, err := tx.Query(ctx, `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND (indexname = $2 OR indexname LIKE $3)`,
+			s.opts.Schema, indexName(sp.id), indexName(sp.id)+"\\_t%")
+		if err != nil {
 			return err
+		}
+		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, name := range names {
+			if _, err := tx.Exec(ctx, fmt.Sprintf("DROP INDEX IF EXISTS %s.%s", s.schema, name)); err != nil {
+				return err
+			}
 		}
 		_, err = tx.Exec(ctx, fmt.Sprintf("DELETE FROM %s.embedding_spaces WHERE id = $1", s.schema), sp.id)
 		return err

@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgvector/pgvector-go"
 
 	"github.com/logtriage/logtriage/triage"
 )
@@ -125,5 +129,99 @@ func TestReembedRebuildDrop(t *testing.T) {
 	stats, err := s.Spaces(ctx)
 	if err != nil || len(stats) != 1 || stats[0].EmbedderID != newE.id || stats[0].Vectors != 31 || !stats[0].Halfvec {
 		t.Errorf("Spaces = %+v, %v", stats, err)
+	}
+}
+
+// TestTenantOwnIndex: a tenant with its own partial index is searched
+// through it (the planner matches it), a small tenant exactly, and dropping
+// the space drops the tenant's index too.
+func TestTenantOwnIndex(t *testing.T) {
+	url := databaseURL(t)
+	schema := freshSchema(t, url)
+	ctx := context.Background()
+	s, err := Open(ctx, url, Options{Schema: schema, ExactTenantRows: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	e := hashEmbedder{"test-tenants", 8}
+	for i := range 40 {
+		tenant := "big o'brien" // a quote, to check the literal
+		if i%8 == 0 {
+			tenant = "small"
+		}
+		sig := fmt.Sprintf("signature %d", i)
+		v, _ := e.Embed(ctx, []string{sig})
+		if err := s.PutCase(ctx, &triage.Case{ID: fmt.Sprintf("t%02d", i), Tenant: tenant, Signature: sig, CreatedAt: time.Now()},
+			&triage.Embedding{EmbedderID: e.id, Vector: v[0]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sp, _, err := s.lookupSpace(ctx, e.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := func(tenant string) tenantSize {
+		t.Helper()
+		s.sizes.mu.Lock()
+		s.sizes.m = nil // no cached answer
+		s.sizes.mu.Unlock()
+		got, err := s.tenantSize(ctx, sp.id, tenant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := size("small"); !got.small || got.ownIndex {
+		t.Errorf("small tenant: %+v, want small, no own index", got)
+	}
+	if got := size("big o'brien"); got.small || got.ownIndex {
+		t.Errorf("big tenant before TenantIndex: %+v, want neither", got)
+	}
+	if err := s.TenantIndex(ctx, e.id, "big o'brien"); err != nil {
+		t.Fatalf("TenantIndex: %v", err)
+	}
+	if got := size("big o'brien"); !got.ownIndex {
+		t.Errorf("big tenant after TenantIndex: %+v, want its own index", got)
+	}
+	q := triage.SimilarQuery{Tenant: "big o'brien", K: 3, Embedding: triage.Embedding{EmbedderID: e.id, Vector: make([]float32, 8)}}
+	sql, args, sets := s.similarQuery(sp, q, 3, planOwnIndex)
+	var plan []string
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, set := range append(sets, "SET LOCAL enable_seqscan = off", "SET LOCAL enable_bitmapscan = off") {
+			if _, err := tx.Exec(ctx, set); err != nil {
+				return err
+			}
+		}
+		v, _ := e.Embed(ctx, []string{"x"})
+		args[0] = pgvector.NewVector(v[0])
+		rows, err := tx.Query(ctx, "EXPLAIN "+sql, args...)
+		if err != nil {
+			return err
+		}
+		plan, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if joined := strings.Join(plan, "\n"); !strings.Contains(joined, tenantIndexName(sp.id, "big o'brien")) {
+		t.Errorf("the tenant's query does not use its own index:\n%s", joined)
+	}
+	v, _ := e.Embed(ctx, []string{"signature 9"})
+	hits, err := s.Similar(ctx, triage.SimilarQuery{Tenant: "big o'brien", K: 2, Embedding: triage.Embedding{EmbedderID: e.id, Vector: v[0]}})
+	if err != nil || len(hits) == 0 || hits[0].CaseID != "t09" {
+		t.Errorf("Similar through the tenant's index = %+v, %v; want t09 first", hits, err)
+	}
+	hits, err = s.Similar(ctx, triage.SimilarQuery{Tenant: "small", K: 10, MinSimilarity: -1, Embedding: triage.Embedding{EmbedderID: e.id, Vector: v[0]}})
+	if err != nil || len(hits) != 5 {
+		t.Errorf("Similar of the small tenant = %d hits, %v; want its 5 cases", len(hits), err)
+	}
+	if _, err := s.DropSpace(ctx, e.id); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE 'embeddings_hnsw_%'`, schema).Scan(&left); err != nil || left != 0 {
+		t.Errorf("indexes left after DropSpace: %d, %v", left, err)
 	}
 }

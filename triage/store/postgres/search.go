@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"sync"
@@ -32,7 +33,7 @@ import (
 const (
 	defaultIndexM           = 16
 	defaultEFConstruction   = 64
-	defaultExactTenantRows  = 20000
+	defaultExactTenantRows  = 1000
 	defaultCandidatesFactor = 4
 	tenantSizeTTL           = time.Minute
 )
@@ -40,19 +41,41 @@ const (
 // indexName is the space's HNSW index (unqualified).
 func indexName(spaceID int) string { return fmt.Sprintf("embeddings_hnsw_%d", spaceID) }
 
+// tenantIndexName is the partial HNSW index of one large tenant in a space:
+// the tenant's name is hashed into it (names are not identifiers).
+func tenantIndexName(spaceID int, tenant string) string {
+	h := sha256.Sum256([]byte(tenant))
+	return fmt.Sprintf("embeddings_hnsw_%d_t%x", spaceID, h[:6])
+}
+
+// quoteLiteral makes a SQL string literal. A tenant's own index is partial on
+// its name, and the planner matches a partial index only against a literal,
+// not a parameter; the name is a tenant id (no NUL, checked by the caller).
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
 // createIndexSQL is the space's HNSW index definition; name overrides the
 // index name (a rebuild builds under a new name, then swaps).
 func (s *Store) createIndexSQL(sp space, name string) string {
+	return s.createIndexSQLFor(sp, name, "")
+}
+
+// createIndexSQLFor is the index definition for the whole space (tenant "")
+// or for one tenant's rows of it.
+func (s *Store) createIndexSQLFor(sp space, name, tenant string) string {
 	if name == "" {
 		name = indexName(sp.id)
+	}
+	where := fmt.Sprintf("space_id = %d", sp.id)
+	if tenant != "" {
+		where += " AND tenant = " + quoteLiteral(tenant)
 	}
 	typ, ops := "vector", "vector_cosine_ops"
 	if !s.opts.FullPrecisionIndex && sp.dims <= maxHalfvecIndexedDims {
 		typ, ops = "halfvec", "halfvec_cosine_ops"
 	}
 	return fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s.embeddings
-		USING hnsw ((embedding::%s(%d)) %s) WITH (m = %d, ef_construction = %d) WHERE space_id = %d`,
-		name, s.schema, typ, sp.dims, ops, s.opts.IndexM, s.opts.IndexEFConstruction, sp.id)
+		USING hnsw ((embedding::%s(%d)) %s) WITH (m = %d, ef_construction = %d) WHERE %s`,
+		name, s.schema, typ, sp.dims, ops, s.opts.IndexM, s.opts.IndexEFConstruction, where)
 }
 
 // maxHalfvecIndexedDims is pgvector's limit for an HNSW index on halfvec.
@@ -84,9 +107,10 @@ func (s *Store) Similar(ctx context.Context, q triage.SimilarQuery) ([]triage.Si
 type plan int
 
 const (
-	planAuto  plan = iota
-	planExact      // top-N over the rows, no index: the baseline recall is measured against
-	planIndex      // HNSW whatever the tenant's size
+	planAuto     plan = iota
+	planExact         // top-N over the rows, no index: the baseline recall is measured against
+	planIndex         // HNSW whatever the tenant's size
+	planOwnIndex      // the tenant's own partial HNSW index
 )
 
 func (s *Store) similar(ctx context.Context, q triage.SimilarQuery, p plan) ([]triage.SimilarCase, error) {
@@ -111,12 +135,15 @@ func (s *Store) similar(ctx context.Context, q triage.SimilarQuery, p plan) ([]t
 	if p == planAuto {
 		p = planIndex
 		if !q.AllTenants {
-			small, err := s.tenantIsSmall(ctx, sp.id, q.Tenant)
+			size, err := s.tenantSize(ctx, sp.id, q.Tenant)
 			if err != nil {
 				return nil, classify("store", err)
 			}
-			if small {
+			switch {
+			case size.small:
 				p = planExact
+			case size.ownIndex:
+				p = planOwnIndex
 			}
 		}
 	}
@@ -174,7 +201,12 @@ func (s *Store) similar(ctx context.Context, q triage.SimilarQuery, p plan) ([]t
 func (s *Store) similarQuery(sp space, q triage.SimilarQuery, k int, p plan) (string, []any, []string) {
 	args := []any{pgvector.NewVector(q.Embedding.Vector), q.ExcludeCaseID, k}
 	tenantCond := ""
-	if !q.AllTenants {
+	switch {
+	case q.AllTenants:
+	case p == planOwnIndex:
+		// A literal, so the planner matches the tenant's partial index.
+		tenantCond = "AND e.tenant = " + quoteLiteral(q.Tenant)
+	default:
 		args = append(args, q.Tenant)
 		tenantCond = "AND e.tenant = $4"
 	}
@@ -230,15 +262,13 @@ type tenantSpace struct {
 }
 
 type tenantSize struct {
-	small bool
-	at    time.Time
+	small    bool // searched exactly
+	ownIndex bool // has its own partial index (TenantIndex)
+	at       time.Time
 }
 
-func (s *Store) tenantIsSmall(ctx context.Context, spaceID int, tenant string) (bool, error) {
+func (s *Store) tenantSize(ctx context.Context, spaceID int, tenant string) (tenantSize, error) {
 	limit := s.opts.ExactTenantRows
-	if limit < 0 {
-		return false, nil
-	}
 	key := tenantSpace{spaceID, tenant}
 	now := time.Now()
 	s.sizes.mu.Lock()
@@ -248,18 +278,74 @@ func (s *Store) tenantIsSmall(ctx context.Context, spaceID int, tenant string) (
 	c, ok := s.sizes.m[key]
 	s.sizes.mu.Unlock()
 	if ok && now.Sub(c.at) < tenantSizeTTL {
-		return c.small, nil
+		return c, nil
 	}
 	var n int
+	var own bool
 	err := s.pool.QueryRow(ctx, fmt.Sprintf(
-		`SELECT count(*) FROM (SELECT 1 FROM %s.embeddings WHERE space_id = $1 AND tenant = $2 LIMIT $3) t`, s.schema),
-		spaceID, tenant, limit+1).Scan(&n)
+		`SELECT (SELECT count(*) FROM (SELECT 1 FROM %s.embeddings WHERE space_id = $1 AND tenant = $2 LIMIT $3) t),
+			EXISTS (SELECT 1 FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname
+				JOIN pg_index x ON x.indexrelid = c.oid
+				WHERE i.schemaname = $4 AND i.indexname = $5 AND x.indisvalid)`, s.schema),
+		spaceID, tenant, max(limit, 0)+1, s.opts.Schema, tenantIndexName(spaceID, tenant)).Scan(&n, &own)
 	if err != nil {
-		return false, err
+		return tenantSize{}, err
 	}
-	small := n <= limit
+	c = tenantSize{small: limit >= 0 && n <= limit, ownIndex: own, at: now}
 	s.sizes.mu.Lock()
-	s.sizes.m[key] = tenantSize{small: small, at: now}
+	s.sizes.m[key] = c
 	s.sizes.mu.Unlock()
-	return small, nil
+	return c, nil
+}
+
+// TenantIndex builds (or rebuilds) one tenant's own partial HNSW index in a
+// space, concurrently: for a tenant that is a large share of the rows, a
+// graph of its own rows keeps the recall of an unfiltered search, where the
+// shared graph behind a filter loses some. Queries of that tenant use it
+// once it is valid (within a minute: the plan cache).
+func (s *Store) TenantIndex(ctx context.Context, embedderID, tenant string) error {
+	if tenant == "" || strings.ContainsRune(tenant, 0) {
+		return triage.Invalidf("store", "tenant index: a tenant name without NUL is required")
+	}
+	sp, ok, err := s.lookupSpace(ctx, embedderID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("space %s: %w", embedderID, triage.ErrNotFound)
+	}
+	name := tenantIndexName(sp.id, tenant)
+	next := name + "_next"
+	if _, err := s.pool.Exec(ctx, fmt.Sprintf("DROP INDEX IF EXISTS %s.%s", s.schema, next)); err != nil {
+		return classify("store", err)
+	}
+	if _, err := s.pool.Exec(ctx, s.concurrently(s.createIndexSQLFor(sp, next, tenant))); err != nil {
+		return classify("store", err)
+	}
+	if err := s.swapIndex(ctx, next, name); err != nil {
+		return err
+	}
+	s.sizes.mu.Lock()
+	delete(s.sizes.m, tenantSpace{sp.id, tenant})
+	s.sizes.mu.Unlock()
+	return nil
+}
+
+// DropTenantIndex removes a tenant's own index; its queries go back to the
+// space's index (or the exact plan).
+func (s *Store) DropTenantIndex(ctx context.Context, embedderID, tenant string) error {
+	sp, ok, err := s.lookupSpace(ctx, embedderID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("space %s: %w", embedderID, triage.ErrNotFound)
+	}
+	if _, err := s.pool.Exec(ctx, s.dropIndexSQL(tenantIndexName(sp.id, tenant))); err != nil {
+		return classify("store", err)
+	}
+	s.sizes.mu.Lock()
+	delete(s.sizes.m, tenantSpace{sp.id, tenant})
+	s.sizes.mu.Unlock()
+	return nil
 }

@@ -54,7 +54,7 @@ type Options struct {
 	// copies (twice the index size and build time, for no measured recall gain).
 	FullPrecisionIndex bool
 	// ExactTenantRows: a tenant with at most this many vectors in a space is
-	// searched exactly (20000 when 0; negative: always the index).
+	// searched exactly (1000 when 0; negative: always the index).
 	ExactTenantRows int
 	// CandidatesFactor: the index plan fetches K times this many candidates
 	// and re-ranks them by full-precision distance (4 when 0).

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/logtriage/logtriage/audit"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/store/storetest"
 )
@@ -328,4 +329,18 @@ func explain(t *testing.T, s *Store, sp space, p plan) string {
 		t.Fatal(err)
 	}
 	return strings.Join(lines, "\n")
+}
+
+func (f *factory) NewAudit(t *testing.T) audit.Store { return f.New(t).(audit.Store) }
+
+func (f *factory) ReopenAudit(t *testing.T, s audit.Store) audit.Store {
+	s.(triage.Store).Close()
+	r := f.Reopen(t, s.(triage.Store))
+	t.Cleanup(func() { r.Close() })
+	return r.(audit.Store)
+}
+
+func TestAuditConformance(t *testing.T) {
+	url := databaseURL(t)
+	storetest.RunAudit(t, &factory{url: url, schemas: map[triage.Store]string{}})
 }

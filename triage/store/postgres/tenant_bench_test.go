@@ -51,7 +51,8 @@ var queryClasses = []queryClass{
 // of PutCase into the loaded space. LOGTRIAGE_BENCH_EF lists the
 // hnsw.ef_search values to try (default "40,100,200"); LOGTRIAGE_BENCH_M and
 // LOGTRIAGE_BENCH_EFC set the index build; LOGTRIAGE_BENCH_FULL=1 indexes
-// float32 vectors instead of halfvec.
+// float32 vectors instead of halfvec; LOGTRIAGE_BENCH_TENANT_INDEX=1 also
+// builds the 30% tenant's own partial index and measures its queries.
 //
 //	LOGTRIAGE_TEST_DATABASE_URL=$(scripts/pgnative.sh start) \
 //	  go test -run '^$' -bench TenantSearch -benchtime 1x -timeout 2h ./triage/store/postgres
@@ -91,8 +92,9 @@ func BenchmarkTenantSearch(b *testing.B) {
 		n, load.Seconds(), float64(n)/load.Seconds(), build.Seconds(), s.opts.IndexM, s.opts.IndexEFConstruction, sp.halfvec, float64(indexBytes)/1e6)
 
 	rng := rand.New(rand.NewPCG(11, 12))
+	nq := envInt(b, "LOGTRIAGE_BENCH_QUERIES", benchQueries)
 	for _, qc := range queryClasses {
-		qs := make([]triage.SimilarQuery, benchQueries)
+		qs := make([]triage.SimilarQuery, nq)
 		for i := range qs {
 			tenant, all := qc.tenants(rng)
 			qs[i] = triage.SimilarQuery{Tenant: tenant, AllTenants: all, K: benchK, MinSimilarity: -1,
@@ -114,6 +116,10 @@ func BenchmarkTenantSearch(b *testing.B) {
 					qc.name, name, ef, ms(pct(lat, 50)), ms(pct(lat, 99)), benchK, recallAt(exact, got))
 			}
 		}
+	}
+
+	if os.Getenv("LOGTRIAGE_BENCH_TENANT_INDEX") == "1" {
+		ownIndex(b, s, gen)
 	}
 
 	// PutCase into the loaded space: the write path with the index maintained.
@@ -166,6 +172,30 @@ func purgeEffect(b *testing.B, s *Store, gen *clustered, n int) {
 	}
 	b.Logf("purge: VACUUM embeddings (repairs the HNSW graph) %.1fs", time.Since(start).Seconds())
 	measure("after vacuum")
+}
+
+// ownIndex builds the 30% tenant's own partial index and measures its
+// queries through it against the exact answers.
+func ownIndex(b *testing.B, s *Store, gen *clustered) {
+	ctx := context.Background()
+	start := time.Now()
+	if err := s.TenantIndex(ctx, benchSpaceID, "tenant-000"); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("tenant 30%%    own index built in %.1fs", time.Since(start).Seconds())
+	qs := make([]triage.SimilarQuery, envInt(b, "LOGTRIAGE_BENCH_QUERIES", benchQueries))
+	for i := range qs {
+		qs[i] = triage.SimilarQuery{Tenant: "tenant-000", K: benchK, MinSimilarity: -1,
+			Embedding: triage.Embedding{EmbedderID: benchSpaceID, Vector: gen.next()}}
+	}
+	_, exact := runQueries(b, s, qs, planExact)
+	for _, ef := range envInts(b, "LOGTRIAGE_BENCH_EF", []int{40, 100, 200}) {
+		s.opts.EFSearch = ef
+		warm(b, s, qs, planOwnIndex)
+		lat, got := runQueries(b, s, qs, planOwnIndex)
+		b.Logf("%-13s own   ef %-4d    p50 %6.2fms p99 %6.2fms recall@%d %.3f",
+			"tenant 30%", ef, ms(pct(lat, 50)), ms(pct(lat, 99)), benchK, recallAt(exact, got))
+	}
 }
 
 func warm(b *testing.B, s *Store, qs []triage.SimilarQuery, p plan) { runQueries(b, s, qs, p) }

@@ -72,6 +72,10 @@ func RunFactory(t *testing.T, f Factory) {
 		{"Resolve", testResolve},
 		{"ConfirmedNeighbours", testConfirmedNeighbours},
 		{"Examples", testExamples},
+		{"History", testHistory},
+		{"HistoryDelete", testHistoryDelete},
+		{"HistoryConcurrent", testHistoryConcurrent},
+		{"HistoryPurge", testHistoryPurge},
 	}
 	for _, tc := range append(tests, portalTests...) {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, f) })
@@ -90,5 +94,12 @@ func RunFactory(t *testing.T, f Factory) {
 			t.Skip("factory does not implement storetest.Reopener")
 		}
 		testPortalDurability(t, r)
+	})
+	t.Run("HistoryDurability", func(t *testing.T) {
+		r, ok := f.(Reopener)
+		if !ok {
+			t.Skip("factory does not implement storetest.Reopener")
+		}
+		testHistoryDurable(t, r)
 	})
 }
