@@ -55,7 +55,22 @@ type Category struct {
 	Queue       string   `json:"queue"`
 	Keywords    []string `json:"keywords,omitempty"` // case-insensitive substrings
 	Regexes     []string `json:"regexes,omitempty"`  // Go RE2 syntax
+	// Role tells classifiers what the category is for, so they need no
+	// category names: "security" (attacks, leaked credentials, intruders)
+	// or "transport" (the network a call failed over, not a system it
+	// named). At most one category per role; empty for a system category.
+	Role string `json:"role,omitempty"`
+	// RootCause is the rules' root-cause hypothesis for the category, with
+	// {component} (who logged the failures) and {first} (the first failing
+	// line's template) filled in; empty means a generic one.
+	RootCause string `json:"root_cause,omitempty"`
 }
+
+// Category roles (Category.Role).
+const (
+	RoleSecurity  = "security"
+	RoleTransport = "transport"
+)
 
 // Skill is a tag support agents are matched on; keywords suggest it from the log.
 type Skill struct {
@@ -155,6 +170,7 @@ func New(c Config) (*Router, error) {
 		r.skills[s.Name] = true
 		r.skillMatch = append(r.skillMatch, newMatcher(s.Keywords, nil, &errs, "skill "+s.Name))
 	}
+	roles := map[string]string{}
 	for i, cat := range c.Categories {
 		if cat.Name == "" {
 			errs = append(errs, fmt.Errorf("category %d: empty name", i))
@@ -170,6 +186,16 @@ func New(c Config) (*Router, error) {
 			}
 		}
 		r.catMatch = append(r.catMatch, newMatcher(cat.Keywords, cat.Regexes, &errs, "category "+cat.Name))
+		switch cat.Role {
+		case "":
+		case RoleSecurity, RoleTransport:
+			if other, dup := roles[cat.Role]; dup {
+				errs = append(errs, fmt.Errorf("category %s: role %q is already %s's", cat.Name, cat.Role, other))
+			}
+			roles[cat.Role] = cat.Name
+		default:
+			errs = append(errs, fmt.Errorf("category %s: role %q: want %q or %q", cat.Name, cat.Role, RoleSecurity, RoleTransport))
+		}
 	}
 	if _, ok := r.cats[c.DefaultCategory]; !ok {
 		errs = append(errs, fmt.Errorf("default_category %q is not a configured category", c.DefaultCategory))

@@ -144,6 +144,25 @@ func (r *Router) Categories() []CategoryInfo {
 	return out
 }
 
+// RoleCategory is the category declared with role (RoleSecurity,
+// RoleTransport), "" when none is.
+func (r *Router) RoleCategory(role string) string {
+	for _, c := range r.cfg.Categories {
+		if c.Role == role {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+// CategoryRootCause is the category's root-cause template ("" when none).
+func (r *Router) CategoryRootCause(name string) string {
+	if i, ok := r.cats[name]; ok {
+		return r.cfg.Categories[i].RootCause
+	}
+	return ""
+}
+
 // HasCategory reports whether name is a configured category.
 func (r *Router) HasCategory(name string) bool { _, ok := r.cats[name]; return ok }
 

@@ -189,3 +189,34 @@ func testConfig() Config {
 		PIIAlert:    PIIAlert{Threshold: 50, Queue: "sec", Subject: "alerts"},
 	}
 }
+
+func TestCategoryRoles(t *testing.T) {
+	r := Default()
+	if r.RoleCategory(RoleSecurity) != "security" || r.RoleCategory(RoleTransport) != "network" || r.RoleCategory("nope") != "" {
+		t.Errorf("roles: security=%q transport=%q", r.RoleCategory(RoleSecurity), r.RoleCategory(RoleTransport))
+	}
+	if r.CategoryRootCause("database") == "" || r.CategoryRootCause("nope") != "" {
+		t.Error("root_cause of database missing, or of an unknown category present")
+	}
+	cfg := func(role1, role2 string) Config {
+		return Config{
+			Queues:       []Queue{{Name: "q"}},
+			DefaultQueue: "q",
+			Categories: []Category{
+				{Name: "a", Queue: "q", Role: role1},
+				{Name: "b", Queue: "q", Role: role2},
+			},
+			DefaultCategory: "a",
+			Priority:        PriorityPolicy{Severity: map[string]int{"high": 1}},
+		}
+	}
+	if _, err := New(cfg(RoleSecurity, RoleTransport)); err != nil {
+		t.Errorf("two roles: %v", err)
+	}
+	if _, err := New(cfg(RoleSecurity, RoleSecurity)); err == nil {
+		t.Error("one role on two categories was accepted")
+	}
+	if _, err := New(cfg("intruders", "")); err == nil {
+		t.Error("an unknown role was accepted")
+	}
+}

@@ -2,6 +2,7 @@ package triage
 
 import (
 	"bytes"
+	"github.com/logtriage/logtriage/triage/vocab"
 	"regexp"
 	"strings"
 )
@@ -453,45 +454,28 @@ func StartsTrace(line []byte) bool {
 type Signal struct {
 	Name   string
 	Reason string // human wording for summaries and score reasons
-	re     *regexp.Regexp
-	cheap  []string // lower-case prefilter substrings; the regex runs only if one is present
-	needle [][]byte // cheap, as bytes
+	re     *vocab.Pattern
+	exact  bool // matched against the line as written
 }
 
-func init() {
-	for i := range FatalSignals {
-		for _, c := range FatalSignals[i].cheap {
-			FatalSignals[i].needle = append(FatalSignals[i].needle, []byte(c))
-		}
+// FatalSignals are checked on every line; a hit makes a case at least high
+// severity. They are the vocabulary's signals file.
+var FatalSignals = func() []Signal {
+	v := vocab.Default()
+	var out []Signal
+	for _, e := range v.Entries(vocab.Signals) {
+		out = append(out, Signal{Name: e.ID, Reason: e.Reason, re: v.Pattern(e.ID), exact: e.CaseSensitive})
 	}
-}
-
-// FatalSignals are checked on every line; a hit makes a case at least high severity.
-var FatalSignals = []Signal{
-	{Name: "kernel_panic", Reason: "kernel panic", re: regexp.MustCompile(`(?i)kernel panic`), cheap: []string{"kernel panic"}},
-	{Name: "panic", Reason: "process panic", re: regexp.MustCompile(`(^|\s)panic: |(?i)\bunhandled panic\b|thread '.*' panicked at`), cheap: []string{"panic"}},
-	{Name: "oom", Reason: "out of memory", re: regexp.MustCompile(`(?i)OutOfMemoryError|out of memory|oom-killer|oomkilled|oom_kill|killed process \d+|cannot allocate memory|memory exhausted`), cheap: []string{"memory", "oom", "killed process"}},
-	{Name: "segfault", Reason: "segmentation fault", re: regexp.MustCompile(`(?i)segfault|SIGSEGV|segmentation fault|signal 11\b|access violation`), cheap: []string{"seg", "signal 11", "access violation"}},
-	{Name: "data_loss", Reason: "data loss or corruption", re: regexp.MustCompile(`(?i)data loss|\bcorrupt(ed|ion)?\b|checksum (mismatch|error|failed)|lost (data|writes|async page write)|invalid page in block|aborted journal|charged twice|duplicate (capture|charge)s?\b|(charged|captured|billed) (twice|more than once)|more than one (\w+ )?(capture|charge)s?\b|\bover-?(captured|charged|billed)\b|\bdouble[- ](charge|capture|billing)s?\b`), cheap: []string{"charge", "captur", "billed", "billing", "data loss", "corrupt", "checksum", "lost ", "invalid page", "aborted journal", "duplicate"}},
-	{Name: "outage", Reason: "service outage", re: regexp.MustCompile(`(?i)no server available|no healthy upstream|\ball (\w+ ){0,2}(targets|backends|servers|nodes|replicas|instances) (are |is )?(down|unhealthy|sick|failed|failing|unavailable|unreachable|not ?ready)|failover (failed|impossible|aborted)|\b0/\d+ replicas (are )?(available|ready)|endpoint"?[:=]\s*"?down\b|\bis down\b|\b0 successful\b|\bno backend connection\b|\bno healthy backends?\b`), cheap: []string{"no backend", "no server", "no healthy", "unhealthy", "unavailable", "ready", "down", "failover", "0 successful"}},
-	{Name: "compromise", Reason: "possible compromise", re: regexp.MustCompile(`(?i)\bxmrig\b|mining pool|cryptominer|accepted (password|publickey) for root from|reverse shell|\bexfiltration\b|command[- ]and[- ]control|\bc2 (server|beacon|channel)|\bbackdoor\b|\brootkit\b|ransomware|\bweb ?shell\b|credential(s)? (dump|theft)|/dev/(tcp|udp)/\S+/\d+|\btrojaned\b|system:(anonymous|unauthenticated)\W.{0,300}\bcluster-admin\b|\bcluster-admin\W.{0,120}\bsystem:(anonymous|unauthenticated)\b`), cheap: []string{"xmrig", "mining", "miner", "accepted", "exfiltration", "control", "c2 ", "backdoor", "rootkit", "ransomware", "shell", "credential", "/dev/tcp/", "/dev/udp/", "trojaned", "cluster-admin"}},
-	{Name: "disk_full", Reason: "disk full", re: regexp.MustCompile(`(?i)no space left on device|disk (is )?full|\bENOSPC\b|filesystem full|out of disk`), cheap: []string{"space left", "full", "enospc", "out of disk"}},
-}
+	return out
+}()
 
 // matchSignals returns the indexes of the FatalSignals matching line;
-// lower is the line lower-cased, for the cheap prefilter.
+// lower is the line lower-cased.
 func matchSignals(line, lower []byte, out []int) []int {
 	out = out[:0]
 	for i := range FatalSignals {
 		s := &FatalSignals[i]
-		hit := false
-		for _, c := range s.needle {
-			if bytes.Contains(lower, c) {
-				hit = true
-				break
-			}
-		}
-		if hit && s.re.Match(line) {
+		if s.exact && s.re.MatchBytes(line) || !s.exact && s.re.MatchBytes(lower) {
 			out = append(out, i)
 		}
 	}
@@ -576,7 +560,10 @@ func HasSignal(line []byte) bool { return len(matchSignals(line, appendLower(nil
 func SignalMatches(name, text string) bool {
 	for i := range FatalSignals {
 		if FatalSignals[i].Name == name {
-			return FatalSignals[i].re.MatchString(text)
+			if FatalSignals[i].exact {
+				return FatalSignals[i].re.MatchString(text)
+			}
+			return FatalSignals[i].re.MatchString(strings.ToLower(text))
 		}
 	}
 	return false

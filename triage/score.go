@@ -205,20 +205,31 @@ func ScorePIIRisk(findings []FindingSummary) Score {
 }
 
 // criticalSignals mean an outage, lost data or an intruder; the others mean
-// a crash (a single OOM kill is a blip that recovered).
+// a crash. An OOM kill alone is a kill the orchestrator recovers from; the
+// rules raise it when the log shows a restart loop.
 var criticalSignals = map[string]bool{"kernel_panic": true, "data_loss": true, "outage": true, "compromise": true}
 
 // SignalFloor is the least severity a fatal signature allows.
 func SignalFloor(s SignalCount) string {
 	switch {
-	case s.Name == "data_loss" && vocab.HandledInput.MatchString(strings.ToLower(s.Example)):
+	case s.Name == "data_loss" && handledInput.MatchString(strings.ToLower(s.Example)):
 		// "skipping corrupt record", "1 image skipped (corrupt EXIF)": bad
 		// input the program set aside, not lost or corrupted data of its own.
 		return "medium"
 	case criticalSignals[s.Name]:
 		return "critical"
-	case s.Name == "oom" && s.Count == 1:
+	case s.Name == "oom" && (s.Count == 1 || oomKill.MatchString(strings.ToLower(s.Example))):
+		// One out-of-memory error is a blip; a process killed for memory
+		// is restarted, and the rules raise a restart loop (counting lines
+		// cannot tell: one kill is often written twice, by the kernel and
+		// the kubelet, a loop once, as "Restart Count: 18").
 		return "medium"
 	}
 	return "high"
 }
+
+// oomKill: the kernel or the orchestrator killed a process for memory.
+var oomKill = vocab.Default().Pattern("oom_kill")
+
+// handledInput: the line says bad input was set aside.
+var handledInput = vocab.Default().Pattern("handled_input")

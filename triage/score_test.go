@@ -18,6 +18,8 @@ func TestScoreSeverity(t *testing.T) {
 		{"critical band", "critical", Evidence{Lines: 100, Errors: 30, Signals: oom}, "critical", [2]float64{85, 100}},
 		{"info band", "info", Evidence{Lines: 100}, "info", [2]float64{0, 14}},
 		{"llm says low but OOM", "low", Evidence{Lines: 100, Errors: 1, Signals: oom}, "medium", [2]float64{40, 64}},
+		{"llm says low but OOM errors repeat", "low", Evidence{Lines: 100, Errors: 2, Signals: []SignalCount{{Name: "oom", Reason: "out of memory", Count: 2, Example: "java.lang.OutOfMemoryError: Java heap space"}}}, "high", [2]float64{65, 84}},
+		{"llm says low but a process was OOM-killed (kernel and kubelet lines)", "low", Evidence{Lines: 100, Errors: 2, Signals: []SignalCount{{Name: "oom", Reason: "out of memory", Count: 2, Example: "Memory cgroup out of memory: Killed process 4412 (java)"}}}, "medium", [2]float64{40, 64}},
 		{"llm says low but panic", "low", Evidence{Lines: 100, Errors: 1, Signals: []SignalCount{{Name: "panic", Reason: "process panic", Count: 1}}}, "high", [2]float64{65, 84}},
 		{"llm says info but fatal lines", "info", Evidence{Lines: 10, Fatal: 1}, "high", [2]float64{65, 84}},
 		{"unknown label uses evidence", "urgent!!", Evidence{Lines: 10, Errors: 2}, "low", [2]float64{15, 39}},

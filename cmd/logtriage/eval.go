@@ -48,11 +48,25 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	routingPath := fs.String("routing", "", "routing config JSON (default: the built-in config)")
 	detectorsPath := fs.String("detectors", "", "detector rule file, as scan --config (custom rules, allow-lists, modes)")
 	pricesPath := fs.String("prices", "", `JSON {"model": {"prompt_per_million": 0.15, "completion_per_million": 0.6}} for cost estimates`)
+	cv := fs.Bool("cv", false, "leave-one-set-out cross-validation over every labelled triage set under --sets (rules mode; text or json)")
+	cvSets := fs.String("sets", defaultTriageSets, "with --cv: labelled triage sets, directories (searched recursively) or dataset files, comma-separated")
+	cvGateFlag := fs.Bool("gate", false, "with --cv: exit 3 when the shipped scorer's CV mean falls below the recorded gate (docs/eval.md)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return evalOK
 		}
 		return evalError
+	}
+	if *cv {
+		if *format == "html" || *datasetPath != "" || fs.NArg() > 0 {
+			fmt.Fprintln(stderr, "logtriage eval: --cv takes --sets, --format text|json, --parallel and --gate only")
+			return evalError
+		}
+		var gate *cvGate
+		if *cvGateFlag {
+			gate = &shippedGate
+		}
+		return runCV(ctx, *cvSets, *format, *parallel, gate, stdout, stderr)
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "logtriage eval:", err)

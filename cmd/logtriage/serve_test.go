@@ -156,7 +156,7 @@ func testServe(t *testing.T, databaseURL string) {
 	}
 	code, out, errOut := runServeCLI(t, "submit", "--nats-url", url, "--tenant", "acme", "--wait", "--timeout", "20s", "--format", "json", log)
 	if code != 0 {
-		t.Fatalf("submit --wait exited %d: %s", code, errOut)
+		t.Fatalf("submit --wait exited %d: %s\nserve's log:\n%s", code, errOut, serveLog.String())
 	}
 	var c triage.Case
 	if err := json.Unmarshal([]byte(out), &c); err != nil {

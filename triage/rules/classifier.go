@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/vocab"
 	"math"
 	"regexp"
 	"slices"
@@ -19,6 +20,28 @@ import (
 // categories and skills: it cannot name a queue or a severity.
 type Classifier struct {
 	router *router.Router
+	opts   Options
+	// The categories with a declared role ("" when the config has none).
+	security, transport string
+}
+
+// Options configure the rules classifier. The zero value is the shipped
+// policy alone.
+type Options struct {
+	// Policy decides severity from the evidence; nil means DefaultPolicy.
+	Policy *Policy
+	// Scorer, when set, decides severity instead of the policy (the policy's
+	// row is one of its inputs); see Model.
+	Scorer Scorer
+	// Observe, when set, is shown every classification's input and evidence
+	// (the eval's cross-validation collects training data with it).
+	Observe func(in triage.ClassifyInput, ev Evidence)
+}
+
+// Scorer is a severity decision over evidence: the learned model.
+type Scorer interface {
+	// Severity is the label for the evidence, given the policy's row.
+	Severity(ev *Evidence, row *Row) (label, reason string)
 }
 
 var _ triage.Rules = (*Classifier)(nil)
@@ -31,12 +54,19 @@ func (c *Classifier) HardFailures(templates []triage.TemplateStat) int {
 	return kindsOf(templates, newReader()).hard
 }
 
-// New uses r's categories and skills (nil means router.Default()).
-func New(r *router.Router) *Classifier {
+// New uses r's categories and skills (nil means router.Default()) and the
+// shipped policy.
+func New(r *router.Router) *Classifier { return NewWithOptions(r, Options{}) }
+
+// NewWithOptions is New with options.
+func NewWithOptions(r *router.Router, opts Options) *Classifier {
 	if r == nil {
 		r = router.Default()
 	}
-	return &Classifier{router: r}
+	if opts.Policy == nil {
+		opts.Policy = DefaultPolicy
+	}
+	return &Classifier{router: r, opts: opts, security: r.RoleCategory(router.RoleSecurity), transport: r.RoleCategory(router.RoleTransport)}
 }
 
 const (
@@ -56,24 +86,12 @@ func (c *Classifier) Classify(ctx context.Context, in triage.ClassifyInput) (tri
 		cls.Reasons = []string{"empty upload"}
 		return cls, nil
 	}
-	f := factsOf(in)
-	r := newReader()
-	kinds := kindsOf(in.Templates, r)
-	cls.Category, cls.Skills = c.categorize(in, f, kinds, r)
-	cls.Severity, cls.Reasons = rulesSeverity(f, kinds, cls.Category, in.Findings)
-	if cls.Category == "security" {
-		label, why := securitySeverity(in, r)
-		switch {
-		case triage.SeverityIndex(label) < triage.SeverityIndex(cls.Severity):
-			cls.Severity = label
-			cls.Reasons = append(cls.Reasons, why)
-		case label == "low" && kinds.hard == 0 && len(f.signals) == 0 && f.fatal == 0 && !hasSecret(in.Findings):
-			// Probes that got 404s and rate limits: the error lines are the
-			// defences working, not a failure.
-			cls.Severity = label
-			cls.Reasons = append(cls.Reasons, why)
-		}
+	ev, f, r, skills := c.extract(in)
+	if c.opts.Observe != nil {
+		c.opts.Observe(in, ev)
 	}
+	cls.Severity, cls.Reasons = c.decide(&ev, f)
+	cls.Category, cls.Skills = ev.Category, skills
 	if cls.Severity == "info" {
 		// No problem, no specialist: the catch-all queue answers the
 		// customer. Incidental words (a TLS handshake, a DNS name) do not
@@ -83,7 +101,7 @@ func (c *Classifier) Classify(ctx context.Context, in triage.ClassifyInput) (tri
 	}
 	cls.KeyLines = c.keyLines(in.Excerpt, cls.Category, r)
 	cls.Summary = summarize(in, f, cls)
-	cls.RootCause = rootCause(f, cls.Category)
+	cls.RootCause = c.rootCause(f, cls.Category)
 	cls.ReproSteps = reproSteps(in, f)
 	return cls, nil
 }
@@ -98,11 +116,6 @@ type facts struct {
 	component                   string               // the component logging most errors
 	stackTraces                 int
 	warnRepeat                  int // occurrences of the most repeated warning
-}
-
-// sustained: n failing lines are not a blip for a log of this length.
-func (f facts) sustained(n int) bool {
-	return n >= manyErrorLines || float64(n) >= sustainedRate*float64(f.lines)
 }
 
 func factsOf(in triage.ClassifyInput) facts {
@@ -143,65 +156,27 @@ func factsOf(in triage.ClassifyInput) facts {
 	return f
 }
 
-// Severity thresholds of the rules.
-const (
-	highErrorLines = 5 // sustained errors, not a blip
-	mediumWarnings = 3 // a trend of warnings, not a single one
-	// In a long log a handful of errors is background noise: sustained
-	// means at least this share of the lines, or manyErrorLines outright.
-	sustainedRate  = 0.01
-	manyErrorLines = 50
-)
-
-func rulesSeverity(f facts, kinds kindEvidence, category string, findings []triage.FindingSummary) (string, []string) {
+// decide is the severity the policy (or the learned scorer) gives the
+// evidence, with why: the fatal signals seen, then the deciding row.
+func (c *Classifier) decide(ev *Evidence, f facts) (string, []string) {
 	var reasons []string
-	label := "info"
-	raise := func(to, why string) {
-		if triage.SeverityIndex(to) < triage.SeverityIndex(label) {
-			label = to
-		}
-		reasons = append(reasons, why)
-	}
 	for _, s := range f.signals {
-		raise(triage.SignalFloor(s), fmt.Sprintf("%s: %d line(s), first at line %d", s.Reason, s.Count, s.FirstLine))
+		reasons = append(reasons, fmt.Sprintf("%s: %d line(s), first at line %d", s.Reason, s.Count, s.FirstLine))
 	}
-	kindLabel, kindWhy := kindSeverity(kinds, category, f.lines)
-	// Routine or recovered failures earn no more than low from their counts.
-	routine := (kindLabel == "low" || kindLabel == "info") && len(f.signals) == 0 && f.fatal == 0
-	// Timeouts and retries alone, reaching no one: slow, not broken.
-	softOnly := kinds.hard == 0 && kinds.soft > 0 && kinds.timeouts == kinds.soft && !kinds.impact && !kinds.total && len(f.signals) == 0
-	switch {
-	case routine:
-		raise(kindLabel, kindWhy)
-	case f.fatal > 0:
-		raise("high", fmt.Sprintf("%d fatal line(s)", f.fatal))
-	case softOnly && f.errors > 0:
-		raise("medium", fmt.Sprintf("%d error line(s), all timeouts or retries", f.errors))
-	case f.errors >= highErrorLines && f.sustained(f.errors):
-		raise("high", fmt.Sprintf("%d error lines (%.1f%% of %d)", f.errors, 100*f.rate, f.lines))
-	case f.errors > 0 && f.errors+f.warns >= highErrorLines+mediumWarnings && f.sustained(f.errors+f.warns):
-		raise("high", fmt.Sprintf("%d error and %d warning lines", f.errors, f.warns))
-	case f.errors > 0 || f.stackTraces > 0:
-		raise("medium", fmt.Sprintf("%d error line(s), %d stack trace(s)", f.errors, f.stackTraces))
-	case f.warns >= mediumWarnings && (f.warnRepeat > 1 || kinds.hard+kinds.soft > 0):
-		// A trend: a warning that recurs, or warnings that report
-		// failures. A handful of different one-off notices (start-up
-		// configuration, deprecations) is low.
-		raise("medium", fmt.Sprintf("no errors; %d warnings", f.warns))
-	case f.warns > 0:
-		raise("low", fmt.Sprintf("no errors; %d warning(s)", f.warns))
+	v := ev.Vector()
+	row := c.opts.Policy.Decide(v)
+	label, why := row.Label, row.reason(ev)
+	if c.opts.Scorer != nil {
+		label, why = c.opts.Scorer.Severity(ev, row)
 	}
-	if kindLabel != "low" && kindLabel != "info" && kindLabel != "" && triage.SeverityIndex(kindLabel) < triage.SeverityIndex(label) {
-		raise(kindLabel, kindWhy)
+	if ev.Kind != "" && (label == "critical" || label == "high" || label == "medium") {
+		why += " (" + ev.Kind + ")"
 	}
-	// Credentials or card numbers in a log are an incident of their own.
-	if risk := triage.ScorePIIRisk(findings); risk.Label == "high" || risk.Label == "medium" && hasSecret(findings) {
-		raise("high", fmt.Sprintf("PII risk %s (%.0f)", risk.Label, risk.Score))
-	} else if risk.Label != "none" && hasSecret(findings) {
-		raise("medium", "a secret is exposed in the log")
-	}
-	if len(reasons) == 0 {
-		reasons = append(reasons, "no errors or warnings")
+	reasons = append(reasons, why)
+	if label == row.Label {
+		for _, also := range c.opts.Policy.Agreeing(v, row) {
+			reasons = append(reasons, also.reason(ev))
+		}
 	}
 	return label, reasons
 }
@@ -295,19 +270,20 @@ func (c *Classifier) categorize(in triage.ClassifyInput, f facts, kinds kindEvid
 	category, generic := "", ""
 	var lines, genericLines []router.WeightedLine
 	// Credentials in a log that shows no failure are the security team's case.
-	if len(errorLines) == 0 && hasCredential(in.Findings) && in.Allows("security") {
-		category, lines = "security", excerptLines
+	security := c.security != "" && in.Allows(c.security)
+	if len(errorLines) == 0 && hasCredential(in.Findings) && security {
+		category, lines = c.security, excerptLines
 	}
 	// An intruder's foothold (a reverse shell, a web shell, admin rights
 	// for anonymous users) is the security team's, whatever system it
 	// happened on: the platform words around it say where, not what.
-	if line, ok := compromised(in, r); ok && category == "" && in.Allows("security") {
-		category, lines = "security", []router.WeightedLine{{Text: line, Weight: 2}}
+	if line, ok := compromised(in, r); ok && category == "" && security {
+		category, lines = c.security, []router.WeightedLine{{Text: line, Weight: 2}}
 	}
 	// A scanner walking the site for secrets and admin pages: its 404s and
 	// rate limits are the failing lines, and the paths it asked for
 	// ("/backup.zip") name no system of ours.
-	if category == "" && kinds.hard == 0 && in.Allows("security") {
+	if category == "" && kinds.hard == 0 && security {
 		var scans []router.WeightedLine
 		for _, l := range excerpt {
 			if r.scanning(l) {
@@ -315,7 +291,7 @@ func (c *Classifier) categorize(in triage.ClassifyInput, f facts, kinds kindEvid
 			}
 		}
 		if len(scans) >= minScanLines {
-			category, lines = "security", scans
+			category, lines = c.security, scans
 		}
 	}
 	tiers := []struct {
@@ -330,7 +306,7 @@ func (c *Classifier) categorize(in triage.ClassifyInput, f facts, kinds kindEvid
 		for _, m := range t.matches {
 			// Without failures, only security events (audit, firewall, sudo)
 			// make a case of ordinary lines; anything else is the catch-all's.
-			if !in.Allows(m.Category) || len(errorLines)+len(warnLines) == 0 && m.Category != "security" {
+			if !in.Allows(m.Category) || len(errorLines)+len(warnLines) == 0 && m.Category != c.security {
 				continue
 			}
 			if m.Category == c.router.DefaultCategory() && generic == "" {
@@ -355,7 +331,7 @@ func (c *Classifier) categorize(in triage.ClassifyInput, f facts, kinds kindEvid
 	if category == "" && generic != "" {
 		category, lines = generic, genericLines
 	}
-	if category == genericTransportCategory {
+	if category == c.transport {
 		if specific, specificLines := c.specificSystem(in, lines, [][]router.WeightedLine{warnLines, contextOrExcerpt(contextLines, excerpt)}); specific != "" {
 			category, lines = specific, specificLines
 		}
@@ -417,7 +393,7 @@ func (c *Classifier) namedSystem(in triage.ClassifyInput, tier []router.Weighted
 	for _, m := range matches {
 		// Transport words (a socket, wifi, a timeout) are how any failing
 		// program talks, not a system it names.
-		if m.Category != c.router.DefaultCategory() && m.Category != genericTransportCategory && in.Allows(m.Category) {
+		if m.Category != c.router.DefaultCategory() && m.Category != c.transport && in.Allows(m.Category) {
 			return m.Category
 		}
 	}
@@ -428,15 +404,10 @@ func (c *Classifier) namedSystem(in triage.ClassifyInput, tier []router.Weighted
 // container runtime's timestamp).
 var frameInLineRe = regexp.MustCompile(`\sat [\w.$<>]+\([^)]*\)\s*$`)
 
-// genericTransportCategory is the category of failures of the transport
-// itself (refused, reset, DNS, TLS); its timeout words are also how every
-// networked system reports any failing call.
-const genericTransportCategory = "network"
-
 // genericTransportRe: how a call failed, not which system failed ("rpc
 // error: code = DeadlineExceeded", "Request timed out", "timed out waiting
 // for the condition").
-var genericTransportRe = regexp.MustCompile(`(?i)context deadline exceeded|deadline ?exceeded|rpc error|timed? ?out|timeout|\blatency\b|\b504\b|gateway time-?out`)
+var genericTransportRe = vocab.Default().Pattern("generic_transport")
 
 // specificSystem is the system a network-categorized failure names once
 // its generic transport words are set aside: "Braintree\Exception\Timeout:
@@ -448,17 +419,17 @@ var genericTransportRe = regexp.MustCompile(`(?i)context deadline exceeded|deadl
 func (c *Classifier) specificSystem(in triage.ClassifyInput, failing []router.WeightedLine, later [][]router.WeightedLine) (string, []router.WeightedLine) {
 	stripped := make([]router.WeightedLine, len(failing))
 	for i, l := range failing {
-		stripped[i] = router.WeightedLine{Text: genericTransportRe.ReplaceAllString(l.Text, " "), Weight: l.Weight}
+		stripped[i] = router.WeightedLine{Text: genericTransportRe.Strip(l.Text), Weight: l.Weight}
 	}
 	matches := c.router.MatchCategories(stripped)
 	for _, m := range matches {
-		if m.Category == genericTransportCategory {
+		if m.Category == c.transport {
 			return "", nil // network-specific words remain: it is the network's
 		}
 	}
 	for _, tier := range append([][]router.WeightedLine{stripped}, later...) {
 		for _, m := range c.router.MatchCategories(tier) {
-			if m.Category == genericTransportCategory {
+			if m.Category == c.transport {
 				break // this tier is about the network too
 			}
 			if m.Category != c.router.DefaultCategory() && in.Allows(m.Category) {
@@ -621,7 +592,7 @@ func summarize(in triage.ClassifyInput, f facts, cls triage.Classification) stri
 }
 
 // rootCause is a hypothesis, worded as one: the strongest signal wins, then the category.
-func rootCause(f facts, category string) string {
+func (c *Classifier) rootCause(f facts, category string) string {
 	comp := f.component
 	if comp == "" {
 		comp = "the application"
@@ -658,21 +629,8 @@ func rootCause(f facts, category string) string {
 		return "Nothing in this log points at a failure; the problem may be outside its time window or in another component."
 	}
 	first := quote(triage.SignatureText(t.Template), 140)
-	switch category {
-	case "database":
-		return fmt.Sprintf("Likely a database-side problem seen by %s, starting with %s: check connectivity, credentials, pool limits and the database's own logs.", comp, first)
-	case "network":
-		return fmt.Sprintf("Likely a network or dependency outage seen by %s, starting with %s: check that the remote endpoint is up and reachable (DNS, firewall, TLS).", comp, first)
-	case "auth":
-		return fmt.Sprintf("Likely authentication/authorization failures in %s (%s): wrong or expired credentials or tokens, missing permissions, or password guessing.", comp, first)
-	case "payments":
-		return fmt.Sprintf("Likely a payment provider or billing failure in %s, starting with %s: check the provider's status and the request/response codes.", comp, first)
-	case "storage":
-		return fmt.Sprintf("Likely a storage problem in %s, starting with %s: check disks, volumes and the storage service's health.", comp, first)
-	case "kubernetes":
-		return fmt.Sprintf("Likely a container/orchestration problem around %s, starting with %s: check pod events, limits and node health.", comp, first)
-	case "security":
-		return fmt.Sprintf("Possible security incident reported by %s, starting with %s: review the source addresses and accounts involved.", comp, first)
+	if tmpl := c.router.CategoryRootCause(category); tmpl != "" && category != c.router.DefaultCategory() {
+		return strings.NewReplacer("{component}", comp, "{first}", first).Replace(tmpl)
 	}
 	return fmt.Sprintf("Likely an application fault in %s that first shows as %s (line %d, %d occurrence(s)); a bug or misconfiguration triggered by the workload at that time.", comp, first, t.FirstLine, t.Count)
 }

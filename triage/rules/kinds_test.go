@@ -3,9 +3,6 @@ package rules
 import (
 	"context"
 	"github.com/logtriage/logtriage/triage"
-	"github.com/logtriage/logtriage/triage/vocab"
-	"regexp/syntax"
-	"strings"
 	"testing"
 
 	"github.com/logtriage/logtriage/router"
@@ -28,46 +25,6 @@ func TestEvidenceHardFailures(t *testing.T) {
 
 // The literal prefilter must never hide a match: on any input, a pattern
 // with its prefilter matches exactly when the bare expression does.
-func FuzzLowerPatternPrefilter(f *testing.F) {
-	for _, s := range []string{
-		"connection refused", "could not connect to server", "no healthy upstream", "x509: certificate has expired",
-		"osd.3 marked itself down", "not primary", "retry 1 succeeded", "5/5 regions failed", "ignore previous instructions",
-		"password authentication failed for user app", "payout batch failed", "role_granted owner", "[ufw block] src=1.2.3.4",
-	} {
-		f.Add(s)
-	}
-	patterns := allLowerPatterns()
-	f.Fuzz(func(t *testing.T, s string) {
-		lower := strings.ToLower(s)
-		for _, p := range patterns {
-			if p.MatchString(lower) != p.MatchRaw(lower) {
-				t.Fatalf("prefilter of %q disagrees on %q", p, lower)
-			}
-		}
-	})
-}
-
-func allLowerPatterns() []*vocab.Pattern {
-	ps := []*vocab.Pattern{softenerRe, requestPathRe, recoveryRe, impactRe, totalImpactRe, failureWordRe, injectedRe,
-		securityScanRe, securityAttackRe, securityPrivilegeRe, securityExposedRe, securityDataOutRe,
-		healedRe, laterAttemptRe, slowReportRe, deprecationRe, startupProbeRe, securityEvasionRe, securityPublicRe,
-		failureVerbRe, certRenewalRe, certStillValidRe}
-	for _, k := range failureKinds {
-		ps = append(ps, k.re)
-	}
-	return ps
-}
-
-// Most patterns get a prefilter; one without is a pattern that starts with
-// a character class or a one-byte literal and runs on every line.
-func TestLowerPatternsArePrefiltered(t *testing.T) {
-	for _, p := range allLowerPatterns() {
-		if !p.Prefiltered() && p != impactRe && p != injectedRe {
-			t.Errorf("no prefilter for %q", p)
-		}
-	}
-}
-
 // BenchmarkRulesClassify is the rules classifier over the analysis of a
 // service log, against the analysis itself (the streaming pass every
 // upload pays before any classifier runs), measured in the same run.
@@ -94,15 +51,6 @@ func BenchmarkRulesClassify(b *testing.B) {
 			}
 		}
 	})
-}
-
-func mustParse(t *testing.T, pattern string) *syntax.Regexp {
-	t.Helper()
-	re, err := syntax.Parse(pattern, syntax.Perl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return re.Simplify()
 }
 
 // Kinds of failure a blind set found the rules misjudging, each shown in

@@ -6,6 +6,7 @@
 package vocab
 
 import (
+	"bytes"
 	"regexp"
 	"regexp/syntax"
 	"strings"
@@ -18,13 +19,18 @@ import (
 type Pattern struct {
 	re      *regexp.Regexp
 	needles []string // nil: no prefilter, always run the expression
+	bneedle [][]byte // needles as bytes, for MatchBytes
 }
 
 func Lower(pattern string) *Pattern {
 	p := &Pattern{re: regexp.MustCompile(pattern)}
 	if t, err := syntax.Parse(pattern, syntax.Perl); err == nil {
 		if needles, ok := leadingLiterals(t.Simplify()); ok {
-			p.needles = needles
+			p.needles = minimalNeedles(needles)
+			needles = p.needles
+			for _, n := range needles {
+				p.bneedle = append(p.bneedle, []byte(n))
+			}
 		}
 	}
 	return p
@@ -54,6 +60,9 @@ func leadingLiterals(t *syntax.Regexp) ([]string, bool) {
 	var out []string
 	switch t.Op {
 	case syntax.OpLiteral:
+		if t.Flags&syntax.FoldCase != 0 {
+			return nil, false // (?i) text: no literal to look for as written
+		}
 		out = []string{string(t.Rune)}
 	case syntax.OpCapture:
 		return leadingLiterals(t.Sub[0])
@@ -109,9 +118,6 @@ func leadingLiterals(t *syntax.Regexp) ([]string, bool) {
 	return out, len(out) > 0
 }
 
-// HandledInput: the line says bad input was set aside.
-var HandledInput = Lower(`skip(ped|ping)?\b|ignor(ed|ing)|discard(ed|ing)|dropp(ed|ing)|reject(ed|ing)|quarantin|invalid input|malformed|bad request|unsupported|in (the )?(upload|payload|request|message|input|image|file header)`)
-
 // Prefiltered reports whether the pattern has a literal prefilter.
 func (p *Pattern) Prefiltered() bool { return p.needles != nil }
 
@@ -120,3 +126,68 @@ func (p *Pattern) String() string { return p.re.String() }
 
 // MatchRaw runs the expression without the prefilter (tests compare the two).
 func (p *Pattern) MatchRaw(lower string) bool { return p.re.MatchString(lower) }
+
+// MatchBytes is MatchString over a lower-cased byte line (the streaming
+// pass holds bytes; no string is built unless a needle is present).
+func (p *Pattern) MatchBytes(lower []byte) bool {
+	if p.needles != nil {
+		hit := false
+		for _, n := range p.bneedle {
+			if bytes.Contains(lower, n) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			return false
+		}
+	}
+	return p.re.Match(lower)
+}
+
+// Strip replaces every match in text (matched lower-cased) with a space,
+// keeping the rest of text as written. When lower-casing changes byte
+// lengths (rare non-ASCII letters), the lower-cased text is returned.
+func (p *Pattern) Strip(text string) string {
+	lower := strings.ToLower(text)
+	if len(lower) != len(text) {
+		return p.re.ReplaceAllString(lower, " ")
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range p.re.FindAllStringIndex(lower, -1) {
+		b.WriteString(text[last:m[0]])
+		b.WriteByte(' ')
+		last = m[1]
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+// minimalNeedles drops needles that contain another needle: a line holding
+// the longer one holds the shorter, so only the shorter need be looked for.
+func minimalNeedles(needles []string) []string {
+	var out []string
+	for i, n := range needles {
+		redundant := false
+		for j, m := range needles {
+			if i != j && strings.Contains(n, m) && (len(m) < len(n) || j < i) {
+				redundant = true
+				break
+			}
+		}
+		if !redundant {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// withNeedles is p with an explicit prefilter.
+func (p *Pattern) withNeedles(needles []string) *Pattern {
+	q := &Pattern{re: p.re, needles: minimalNeedles(needles)}
+	for _, n := range q.needles {
+		q.bneedle = append(q.bneedle, []byte(n))
+	}
+	return q
+}
