@@ -227,7 +227,11 @@ var exitCases = map[string][]exitCase{
 	"reembed 1": {{"nothing listening", cliF(func(f *exitFixture) []string {
 		return []string{"reembed", "--list", "--database-url", "postgres://u:p@" + strings.TrimPrefix(f.deadURL, "nats://") + "/db?sslmode=disable&connect_timeout=5"}
 	})}},
-	"version 0":   {{"plain", cli("version")}},
+	"version 0": {{"plain", cli("version")}},
+	"train 0": {{"the labelled sets", cliF(func(f *exitFixture) []string {
+		return []string{"train", "--sets", "../../eval/datasets/triage", "--out", filepath.Join(f.dir, "model.json")}
+	})}},
+	"train 2":     {{"missing sets", cli("train", "--sets", "/nonexistent")}},
 	"types 0":     {{"plain", cli("types")}},
 	"types 2":     {{"bad format", cli("types", "--format", "xml")}},
 	"anomalies 0": {{"no history, a quiet log", cliF(func(f *exitFixture) []string { return []string{"anomalies", f.clean} })}},
