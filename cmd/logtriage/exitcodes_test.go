@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -141,7 +142,7 @@ var exitCases = map[string][]exitCase{
 		var logBuf serveLogBuffer
 		done := make(chan int, 1)
 		go func() {
-			done <- run(ctx, []string{"serve", "--data-dir", t.TempDir(), "--nats-listen", fmt.Sprintf("127.0.0.1:%d", freeServePort(t)), "--http", ""}, strings.NewReader(""), &bytes.Buffer{}, &logBuf)
+			done <- run(ctx, []string{"serve", "--listen", "", "--data-dir", t.TempDir(), "--nats-listen", fmt.Sprintf("127.0.0.1:%d", freeServePort(t)), "--http", ""}, strings.NewReader(""), &bytes.Buffer{}, &logBuf)
 		}()
 		deadline := time.Now().Add(20 * time.Second)
 		for !strings.Contains(logBuf.String(), "worker running") && time.Now().Before(deadline) {
@@ -246,6 +247,57 @@ var exitCases = map[string][]exitCase{
 	}}},
 	"audit 2":   {{"no subcommand", cli("audit")}},
 	"version 2": {{"an argument", cli("version", "extra")}},
+	"user 0":    {{"an agent", func(t *testing.T, f *exitFixture) int { return addUser(t, f.dataDir, "ann") }}},
+	"user 1":    {{"no data dir", func(t *testing.T, f *exitFixture) int { return addUser(t, filepath.Join(f.clean, "x"), "ann") }}},
+	"user 2":    {{"no name", cli("user", "add")}},
+	"token 0": {{"for an account", func(t *testing.T, f *exitFixture) int {
+		dir := t.TempDir()
+		if code := addUser(t, dir, "bob"); code != 0 {
+			t.Fatalf("user add: exit %d", code)
+		}
+		code, _, _ := runCLI(t, "token", "create", "bob", "--data-dir", dir)
+		return code
+	}}},
+	"token 1": {{"no data dir", cliF(func(f *exitFixture) []string {
+		return []string{"token", "create", "bob", "--data-dir", filepath.Join(f.clean, "x")}
+	})}},
+	"token 2": {{"no name", cli("token", "create")}, {"no such account", func(t *testing.T, f *exitFixture) int {
+		dir := t.TempDir()
+		if code := addUser(t, dir, "bob"); code != 0 {
+			t.Fatalf("user add: exit %d", code)
+		}
+		code, _, _ := runCLI(t, "token", "create", "nobody", "--data-dir", dir)
+		return code
+	}}},
+	"nats-key 0": {{"a customer's", cliF(func(f *exitFixture) []string {
+		return []string{"nats-key", "add", "cust", "--role", "customer", "--tenant", "acme", "--data-dir", filepath.Join(f.dir, "nk")}
+	})}},
+	"nats-key 2": {{"no name", cli("nats-key", "add")}, {"unwritable", cliF(func(f *exitFixture) []string {
+		return []string{"nats-key", "add", "cust", "--role", "customer", "--tenant", "acme", "--data-dir", filepath.Join(f.clean, "x")}
+	})}},
+	"login 0": {{"device flow approved", func(t *testing.T, f *exitFixture) int { return loginThroughDeviceFlow(t) }}},
+	"login 1": {{"no portal", cli("login", "--api", "http://127.0.0.1:1")}},
+	"login 2": {{"no --api", cli("login")}},
+	"dataset 0": {{"an embedded store", cliF(func(f *exitFixture) []string {
+		return []string{"dataset", "export", "--data-dir", f.dataDir, "--tenant", "acme", "--out", filepath.Join(f.dir, "export.jsonl")}
+	})}},
+	"dataset 1": {{"serve unreachable", cliF(func(f *exitFixture) []string {
+		return []string{"dataset", "export", "--nats-url", f.deadURL, "--tenant", "acme"}
+	})}},
+	"dataset 2": {{"no subcommand", cli("dataset")}},
+	"purge 0":   {{"dry run", func(t *testing.T, f *exitFixture) int { return keyedCLI(t, "purge", "--dry-run") }}},
+	"purge 1":   {{"no keys", cliF(func(f *exitFixture) []string { return []string{"purge", "--data-dir", filepath.Join(f.dir, "nokeys")} })}},
+	"purge 2":   {{"an argument", cli("purge", "extra")}},
+	"tenant 0":  {{"delete", func(t *testing.T, f *exitFixture) int { return keyedCLI(t, "tenant", "delete", "acme") }}},
+	"tenant 1": {{"no keys", cliF(func(f *exitFixture) []string {
+		return []string{"tenant", "delete", "acme", "--data-dir", filepath.Join(f.dir, "nokeys")}
+	})}},
+	"tenant 2": {{"no tenant", cli("tenant", "delete")}},
+	"keys 0":   {{"rotate", func(t *testing.T, f *exitFixture) int { return keyedCLI(t, "keys", "rotate") }}},
+	"keys 1": {{"no keys", cliF(func(f *exitFixture) []string {
+		return []string{"keys", "rotate", "--data-dir", filepath.Join(f.dir, "nokeys")}
+	})}},
+	"keys 2": {{"no subcommand", cli("keys")}},
 	"reembed 2": {{"no database", cli("reembed", "--database-url", "")}, {"nothing listening", cliF(func(f *exitFixture) []string {
 		return []string{"reembed", "--list", "--database-url", "postgres://u:p@" + strings.TrimPrefix(f.deadURL, "nats://") + "/db?sslmode=disable&connect_timeout=5"}
 	})}},
@@ -284,4 +336,26 @@ func TestExitCodeTable(t *testing.T) {
 			t.Errorf("command %s has no row in docs/cli.md's exit code table", name)
 		}
 	}
+}
+
+// addUser runs `user add NAME --role agent` with a password on stdin.
+func addUser(t *testing.T, dataDir, name string) int {
+	t.Helper()
+	code, _, _ := runScanCLI(t, "correct horse battery staple\n", "user", "add", name, "--role", "agent", "--queues", "database", "--data-dir", dataDir)
+	return code
+}
+
+// keyedCLI runs a command against a fresh data dir whose keys serve would
+// have made (DATA_DIR/keys), as the lifecycle commands need them.
+func keyedCLI(t *testing.T, args ...string) int {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := (keyFlags{}).load(dir, func(string) string { return "" }, stderrLogger(io.Discard), true); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, append(args, "--data-dir", dir)...)
+	if code != 0 {
+		t.Logf("%v: %s", args, errOut)
+	}
+	return code
 }

@@ -20,11 +20,20 @@ func asksHelp(args []string) bool {
 }
 
 // didYouMean suggests the registered commands closest to a mistyped one
-// (at most two edits away, or starting with it), as ` (did you mean "serve"?)`.
+// (at most two edits away, or starting with it), as ` (did you mean "serve"?)`:
+// only the nearest, so "serv" gets serve and not also user.
 func didYouMean(typed string) string {
 	var near []string
+	best := 3
 	for name := range commands {
-		if editDistance(typed, name) <= 2 || len(typed) >= 2 && strings.HasPrefix(name, typed) {
+		d := editDistance(typed, name)
+		if len(typed) >= 2 && strings.HasPrefix(name, typed) {
+			d = min(d, 1)
+		}
+		switch {
+		case d < best:
+			best, near = d, []string{`"` + name + `"`}
+		case d == best:
 			near = append(near, `"`+name+`"`)
 		}
 	}

@@ -34,7 +34,7 @@ func TestServeLogFlags(t *testing.T) {
 	done := make(chan int, 1)
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", freeServePort(t))
 	go func() {
-		done <- run(ctx, []string{"serve", "--data-dir", t.TempDir(), "--nats-listen", fmt.Sprintf("127.0.0.1:%d", freeServePort(t)),
+		done <- run(ctx, []string{"serve", "--listen", "", "--data-dir", t.TempDir(), "--nats-listen", fmt.Sprintf("127.0.0.1:%d", freeServePort(t)),
 			"--http", httpAddr, "--log-format", "json", "--log-level", "warn"}, strings.NewReader(""), &bytes.Buffer{}, &logBuf)
 	}()
 	// At warn, "worker running" (info) is not logged: poll /readyz instead.

@@ -50,7 +50,7 @@ func TestTwoServesOneKilled(t *testing.T) {
 	}
 	start := func(name string, extra ...string) proc {
 		log := &serveLogBuffer{}
-		args := append([]string{"serve", "--nats-url", srv.ClientURL(), "--database-url", dbURL,
+		args := append([]string{"serve", "--listen", "", "--nats-url", srv.ClientURL(), "--database-url", dbURL,
 			"--data-dir", filepath.Join(dir, name), "--http", "", "--workers", "2"}, extra...)
 		cmd := exec.Command(bin, args...)
 		cmd.Env, cmd.Stdout, cmd.Stderr = env, log, log

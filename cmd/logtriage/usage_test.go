@@ -16,7 +16,7 @@ func TestUsageErrorsSayWhy(t *testing.T) {
 		{[]string{"triage", "--format", "yaml", "app.log"}, `logtriage triage: --format "yaml": want text or json`},
 		{[]string{"triage"}, "logtriage triage: missing argument: want one FILE"},
 		{[]string{"cases", "--next"}, "logtriage cases: --next needs --queue"},
-		{[]string{"serve", "--workers", "-3"}, "logtriage serve: --workers -3: want 0 (automatic) or more"},
+		{[]string{"serve", "--listen", "", "--workers", "-3"}, "logtriage serve: --workers -3: want 0 (automatic) or more"},
 		{[]string{"migrate"}, "logtriage migrate: no database: give --database-url or set DATABASE_URL"},
 		{[]string{"similar", "a", "b"}, `logtriage similar: 2 argument(s) ("a" "b"): want one CASE_ID`},
 		{[]string{"submit", "--format", "xml", "f"}, `logtriage submit: --format "xml": want text or json`},
