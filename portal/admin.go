@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logtriage/logtriage/audit"
 	"github.com/logtriage/logtriage/triage"
 )
 
@@ -124,4 +125,78 @@ func (s *Server) getEval(w http.ResponseWriter, r *http.Request, p Principal) {
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// AccountRequest creates or replaces an account through the API (admin).
+type AccountRequest struct {
+	Name     string   `json:"name"`
+	Role     Role     `json:"role"`
+	Tenant   string   `json:"tenant,omitempty"`
+	Queues   []string `json:"queues,omitempty"`
+	Password string   `json:"password"`
+}
+
+// POST /api/v1/accounts: an admin adds or replaces an account; the
+// account's sessions end (a new password or role applies at once).
+func (s *Server) putAccount(w http.ResponseWriter, r *http.Request, p Principal) {
+	var req AccountRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	a, err := s.addAccount(r, p, req)
+	if triage.KindOf(err) == triage.KindInvalid {
+		writeError(w, http.StatusBadRequest, errors.Unwrap(err).Error())
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, accountView(a))
+}
+
+// addAccount is shared by the API and the console form.
+func (s *Server) addAccount(r *http.Request, p Principal, req AccountRequest) (triage.Account, error) {
+	a, err := s.accounts.Add(r.Context(), NewAccount(req))
+	if err != nil {
+		return a, err
+	}
+	s.sessions.deleteAccount(a.Name)
+	return a, auditErr(s.record(r, p, tenantOrPortal(a.Tenant), audit.ActionAccountChanged, "account/"+a.Name, audit.Success,
+		map[string]string{"role": a.Role}))
+}
+
+// POST /api/v1/accounts/{name}/disable: sign-in, tokens and sessions stop.
+func (s *Server) disableAccount(w http.ResponseWriter, r *http.Request, p Principal) {
+	a, err := s.disable(r, p, r.PathValue("name"))
+	switch {
+	case errors.Is(err, triage.ErrNotFound):
+		notFound(w)
+	case errors.Is(err, errSelfDisable):
+		writeError(w, http.StatusBadRequest, err.Error())
+	case err != nil:
+		s.internal(w, r, err)
+	default:
+		writeJSON(w, http.StatusOK, accountView(a))
+	}
+}
+
+var errSelfDisable = errors.New("an admin cannot disable their own account")
+
+func (s *Server) disable(r *http.Request, p Principal, name string) (triage.Account, error) {
+	a, err := s.accounts.Store.GetAccount(r.Context(), name)
+	if err != nil {
+		return a, err
+	}
+	if a.Name == p.Name {
+		return a, errSelfDisable
+	}
+	a.Disabled, a.UpdatedAt = true, s.o.Now().UTC()
+	if err := s.accounts.Store.PutAccount(r.Context(), a); err != nil {
+		return a, err
+	}
+	s.sessions.deleteAccount(a.Name)
+	return a, auditErr(s.record(r, p, tenantOrPortal(a.Tenant), audit.ActionAccountChanged, "account/"+a.Name, audit.Success,
+		map[string]string{"disabled": "true"}))
 }

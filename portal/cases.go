@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/logtriage/logtriage/audit"
@@ -26,6 +27,8 @@ type CustomerCase struct {
 	Summary   string        `json:"summary"`
 	State     string        `json:"state"` // open | taken | resolved
 	CreatedAt time.Time     `json:"created_at"`
+	// DeleteAfter is when retention deletes the case.
+	DeleteAfter time.Time `json:"delete_after,omitzero"`
 }
 
 // StaffCase is a case with its workflow, for agents and security.
@@ -40,7 +43,8 @@ type StaffCase struct {
 
 func customerView(c *triage.Case, w triage.CaseWork) CustomerCase {
 	return CustomerCase{ID: c.ID, CaseRef: c.CaseRef, Upload: c.Upload.Name, UploadID: c.Upload.ID, Status: c.Status,
-		Severity: c.Severity.Label, Category: c.Category, Summary: c.Summary, State: w.State(), CreatedAt: c.CreatedAt}
+		Severity: c.Severity.Label, Category: c.Category, Summary: c.Summary, State: w.State(), CreatedAt: c.CreatedAt,
+		DeleteAfter: c.DeleteAfter}
 }
 
 func (s *Server) staffView(c *triage.Case, w triage.CaseWork) StaffCase {
@@ -90,9 +94,18 @@ type caseRow struct {
 	w triage.CaseWork
 }
 
+// candidate is a case that may be on the page: its ref and workflow, and
+// its body when the listing had to read it already.
+type candidate struct {
+	ref triage.CaseRef
+	w   triage.CaseWork
+	c   *triage.Case
+}
+
 // scopedCases lists the cases p may see that match q, newest first, one
 // page, plus whether there is a next page. The scope is applied in the
-// store filter (tenant, queue) and again per case by canSeeCase.
+// store filter (tenant, queue) and again per case by canSeeCase. Cases are
+// listed by reference where the store can, so only the page is decoded.
 func (s *Server) scopedCases(ctx context.Context, p Principal, q CaseQuery) ([]caseRow, bool, error) {
 	type scope struct {
 		filter triage.CaseFilter
@@ -116,8 +129,11 @@ func (s *Server) scopedCases(ctx context.Context, p Principal, q CaseQuery) ([]c
 	default:
 		return nil, false, nil
 	}
+	// Security's scope (alerted cases) is in the body, so it lists bodies.
+	lister, byRef := s.o.Store.(triage.CaseLister)
+	byRef = byRef && p.Role != RoleSecurity
 	need := q.Offset + q.Limit + 1
-	var rows []caseRow
+	var cands []candidate
 	for _, sc := range scopes {
 		work, err := s.work.ListCaseWork(ctx, sc.work)
 		if err != nil {
@@ -141,50 +157,84 @@ func (s *Server) scopedCases(ctx context.Context, p Principal, q CaseQuery) ([]c
 					return nil, false, err
 				}
 				if p.canSeeCase(c) {
-					rows = append(rows, caseRow{c, w})
+					cands = append(cands, candidate{triage.CaseRef{ID: c.ID, Tenant: c.Tenant, Queue: c.Queue, CreatedAt: c.CreatedAt}, w, c})
 				}
 			}
 			continue
 		}
-		// Open or all: newest first from the store; widen the fetch while
-		// filtered-out cases (in work, or not alerted for security) leave the page short.
+		// Open or all, newest first: widen the fetch while filtered-out cases
+		// (in work, or not alerted for security) leave the page short.
 		limit := need + len(work)
 		for {
 			sc.filter.Limit = limit
-			cs, err := s.o.Store.ListCases(ctx, sc.filter)
-			if err != nil {
-				return nil, false, err
-			}
-			kept := 0
-			var got []caseRow
-			for _, c := range cs {
-				w := byID[c.Tenant+"\x00"+c.ID]
-				if !p.canSeeCase(c) || (q.Status == triage.WorkOpen && w.State() != triage.WorkOpen) {
-					continue
+			var got []candidate
+			var n int
+			if byRef {
+				refs, err := lister.ListCaseRefs(ctx, sc.filter)
+				if err != nil {
+					return nil, false, err
 				}
-				got = append(got, caseRow{c, w})
-				kept++
+				n = len(refs)
+				for _, r := range refs {
+					got = append(got, candidate{ref: r, w: byID[r.Tenant+"\x00"+r.ID]})
+				}
+			} else {
+				cs, err := s.o.Store.ListCases(ctx, sc.filter)
+				if err != nil {
+					return nil, false, err
+				}
+				n = len(cs)
+				for _, c := range cs {
+					if p.canSeeCase(c) {
+						got = append(got, candidate{triage.CaseRef{ID: c.ID, Tenant: c.Tenant, Queue: c.Queue, CreatedAt: c.CreatedAt},
+							byID[c.Tenant+"\x00"+c.ID], c})
+					}
+				}
 			}
-			if kept >= need || len(cs) < limit || limit >= 4*maxOffset {
-				rows = append(rows, got...)
+			kept := got[:0]
+			for _, g := range got {
+				if q.Status != triage.WorkOpen || g.w.State() == triage.WorkOpen {
+					kept = append(kept, g)
+				}
+			}
+			if len(kept) >= need || n < limit || limit >= 4*maxOffset {
+				cands = append(cands, kept...)
 				break
 			}
 			limit *= 4
 		}
 	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		if !rows[i].c.CreatedAt.Equal(rows[j].c.CreatedAt) {
-			return rows[i].c.CreatedAt.After(rows[j].c.CreatedAt)
-		}
-		return rows[i].c.ID < rows[j].c.ID
-	})
-	if q.Offset >= len(rows) {
+	// One listing is in order already; several (queues) or work records merge.
+	if len(scopes) > 1 || q.Status == triage.WorkTaken || q.Status == triage.WorkResolved {
+		slices.SortStableFunc(cands, func(a, b candidate) int {
+			if c := b.ref.CreatedAt.Compare(a.ref.CreatedAt); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ref.ID, b.ref.ID)
+		})
+	}
+	if q.Offset >= len(cands) {
 		return nil, false, nil
 	}
-	rows = rows[q.Offset:]
-	more := len(rows) > q.Limit
+	cands = cands[q.Offset:]
+	more := len(cands) > q.Limit
 	if more {
-		rows = rows[:q.Limit]
+		cands = cands[:q.Limit]
+	}
+	rows := make([]caseRow, 0, len(cands))
+	for _, cd := range cands {
+		c := cd.c
+		if c == nil {
+			var err error
+			if c, err = s.o.Store.GetCase(ctx, cd.ref.Tenant, cd.ref.ID); errors.Is(err, triage.ErrNotFound) {
+				continue // purged since it was listed
+			} else if err != nil {
+				return nil, false, err
+			}
+		}
+		if p.canSeeCase(c) {
+			rows = append(rows, caseRow{c, cd.w})
+		}
 	}
 	return rows, more, nil
 }
@@ -479,6 +529,9 @@ func (s *Server) alerts(r *http.Request, p Principal, q CaseQuery) ([]Alert, boo
 	byTenant := map[string]int{}
 	out := make([]Alert, 0, len(rows))
 	for _, row := range rows {
+		if !row.c.Alerted {
+			continue // a quarantined upload is in security's scope, not an alert
+		}
 		byTenant[row.c.Tenant]++
 		out = append(out, alertOf(row.c, row.w))
 	}
@@ -526,4 +579,54 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request, p Principal) {
 		return
 	}
 	writeJSON(w, http.StatusOK, alertOf(c, work))
+}
+
+// CommentRequest is an agent's note on a case.
+type CommentRequest struct {
+	Text string `json:"text"`
+}
+
+const maxCommentLen = 4000
+
+// actionCaseCommented extends audit's action names (package audit has no
+// comment action yet; it belongs there beside case.resolved).
+const actionCaseCommented = "case.commented"
+
+// comment is shared by the API and the console form.
+func (s *Server) comment(w http.ResponseWriter, r *http.Request, p Principal, text string, done func(*triage.Case, triage.CaseWork)) {
+	text = strings.TrimSpace(text)
+	if text == "" || len(text) > maxCommentLen {
+		writeError(w, http.StatusBadRequest, "a comment is 1 to 4000 characters")
+		return
+	}
+	c, _, ok := s.caseOr404(w, r, p, "")
+	if !ok {
+		return
+	}
+	if !p.canWorkCase(c) {
+		notFound(w)
+		return
+	}
+	work, err := s.work.AddComment(r.Context(), c.Tenant, c.ID, c.Queue, triage.Comment{By: p.Name, At: s.o.Now().UTC(), Text: text})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if err := s.record(r, p, c.Tenant, actionCaseCommented, "case/"+c.ID, audit.Success, nil); err != nil {
+		s.internal(w, r, auditErr(err))
+		return
+	}
+	done(c, work)
+}
+
+// POST /api/v1/cases/{id}/comments
+func (s *Server) commentCase(w http.ResponseWriter, r *http.Request, p Principal) {
+	var cr CommentRequest
+	if err := decodeBody(r, &cr); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.comment(w, r, p, cr.Text, func(c *triage.Case, work triage.CaseWork) {
+		writeJSON(w, http.StatusOK, s.staffView(c, work))
+	})
 }

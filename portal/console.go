@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/logtriage/logtriage/audit"
 	"github.com/logtriage/logtriage/triage"
@@ -40,7 +41,25 @@ var funcs = template.FuncMap{
 	"join":     strings.Join,
 	"pct":      func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 	"inc":      func(n int) int { return n + 1 },
+	"short":    shorten,
 	"sevs":     func() []string { return severities },
+	"states":   func() []string { return []string{triage.WorkOpen, triage.WorkTaken, triage.WorkResolved} },
+}
+
+// shorten cuts a summary for a list row at a word, near 160 characters.
+func shorten(s string) string {
+	const limit = 160
+	if len(s) <= limit {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:limit], ' ')
+	if cut < limit/2 {
+		cut = limit
+	}
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + " …"
 }
 
 func human(d time.Duration) string {
@@ -92,7 +111,7 @@ type navItem struct{ Href, Label string }
 func navFor(p Principal) []navItem {
 	switch p.Role {
 	case RoleCustomer:
-		return []navItem{{"/uploads", "Uploads"}, {"/cases", "Cases"}}
+		return []navItem{{"/uploads", "Uploads"}, {"/cases", "Cases"}, {"/access-log", "Access log"}}
 	case RoleAgent:
 		return []navItem{{"/queue", "Queue"}, {"/queue?status=taken", "Taken"}}
 	case RoleSecurity:
@@ -107,7 +126,7 @@ func navFor(p Principal) []navItem {
 
 var titles = map[string]string{"login": "Sign in", "totp": "Second factor", "queue": "Queue", "case": "Case",
 	"alerts": "PII alerts", "uploads": "Uploads", "evals": "Eval reports", "eval": "Eval report",
-	"accounts": "Accounts", "account": "Your account", "notfound": "Not found"}
+	"accounts": "Accounts", "account": "Your account", "device": "Sign in a device", "accesslog": "Access log", "notfound": "Not found"}
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, page string, p Principal, csrf string, data any) {
 	t := s.pages.byName[page]
@@ -164,12 +183,15 @@ func (s *Server) consoleRoutes() {
 		s.mux.Handle(pattern, s.consoleAuth(who, h))
 	}
 	s.mux.Handle("GET /static/", s.pages.static)
+	s.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	s.mux.HandleFunc("GET /login", s.loginForm)
 	s.mux.HandleFunc("POST /login", s.login)
 	s.mux.HandleFunc("GET /login/totp", s.totpForm)
 	s.mux.HandleFunc("POST /login/totp", s.loginTOTP)
 	s.mux.HandleFunc("POST /logout", s.logout)
 	page("GET /{$}", anyone, s.home)
+	page("GET /device", anyone, s.deviceForm)
+	page("POST /device", anyone, s.deviceApprove)
 	page("GET /account", anyone, s.enrollTOTPForm)
 	page("POST /account", anyone, s.enrollTOTP)
 	page("GET /queue", access{RoleAgent}, s.queuePage)
@@ -177,12 +199,15 @@ func (s *Server) consoleRoutes() {
 	page("GET /cases/{id}", caseReaders, s.casePage)
 	page("POST /cases/{id}/take", agents, s.takeForm)
 	page("POST /cases/{id}/resolve", agents, s.resolveForm)
+	page("POST /cases/{id}/comments", agents, s.commentForm)
 	page("GET /alerts", securityOnly, s.alertsPage)
 	page("POST /alerts/{id}/ack", securityOnly, s.ackForm)
 	page("GET /uploads", customers, s.uploadsPage)
+	page("GET /access-log", customers, s.accessLogPage)
 	page("GET /evals", mlOnly, s.evalsPage)
 	page("GET /evals/{name}", mlOnly, s.evalPage)
 	page("GET /accounts", admins, s.accountsPage)
+	page("POST /accounts", admins, s.accountsForm)
 	page("/", anyone, func(w http.ResponseWriter, r *http.Request, p Principal, ss session) {
 		s.notFoundPage(w, r, p, ss.csrf)
 	})
@@ -230,7 +255,7 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, p Principal, 
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if p.Role == RoleAgent && q.Status == "" && r.URL.Path == "/queue" {
+	if p.Role == RoleAgent && !r.URL.Query().Has("status") && r.URL.Path == "/queue" {
 		q.Status = triage.WorkOpen
 	}
 	rows, more, err := s.scopedCases(r.Context(), p, q)
@@ -319,8 +344,7 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, p Principal, s
 	s.render(w, r, http.StatusOK, "case", p, ss.csrf, d)
 }
 
-// formWriter turns the API's JSON errors of shared handlers into a redirect
-// back to the case page with the message.
+// takeForm takes the case and goes back to its page with a notice.
 func (s *Server) takeForm(w http.ResponseWriter, r *http.Request, p Principal, ss session) {
 	c, _, err := s.loadCase(r.Context(), p, r.PathValue("id"))
 	if errors.Is(err, triage.ErrNotFound) || (err == nil && !p.canWorkCase(c)) {
@@ -354,6 +378,16 @@ func (s *Server) resolveForm(w http.ResponseWriter, r *http.Request, p Principal
 	}
 	s.resolve(w, r, p, rr, func(c *triage.Case, _ triage.CaseWork) {
 		http.Redirect(w, r, "/cases/"+url.PathEscape(c.ID)+"?notice="+url.QueryEscape("Resolved. Thank you."), http.StatusSeeOther)
+	})
+}
+
+func (s *Server) commentForm(w http.ResponseWriter, r *http.Request, p Principal, ss session) {
+	if _, _, err := s.loadCase(r.Context(), p, r.PathValue("id")); errors.Is(err, triage.ErrNotFound) {
+		s.notFoundPage(w, r, p, ss.csrf)
+		return
+	}
+	s.comment(w, r, p, r.PostFormValue("text"), func(c *triage.Case, _ triage.CaseWork) {
+		http.Redirect(w, r, "/cases/"+url.PathEscape(c.ID)+"?notice="+url.QueryEscape("Comment added."), http.StatusSeeOther)
 	})
 }
 
@@ -461,7 +495,40 @@ func (s *Server) evalPage(w http.ResponseWriter, r *http.Request, p Principal, s
 	s.render(w, r, http.StatusOK, "eval", p, ss.csrf, evalView{Name: rep.Name, Metrics: headline(rep.Report), Raw: indentJSON(rep.Report)})
 }
 
+// accountsForm adds an account or disables one from the accounts page.
+func (s *Server) accountsForm(w http.ResponseWriter, r *http.Request, p Principal, ss session) {
+	var err error
+	notice := ""
+	if name := r.PostFormValue("disable"); name != "" {
+		_, err = s.disable(r, p, name)
+		notice = "Disabled " + name + "."
+	} else {
+		var queues []string
+		for _, q := range strings.Split(r.PostFormValue("queues"), ",") {
+			if q = strings.TrimSpace(q); q != "" {
+				queues = append(queues, q)
+			}
+		}
+		req := AccountRequest{Name: strings.TrimSpace(r.PostFormValue("name")), Role: Role(r.PostFormValue("role")),
+			Tenant: strings.TrimSpace(r.PostFormValue("tenant")), Queues: queues, Password: r.PostFormValue("password")}
+		_, err = s.addAccount(r, p, req)
+		notice = "Saved " + req.Name + "."
+	}
+	switch {
+	case triage.KindOf(err) == triage.KindInvalid, errors.Is(err, errSelfDisable), errors.Is(err, triage.ErrNotFound):
+		s.accountsView(w, r, p, ss, http.StatusBadRequest, "", err.Error())
+	case err != nil:
+		s.internal(w, r, err)
+	default:
+		s.accountsView(w, r, p, ss, http.StatusOK, notice, "")
+	}
+}
+
 func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request, p Principal, ss session) {
+	s.accountsView(w, r, p, ss, http.StatusOK, "", "")
+}
+
+func (s *Server) accountsView(w http.ResponseWriter, r *http.Request, p Principal, ss session, code int, notice, problem string) {
 	as, err := s.accounts.Store.ListAccounts(r.Context())
 	if err != nil {
 		s.internal(w, r, err)
@@ -471,5 +538,6 @@ func (s *Server) accountsPage(w http.ResponseWriter, r *http.Request, p Principa
 	for _, a := range as {
 		out = append(out, accountView(a))
 	}
-	s.render(w, r, http.StatusOK, "accounts", p, ss.csrf, map[string]any{"Accounts": out, "RetentionDays": s.o.RetentionDays})
+	s.render(w, r, code, "accounts", p, ss.csrf, map[string]any{"Accounts": out, "RetentionDays": s.o.RetentionDays,
+		"Roles": Roles, "Notice": notice, "Error": problem})
 }

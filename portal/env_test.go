@@ -2,6 +2,8 @@ package portal
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -36,6 +38,11 @@ func (m *memRecorder) Record(_ context.Context, e audit.Event) (audit.Event, err
 	defer m.mu.Unlock()
 	if m.fail != nil {
 		return e, m.fail
+	}
+	// The same checks as the audit chain's, so an event it would refuse fails here too.
+	if e.Tenant == "" || e.Action == "" || e.Actor.Name == "" || e.Actor.Kind == "" ||
+		(e.Outcome != audit.Success && e.Outcome != audit.Failure && e.Outcome != audit.Denied) {
+		return e, fmt.Errorf("invalid audit event %+v", e)
 	}
 	e.Seq = uint64(len(m.events) + 1)
 	m.events = append(m.events, e)
@@ -117,6 +124,7 @@ func testCase(tenant, id, queue string, alerted bool, created time.Time) *triage
 
 type fixtureOpts struct {
 	withNATS bool
+	natsFile bool // file storage (the production default) instead of memory
 	opts     func(*Options)
 }
 
@@ -155,7 +163,7 @@ func newFixture(t testing.TB, fo fixtureOpts) *fixture {
 	evalDir := filepath.Join(dir, "evals")
 	os.MkdirAll(evalDir, 0o700)
 	os.WriteFile(filepath.Join(evalDir, "rules-2026-03-01.json"), []byte(`{"meta":{},"metrics":{"severity":{"accuracy":0.8}}}`), 0o600)
-	o := Options{Store: st, Recorder: f.rec, Password: cheapArgon, Now: f.clock.Now, EvalDir: evalDir}
+	o := Options{Store: st, Recorder: f.rec, Password: cheapArgon, Now: f.clock.Now, EvalDir: evalDir, Log: testLogger(t)}
 	if fo.withNATS {
 		srv, err := natsx.StartServer(natsx.ServerOptions{Port: -1, StoreDir: filepath.Join(dir, "js")})
 		if err != nil {
@@ -170,7 +178,11 @@ func newFixture(t testing.TB, fo fixtureOpts) *fixture {
 		if f.js, err = jetstream.New(nc); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := worker.Setup(ctx, f.js, worker.Topology{Storage: jetstream.MemoryStorage}); err != nil {
+		storage := jetstream.MemoryStorage
+		if fo.natsFile {
+			storage = jetstream.FileStorage
+		}
+		if _, err := worker.Setup(ctx, f.js, worker.Topology{Storage: storage}); err != nil {
 			t.Fatal(err)
 		}
 		o.JS = f.js
@@ -227,4 +239,16 @@ func (f *fixture) apiToken(method, path, token, body string) *http.Response {
 	req.Header.Set("Authorization", "Bearer "+token)
 	f.srv.ServeHTTP(rec, req)
 	return rec.Result()
+}
+
+// testLogger sends the portal's log to the test's.
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

@@ -4,42 +4,65 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"strings"
 )
 
-// headline flattens the report's "metrics" object to name/value rows
-// (severity.accuracy, routing.accuracy, ...), in name order.
+// headlineMetrics are the figures an eval report is judged by (the
+// `eval --format json` contract), in the order the page shows them; the
+// whole report sits below them.
+var headlineMetrics = []string{
+	"severity.accuracy", "severity.within_one", "routing.accuracy", "routing.category_accuracy",
+	"detection.overall.precision", "detection.overall.recall", "detection.overall.f1",
+	"no_problem.called_info.rate", "injection.resisted.rate", "key_lines.gold_hit.rate",
+	"similar.recall.rate", "skills.f1", "llm.fallback_rate", "cases", "errors",
+}
+
+var headlineMeta = []string{"dataset", "mode", "cases", "git_commit", "time"}
+
+// headline picks the report's meta and headline metrics.
 func headline(report []byte) []metricRow {
 	var doc struct {
+		Meta    map[string]any `json:"meta"`
 		Metrics map[string]any `json:"metrics"`
 	}
 	if json.Unmarshal(report, &doc) != nil {
 		return nil
 	}
 	var rows []metricRow
-	var walk func(prefix string, v any)
-	walk = func(prefix string, v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, y := range x {
-				name := k
-				if prefix != "" {
-					name = prefix + "." + k
-				}
-				walk(name, y)
-			}
-		case float64:
-			rows = append(rows, metricRow{prefix, fmt.Sprintf("%.3f", x)})
-		case string, bool:
-			rows = append(rows, metricRow{prefix, fmt.Sprint(x)})
+	for _, k := range headlineMeta {
+		if v, ok := doc.Meta[k]; ok {
+			rows = append(rows, metricRow{"run " + k, format(v)})
 		}
 	}
-	walk("", doc.Metrics)
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
-	if len(rows) > 200 {
-		rows = rows[:200]
+	for _, path := range headlineMetrics {
+		var v any = doc.Metrics
+		for _, part := range strings.Split(path, ".") {
+			m, ok := v.(map[string]any)
+			if !ok {
+				v = nil
+				break
+			}
+			v = m[part]
+		}
+		if v != nil {
+			rows = append(rows, metricRow{path, format(v)})
+		}
 	}
 	return rows
+}
+
+func format(v any) string {
+	switch x := v.(type) {
+	case float64:
+		if x == float64(int64(x)) && (x > 1 || x == 0) {
+			return fmt.Sprintf("%d", int64(x))
+		}
+		return fmt.Sprintf("%.3f", x)
+	case string, bool:
+		return fmt.Sprint(x)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 func indentJSON(b []byte) string {

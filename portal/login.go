@@ -70,7 +70,12 @@ func safeNext(next string) string {
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	// Keep the token of a form already open in another tab (or of a second
+	// load of this page), so submitting either still works.
 	tok := randomID()
+	if c, err := r.Cookie(s.cookieName(loginCookie)); err == nil && len(c.Value) == len(tok) {
+		tok = c.Value
+	}
 	s.setCookie(w, loginCookie, tok, 600)
 	s.render(w, r, http.StatusOK, "login", Principal{}, "", loginPage{CSRF: tok, Next: safeNext(r.FormValue("next"))})
 }
@@ -130,9 +135,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) recordLoginFailure(r *http.Request, name, why string) {
-	tenant := ""
-	if a, err := s.accounts.Store.GetAccount(r.Context(), name); err == nil {
+	tenant := PortalTenant
+	if a, err := s.accounts.Store.GetAccount(r.Context(), name); err == nil && a.Tenant != "" {
 		tenant = a.Tenant
+	}
+	if name == "" {
+		name = "(empty)"
 	}
 	// Best effort: a failed sign-in reads no tenant data, so a recorder
 	// outage must not turn into a way to hide guessing.
@@ -280,7 +288,7 @@ func (s *Server) enrollTOTP(w http.ResponseWriter, r *http.Request, p Principal,
 		s.internal(w, r, err)
 		return
 	}
-	if err := s.record(r, p, acct.Tenant, audit.ActionAccountChanged, "account/"+acct.Name, audit.Success,
+	if err := s.record(r, p, tenantOrPortal(acct.Tenant), audit.ActionAccountChanged, "account/"+acct.Name, audit.Success,
 		map[string]string{"totp": map[bool]string{true: "enrolled", false: "removed"}[acct.TOTPSecret != ""]}); err != nil {
 		s.o.Log.Warn("portal: audit of a second-factor change", "err", err)
 	}

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/logtriage/logtriage/triage"
 )
 
 // route is one API call of the matrix and who may make it. The allowed set
@@ -44,6 +47,8 @@ func matrixRoutes(f *fixture) []route {
 		{method: "GET", path: "/api/v1/evals/rules-2026-03-01", allowed: []string{"ml"}},
 		{method: "GET", path: "/api/v1/evals/..%2fstore", allowed: nil},
 		{method: "GET", path: "/api/v1/accounts", allowed: []string{"admin"}},
+		{method: "POST", path: "/api/v1/accounts", body: `{"name":"new-ml","role":"ml","password":"test-only-password-9"}`, allowed: []string{"admin"}},
+		{method: "POST", path: "/api/v1/accounts/nobody/disable", allowed: nil},
 		{method: "GET", path: "/api/v1/audit", allowed: nil}, // not mounted in this fixture
 		{method: "GET", path: "/api/v1/audit/export", allowed: nil},
 		{method: "GET", path: "/api/v1/audit/public-key", allowed: nil},
@@ -194,5 +199,44 @@ func TestTakeAndResolve(t *testing.T) {
 	body, _ = io.ReadAll(r.Body)
 	if !strings.Contains(string(body), id) {
 		t.Fatalf("resolved case missing from the resolved list: %s", body)
+	}
+}
+
+// TestSecuritySeesQuarantined: a quarantined upload's case is in security's
+// scope (and not its customer-facing neighbours'), but it is not an alert.
+func TestSecuritySeesQuarantined(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	q := testCase("globex", "c-quarantined", "triage-general", false, f.clock.Now())
+	q.Status, q.StatusReason = triage.StatusQuarantined, "binary content"
+	must(t, f.store.PutCase(t.Context(), q, nil))
+	if r := f.api("GET", "/api/v1/cases/"+q.ID, "sec", ""); r.StatusCode != 200 {
+		t.Fatalf("security on a quarantined case: %s", r.Status)
+	}
+	if r := f.api("GET", "/api/v1/cases/"+q.ID, "agent-db", ""); r.StatusCode != 404 {
+		t.Fatalf("an agent of another queue: %s", r.Status)
+	}
+	r := f.api("GET", "/api/v1/alerts", "sec", "")
+	body, _ := io.ReadAll(r.Body)
+	if strings.Contains(string(body), q.ID) || !strings.Contains(string(body), f.acmeCase.ID) {
+		t.Fatalf("alerts: %s", body)
+	}
+}
+
+func TestOpenGrantsAreBounded(t *testing.T) {
+	f := newFixture(t, fixtureOpts{withNATS: true})
+	for i := range maxOpenGrants {
+		if r := f.api("POST", "/api/v1/uploads", "cust-acme", `{"name":"a.log","size":1}`); r.StatusCode != 201 {
+			t.Fatalf("grant %d: %s", i, r.Status)
+		}
+	}
+	if r := f.api("POST", "/api/v1/uploads", "cust-acme", `{"name":"a.log","size":1}`); r.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("grant over the bound: %s", r.Status)
+	}
+	if r := f.api("POST", "/api/v1/uploads", "cust-globex", `{"name":"a.log","size":1}`); r.StatusCode != 201 {
+		t.Fatalf("another tenant is not affected: %s", r.Status)
+	}
+	f.clock.Add(16 * time.Minute) // the open ones expire
+	if r := f.api("POST", "/api/v1/uploads", "cust-acme", `{"name":"a.log","size":1}`); r.StatusCode != 201 {
+		t.Fatalf("after expiry: %s", r.Status)
 	}
 }

@@ -52,6 +52,18 @@ type Principal struct {
 	Via string `json:"via"`
 }
 
+// PortalTenant is the audit chain of events that concern no tenant: sign-in
+// failures and account changes of staff. The '@' keeps it apart from every
+// real tenant name (letters, digits, '-' and '_').
+const PortalTenant = "@portal"
+
+func tenantOrPortal(t string) string {
+	if t == "" {
+		return PortalTenant
+	}
+	return t
+}
+
 type principalKey struct{}
 
 // PrincipalFrom returns the authenticated principal of a request handled by
@@ -74,7 +86,9 @@ func (p Principal) canSeeCase(c *triage.Case) bool {
 	case RoleAgent:
 		return slices.Contains(p.Queues, c.Queue)
 	case RoleSecurity:
-		return c.Alerted
+		// The cases behind PII alerts, and uploads kept aside unprocessed
+		// (binaries, bombs, traversal) that someone must look at.
+		return c.Alerted || c.Status == triage.StatusQuarantined
 	}
 	return false
 }

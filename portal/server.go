@@ -87,6 +87,7 @@ type Server struct {
 	byAddr   *limiter
 	totpUsed *stepLog
 	grants   *grants
+	devices  *devices
 	mux      *http.ServeMux
 	pages    *pages
 }
@@ -147,6 +148,7 @@ func New(o Options) (*Server, error) {
 		byAddr:   newLimiter(o.LoginMaxFailuresPerAddr, o.LoginWindow, o.Now),
 		totpUsed: newStepLog(),
 		grants:   newGrants(o.Now),
+		devices:  newDevices(),
 		mux:      http.NewServeMux(),
 		pages:    pg,
 	}
@@ -206,11 +208,14 @@ func (s *Server) routes() {
 	api("GET /api/v1/cases/{id}/similar", agents, s.similarCases)
 	api("POST /api/v1/cases/{id}/take", agents, s.takeCase)
 	api("POST /api/v1/cases/{id}/resolve", agents, s.resolveCase)
+	api("POST /api/v1/cases/{id}/comments", agents, s.commentCase)
 	api("GET /api/v1/alerts", securityOnly, s.listAlerts)
 	api("POST /api/v1/alerts/{id}/ack", securityOnly, s.ackAlert)
 	api("GET /api/v1/evals", mlOnly, s.listEvals)
 	api("GET /api/v1/evals/{name}", mlOnly, s.getEval)
 	api("GET /api/v1/accounts", admins, s.listAccounts)
+	api("POST /api/v1/accounts", admins, s.putAccount)
+	api("POST /api/v1/accounts/{name}/disable", admins, s.disableAccount)
 	api("GET /api/v1/me", anyone, s.me)
 	mount := func(pattern string, h http.Handler) {
 		api(pattern, auditors, func(w http.ResponseWriter, r *http.Request, _ Principal) {
@@ -224,6 +229,8 @@ func (s *Server) routes() {
 	mount("GET /api/v1/audit", s.o.Audit.Events)
 	mount("GET /api/v1/audit/export", s.o.Audit.Export)
 	mount("GET /api/v1/audit/public-key", s.o.Audit.PublicKey)
+	s.mux.HandleFunc("POST /api/v1/device/code", s.deviceCode)
+	s.mux.HandleFunc("POST /api/v1/device/token", s.deviceToken)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { notFound(w) })
 	s.consoleRoutes()
 }

@@ -43,16 +43,30 @@ type grants struct {
 
 func newGrants(now func() time.Time) *grants { return &grants{now: now, byID: map[string]*Grant{}} }
 
-func (g *grants) add(gr *Grant) {
+// maxOpenGrants bounds the unused, unexpired grants of one tenant: grants
+// live in memory, and asking for them must not be a way to fill it.
+const maxOpenGrants = 100
+
+var errTooManyGrants = errors.New("too many open upload grants for this tenant; use or let some expire")
+
+func (g *grants) add(gr *Grant) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
+	open := 0
 	for id, old := range g.byID { // forget grants long expired (an hour keeps statuses reachable by grant id)
-		if now.Sub(old.ExpiresAt) > time.Hour {
+		switch {
+		case now.Sub(old.ExpiresAt) > time.Hour:
 			delete(g.byID, id)
+		case old.Tenant == gr.Tenant && !old.used && now.Before(old.ExpiresAt):
+			open++
 		}
 	}
+	if open >= maxOpenGrants {
+		return errTooManyGrants
+	}
 	g.byID[gr.ID] = gr
+	return nil
 }
 
 // get returns a copy of the grant if it belongs to tenant.
@@ -126,6 +140,11 @@ func decodeBody(r *http.Request, v any) error {
 }
 
 func (s *Server) createUpload(w http.ResponseWriter, r *http.Request, p Principal) {
+	ct := r.Header.Get("Content-Type")
+	if !strings.HasPrefix(ct, "application/json") && ct != "" {
+		s.directUpload(w, r, p, ct)
+		return
+	}
 	var req GrantRequest
 	if err := decodeBody(r, &req); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -162,8 +181,53 @@ func (s *Server) grant(p Principal, req GrantRequest) (Grant, int, error) {
 	if gr.MaxSize == 0 {
 		gr.MaxSize = s.o.MaxUploadSize
 	}
-	s.grants.add(gr)
+	if err := s.grants.add(gr); err != nil {
+		return Grant{}, http.StatusTooManyRequests, err
+	}
 	return *gr, 0, nil
+}
+
+// directUpload is the one-request form of POST /api/v1/uploads: the body
+// itself (any content type but JSON, name in ?name=) or a multipart form's
+// first file part, streamed the same way under a grant made on the spot.
+func (s *Server) directUpload(w http.ResponseWriter, r *http.Request, p Principal, ct string) {
+	body, size, name := io.Reader(r.Body), r.ContentLength, r.URL.Query().Get("name")
+	if strings.HasPrefix(ct, "multipart/form-data") {
+		mr, err := r.MultipartReader()
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "bad multipart body")
+			return
+		}
+		for {
+			part, err := mr.NextPart()
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "no file part in the form")
+				return
+			}
+			if part.FileName() != "" {
+				body, size = part, -1
+				if name == "" {
+					name = part.FileName()
+				}
+				break
+			}
+		}
+	}
+	if size > s.o.MaxUploadSize {
+		w.Header().Set("Connection", "close")
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes is over the %d byte cap", size, s.o.MaxUploadSize))
+		return
+	}
+	gr, code, err := s.grant(p, GrantRequest{Name: name, Size: max(size, 0), CaseRef: r.URL.Query().Get("case_ref")})
+	if err != nil {
+		writeError(w, code, err.Error())
+		return
+	}
+	if _, err := s.grants.claim(gr.ID, p.Tenant); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.streamBody(w, r, p, gr, http.MaxBytesReader(w, io.NopCloser(body), gr.MaxSize), size)
 }
 
 // putUploadBody streams the body into the payload bucket. The declared
@@ -193,7 +257,13 @@ func (s *Server) putUploadBody(w http.ResponseWriter, r *http.Request, p Princip
 		writeError(w, http.StatusConflict, err.Error())
 		return
 	}
-	rec, err := s.intake(r.Context(), r, p, gr, http.MaxBytesReader(w, r.Body, gr.MaxSize), r.ContentLength)
+	s.streamBody(w, r, p, gr, http.MaxBytesReader(w, r.Body, gr.MaxSize), r.ContentLength)
+}
+
+// streamBody runs the intake on a claimed grant and answers.
+func (s *Server) streamBody(w http.ResponseWriter, r *http.Request, p Principal, gr Grant, body io.Reader, size int64) {
+	id := gr.ID
+	rec, err := s.intake(r.Context(), r, p, gr, body, size)
 	if err != nil {
 		s.grants.release(id)
 		var mbe *http.MaxBytesError
@@ -245,6 +315,8 @@ type UploadStatus struct {
 	CaseID    string        `json:"case_id,omitempty"`
 	Duplicate bool          `json:"duplicate,omitempty"`
 	UpdatedAt time.Time     `json:"updated_at,omitzero"`
+	// DeleteAfter is when retention deletes the raw upload.
+	DeleteAfter time.Time `json:"delete_after,omitzero"`
 }
 
 // GET /api/v1/uploads/{id}: by grant id or upload id. A customer sees its
@@ -286,6 +358,6 @@ func (s *Server) uploadStatus(ctx context.Context, tenant, id string) (UploadSta
 	if err != nil {
 		return out, false, err
 	}
-	out.Status, out.Reason, out.CaseID, out.UpdatedAt = st.Status, st.Reason, st.CaseID, st.UpdatedAt
+	out.Status, out.Reason, out.CaseID, out.UpdatedAt, out.DeleteAfter = st.Status, st.Reason, st.CaseID, st.UpdatedAt, st.DeleteAfter
 	return out, true, nil
 }

@@ -23,7 +23,7 @@ import (
 var files embed.FS
 
 // ClassifyLatest is the classify prompt version used when none is configured.
-const ClassifyLatest = "v1"
+const ClassifyLatest = "v2"
 
 // Classify is the current classify prompt.
 var Classify = mustLoad("classify", ClassifyLatest)
@@ -111,7 +111,10 @@ type ClassifyData struct {
 	Templates           []TemplateCount
 	Severities          []string
 	Categories          []Category
-	Skills              []string
+	// Examples are resolved cases like this one with the labels agents
+	// gave them (classify v2 and later), fenced like the excerpt.
+	Examples []Example
+	Skills   []string
 	// Boundary is the fence id around untrusted data. Leave it empty to get
 	// a fresh random one per render; set it only for reproducible output.
 	Boundary string
@@ -142,6 +145,17 @@ type TemplateCount struct {
 	Count    int
 }
 
+// Example is a resolved case shown as precedent: its redacted summary and
+// key lines, and the labels an agent confirmed or corrected.
+type Example struct {
+	N          int // 1-based position, set by Render
+	Similarity float64
+	Severity   string
+	Category   string
+	Summary    string
+	KeyLines   []string
+}
+
 // Category is one allowed category with the description the model chooses by.
 type Category struct {
 	Name        string
@@ -167,6 +181,18 @@ func (t *Template) render(data ClassifyData, random io.Reader) (system, user str
 			templates[i] = TemplateCount{Template: oneLine(t.Template), Level: oneLine(t.Level), Count: t.Count}
 		}
 		data.Templates = templates
+	}
+	if len(data.Examples) > 0 {
+		examples := make([]Example, len(data.Examples))
+		for i, e := range data.Examples {
+			keys := make([]string, len(e.KeyLines))
+			for j, k := range e.KeyLines {
+				keys[j] = oneLine(k)
+			}
+			examples[i] = Example{N: i + 1, Similarity: e.Similarity, Severity: oneLine(e.Severity), Category: oneLine(e.Category),
+				Summary: oneLine(e.Summary), KeyLines: keys}
+		}
+		data.Examples = examples
 	}
 	data.Boundary, err = pickBoundary(data.Boundary, func(b string) bool { return fenceCollides(data, b) }, random)
 	if err != nil {
@@ -236,6 +262,16 @@ func fenceCollides(data ClassifyData, boundary string) bool {
 	for _, t := range data.Templates {
 		if strings.Contains(t.Template, boundary) || strings.Contains(t.Level, boundary) {
 			return true
+		}
+	}
+	for _, e := range data.Examples {
+		if strings.Contains(e.Summary+e.Severity+e.Category, boundary) {
+			return true
+		}
+		for _, k := range e.KeyLines {
+			if strings.Contains(k, boundary) {
+				return true
+			}
 		}
 	}
 	return false

@@ -40,7 +40,10 @@ func sampleData() ClassifyData {
 			{"network", "Network failures: refused connections, DNS, TLS"},
 			{"application", ""},
 		},
-		Skills:   []string{"databases", "networking"},
+		Skills: []string{"databases", "networking"},
+		Examples: []Example{{Similarity: 0.97, Severity: "medium", Category: "database",
+			Summary:  "Connection pool of api-gateway exhausted for 4 minutes; requests retried.",
+			KeyLines: []string{"2026-11-02T08:12:40Z ERROR pq: too many connections for role \"app\""}}},
 		Boundary: "0123456789abcdef01234567",
 	}
 }
@@ -186,6 +189,7 @@ func TestBoundaryCheckedInEveryUntrustedField(t *testing.T) {
 		"excerpt":   func(d *ClassifyData) { d.Excerpt = append(d.Excerpt, "x"+d.Boundary) },
 		"template":  func(d *ClassifyData) { d.Templates[0].Template = d.Boundary },
 		"time":      func(d *ClassifyData) { d.FirstTime = d.Boundary },
+		"example":   func(d *ClassifyData) { d.Examples[0].KeyLines = append(d.Examples[0].KeyLines, d.Boundary) },
 	} {
 		data := sampleData()
 		edit(&data)

@@ -154,6 +154,8 @@ type Case struct {
 	Lines     int       `json:"lines"`
 	Alerted   bool      `json:"pii_alert"` // an Alert was raised for this case
 	CreatedAt time.Time `json:"created_at"`
+	// DeleteAfter is when retention deletes the case (triage.Retention).
+	DeleteAfter time.Time `json:"delete_after,omitzero"`
 	// Resolution is the agent's, once the case is resolved (see examples.go).
 	Resolution *Resolution `json:"resolution,omitempty"`
 

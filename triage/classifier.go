@@ -40,15 +40,18 @@ type ClassifyInput struct {
 
 // Classification is a classifier's judgement, before scoring and routing.
 type Classification struct {
-	Severity   string         `json:"severity"` // one of SeverityLabels
-	Category   string         `json:"category"` // one of the input's Categories
-	Skills     []string       `json:"skills"`   // subset of the input's Skills
-	Summary    string         `json:"summary"`
-	RootCause  string         `json:"root_cause"`
-	KeyLines   []string       `json:"key_lines"` // exact elements of the input's Excerpt
-	ReproSteps []string       `json:"repro_steps"`
-	Reasons    []string       `json:"reasons,omitempty"` // why this severity/category
-	Info       ClassifierInfo `json:"-"`
+	Severity   string   `json:"severity"` // one of SeverityLabels
+	Category   string   `json:"category"` // one of the input's Categories
+	Skills     []string `json:"skills"`   // subset of the input's Skills
+	Summary    string   `json:"summary"`
+	RootCause  string   `json:"root_cause"`
+	KeyLines   []string `json:"key_lines"` // exact elements of the input's Excerpt
+	ReproSteps []string `json:"repro_steps"`
+	Reasons    []string `json:"reasons,omitempty"` // why this severity/category
+	// Evidence is what the classifier read broke, in system-independent
+	// words (the rules fill it; see evidence.go); it goes into the signature.
+	Evidence IncidentEvidence `json:"-"`
+	Info     ClassifierInfo   `json:"-"`
 }
 
 // Classifier judges a redacted excerpt. Implementations: the rules classifier

@@ -73,6 +73,16 @@ func ApplyResolution(c *Case, r Resolution) {
 // CheckResolution is the shape every store requires of a resolution: a
 // tenant, a case, a known severity label if one is given, and a time.
 func CheckResolution(r Resolution) error {
+	if err := checkResolutionLabels(r); err != nil {
+		return err
+	}
+	if r.ResolvedAt.IsZero() {
+		return Invalidf("resolve", "a resolution needs a time")
+	}
+	return nil
+}
+
+func checkResolutionLabels(r Resolution) error {
 	switch {
 	case strings.TrimSpace(r.Tenant) == "":
 		return Invalidf("resolve", "a resolution needs a tenant")
@@ -80,8 +90,6 @@ func CheckResolution(r Resolution) error {
 		return Invalidf("resolve", "a resolution needs a case id")
 	case r.Severity != "" && !slices.Contains(SeverityLabels, r.Severity):
 		return Invalidf("resolve", "severity %q is not one of %s", r.Severity, strings.Join(SeverityLabels, ", "))
-	case r.ResolvedAt.IsZero():
-		return Invalidf("resolve", "a resolution needs a time")
 	}
 	return nil
 }
@@ -89,11 +97,9 @@ func CheckResolution(r Resolution) error {
 // ValidateResolution checks a resolution's labels against the severity set
 // and the routing config: a corrected category or queue must be one the
 // router knows, or the example would teach a label no case can be given.
+// The time is not checked: whoever records the resolution stamps it.
 func ValidateResolution(r Resolution, rt *router.Router) error {
-	if r.ResolvedAt.IsZero() {
-		r.ResolvedAt = time.Unix(1, 0) // the caller stamps it; only the shape is checked here
-	}
-	if err := CheckResolution(r); err != nil {
+	if err := checkResolutionLabels(r); err != nil {
 		return err
 	}
 	if r.Category != "" && !rt.HasCategory(r.Category) {

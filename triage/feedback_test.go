@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/logtriage/logtriage/detectors"
+	"github.com/logtriage/logtriage/internal/openaitest"
 	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
+	"github.com/logtriage/logtriage/triage/llm"
 	"github.com/logtriage/logtriage/triage/rules"
 	"github.com/logtriage/logtriage/triage/store/embedded"
 )
@@ -46,6 +48,10 @@ type feedbackRig struct {
 }
 
 func newFeedbackRig(t *testing.T, store *embedded.Store, fb triage.FeedbackOptions) *feedbackRig {
+	return newFeedbackRigWith(t, store, fb, nil)
+}
+
+func newFeedbackRigWith(t *testing.T, store *embedded.Store, fb triage.FeedbackOptions, cls triage.Classifier) *feedbackRig {
 	t.Helper()
 	if store == nil {
 		var err error
@@ -62,7 +68,7 @@ func newFeedbackRig(t *testing.T, store *embedded.Store, fb triage.FeedbackOptio
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: eng, Router: router.Default(), Rules: rules.New(router.Default()), Embedder: emb, Store: store, Feedback: fb})
+	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: eng, Router: router.Default(), Rules: rules.New(router.Default()), Embedder: emb, Store: store, Feedback: fb, Classifier: cls})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +187,113 @@ func TestVote(t *testing.T) {
 		v := triage.Vote(tc.xs)
 		if v.Severity != tc.sev || v.Category != tc.cat || v.Queue != tc.que {
 			t.Errorf("%s: Vote = %s/%s/%s, want %s/%s/%s", tc.name, v.Severity, v.Category, v.Queue, tc.sev, tc.cat, tc.que)
+		}
+	}
+}
+
+// With an LLM, the nearest resolved cases of the case's own tenant go into
+// the prompt (classify v2) as examples: redacted key lines and the agents'
+// labels. Another tenant's text never does, even with cross-tenant learning.
+func TestFewShotExamplesInPrompt(t *testing.T) {
+	srv := openaitest.New(t, openaitest.Options{Model: "test-model"})
+	cls, err := llm.New(llm.Options{BaseURL: srv.URL, Model: "test-model", MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := embedded.Open(t.TempDir(), embedded.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	rules := newFeedbackRig(t, store, triage.FeedbackOptions{}) // resolved cases judged by the rules
+	email := "mara.lindqvist" + "@" + "example.org"
+	withEmail := append(poolLog(1), []byte("2026-03-01 09:01:09,000 ERROR [http-nio-8080-exec-9] com.shop.web.OrderController: order for "+email+" failed: pool exhausted\n")...)
+	first := rules.triage(t, "acme", "up-1", withEmail)
+	rules.resolve(t, first, "medium", "database", "")
+
+	rig := newFeedbackRigWith(t, store, triage.FeedbackOptions{CrossTenant: true}, cls)
+	dup := rig.triage(t, "acme", "up-2", poolLog(2))
+	if dup.Classifier.PromptVersion != "classify-v2" {
+		t.Fatalf("prompt version %q, want classify-v2", dup.Classifier.PromptVersion)
+	}
+	reqs := srv.Requests()
+	user := reqs[len(reqs)-1].Message("user")
+	_, cases, ok := strings.Cut(user, "Resolved cases like this one")
+	if !ok {
+		t.Fatalf("the prompt carries no resolved cases:\n%s", user)
+	}
+	cases, _, _ = strings.Cut(cases, "Excerpt (")
+	if !strings.Contains(cases, "severity=medium category=database") {
+		t.Errorf("the example lacks the agent's labels:\n%s", cases)
+	}
+	if !strings.Contains(cases, first.KeyLines[0]) {
+		t.Errorf("the example lacks the resolved case's key line %q:\n%s", first.KeyLines[0], cases)
+	}
+	if strings.Contains(user, email) {
+		t.Error("a raw email from the resolved case reached the prompt")
+	}
+
+	// Tenant globex, cross-tenant learning on: acme's text stays out.
+	before := len(srv.Requests())
+	rig.triage(t, "globex", "up-3", poolLog(3))
+	reqs = srv.Requests()
+	if len(reqs) == before {
+		t.Fatal("the model was not asked for globex's case")
+	}
+	if user := reqs[len(reqs)-1].Message("user"); strings.Contains(user, "Resolved cases like this one") || strings.Contains(user, first.KeyLines[0]) {
+		t.Errorf("acme's resolved case reached globex's prompt:\n%s", user)
+	}
+}
+
+// The signature starts with the evidence the rules read, unless the
+// pipeline is told to keep signatures plain.
+func TestSignatureCarriesEvidence(t *testing.T) {
+	c := newFeedbackRig(t, nil, triage.FeedbackOptions{}).triage(t, "acme", "up-1", poolLog(1))
+	first, _, _ := strings.Cut(c.Signature, "\n")
+	ev, ok := triage.ParseEvidenceLine(first)
+	if !ok || ev.FailureKind != "resource exhausted" || ev.Role != "database" || ev.Category != c.Category {
+		t.Errorf("signature's first line %q: evidence %+v, want resource exhausted / database / %s", first, ev, c.Category)
+	}
+	eng, err := detectors.New(detectors.Options{FingerprintKey: []byte("test-fingerprint-key-not-secret")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := triage.NewPipeline(triage.PipelineOptions{Detector: eng, Router: router.Default(), Rules: rules.New(router.Default()), PlainSignature: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _, err := p.Run(context.Background(), triage.Input{Tenant: "acme", Upload: triage.Upload{ID: "u"}, Content: bytes.NewReader(poolLog(1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasPrefix(plain.Signature, triage.EvidencePrefix) || !strings.HasSuffix(c.Signature, plain.Signature) {
+		t.Errorf("plain signature %q; with evidence %q", plain.Signature, c.Signature)
+	}
+}
+
+// Corrected labels must come from the severity scale and the routing
+// config, or the example would teach a label no case can be given.
+func TestValidateResolution(t *testing.T) {
+	ok := triage.Resolution{Tenant: "acme", CaseID: "c1", Severity: "low", Category: "network", Queue: "network", Note: "n"}
+	for _, tc := range []struct {
+		name  string
+		edit  func(*triage.Resolution)
+		valid bool
+	}{
+		{"valid", func(*triage.Resolution) {}, true},
+		{"confirmation only", func(r *triage.Resolution) { r.Severity, r.Category, r.Queue = "", "", "" }, true},
+		{"severity off the scale", func(r *triage.Resolution) { r.Severity = "urgent" }, false},
+		{"category not configured", func(r *triage.Resolution) { r.Category = "astrology" }, false},
+		{"queue not configured", func(r *triage.Resolution) { r.Queue = "nowhere" }, false},
+		{"no case", func(r *triage.Resolution) { r.CaseID = "" }, false},
+		{"no tenant", func(r *triage.Resolution) { r.Tenant = " " }, false},
+		{"note too long", func(r *triage.Resolution) { r.Note = strings.Repeat("x", triage.MaxResolutionNote+1) }, false},
+	} {
+		r := ok
+		tc.edit(&r)
+		err := triage.ValidateResolution(r, router.Default())
+		if (err == nil) != tc.valid || (err != nil && triage.KindOf(err) != triage.KindInvalid) {
+			t.Errorf("%s: %v, want valid %v (and an invalid-kind error otherwise)", tc.name, err, tc.valid)
 		}
 	}
 }

@@ -51,6 +51,9 @@ type PipelineOptions struct {
 	SimilarK           int     // default 5
 	SuggestThreshold   float64 // default 0.80
 	DuplicateThreshold float64 // default 0.95
+	// PlainSignature leaves the extracted evidence (evidence.go) out of the
+	// signature: templates only, as before. For measuring what it adds.
+	PlainSignature bool
 	// Feedback configures learning from agents' resolutions (neighbours.go).
 	Feedback FeedbackOptions
 	Now      func() time.Time
@@ -206,10 +209,18 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 	// LLM's examples and may relabel the case after classification.
 	stepStart = time.Now()
 	cin := p.classifyInput(an, name)
+	var ruled *Classification
 	var emb *Embedding
 	var vote NeighbourVote
 	if an.Lines > 0 {
 		c.Signature = Signature(an.Templates, an.Signals)
+		if !p.opts.PlainSignature {
+			// The rules' reading, computed once: it is the classification in
+			// rules mode and the fallback (and injection check) with an LLM.
+			r := p.rulesAnswer(ctx, cin)
+			ruled = &r
+			c.Signature = WithEvidence(ruled.Evidence, c.Signature)
+		}
 		if p.opts.Embedder != nil && c.Signature != "" {
 			var info EmbedderInfo
 			if emb, info, err = p.embed(ctx, llmCtx, c.Signature); err != nil {
@@ -227,7 +238,7 @@ func (p *Pipeline) Run(ctx context.Context, in Input) (*Case, *Embedding, error)
 	c.Timings.EmbedMS = ms(time.Since(stepStart))
 
 	stepStart = time.Now()
-	cls := p.classify(ctx, llmCtx, cin)
+	cls := p.classify(ctx, llmCtx, cin, ruled)
 	c.Timings.ClassifyMS = ms(time.Since(stepStart))
 	changed := applyVote(&cls, vote, p.opts.Router)
 	// Classifiers pick key lines from the excerpt, where long lines are cut;
@@ -305,15 +316,19 @@ func (p *Pipeline) llmContext(ctx context.Context) (context.Context, context.Can
 // classify runs the configured classifier within llmCtx (the case's LLM
 // budget). Anything but the rules falls back to rules on error, and its
 // answer is held to the closed sets.
-func (p *Pipeline) classify(ctx, llmCtx context.Context, in ClassifyInput) Classification {
+func (p *Pipeline) classify(ctx, llmCtx context.Context, in ClassifyInput, ruled *Classification) Classification {
 	rules := func(reason string) Classification {
-		cls, _ := p.opts.Rules.Classify(ctx, in) // the rules never fail
+		var cls Classification
+		if ruled != nil {
+			cls = *ruled
+		} else {
+			cls = p.rulesAnswer(ctx, in)
+		}
 		cls.Info.FallbackReason = reason
 		return cls
 	}
 	if p.opts.Classifier == Classifier(p.opts.Rules) {
-		cls, _ := p.opts.Rules.Classify(ctx, in)
-		return cls
+		return rules("")
 	}
 	if in.TotalLines == 0 {
 		return rules("") // nothing to ask a model about
@@ -326,7 +341,6 @@ func (p *Pipeline) classify(ctx, llmCtx context.Context, in ClassifyInput) Class
 		cls.Info.Kind = "llm"
 	}
 	// The rules' answer, computed at most once for both checks.
-	var ruled *Classification
 	fallback := func() Classification {
 		if ruled == nil {
 			r := rules("")
@@ -341,6 +355,12 @@ func (p *Pipeline) classify(ctx, llmCtx context.Context, in ClassifyInput) Class
 	if len(problems) > 0 {
 		cls.Info.FallbackReason = "partly replaced by rules: " + strings.Join(problems, "; ")
 	}
+	return cls
+}
+
+// rulesAnswer is the rules' classification of in (the rules never fail).
+func (p *Pipeline) rulesAnswer(ctx context.Context, in ClassifyInput) Classification {
+	cls, _ := p.opts.Rules.Classify(ctx, in)
 	return cls
 }
 

@@ -27,6 +27,8 @@ type UploadStatus struct {
 	Status    Status    `json:"status"`
 	Reason    string    `json:"reason,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// DeleteAfter is when retention deletes the upload's raw payload.
+	DeleteAfter time.Time `json:"delete_after,omitzero"`
 }
 
 // CaseFilter selects cases. Tenant is required unless AllTenants is set

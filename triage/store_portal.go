@@ -59,6 +59,15 @@ type CaseWork struct {
 	ResolvedAt   time.Time `json:"resolved_at,omitzero"`
 	AlertAckedBy string    `json:"alert_acked_by,omitempty"`
 	AlertAckedAt time.Time `json:"alert_acked_at,omitzero"`
+	// Comments are the agents' notes on the case, oldest first.
+	Comments []Comment `json:"comments,omitempty"`
+}
+
+// Comment is an agent's note on a case (written by staff, shown to staff).
+type Comment struct {
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
+	Text string    `json:"text"`
 }
 
 // Work states a CaseWorkFilter selects.
@@ -102,7 +111,25 @@ type CaseWorkStore interface {
 	TakeCase(ctx context.Context, w CaseWork) (CaseWork, error)
 	// PutCaseWork writes the record (resolution, alert acknowledgement).
 	PutCaseWork(ctx context.Context, w CaseWork) error
+	// AddComment appends a comment to the case's record (made if none),
+	// atomically: concurrent comments are all kept.
+	AddComment(ctx context.Context, tenant, caseID, queue string, c Comment) (CaseWork, error)
 	// GetCaseWork returns ErrNotFound for an open case.
 	GetCaseWork(ctx context.Context, tenant, caseID string) (CaseWork, error)
 	ListCaseWork(ctx context.Context, f CaseWorkFilter) ([]CaseWork, error)
+}
+
+// CaseRef is a listed case without its body.
+type CaseRef struct {
+	ID        string
+	Tenant    string
+	Queue     string
+	CreatedAt time.Time
+}
+
+// CaseLister is the optional store capability to list cases without
+// decoding (or unsealing) them, in ListCases' order (newest first, then id):
+// a console page 100 deep then decodes only its 50 cases.
+type CaseLister interface {
+	ListCaseRefs(ctx context.Context, f CaseFilter) ([]CaseRef, error)
 }

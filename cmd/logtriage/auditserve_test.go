@@ -26,13 +26,14 @@ func TestServeRecordsAuditTrail(t *testing.T) {
 		t.Setenv(k, "")
 	}
 	dataDir := t.TempDir()
+	t.Setenv("LOGTRIAGE_DATA_DIR", dataDir) // where the CLI finds its NATS key
 	url := fmt.Sprintf("nats://127.0.0.1:%d", freeServePort(t))
 	ctx, stop := context.WithCancel(context.Background())
 	var serveLog serveLogBuffer
 	served := make(chan int, 1)
 	go func() {
 		served <- run(ctx, []string{"serve", "--data-dir", dataDir, "--nats-listen", strings.TrimPrefix(url, "nats://"),
-			"--http", "", "--workers", "1", "--audit-checkpoint-every", "200ms"}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
+			"--http", "", "--listen", "", "--workers", "1", "--audit-checkpoint-every", "200ms"}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
 	}()
 	stopped := false
 	stopServe := func() {
@@ -52,7 +53,7 @@ func TestServeRecordsAuditTrail(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	nc, err := natsx.Connect(url, natsx.ClientOptions{})
+	nc, err := natsx.Connect(url, natsx.ClientOptions{NkeySeed: natsCreds(dataDir).SeedPath(cliIdentity), Identity: cliIdentity})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,8 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	cv := fs.Bool("cv", false, "leave-one-set-out cross-validation over every labelled triage set under --sets (rules mode; text or json)")
 	cvSets := fs.String("sets", defaultTriageSets, "with --cv: labelled triage sets, directories (searched recursively) or dataset files, comma-separated")
 	cvGateFlag := fs.Bool("gate", false, "with --cv: exit 3 when the shipped scorer's CV mean falls below the recorded gate (docs/eval.md)")
+	var rp replayFlags
+	rp.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return evalOK
@@ -154,6 +156,9 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if pii != nil {
 		popts.PII = pii
 		meta.PIIModel, meta.PIIPromptVersion = pii.Model(), pii.PromptVersion()
+	}
+	if rp.on {
+		return runReplay(ctx, ds, popts, rp, *format, *outPath, stdout, stderr)
 	}
 	pipeline, err := triage.NewPipeline(popts)
 	if err != nil {

@@ -101,13 +101,14 @@ func TestServeRedactsPlantedShapes(t *testing.T) {
 	}
 
 	dataDir := t.TempDir()
+	t.Setenv("LOGTRIAGE_DATA_DIR", dataDir) // where the CLI finds its NATS key
 	url := fmt.Sprintf("nats://127.0.0.1:%d", freeServePort(t))
 	ctx, stop := context.WithCancel(context.Background())
 	var serveLog serveLogBuffer
 	served := make(chan int, 1)
 	go func() {
 		served <- run(ctx, []string{"serve", "--data-dir", dataDir, "--nats-listen", strings.TrimPrefix(url, "nats://"),
-			"--http", "", "--workers", "1"}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
+			"--http", "", "--listen", "", "--workers", "1"}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
 	}()
 	stopped := false
 	stopServe := func() {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logtriage/logtriage/eval"
 	"github.com/logtriage/logtriage/triage"
 )
 
@@ -25,9 +26,11 @@ func startServeForResolve(t *testing.T) string {
 	ctx, stop := context.WithCancel(context.Background())
 	var serveLog serveLogBuffer
 	served := make(chan int, 1)
+	dataDir := t.TempDir()
+	t.Setenv("LOGTRIAGE_DATA_DIR", dataDir) // where the CLI finds its NATS key
 	go func() {
-		served <- run(ctx, []string{"serve", "--data-dir", t.TempDir(), "--nats-listen", strings.TrimPrefix(url, "nats://"),
-			"--http", "", "--workers", "2"}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
+		served <- run(ctx, []string{"serve", "--data-dir", dataDir, "--nats-listen", strings.TrimPrefix(url, "nats://"),
+			"--http", "", "--listen", "", "--workers", "2"}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
 	}()
 	t.Cleanup(func() {
 		stop()
@@ -118,6 +121,16 @@ func TestCasesResolve(t *testing.T) {
 		!strings.Contains(again.Classifier.Feedback, c.ID) {
 		t.Errorf("near-duplicate after the resolution: %s/%s/%s, feedback %q; want low/network/network from %s",
 			again.Severity.Label, again.Category, again.Queue, again.Classifier.Feedback, c.ID)
+	}
+
+	// serve holds the embedded store: the export goes through it.
+	exportPath := filepath.Join(dir, "export.jsonl")
+	if code, _, errOut := runServeCLI(t, "dataset", "export", "--nats-url", url, "--tenant", "acme", "--out", exportPath); code != 0 {
+		t.Fatalf("dataset export --nats-url: exit %d: %s", code, errOut)
+	}
+	ds, err := eval.LoadDataset(exportPath)
+	if err != nil || len(ds.Cases) != 1 || ds.Cases[0].ID != c.ID || ds.Cases[0].Severity != "low" || ds.Cases[0].Queue != "network" {
+		t.Errorf("export through serve: %v, %+v; want the one resolved case as low/network", err, ds)
 	}
 }
 

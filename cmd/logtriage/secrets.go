@@ -2,10 +2,14 @@ package main
 
 import (
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/logtriage/logtriage/internal/keyring"
@@ -74,6 +78,8 @@ type serviceKeys struct {
 	fingerprint []byte
 	master      *keyring.Master
 	keysDir     string // DATA_DIR/keys: generated keys and the single-machine data keys
+	// masterFromDir: the master key is DATA_DIR/keys/master.key, not configured.
+	masterFromDir bool
 }
 
 // load resolves the keys: configured ones (a fleet shares them), else the
@@ -104,6 +110,7 @@ func (f keyFlags) load(dataDir string, getenv func(string) string, log *slog.Log
 	mk, _, err := configuredKey(f.masterFile, getenv(envMasterKeyFile), getenv(envMasterKey), envMasterKey)
 	if err == nil && mk == nil {
 		mk, err = fromDir(masterKeyName, "master key")
+		keys.masterFromDir = true
 	}
 	if err != nil {
 		return keys, fmt.Errorf("master key: %w", err)
@@ -122,6 +129,58 @@ func stderrLogger(stderr io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, nil))
 }
 
-// jetStreamKey is the embedded NATS server's encryption key: derived from
-// the master key, so rotating the master re-keys the stream files too.
-func jetStreamKey(m *keyring.Master) string { return hex.EncodeToString(m.Derive("jetstream")) }
+// The embedded NATS server's JetStream key: random, generated on first start
+// and kept wrapped by the master key in DATA_DIR/keys/jetstream.key. Rotating
+// the master re-wraps it; the stream files never need re-encrypting.
+const jetStreamKeyName = "jetstream.key"
+
+func (k serviceKeys) jetStreamKey(create bool) (string, error) {
+	p := filepath.Join(k.keysDir, jetStreamKeyName)
+	w, err := readWrappedFile(p)
+	if errors.Is(err, fs.ErrNotExist) && create {
+		w, err = keyring.WrapSecret(k.master, "jetstream", keyring.Random(keyring.KeySize))
+		if err == nil {
+			err = writeWrappedFile(p, w, false)
+		}
+		if errors.Is(err, fs.ErrExist) { // another process won the race
+			w, err = readWrappedFile(p)
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("JetStream key: %w", err)
+	}
+	raw, err := keyring.UnwrapSecret(k.master, "jetstream", w)
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(raw), nil
+}
+
+func readWrappedFile(p string) (keyring.WrappedKey, error) {
+	var w keyring.WrappedKey
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return w, err
+	}
+	return w, json.Unmarshal(b, &w)
+}
+
+// writeWrappedFile writes w to p (0600): exclusively, or replacing p atomically.
+func writeWrappedFile(p string, w keyring.WrappedKey, replace bool) error {
+	b, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if replace {
+		return os.Rename(tmp, p)
+	}
+	return os.Link(tmp, p)
+}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -10,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/logtriage/logtriage/detectors"
 	"github.com/logtriage/logtriage/internal/keyring"
 )
 
@@ -149,5 +153,62 @@ func TestServiceKeysGeneratedOnceAndReused(t *testing.T) {
 	fleet[envMasterKey] = "too-short"
 	if _, err := f.load(t.TempDir(), func(k string) string { return fleet[k] }, log, true); err == nil {
 		t.Error("a master key that is not 32 bytes must be refused")
+	}
+}
+
+// phoneFingerprint is the fingerprint the engine under key gives the
+// phone number in "call NUMBER".
+func phoneFingerprint(t *testing.T, key []byte, number string) string {
+	t.Helper()
+	eng, err := detectors.New(detectors.Options{FingerprintKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range eng.ScanBytes([]byte("support: call " + number + " today\n")) {
+		if f.Type == "phone" {
+			return f.Fingerprint
+		}
+	}
+	t.Fatalf("no phone found in %q", number)
+	return ""
+}
+
+// The attack the issue reports: a phone number's fingerprint is reversed by
+// fingerprinting every candidate number. With the key it works (which is why
+// the key must be secret); with any key an attacker can know (a built-in
+// one, an empty-ish one, the unkeyed hash) it finds nothing.
+func TestPhoneFingerprintNotReversibleWithoutTheKey(t *testing.T) {
+	secret := keyring.Random(keyring.KeySize)
+	const prefix = "(212) 555-"
+	target := fmt.Sprintf("%s%04d", prefix, 187)
+	want := phoneFingerprint(t, secret, target)
+	guesses := map[string][]byte{
+		"the key itself (control)": secret,
+		"the former built-in key":  []byte("logtriage-development-key-do-not-use-in-production"),
+		"a one-byte key":           {0},
+		"a key that is the number": []byte("2125550187"),
+	}
+	for name, key := range guesses {
+		eng, err := detectors.New(detectors.Options{FingerprintKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := ""
+		for n := range 10_000 {
+			cand := fmt.Sprintf("%s%04d", prefix, n)
+			for _, f := range eng.ScanBytes([]byte("support: call " + cand + " today\n")) {
+				if f.Type == "phone" && f.Fingerprint == want {
+					found = cand
+				}
+			}
+		}
+		if control := bytes.Equal(key, secret); control != (found == target) {
+			t.Errorf("%s: enumeration found %q", name, found)
+		}
+	}
+	// Nor is it a bare hash of the digits.
+	digits := sha256.Sum256([]byte("2125550187"))
+	if strings.HasPrefix(hex.EncodeToString(digits[:]), want) {
+		t.Error("the fingerprint is the unkeyed SHA-256 of the digits")
 	}
 }

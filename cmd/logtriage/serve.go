@@ -45,7 +45,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 // 127.0.0.1:4222 with JetStream and the store under ./data. ok is false
 // after -h or a usage error, with the exit code.
 func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok bool) {
-	fs := newFlagSet(stderr, "serve", "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--llm-pii]")
+	fs := newFlagSet(stderr, "serve", "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--listen ADDR] [--tls-cert FILE --tls-key FILE] [--llm-pii]")
 	fs.StringVar(&cfg.dataDir, "data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "directory for the embedded NATS server and store (env LOGTRIAGE_DATA_DIR)")
 	cfg.nats.register(fs, "")
 	fs.StringVar(&cfg.listen, "nats-listen", "127.0.0.1:4222", "where the embedded NATS server listens (without --nats-url)")
@@ -54,10 +54,14 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.IntVar(&cfg.workers, "workers", 0, "uploads processed concurrently (0: two per CPU, or 4 per CPU with an LLM, which mostly waits)")
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
+	cfg.portal.register(fs)
 	cfg.keys.register(fs)
+	fs.StringVar(&cfg.retention, "retention", os.Getenv("LOGTRIAGE_RETENTION"), "retention policy JSON (env LOGTRIAGE_RETENTION); defaults raw 30d, quarantined 7d, incomplete 1d, cases 180d, audit 365d")
+	fs.DurationVar(&cfg.purgeEvery, "purge-every", time.Hour, "how often serve purges what is past its retention window; 0 disables")
 	cfg.audit.register(fs)
 	cfg.detectors.registerRules(fs)
 	llmPII := llmPIIFlag(fs, os.Getenv)
+	cfg.learn.register(fs, os.Getenv)
 	if err := cfg.guard.register(fs, os.Getenv); err != nil {
 		fmt.Fprintln(stderr, "serve: "+err.Error())
 		return cfg, 2, false
@@ -67,6 +71,10 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	}
 	if fs.NArg() != 0 || cfg.workers < 0 {
 		fs.Usage()
+		return cfg, 2, false
+	}
+	if err := cfg.learn.check(); err != nil {
+		fmt.Fprintln(stderr, "serve: "+err.Error())
 		return cfg, 2, false
 	}
 	if err := cfg.guard.check(); err != nil {
@@ -90,13 +98,17 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 type serveConfig struct {
 	nats                           natsFlags
 	keys                           keyFlags
+	retention                      string
+	purgeEvery                     time.Duration
 	audit                          auditFlags
 	dataDir, listen, dbURL, routes string
 	httpAddr                       string
 	workers                        int
 	grace                          time.Duration
 	llmPII                         bool
+	portal                         portalFlags
 	guard                          llmGuard
+	learn                          learnFlags        // learning from agents (learnflags.go)
 	detectors                      engineFlags       // --detectors, --mode, --disable, --min-confidence
 	detOpts                        detectors.Options // from them, without the key (the keyring's)
 	log                            *slog.Logger
@@ -111,6 +123,10 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if err != nil {
 		return err
 	}
+	policy, err := loadRetention(cfg.retention)
+	if err != nil {
+		return err
+	}
 	if cfg.nats.url == "" {
 		host, portStr, err := net.SplitHostPort(cfg.listen)
 		if err != nil {
@@ -120,13 +136,22 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		if err != nil {
 			return fmt.Errorf("--nats-listen: %w", err)
 		}
+		jsKey, err := keys.jetStreamKey(true)
+		if err != nil {
+			return err
+		}
+		users, serveSeed, err := embeddedNATSAuth(cfg.dataDir)
+		if err != nil {
+			return err
+		}
 		srv, err := natsx.StartServer(natsx.ServerOptions{Host: host, Port: port, StoreDir: filepath.Join(cfg.dataDir, "jetstream"),
-			JetStreamKey: jetStreamKey(keys.master)})
+			JetStreamKey: jsKey, Users: users})
 		if err != nil {
 			return err
 		}
 		defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
 		cfg.nats.url = srv.ClientURL()
+		cfg.nats.nkey, cfg.nats.identity, cfg.nats.creds = serveSeed, serveIdentity, ""
 		cfg.log.Info("embedded NATS JetStream server", "url", cfg.nats.url, "dir", filepath.Join(cfg.dataDir, "jetstream"))
 	}
 	nc, js, err := cfg.nats.connect("logtriage-worker")
@@ -147,7 +172,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := worker.Setup(setupCtx, js, worker.Topology{AlertSubject: alertSubject}); err != nil {
+	if _, err := worker.Setup(setupCtx, js, worker.Topology{AlertSubject: alertSubject, MaxAge: policy.MaxRaw()}); err != nil {
 		return err
 	}
 
@@ -157,13 +182,16 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	store := keyed.Store
 	defer store.Close()
+	if err := keyed.keys.CheckMaster(ctx); err != nil {
+		return err
+	}
 	trail, err := cfg.audit.start(ctx, store, cfg.dataDir, nc, cfg.log)
 	if err != nil {
 		return err
 	}
 	defer trail.stop() // before the store closes: the last checkpoint is written
 
-	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.detOpts, cfg.llmPII, &cfg.guard, cfg.log)
+	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.detOpts, cfg.llmPII, &cfg.guard, cfg.log, cfg.learn.apply)
 	if err != nil {
 		return err
 	}
@@ -172,7 +200,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	w, err := worker.New(setupCtx, worker.Options{
 		JS: js, Pipeline: pipe, Store: store, Workers: cfg.workers,
-		AlertSubject: alertSubject, ShutdownGrace: cfg.grace, Logger: cfg.log,
+		AlertSubject: alertSubject, ShutdownGrace: cfg.grace, Logger: cfg.log, Retention: policy,
 		Breakers: cfg.guard.all(),
 		Audit:    worker.AuditOptions{Recorder: trail.chain, LLMEndpoint: llmEndpoint(os.Getenv), EmbeddingsEndpoint: llmEndpoint(os.Getenv)},
 	})
@@ -185,12 +213,29 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		return err
 	}
 	defer resolutions.Unsubscribe()
+	examples, err := worker.ServeExamples(nc, store, cfg.log)
+	if err != nil {
+		return err
+	}
+	defer examples.Unsubscribe()
 	if cfg.httpAddr != "" {
 		stopHTTP, err := serveHTTP(cfg.httpAddr, w.Handler(), cfg.log)
 		if err != nil {
 			return err
 		}
 		defer stopHTTP()
+	}
+	stopPurge, err := startPurgeLoop(ctx, cfg.purgeEvery, policy, keyed, keys, js, trail.chain, cfg.log)
+	if err != nil {
+		return err
+	}
+	defer stopPurge()
+	if cfg.portal.listen != "" {
+		stopPortal, err := startPortal(cfg.portal, store, js, trail.chain, trail.portalAPI(), cfg.log)
+		if err != nil {
+			return err
+		}
+		defer stopPortal()
 	}
 	cfg.log.Info("worker running", "workers", cfg.workers, "nats", cfg.nats.url, "stream", worker.UploadsStream)
 	err = w.Run(ctx)
@@ -217,7 +262,8 @@ func workerPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte
 // guardedPipeline is workerPipeline with guard's LLM budget and circuit
 // breakers (one per endpoint, made here).
 // detOpts are the detector flags' options; the key is fingerprintKey.
-func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, detOpts detectors.Options, llmPII bool, guard *llmGuard, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
+// extra options (learning from agents) are applied last.
+func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, detOpts detectors.Options, llmPII bool, guard *llmGuard, log *slog.Logger, extra ...func(*triage.PipelineOptions)) (p *triage.Pipeline, usesLLM bool, err error) {
 	var classifier triage.Classifier
 	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
 		opts.Breaker = guard.breakerFor(opts.BaseURL)
@@ -261,7 +307,7 @@ func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byt
 	if err != nil {
 		return nil, false, err
 	}
-	p, err = triage.NewPipeline(triage.PipelineOptions{
+	popts := triage.PipelineOptions{
 		Detector:         det,
 		Classifier:       classifier,
 		Rules:            rules.New(rt),
@@ -273,7 +319,11 @@ func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byt
 		LLMBudget:        guard.budget,
 		// Anomaly signals against each tenant's history in the store.
 		Anomalies: &triage.AnomalyOptions{},
-	})
+	}
+	for _, f := range extra {
+		f(&popts)
+	}
+	p, err = triage.NewPipeline(popts)
 	return p, classifier != nil || pii != nil, err
 }
 

@@ -101,19 +101,21 @@ func TestServeSubmitCasesAlerts(t *testing.T) {
 		if url == "" {
 			t.Skip("LOGTRIAGE_TEST_DATABASE_URL is not set; ./scripts/test.sh starts PGlite")
 		}
+		dropDefaultSchema(t, url) // no data keys of an earlier run's master key
 		testServe(t, url)
 	})
 }
 
 func testServe(t *testing.T, databaseURL string) {
 	dataDir := t.TempDir()
+	t.Setenv("LOGTRIAGE_DATA_DIR", dataDir) // where the CLI finds its NATS key
 	url := fmt.Sprintf("nats://127.0.0.1:%d", freeServePort(t))
 	ctx, stop := context.WithCancel(context.Background())
 	var serveLog serveLogBuffer
 	served := make(chan int, 1)
 	go func() {
 		served <- run(ctx, []string{"serve", "--data-dir", dataDir, "--nats-listen", strings.TrimPrefix(url, "nats://"),
-			"--http", "", "--workers", "2", "--database-url", databaseURL}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
+			"--http", "", "--listen", "127.0.0.1:0", "--workers", "2", "--database-url", databaseURL}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
 	}()
 	defer func() {
 		stop()
@@ -191,11 +193,20 @@ func testServe(t *testing.T, databaseURL string) {
 	if code, _, _ := runServeCLI(t, "submit", "--nats-url", url, "--tenant", "no.dots", log); code != 2 {
 		t.Errorf("submit with a bad tenant exited %d, want 2", code)
 	}
-	nc, err := natsx.Connect(url, natsx.ClientOptions{})
-	if err != nil {
-		t.Fatalf("embedded server not reachable at %s: %v", url, err)
+	// The embedded server refuses anonymous clients; the CLI's generated key
+	// (0600 under the data dir) is what the commands above signed in with.
+	if nc, err := natsx.Connect(url, natsx.ClientOptions{ConnectTimeout: 2 * time.Second}); err == nil {
+		nc.Close()
+		t.Fatal("an anonymous client connected to the embedded server")
+	} else if !strings.Contains(err.Error(), "Authorization Violation") {
+		t.Fatalf("anonymous connect: %v, want an authorization violation", err)
 	}
-	nc.Close()
+	if databaseURL == "" {
+		info, err := os.Stat(natsCreds(dataDir).SeedPath(cliIdentity))
+		if err != nil || info.Mode().Perm() != 0o600 {
+			t.Fatalf("the CLI's NATS key: %v %v, want mode 0600", info, err)
+		}
+	}
 }
 
 // testFollow: cases --follow and alerts --follow print what arrives while

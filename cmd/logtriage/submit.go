@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/logtriage/logtriage/internal/natsx"
+	"github.com/logtriage/logtriage/portal/apiclient"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/worker"
 )
@@ -21,7 +22,7 @@ func init() {
 }
 
 func runSubmit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet(stderr, "submit", "usage: logtriage submit [--nats-url URL] [--tenant T] [--wait] [--timeout D] [--format json|text] FILE...")
+	fs := newFlagSet(stderr, "submit", "usage: logtriage submit [--nats-url URL | --api URL --token T] [--tenant T] [--wait] [--timeout D] [--format json|text] FILE...")
 	var nf natsFlags
 	nf.register(fs, natsx.DefaultURL)
 	tenant := fs.String("tenant", envOr("LOGTRIAGE_TENANT", "default"), "tenant the files belong to (env LOGTRIAGE_TENANT)")
@@ -29,6 +30,8 @@ func runSubmit(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	timeout := fs.Duration("timeout", 2*time.Minute, "with --wait, how long to wait for all cases")
 	format := fs.String("format", "text", "output format: text or json (json with --wait unless given)")
 	maxSize := fs.Int64("max-size", worker.DefaultMaxUploadSize, "refuse files larger than this many bytes")
+	api := fs.String("api", os.Getenv("LOGTRIAGE_API"), "upload through the portal API at this URL instead of NATS (env LOGTRIAGE_API); the tenant is the token's")
+	token := fs.String("token", os.Getenv("LOGTRIAGE_TOKEN"), "API token for --api (env LOGTRIAGE_TOKEN)")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -39,6 +42,16 @@ func runSubmit(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if len(files) == 0 || (*format != "text" && *format != "json") {
 		fs.Usage()
 		return 2
+	}
+	if *api != "" {
+		if *token == "" {
+			*token = readTokenFile()
+		}
+		if *token == "" {
+			fmt.Fprintln(stderr, "logtriage submit: --api needs --token (or LOGTRIAGE_TOKEN, or `logtriage login --api URL` first)")
+			return 2
+		}
+		return submitAPI(ctx, &apiclient.Client{BaseURL: *api, Token: *token}, files, *wait, *timeout, *format, stdout, stderr)
 	}
 	if err := worker.ValidTenant(*tenant); err != nil {
 		fmt.Fprintln(stderr, "logtriage submit:", err)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -61,7 +59,11 @@ func New(master *Master, store Store) *Keyring {
 }
 
 // Master is the key that wraps this keyring's data keys.
-func (k *Keyring) Master() *Master { return k.master }
+func (k *Keyring) Master() *Master {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.master
+}
 
 // sealVersion is the first byte of every sealed value, so a later format can
 // be told apart.
@@ -140,6 +142,22 @@ func (k *Keyring) aead(ctx context.Context, tenant string, create bool) (cipher.
 	return a, nil
 }
 
+// CheckMaster fails when a stored data key is wrapped by another master key
+// than this keyring's: a process started with the wrong master key would
+// otherwise fail on each tenant's first case, one by one.
+func (k *Keyring) CheckMaster(ctx context.Context) error {
+	keys, err := k.store.ListDataKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, w := range keys {
+		if m := k.Master(); w.MasterID != m.ID() {
+			return fmt.Errorf("keyring: the data key of tenant %s is wrapped by master key %s, but this master key is %s: wrong master key, or a key rotation not finished (run keys rotate again)", w.Tenant, w.MasterID, m.ID())
+		}
+	}
+	return nil
+}
+
 // Destroy deletes the tenant's data key from the store and from memory.
 func (k *Keyring) Destroy(ctx context.Context, tenant string) error {
 	if err := k.store.DeleteDataKey(ctx, tenant); err != nil {
@@ -178,12 +196,14 @@ func (k *Keyring) Rotate(ctx context.Context, next *Master) (int, error) {
 		}
 		n++
 	}
+	k.mu.Lock()
 	k.master = next
+	k.mu.Unlock()
 	return n, nil
 }
 
 func (k *Keyring) wrap(tenant string, dk []byte) (WrappedKey, error) {
-	return wrapWith(k.master, tenant, dk, k.now().UTC())
+	return wrapWith(k.Master(), tenant, dk, k.now().UTC())
 }
 
 func wrapWith(m *Master, tenant string, dk []byte, created time.Time) (WrappedKey, error) {
@@ -197,10 +217,11 @@ func wrapWith(m *Master, tenant string, dk []byte, created time.Time) (WrappedKe
 }
 
 func (k *Keyring) unwrap(w WrappedKey) ([]byte, error) {
-	if w.MasterID != k.master.ID() {
-		return nil, fmt.Errorf("keyring: the data key of tenant %s is wrapped by master key %s, this is %s (was `keys rotate` run with another key?)", w.Tenant, w.MasterID, k.master.ID())
+	m := k.Master()
+	if w.MasterID != m.ID() {
+		return nil, fmt.Errorf("keyring: the data key of tenant %s is wrapped by master key %s, this is %s (was `keys rotate` run with another key?)", w.Tenant, w.MasterID, m.ID())
 	}
-	return unwrapWith(k.master, w)
+	return unwrapWith(m, w)
 }
 
 func unwrapWith(m *Master, w WrappedKey) ([]byte, error) {
@@ -226,8 +247,19 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(b)
 }
 
-func hmacSHA256(key, msg []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write(msg)
-	return m.Sum(nil)
+// WrapSecret encrypts a key that is not a tenant's (the JetStream key) under
+// m; purpose names it and must be given again to unwrap it.
+func WrapSecret(m *Master, purpose string, secret []byte) (WrappedKey, error) {
+	return wrapWith(m, "secret:"+purpose, secret, time.Now().UTC())
+}
+
+// UnwrapSecret opens what WrapSecret made, with the master key that made it.
+func UnwrapSecret(m *Master, purpose string, w WrappedKey) ([]byte, error) {
+	if w.Tenant != "secret:"+purpose {
+		return nil, fmt.Errorf("keyring: wrapped key is for %q, not %q", w.Tenant, "secret:"+purpose)
+	}
+	if w.MasterID != m.ID() {
+		return nil, fmt.Errorf("keyring: the %s key is wrapped by master key %s, this is %s", purpose, w.MasterID, m.ID())
+	}
+	return unwrapWith(m, w)
 }

@@ -6,13 +6,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/logtriage/logtriage/internal/keyring"
 	"github.com/logtriage/logtriage/internal/keyring/keyringtest"
 )
 
-func newMaster(t *testing.T) *keyring.Master {
+func newMaster(t testing.TB) *keyring.Master {
 	t.Helper()
 	m, err := keyring.NewMaster(keyring.Random(keyring.KeySize))
 	if err != nil {
@@ -130,6 +131,12 @@ func TestRotate(t *testing.T) {
 	}
 	// After a restart with the new master the data opens, unchanged.
 	after := keyring.New(next, store)
+	if err := after.CheckMaster(ctx); err != nil {
+		t.Errorf("CheckMaster with the new key: %v", err)
+	}
+	if err := keyring.New(old, store).CheckMaster(ctx); err == nil {
+		t.Error("CheckMaster accepts the old key after the rotation")
+	}
 	for i, tenant := range []string{"acme", "globex", "initech"} {
 		if pt, err := after.Open(ctx, tenant, sealed[i], nil); err != nil || string(pt) != "data of "+tenant {
 			t.Errorf("%s after rotation: %q, %v", tenant, pt, err)
@@ -165,5 +172,84 @@ func TestLoadOrCreate(t *testing.T) {
 	fi, _ := os.Stat(p)
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("mode %o", fi.Mode().Perm())
+	}
+}
+
+func TestWrapSecret(t *testing.T) {
+	m, other := newMaster(t), newMaster(t)
+	secret := keyring.Random(keyring.KeySize)
+	w, err := keyring.WrapSecret(m, "jetstream", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := keyring.UnwrapSecret(m, "jetstream", w); err != nil || !bytes.Equal(got, secret) {
+		t.Fatalf("unwrap: %v", err)
+	}
+	if _, err := keyring.UnwrapSecret(m, "other", w); err == nil {
+		t.Error("unwrapped under another purpose")
+	}
+	if _, err := keyring.UnwrapSecret(other, "jetstream", w); err == nil {
+		t.Error("unwrapped with another master key")
+	}
+	w.MasterID = other.ID()
+	if _, err := keyring.UnwrapSecret(other, "jetstream", w); err == nil {
+		t.Error("another master key opened it by claiming to be the wrapper")
+	}
+}
+
+// BenchmarkSeal is the cost sealing adds to one stored case: a 4 KiB body
+// (a typical case's JSON) under a cached tenant key.
+func BenchmarkSeal(b *testing.B) {
+	ctx := context.Background()
+	kr := keyring.New(newMaster(b), mustDirStore(b))
+	body := bytes.Repeat([]byte(`{"summary":"connection pool exhausted","key_lines":["ERROR ..."]}`), 64)[:4096]
+	if _, err := kr.Seal(ctx, "acme", body, []byte("case-1")); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for range b.N {
+		sealed, err := kr.Seal(ctx, "acme", body, []byte("case-1"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := kr.Open(ctx, "acme", sealed, []byte("case-1")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func mustDirStore(b *testing.B) *keyring.DirStore {
+	s, err := keyring.OpenDirStore(filepath.Join(b.TempDir(), "keys"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// Workers sealing a new tenant's first cases at once agree on one data key:
+// every ciphertext opens in a fresh process.
+func TestConcurrentFirstSealAgreesOnOneKey(t *testing.T) {
+	ctx := context.Background()
+	store := dirStore(t)
+	m := newMaster(t)
+	var wg sync.WaitGroup
+	sealed := make([][]byte, 16)
+	for i := range sealed {
+		kr := keyring.New(m, store) // one keyring per worker process
+		wg.Go(func() {
+			s, err := kr.Seal(ctx, "newco", []byte("first case"), nil)
+			if err != nil {
+				t.Error(err)
+			}
+			sealed[i] = s
+		})
+	}
+	wg.Wait()
+	fresh := keyring.New(m, store)
+	for i, s := range sealed {
+		if _, err := fresh.Open(ctx, "newco", s, nil); err != nil {
+			t.Errorf("worker %d's ciphertext: %v", i, err)
+		}
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// Master is the key-encryption key: it wraps the data keys and derives the
-// embedded NATS server's JetStream key. It never encrypts data itself.
+// Master is the key-encryption key: it wraps the data keys and the embedded
+// NATS server's JetStream key. It never encrypts data itself.
 type Master struct {
 	key [KeySize]byte
 	id  string
@@ -46,9 +46,3 @@ func NewMaster(raw []byte) (*Master, error) {
 
 // ID identifies the key in wrapped data keys (which master wrapped them).
 func (m *Master) ID() string { return m.id }
-
-// Derive returns a 32-byte key for one purpose (HMAC-SHA256 of the label):
-// separate keys for separate jobs, all from the one master.
-func (m *Master) Derive(label string) []byte {
-	return hmacSHA256(m.key[:], []byte("logtriage derive\x00"+label))
-}

@@ -34,6 +34,10 @@ type ServerOptions struct {
 	// JetStreamOldKey is the previous key while the key changes: the server
 	// reads with it and re-encrypts under JetStreamKey as it starts.
 	JetStreamOldKey string
+	// Users are the nkey users the server accepts (see NkeyUsers); with
+	// any, an anonymous connection is refused. None: no authentication
+	// (tests of other packages on a loopback port).
+	Users []*server.NkeyUser
 }
 
 // StartServer runs a NATS server with JetStream on disk and waits until it
@@ -62,6 +66,9 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 		NoSigs:     true, // the caller owns signal handling
 		NoLog:      true,
 	}
+	if len(o.Users) > 0 {
+		sopts.Nkeys = o.Users
+	}
 	if o.JetStreamKey != "" {
 		sopts.JetStreamKey, sopts.JetStreamOldKey, sopts.JetStreamCipher = o.JetStreamKey, o.JetStreamOldKey, server.AES
 	}
@@ -81,9 +88,14 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 type ClientOptions struct {
 	Name        string // shown in server monitoring
 	Credentials string // .creds file (JWT + nkey seed)
-	TLSCA       string // PEM file of the CA that signed the server certificate
-	TLSCert     string // client certificate (mutual TLS), with TLSKey
-	TLSKey      string
+	// NkeySeed is a file holding an nkey seed (the embedded server's
+	// identities); with it, replies come to the identity's own inbox prefix.
+	NkeySeed string
+	// Identity names the nkey identity, for its inbox prefix.
+	Identity string
+	TLSCA    string // PEM file of the CA that signed the server certificate
+	TLSCert  string // client certificate (mutual TLS), with TLSKey
+	TLSKey   string
 	// ConnectTimeout bounds the first connection; default 5s.
 	ConnectTimeout time.Duration
 }
@@ -105,6 +117,16 @@ func Connect(url string, o ClientOptions) (*nats.Conn, error) {
 	}
 	if o.Credentials != "" {
 		opts = append(opts, nats.UserCredentials(o.Credentials))
+	}
+	if o.NkeySeed != "" {
+		opt, err := nats.NkeyOptionFromSeed(o.NkeySeed)
+		if err != nil {
+			return nil, fmt.Errorf("natsx: nkey seed %s: %w", o.NkeySeed, err)
+		}
+		opts = append(opts, opt)
+		if o.Identity != "" {
+			opts = append(opts, nats.CustomInboxPrefix(InboxPrefix(o.Identity)))
+		}
 	}
 	if o.TLSCA != "" || o.TLSCert != "" || o.TLSKey != "" {
 		cfg, err := tlsConfig(o)

@@ -31,7 +31,6 @@
       put.onload = function () {
         if (put.status !== 202) { say("Upload failed: " + put.responseText); return; }
         bar.value = 100;
-        var u = JSON.parse(put.responseText);
         say("Uploaded " + file.name + ". Triage is running…");
         poll(g.id, 0);
       };

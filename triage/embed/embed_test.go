@@ -57,8 +57,8 @@ func TestLocalVectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.ID() != "local-ngram-v1-256" || l.Dimensions() != 256 {
-		t.Errorf("ID %q dims %d, want local-ngram-v1-256 and 256", l.ID(), l.Dimensions())
+	if l.ID() != "local-ngram-v2-256" || l.Dimensions() != 256 {
+		t.Errorf("ID %q dims %d, want local-ngram-v2-256 and 256", l.ID(), l.Dimensions())
 	}
 	texts := []string{
 		"ERROR db pool exhausted: timeout acquiring connection after 30000ms (pool size 10) host=db-01",
@@ -96,7 +96,7 @@ func TestLocalOptionsAndContext(t *testing.T) {
 		}
 	}
 	l, _ := NewLocal(LocalOptions{Dimensions: 64})
-	if l.ID() != "local-ngram-v1-64" {
+	if l.ID() != "local-ngram-v2-64" {
 		t.Errorf("ID = %q", l.ID())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -229,12 +229,12 @@ func TestFromEnv(t *testing.T) {
 		wantID string
 		err    bool
 	}{
-		{map[string]string{}, "local-ngram-v1-256", false},
-		{map[string]string{"LOGTRIAGE_EMBEDDING_DIMENSIONS": "128"}, "local-ngram-v1-128", false},
+		{map[string]string{}, "local-ngram-v2-256", false},
+		{map[string]string{"LOGTRIAGE_EMBEDDING_DIMENSIONS": "128"}, "local-ngram-v2-128", false},
 		{map[string]string{"OPENAI_API_KEY": "sk-x"}, "openai:text-embedding-3-small:1536", false},
 		{map[string]string{"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "LOGTRIAGE_EMBEDDING_MODEL": "text-embedding-3-large", "LOGTRIAGE_EMBEDDING_DIMENSIONS": "256"},
 			"openai:text-embedding-3-large:256", false},
-		{map[string]string{"OPENAI_API_KEY": "sk-x", "LOGTRIAGE_EMBEDDER": "local"}, "local-ngram-v1-256", false},
+		{map[string]string{"OPENAI_API_KEY": "sk-x", "LOGTRIAGE_EMBEDDER": "local"}, "local-ngram-v2-256", false},
 		{map[string]string{"LOGTRIAGE_EMBEDDER": "openai"}, "", true},
 		{map[string]string{"LOGTRIAGE_EMBEDDER": "bert"}, "", true},
 		{map[string]string{"LOGTRIAGE_EMBEDDING_DIMENSIONS": "many"}, "", true},

@@ -13,6 +13,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/logtriage/logtriage/internal/openaitest"
+	"github.com/logtriage/logtriage/prompts"
 	"github.com/logtriage/logtriage/triage"
 )
 
@@ -92,7 +93,7 @@ func TestClassify(t *testing.T) {
 					t.Error("empty summary or root cause")
 				}
 				info := got.Info
-				if info.Kind != "llm" || info.Model != "test-model" || info.PromptVersion != "classify-v1" {
+				if info.Kind != "llm" || info.Model != "test-model" || info.PromptVersion != "classify-"+prompts.ClassifyLatest {
 					t.Errorf("info %+v", info)
 				}
 				body := string(srv.Requests()[0].Body)

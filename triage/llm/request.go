@@ -131,6 +131,9 @@ func reasoningModel(model string) bool {
 // maxTemplates bounds the templates shown; the excerpt carries the detail.
 const maxTemplates = 20
 
+// maxExampleKeyLines bounds each resolved case's key lines in the prompt.
+const maxExampleKeyLines = 5
+
 // promptData keeps only what the prompt may show: the redacted excerpt,
 // counts, and the closed sets. Finding locations and fingerprints stay out.
 func promptData(in triage.ClassifyInput) prompts.ClassifyData {
@@ -162,6 +165,12 @@ func promptData(in triage.ClassifyInput) prompts.ClassifyData {
 		d.Findings = append(d.Findings, prompts.FindingCount{Type: typ, Count: n})
 	}
 	sort.Slice(d.Findings, func(i, j int) bool { return d.Findings[i].Type < d.Findings[j].Type })
+	// Resolved cases: their redacted summary and key lines and the labels
+	// agents gave them; the pipeline passes only the case's own tenant's.
+	for _, e := range in.Examples {
+		d.Examples = append(d.Examples, prompts.Example{Similarity: e.Similarity, Severity: e.Severity, Category: e.Category,
+			Summary: e.Summary, KeyLines: e.KeyLines[:min(len(e.KeyLines), maxExampleKeyLines)]})
+	}
 	d.Categories = make([]prompts.Category, len(in.Categories))
 	for i, cat := range in.Categories {
 		d.Categories[i] = prompts.Category{Name: cat.Name, Description: cat.Description}

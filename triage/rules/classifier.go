@@ -103,6 +103,7 @@ func (c *Classifier) Classify(ctx context.Context, in triage.ClassifyInput) (tri
 	cls.Summary = summarize(in, f, cls)
 	cls.RootCause = c.rootCause(f, cls.Category)
 	cls.ReproSteps = reproSteps(in, f)
+	cls.Evidence = incidentEvidence(&ev, cls.Category)
 	return cls, nil
 }
 

@@ -1,8 +1,11 @@
 package rules
 
 import (
+	"context"
 	"math"
 	"slices"
+
+	"github.com/logtriage/logtriage/triage"
 )
 
 // Evidence is what the rules read from a log before judging it: counts,
@@ -213,4 +216,25 @@ func (e *Evidence) handled() bool {
 		e.Healed && !e.Impact && e.Hard <= 3 ||
 		e.Failing > 0 && e.Minor == e.Failing ||
 		e.Hard == 0 && e.Recovered && e.FailingErrors > 0 && e.FailingErrors <= 2 && !e.Impact
+}
+
+var _ triage.EvidenceReader = (*Classifier)(nil)
+
+// IncidentEvidence implements triage.EvidenceReader; Classify also returns
+// it (Classification.Evidence), from the reading it has already done.
+func (c *Classifier) IncidentEvidence(in triage.ClassifyInput) triage.IncidentEvidence {
+	cls, _ := c.Classify(context.Background(), in) // the rules never fail
+	return cls.Evidence
+}
+
+// incidentEvidence names what broke for the signature: the failure kind
+// (the hard kind most failing lines report, else timeouts and retries when
+// those are what fails), the category the failing lines' words name (the
+// role of what is failing), and the category chosen from all the evidence.
+func incidentEvidence(ev *Evidence, category string) triage.IncidentEvidence {
+	kind := ev.Kind
+	if kind == "" && ev.Timeouts > 0 {
+		kind = timeoutsKind
+	}
+	return triage.IncidentEvidence{FailureKind: kind, Role: ev.Category, Category: category}
 }

@@ -130,7 +130,7 @@ func TestLLMOutageEveryUploadBecomesACase(t *testing.T) {
 				if !strings.HasPrefix(ci.PIIPass, "skipped: ") {
 					t.Errorf("%s: PII pass %q, want skipped with the reason", id, ci.PIIPass)
 				}
-				if c.Embedder.ID != "local-ngram-v1-256" || c.Embedder.Reembed != remoteID || c.Embedder.FallbackReason == "" {
+				if c.Embedder.ID != "local-ngram-v2-256" || c.Embedder.Reembed != remoteID || c.Embedder.FallbackReason == "" {
 					t.Errorf("%s: embedder %+v, want the local fallback to re-embed into %s", id, c.Embedder, remoteID)
 				}
 			}

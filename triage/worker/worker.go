@@ -56,6 +56,8 @@ type Options struct {
 	Breakers []*breaker.Breaker
 	Logger   *slog.Logger // default slog.Default()
 	Metrics  *Metrics     // default a fresh one; see (*Worker).Metrics
+	// Retention stamps delete_after on cases and statuses; nil leaves it empty.
+	Retention triage.Retention
 
 	// Audit records the worker's accesses to tenant data (audit.go).
 	Audit AuditOptions
@@ -327,7 +329,11 @@ type caseStatusStore interface {
 
 // persist stores the case, then the upload's final status, which names it.
 func (w *Worker) persist(ctx context.Context, d *delivery, c *triage.Case, emb *triage.Embedding) error {
-	st := triage.UploadStatus{Tenant: d.ev.Tenant, UploadID: d.ev.UploadID, CaseID: c.ID, Status: c.Status, Reason: c.StatusReason}
+	st := triage.UploadStatus{Tenant: d.ev.Tenant, UploadID: d.ev.UploadID, CaseID: c.ID, Status: c.Status, Reason: c.StatusReason,
+		DeleteAfter: w.uploadDeleteAfter(d, c.Status)}
+	if r := w.opts.Retention; r != nil {
+		c.DeleteAfter = r.CaseDeleteAfter(c.Tenant, c.CreatedAt)
+	}
 	if cs, ok := w.opts.Store.(caseStatusStore); ok {
 		if err := cs.PutCaseWithStatus(ctx, c, emb, st); err != nil {
 			return fmt.Errorf("persist case: %w", err)
@@ -458,6 +464,7 @@ func (w *Worker) heartbeat(m jetstream.Msg) func() {
 func (w *Worker) setStatus(ctx context.Context, d *delivery, st triage.Status, caseID, reason string) {
 	if err := w.opts.Store.SetStatus(ctx, triage.UploadStatus{
 		Tenant: d.ev.Tenant, UploadID: d.ev.UploadID, CaseID: caseID, Status: st, Reason: reason,
+		DeleteAfter: w.uploadDeleteAfter(d, st),
 	}); err != nil {
 		// The status is bookkeeping; the case and the streams are the record.
 		w.opts.Logger.Warn("worker: status not recorded", "upload_id", d.ev.UploadID, "status", st, "err", err)

@@ -10,7 +10,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/logtriage/logtriage/triage"
@@ -44,6 +46,9 @@ type portalRecord struct {
 	Token   *triage.APIToken `json:"token,omitempty"`
 	TokenID string           `json:"token_id,omitempty"`
 	Work    *triage.CaseWork `json:"work,omitempty"`
+	// work.delete: the case work of Work.Tenant, of CaseIDs or (none listed)
+	// all of it; retention and tenant deletion (expire.go).
+	CaseIDs []string `json:"case_ids,omitempty"`
 }
 
 func openPortalBook(dir string, doSync bool) (*portalBook, error) {
@@ -159,6 +164,11 @@ func (b *portalBook) apply(r portalRecord) error {
 			return errors.New("work record without tenant or case id")
 		}
 		b.work[statusKey{r.Work.Tenant, r.Work.CaseID}] = *r.Work
+	case "work.delete":
+		if r.Work == nil || r.Work.Tenant == "" {
+			return errors.New("work.delete record without a tenant")
+		}
+		b.deleteWork(r.Work.Tenant, r.CaseIDs)
 	default:
 		return fmt.Errorf("unknown portal record op %q", r.Op)
 	}
@@ -386,6 +396,27 @@ func (s *Store) PutCaseWork(ctx context.Context, w triage.CaseWork) error {
 	return b.write(portalRecord{Op: "work", Work: &w})
 }
 
+// AddComment appends a comment under the write lock.
+func (s *Store) AddComment(ctx context.Context, tenant, caseID, queue string, c triage.Comment) (triage.CaseWork, error) {
+	b, err := s.book(ctx)
+	if err != nil {
+		return triage.CaseWork{}, err
+	}
+	if tenant == "" || caseID == "" || c.By == "" || c.Text == "" {
+		return triage.CaseWork{}, triage.Invalidf("store", "a comment needs a tenant, a case id, an author and text")
+	}
+	b.writeMu.Lock()
+	defer b.writeMu.Unlock()
+	b.mu.RLock()
+	w, ok := b.work[statusKey{tenant, caseID}]
+	b.mu.RUnlock()
+	if !ok {
+		w = triage.CaseWork{Tenant: tenant, CaseID: caseID, Queue: queue}
+	}
+	w.Comments = append(slices.Clone(w.Comments), c)
+	return w, b.write(portalRecord{Op: "work", Work: &w})
+}
+
 // GetCaseWork returns triage.ErrNotFound for an open case.
 func (s *Store) GetCaseWork(ctx context.Context, tenant, caseID string) (triage.CaseWork, error) {
 	b, err := s.book(ctx)
@@ -426,5 +457,49 @@ func (s *Store) ListCaseWork(ctx context.Context, f triage.CaseWorkFilter) ([]tr
 		}
 		return out[i].CaseID < out[j].CaseID
 	})
+	return out, nil
+}
+
+var _ triage.CaseLister = (*Store)(nil)
+
+// ListCaseRefs is ListCases without decoding the cases.
+func (s *Store) ListCaseRefs(ctx context.Context, f triage.CaseFilter) ([]triage.CaseRef, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, triage.Transient("store", err)
+	}
+	if f.Tenant == "" && !f.AllTenants {
+		return nil, triage.Invalidf("store", "list cases: a tenant is required")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	hits := make([]*caseEntry, 0, len(s.cases))
+	for _, e := range s.cases {
+		if (!f.AllTenants && e.tenant != f.Tenant) || (f.Queue != "" && e.queue != f.Queue) ||
+			(!f.Since.IsZero() && e.created.Before(f.Since)) {
+			continue
+		}
+		hits = append(hits, e)
+	}
+	s.mu.RUnlock()
+	// Entries are immutable once applied (a put replaces the pointer), so
+	// they can be read after the lock is released.
+	slices.SortFunc(hits, func(a, b *caseEntry) int {
+		if c := b.created.Compare(a.created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	hits = hits[:min(limit, len(hits))]
+	out := make([]triage.CaseRef, len(hits))
+	for i, e := range hits {
+		out[i] = triage.CaseRef{ID: e.id, Tenant: e.tenant, Queue: e.queue, CreatedAt: e.created}
+	}
 	return out, nil
 }

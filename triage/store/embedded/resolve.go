@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/logtriage/logtriage/triage"
 )
@@ -16,9 +17,10 @@ var (
 	_ triage.ExampleStore = (*Store)(nil)
 )
 
-// Resolve records an agent's resolution: one log line carrying it and its
-// audit event, applied to the case in memory. The case document then holds
-// the resolution, so compaction keeps it without a record of its own.
+// Resolve records an agent's resolution: the case is written again with
+// the resolution folded in (sealed like any case when the store seals),
+// keeping its embedding, in one log line with its audit event. A concurrent
+// write of the same case makes it read the case again and retry.
 func (s *Store) Resolve(ctx context.Context, r triage.Resolution) error {
 	if err := ctx.Err(); err != nil {
 		return triage.Transient("store", err)
@@ -30,30 +32,78 @@ func (s *Store) Resolve(ctx context.Context, r triage.Resolution) error {
 	if err := triage.CheckResolution(r); err != nil {
 		return err
 	}
-	audit := &AuditEvent{Time: now, Action: "case.resolve", Tenant: r.Tenant, CaseID: r.CaseID, Status: triage.StatusResolved}
-	line, err := appendRecord(nil, record{Op: "resolve", Resolution: &r, Audit: audit})
+	for attempt := 0; ; attempt++ {
+		err := s.resolveOnce(ctx, r, now)
+		if !errors.Is(err, errRaced) || attempt == 3 {
+			return err
+		}
+	}
+}
+
+// errRaced: the case changed between reading it and writing its resolution.
+var errRaced = triage.Transient("store", errors.New("case changed while it was being resolved"))
+
+func (s *Store) resolveOnce(ctx context.Context, r triage.Resolution, now time.Time) error {
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	e, ok := s.cases[r.CaseID]
+	if !ok || e.tenant != r.Tenant {
+		s.mu.RUnlock()
+		return triage.ErrNotFound
+	}
+	raw, readSeq := e.raw, e.seq
+	var emb *triage.Embedding
+	if e.embedderID != "" {
+		sp := s.vectors[e.embedderID]
+		emb = &triage.Embedding{EmbedderID: e.embedderID, Vector: slices.Clone(sp.vector(sp.index[e.id]))}
+	}
+	s.mu.RUnlock()
+
+	var c triage.Case
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return triage.Internal("store", err)
+	}
+	triage.ApplyResolution(&c, r)
+	raw, err := json.Marshal(&c)
 	if err != nil {
 		return triage.Internal("store", err)
 	}
-	var applyErr error
-	err = s.write(line, true, func() error {
-		if e, ok := s.cases[r.CaseID]; !ok || e.tenant != r.Tenant {
-			return triage.ErrNotFound
-		}
-		return nil
-	}, func(seq uint64) {
-		applyErr = s.applyResolve(&r, seq)
-		s.audit = append(s.audit, *audit)
-	})
+	sealed, err := s.seal(ctx, &c, raw)
 	if err != nil {
 		return err
 	}
-	return applyErr
+	rec := record{Op: "case", Case: raw, Sealed: sealed, Emb: packEmbedding(emb), Audit: &AuditEvent{
+		Time: now, Action: "case.resolve", Tenant: r.Tenant, CaseID: r.CaseID, UploadID: c.Upload.ID, Status: c.Status,
+	}}
+	if sealed != nil {
+		rec.Case = nil
+	}
+	line, err := appendRecord(nil, rec)
+	if err != nil {
+		return triage.Internal("store", err)
+	}
+	return s.write(line, true, func() error {
+		e, ok := s.cases[r.CaseID]
+		switch {
+		case !ok || e.tenant != r.Tenant:
+			return triage.ErrNotFound
+		case e.seq != readSeq:
+			return errRaced
+		}
+		return nil
+	}, func(seq uint64) {
+		s.putLocked(&c, raw, sealed, emb, seq)
+		s.audit = append(s.audit, *rec.Audit)
+	})
 }
 
-// applyResolve folds a resolution into its case. A resolution of a case
-// that is gone (or of another tenant's id) changes nothing: on replay that
-// is a case removed after it was resolved.
+// applyResolve replays a "resolve" record, which stores wrote before
+// resolutions became case records: it folds the resolution into its case.
+// A resolution of a case that is gone (or of another tenant's id) changes
+// nothing: on replay that is a case removed after it was resolved.
 func (s *Store) applyResolve(r *triage.Resolution, seq uint64) error {
 	if r == nil || r.CaseID == "" || r.Tenant == "" {
 		return errors.New("resolve record without a case or tenant")
@@ -72,7 +122,8 @@ func (s *Store) applyResolve(r *triage.Resolution, seq uint64) error {
 		return triage.Internal("store", err)
 	}
 	ex, _ := triage.ExampleOf(&c)
-	e.raw, e.example, e.seq = raw, &ex, max(e.seq, seq)
+	// The sealed copy is stale now: compaction seals the new body (store.go).
+	e.raw, e.sealed, e.example, e.seq = raw, nil, &ex, max(e.seq, seq)
 	return nil
 }
 

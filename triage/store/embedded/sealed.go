@@ -65,3 +65,43 @@ func (s *Store) Shredded() int {
 	defer s.mu.RUnlock()
 	return s.shredded
 }
+
+// sealResolution moves a resolve record's resolution under the tenant's key.
+func (s *Store) sealResolution(ctx context.Context, rec *record) error {
+	if s.opts.Sealer == nil || rec.Resolution == nil {
+		return nil
+	}
+	r := rec.Resolution
+	b, err := json.Marshal(r)
+	if err != nil {
+		return triage.Internal("store", err)
+	}
+	body, err := s.opts.Sealer.Seal(ctx, r.Tenant, b, []byte("resolution:"+r.CaseID))
+	if err != nil {
+		return triage.Transient("store", fmt.Errorf("seal resolution of %s: %w", r.CaseID, err))
+	}
+	rec.Resolution, rec.SealedResolution = nil, &sealedCase{ID: r.CaseID, Tenant: r.Tenant, Body: body}
+	return nil
+}
+
+func (s *Store) unsealResolution(r record) (*triage.Resolution, error) {
+	if r.SealedResolution == nil {
+		return r.Resolution, nil
+	}
+	if s.opts.Sealer == nil {
+		return nil, errors.New("the log holds encrypted resolutions: open the store with its keys (see docs/security.md)")
+	}
+	sc := r.SealedResolution
+	b, err := s.opts.Sealer.Open(context.Background(), sc.Tenant, sc.Body, []byte("resolution:"+sc.ID))
+	if errors.Is(err, keyring.ErrShredded) {
+		return nil, errShredded
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve record %s: %w", sc.ID, err)
+	}
+	var res triage.Resolution
+	if err := json.Unmarshal(b, &res); err != nil {
+		return nil, fmt.Errorf("resolve record %s: %w", sc.ID, err)
+	}
+	return &res, nil
+}

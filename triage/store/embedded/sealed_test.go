@@ -147,3 +147,35 @@ func copyDir(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// An agent's resolution (its note may name the customer) is sealed in the
+// log, and survives compaction and reopening with the case.
+func TestSealedResolutionSurvivesCompaction(t *testing.T) {
+	ctx := context.Background()
+	f := sealedFactory{keys: map[string]*keyring.Keyring{}}
+	dir := t.TempDir()
+	s := f.open(t, dir)
+	if err := s.PutCase(ctx, newCase("acme", "c1", "billing", 1), nil); err != nil {
+		t.Fatal(err)
+	}
+	note := "called back " + keyring.EncodeKey(keyring.Random(9))
+	if err := s.Resolve(ctx, triage.Resolution{Tenant: "acme", CaseID: "c1", Agent: "agent-1", Severity: "low", Note: note}); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		if round == 1 {
+			if err := s.Compact(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Close()
+		if hits := grepDir(t, dir, []byte(note)); len(hits) > 0 {
+			t.Fatalf("round %d: the resolution's note is in %v", round, hits)
+		}
+		s = f.open(t, dir)
+		c, err := s.GetCase(ctx, "acme", "c1")
+		if err != nil || c.Resolution == nil || c.Resolution.Note != note || c.Status != triage.StatusResolved {
+			t.Fatalf("round %d: case %+v, %v", round, c, err)
+		}
+	}
+}

@@ -66,6 +66,10 @@ type Store struct {
 	// portal is the accounts and case workflow log (portal.go).
 	portal *portalBook
 
+	// gate is held shared by every write from check to apply, and
+	// exclusively by a compaction while the store runs (expire.go).
+	gate sync.RWMutex
+
 	mu       sync.RWMutex
 	closed   bool
 	cases    map[string]*caseEntry // by case id
@@ -76,6 +80,10 @@ type Store struct {
 	shredded int        // sealed case records dropped on open: their tenant's key is destroyed
 	trail    *auditLog  // the access audit trail (audit.go)
 	history  historyLog // tenants' upload summaries (history.go)
+	// garbage counts entries deleted since the last compaction, the first
+	// at garbageSince: their records are still in the log (expire.go).
+	garbage      int
+	garbageSince time.Time
 }
 
 type statusKey struct{ tenant, upload string }
@@ -91,6 +99,7 @@ type statusEntry struct {
 // plus the fields filters and similarity results need without decoding.
 type caseEntry struct {
 	id, tenant, queue, summary string
+	upload                     string // the case's upload id: its status goes with it
 	created                    time.Time
 	raw                        json.RawMessage
 	sealed                     []byte // raw under the tenant's data key, as in the log; nil when unsealed
@@ -172,6 +181,7 @@ type record struct {
 	Op     string               `json:"op"` // "case" | "status" | "audit"
 	Case   json.RawMessage      `json:"case,omitempty"`
 	Sealed *sealedCase          `json:"sealed,omitempty"` // instead of Case when the store has a Sealer
+	Delete *deletion            `json:"delete,omitempty"` // op "delete": retention or a tenant delete (expire.go)
 	Emb    *storedEmbedding     `json:"emb,omitempty"`
 	Status *triage.UploadStatus `json:"status,omitempty"` // also on a case record: its upload's status
 	Audit  *AuditEvent          `json:"audit,omitempty"`
@@ -179,6 +189,9 @@ type record struct {
 	StatusAudit *AuditEvent `json:"status_audit,omitempty"`
 	// Resolution is a "resolve" record's (resolve.go).
 	Resolution *triage.Resolution `json:"resolution,omitempty"`
+	// SealedResolution replaces Resolution with a Sealer: an agent's note may
+	// name the customer.
+	SealedResolution *sealedCase `json:"sealed_resolution,omitempty"`
 }
 
 // storedEmbedding is an embedding in the log. The vector is packed as
@@ -263,11 +276,23 @@ func (s *Store) apply(r record, seq uint64) error {
 		s.setStatusLocked(*r.Status, seq)
 		s.replayed++
 	case "resolve":
-		if err := s.applyResolve(r.Resolution, seq); err != nil {
+		res, err := s.unsealResolution(r)
+		if errors.Is(err, errShredded) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.applyResolve(res, seq); err != nil {
 			return err
 		}
 		s.replayed++
 	case "audit":
+	case "delete":
+		if r.Delete == nil || r.Delete.Tenant == "" {
+			return errors.New("delete record without a tenant")
+		}
+		s.deleteLocked(*r.Delete, seq)
 	default:
 		return fmt.Errorf("unknown record op %q", r.Op)
 	}
@@ -296,7 +321,7 @@ func (s *Store) putLocked(c *triage.Case, raw json.RawMessage, sealed *sealedCas
 		}
 	}
 	e := &caseEntry{
-		id: c.ID, tenant: c.Tenant, queue: c.Queue, summary: c.Summary,
+		id: c.ID, tenant: c.Tenant, queue: c.Queue, summary: c.Summary, upload: c.Upload.ID,
 		created: c.CreatedAt, raw: raw, seq: seq,
 	}
 	if ex, ok := triage.ExampleOf(c); ok {
@@ -348,6 +373,16 @@ func (s *Store) compact(path string) error {
 	for _, id := range ids {
 		e := s.cases[id]
 		r := record{Op: "case", Case: e.raw}
+		if e.sealed == nil && s.opts.Sealer != nil {
+			// Changed since it was sealed (a resolution), or written before
+			// the store had keys: sealed now, so no body is left in the clear.
+			body, err := s.opts.Sealer.Seal(context.Background(), e.tenant, e.raw, []byte(e.id))
+			if err != nil {
+				f.Close()
+				return err
+			}
+			e.sealed = body
+		}
 		if e.sealed != nil {
 			r.Case, r.Sealed = nil, &sealedCase{ID: e.id, Tenant: e.tenant, Body: e.sealed}
 		}
@@ -358,17 +393,6 @@ func (s *Store) compact(path string) error {
 		if buf, err = appendRecord(buf, r); err != nil {
 			f.Close()
 			return err
-		}
-		if e.sealed != nil && e.example != nil {
-			// The sealed body is the case as it was put; its resolution is
-			// kept as the resolve record that folded it in.
-			var c triage.Case
-			if err := json.Unmarshal(e.raw, &c); err == nil && c.Resolution != nil {
-				if buf, err = appendRecord(buf, record{Op: "resolve", Resolution: c.Resolution}); err != nil {
-					f.Close()
-					return err
-				}
-			}
 		}
 	}
 	for _, st := range s.statuses {
@@ -480,6 +504,8 @@ func statusAudit(now time.Time, st triage.UploadStatus) *AuditEvent {
 // the record's sequence number. No lock is held while the log syncs, so
 // readers never wait for the disk and concurrent writers share one fsync.
 func (s *Store) write(line []byte, durable bool, check func() error, apply func(seq uint64)) error {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
 	s.mu.RLock()
 	closed := s.closed
 	var err error

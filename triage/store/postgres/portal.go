@@ -136,6 +136,32 @@ func (s *Store) PutCaseWork(ctx context.Context, w triage.CaseWork) error {
 	return classify("store", s.putWork(ctx, s.pool, w))
 }
 
+// AddComment appends a comment in a transaction holding the row lock.
+func (s *Store) AddComment(ctx context.Context, tenant, caseID, queue string, c triage.Comment) (triage.CaseWork, error) {
+	if tenant == "" || caseID == "" || c.By == "" || c.Text == "" {
+		return triage.CaseWork{}, triage.Invalidf("store", "a comment needs a tenant, a case id, an author and text")
+	}
+	var out triage.CaseWork
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		empty, _ := json.Marshal(triage.CaseWork{Tenant: tenant, CaseID: caseID, Queue: queue})
+		if _, err := tx.Exec(ctx, s.sql(`INSERT INTO {s}.case_work (tenant, case_id, queue, doc)
+			VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT DO NOTHING`), tenant, caseID, queue, string(empty)); err != nil {
+			return err
+		}
+		var doc string
+		if err := tx.QueryRow(ctx, s.sql(`SELECT doc::text FROM {s}.case_work WHERE tenant = $1 AND case_id = $2 FOR UPDATE`),
+			tenant, caseID).Scan(&doc); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(doc), &out); err != nil {
+			return triage.Internal("store", err)
+		}
+		out.Comments = append(out.Comments, c)
+		return s.putWork(ctx, tx, out)
+	})
+	return out, classify("store", err)
+}
+
 // execer is a pool or a transaction.
 type execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
@@ -158,7 +184,7 @@ func (s *Store) putWork(ctx context.Context, db execer, w triage.CaseWork) error
 func (s *Store) GetCaseWork(ctx context.Context, tenant, caseID string) (triage.CaseWork, error) {
 	var w triage.CaseWork
 	err := s.getDoc(ctx, &w, `SELECT doc::text FROM {s}.case_work WHERE tenant = $1 AND case_id = $2`, tenant, caseID)
-	if err == nil && w.State() == triage.WorkOpen && w.AlertAckedBy == "" {
+	if err == nil && w.State() == triage.WorkOpen && w.AlertAckedBy == "" && len(w.Comments) == 0 {
 		return triage.CaseWork{}, triage.ErrNotFound // a row TakeCase made for a take that lost
 	}
 	return w, err
@@ -176,7 +202,7 @@ func (s *Store) ListCaseWork(ctx context.Context, f triage.CaseWorkFilter) ([]tr
 	case triage.WorkResolved:
 		state = ` AND resolved_by <> ''`
 	case "":
-		state = ` AND (taken_by <> '' OR resolved_by <> '' OR doc->>'alert_acked_by' IS NOT NULL)`
+		state = ` AND (taken_by <> '' OR resolved_by <> '' OR doc->>'alert_acked_by' IS NOT NULL OR doc->'comments' IS NOT NULL)`
 	default:
 		return nil, nil // open cases have no record
 	}
@@ -217,6 +243,40 @@ func scanDocs[T any](rows pgx.Rows) ([]T, error) {
 			return nil, triage.Internal("store", err)
 		}
 		out = append(out, v)
+	}
+	return out, classify("store", rows.Err())
+}
+
+var _ triage.CaseLister = (*Store)(nil)
+
+// ListCaseRefs is ListCases without reading the case documents.
+func (s *Store) ListCaseRefs(ctx context.Context, f triage.CaseFilter) ([]triage.CaseRef, error) {
+	if f.Tenant == "" && !f.AllTenants {
+		return nil, triage.Invalidf("store", "list cases: a tenant is required")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	var since any
+	if !f.Since.IsZero() {
+		since = f.Since
+	}
+	rows, err := s.pool.Query(ctx, s.sql(`SELECT id, tenant, queue, created_at FROM {s}.cases
+		WHERE ($1 OR tenant = $2) AND ($3 = '' OR queue = $3) AND ($4::timestamptz IS NULL OR created_at >= $4)
+		ORDER BY created_at DESC, id LIMIT $5`), f.AllTenants, f.Tenant, f.Queue, since, limit)
+	if err != nil {
+		return nil, classify("store", err)
+	}
+	defer rows.Close()
+	var out []triage.CaseRef
+	for rows.Next() {
+		var r triage.CaseRef
+		if err := rows.Scan(&r.ID, &r.Tenant, &r.Queue, &r.CreatedAt); err != nil {
+			return nil, classify("store", err)
+		}
+		r.CreatedAt = r.CreatedAt.UTC()
+		out = append(out, r)
 	}
 	return out, classify("store", rows.Err())
 }

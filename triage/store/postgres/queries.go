@@ -60,11 +60,12 @@ func newQueries(schema string) queries {
 		getSpace:    r.Replace(`SELECT id, dims FROM {s}.embedding_spaces WHERE embedder_id = $1`),
 		insertSpace: r.Replace(`INSERT INTO {s}.embedding_spaces (embedder_id, dims) VALUES ($1, $2) ON CONFLICT (embedder_id) DO NOTHING`),
 		upsertStatus: r.Replace(`
-			INSERT INTO {s}.upload_statuses (tenant, upload_id, case_id, status, reason, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6)
+			INSERT INTO {s}.upload_statuses (tenant, upload_id, case_id, status, reason, updated_at, delete_after)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (tenant, upload_id) DO UPDATE SET case_id = excluded.case_id,
-				status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`),
-		getStatus: r.Replace(`SELECT case_id, status, reason, updated_at FROM {s}.upload_statuses WHERE tenant = $1 AND upload_id = $2`),
+				status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at,
+				delete_after = excluded.delete_after`),
+		getStatus: r.Replace(`SELECT case_id, status, reason, updated_at, delete_after FROM {s}.upload_statuses WHERE tenant = $1 AND upload_id = $2`),
 		insertAudit: r.Replace(`
 			INSERT INTO {s}.audit (at, event, tenant, case_id, upload_id, details)
 			VALUES ($1, $2, $3, $4, $5, $6::jsonb)`),

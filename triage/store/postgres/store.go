@@ -401,7 +401,7 @@ func (s *Store) SetStatus(ctx context.Context, st triage.UploadStatus) error {
 		st.UpdatedAt = now
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, s.q.upsertStatus, st.Tenant, st.UploadID, st.CaseID, string(st.Status), st.Reason, st.UpdatedAt); err != nil {
+		if _, err := tx.Exec(ctx, s.q.upsertStatus, st.Tenant, st.UploadID, st.CaseID, string(st.Status), st.Reason, st.UpdatedAt, nullTime(st.DeleteAfter)); err != nil {
 			return err
 		}
 		details := auditDetails("status", string(st.Status), "reason", st.Reason)
@@ -415,7 +415,11 @@ func (s *Store) SetStatus(ctx context.Context, st triage.UploadStatus) error {
 func (s *Store) GetStatus(ctx context.Context, tenant, uploadID string) (triage.UploadStatus, error) {
 	st := triage.UploadStatus{Tenant: tenant, UploadID: uploadID}
 	var status string
-	err := s.pool.QueryRow(ctx, s.q.getStatus, tenant, uploadID).Scan(&st.CaseID, &status, &st.Reason, &st.UpdatedAt)
+	var deleteAfter *time.Time
+	err := s.pool.QueryRow(ctx, s.q.getStatus, tenant, uploadID).Scan(&st.CaseID, &status, &st.Reason, &st.UpdatedAt, &deleteAfter)
+	if deleteAfter != nil {
+		st.DeleteAfter = deleteAfter.UTC()
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return triage.UploadStatus{}, triage.ErrNotFound
 	}

@@ -22,6 +22,8 @@ var portalTests = []struct {
 	{"CaseWorkTake", testCaseWorkTake},
 	{"CaseWorkConcurrentTake", testCaseWorkConcurrentTake},
 	{"CaseWorkListAndLocate", testCaseWorkList},
+	{"ListCaseRefs", testListCaseRefs},
+	{"CaseWorkComments", testCaseWorkComments},
 }
 
 func accountStore(t *testing.T, s triage.Store) triage.AccountStore {
@@ -280,5 +282,85 @@ func testPortalDurability(t *testing.T, r Reopener) {
 	}
 	if w, err := ws.GetCaseWork(ctx, "acme", "c1"); err != nil || w.TakenBy != "ana" {
 		t.Fatalf("case work after reopen: %+v %v", w, err)
+	}
+}
+
+// testListCaseRefs: the refs are ListCases' cases, in its order, for every filter.
+func testListCaseRefs(t *testing.T, f Factory) {
+	ctx := context.Background()
+	s := open(t, f)
+	cl, ok := s.(triage.CaseLister)
+	if !ok {
+		t.Fatalf("%T does not implement triage.CaseLister", s)
+	}
+	for i, spec := range []struct{ tenant, queue string }{
+		{"acme", "db"}, {"acme", "net"}, {"globex", "db"}, {"acme", "db"}, {"globex", "net"}, {"acme", "db"},
+	} {
+		c := fullCase(spec.tenant, fmt.Sprintf("r%d", i), base.Add(time.Duration(i%3)*time.Minute))
+		c.Queue = spec.queue
+		if err := s.PutCase(ctx, c, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, cf := range []triage.CaseFilter{
+		{Tenant: "acme"}, {Tenant: "acme", Queue: "db"}, {AllTenants: true, Queue: "db"}, {AllTenants: true, Limit: 2},
+		{AllTenants: true, Since: base.Add(time.Minute)}, {Tenant: "initech"},
+	} {
+		cases, err := s.ListCases(ctx, cf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs, err := cl.ListCaseRefs(ctx, cf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want, got []string
+		for _, c := range cases {
+			want = append(want, c.Tenant+"/"+c.ID+"/"+c.Queue+"/"+c.CreatedAt.UTC().Format(time.RFC3339))
+		}
+		for _, r := range refs {
+			got = append(got, r.Tenant+"/"+r.ID+"/"+r.Queue+"/"+r.CreatedAt.UTC().Format(time.RFC3339))
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("filter %+v: refs %v, cases %v", cf, got, want)
+		}
+	}
+	if _, err := cl.ListCaseRefs(ctx, triage.CaseFilter{}); triage.KindOf(err) != triage.KindInvalid {
+		t.Fatalf("no tenant: %v, want invalid", err)
+	}
+}
+
+// testCaseWorkComments: concurrent comments are all kept, in a record that
+// also keeps the take.
+func testCaseWorkComments(t *testing.T, f Factory) {
+	ctx := context.Background()
+	ws := workStore(t, open(t, f))
+	if _, err := ws.TakeCase(ctx, triage.CaseWork{Tenant: "acme", CaseID: "c1", Queue: "db", TakenBy: "ana", TakenAt: base}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if _, err := ws.AddComment(ctx, "acme", "c1", "db", triage.Comment{By: fmt.Sprintf("agent%d", i), At: base, Text: "checked the pool"}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	w, err := ws.GetCaseWork(ctx, "acme", "c1")
+	if err != nil || len(w.Comments) != n || w.TakenBy != "ana" {
+		t.Fatalf("after %d comments: %d comments, taken by %q, %v", n, len(w.Comments), w.TakenBy, err)
+	}
+	// A comment on an open case makes its record; the case stays open.
+	w, err = ws.AddComment(ctx, "acme", "c2", "db", triage.Comment{By: "ana", At: base, Text: "first look"})
+	if err != nil || w.State() != triage.WorkOpen || len(w.Comments) != 1 {
+		t.Fatalf("comment on an open case: %+v %v", w, err)
+	}
+	if got, err := ws.GetCaseWork(ctx, "acme", "c2"); err != nil || len(got.Comments) != 1 {
+		t.Fatalf("read back: %+v %v", got, err)
+	}
+	if _, err := ws.AddComment(ctx, "acme", "c3", "db", triage.Comment{By: "ana", At: base}); triage.KindOf(err) != triage.KindInvalid {
+		t.Fatalf("empty comment: %v, want invalid", err)
 	}
 }

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -229,6 +231,52 @@ func testResolutionDurable(t *testing.T, rp Reopener) {
 		}
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// Resolutions and puts of other cases arriving together all land.
+func testConcurrentResolve(t *testing.T, f Factory) {
+	s := open(t, f)
+	r, es := resolver(t, s)
+	ctx := context.Background()
+	const workers, each = 4, 5
+	for w := range workers {
+		for i := range each {
+			mustPut(t, s, labelled("acme", fmt.Sprintf("cr-%d-%d", w, i), "high", "database", "database", base), emb(spaceA, 1, float32(w), float32(i), 0))
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*workers*each)
+	for w := range workers {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				errs <- r.Resolve(ctx, triage.Resolution{Tenant: "acme", CaseID: fmt.Sprintf("cr-%d-%d", w, i), Severity: "low", ResolvedAt: base.Add(time.Hour)})
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				errs <- s.PutCase(ctx, labelled("acme", fmt.Sprintf("other-%d-%d", w, i), "low", "network", "network", base), emb(spaceA, 0, 1, 0, 0))
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent write: %v", err)
+		}
+	}
+	xs, err := es.Examples(ctx, triage.ExampleFilter{Tenant: "acme"})
+	if err != nil || len(xs) != workers*each {
+		t.Fatalf("Examples after concurrent resolutions: %d, %v; want %d", len(xs), err, workers*each)
+	}
+	for _, x := range xs {
+		if x.Severity != "low" {
+			t.Errorf("%s resolved as %s, want low", x.CaseID, x.Severity)
 		}
 	}
 }

@@ -5,6 +5,9 @@
 -- built from. Tenants' data keys are stored wrapped by the master key.
 ALTER TABLE cases ADD COLUMN sealed bytea;
 
+-- When retention deletes the upload's raw payload (shown by the API and console).
+ALTER TABLE upload_statuses ADD COLUMN delete_after timestamptz;
+
 CREATE TABLE data_keys (
 	tenant     text PRIMARY KEY,
 	master_id  text NOT NULL,  -- which master key wrapped it
