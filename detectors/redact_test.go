@@ -331,6 +331,9 @@ func TestMemoryFlat(t *testing.T) {
 
 // TestPathologicalInputs: repetitive hostile input is scanned in linear time.
 func TestPathologicalInputs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a timing test (5 s per input): run without -short; scripts/test.sh's -race step passes -short")
+	}
 	e := testEngine(t)
 	inputs := map[string]string{
 		"begin markers":  strings.Repeat("-----BEGIN PRIVATE KEY-----", 80_000),

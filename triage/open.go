@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"sort"
@@ -24,7 +25,11 @@ type OpenLimits struct {
 	RatioFloor     int64   // the ratio is enforced past this many decompressed bytes; default 16 MiB
 	MaxMembers     int     // archive members over all layers; default 10000
 	MaxDepth       int     // archive layers (tar.gz = 2); default 3
-	TempDir        string  // where zips are spooled (zip needs random access); "" = os.TempDir()
+	// TempDir is where zips are spooled (zip needs random access); "" =
+	// os.TempDir(). serve spools inside its data dir and sweeps it at start.
+	// A spool file is unlinked as soon as it is created where the system
+	// allows it, so a killed process leaves no raw upload behind.
+	TempDir string
 }
 
 func (l OpenLimits) withDefaults() OpenLimits {
@@ -140,7 +145,10 @@ func (o *Opened) MemberAt(off int64) (Member, bool) {
 func (o *Opened) Close() error {
 	var errs []error
 	for _, f := range o.temps {
-		errs = append(errs, f.Close(), os.Remove(f.Name()))
+		errs = append(errs, f.Close())
+		if err := os.Remove(f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
 	}
 	o.temps = nil
 	return errors.Join(errs...)
@@ -284,11 +292,15 @@ func (o *Opened) openLayer(c class, name string, r *bufio.Reader, inArchive bool
 	case classTar:
 		return &tarSource{o: o, prefix: memberPrefix(name, inArchive), tr: tar.NewReader(r), d: depth}, nil
 	default:
-		f, err := os.CreateTemp(o.lim.TempDir, "logtriage-zip-*")
+		f, err := os.CreateTemp(o.lim.TempDir, SpoolPattern)
 		if err != nil {
 			return nil, Internal("open", err)
 		}
 		o.temps = append(o.temps, f)
+		// Unlinked at once (POSIX keeps the open file): a kill -9 from here
+		// on leaves no raw upload on disk. Where that fails (Windows),
+		// Close removes it and SweepSpool catches what a crash left.
+		_ = os.Remove(f.Name())
 		n, err := io.Copy(f, io.LimitReader(r, o.lim.MaxUploadBytes+1))
 		if err != nil {
 			return nil, corrupt(err)

@@ -37,7 +37,7 @@ func RenderText(w io.Writer, c *Case) error {
 	field("Category", "%s  skills: %s", c.Category, orDash(strings.Join(c.Skills, ", ")))
 	alert := ""
 	if c.Alerted {
-		alert = "  — PII/secret alert sent to security"
+		alert = "  — raises a PII/secret alert for security" // serve publishes it; triage alone sends nothing
 	}
 	field("Queue", "%s  priority %s%s", c.Queue, c.Priority, alert)
 	cls := c.Classifier.Kind

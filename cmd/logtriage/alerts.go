@@ -28,9 +28,8 @@ func runAlerts(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}
-	if fs.NArg() != 0 || (*format != "text" && *format != "json") {
-		fs.Usage()
-		return 2
+	if code := usageProblem(fs, stderr, argsProblem(fs.Args(), fs.NArg() == 0, "no arguments"), formatProblem(*format, "text", "json")); code >= 0 {
+		return code
 	}
 	nc, js, err := nf.connect("logtriage-alerts")
 	if err != nil {

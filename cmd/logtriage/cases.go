@@ -36,9 +36,10 @@ func runCases(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if rf.caseID != "" {
 		return runResolve(ctx, fs, nf, rf, *queue, *tenant, *format, stdout, stderr)
 	}
-	if fs.NArg() != 0 || (*format != "text" && *format != "json") || (*next && (*queue == "" || *follow)) {
-		fs.Usage()
-		return 2
+	if code := usageProblem(fs, stderr, argsProblem(fs.Args(), fs.NArg() == 0, "no arguments"), formatProblem(*format, "text", "json"),
+		problem{*next && *queue == "", "--next needs --queue: which queue to take the next case from"},
+		problem{*next && *follow, "--next takes one case; it does not go with --follow"}); code >= 0 {
+		return code
 	}
 	if *tenant != "" {
 		if err := worker.ValidTenant(*tenant); err != nil {

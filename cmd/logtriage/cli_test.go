@@ -52,9 +52,9 @@ func TestTriageFlagsAfterFile(t *testing.T) {
 func TestSimilarMissingStore(t *testing.T) {
 	t.Setenv("DATABASE_URL", "")
 	dir := filepath.Join(t.TempDir(), "nodata")
-	code, _, errOut := runCLI(t, "similar", "--data-dir", dir, "case_x")
-	if code != 1 || !strings.Contains(errOut, "no embedded store") {
-		t.Errorf("exit %d, want 1 with a clear error: %s", code, errOut)
+	code, _, errOut := runCLI(t, "similar", "--nats-url", "", "--data-dir", dir, "case_x")
+	if code != 2 || !strings.Contains(errOut, "no embedded store") {
+		t.Errorf("exit %d, want 2 with a clear error: %s", code, errOut)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("similar created %s", dir)

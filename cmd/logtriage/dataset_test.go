@@ -16,6 +16,7 @@ import (
 // dataset export reads the embedded store directly when serve is not
 // running, per tenant, and writes what eval loads.
 func TestDatasetExportFromStore(t *testing.T) {
+	t.Setenv("DATABASE_URL", "") // scripts/test.sh exports one: this test is about the embedded store
 	dataDir := t.TempDir()
 	store, err := embedded.Open(filepath.Join(dataDir, "store"), embedded.Options{})
 	if err != nil {

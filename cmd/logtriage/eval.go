@@ -74,8 +74,8 @@ func runEval(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "logtriage eval:", err)
 		return evalError
 	}
-	if *datasetPath == "" || fs.NArg() > 0 {
-		fs.Usage()
+	if code := usageProblem(fs, stderr, problem{*datasetPath == "", "--dataset is required: the labelled set to run"},
+		argsProblem(fs.Args(), fs.NArg() == 0, "no arguments (the set is --dataset)")); code >= 0 {
 		return evalError
 	}
 	if *format != "text" && *format != "json" && *format != "html" {
@@ -267,18 +267,9 @@ func loadPrices(path string) (map[string]eval.Price, error) {
 	return prices, nil
 }
 
-// writeFileWith writes through a temporary file so a failed run never leaves
-// a half-written baseline behind.
+// writeFileWith writes an output file safely (see writeOutput).
 func writeFileWith(path string, write func(io.Writer) error) error {
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return writeOutput(path, write)
 }
 
 // gitCommit is best effort: a run outside a checkout records none.

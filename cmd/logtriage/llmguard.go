@@ -20,6 +20,12 @@ type llmGuard struct {
 	threshold int
 	openFor   time.Duration
 	breakers  map[string]*breaker.Breaker
+	// embedder is the configured embedder (serve's similar queries use it
+	// for a case without a stored vector).
+	embedder triage.Embedder
+	// remoteEmbedder is the configured embedder when it is not the local
+	// fallback: serve's backfill re-embeds fallback cases with it.
+	remoteEmbedder triage.Embedder
 }
 
 // defaultLLMGuard is the guard with the flags' defaults.

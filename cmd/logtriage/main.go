@@ -79,9 +79,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "logtriage: unknown command %q\n", args[0])
+		fmt.Fprintf(stderr, "logtriage: unknown command %q%s\n\n", args[0], didYouMean(args[0]))
 		usage(stderr)
 		return 2
+	}
+	if asksHelp(args[1:]) {
+		// Asked-for help is output, not an error: it goes to stdout.
+		return c.run(ctx, args[1:], stdin, stdout, stdout)
 	}
 	return c.run(ctx, args[1:], stdin, stdout, stderr)
 }

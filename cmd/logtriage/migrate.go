@@ -22,21 +22,21 @@ func runMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}
-	if fs.NArg() != 0 || *dbURL == "" {
-		fs.Usage()
-		return 2
+	if code := usageProblem(fs, stderr, argsProblem(fs.Args(), fs.NArg() == 0, "no arguments"),
+		problem{*dbURL == "", "no database: give --database-url or set DATABASE_URL"}); code >= 0 {
+		return code
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	applied, err := postgres.Migrate(ctx, *dbURL, *schema)
 	if err != nil {
 		fmt.Fprintln(stderr, "logtriage migrate:", err)
-		return 1
+		return 2
 	}
 	ms, err := postgres.Migrations()
 	if err != nil {
 		fmt.Fprintln(stderr, "logtriage migrate:", err)
-		return 1
+		return 2
 	}
 	names := map[int]string{}
 	for _, m := range ms {

@@ -23,9 +23,8 @@ func runRedact(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return parseExit(err)
 	}
-	if len(paths) > 1 {
-		fs.Usage()
-		return 2
+	if code := usageProblem(fs, stderr, argsProblem(paths, len(paths) <= 1, "one FILE, '-' or none (stdin)")); code >= 0 {
+		return code
 	}
 	path := "-"
 	if len(paths) == 1 {
@@ -36,7 +35,7 @@ func runRedact(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintln(stderr, "logtriage redact:", err)
 		return 2
 	}
-	r, closeIn, err := openInput(path, stdin)
+	r, closeIn, err := openInput(ctx, path, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "logtriage redact: %s: %v\n", path, err)
 		return 2

@@ -67,7 +67,7 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "logtriage reembed:", err)
-		return 1
+		return 2 // could not run (docs/cli.md's convention)
 	}
 	s, err := postgres.Open(ctx, *dbURL, postgres.Options{Schema: *schema, IndexM: *m, IndexEFConstruction: *efc, FullPrecisionIndex: *full})
 	if err != nil {

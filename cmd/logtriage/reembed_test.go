@@ -71,8 +71,8 @@ func TestReembedCommand(t *testing.T) {
 	if code, out, errOut := cli("--drop-space", oldLocal.ID()); code != 0 || !strings.Contains(out, "4 vectors") {
 		t.Errorf("--drop-space: exit %d, %q, %q", code, out, errOut)
 	}
-	if code, _, errOut := cli("--drop-space", oldLocal.ID()); code != 1 || !strings.Contains(errOut, "not found") {
-		t.Errorf("dropping a missing space: exit %d, %q; want 1 and not found", code, errOut)
+	if code, _, errOut := cli("--drop-space", oldLocal.ID()); code != 2 || !strings.Contains(errOut, "not found") {
+		t.Errorf("dropping a missing space: exit %d, %q; want 2 and not found", code, errOut)
 	}
 	if code, _, errOut := cli("--list", "--drop-space", "x"); code != 2 || !strings.Contains(errOut, "exclude each other") {
 		t.Errorf("two actions: exit %d, %q; want a usage error", code, errOut)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -50,50 +48,6 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// errBinary marks input that is not text.
-var errBinary = errors.New("binary file, not scanned")
-
-// openInput opens path ("-" is stdin), decompresses gzip by its magic bytes
-// and refuses binary content (a NUL byte in the first 8 KiB).
-func openInput(path string, stdin io.Reader) (io.Reader, func() error, error) {
-	var r io.Reader
-	closer := func() error { return nil }
-	if path == "-" {
-		r = stdin
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, nil, err
-		}
-		if st, err := f.Stat(); err == nil && st.IsDir() {
-			f.Close()
-			return nil, nil, errors.New("is a directory")
-		}
-		r, closer = f, f.Close
-	}
-	br := bufio.NewReaderSize(r, 64<<10)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			closer()
-			return nil, nil, fmt.Errorf("gzip: %w", err)
-		}
-		br = bufio.NewReaderSize(zr, 64<<10)
-		inner := closer
-		closer = func() error { zr.Close(); return inner() }
-	}
-	head, err := br.Peek(8 << 10)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		closer()
-		return nil, nil, err
-	}
-	if bytes.IndexByte(head, 0) >= 0 {
-		closer()
-		return nil, nil, errBinary
-	}
-	return br, closer, nil
-}
-
 // fileFinding is a finding with the path as given on the command line.
 type fileFinding struct {
 	File string `json:"file"`
@@ -101,11 +55,12 @@ type fileFinding struct {
 }
 
 func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	flags := newFlagSet(stderr, "scan", "usage: logtriage scan [--format text|json|jsonl|sarif] [--detectors FILE] PATH... (- for stdin; directories are walked; gzip is read transparently)")
+	flags := newFlagSet(stderr, "scan", "usage: logtriage scan [--format text|json|jsonl|sarif] [--detectors FILE] [PATH...] (none or - for stdin; directories are walked; gzip, zip, tar and tar.gz are opened as triage opens them)")
 	var ef engineFlags
 	ef.register(flags)
 	ef.registerConfigAlias(flags)
 	format := flags.String("format", "text", "output: text, json, jsonl or sarif")
+	quiet := flags.Bool("quiet", false, "no progress line on a terminal's stderr")
 	paths, err := parseInterspersed(flags, args)
 	if err != nil {
 		return parseExit(err)
@@ -117,8 +72,7 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 2
 	}
 	if len(paths) == 0 {
-		flags.Usage()
-		return 2
+		paths = []string{"-"} // no PATH reads stdin, as redact does
 	}
 	eng, err := ef.engine(stderr)
 	if err != nil {
@@ -140,7 +94,8 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			files = append(files, sf)
 			return
 		}
-		err := scanOne(ctx, eng, path, stdin, func(f detectors.Finding) error {
+		prog := func(size int64) *progress { return startProgress(stderr, *quiet, "scan "+path, size) }
+		err := scanOne(ctx, eng, path, stdin, prog, func(f detectors.Finding) error {
 			ff := fileFinding{File: path, Finding: f}
 			sf.Findings++
 			counts[f.Type]++
@@ -232,8 +187,8 @@ type scanReport struct {
 	Total    int            `json:"total"`
 }
 
-func scanOne(ctx context.Context, eng *detectors.Engine, path string, stdin io.Reader, fn func(detectors.Finding) error) error {
-	r, closeIn, err := openInput(path, stdin)
+func scanOne(ctx context.Context, eng *detectors.Engine, path string, stdin io.Reader, prog func(int64) *progress, fn func(detectors.Finding) error) error {
+	r, closeIn, err := openInputProgress(ctx, path, stdin, prog)
 	if err != nil {
 		return err
 	}

@@ -28,14 +28,14 @@ func init() {
 	register("serve", command{summary: "run the worker (embedded NATS + store by default)", run: runServe})
 }
 
-func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) int {
-	cfg, code, ok := parseServe(args, stderr)
+func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	cfg, code, ok := parseServeTo(args, stdout, stderr)
 	if !ok {
 		return code
 	}
 	if err := serve(ctx, cfg); err != nil {
 		cfg.log.Error("serve: " + err.Error())
-		return 1
+		return 2 // could not run (docs/cli.md, exit codes)
 	}
 	return 0
 }
@@ -45,6 +45,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 // 127.0.0.1:4222 with JetStream and the store under ./data. ok is false
 // after -h or a usage error, with the exit code.
 func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok bool) {
+	return parseServeTo(args, io.Discard, stderr)
+}
+
+// parseServeTo is parseServe with stdout for --print-config.
+func parseServeTo(args []string, stdout, stderr io.Writer) (cfg serveConfig, code int, ok bool) {
 	fs := newFlagSet(stderr, "serve", "usage: logtriage serve [--data-dir DIR] [--nats-url URL] [--database-url URL] [--workers N] [--http ADDR] [--listen ADDR] [--tls-cert FILE --tls-key FILE] [--llm-pii]")
 	fs.StringVar(&cfg.dataDir, "data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "directory for the embedded NATS server and store (env LOGTRIAGE_DATA_DIR)")
 	cfg.nats.register(fs, "")
@@ -53,11 +58,14 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	fs.StringVar(&cfg.routes, "routes", os.Getenv("LOGTRIAGE_ROUTES"), "routing config JSON (env LOGTRIAGE_ROUTES); the built-in default when empty")
 	fs.IntVar(&cfg.workers, "workers", 0, "uploads processed concurrently (0: two per CPU, or 4 per CPU with an LLM, which mostly waits)")
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
+	fs.BoolVar(&cfg.pprof, "pprof", envTrue(os.Getenv("LOGTRIAGE_PPROF")), "also serve Go's profiler under /debug/pprof/ on the --http listener (env LOGTRIAGE_PPROF)")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
 	cfg.portal.register(fs)
 	cfg.keys.register(fs)
 	fs.StringVar(&cfg.retention, "retention", os.Getenv("LOGTRIAGE_RETENTION"), "retention policy JSON (env LOGTRIAGE_RETENTION); defaults raw 30d, quarantined 7d, incomplete 1d, cases 180d, audit 365d")
 	fs.DurationVar(&cfg.purgeEvery, "purge-every", time.Hour, "how often serve purges what is past its retention window; 0 disables")
+	var logs logFlags
+	logs.register(fs)
 	cfg.audit.register(fs)
 	cfg.detectors.registerRules(fs)
 	llmPII := llmPIIFlag(fs, os.Getenv)
@@ -66,12 +74,19 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 		fmt.Fprintln(stderr, "serve: "+err.Error())
 		return cfg, 2, false
 	}
+	configFile := fs.String("config-file", os.Getenv("LOGTRIAGE_CONFIG_FILE"), "serve's settings as `name = value` lines (flag names); the environment and flags override it (env LOGTRIAGE_CONFIG_FILE)")
+	printCfg := fs.Bool("print-config", false, "print every setting with where it came from, secrets masked, and exit")
 	if err := fs.Parse(args); err != nil {
 		return cfg, parseExit(err), false
 	}
-	if fs.NArg() != 0 || cfg.workers < 0 {
-		fs.Usage()
+	source, err := applyConfigFile(fs, *configFile, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "logtriage serve:", err)
 		return cfg, 2, false
+	}
+	if code := usageProblem(fs, stderr, append([]problem{argsProblem(fs.Args(), fs.NArg() == 0, "no arguments"),
+		{cfg.workers < 0, fmt.Sprintf("--workers %d: want 0 (automatic) or more", cfg.workers)}}, logs.problems()...)...); code >= 0 {
+		return cfg, code, false
 	}
 	if err := cfg.learn.check(); err != nil {
 		fmt.Fprintln(stderr, "serve: "+err.Error())
@@ -90,7 +105,11 @@ func parseServe(args []string, stderr io.Writer) (cfg serveConfig, code int, ok 
 	}
 	cfg.detOpts = detOpts
 	cfg.llmPII = *llmPII
-	cfg.log = slog.New(slog.NewTextHandler(stderr, nil))
+	if *printCfg {
+		printConfig(stdout, fs, source, os.Getenv)
+		return cfg, 0, false
+	}
+	cfg.log = logs.logger(stderr)
 	cfg.stderr = stderr
 	return cfg, 0, true
 }
@@ -103,6 +122,7 @@ type serveConfig struct {
 	audit                          auditFlags
 	dataDir, listen, dbURL, routes string
 	httpAddr                       string
+	pprof                          bool
 	workers                        int
 	grace                          time.Duration
 	llmPII                         bool
@@ -116,7 +136,24 @@ type serveConfig struct {
 }
 
 func serve(ctx context.Context, cfg serveConfig) error {
+	// Configuration first: a bad --routes fails before anything starts.
+	rt := router.Default()
+	if cfg.routes != "" {
+		var err error
+		if rt, err = router.Load(cfg.routes); err != nil {
+			return fmt.Errorf("--routes: %w", err)
+		}
+	}
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+		return err
+	}
+	unlock, err := lockDataDir(cfg.dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	spool, err := prepareSpool(cfg.dataDir, cfg.log)
+	if err != nil {
 		return err
 	}
 	keys, err := cfg.keys.load(cfg.dataDir, os.Getenv, cfg.log, true)
@@ -136,6 +173,12 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		if err != nil {
 			return fmt.Errorf("--nats-listen: %w", err)
 		}
+		// A taken port is said at once, not after the server's ready timeout.
+		ln, err := net.Listen("tcp", cfg.listen)
+		if err != nil {
+			return fmt.Errorf("--nats-listen %s: %w (another serve or NATS server running? give --nats-listen another address)", cfg.listen, err)
+		}
+		ln.Close()
 		jsKey, err := keys.jetStreamKey(true)
 		if err != nil {
 			return err
@@ -160,12 +203,6 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	defer nc.Close()
 
-	rt := router.Default()
-	if cfg.routes != "" {
-		if rt, err = router.Load(cfg.routes); err != nil {
-			return err
-		}
-	}
 	alertSubject := rt.AlertSubject()
 	if alertSubject == "" {
 		alertSubject = worker.DefaultAlertSubject
@@ -191,7 +228,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	defer trail.stop() // before the store closes: the last checkpoint is written
 
-	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.detOpts, cfg.llmPII, &cfg.guard, cfg.log, cfg.learn.apply)
+	pipe, usesLLM, err := guardedPipeline(rt, store, keys.fingerprint, cfg.detOpts, cfg.llmPII, &cfg.guard, triage.OpenLimits{TempDir: spool}, cfg.log, cfg.learn.apply)
 	if err != nil {
 		return err
 	}
@@ -219,7 +256,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	defer examples.Unsubscribe()
 	if cfg.httpAddr != "" {
-		stopHTTP, err := serveHTTP(cfg.httpAddr, w.Handler(), cfg.log)
+		h := w.Handler()
+		if cfg.pprof {
+			h = withPprof(h)
+		}
+		stopHTTP, err := serveHTTP(cfg.httpAddr, h, cfg.log)
 		if err != nil {
 			return err
 		}
@@ -236,6 +277,31 @@ func serve(ctx context.Context, cfg serveConfig) error {
 			return err
 		}
 		defer stopPortal()
+	}
+	// Reading commands (similar) ask serve instead of opening its store.
+	querySub, err := worker.ServeQueries(nc, store, cfg.guard.embedder, cfg.log, func(ctx context.Context, res triage.SimilarResult) error {
+		return recordCLI(ctx, store, similarEvents(&triage.Case{ID: res.CaseID, Tenant: res.Tenant}, res.Similar)...)
+	})
+	if err != nil {
+		return err
+	}
+	defer querySub.Drain()
+	// Payloads a killed submit left (chunks, objects with no event), hourly.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		worker.RunSweeper(sweepCtx, worker.SweepOptions{JS: js, Store: store}, time.Hour, cfg.log)
+	}()
+	defer func() { stopSweep(); <-sweepDone }()
+	if cfg.guard.remoteEmbedder != nil {
+		backfillDone := make(chan struct{})
+		backfillCtx, stopBackfill := context.WithCancel(ctx)
+		go func() {
+			defer close(backfillDone)
+			worker.RunBackfill(backfillCtx, worker.BackfillOptions{Store: store, Embedder: cfg.guard.remoteEmbedder, Logger: cfg.log, Metrics: w.Metrics()})
+		}()
+		defer func() { stopBackfill(); <-backfillDone }()
 	}
 	cfg.log.Info("worker running", "workers", cfg.workers, "nats", cfg.nats.url, "stream", worker.UploadsStream)
 	err = w.Run(ctx)
@@ -256,14 +322,15 @@ func defaultWorkers(cpus int, usesLLM bool) int {
 // workerPipeline is the pipeline `triage` runs, with the store for similar
 // cases; it says once which classifier judges the cases.
 func workerPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, llmPII bool, log *slog.Logger) (p *triage.Pipeline, usesLLM bool, err error) {
-	return guardedPipeline(rt, store, fingerprintKey, detectors.Options{}, llmPII, defaultLLMGuard(), log)
+	return guardedPipeline(rt, store, fingerprintKey, detectors.Options{}, llmPII, defaultLLMGuard(), triage.OpenLimits{}, log)
 }
 
 // guardedPipeline is workerPipeline with guard's LLM budget and circuit
 // breakers (one per endpoint, made here).
 // detOpts are the detector flags' options; the key is fingerprintKey.
-// extra options (learning from agents) are applied last.
-func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, detOpts detectors.Options, llmPII bool, guard *llmGuard, log *slog.Logger, extra ...func(*triage.PipelineOptions)) (p *triage.Pipeline, usesLLM bool, err error) {
+// limits bound (and say where to spool) what Open reads; extra options
+// (learning from agents) are applied last.
+func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byte, detOpts detectors.Options, llmPII bool, guard *llmGuard, limits triage.OpenLimits, log *slog.Logger, extra ...func(*triage.PipelineOptions)) (p *triage.Pipeline, usesLLM bool, err error) {
 	var classifier triage.Classifier
 	if opts, ok := llm.OptionsFromEnv(os.Getenv); ok {
 		opts.Breaker = guard.breakerFor(opts.BaseURL)
@@ -302,6 +369,10 @@ func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byt
 		return nil, false, err
 	}
 	log.Info("similar cases", "embedder", embedder.ID(), "dimensions", embedder.Dimensions(), "fallback", fallback.ID())
+	guard.embedder = embedder
+	if embedder.ID() != fallback.ID() {
+		guard.remoteEmbedder = embedder
+	}
 	detOpts.FingerprintKey = fingerprintKey
 	det, err := detectors.New(detOpts)
 	if err != nil {
@@ -317,6 +388,7 @@ func guardedPipeline(rt *router.Router, store triage.Store, fingerprintKey []byt
 		Store:            store,
 		FallbackEmbedder: fallback,
 		LLMBudget:        guard.budget,
+		Limits:           limits,
 		// Anomaly signals against each tenant's history in the store.
 		Anomalies: &triage.AnomalyOptions{},
 	}

@@ -109,6 +109,14 @@ func TestServeSubmitCasesAlerts(t *testing.T) {
 func testServe(t *testing.T, databaseURL string) {
 	dataDir := t.TempDir()
 	t.Setenv("LOGTRIAGE_DATA_DIR", dataDir) // where the CLI finds its NATS key
+	// What a serve killed while opening a zip left behind: swept at start.
+	stale := filepath.Join(dataDir, "spool", "logtriage-zip-4711")
+	if err := os.MkdirAll(filepath.Dir(stale), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stale, []byte("raw upload"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	url := fmt.Sprintf("nats://127.0.0.1:%d", freeServePort(t))
 	ctx, stop := context.WithCancel(context.Background())
 	var serveLog serveLogBuffer
@@ -132,6 +140,9 @@ func testServe(t *testing.T, databaseURL string) {
 	}
 	if !strings.Contains(serveLog.String(), "rules only") {
 		t.Errorf("serve did not say it runs rules-only:\n%s", serveLog.String())
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale spool file is still there: %v", err)
 	}
 	// JetStream keeps its streams on disk under the data dir.
 	if entries, err := os.ReadDir(filepath.Join(dataDir, "jetstream", "jetstream")); err != nil || len(entries) == 0 {
@@ -174,6 +185,15 @@ func testServe(t *testing.T, databaseURL string) {
 	code, out, _ = runServeCLI(t, "cases", "--nats-url", url, "--tenant", "acme", "--format", "json")
 	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, c.ID) {
 		t.Errorf("cases --tenant acme: exit %d:\n%s", code, out)
+	}
+	// similar asks serve over NATS: the embedded store is serve's alone.
+	code, out, errOut = runServeCLI(t, "similar", "--nats-url", url, "--database-url", "", "--data-dir", dataDir, "--tenant", "acme", "--format", "json", c.ID)
+	if code != 0 || !strings.Contains(out, `"case_id": "`+c.ID+`"`) {
+		t.Errorf("similar while serve runs: exit %d:\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = runServeCLI(t, "similar", "--nats-url", url, "--database-url", "", "--data-dir", dataDir, "--tenant", "globex", c.ID)
+	if code != 1 || !strings.Contains(errOut, "no case "+c.ID+" for tenant globex") {
+		t.Errorf("similar for another tenant: exit %d: %s", code, errOut)
 	}
 	code, out, _ = runServeCLI(t, "cases", "--nats-url", url, "--tenant", "globex", "--format", "json")
 	if code != 0 || out != "" {

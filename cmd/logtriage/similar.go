@@ -9,9 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"text/tabwriter"
+	"time"
 
+	"github.com/nats-io/nats.go"
+
+	"github.com/logtriage/logtriage/internal/natsx"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
+	"github.com/logtriage/logtriage/triage/worker"
 )
 
 func init() {
@@ -19,7 +24,11 @@ func init() {
 }
 
 func runSimilar(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet(stderr, "similar", "usage: logtriage similar [--database-url URL | --data-dir DIR] [--tenant T] [--all-tenants] [--k 5] [--format text|json] CASE_ID")
+	fs := newFlagSet(stderr, "similar", "usage: logtriage similar [--nats-url URL | --database-url URL | --data-dir DIR] [--tenant T] [--all-tenants] [--k 5] [--format text|json] CASE_ID",
+		"Asks a running serve over NATS (--nats-url) first; with no serve answering, reads the store itself",
+		"(--database-url, or the embedded store under --data-dir, which only one process can hold).")
+	var natsF natsFlags
+	natsF.register(fs, natsx.DefaultURL)
 	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (env DATABASE_URL); the embedded store when empty")
 	dataDir := fs.String("data-dir", envOr("LOGTRIAGE_DATA_DIR", "data"), "data dir of the embedded store, as given to serve (env LOGTRIAGE_DATA_DIR)")
 	tenant := fs.String("tenant", envOr("LOGTRIAGE_TENANT", "default"), "tenant of the case (env LOGTRIAGE_TENANT)")
@@ -30,40 +39,27 @@ func runSimilar(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}
-	if fs.NArg() != 1 || *k <= 0 || (*format != "text" && *format != "json") {
-		fs.Usage()
-		return 2
+	if code := usageProblem(fs, stderr, argsProblem(fs.Args(), fs.NArg() == 1, "one CASE_ID"),
+		problem{*k <= 0, fmt.Sprintf("--k %d: want at least 1", *k)}, formatProblem(*format, "text", "json")); code >= 0 {
+		return code
 	}
-	caseID := fs.Arg(0)
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "logtriage similar:", err)
-		return 1
+		return 2
 	}
-
-	store, err := openSimilarStore(ctx, *dbURL, *dataDir)
-	if err != nil {
-		return fail(err)
+	req := triage.SimilarRequest{Tenant: *tenant, AllTenants: *allTenants, CaseID: fs.Arg(0), K: *k, MinSimilarity: *minSim}
+	res, err := triage.SimilarResult{}, errNoServe
+	if *dbURL == "" { // PostgreSQL is shared: read it directly
+		res, err = similarViaServe(ctx, natsF, req)
 	}
-	defer store.Close()
-	c, err := store.GetCase(ctx, *tenant, caseID)
+	if errors.Is(err, errNoServe) {
+		res, err = similarFromStore(ctx, *dbURL, *dataDir, req)
+	}
 	if errors.Is(err, triage.ErrNotFound) {
-		return fail(fmt.Errorf("no case %s for tenant %s", caseID, *tenant))
+		fmt.Fprintf(stderr, "logtriage similar: no case %s for tenant %s\n", req.CaseID, req.Tenant)
+		return 1 // an answer, not an error
 	}
 	if err != nil {
-		return fail(err)
-	}
-	emb, source, err := caseEmbedding(ctx, store, c)
-	if err != nil {
-		return fail(err)
-	}
-	hits, err := store.Similar(ctx, triage.SimilarQuery{
-		Tenant: *tenant, AllTenants: *allTenants, Embedding: emb,
-		K: *k, MinSimilarity: *minSim, ExcludeCaseID: c.ID,
-	})
-	if err != nil {
-		return fail(err)
-	}
-	if err := recordCLI(ctx, store, similarEvents(c, hits)...); err != nil {
 		return fail(err)
 	}
 	if *format == "json" {
@@ -72,10 +68,7 @@ func runSimilar(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 			Tenant     string               `json:"tenant"`
 			EmbedderID string               `json:"embedder_id"`
 			Similar    []triage.SimilarCase `json:"similar"`
-		}{c.ID, c.Tenant, emb.EmbedderID, hits}
-		if out.Similar == nil {
-			out.Similar = []triage.SimilarCase{}
-		}
+		}{res.CaseID, res.Tenant, res.EmbedderID, res.Similar}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {
@@ -83,18 +76,18 @@ func runSimilar(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		}
 		return 0
 	}
-	fmt.Fprintf(stdout, "case %s (tenant %s, queue %s): %s\n", c.ID, c.Tenant, c.Queue, c.Summary)
-	fmt.Fprintf(stdout, "embedding: %s (%s)\n\n", emb.EmbedderID, source)
-	if len(hits) == 0 {
+	fmt.Fprintf(stdout, "case %s (tenant %s, queue %s): %s\n", res.CaseID, res.Tenant, res.Queue, res.Summary)
+	fmt.Fprintf(stdout, "embedding: %s (%s)\n\n", res.EmbedderID, res.Source)
+	if len(res.Similar) == 0 {
 		fmt.Fprintln(stdout, "no similar cases")
 		return 0
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SIMILARITY\tCASE\tTENANT\tQUEUE\tSUMMARY")
-	for _, h := range hits {
+	for _, h := range res.Similar {
 		t := h.Tenant
 		if t == "" {
-			t = c.Tenant
+			t = res.Tenant
 		}
 		fmt.Fprintf(tw, "%.3f\t%s\t%s\t%s\t%s\n", h.Similarity, h.CaseID, t, h.Queue, h.Summary)
 	}
@@ -102,6 +95,44 @@ func runSimilar(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return fail(err)
 	}
 	return 0
+}
+
+// errNoServe: no serve answered; the caller reads the store itself.
+var errNoServe = errors.New("no serve answering")
+
+// similarViaServe asks a running serve over NATS; errNoServe when there is
+// no NATS server or no serve on it.
+func similarViaServe(ctx context.Context, f natsFlags, req triage.SimilarRequest) (triage.SimilarResult, error) {
+	if f.url == "" {
+		return triage.SimilarResult{}, errNoServe
+	}
+	nc, _, err := f.connect("logtriage-similar")
+	if err != nil {
+		return triage.SimilarResult{}, errNoServe
+	}
+	defer nc.Close()
+	qctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	res, err := worker.QuerySimilar(qctx, nc, req)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return res, errNoServe
+	}
+	return res, err
+}
+
+// similarFromStore reads the store directly (no serve running).
+func similarFromStore(ctx context.Context, dbURL, dataDir string, req triage.SimilarRequest) (triage.SimilarResult, error) {
+	store, err := openSimilarStore(ctx, dbURL, dataDir)
+	if err != nil {
+		return triage.SimilarResult{}, err
+	}
+	defer store.Close()
+	res, err := triage.FindSimilar(ctx, store, func() (triage.Embedder, error) { return embed.FromEnv(os.Getenv) }, req)
+	if err != nil {
+		return res, err
+	}
+	// Reading tenant data is recorded before it is shown.
+	return res, recordCLI(ctx, store, similarEvents(&triage.Case{ID: res.CaseID, Tenant: res.Tenant}, res.Similar)...)
 }
 
 // openSimilarStore opens the same store serve uses: PostgreSQL with a URL,
@@ -118,30 +149,4 @@ func openSimilarStore(ctx context.Context, dbURL, dataDir string) (triage.Store,
 		return nil, fmt.Errorf("%w (is serve running on this data dir?)", err)
 	}
 	return s, err
-}
-
-// caseEmbedding is the case's stored vector when the store hands it back,
-// else its signature embedded again with the configured embedder.
-func caseEmbedding(ctx context.Context, store triage.Store, c *triage.Case) (triage.Embedding, string, error) {
-	if es, ok := store.(triage.EmbeddingStore); ok {
-		e, err := es.GetEmbedding(ctx, c.Tenant, c.ID)
-		if err == nil {
-			return e, "stored", nil
-		}
-		if !errors.Is(err, triage.ErrNotFound) {
-			return triage.Embedding{}, "", err
-		}
-	}
-	if c.Signature == "" {
-		return triage.Embedding{}, "", fmt.Errorf("case %s has no stored embedding and no signature to embed", c.ID)
-	}
-	e, err := embed.FromEnv(os.Getenv)
-	if err != nil {
-		return triage.Embedding{}, "", err
-	}
-	vecs, err := e.Embed(ctx, []string{c.Signature})
-	if err != nil {
-		return triage.Embedding{}, "", err
-	}
-	return triage.Embedding{EmbedderID: e.ID(), Vector: vecs[0]}, "signature embedded now", nil
 }

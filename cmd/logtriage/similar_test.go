@@ -56,7 +56,7 @@ func TestSimilarCommandEmbedded(t *testing.T) {
 	t.Setenv("OPENAI_BASE_URL", "")
 
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"similar", "--database-url", "", "--data-dir", dir, "--tenant", "acme", "--min-similarity", "-1", "--format", "json", "db-1"}, nil, &out, &errOut)
+	code := run(context.Background(), []string{"similar", "--nats-url", "", "--database-url", "", "--data-dir", dir, "--tenant", "acme", "--min-similarity", "-1", "--format", "json", "db-1"}, nil, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
@@ -75,14 +75,14 @@ func TestSimilarCommandEmbedded(t *testing.T) {
 	}
 
 	out.Reset()
-	code = run(context.Background(), []string{"similar", "--database-url", "", "--data-dir", dir, "--tenant", "acme", "--all-tenants", "--k", "1", "db-1"}, nil, &out, &errOut)
+	code = run(context.Background(), []string{"similar", "--nats-url", "", "--database-url", "", "--data-dir", dir, "--tenant", "acme", "--all-tenants", "--k", "1", "db-1"}, nil, &out, &errOut)
 	if code != 0 || !strings.Contains(out.String(), "db-g") || !strings.Contains(out.String(), "globex") {
 		t.Errorf("--all-tenants --k 1: exit %d, output:\n%s", code, out.String())
 	}
 
 	out.Reset()
 	errOut.Reset()
-	code = run(context.Background(), []string{"similar", "--database-url", "", "--data-dir", dir, "--tenant", "globex", "db-1"}, nil, &out, &errOut)
+	code = run(context.Background(), []string{"similar", "--nats-url", "", "--database-url", "", "--data-dir", dir, "--tenant", "globex", "db-1"}, nil, &out, &errOut)
 	if code != 1 || !strings.Contains(errOut.String(), "no case db-1") {
 		t.Errorf("another tenant's case: exit %d, stderr %q; want 1 and not found", code, errOut.String())
 	}

@@ -39,9 +39,8 @@ func runSubmit(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if *wait && !flagGiven(fs, "format") {
 		*format = "json" // the contract: with --wait, the finished case as JSON
 	}
-	if len(files) == 0 || (*format != "text" && *format != "json") {
-		fs.Usage()
-		return 2
+	if code := usageProblem(fs, stderr, argsProblem(files, len(files) > 0, "one FILE or more"), formatProblem(*format, "text", "json")); code >= 0 {
+		return code
 	}
 	if *api != "" {
 		if *token == "" {

@@ -23,22 +23,22 @@ func init() {
 	})
 }
 
-func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet(stderr, "triage", "usage: logtriage triage [--format text|json] [--config routing.json] [--detectors FILE] [--llm-pii] FILE", "\nWith OPENAI_API_KEY or OPENAI_BASE_URL set (model: LOGTRIAGE_LLM_MODEL) an LLM classifies, rules otherwise.")
+func runTriage(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet(stderr, "triage", "usage: logtriage triage [--format text|json] [--config routing.json] [--detectors FILE] [--llm-pii] FILE|- (gzip, zip, tar, tar.gz opened; - is stdin)", "\nWith OPENAI_API_KEY or OPENAI_BASE_URL set (model: LOGTRIAGE_LLM_MODEL) an LLM classifies, rules otherwise.")
 	format := fs.String("format", "text", "output format: text or json")
 	config := fs.String("config", "", "routing config (JSON); default: the embedded router/default.json")
 	tenant := fs.String("tenant", "local", "tenant the case belongs to (selects the tier in the routing config)")
 	tokens := fs.Int("excerpt-tokens", 3000, "token budget of the excerpt the classifier sees")
 	llmPII := llmPIIFlag(fs, os.Getenv)
+	quiet := fs.Bool("quiet", false, "no progress line on a terminal's stderr")
 	var ef engineFlags // --detectors, --mode, --disable, --min-confidence, --fingerprint-key-file
 	ef.register(fs)
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return parseExit(err)
 	}
-	if len(files) != 1 || (*format != "text" && *format != "json") {
-		fs.Usage()
-		return 2
+	if code := usageProblem(fs, stderr, argsProblem(files, len(files) == 1, "one FILE (or - for stdin)"), formatProblem(*format, "text", "json")); code >= 0 {
+		return code
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "logtriage triage:", err)
@@ -83,16 +83,18 @@ func runTriage(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return fail(err)
 	}
 
-	f, err := os.Open(files[0])
+	f, name, err := fileOrStdin(files[0], stdin)
 	if err != nil {
 		return fail(err)
 	}
 	defer f.Close()
-	up, err := describe(f, files[0])
+	up, err := describe(f, name)
 	if err != nil {
 		return fail(err)
 	}
-	c, _, err := p.Run(ctx, triage.Input{Tenant: *tenant, Upload: up, Content: f})
+	prog := startProgress(stderr, *quiet, "triage "+name, up.Size)
+	c, _, err := p.Run(ctx, triage.Input{Tenant: *tenant, Upload: up, Content: prog.reader(f)})
+	prog.finish()
 	if err != nil {
 		return fail(err)
 	}

@@ -306,8 +306,11 @@ func TestDeadline(t *testing.T) {
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("Classify returned %v after the deadline", took)
 	}
-	if n := len(srv.Requests()); n != 1 {
-		t.Errorf("%d attempts after the caller's deadline, want 1", n)
+	// One attempt, cut by the deadline, and no retry after it. (On a loaded
+	// machine under -race the deadline can pass before the first request
+	// reaches the server; then there is none.)
+	if n := len(srv.Requests()); n > 1 {
+		t.Errorf("%d attempts after the caller's deadline, want at most 1", n)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -169,5 +170,77 @@ func eventuallyWithin(t testing.TB, d time.Duration, what string, cond func() bo
 			t.Fatalf("timed out after %s waiting for %s", d, what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Cases embedded by the fallback during an outage are re-embedded by the
+// backfill once the endpoint answers again, and leave the list.
+func TestBackfillReembedsAfterTheOutage(t *testing.T) {
+	e := newEnv(t)
+	var down atomic.Bool
+	down.Store(true)
+	flaky := func(ok openaitest.Behaviour) openaitest.Behaviour {
+		return func(c *openaitest.Call) openaitest.Response {
+			if down.Load() {
+				return openaitest.ServerError()(c)
+			}
+			return ok(c)
+		}
+	}
+	srv := openaitest.New(t, openaitest.Options{Chat: flaky(openaitest.Answer()), Embeddings: flaky(openaitest.Embeddings())})
+	br := breaker.New(breaker.Options{Name: "llm-test", Threshold: 2, OpenFor: 100 * time.Millisecond})
+	pipe, remoteID := e.guardedPipeline(srv.URL, time.Second, br)
+	rw := e.startWorker(pipe, func(o *Options) { o.Breakers = []*breaker.Breaker{br} })
+	var ids []string
+	for i, log := range []string{"ERROR pool exhausted\n", "ERROR certificate expired\n", "FATAL disk full on volume\n"} {
+		ids = append(ids, e.submit("acme", fmt.Sprintf("b%d.log", i), []byte(log)).Event.UploadID)
+	}
+	for _, id := range ids {
+		if out := e.outcome(id); out.Case == nil || out.Case.Embedder.Reembed != remoteID {
+			t.Fatalf("case during the outage: %+v", out.Case)
+		}
+	}
+	pending, err := e.store.PendingReembed(context.Background(), remoteID, 10)
+	if err != nil || len(pending) != 3 {
+		t.Fatalf("pending = %d, %v; want 3", len(pending), err)
+	}
+
+	remote, err := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL, APIKey: "sk-test", Dimensions: 64, Breaker: br})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		RunBackfill(ctx, BackfillOptions{Store: e.store, Embedder: remote, Every: 20 * time.Millisecond, Batch: 2, Metrics: rw.w.Metrics()})
+		close(done)
+	}()
+	defer func() { cancel(); <-done }()
+	time.Sleep(100 * time.Millisecond) // passes against the failing endpoint change nothing
+	if p, _ := e.store.PendingReembed(context.Background(), remoteID, 10); len(p) != 3 {
+		t.Fatalf("%d pending while the endpoint is down, want 3", len(p))
+	}
+	down.Store(false)
+	eventually(t, "the backfill to empty the list", func() bool {
+		p, err := e.store.PendingReembed(context.Background(), remoteID, 10)
+		return err == nil && len(p) == 0
+	})
+	for _, c := range pending {
+		got, err := e.store.GetCase(context.Background(), "acme", c.ID)
+		if err != nil || got.Embedder.ID != remoteID || got.Embedder.Reembed != "" {
+			t.Errorf("case %s after the backfill: %+v, %v", c.ID, got.Embedder, err)
+		}
+		vec, err := remote.Embed(context.Background(), []string{got.Signature})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hits, err := e.store.Similar(context.Background(), triage.SimilarQuery{Tenant: "acme", K: 1, MinSimilarity: 0.99,
+			Embedding: triage.Embedding{EmbedderID: remoteID, Vector: vec[0]}})
+		if err != nil || len(hits) != 1 || hits[0].CaseID != c.ID {
+			t.Errorf("case %s not found by its vector in %s: %v, %v", c.ID, remoteID, hits, err)
+		}
+	}
+	if n := rw.w.Metrics().reembedded.Load(); n != 3 {
+		t.Errorf("reembedded counter %d, want 3", n)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -40,41 +39,6 @@ func (w *Worker) readiness(ctx context.Context) (ready bool, lines []string) {
 		}
 	}
 	return ready, lines
-}
-
-// writeBreakers writes the circuit breakers' series.
-func writeBreakers(w io.Writer, bs []*breaker.Breaker) {
-	if len(bs) == 0 {
-		return
-	}
-	stats := make([]breaker.Stats, len(bs))
-	for i, b := range bs {
-		stats[i] = b.Stats()
-	}
-	fmt.Fprintf(w, "# HELP logtriage_llm_circuit_state Circuit state per LLM endpoint: 1 for the current state.\n# TYPE logtriage_llm_circuit_state gauge\n")
-	for _, st := range stats {
-		for _, s := range []breaker.State{breaker.Closed, breaker.Open, breaker.HalfOpen} {
-			v := 0
-			if st.State == s {
-				v = 1
-			}
-			fmt.Fprintf(w, "logtriage_llm_circuit_state{endpoint=\"%s\",state=\"%s\"} %d\n", escapeLabel(st.Name), s, v)
-		}
-	}
-	series := []struct {
-		name, help string
-		v          func(breaker.Stats) uint64
-	}{
-		{"logtriage_llm_circuit_opened_total", "Times the LLM endpoint's circuit opened.", func(s breaker.Stats) uint64 { return s.Opened }},
-		{"logtriage_llm_circuit_rejected_total", "LLM requests sent straight to their fallback while the circuit was open.", func(s breaker.Stats) uint64 { return s.Rejected }},
-		{"logtriage_llm_circuit_probes_total", "Probe requests let through to an open circuit's endpoint.", func(s breaker.Stats) uint64 { return s.Probes }},
-	}
-	for _, sr := range series {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", sr.name, sr.help, sr.name)
-		for _, st := range stats {
-			fmt.Fprintf(w, "%s{endpoint=\"%s\"} %d\n", sr.name, escapeLabel(st.Name), sr.v(st))
-		}
-	}
 }
 
 // readyBody is /readyz's text: the verdict, then one line per note.

@@ -3,19 +3,16 @@ package worker
 import (
 	"context"
 	"fmt"
-	"io"
-	"math"
 	"net/http"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Metrics are the worker's counters, written in the Prometheus text
-// exposition format by WritePrometheus. Hand-written: a handful of series
-// does not justify a client library.
+// Metrics are the worker's counters: plain atomics on the hot path,
+// exported through the Prometheus client library at scrape time
+// (promcollector.go).
 type Metrics struct {
 	processed        labelled // by final status: triaged, quarantined
 	failures         labelled // pipeline errors by kind: transient, invalid, internal
@@ -23,6 +20,7 @@ type Metrics struct {
 	classified       labelled // by classifier: llm, rules, rules_fallback
 	embedded         labelled // by embedder: configured, fallback
 	redelivered      atomic.Int64
+	reembedded       atomic.Int64 // cases the backfill moved into the configured embedder's space
 	inFlight         atomic.Int64
 	promptTokens     atomic.Int64
 	completionTokens atomic.Int64
@@ -48,35 +46,6 @@ type QueueDepth struct {
 	Pending, AckPending, Redelivered uint64
 }
 
-// WritePrometheus writes every series; depth may be nil when unknown.
-func (m *Metrics) WritePrometheus(w io.Writer, depth *QueueDepth) {
-	m.processed.write(w, "logtriage_uploads_processed_total", "Uploads finished, by final status.", "status")
-	m.failures.write(w, "logtriage_pipeline_failures_total", "Pipeline errors, by kind.", "kind")
-	m.deadLettered.write(w, "logtriage_uploads_dead_lettered_total", "Uploads sent to the dead-letter stream, by reason.", "reason")
-	m.classified.write(w, "logtriage_cases_classified_total", "Cases by the classifier that judged them.", "classifier")
-	m.embedded.write(w, "logtriage_cases_embedded_total", "Cases by the embedder that made their vector: configured, or fallback (to be re-embedded).", "embedder")
-	counter(w, "logtriage_uploads_redelivered_total", "Deliveries after the first.", m.redelivered.Load())
-	counter(w, "logtriage_llm_prompt_tokens_total", "LLM prompt tokens used (classifier and PII pass).", m.promptTokens.Load())
-	counter(w, "logtriage_llm_completion_tokens_total", "LLM completion tokens used (classifier and PII pass).", m.completionTokens.Load())
-	gauge(w, "logtriage_uploads_in_flight", "Uploads being processed now.", float64(m.inFlight.Load()))
-	m.latency.write(w, "logtriage_upload_latency_seconds", "From the upload event being stored to its ack.")
-	m.queueWait.write(w, "logtriage_upload_queue_wait_seconds", "From the upload event being stored to a worker taking it.")
-	m.pipeline.write(w, "logtriage_pipeline_duration_seconds", "Pipeline run time per upload.")
-	if depth != nil {
-		gauge(w, "logtriage_queue_pending", "Upload events not yet delivered.", float64(depth.Pending))
-		gauge(w, "logtriage_queue_ack_pending", "Upload events delivered and not yet acked.", float64(depth.AckPending))
-		gauge(w, "logtriage_queue_redelivered", "Upload events being redelivered.", float64(depth.Redelivered))
-	}
-}
-
-func counter(w io.Writer, name, help string, v int64) {
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v)
-}
-
-func gauge(w io.Writer, name, help string, v float64) {
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %s\n", name, help, name, name, formatFloat(v))
-}
-
 type labelled struct {
 	mu     sync.Mutex
 	counts map[string]int64
@@ -95,24 +64,6 @@ func (l *labelled) get(label string) int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.counts[label]
-}
-
-func (l *labelled) write(w io.Writer, name, help, key string) {
-	l.mu.Lock()
-	labels := make([]string, 0, len(l.counts))
-	for k := range l.counts {
-		labels = append(labels, k)
-	}
-	sort.Strings(labels)
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", name, help, name)
-	for _, k := range labels {
-		fmt.Fprintf(w, "%s{%s=\"%s\"} %d\n", name, key, escapeLabel(k), l.counts[k])
-	}
-	l.mu.Unlock()
-}
-
-func escapeLabel(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
 }
 
 type histogram struct {
@@ -146,26 +97,6 @@ func (h *histogram) mean() float64 {
 	return h.sum / float64(h.samples)
 }
 
-func (h *histogram) write(w io.Writer, name, help string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name)
-	var cum uint64
-	for i, b := range h.bounds {
-		cum += h.counts[i]
-		fmt.Fprintf(w, "%s_bucket{le=\"%s\"} %d\n", name, formatFloat(b), cum)
-	}
-	fmt.Fprintf(w, "%s_bucket{le=\"+Inf\"} %d\n%s_sum %s\n%s_count %d\n",
-		name, h.samples, name, formatFloat(h.sum), name, h.samples)
-}
-
-func formatFloat(v float64) string {
-	if math.IsInf(v, 1) {
-		return "+Inf"
-	}
-	return fmt.Sprintf("%g", v)
-}
-
 // Handler serves /healthz (the process is up), /readyz (the worker is
 // fetching, NATS is connected and the consumer exists; "degraded" while an
 // LLM circuit is open) and /metrics.
@@ -184,17 +115,6 @@ func (w *Worker) Handler() http.Handler {
 		}
 		fmt.Fprint(rw, readyBody(ready, lines))
 	})
-	mux.HandleFunc("GET /metrics", func(rw http.ResponseWriter, r *http.Request) {
-		rw.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		var depth *QueueDepth
-		if info, err := w.cons.Info(ctx); err == nil {
-			depth = &QueueDepth{Pending: info.NumPending, AckPending: uint64(info.NumAckPending),
-				Redelivered: uint64(info.NumRedelivered)}
-		}
-		w.opts.Metrics.WritePrometheus(rw, depth)
-		writeBreakers(rw, w.opts.Breakers)
-	})
+	mux.Handle("GET /metrics", w.metricsHandler())
 	return mux
 }

@@ -46,7 +46,8 @@ type Options struct {
 	// worked on; default a third of the consumer's ack wait.
 	Heartbeat time.Duration
 	// RetryDelay is the nak delay after a transient error on the given
-	// delivery (1-based); default 2s doubling up to 1m.
+	// delivery (1-based); default 2s doubling up to 1m. With a consumer
+	// backoff the server adds Backoff[n-1]-AckWait to it (see RetryGap).
 	RetryDelay func(delivery uint64) time.Duration
 	// ShutdownGrace is how long in-flight uploads may run after Run's context
 	// ends before their contexts are cancelled; default 30s.
@@ -71,6 +72,8 @@ type Worker struct {
 	uploads    jetstream.Stream
 	payloads   jetstream.Stream
 	maxDeliver int
+	ackWait    time.Duration
+	backoff    []time.Duration
 	running    atomic.Bool
 }
 
@@ -117,7 +120,8 @@ func New(ctx context.Context, o Options) (*Worker, error) {
 	if o.Heartbeat == 0 {
 		o.Heartbeat = max(cfg.AckWait/3, 100*time.Millisecond)
 	}
-	return &Worker{opts: o, cons: cons, obs: obs, uploads: uploads, payloads: payloads, maxDeliver: cfg.MaxDeliver}, nil
+	return &Worker{opts: o, cons: cons, obs: obs, uploads: uploads, payloads: payloads, maxDeliver: cfg.MaxDeliver,
+		ackWait: cfg.AckWait, backoff: cfg.BackOff}, nil
 }
 
 func defaultRetryDelay(delivery uint64) time.Duration {
@@ -126,6 +130,21 @@ func defaultRetryDelay(delivery uint64) time.Duration {
 		d *= 2
 	}
 	return min(d, time.Minute)
+}
+
+// RetryGap is how long after a nak with delay on the given delivery
+// (1-based) the server delivers again. A consumer with a backoff measures a
+// nak's delay from "now minus the ack wait" against the backoff entry of
+// the delivery instead of the ack wait (nats-server's processNak and
+// checkPending), so it adds Backoff[n-1]-AckWait to the delay: with the
+// defaults (2s doubling; 30s, 1m, 2m, 5m) the gaps are 2s, 34s, 98s, 286s.
+// A nak without delay is redelivered at once either way.
+func RetryGap(delay time.Duration, delivery uint64, ackWait time.Duration, backoff []time.Duration) time.Duration {
+	if delay <= 0 || len(backoff) == 0 || delivery == 0 {
+		return delay
+	}
+	i := min(int(delivery-1), len(backoff)-1)
+	return delay + backoff[i] - ackWait
 }
 
 // Metrics returns the counters the worker updates.
@@ -435,7 +454,8 @@ func (w *Worker) retry(ctx context.Context, d *delivery, err error) {
 	if triage.KindOf(err) == triage.KindTransient {
 		delay = w.opts.RetryDelay(d.meta.NumDelivered)
 	}
-	log.Warn("worker: will retry", "err", err, "kind", triage.KindOf(err).String(), "delay", delay)
+	log.Warn("worker: will retry", "err", err, "kind", triage.KindOf(err).String(), "delay", delay,
+		"next_delivery_in", RetryGap(delay, d.meta.NumDelivered, w.ackWait, w.backoff))
 	if nerr := d.msg.NakWithDelay(delay); nerr != nil {
 		log.Warn("worker: nak failed; the server redelivers after the ack wait", "err", nerr)
 	}

@@ -104,6 +104,7 @@ type caseEntry struct {
 	raw                        json.RawMessage
 	sealed                     []byte // raw under the tenant's data key, as in the log; nil when unsealed
 	embedderID                 string // "" when the case has no embedding
+	reembed                    string // the space the case waits for a vector in (Case.Embedder.Reembed)
 	seq                        uint64
 	example                    *triage.Example // nil until the case is resolved
 }
@@ -322,7 +323,7 @@ func (s *Store) putLocked(c *triage.Case, raw json.RawMessage, sealed *sealedCas
 	}
 	e := &caseEntry{
 		id: c.ID, tenant: c.Tenant, queue: c.Queue, summary: c.Summary, upload: c.Upload.ID,
-		created: c.CreatedAt, raw: raw, seq: seq,
+		created: c.CreatedAt, raw: raw, seq: seq, reembed: c.Embedder.Reembed,
 	}
 	if ex, ok := triage.ExampleOf(c); ok {
 		e.example = &ex

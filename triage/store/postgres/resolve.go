@@ -74,16 +74,9 @@ func (s *Store) ConfirmedNeighbours(ctx context.Context, q triage.NeighbourQuery
 	if k <= 0 {
 		k = defaultSimilarK
 	}
-	if !hasNorm(q.Embedding.Vector) {
-		return nil, nil
-	}
-	sp, ok, err := s.lookupSpace(ctx, q.Embedding.EmbedderID)
+	sp, ok, err := s.querySpace(ctx, q.Embedding)
 	if err != nil || !ok {
 		return nil, err
-	}
-	if sp.dims != len(q.Embedding.Vector) {
-		return nil, triage.Invalidf("store", "query has %d dimensions, space %s has %d",
-			len(q.Embedding.Vector), q.Embedding.EmbedderID, sp.dims)
 	}
 	args := []any{pgvector.NewVector(q.Embedding.Vector), q.ExcludeCaseID, k, q.MinSimilarity}
 	tenantCond := ""

@@ -42,10 +42,20 @@ func (s *Store) seal(ctx context.Context, c *triage.Case, doc string) (string, [
 	if c.Resolution != nil {
 		res = &resolvedAt{c.Resolution.ResolvedAt}
 	}
+	// The space a fallback-embedded case waits for (a model name, no case
+	// content) stays readable too, for PendingReembed.
+	type waitsFor struct {
+		Reembed string `json:"reembed_into"`
+	}
+	var emb *waitsFor
+	if c.Embedder.Reembed != "" {
+		emb = &waitsFor{c.Embedder.Reembed}
+	}
 	findings, err := json.Marshal(struct {
 		Findings   []triage.FindingSummary `json:"findings"`
 		Resolution *resolvedAt             `json:"resolution,omitempty"`
-	}{c.Findings, res})
+		Embedder   *waitsFor               `json:"embedder,omitempty"`
+	}{c.Findings, res, emb})
 	if err != nil {
 		return "", nil, triage.Internal("store", err)
 	}

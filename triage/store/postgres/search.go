@@ -113,6 +113,23 @@ const (
 	planOwnIndex      // the tenant's own partial HNSW index
 )
 
+// querySpace is the space a k-NN query searches: ok is false for a zero
+// vector or a space with no vectors yet (nothing to find); a vector of the
+// wrong dimension for its space is invalid.
+func (s *Store) querySpace(ctx context.Context, e triage.Embedding) (space, bool, error) {
+	if !hasNorm(e.Vector) {
+		return space{}, false, nil
+	}
+	sp, ok, err := s.lookupSpace(ctx, e.EmbedderID)
+	if err != nil || !ok {
+		return space{}, false, err
+	}
+	if sp.dims != len(e.Vector) {
+		return space{}, false, triage.Invalidf("store", "query has %d dimensions, space %s has %d", len(e.Vector), e.EmbedderID, sp.dims)
+	}
+	return sp, true, nil
+}
+
 func (s *Store) similar(ctx context.Context, q triage.SimilarQuery, p plan) ([]triage.SimilarCase, error) {
 	if q.Tenant == "" && !q.AllTenants {
 		return nil, triage.Invalidf("store", "similar: a tenant is required")
@@ -121,16 +138,9 @@ func (s *Store) similar(ctx context.Context, q triage.SimilarQuery, p plan) ([]t
 	if k <= 0 {
 		k = defaultSimilarK
 	}
-	if !hasNorm(q.Embedding.Vector) {
-		return nil, nil
-	}
-	sp, ok, err := s.lookupSpace(ctx, q.Embedding.EmbedderID)
+	sp, ok, err := s.querySpace(ctx, q.Embedding)
 	if err != nil || !ok {
 		return nil, err
-	}
-	if sp.dims != len(q.Embedding.Vector) {
-		return nil, triage.Invalidf("store", "query has %d dimensions, space %s has %d",
-			len(q.Embedding.Vector), q.Embedding.EmbedderID, sp.dims)
 	}
 	if p == planAuto {
 		p = planIndex

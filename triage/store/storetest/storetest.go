@@ -69,6 +69,7 @@ func RunFactory(t *testing.T, f Factory) {
 		{"ConcurrentPutCase", testConcurrentPut},
 		{"ContextCanceled", testContextCanceled},
 		{"Expirer", testExpirer},
+		{"Reembed", testReembed},
 		{"Resolve", testResolve},
 		{"ConfirmedNeighbours", testConfirmedNeighbours},
 		{"Examples", testExamples},
