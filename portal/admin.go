@@ -40,7 +40,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p Principa
 	for _, a := range as {
 		out = append(out, accountView(a))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"accounts": out, "retention_days": s.o.RetentionDays})
+	writeJSON(w, http.StatusOK, map[string]any{"accounts": out, "retention_days": s.retentionDays("")})
 }
 
 // EvalReport is one eval run's report file (`logtriage eval --format json`).

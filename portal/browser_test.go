@@ -238,7 +238,7 @@ func TestBrowserJourney(t *testing.T) {
 		t.Fatalf("upload status %q names no case", status)
 	}
 	do(cust, chromedp.Navigate(s.url+"/uploads"), chromedp.WaitVisible(chromedp.CSS("table")))
-	if uploads := text(cust, "main"); !strings.Contains(uploads, "checkout-outage.log") || !strings.Contains(uploads, "Logs are deleted 7 days after upload") {
+	if uploads := text(cust, "main"); !strings.Contains(uploads, "checkout-outage.log") || !strings.Contains(uploads, "Logs are deleted 30 days after upload") {
 		t.Fatalf("uploads page:\n%s", uploads)
 	}
 	shot(cust, "uploads")

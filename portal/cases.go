@@ -460,11 +460,21 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request, p Principal, rr
 		notFound(w)
 		return
 	}
+	now := s.o.Now().UTC()
+	resolution := triage.Resolution{Tenant: c.Tenant, CaseID: c.ID, Agent: p.Name,
+		Severity: rr.Severity, Category: rr.Category, Queue: rr.Queue, Note: rr.Note, ResolvedAt: now}
+	if s.o.Router != nil {
+		// A correction names a category and queue the routing config knows:
+		// it becomes a labelled example and an export.
+		if err := triage.ValidateResolution(resolution, s.o.Router); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
 	if work.TakenBy != "" && work.TakenBy != p.Name {
 		writeJSON(w, http.StatusConflict, map[string]any{"error": "taken by another agent", "work": work})
 		return
 	}
-	now := s.o.Now().UTC()
 	if work.TakenBy == "" { // claim it first, so two agents cannot resolve one case
 		taken, err := s.work.TakeCase(r.Context(), triage.CaseWork{Tenant: c.Tenant, CaseID: c.ID, Queue: c.Queue, TakenBy: p.Name, TakenAt: now})
 		if errors.Is(err, triage.ErrTaken) {
@@ -478,8 +488,7 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request, p Principal, rr
 		work = taken
 	}
 	if res, ok := s.o.Store.(triage.Resolver); ok {
-		err := res.Resolve(r.Context(), triage.Resolution{Tenant: c.Tenant, CaseID: c.ID, Agent: p.Name,
-			Severity: rr.Severity, Category: rr.Category, Queue: rr.Queue, Note: rr.Note, ResolvedAt: now})
+		err := res.Resolve(r.Context(), resolution)
 		if err != nil {
 			s.internal(w, r, err)
 			return

@@ -453,7 +453,7 @@ func (s *Server) uploadsPage(w http.ResponseWriter, r *http.Request, p Principal
 		s.internal(w, r, err)
 		return
 	}
-	d := uploadsData{RetentionDays: s.o.RetentionDays, MaxSize: s.o.MaxUploadSize}
+	d := uploadsData{RetentionDays: s.retentionDays(p.Tenant), MaxSize: s.o.MaxUploadSize}
 	for _, row := range rows {
 		d.Cases = append(d.Cases, customerView(row.c, row.w))
 	}
@@ -538,6 +538,6 @@ func (s *Server) accountsView(w http.ResponseWriter, r *http.Request, p Principa
 	for _, a := range as {
 		out = append(out, accountView(a))
 	}
-	s.render(w, r, code, "accounts", p, ss.csrf, map[string]any{"Accounts": out, "RetentionDays": s.o.RetentionDays,
+	s.render(w, r, code, "accounts", p, ss.csrf, map[string]any{"Accounts": out, "RetentionDays": s.retentionDays(""),
 		"Roles": Roles, "Notice": notice, "Error": problem})
 }

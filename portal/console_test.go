@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/logtriage/logtriage/router"
 )
 
 // TestConsoleMatrix signs in as every account and opens every page: its
@@ -26,7 +28,7 @@ func TestConsoleMatrix(t *testing.T) {
 		{"/cases/" + a, []string{"cust-acme", "agent-db", "sec"}, f.acmeCase.Summary},
 		{"/cases/" + g, []string{"cust-globex", "agent-net"}, f.globexCase.Summary},
 		{"/alerts", []string{"sec"}, a},
-		{"/uploads", []string{"cust-acme", "cust-globex"}, "Logs are deleted 7 days after upload"},
+		{"/uploads", []string{"cust-acme", "cust-globex"}, "Logs are deleted 30 days after upload"},
 		{"/access-log", []string{"cust-acme", "cust-globex"}, "Access log"},
 		{"/evals", []string{"ml"}, "rules-2026-03-01"},
 		{"/evals/rules-2026-03-01", []string{"ml"}, "severity.accuracy"},
@@ -123,5 +125,43 @@ func TestComments(t *testing.T) {
 	io.Copy(&body, rr.Body)
 	if strings.Contains(body.String(), "raising") {
 		t.Fatalf("the customer sees staff comments: %s", body.String())
+	}
+}
+
+// TestResolveHeldToRoutingConfig: with the routing config given, a
+// correction naming a category or queue it does not know is refused (it
+// would become a labelled example and an export), and the case stays open.
+func TestResolveHeldToRoutingConfig(t *testing.T) {
+	f := newFixture(t, fixtureOpts{opts: func(o *Options) { o.Router = router.Default() }})
+	id := f.acmeCase.ID
+	for _, body := range []string{`{"category":"no-such-category"}`, `{"queue":"no-such-queue"}`} {
+		r := f.api("POST", "/api/v1/cases/"+id+"/resolve", "agent-db", body)
+		msg, _ := io.ReadAll(r.Body)
+		if r.StatusCode != http.StatusBadRequest || !strings.Contains(string(msg), "routing config") {
+			t.Errorf("resolve %s: %s %s; want 400 naming the routing config", body, r.Status, msg)
+		}
+	}
+	if ev := f.rec.find("case.resolved", "acme", "agent-db"); len(ev) != 0 {
+		t.Fatalf("a refused correction was recorded as a resolution: %+v", ev)
+	}
+	if r := f.api("POST", "/api/v1/cases/"+id+"/resolve", "agent-db", `{"category":"network","severity":"low"}`); r.StatusCode != http.StatusOK {
+		t.Fatalf("a known category: %s", r.Status)
+	}
+}
+
+// TestRetentionNoticeIsTheTenantsWindow: the notice a customer reads is its
+// own tenant's window when serve passes its retention policy.
+func TestRetentionNoticeIsTheTenantsWindow(t *testing.T) {
+	f := newFixture(t, fixtureOpts{opts: func(o *Options) {
+		o.RetentionFor = func(tenant string) int { return map[string]int{"acme": 45}[tenant] }
+	}})
+	ts := httptest.NewServer(f.srv)
+	defer ts.Close()
+	for who, want := range map[string]string{"cust-acme": "deleted 45 days", "cust-globex": "deleted 30 days"} {
+		b := newBrowser(t, ts)
+		b.login(who, testPassword)
+		if _, page := b.do("GET", "/uploads", nil, nil); !strings.Contains(page, want) {
+			t.Errorf("%s's upload page does not say %q", who, want)
+		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/logtriage/logtriage/audit"
 	"github.com/logtriage/logtriage/portal/password"
+	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/worker"
 )
@@ -64,8 +65,16 @@ type Options struct {
 	// MaxUploadSize caps one upload; default worker.DefaultMaxUploadSize.
 	MaxUploadSize int64
 	// RetentionDays is told to customers: "logs are deleted N days after
-	// upload"; default 7 (the streams' retention).
+	// upload", when RetentionFor is nil; default 30 (the raw-upload window).
 	RetentionDays int
+	// RetentionFor, when set, is the tenant's own raw-upload window in
+	// days (serve passes its retention policy), so the notice a customer
+	// reads is the window the purge applies to its uploads.
+	RetentionFor func(tenant string) int
+	// Router, when set, holds agents' corrections to the routing config's
+	// categories and queues (triage.ValidateResolution); without it only
+	// the severity is checked.
+	Router *router.Router
 	// SLA is the first-response target per priority (P1..P4); defaults 1h, 4h, 24h, 72h.
 	SLA map[string]time.Duration
 	// EvalDir holds eval reports (`eval --format json` output, *.json) the
@@ -130,7 +139,7 @@ func New(o Options) (*Server, error) {
 		o.MaxUploadSize = worker.DefaultMaxUploadSize
 	}
 	if o.RetentionDays <= 0 {
-		o.RetentionDays = 7
+		o.RetentionDays = 30
 	}
 	if o.SLA == nil {
 		o.SLA = map[string]time.Duration{"P1": time.Hour, "P2": 4 * time.Hour, "P3": 24 * time.Hour, "P4": 72 * time.Hour}
@@ -371,4 +380,14 @@ func auditErr(err error) error {
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request, p Principal) {
 	writeJSON(w, http.StatusOK, p)
+}
+
+// retentionDays is the notice's N for a tenant ("" for the default window).
+func (s *Server) retentionDays(tenant string) int {
+	if s.o.RetentionFor != nil {
+		if n := s.o.RetentionFor(tenant); n > 0 {
+			return n
+		}
+	}
+	return s.o.RetentionDays
 }

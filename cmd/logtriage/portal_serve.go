@@ -17,7 +17,9 @@ import (
 
 	"github.com/logtriage/logtriage/audit"
 	"github.com/logtriage/logtriage/portal"
+	"github.com/logtriage/logtriage/router"
 	"github.com/logtriage/logtriage/triage"
+	"github.com/logtriage/logtriage/triage/retention"
 )
 
 // portalFlags are serve's API and console settings.
@@ -33,14 +35,17 @@ func (p *portalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.tlsKey, "tls-key", os.Getenv("LOGTRIAGE_TLS_KEY"), "PEM key for --tls-cert")
 	fs.BoolVar(&p.insecure, "insecure-listen", false, "allow --listen on a non-loopback address without TLS (a TLS proxy on this host)")
 	fs.StringVar(&p.evalDir, "eval-dir", os.Getenv("LOGTRIAGE_EVAL_DIR"), "directory of eval reports (eval --format json output) shown to the ml role")
-	days, _ := strconv.Atoi(envOr("LOGTRIAGE_RETENTION_DAYS", "7"))
-	fs.IntVar(&p.retentionDays, "retention-days", days, "days uploads are kept, as told to customers (env LOGTRIAGE_RETENTION_DAYS)")
+	days, _ := strconv.Atoi(envOr("LOGTRIAGE_RETENTION_DAYS", "0"))
+	fs.IntVar(&p.retentionDays, "retention-days", days, "days uploads are kept, as told to customers (env LOGTRIAGE_RETENTION_DAYS); 0: each tenant's raw-upload window from --retention")
 }
 
 // startPortal serves the API and console, recording through the audit
 // chain and mounting its HTTP handlers. The listener policy (TLS, or
 // loopback unless --insecure-listen) is checked before anything listens.
-func startPortal(p portalFlags, store triage.Store, js jetstream.JetStream, rec audit.Recorder, auditAPI portal.AuditAPI, log *slog.Logger) (stop func(), err error) {
+// The retention notice is each tenant's raw-upload window from policy
+// unless --retention-days says otherwise; corrections are held to rt.
+func startPortal(p portalFlags, store triage.Store, js jetstream.JetStream, rec audit.Recorder, auditAPI portal.AuditAPI,
+	rt *router.Router, policy retention.Policy, log *slog.Logger) (stop func(), err error) {
 	useTLS := p.tlsCert != "" || p.tlsKey != ""
 	if useTLS && (p.tlsCert == "" || p.tlsKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key go together")
@@ -49,8 +54,14 @@ func startPortal(p portalFlags, store triage.Store, js jetstream.JetStream, rec 
 	if err != nil {
 		return nil, err
 	}
-	srv, err := portal.New(portal.Options{Store: store, Recorder: rec, JS: js, Secure: useTLS,
-		RetentionDays: p.retentionDays, EvalDir: p.evalDir, Audit: auditAPI, Log: log})
+	opts := portal.Options{Store: store, Recorder: rec, JS: js, Secure: useTLS, Router: rt,
+		RetentionDays: p.retentionDays, EvalDir: p.evalDir, Audit: auditAPI, Log: log}
+	if p.retentionDays <= 0 {
+		opts.RetentionFor = func(tenant string) int {
+			return int(policy.For(tenant).Raw.D() / (24 * time.Hour))
+		}
+	}
+	srv, err := portal.New(opts)
 	if err != nil {
 		return nil, err
 	}

@@ -272,7 +272,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	defer stopPurge()
 	if cfg.portal.listen != "" {
-		stopPortal, err := startPortal(cfg.portal, store, js, trail.chain, trail.portalAPI(), cfg.log)
+		stopPortal, err := startPortal(cfg.portal, store, js, trail.chain, trail.portalAPI(), rt, policy, cfg.log)
 		if err != nil {
 			return err
 		}
