@@ -135,9 +135,40 @@ func (b *base) init(opts Options, promptName, promptVersion string, schemaOf fun
 	if err != nil {
 		return fmt.Errorf("llm: %w", err)
 	}
-	b.opts, b.client, b.prompt, b.schema = opts, newClient(opts), prompt, schema
+	b.opts, b.client, b.prompt, b.schema = opts, newClient(opts), prompt, settled(schema)
 	b.slots = make(chan struct{}, opts.Concurrency)
 	return nil
+}
+
+// settled returns def with every nested Properties map made non-nil.
+// go-openai's Definition.MarshalJSON fills a nil Properties in place, so
+// marshalling one shared schema from concurrent requests is a data race;
+// a settled schema has nothing left for it to write.
+func settled(def jsonschema.Definition) jsonschema.Definition {
+	props := make(map[string]jsonschema.Definition, len(def.Properties))
+	for k, v := range def.Properties {
+		props[k] = settled(v)
+	}
+	def.Properties = props
+	if def.Items != nil {
+		items := settled(*def.Items)
+		def.Items = &items
+	}
+	if def.AnyOf != nil {
+		anyOf := make([]jsonschema.Definition, len(def.AnyOf))
+		for i, d := range def.AnyOf {
+			anyOf[i] = settled(d)
+		}
+		def.AnyOf = anyOf
+	}
+	if def.Defs != nil {
+		defs := make(map[string]jsonschema.Definition, len(def.Defs))
+		for k, d := range def.Defs {
+			defs[k] = settled(d)
+		}
+		def.Defs = defs
+	}
+	return def
 }
 
 // api is the owner's view of the request machinery.
