@@ -15,11 +15,12 @@ cd "$(dirname "$0")/.."
 cleanup=()
 trap 'for c in "${cleanup[@]}"; do eval "$c"; done' EXIT
 
-start_pglite() {
-	# A run directory of its own, so parallel runs never stop each other's server.
+# pglite_dir gives PGlite a run directory of its own (parallel runs never stop
+# each other's server) and stops it on exit. It runs in this shell, not in the
+# $(...) that starts the server, so the exit trap sees it.
+pglite_dir() {
 	export PGLITE_RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/logtriage-pglite.XXXXXX")"
 	cleanup+=('./scripts/pglite.sh stop; rm -rf "$PGLITE_RUN_DIR"')
-	./scripts/pglite.sh start
 }
 
 pglite_url=""
@@ -29,7 +30,7 @@ if [[ -z "${LOGTRIAGE_TEST_DATABASE_URL:-}" ]] && ./scripts/pgnative.sh availabl
 	if url="$(./scripts/pgnative.sh start)"; then
 		export LOGTRIAGE_TEST_DATABASE_URL="$url" DATABASE_URL="$url"
 		echo "test.sh: PostgreSQL tests run against native PostgreSQL 15 + pgvector at 127.0.0.1"
-		if command -v node >/dev/null && pglite_url="$(start_pglite)"; then
+		if command -v node >/dev/null && pglite_dir && pglite_url="$(./scripts/pglite.sh start)"; then
 			echo "test.sh: the PostgreSQL store's suite runs again against PGlite+pgvector"
 		fi
 	else
@@ -37,7 +38,8 @@ if [[ -z "${LOGTRIAGE_TEST_DATABASE_URL:-}" ]] && ./scripts/pgnative.sh availabl
 	fi
 fi
 if [[ -z "${LOGTRIAGE_TEST_DATABASE_URL:-}" ]] && command -v node >/dev/null; then
-	if url="$(start_pglite)"; then
+	pglite_dir
+	if url="$(./scripts/pglite.sh start)"; then
 		export LOGTRIAGE_TEST_DATABASE_URL="$url" DATABASE_URL="$url"
 		echo "test.sh: PostgreSQL tests run against PGlite+pgvector at $url"
 	else
