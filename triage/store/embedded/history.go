@@ -304,18 +304,8 @@ func (s *Store) rewriteHistoryLocked() error {
 		}
 		buf = append(append(buf, line...), '\n')
 	}
-	path := filepath.Join(s.dir, historyName)
-	tmp := path + ".rewrite"
-	if err := writeSynced(tmp, buf, !s.opts.NoSync); err != nil {
+	if err := replaceFile(filepath.Join(s.dir, historyName), buf, !s.opts.NoSync); err != nil {
 		return fmt.Errorf("embedded store: history: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("embedded store: history: %w", err)
-	}
-	if !s.opts.NoSync {
-		if err := syncDir(s.dir); err != nil {
-			return fmt.Errorf("embedded store: history: %w", err)
-		}
 	}
 	live := h.uploads
 	h.uploads, h.firstBy, h.lines = map[historyKey]anomaly.Summary{}, map[string]historyKey{}, len(keys)
@@ -323,21 +313,6 @@ func (s *Store) rewriteHistoryLocked() error {
 		h.apply(historyRecord{Tenant: k.tenant, Summary: live[k]})
 	}
 	return nil
-}
-
-func writeSynced(path string, data []byte, sync bool) error {
-	f, err := createFile(path)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil && sync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // open fails once the store is closed.

@@ -200,26 +200,7 @@ func (b *portalBook) compact(path string) error {
 		}
 		buf, _ = appendChecked(buf, js)
 	}
-	tmp := path + ".compact"
-	f, err := createFile(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(buf); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
+	return replaceFile(path, buf, true)
 }
 
 // write appends r durably, then applies it.

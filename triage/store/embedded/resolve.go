@@ -149,13 +149,9 @@ func (s *Store) ConfirmedNeighbours(ctx context.Context, q triage.NeighbourQuery
 	if s.closed {
 		return nil, ErrClosed
 	}
-	sp := s.vectors[q.Embedding.EmbedderID]
-	if sp == nil {
-		return nil, nil
-	}
-	if sp.dims != len(q.Embedding.Vector) {
-		return nil, triage.Invalidf("store", "query has %d dimensions, space %s has %d",
-			len(q.Embedding.Vector), q.Embedding.EmbedderID, sp.dims)
+	sp, err := s.querySpaceLocked(q.Embedding)
+	if sp == nil || err != nil {
+		return nil, err
 	}
 	var top []triage.Example
 	for i, e := range sp.entries {

@@ -353,16 +353,11 @@ func (s *Store) setStatusLocked(st triage.UploadStatus, seq uint64) {
 
 // compact rewrites the log with only the live state, atomically.
 func (s *Store) compact(path string) error {
-	tmp := path + ".compact"
-	f, err := createFile(tmp)
-	if err != nil {
-		return err
-	}
 	var buf []byte
+	var err error
 	for _, a := range s.audit {
 		buf, err = appendRecord(buf, record{Op: "audit", Audit: &a})
 		if err != nil {
-			f.Close()
 			return err
 		}
 	}
@@ -379,7 +374,6 @@ func (s *Store) compact(path string) error {
 			// the store had keys: sealed now, so no body is left in the clear.
 			body, err := s.opts.Sealer.Seal(context.Background(), e.tenant, e.raw, []byte(e.id))
 			if err != nil {
-				f.Close()
 				return err
 			}
 			e.sealed = body
@@ -392,31 +386,15 @@ func (s *Store) compact(path string) error {
 			r.Emb = packEmbedding(&triage.Embedding{EmbedderID: e.embedderID, Vector: sp.vector(sp.index[id])})
 		}
 		if buf, err = appendRecord(buf, r); err != nil {
-			f.Close()
 			return err
 		}
 	}
 	for _, st := range s.statuses {
 		if buf, err = appendRecord(buf, record{Op: "status", Status: &st.UploadStatus}); err != nil {
-			f.Close()
 			return err
 		}
 	}
-	if _, err := f.Write(buf); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
+	return replaceFile(path, buf, true)
 }
 
 // PutCase upserts the case with its embedding (may be nil) and an audit event.
@@ -681,13 +659,9 @@ func (s *Store) Similar(ctx context.Context, q triage.SimilarQuery) ([]triage.Si
 	if s.closed {
 		return nil, ErrClosed
 	}
-	sp := s.vectors[q.Embedding.EmbedderID]
-	if sp == nil {
-		return nil, nil
-	}
-	if sp.dims != len(q.Embedding.Vector) {
-		return nil, triage.Invalidf("store", "query has %d dimensions, space %s has %d",
-			len(q.Embedding.Vector), q.Embedding.EmbedderID, sp.dims)
+	sp, err := s.querySpaceLocked(q.Embedding)
+	if sp == nil || err != nil {
+		return nil, err
 	}
 	top := make([]triage.SimilarCase, 0, k+1)
 	for i, id := range sp.ids {
@@ -800,3 +774,17 @@ func dot(a, b []float32) float64 {
 }
 
 func norm(v []float32) float64 { return math.Sqrt(dot(v, v)) }
+
+// querySpaceLocked is the space a k-NN query scans (nil when the embedder
+// has no vectors yet); a query of the wrong dimension for its space is
+// invalid. The caller holds s.mu.
+func (s *Store) querySpaceLocked(e triage.Embedding) (*space, error) {
+	sp := s.vectors[e.EmbedderID]
+	if sp == nil {
+		return nil, nil
+	}
+	if sp.dims != len(e.Vector) {
+		return nil, triage.Invalidf("store", "query has %d dimensions, space %s has %d", len(e.Vector), e.EmbedderID, sp.dims)
+	}
+	return sp, nil
+}

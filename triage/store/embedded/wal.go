@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 )
@@ -227,6 +228,39 @@ func (w *wal) close() error {
 
 func createFile(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+}
+
+// writeSynced writes data to a new file at path, synced when sync is set.
+func writeSynced(path string, data []byte, sync bool) error {
+	f, err := createFile(path)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// replaceFile puts data at path atomically: written beside it, synced,
+// renamed over it, and the directory synced (sync false skips both syncs,
+// for tests). A crash leaves the old file or the new one, never half of one.
+func replaceFile(path string, data []byte, sync bool) error {
+	tmp := path + ".compact"
+	if err := writeSynced(tmp, data, sync); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if !sync {
+		return nil
+	}
+	return syncDir(filepath.Dir(path))
 }
 
 func syncDir(dir string) error {
