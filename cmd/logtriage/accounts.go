@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -61,15 +62,27 @@ func splitName(args []string) (name string, rest []string) {
 	return "", args
 }
 
-func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "add" {
-		fmt.Fprintln(stderr, "usage: logtriage user add NAME --role customer|agent|security|ml|admin [--tenant T] [--queues a,b] (password on stdin)")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return 0
-		}
-		return 2
+// parseNamed parses a subcommand's flags with its one NAME before or after
+// them; ok is false when the command should exit with code (a flag error,
+// -h, or no NAME or more than one: the usage is printed).
+func parseNamed(fs *flag.FlagSet, args []string) (name string, code int, ok bool) {
+	name, rest := splitName(args)
+	if err := fs.Parse(rest); err != nil {
+		return "", parseExit(err), false
 	}
-	name, rest := splitName(args[1:])
+	if name == "" && fs.NArg() == 1 {
+		name = fs.Arg(0)
+	} else if fs.NArg() != 0 || name == "" {
+		fs.Usage()
+		return "", 2, false
+	}
+	return name, 0, true
+}
+
+func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if code, ok := subcommand(args, "add", stderr, "usage: logtriage user add NAME --role customer|agent|security|ml|admin [--tenant T] [--queues a,b] (password on stdin)"); !ok {
+		return code
+	}
 	fs := newFlagSet(stderr, "user add", "usage: logtriage user add NAME --role ROLE [--tenant T] [--queues a,b] < password",
 		"The password is the first line of stdin (at least 12 characters). Adding an existing name replaces its role and password.")
 	var sf storeFlags
@@ -77,14 +90,9 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	role := fs.String("role", "", "customer, agent, security, ml or admin")
 	tenant := fs.String("tenant", "", "the customer's tenant")
 	queues := fs.String("queues", "", "the agent's queues, comma-separated")
-	if err := fs.Parse(rest); err != nil {
-		return parseExit(err)
-	}
-	if name == "" && fs.NArg() == 1 {
-		name = fs.Arg(0)
-	} else if fs.NArg() != 0 || name == "" {
-		fs.Usage()
-		return 2
+	name, code, ok := parseNamed(fs, args[1:])
+	if !ok {
+		return code
 	}
 	r, err := portal.ParseRole(*role)
 	if err != nil {
@@ -164,25 +172,19 @@ func readPassword(stdin io.Reader) (string, error) {
 }
 
 func runToken(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(stderr, "usage: logtriage token create NAME [--ttl D]")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return 0
-		}
-		return 2
+	if code, ok := subcommand(args, "create", stderr, "usage: logtriage token create NAME [--ttl D]"); !ok {
+		return code
 	}
-	name, rest := splitName(args[1:])
 	fs := newFlagSet(stderr, "token create", "usage: logtriage token create NAME [--ttl D]",
 		"Prints the token once; only its digest is stored. Use it as 'Authorization: Bearer TOKEN'.")
 	var sf storeFlags
 	sf.register(fs)
 	ttl := fs.Duration("ttl", 90*24*time.Hour, "lifetime (0: no expiry)")
-	if err := fs.Parse(rest); err != nil {
-		return parseExit(err)
+	name, code, ok := parseNamed(fs, args[1:])
+	if !ok {
+		return code
 	}
-	if name == "" && fs.NArg() == 1 {
-		name = fs.Arg(0)
-	} else if fs.NArg() != 0 || name == "" || *ttl < 0 {
+	if *ttl < 0 {
 		fs.Usage()
 		return 2
 	}

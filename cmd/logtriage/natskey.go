@@ -17,14 +17,9 @@ func init() {
 // runNATSKey writes an nkey identity under DATA_DIR/nats/creds; serve loads
 // every identity there when it starts.
 func runNATSKey(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "add" {
-		fmt.Fprintln(stderr, "usage: logtriage nats-key add NAME --role customer|agent [--tenant T] [--queues a,b]")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return 0
-		}
-		return 2
+	if code, ok := subcommand(args, "add", stderr, "usage: logtriage nats-key add NAME --role customer|agent [--tenant T] [--queues a,b]"); !ok {
+		return code
 	}
-	name, rest := splitName(args[1:])
 	fs := newFlagSet(stderr, "nats-key add", "usage: logtriage nats-key add NAME --role customer|agent [--tenant T] [--queues a,b]",
 		"A customer key publishes only to its tenant's upload subject (inline uploads up to 64 KiB; larger files go through the HTTP API).",
 		"An agent key creates push consumers on its queues only, delivered to its own inbox. Restart serve to load new keys.")
@@ -32,14 +27,9 @@ func runNATSKey(_ context.Context, args []string, _ io.Reader, stdout, stderr io
 	role := fs.String("role", "", "customer or agent")
 	tenant := fs.String("tenant", "", "the customer's tenant")
 	queues := fs.String("queues", "", "the agent's queues, comma-separated")
-	if err := fs.Parse(rest); err != nil {
-		return parseExit(err)
-	}
-	if name == "" && fs.NArg() == 1 {
-		name = fs.Arg(0)
-	} else if fs.NArg() != 0 || name == "" {
-		fs.Usage()
-		return 2
+	name, code, ok := parseNamed(fs, args[1:])
+	if !ok {
+		return code
 	}
 	id := natsx.Identity{Name: name, Role: *role}
 	switch *role {
