@@ -1,52 +1,16 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/logtriage/logtriage/eval"
 	"github.com/logtriage/logtriage/triage"
 )
-
-// startServeForResolve runs `serve` on the embedded default in a temp dir and returns
-// its NATS URL; it stops when the test ends.
-func startServeForResolve(t *testing.T) string {
-	t.Helper()
-	for _, key := range []string{"OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL", "LOGTRIAGE_ROUTES"} {
-		t.Setenv(key, "")
-	}
-	url := fmt.Sprintf("nats://127.0.0.1:%d", freeServePort(t))
-	ctx, stop := context.WithCancel(context.Background())
-	var serveLog serveLogBuffer
-	served := make(chan int, 1)
-	dataDir := t.TempDir()
-	t.Setenv("LOGTRIAGE_DATA_DIR", dataDir) // where the CLI finds its NATS key
-	go func() {
-		served <- run(ctx, []string{"serve", "--data-dir", dataDir, "--nats-listen", strings.TrimPrefix(url, "nats://"),
-			"--http", "", "--listen", "", "--workers", "2"}, strings.NewReader(""), &bytes.Buffer{}, &serveLog)
-	}()
-	t.Cleanup(func() {
-		stop()
-		if code := <-served; code != 0 {
-			t.Errorf("serve exited %d:\n%s", code, serveLog.String())
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(serveLog.String(), "worker running") {
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s", serveLog.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return url
-}
 
 func submitWait(t *testing.T, url, tenant, path string) triage.Case {
 	t.Helper()
@@ -62,7 +26,8 @@ func submitWait(t *testing.T, url, tenant, path string) triage.Case {
 // embedded store); the labels are checked against the severity set and the
 // routing config, and the case comes back resolved.
 func TestCasesResolve(t *testing.T) {
-	url := startServeForResolve(t)
+	t.Setenv("LOGTRIAGE_ROUTES", "") // the built-in routing config the labels are checked against
+	url := startServe(t, t.TempDir()).url
 	dir := t.TempDir()
 	log := filepath.Join(dir, "app.log")
 	content := strings.Repeat("2026-01-05 10:00:01 ERROR HikariPool-1 - Connection is not available, request timed out after 30000ms\n", 4)
