@@ -81,6 +81,16 @@ var healedRe = vocab.Default().Pattern("healed")
 // reports no failure and no further retry, a later attempt that went through.
 var laterAttemptRe = vocab.Default().Pattern("later_attempt")
 
+// startedRe: the program reports it finished starting and is serving;
+// selfRemediedRe: a warning says the program supplied what was missing
+// itself (a key store it generates). Warnings of that kind before the
+// program is up are its start-up talking, not an incident (docs/severity.md:
+// info includes warnings the program resolves itself at start-up).
+var (
+	startedRe      = vocab.Default().Pattern("started")
+	selfRemediedRe = vocab.Default().Pattern("self_remedied")
+)
+
 // allRunningRe finds kubectl's "READY 1/1 Running": every container up.
 var allRunningRe = regexp.MustCompile(`\s(\d+)/(\d+)\s+running\b`)
 
@@ -149,10 +159,14 @@ type kindEvidence struct {
 	// has days left. Together: a failing background job, not an outage.
 	renewals   int
 	stillValid bool
-	probes     int  // failing lines that are start-up probes failing
-	lastLine   int  // the last failing line
-	impact     bool // users or the business are affected
-	total      bool // everything is failing
+	probes     int // failing lines that are start-up probes failing
+	lastLine   int // the last failing line
+	// startup: every failing line is a warning written before the program
+	// reported itself up, none a slow or retried operation, and any hard
+	// one the log shows recovering: start-up noise the program got past.
+	startup bool
+	impact  bool // users or the business are affected
+	total   bool // everything is failing
 }
 
 // reading is what the kind vocabulary makes of one line.
@@ -168,6 +182,8 @@ type reading struct {
 	recovered   bool
 	healed      bool
 	probe       bool // a start-up probe failing
+	started     bool // the program reports it is up
+	remedied    bool // the warning says the program supplied what was missing itself
 	slow        bool // a slow-operation report
 	deprecation bool // a deprecation notice
 	impact      bool
@@ -210,6 +226,8 @@ func (r *reader) read(text string) *reading {
 	rd.healed = rd.recovered || healedRe.MatchString(lower) || allRunning(lower) ||
 		laterAttemptRe.MatchString(lower) && !failureWordRe.MatchString(lower) && !softenerRe.MatchString(lower)
 	rd.probe = startupProbeRe.MatchString(lower)
+	rd.started = startedRe.MatchString(lower)
+	rd.remedied = selfRemediedRe.MatchString(lower)
 	rd.slow = slowReportRe.MatchString(lower)
 	rd.deprecation = deprecationRe.MatchString(lower)
 	rd.impact = impactRe.MatchString(lower)
@@ -271,10 +289,17 @@ func (r *reader) unleveledLevel(text string) string {
 // that reads as an instruction to a classifier is not evidence of anything.
 func kindsOf(templates []triage.TemplateStat, r *reader) kindEvidence {
 	ev := kindEvidence{hardBy: map[string]int{}}
-	lastFailing, lastHealed := 0, 0
+	lastFailing, lastHealed, lastStarted := 0, 0, 0
 	for _, t := range templates {
-		if rd := r.read(t.Example); rd.healed && !rd.injected {
+		rd := r.read(t.Example)
+		if rd.injected {
+			continue
+		}
+		if rd.healed {
 			lastHealed = max(lastHealed, t.LastLine)
+		}
+		if rd.started && (t.Level == "" || t.Level == triage.LevelInfo || t.Level == triage.LevelDebug) {
+			lastStarted = max(lastStarted, t.LastLine)
 		}
 	}
 	for _, t := range templates {
@@ -307,6 +332,10 @@ func kindsOf(templates []triage.TemplateStat, r *reader) kindEvidence {
 			// "v2beta2 is deprecated, unavailable in v1.26+": the hard word
 			// is about a future version, the notice itself is routine.
 			weight = kindMinor
+		case rd.remedied && failing && t.Level == triage.LevelWarn:
+			// "keystore not found, it will be auto-generated": the
+			// program filled the gap itself.
+			weight = kindMinor
 		case rd.probe && t.Count < 3 && lastHealed > t.LastLine:
 			weight = kindMinor
 			ev.probes += t.Count
@@ -336,6 +365,8 @@ func kindsOf(templates []triage.TemplateStat, r *reader) kindEvidence {
 	}
 	ev.healed = ev.failing > 0 && lastHealed > lastFailing
 	ev.lastLine = lastFailing
+	ev.startup = ev.failing > 0 && ev.errors == 0 && ev.soft == 0 && lastStarted > lastFailing &&
+		(ev.hard == 0 || ev.healed || ev.recovered)
 	return ev
 }
 

@@ -99,14 +99,33 @@ func TestRulesRound2Kinds(t *testing.T) {
 			`2026-03-02T10:05:03.000Z ERROR api: pq: connection refused (postgres 10.0.3.10:5432)`,
 			`2026-03-02T10:05:04.000Z ERROR api: pq: connection refused (postgres 10.0.3.10:5432)`,
 		}},
-		// A handful of different one-off warnings in a healthy log is low; a recurring one is a trend.
-		{"spring boot start-up notices", "low", "application", []string{
+		// Warnings a program writes while starting, then reports itself up,
+		// are its start-up talking (docs/severity.md: info includes warnings
+		// the program resolves itself at start-up; this case said low before
+		// the rubric was written).
+		{"spring boot start-up notices", "info", "application", []string{
 			`2026-03-03 08:00:01.100  INFO 1 --- [main] c.a.Application : Starting Application v3.2.1`,
 			`2026-03-03 08:00:02.200  WARN 1 --- [main] o.s.b.c.p.m.PropertiesMigrationListener : Property 'server.max-http-header-size' is deprecated: Use server.max-http-request-header-size`,
 			`2026-03-03 08:00:02.900  WARN 1 --- [main] JpaBaseConfiguration$JpaWebConfiguration : spring.jpa.open-in-view is enabled by default. Explicitly configure it to disable this warning`,
 			`2026-03-03 08:00:03.300  WARN 1 --- [main] o.s.c.a.ConfigurationClassPostProcessor : Cannot enhance @Configuration bean definition 'appConfig' since its singleton instance has been created too early`,
 			`2026-03-03 08:00:04.000  INFO 1 --- [main] c.a.Application : Started Application in 3.9 seconds`,
 			`2026-03-03 08:00:09.000  INFO 1 --- [nio-8080-exec-1] c.a.web.Api : GET /api/items 200 14ms`,
+		}},
+		// The same notices after the program is up are not start-up talk:
+		// a handful of one-off warnings in a healthy log is low.
+		{"notices after start-up", "low", "application", []string{
+			`2026-03-03 08:00:01.100  INFO 1 --- [main] c.a.Application : Starting Application v3.2.1`,
+			`2026-03-03 08:00:04.000  INFO 1 --- [main] c.a.Application : Started Application in 3.9 seconds`,
+			`2026-03-03 08:00:05.200  WARN 1 --- [exec-1] o.s.b.c.p.m.PropertiesMigrationListener : Property 'server.max-http-header-size' is deprecated: Use server.max-http-request-header-size`,
+			`2026-03-03 08:00:05.900  WARN 1 --- [exec-1] JpaBaseConfiguration$JpaWebConfiguration : spring.jpa.open-in-view is enabled by default. Explicitly configure it to disable this warning`,
+			`2026-03-03 08:00:09.000  INFO 1 --- [nio-8080-exec-1] c.a.web.Api : GET /api/items 200 14ms`,
+		}},
+		// A hard failure while starting that the program never got past is
+		// not start-up talk, even when a start line follows.
+		{"start-up warning that stays failing", "medium", "database", []string{
+			`2026-03-03 08:00:01.100  INFO 1 --- [main] c.a.Application : Starting Application v3.2.1`,
+			`2026-03-03 08:00:02.200  WARN 1 --- [main] c.a.cache.RedisCache : connection refused: redis-0.cache:6379, cache disabled`,
+			`2026-03-03 08:00:04.000  INFO 1 --- [main] c.a.Application : Started Application in 3.9 seconds`,
 		}},
 		{"one warning again and again is a trend", "medium", "database", []string{
 			`2026-03-03 08:00:01.100  WARN 1 --- [housekeeper] com.zaxxer.hikari.pool.HikariPool : HikariPool-1 - Thread starvation or clock leap detected (housekeeper delta=1m2s).`,
