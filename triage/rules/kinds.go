@@ -106,6 +106,28 @@ func allRunning(lower string) bool {
 	return false
 }
 
+// nodeRowRe reads a row of kubectl's node table (NAME STATUS ROLES AGE
+// VERSION): "worker-2   NotReady   <none>   366d   v1.29.4".
+var nodeRowRe = regexp.MustCompile(`^\S+\s+(notready|ready)(,\S+)?\s+\S+\s+\d+[smhdy]\S*\s+v\d`)
+
+// allNodesNotReady: a node table lists at least two nodes and none of
+// them is Ready, so nothing can run anywhere (docs/severity.md: nothing
+// works is critical); one node down among Ready ones is not.
+func allNodesNotReady(templates []triage.TemplateStat) bool {
+	notReady, ready := 0, 0
+	for _, t := range templates {
+		m := nodeRowRe.FindStringSubmatch(strings.ToLower(strings.TrimSpace(t.Example)))
+		switch {
+		case m == nil:
+		case m[1] == "notready":
+			notReady += t.Count
+		default:
+			ready += t.Count
+		}
+	}
+	return notReady >= 2 && ready == 0
+}
+
 // impactRe: the failure reaches users or the business (their requests
 // fail, work is not done), not just a background retry.
 var impactRe = vocab.Default().Pattern("impact")
@@ -364,6 +386,7 @@ func kindsOf(templates []triage.TemplateStat, r *reader) kindEvidence {
 		}
 	}
 	ev.healed = ev.failing > 0 && lastHealed > lastFailing
+	ev.total = ev.total || allNodesNotReady(templates)
 	ev.lastLine = lastFailing
 	ev.startup = ev.failing > 0 && ev.errors == 0 && ev.soft == 0 && lastStarted > lastFailing &&
 		(ev.hard == 0 || ev.healed || ev.recovered)

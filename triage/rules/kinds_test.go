@@ -127,6 +127,22 @@ func TestRulesRound2Kinds(t *testing.T) {
 			`2026-03-03 08:00:02.200  WARN 1 --- [main] c.a.cache.RedisCache : connection refused: redis-0.cache:6379, cache disabled`,
 			`2026-03-03 08:00:04.000  INFO 1 --- [main] c.a.Application : Started Application in 3.9 seconds`,
 		}},
+		// A node table where no node is Ready: nothing can run anywhere.
+		{"every node NotReady", "critical", "network", []string{
+			`NAME       STATUS     ROLES           AGE    VERSION`,
+			`cp-1       NotReady   control-plane   366d   v1.29.4`,
+			`worker-1   NotReady   <none>          366d   v1.29.4`,
+			`worker-2   NotReady   <none>          366d   v1.29.4`,
+			`E1122 09:20:14.402118  871 kubelet_node_status.go:96] "Unable to register node with API server" err="tls: failed to verify certificate: x509: certificate has expired"`,
+		}},
+		// One node down among Ready ones is not everything down.
+		{"one node NotReady among Ready ones", "medium", "network", []string{
+			`NAME       STATUS     ROLES           AGE    VERSION`,
+			`cp-1       Ready      control-plane   366d   v1.29.4`,
+			`worker-1   Ready      <none>          366d   v1.29.4`,
+			`worker-2   NotReady   <none>          366d   v1.29.4`,
+			`E1122 09:20:14.402118  871 kubelet_node_status.go:96] "Unable to register node with API server" err="tls: failed to verify certificate: x509: certificate has expired"`,
+		}},
 		{"one warning again and again is a trend", "medium", "database", []string{
 			`2026-03-03 08:00:01.100  WARN 1 --- [housekeeper] com.zaxxer.hikari.pool.HikariPool : HikariPool-1 - Thread starvation or clock leap detected (housekeeper delta=1m2s).`,
 			`2026-03-03 08:01:03.100  WARN 1 --- [housekeeper] com.zaxxer.hikari.pool.HikariPool : HikariPool-1 - Thread starvation or clock leap detected (housekeeper delta=58s).`,
