@@ -71,6 +71,15 @@ func lineLevel(line, lower []byte) (string, int) {
 				return lvl, start + 1
 			}
 		}
+		if i < len(scan) && scan[i] == ':' {
+			// Monolog (Laravel, Symfony): "[2026-11-22 11:20:07] production.WARNING: ..."
+			// names the channel, then the level after the last dot.
+			if k := bytes.LastIndexByte(word, '.'); k > 0 && len(word)-k-1 >= 3 && isUpper(word[k+1:]) {
+				if lvl, ok := levelWords[string(word[k+1:])]; ok {
+					return lvl, i
+				}
+			}
+		}
 		if len(word) > 7 && bytes.HasSuffix(word, []byte("Warning")) && i < len(scan) && scan[i] == ':' {
 			return LevelWarn, i // Python's "DeprecationWarning:", "UserWarning:"
 		}
