@@ -284,3 +284,26 @@ func TestRulesRound2Kinds(t *testing.T) {
 		})
 	}
 }
+
+// The pipeline's floor counts hard failures; a hard warning the program got
+// past while starting (it joined its group, then finished starting) is not
+// one, while the same warning with no start-up completion after it is.
+func TestHardFailuresSkipStartupNoise(t *testing.T) {
+	warn := triage.TemplateStat{Level: triage.LevelWarn, Count: 1, FirstLine: 3, LastLine: 3,
+		Example: `[2026-11-22 07:00:00,402] WARN [Worker clientId=connect-1] Connection to node 2 (kafka-2:9092) could not be established. Broker may not be available.`}
+	joined := triage.TemplateStat{Level: triage.LevelInfo, Count: 1, FirstLine: 4, LastLine: 4,
+		Example: `[2026-11-22 07:00:01,005] INFO [Worker clientId=connect-1] Successfully joined group with generation 418`}
+	started := triage.TemplateStat{Level: triage.LevelInfo, Count: 1, FirstLine: 10, LastLine: 10,
+		Example: `[2026-11-22 07:00:01,700] INFO [Worker clientId=connect-1] Finished starting connectors and tasks`}
+	c := New(nil)
+	if n := c.HardFailures([]triage.TemplateStat{warn, joined, started}); n != 0 {
+		t.Errorf("start-up noise: %d hard failures, want 0", n)
+	}
+	if n := c.HardFailures([]triage.TemplateStat{warn, joined}); n != 1 {
+		t.Errorf("no start-up completion: %d hard failures, want 1", n)
+	}
+	notJoined := []triage.TemplateStat{warn, started}
+	if n := c.HardFailures(notJoined); n != 1 {
+		t.Errorf("started but the failure never recovered: %d hard failures, want 1", n)
+	}
+}
