@@ -86,6 +86,14 @@ var laterAttemptRe = vocab.Default().Pattern("later_attempt")
 // itself (a key store it generates). Warnings of that kind before the
 // program is up are its start-up talking, not an incident (docs/severity.md:
 // info includes warnings the program resolves itself at start-up).
+// servedCertExpiredRe and clientsRejectCertRe: the certificate this server
+// presents has expired and clients are refusing it in the handshake: every
+// visitor of the site fails (docs/severity.md: every user of a service).
+var (
+	servedCertExpiredRe = vocab.Default().Pattern("served_cert_expired")
+	clientsRejectCertRe = vocab.Default().Pattern("clients_reject_cert")
+)
+
 var (
 	startedRe      = vocab.Default().Pattern("started")
 	selfRemediedRe = vocab.Default().Pattern("self_remedied")
@@ -312,6 +320,7 @@ func (r *reader) unleveledLevel(text string) string {
 func kindsOf(templates []triage.TemplateStat, r *reader) kindEvidence {
 	ev := kindEvidence{hardBy: map[string]int{}}
 	lastFailing, lastHealed, lastStarted := 0, 0, 0
+	servedExpired, clientsReject := false, false
 	for _, t := range templates {
 		rd := r.read(t.Example)
 		if rd.injected {
@@ -323,7 +332,10 @@ func kindsOf(templates []triage.TemplateStat, r *reader) kindEvidence {
 		if rd.started && (t.Level == "" || t.Level == triage.LevelInfo || t.Level == triage.LevelDebug) {
 			lastStarted = max(lastStarted, t.LastLine)
 		}
+		servedExpired = servedExpired || servedCertExpiredRe.MatchString(rd.lower)
+		clientsReject = clientsReject || clientsRejectCertRe.MatchString(rd.lower)
 	}
+	ev.total = servedExpired && clientsReject
 	for _, t := range templates {
 		rd := r.read(t.Example)
 		if rd.injected {

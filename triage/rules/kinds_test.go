@@ -127,6 +127,20 @@ func TestRulesRound2Kinds(t *testing.T) {
 			`2026-03-03 08:00:02.200  WARN 1 --- [main] c.a.cache.RedisCache : connection refused: redis-0.cache:6379, cache disabled`,
 			`2026-03-03 08:00:04.000  INFO 1 --- [main] c.a.Application : Started Application in 3.9 seconds`,
 		}},
+		// The certificate the site presents expired and browsers refuse it:
+		// every visitor fails.
+		{"served certificate expired, clients refuse it", "critical", "network", []string{
+			`I1122 06:12:00.000411       1 checks.go:46] "Certificate is not ready" key="storefront/storefront-tls" reason="Expired" message="Certificate expired on Sat, 22 Nov 2026 05:58:12 UTC"`,
+			`2026/11/22 06:21:07 [error] 41#41: *889120 SSL_do_handshake() failed (SSL: error:0A000416:SSL routines::sslv3 alert certificate unknown:SSL alert number 46) while SSL handshaking, client: 198.51.100.201, server: 0.0.0.0:443`,
+			`2026/11/22 06:21:09 [error] 41#41: *889133 SSL_do_handshake() failed (SSL: error:0A000416:SSL routines::sslv3 alert certificate unknown:SSL alert number 46) while SSL handshaking, client: 203.0.113.14, server: 0.0.0.0:443`,
+		}},
+		// A client refusing a partner's expired certificate is that call
+		// failing, not every visitor of ours.
+		{"a partner's certificate expired", "high", "network", []string{
+			`2026-11-22T06:21:07Z ERROR rates-client: Get "https://api.partner.example/v2/rates": x509: certificate has expired or is not yet valid: current time 2026-11-22T06:21:07Z is after 2026-11-21T23:59:59Z`,
+			`2026-11-22T06:22:07Z ERROR rates-client: Get "https://api.partner.example/v2/rates": x509: certificate has expired or is not yet valid: current time 2026-11-22T06:22:07Z is after 2026-11-21T23:59:59Z`,
+			`2026-11-22T06:23:07Z ERROR rates-client: Get "https://api.partner.example/v2/rates": x509: certificate has expired or is not yet valid: current time 2026-11-22T06:23:07Z is after 2026-11-21T23:59:59Z`,
+		}},
 		// A node table where no node is Ready: nothing can run anywhere.
 		{"every node NotReady", "critical", "network", []string{
 			`NAME       STATUS     ROLES           AGE    VERSION`,
