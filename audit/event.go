@@ -44,6 +44,7 @@ const (
 	ActionCaseListed      = "case.listed"
 	ActionCaseTaken       = "case.taken"
 	ActionCaseResolved    = "case.resolved"
+	ActionCaseCommented   = "case.commented" // an agent's note on a case
 	ActionCaseExported    = "case.exported"
 	ActionAlertViewed     = "alert.viewed"
 	ActionAlertAcked      = "alert.acknowledged"

@@ -29,6 +29,7 @@ var ocsfActivity = map[string]int{
 	ActionCaseListed:      OCSFRead,
 	ActionCaseTaken:       OCSFUpdate,
 	ActionCaseResolved:    OCSFUpdate,
+	ActionCaseCommented:   OCSFUpdate,
 	ActionCaseExported:    OCSFRead,
 	ActionAlertViewed:     OCSFRead,
 	ActionAlertAcked:      OCSFUpdate,

@@ -52,7 +52,7 @@ func TestToOCSF(t *testing.T) {
 		got.Metadata.UID != "e1" || got.Metadata.TenantUID != "acme" || got.Metadata.Sequence != 9 || got.Unmapped.Hash != "bb" {
 		t.Fatalf("OCSF: %s", b)
 	}
-	for action, want := range map[string]int{audit.ActionPurge: 4, audit.ActionUploadReceived: 1, audit.ActionCaseTaken: 3, audit.ActionLLMSent: 99, "made.up": 99} {
+	for action, want := range map[string]int{audit.ActionPurge: 4, audit.ActionUploadReceived: 1, audit.ActionCaseTaken: 3, audit.ActionCaseCommented: 3, audit.ActionLLMSent: 99, "made.up": 99} {
 		if got := audit.OCSFActivity(action); got != want {
 			t.Errorf("%s: activity %d, want %d", action, got, want)
 		}

@@ -597,10 +597,6 @@ type CommentRequest struct {
 
 const maxCommentLen = 4000
 
-// actionCaseCommented extends audit's action names (package audit has no
-// comment action yet; it belongs there beside case.resolved).
-const actionCaseCommented = "case.commented"
-
 // comment is shared by the API and the console form.
 func (s *Server) comment(w http.ResponseWriter, r *http.Request, p Principal, text string, done func(*triage.Case, triage.CaseWork)) {
 	text = strings.TrimSpace(text)
@@ -621,7 +617,7 @@ func (s *Server) comment(w http.ResponseWriter, r *http.Request, p Principal, te
 		s.internal(w, r, err)
 		return
 	}
-	if err := s.record(r, p, c.Tenant, actionCaseCommented, "case/"+c.ID, audit.Success, nil); err != nil {
+	if err := s.record(r, p, c.Tenant, audit.ActionCaseCommented, "case/"+c.ID, audit.Success, nil); err != nil {
 		s.internal(w, r, auditErr(err))
 		return
 	}
