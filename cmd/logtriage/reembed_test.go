@@ -62,6 +62,27 @@ func TestReembedCommand(t *testing.T) {
 	if code, out, errOut := cli("--rebuild-index", newLocal.ID(), "--tenant", "acme"); code != 0 || !strings.Contains(out, "tenant acme") {
 		t.Errorf("--rebuild-index --tenant: exit %d, %q, %q", code, out, errOut)
 	}
+	// The automatic pass drops an own index of a tenant far below the
+	// thresholds (a handful of cases against 20,000): this one, built by hand.
+	code, out, errOut = cli("--tenant-indexes", "--format", "json")
+	var rep struct {
+		Skipped bool
+		Dropped []struct{ Space, Tenant string }
+		Built   []struct{ Tenant string }
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Skipped || len(rep.Built) != 0 ||
+		len(rep.Dropped) != 1 || rep.Dropped[0].Tenant != "acme" || rep.Dropped[0].Space != newLocal.ID() {
+		t.Errorf("--tenant-indexes: exit %d, %q, %q; want acme's index in %s dropped", code, out, errOut, newLocal.ID())
+	}
+	if code, out, errOut := cli("--tenant-indexes"); code != 0 || !strings.Contains(out, "0 built, 0 dropped, 0 kept") {
+		t.Errorf("second --tenant-indexes: exit %d, %q, %q; want nothing to do", code, out, errOut)
+	}
+	if code, _, errOut := cli("--tenant-indexes", "--list"); code != 2 || !strings.Contains(errOut, "exclude each other") {
+		t.Errorf("--tenant-indexes with --list: exit %d, %q; want a usage error", code, errOut)
+	}
+	if code, out, errOut := cli("--rebuild-index", newLocal.ID(), "--tenant", "acme"); code != 0 || !strings.Contains(out, "tenant acme") {
+		t.Errorf("--rebuild-index --tenant again: exit %d, %q, %q", code, out, errOut)
+	}
 	if code, out, errOut := cli("--drop-space", newLocal.ID(), "--tenant", "acme"); code != 0 || !strings.Contains(out, "tenant acme") {
 		t.Errorf("--drop-space --tenant: exit %d, %q, %q", code, out, errOut)
 	}

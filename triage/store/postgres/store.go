@@ -56,6 +56,13 @@ type Options struct {
 	// ExactTenantRows: a tenant with at most this many vectors in a space is
 	// searched exactly (1000 when 0; negative: always the index).
 	ExactTenantRows int
+	// TenantIndexMinRows and TenantIndexMinShare: MaintainTenantIndexes gives
+	// a tenant its own HNSW index in a space where it holds at least this many
+	// vectors and this share of them (20000 and 0.01 when 0), and drops it when
+	// the tenant falls below half of either. A negative TenantIndexMinRows
+	// turns the maintenance off (indexes built by hand stay).
+	TenantIndexMinRows  int
+	TenantIndexMinShare float64
 	// CandidatesFactor: the index plan fetches K times this many candidates
 	// and re-ranks them by full-precision distance (4 when 0).
 	CandidatesFactor int

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pgvector/pgvector-go"
+
 	"github.com/logtriage/logtriage/triage"
 )
 
@@ -94,6 +96,9 @@ func BenchmarkTenantSearch(b *testing.B) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	nq := envInt(b, "LOGTRIAGE_BENCH_QUERIES", benchQueries)
 	for _, qc := range queryClasses {
+		if !benchClass(qc.name) {
+			continue
+		}
 		qs := make([]triage.SimilarQuery, nq)
 		for i := range qs {
 			tenant, all := qc.tenants(rng)
@@ -134,7 +139,11 @@ func BenchmarkTenantSearch(b *testing.B) {
 	}
 	b.Logf("PutCase into %d vectors: p50 %.2fms p99 %.2fms", n, ms(pct(lat, 50)), ms(pct(lat, 99)))
 
-	purgeEffect(b, s, gen, n)
+	putCaseSteps(b, s, gen, n)
+
+	if os.Getenv("LOGTRIAGE_BENCH_PURGE") != "0" {
+		purgeEffect(b, s, gen, n)
+	}
 	for b.Loop() {
 	}
 }
@@ -195,6 +204,77 @@ func ownIndex(b *testing.B, s *Store, gen *clustered) {
 		lat, got := runQueries(b, s, qs, planOwnIndex)
 		b.Logf("%-13s own   ef %-4d    p50 %6.2fms p99 %6.2fms recall@%d %.3f",
 			"tenant 30%", ef, ms(pct(lat, 50)), ms(pct(lat, 99)), benchK, recallAt(exact, got))
+	}
+}
+
+// benchClass: LOGTRIAGE_BENCH_CLASSES (comma-separated prefixes of the
+// class names, e.g. "all,tenant 30") limits the query classes run; all when unset.
+func benchClass(name string) bool {
+	v := os.Getenv("LOGTRIAGE_BENCH_CLASSES")
+	if v == "" {
+		return true
+	}
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" && strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// putCaseSteps times PutCase's statements one by one, as PutCase runs them
+// in one transaction (no findings, as in the loop above): where the write's
+// time goes, the HNSW insert against the commit's WAL flush and the round trips.
+func putCaseSteps(b *testing.B, s *Store, gen *clustered, n int) {
+	ctx := context.Background()
+	sp, ok, err := s.lookupSpace(ctx, benchSpaceID)
+	if err != nil || !ok {
+		b.Fatalf("space: %v", err)
+	}
+	steps := []string{"begin", "upsert case", "delete findings", "upsert embedding", "audit", "commit"}
+	lat := make([][]time.Duration, len(steps))
+	for i := range 500 {
+		c := &triage.Case{ID: fmt.Sprintf("steps-%d", i), Tenant: "tenant-000", Queue: "database", CreatedAt: time.Now()}
+		doc, err := marshalDoc(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		now := time.Now().UTC()
+		vec := pgvector.NewVector(gen.next())
+		at := time.Now()
+		lap := func(step int) {
+			lat[step] = append(lat[step], time.Since(at))
+			at = time.Now()
+		}
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lap(0)
+		var id string
+		if err := tx.QueryRow(ctx, s.q.upsertCase, c.ID, c.Tenant, "", c.Queue, "", "", 0.0, "", "", c.CreatedAt, now, doc, nil).Scan(&id); err != nil {
+			b.Fatal(err)
+		}
+		lap(1)
+		if _, err := tx.Exec(ctx, s.q.deleteFindings, c.ID); err != nil {
+			b.Fatal(err)
+		}
+		lap(2)
+		if _, err := tx.Exec(ctx, s.q.upsertEmbedding, c.ID, c.Tenant, sp.id, sp.dims, vec, now); err != nil {
+			b.Fatal(err)
+		}
+		lap(3)
+		if _, err := tx.Exec(ctx, s.q.insertAudit, now, "case.put", c.Tenant, c.ID, "", "{}"); err != nil {
+			b.Fatal(err)
+		}
+		lap(4)
+		if err := tx.Commit(ctx); err != nil {
+			b.Fatal(err)
+		}
+		lap(5)
+	}
+	for i, name := range steps {
+		b.Logf("PutCase step %-17s into %d vectors: p50 %6.3fms p99 %6.3fms", name, n, ms(pct(lat[i], 50)), ms(pct(lat[i], 99)))
 	}
 }
 
