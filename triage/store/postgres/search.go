@@ -16,7 +16,7 @@ import (
 
 // Similar-incident search. Each embedder space has one partial HNSW index
 // (m, ef_construction from Options; half-precision copies of the vectors by
-// default, which halves the index and its build). A query runs one of two
+// default, which halves the index and its build). A query runs one of three
 // plans, chosen per query:
 //
 //   - exact: a top-N over the tenant's own rows (b-tree on space and tenant),
@@ -24,9 +24,12 @@ import (
 //     space. A small tenant behind a filter is where HNSW loses recall (most
 //     of the candidates it walks belong to other tenants), and its exact scan
 //     is cheap.
+//   - own index: a large tenant's own partial HNSW index (tenant_indexes.go),
+//     walked as below; a graph of its rows only keeps the recall of an
+//     unfiltered search.
 //   - index: the HNSW index with pgvector's iterative scan (relaxed order), a
 //     candidate list of Options.Candidates rows, re-ranked by the
-//     full-precision distance. Large tenants and the all-tenants query.
+//     full-precision distance. Other tenants and the all-tenants query.
 //
 // The figures behind the defaults are in docs/storage.md (BenchmarkTenantSearch).
 
