@@ -71,6 +71,15 @@ func lineLevel(line, lower []byte) (string, int) {
 				return lvl, start + 1
 			}
 		}
+		if i < len(scan) && scan[i] == ':' {
+			// Monolog (Laravel, Symfony): "[2026-11-22 11:20:07] production.WARNING: ..."
+			// names the channel, then the level after the last dot.
+			if k := bytes.LastIndexByte(word, '.'); k > 0 && len(word)-k-1 >= 3 && isUpper(word[k+1:]) {
+				if lvl, ok := levelWords[string(word[k+1:])]; ok {
+					return lvl, i
+				}
+			}
+		}
 		if len(word) > 7 && bytes.HasSuffix(word, []byte("Warning")) && i < len(scan) && scan[i] == ':' {
 			return LevelWarn, i // Python's "DeprecationWarning:", "UserWarning:"
 		}
@@ -104,12 +113,52 @@ func lineLevel(line, lower []byte) (string, int) {
 		return lvl, 0
 	}
 	for _, k := range errorWords {
-		if bytes.Contains(lower, k) {
-			return LevelError, 0
+		for off := 0; off < len(lower); {
+			j := bytes.Index(lower[off:], k)
+			if j < 0 {
+				break
+			}
+			if !negatedCount(lower, off+j, len(k)) {
+				return LevelError, 0
+			}
+			off += j + len(k)
 		}
 	}
 	return "", 0
 }
+
+// negatedCount: the error word at lower[pos:pos+n] is counted as none
+// ("completed without error", "0 errors", "no errors found", "failed=0",
+// "errors: 0", "error_count=0"): a clean summary, not a failure.
+func negatedCount(lower []byte, pos, n int) bool {
+	if lower[pos] == ' ' { // " failed": the space belongs to what comes before
+		pos, n = pos+1, n-1
+	}
+	before := lower[:pos]
+	for _, neg := range negationsBefore {
+		// "0 errors", not "unreachable=0 failed=1": the zero stands alone.
+		if bytes.HasSuffix(before, neg) && (len(before) == len(neg) || isSpaceOrComma(before[len(before)-len(neg)-1])) {
+			return true
+		}
+	}
+	after := lower[pos+n:]
+	after = bytes.TrimPrefix(after, []byte("s"))
+	for _, c := range [][]byte{[]byte("_count"), []byte(" count")} {
+		after = bytes.TrimPrefix(after, c)
+	}
+	for _, sep := range [][]byte{[]byte("=0"), []byte(":0"), []byte(": 0"), []byte("=\"0\""), []byte(`":0`), []byte(`": 0`)} {
+		if bytes.HasPrefix(after, sep) {
+			rest := after[len(sep):]
+			return len(rest) == 0 || rest[0] < '0' || rest[0] > '9'
+		}
+	}
+	return false
+}
+
+func isSpaceOrComma(c byte) bool { return c == ' ' || c == '\t' || c == ',' || c == '(' }
+
+// negationsBefore are the words that make the error word after them a zero.
+var negationsBefore = [][]byte{[]byte("without "), []byte("no "), []byte("0 "), []byte("zero "), []byte("without any ")}
 
 // errorWords make a line without a level marker an error line.
 var errorWords = [][]byte{[]byte("exception"), []byte("traceback"), []byte(" failed"), []byte("failure"), []byte("error"), []byte("panic:")}

@@ -26,8 +26,21 @@ func init() {
 const defaultTriageSets = "eval/datasets/triage"
 
 // cvGate is the least CV mean the shipped scorer must reach (eval --cv
-// --gate): figures measured when it was chosen, less a small margin.
-type cvGate struct{ exact, within, routing float64 }
+// --gate): figures measured when it was chosen, less a small margin; and
+// the least severity exact any one set may fall to.
+type cvGate struct{ exact, within, routing, worstExact float64 }
+
+// below names what of the report falls under the gate, "" when nothing.
+func (g cvGate) below(mean, worst eval.CVScores) string {
+	switch {
+	case mean.Exact < g.exact || mean.WithinOne < g.within || mean.Routing < g.routing:
+		return fmt.Sprintf("CV mean %.3f/%.3f/%.3f below the gate %.3f/%.3f/%.3f (exact/within-one/routing)",
+			mean.Exact, mean.WithinOne, mean.Routing, g.exact, g.within, g.routing)
+	case worst.Exact < g.worstExact:
+		return fmt.Sprintf("a set's severity exact %.3f below the per-set floor %.3f", worst.Exact, g.worstExact)
+	}
+	return ""
+}
 
 // rulesPipeline builds the offline pipeline eval uses in rules mode, with
 // a rules classifier made from opts.
@@ -78,10 +91,8 @@ func runCV(ctx context.Context, root, format string, parallel int, gate *cvGate,
 		writeCV(stdout, rep)
 	}
 	if gate != nil {
-		m := rep.Mean[shippedScorer]
-		if m.Exact < gate.exact || m.WithinOne < gate.within || m.Routing < gate.routing {
-			fmt.Fprintf(stderr, "logtriage eval --cv: %s CV mean %.3f/%.3f/%.3f below the gate %.3f/%.3f/%.3f (exact/within-one/routing)\n",
-				shippedScorer, m.Exact, m.WithinOne, m.Routing, gate.exact, gate.within, gate.routing)
+		if why := gate.below(rep.Mean[shippedScorer], rep.Worst[shippedScorer]); why != "" {
+			fmt.Fprintf(stderr, "logtriage eval --cv: %s %s\n", shippedScorer, why)
 			return evalRegression
 		}
 	}
@@ -159,7 +170,9 @@ func runTrain(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 // says why), and shippedGate the least CV mean it must keep.
 var (
 	shippedScorer = "policy"
-	shippedGate   = cvGate{exact: 0.79, within: 0.95, routing: 0.89} // measured 0.813/0.971/0.911 (docs/eval.md), less about 0.02
+	// Measured 0.844/0.987/0.922, worst set 0.667 (docs/eval.md); the means
+	// less about 0.02, the per-set floor the 0.65.
+	shippedGate = cvGate{exact: 0.82, within: 0.965, routing: 0.90, worstExact: 0.65}
 )
 
 // findSets reads --sets: comma-separated directories (searched for

@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/logtriage/logtriage/eval"
 )
 
 // eval --cv over two small sets, as JSON: one row per held-out set, the
@@ -37,5 +40,26 @@ func TestEvalCVTwoSets(t *testing.T) {
 	}
 	if code := runEval(context.Background(), []string{"--cv", "--dataset", "x.jsonl"}, nil, &out, &errOut); code != evalError {
 		t.Errorf("--cv with --dataset: exit %d, want %d", code, evalError)
+	}
+}
+
+// The gate names what fell: a mean, or one set below the per-set floor.
+func TestCVGate(t *testing.T) {
+	g := cvGate{exact: 0.8, within: 0.95, routing: 0.9, worstExact: 0.65}
+	ok := eval.CVScores{Exact: 0.85, WithinOne: 0.98, Routing: 0.92}
+	for _, tt := range []struct {
+		name        string
+		mean, worst eval.CVScores
+		want        string
+	}{
+		{"above", ok, eval.CVScores{Exact: 0.7, WithinOne: 0.9, Routing: 0.8}, ""},
+		{"mean exact", eval.CVScores{Exact: 0.79, WithinOne: 0.98, Routing: 0.92}, ok, "CV mean"},
+		{"mean routing", eval.CVScores{Exact: 0.85, WithinOne: 0.98, Routing: 0.89}, ok, "CV mean"},
+		{"one set", ok, eval.CVScores{Exact: 0.64, WithinOne: 0.9, Routing: 0.8}, "per-set floor"},
+	} {
+		got := g.below(tt.mean, tt.worst)
+		if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

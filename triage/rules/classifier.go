@@ -51,7 +51,13 @@ func (c *Classifier) Injected(line string) bool { return injectedInstruction(lin
 
 // HardFailures implements triage.Rules.
 func (c *Classifier) HardFailures(templates []triage.TemplateStat) int {
-	return kindsOf(templates, newReader()).hard
+	k := kindsOf(templates, newReader())
+	if k.startup {
+		// Warnings the program got past while starting are not a dependency
+		// down, and must not hold a clean start-up above info.
+		return 0
+	}
+	return k.hard
 }
 
 // New uses r's categories and skills (nil means router.Default()) and the

@@ -33,6 +33,7 @@ type Evidence struct {
 	RestartLoop                         bool // a process keeps being restarted (Restart Count: 18, back-off restarting)
 	Contained                           bool // redundancy is taking over (a failover that worked, a hot spare, pods rescheduled) and is not exhausted
 	CertStillValid                      bool
+	StartupOnly                         bool   // every failing line is start-up noise before the program reported itself up
 	Category                            string // the category the failing lines point at (before an info verdict sends the case to the catch-all)
 	Role                                Role   // that category's role in the routing config
 	Scan, Attack, Privilege, Exposed    bool   // security readings, on security cases
@@ -137,6 +138,7 @@ var Features = []Feature{
 	{"recovered", "the log shows the failure recovering", func(e *Evidence) float64 { return b2f(e.Recovered) }},
 	{"healed", "the failing operations go through after the last failure", func(e *Evidence) float64 { return b2f(e.Healed) }},
 	{"probes_only", "every failing line a start-up probe, then healthy", func(e *Evidence) float64 { return b2f(e.Failing > 0 && e.Probes == e.Failing) }},
+	{"startup_only", "every failing line a warning the program got past while starting: none slow or retried, any hard one recovered, then it reported itself up", func(e *Evidence) float64 { return b2f(e.StartupOnly) }},
 	{"quiet_warnings", "no errors, and the few warnings name no failure", func(e *Evidence) float64 {
 		return b2f(e.Failing > 0 && e.FailingErrors == 0 && e.Hard+e.Soft+e.Minor+e.Retried == 0 && e.Failing*10 <= e.Lines)
 	}},

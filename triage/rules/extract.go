@@ -22,7 +22,7 @@ func (c *Classifier) extract(in triage.ClassifyInput) (Evidence, facts, *reader,
 		Lines: f.lines, Fatal: f.fatal, Errors: f.errors, Warns: f.warns, StackTraces: f.stackTraces, WarnRepeat: f.warnRepeat,
 		Failing: kinds.failing, FailingErrors: kinds.errors, HardRaw: kinds.hard, Hard: kinds.hard, Soft: kinds.soft, Minor: kinds.minor,
 		Retried: kinds.retried, Timeouts: kinds.timeouts, Probes: kinds.probes, Renewals: kinds.renewals,
-		Recovered: kinds.recovered, Healed: kinds.healed, LastFailing: kinds.lastLine, Impact: kinds.impact, Total: kinds.total, CertStillValid: kinds.stillValid,
+		Recovered: kinds.recovered, Healed: kinds.healed, LastFailing: kinds.lastLine, Impact: kinds.impact, Total: kinds.total, CertStillValid: kinds.stillValid, StartupOnly: kinds.startup,
 		Category: category, Role: c.role(category),
 		PIIRisk: triage.ScorePIIRisk(in.Findings).Label, Secret: hasSecret(in.Findings),
 	}

@@ -81,6 +81,24 @@ var healedRe = vocab.Default().Pattern("healed")
 // reports no failure and no further retry, a later attempt that went through.
 var laterAttemptRe = vocab.Default().Pattern("later_attempt")
 
+// startedRe: the program reports it finished starting and is serving;
+// selfRemediedRe: a warning says the program supplied what was missing
+// itself (a key store it generates). Warnings of that kind before the
+// program is up are its start-up talking, not an incident (docs/severity.md:
+// info includes warnings the program resolves itself at start-up).
+// servedCertExpiredRe and clientsRejectCertRe: the certificate this server
+// presents has expired and clients are refusing it in the handshake: every
+// visitor of the site fails (docs/severity.md: every user of a service).
+var (
+	servedCertExpiredRe = vocab.Default().Pattern("served_cert_expired")
+	clientsRejectCertRe = vocab.Default().Pattern("clients_reject_cert")
+)
+
+var (
+	startedRe      = vocab.Default().Pattern("started")
+	selfRemediedRe = vocab.Default().Pattern("self_remedied")
+)
+
 // allRunningRe finds kubectl's "READY 1/1 Running": every container up.
 var allRunningRe = regexp.MustCompile(`\s(\d+)/(\d+)\s+running\b`)
 
@@ -94,6 +112,28 @@ func allRunning(lower string) bool {
 		}
 	}
 	return false
+}
+
+// nodeRowRe reads a row of kubectl's node table (NAME STATUS ROLES AGE
+// VERSION): "worker-2   NotReady   <none>   366d   v1.29.4".
+var nodeRowRe = regexp.MustCompile(`^\S+\s+(notready|ready)(,\S+)?\s+\S+\s+\d+[smhdy]\S*\s+v\d`)
+
+// allNodesNotReady: a node table lists at least two nodes and none of
+// them is Ready, so nothing can run anywhere (docs/severity.md: nothing
+// works is critical); one node down among Ready ones is not.
+func allNodesNotReady(templates []triage.TemplateStat) bool {
+	notReady, ready := 0, 0
+	for _, t := range templates {
+		m := nodeRowRe.FindStringSubmatch(strings.ToLower(strings.TrimSpace(t.Example)))
+		switch {
+		case m == nil:
+		case m[1] == "notready":
+			notReady += t.Count
+		default:
+			ready += t.Count
+		}
+	}
+	return notReady >= 2 && ready == 0
 }
 
 // impactRe: the failure reaches users or the business (their requests
@@ -149,10 +189,14 @@ type kindEvidence struct {
 	// has days left. Together: a failing background job, not an outage.
 	renewals   int
 	stillValid bool
-	probes     int  // failing lines that are start-up probes failing
-	lastLine   int  // the last failing line
-	impact     bool // users or the business are affected
-	total      bool // everything is failing
+	probes     int // failing lines that are start-up probes failing
+	lastLine   int // the last failing line
+	// startup: every failing line is a warning written before the program
+	// reported itself up, none a slow or retried operation, and any hard
+	// one the log shows recovering: start-up noise the program got past.
+	startup bool
+	impact  bool // users or the business are affected
+	total   bool // everything is failing
 }
 
 // reading is what the kind vocabulary makes of one line.
@@ -168,6 +212,8 @@ type reading struct {
 	recovered   bool
 	healed      bool
 	probe       bool // a start-up probe failing
+	started     bool // the program reports it is up
+	remedied    bool // the warning says the program supplied what was missing itself
 	slow        bool // a slow-operation report
 	deprecation bool // a deprecation notice
 	impact      bool
@@ -210,6 +256,8 @@ func (r *reader) read(text string) *reading {
 	rd.healed = rd.recovered || healedRe.MatchString(lower) || allRunning(lower) ||
 		laterAttemptRe.MatchString(lower) && !failureWordRe.MatchString(lower) && !softenerRe.MatchString(lower)
 	rd.probe = startupProbeRe.MatchString(lower)
+	rd.started = startedRe.MatchString(lower)
+	rd.remedied = selfRemediedRe.MatchString(lower)
 	rd.slow = slowReportRe.MatchString(lower)
 	rd.deprecation = deprecationRe.MatchString(lower)
 	rd.impact = impactRe.MatchString(lower)
@@ -271,12 +319,23 @@ func (r *reader) unleveledLevel(text string) string {
 // that reads as an instruction to a classifier is not evidence of anything.
 func kindsOf(templates []triage.TemplateStat, r *reader) kindEvidence {
 	ev := kindEvidence{hardBy: map[string]int{}}
-	lastFailing, lastHealed := 0, 0
+	lastFailing, lastHealed, lastStarted := 0, 0, 0
+	servedExpired, clientsReject := false, false
 	for _, t := range templates {
-		if rd := r.read(t.Example); rd.healed && !rd.injected {
+		rd := r.read(t.Example)
+		if rd.injected {
+			continue
+		}
+		if rd.healed {
 			lastHealed = max(lastHealed, t.LastLine)
 		}
+		if rd.started && (t.Level == "" || t.Level == triage.LevelInfo || t.Level == triage.LevelDebug) {
+			lastStarted = max(lastStarted, t.LastLine)
+		}
+		servedExpired = servedExpired || servedCertExpiredRe.MatchString(rd.lower)
+		clientsReject = clientsReject || clientsRejectCertRe.MatchString(rd.lower)
 	}
+	ev.total = servedExpired && clientsReject
 	for _, t := range templates {
 		rd := r.read(t.Example)
 		if rd.injected {
@@ -307,6 +366,10 @@ func kindsOf(templates []triage.TemplateStat, r *reader) kindEvidence {
 			// "v2beta2 is deprecated, unavailable in v1.26+": the hard word
 			// is about a future version, the notice itself is routine.
 			weight = kindMinor
+		case rd.remedied && failing && t.Level == triage.LevelWarn:
+			// "keystore not found, it will be auto-generated": the
+			// program filled the gap itself.
+			weight = kindMinor
 		case rd.probe && t.Count < 3 && lastHealed > t.LastLine:
 			weight = kindMinor
 			ev.probes += t.Count
@@ -335,7 +398,10 @@ func kindsOf(templates []triage.TemplateStat, r *reader) kindEvidence {
 		}
 	}
 	ev.healed = ev.failing > 0 && lastHealed > lastFailing
+	ev.total = ev.total || allNodesNotReady(templates)
 	ev.lastLine = lastFailing
+	ev.startup = ev.failing > 0 && ev.errors == 0 && ev.soft == 0 && lastStarted > lastFailing &&
+		(ev.hard == 0 || ev.healed || ev.recovered)
 	return ev
 }
 

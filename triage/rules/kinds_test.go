@@ -99,14 +99,63 @@ func TestRulesRound2Kinds(t *testing.T) {
 			`2026-03-02T10:05:03.000Z ERROR api: pq: connection refused (postgres 10.0.3.10:5432)`,
 			`2026-03-02T10:05:04.000Z ERROR api: pq: connection refused (postgres 10.0.3.10:5432)`,
 		}},
-		// A handful of different one-off warnings in a healthy log is low; a recurring one is a trend.
-		{"spring boot start-up notices", "low", "application", []string{
+		// Warnings a program writes while starting, then reports itself up,
+		// are its start-up talking (docs/severity.md: info includes warnings
+		// the program resolves itself at start-up; this case said low before
+		// the rubric was written).
+		{"spring boot start-up notices", "info", "application", []string{
 			`2026-03-03 08:00:01.100  INFO 1 --- [main] c.a.Application : Starting Application v3.2.1`,
 			`2026-03-03 08:00:02.200  WARN 1 --- [main] o.s.b.c.p.m.PropertiesMigrationListener : Property 'server.max-http-header-size' is deprecated: Use server.max-http-request-header-size`,
 			`2026-03-03 08:00:02.900  WARN 1 --- [main] JpaBaseConfiguration$JpaWebConfiguration : spring.jpa.open-in-view is enabled by default. Explicitly configure it to disable this warning`,
 			`2026-03-03 08:00:03.300  WARN 1 --- [main] o.s.c.a.ConfigurationClassPostProcessor : Cannot enhance @Configuration bean definition 'appConfig' since its singleton instance has been created too early`,
 			`2026-03-03 08:00:04.000  INFO 1 --- [main] c.a.Application : Started Application in 3.9 seconds`,
 			`2026-03-03 08:00:09.000  INFO 1 --- [nio-8080-exec-1] c.a.web.Api : GET /api/items 200 14ms`,
+		}},
+		// The same notices after the program is up are not start-up talk:
+		// a handful of one-off warnings in a healthy log is low.
+		{"notices after start-up", "low", "application", []string{
+			`2026-03-03 08:00:01.100  INFO 1 --- [main] c.a.Application : Starting Application v3.2.1`,
+			`2026-03-03 08:00:04.000  INFO 1 --- [main] c.a.Application : Started Application in 3.9 seconds`,
+			`2026-03-03 08:00:05.200  WARN 1 --- [exec-1] o.s.b.c.p.m.PropertiesMigrationListener : Property 'server.max-http-header-size' is deprecated: Use server.max-http-request-header-size`,
+			`2026-03-03 08:00:05.900  WARN 1 --- [exec-1] JpaBaseConfiguration$JpaWebConfiguration : spring.jpa.open-in-view is enabled by default. Explicitly configure it to disable this warning`,
+			`2026-03-03 08:00:09.000  INFO 1 --- [nio-8080-exec-1] c.a.web.Api : GET /api/items 200 14ms`,
+		}},
+		// A hard failure while starting that the program never got past is
+		// not start-up talk, even when a start line follows.
+		{"start-up warning that stays failing", "medium", "database", []string{
+			`2026-03-03 08:00:01.100  INFO 1 --- [main] c.a.Application : Starting Application v3.2.1`,
+			`2026-03-03 08:00:02.200  WARN 1 --- [main] c.a.cache.RedisCache : connection refused: redis-0.cache:6379, cache disabled`,
+			`2026-03-03 08:00:04.000  INFO 1 --- [main] c.a.Application : Started Application in 3.9 seconds`,
+		}},
+		// The certificate the site presents expired and browsers refuse it:
+		// every visitor fails.
+		{"served certificate expired, clients refuse it", "critical", "network", []string{
+			`I1122 06:12:00.000411       1 checks.go:46] "Certificate is not ready" key="storefront/storefront-tls" reason="Expired" message="Certificate expired on Sat, 22 Nov 2026 05:58:12 UTC"`,
+			`2026/11/22 06:21:07 [error] 41#41: *889120 SSL_do_handshake() failed (SSL: error:0A000416:SSL routines::sslv3 alert certificate unknown:SSL alert number 46) while SSL handshaking, client: 198.51.100.201, server: 0.0.0.0:443`,
+			`2026/11/22 06:21:09 [error] 41#41: *889133 SSL_do_handshake() failed (SSL: error:0A000416:SSL routines::sslv3 alert certificate unknown:SSL alert number 46) while SSL handshaking, client: 203.0.113.14, server: 0.0.0.0:443`,
+		}},
+		// A client refusing a partner's expired certificate is that call
+		// failing, not every visitor of ours.
+		{"a partner's certificate expired", "high", "network", []string{
+			`2026-11-22T06:21:07Z ERROR rates-client: Get "https://api.partner.example/v2/rates": x509: certificate has expired or is not yet valid: current time 2026-11-22T06:21:07Z is after 2026-11-21T23:59:59Z`,
+			`2026-11-22T06:22:07Z ERROR rates-client: Get "https://api.partner.example/v2/rates": x509: certificate has expired or is not yet valid: current time 2026-11-22T06:22:07Z is after 2026-11-21T23:59:59Z`,
+			`2026-11-22T06:23:07Z ERROR rates-client: Get "https://api.partner.example/v2/rates": x509: certificate has expired or is not yet valid: current time 2026-11-22T06:23:07Z is after 2026-11-21T23:59:59Z`,
+		}},
+		// A node table where no node is Ready: nothing can run anywhere.
+		{"every node NotReady", "critical", "network", []string{
+			`NAME       STATUS     ROLES           AGE    VERSION`,
+			`cp-1       NotReady   control-plane   366d   v1.29.4`,
+			`worker-1   NotReady   <none>          366d   v1.29.4`,
+			`worker-2   NotReady   <none>          366d   v1.29.4`,
+			`E1122 09:20:14.402118  871 kubelet_node_status.go:96] "Unable to register node with API server" err="tls: failed to verify certificate: x509: certificate has expired"`,
+		}},
+		// One node down among Ready ones is not everything down.
+		{"one node NotReady among Ready ones", "medium", "network", []string{
+			`NAME       STATUS     ROLES           AGE    VERSION`,
+			`cp-1       Ready      control-plane   366d   v1.29.4`,
+			`worker-1   Ready      <none>          366d   v1.29.4`,
+			`worker-2   NotReady   <none>          366d   v1.29.4`,
+			`E1122 09:20:14.402118  871 kubelet_node_status.go:96] "Unable to register node with API server" err="tls: failed to verify certificate: x509: certificate has expired"`,
 		}},
 		{"one warning again and again is a trend", "medium", "database", []string{
 			`2026-03-03 08:00:01.100  WARN 1 --- [housekeeper] com.zaxxer.hikari.pool.HikariPool : HikariPool-1 - Thread starvation or clock leap detected (housekeeper delta=1m2s).`,
@@ -247,5 +296,28 @@ func TestRulesRound2Kinds(t *testing.T) {
 				t.Errorf("got %s/%s, want %s/%s (reasons %q)", cls.Severity, cls.Category, tc.severity, tc.category, cls.Reasons)
 			}
 		})
+	}
+}
+
+// The pipeline's floor counts hard failures; a hard warning the program got
+// past while starting (it joined its group, then finished starting) is not
+// one, while the same warning with no start-up completion after it is.
+func TestHardFailuresSkipStartupNoise(t *testing.T) {
+	warn := triage.TemplateStat{Level: triage.LevelWarn, Count: 1, FirstLine: 3, LastLine: 3,
+		Example: `[2026-11-22 07:00:00,402] WARN [Worker clientId=connect-1] Connection to node 2 (kafka-2:9092) could not be established. Broker may not be available.`}
+	joined := triage.TemplateStat{Level: triage.LevelInfo, Count: 1, FirstLine: 4, LastLine: 4,
+		Example: `[2026-11-22 07:00:01,005] INFO [Worker clientId=connect-1] Successfully joined group with generation 418`}
+	started := triage.TemplateStat{Level: triage.LevelInfo, Count: 1, FirstLine: 10, LastLine: 10,
+		Example: `[2026-11-22 07:00:01,700] INFO [Worker clientId=connect-1] Finished starting connectors and tasks`}
+	c := New(nil)
+	if n := c.HardFailures([]triage.TemplateStat{warn, joined, started}); n != 0 {
+		t.Errorf("start-up noise: %d hard failures, want 0", n)
+	}
+	if n := c.HardFailures([]triage.TemplateStat{warn, joined}); n != 1 {
+		t.Errorf("no start-up completion: %d hard failures, want 1", n)
+	}
+	notJoined := []triage.TemplateStat{warn, started}
+	if n := c.HardFailures(notJoined); n != 1 {
+		t.Errorf("started but the failure never recovered: %d hard failures, want 1", n)
 	}
 }

@@ -36,6 +36,7 @@ func TestPolicyRowsReachable(t *testing.T) {
 		"security-privilege":            sec(Evidence{Privilege: true}),
 		"security-exposed":              sec(Evidence{Exposed: true}),
 		"security-alert-high":           sec(Evidence{AlertLevel: 12}),
+		"startup-noise":                 {Lines: 20, Warns: 2, Failing: 2, Minor: 2, StartupOnly: true},
 		"signal-contained":              {Lines: 10, Signals: []string{"oom"}, SignalFloor: "medium"},
 		"renewal-failing":               with(hard(1), func(e *Evidence) { e.Renewals, e.CertStillValid = 1, true }),
 		"timeouts-only":                 {Lines: 100, Errors: 2, Failing: 2, FailingErrors: 2, Soft: 2, Timeouts: 2},

@@ -270,7 +270,7 @@ func storageScenarios() []scenario {
 			b.key(fmt.Sprintf(`%s %s node_exporter-alert[%d]: WARNING filesystem /var/log at %d%% capacity (threshold 80%%)`, b.syslogTS(), host, b.between(100, 9000), b.between(81, 86)))
 			b.noise(b.between(2, 4), func() { b.syslogInfo(host) })
 		}},
-		{"disk-filling-fast", "storage", "medium", []string{"storage"}, 2, func(b *builder) {
+		{"disk-filling-fast", "storage", "low", []string{"storage"}, 2, func(b *builder) {
 			svc := b.svc()
 			pct := b.between(86, 89)
 			for i := 0; i < b.between(4, 6); i++ {
@@ -324,7 +324,7 @@ func storageScenarios() []scenario {
 			}
 			b.key(fmt.Sprintf(`%s %s disk-monitor[%d]: CRITICAL /var inodes 100%% used (0 free) while blocks only 41%% used`, b.syslogTS(), host, b.between(1000, 9000)))
 		}},
-		{"backup-failed", "storage", "high", []string{"storage"}, 2, func(b *builder) {
+		{"backup-failed", "storage", "medium", []string{"storage"}, 2, func(b *builder) {
 			b.noise(b.between(2, 4), func() { b.pyInfo("backup.runner") })
 			b.add(fmt.Sprintf("%s ERROR backup.runner: snapshot of volume vol-%s failed: SnapshotCreationPerVolumeRateExceeded", b.javaTS(), b.hex(17)))
 			b.key(fmt.Sprintf("%s ERROR backup.runner: nightly backup FAILED for 3 consecutive nights; last good backup is %d days old", b.javaTS(), b.between(3, 5)))

@@ -263,7 +263,7 @@ func (b *builder) jwtValue() string {
 
 func securityScenarios() []scenario {
 	return []scenario{
-		{"ssh-bruteforce", "security", "high", []string{"security", "linux"}, 3, func(b *builder) {
+		{"ssh-bruteforce", "security", "medium", []string{"security", "linux"}, 3, func(b *builder) {
 			host := "bastion-" + b.hex(4)
 			attacker := b.publicIP()
 			b.noise(b.between(2, 4), func() { b.syslogInfo(host) })
