@@ -63,7 +63,7 @@ func TestReembedCommand(t *testing.T) {
 		t.Errorf("--rebuild-index --tenant: exit %d, %q, %q", code, out, errOut)
 	}
 	// The automatic pass drops an own index of a tenant far below the
-	// thresholds (a handful of cases against 20,000): this one, built by hand.
+	// thresholds (a handful of cases against 2,000): this one, built by hand.
 	code, out, errOut = cli("--tenant-indexes", "--format", "json")
 	var rep struct {
 		Skipped bool

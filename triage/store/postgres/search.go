@@ -297,10 +297,8 @@ func (s *Store) tenantSize(ctx context.Context, spaceID int, tenant string) (ten
 	var own bool
 	err := s.pool.QueryRow(ctx, fmt.Sprintf(
 		`SELECT (SELECT count(*) FROM (SELECT 1 FROM %s.embeddings WHERE space_id = $1 AND tenant = $2 LIMIT $3) t),
-			EXISTS (SELECT 1 FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname
-				JOIN pg_index x ON x.indexrelid = c.oid
-				WHERE i.schemaname = $4 AND i.indexname = $5 AND x.indisvalid)`, s.schema),
-		spaceID, tenant, max(limit, 0)+1, s.opts.Schema, tenantIndexName(spaceID, tenant)).Scan(&n, &own)
+			EXISTS (SELECT 1 FROM pg_index x WHERE x.indexrelid = to_regclass($4) AND x.indisvalid)`, s.schema),
+		spaceID, tenant, max(limit, 0)+1, s.opts.Schema+"."+tenantIndexName(spaceID, tenant)).Scan(&n, &own)
 	if err != nil {
 		return tenantSize{}, err
 	}

@@ -58,7 +58,7 @@ type Options struct {
 	ExactTenantRows int
 	// TenantIndexMinRows and TenantIndexMinShare: MaintainTenantIndexes gives
 	// a tenant its own HNSW index in a space where it holds at least this many
-	// vectors and this share of them (20000 and 0.01 when 0), and drops it when
+	// vectors and this share of them (2000 and 0.002 when 0), and drops it when
 	// the tenant falls below half of either. A negative TenantIndexMinRows
 	// turns the maintenance off (indexes built by hand stay).
 	TenantIndexMinRows  int

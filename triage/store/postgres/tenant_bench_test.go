@@ -248,9 +248,7 @@ func autoTenantIndexes(b *testing.B, s *Store, runs []classRun) {
 	}
 	b.Logf("auto index    pass: %d built, %d dropped in %.1fs", len(rep.Built), len(rep.Dropped), took.Seconds())
 	for _, r := range runs {
-		if r.qs[0].AllTenants {
-			continue
-		}
+		// The all-tenants query again: does it pay for the partial indexes beside its own?
 		for _, ef := range envInts(b, "LOGTRIAGE_BENCH_EF", []int{40, 100, 200}) {
 			s.opts.EFSearch = ef
 			warm(b, s, r.qs, planAuto)
