@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"text/tabwriter"
 	"time"
 
+	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/store/postgres"
 )
@@ -24,23 +26,25 @@ func init() {
 // serving until the workers switch (docs/storage.md, "Re-embedding").
 func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet(stderr, "reembed", "usage: logtriage reembed [--database-url URL] [--schema S] [--batch N]\n"+
-		"       logtriage reembed --list | --rebuild-index SPACE [--tenant T] [--m M] [--ef-construction E] | --drop-space SPACE [--tenant T]")
+		"       logtriage reembed --list | --rebuild-index SPACE [--tenant T] [--m M] [--ef-construction E] | --drop-space SPACE [--tenant T]\n"+
+		"       logtriage reembed --tenant-indexes [--format json]")
 	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (env DATABASE_URL)")
 	schema := fs.String("schema", "logtriage", "schema holding logtriage's tables")
 	batch := fs.Int("batch", 500, "signatures per embedding call and per COPY")
 	list := fs.Bool("list", false, "list the embedder spaces: vectors, index size, dead tuples")
 	rebuild := fs.String("rebuild-index", "", "rebuild this space's HNSW index without downtime (with --tenant: build or rebuild that tenant's own index)")
 	drop := fs.String("drop-space", "", "delete this space's vectors and index (after the workers switched); with --tenant: drop only that tenant's own index")
+	tenantIndexes := fs.Bool("tenant-indexes", false, "build the own indexes of tenants grown past the threshold, drop those of tenants far below it (what serve does hourly)")
 	tenant := fs.String("tenant", "", "with --rebuild-index or --drop-space: a large tenant's own partial index")
 	m := fs.Int("m", 0, "HNSW m for a rebuilt or new index (default 16)")
 	efc := fs.Int("ef-construction", 0, "HNSW ef_construction for a rebuilt or new index (default 64)")
 	full := fs.Bool("full-precision-index", false, "index float32 vectors instead of halfvec copies")
-	format := fs.String("format", "text", "output of --list: text or json")
+	format := fs.String("format", "text", "output of --list and --tenant-indexes: text or json")
 	if err := fs.Parse(args); err != nil {
 		return parseExit(err)
 	}
 	actions := 0
-	for _, set := range []bool{*list, *rebuild != "", *drop != ""} {
+	for _, set := range []bool{*list, *rebuild != "", *drop != "", *tenantIndexes} {
 		if set {
 			actions++
 		}
@@ -53,7 +57,7 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "logtriage reembed: --database-url (or DATABASE_URL) is required: spaces exist only in the PostgreSQL store")
 		return 2
 	case actions > 1:
-		fmt.Fprintln(stderr, "logtriage reembed: --list, --rebuild-index and --drop-space exclude each other")
+		fmt.Fprintln(stderr, "logtriage reembed: --list, --rebuild-index, --drop-space and --tenant-indexes exclude each other")
 		return 2
 	case *batch <= 0:
 		fmt.Fprintln(stderr, "logtriage reembed: --batch must be positive")
@@ -76,6 +80,13 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	defer s.Close()
 
 	switch {
+	case *tenantIndexes:
+		start := time.Now()
+		rep, err := s.MaintainTenantIndexes(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		return printTenantIndexes(stdout, rep, time.Since(start), *format == "json", fail)
 	case *list:
 		stats, err := s.Spaces(ctx)
 		if err != nil {
@@ -151,4 +162,70 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	}
 	fmt.Fprintf(stdout, "embedded %d cases into %s in %s; its index is built\n", n, e.ID(), time.Since(start).Round(time.Millisecond))
 	return 0
+}
+
+// printTenantIndexes reports one own-index maintenance pass.
+func printTenantIndexes(stdout io.Writer, rep triage.TenantIndexReport, took time.Duration, asJSON bool, fail func(error) int) int {
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string]any{"skipped": rep.Skipped, "built": orEmpty(rep.Built), "dropped": orEmpty(rep.Dropped), "kept": rep.Kept}); err != nil {
+			return fail(err)
+		}
+		return 0
+	}
+	if rep.Skipped {
+		fmt.Fprintln(stdout, "another process is maintaining the tenants' indexes: nothing done")
+		return 0
+	}
+	for _, c := range rep.Built {
+		fmt.Fprintf(stdout, "built   %s / %s: %d vectors (%.1f%%) in %s\n", c.Space, c.Tenant, c.Rows, 100*c.Share, c.Took.Round(time.Millisecond))
+	}
+	for _, c := range rep.Dropped {
+		fmt.Fprintf(stdout, "dropped %s / %s: %d vectors (%.1f%%)\n", c.Space, c.Tenant, c.Rows, 100*c.Share)
+	}
+	fmt.Fprintf(stdout, "tenant indexes: %d built, %d dropped, %d kept in %s\n", len(rep.Built), len(rep.Dropped), rep.Kept, took.Round(time.Millisecond))
+	return 0
+}
+
+func orEmpty(cs []triage.TenantIndexChange) []triage.TenantIndexChange {
+	if cs == nil {
+		return []triage.TenantIndexChange{}
+	}
+	return cs
+}
+
+// startTenantIndexLoop runs the store's own-index maintenance (PostgreSQL:
+// large tenants' own HNSW indexes, docs/storage.md) at start and then every
+// interval, when the store has it. Several serve processes may run it at
+// once: one works, the others skip. stop waits for a pass in progress to end
+// (its concurrent index build is canceled; the next pass cleans up).
+func startTenantIndexLoop(ctx context.Context, store triage.Store, every time.Duration, log *slog.Logger) (stop func()) {
+	m, ok := store.(triage.TenantIndexMaintainer)
+	if !ok || every <= 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTimer(0)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			rep, err := m.MaintainTenantIndexes(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Warn("tenant indexes: "+err.Error(), "built", len(rep.Built), "dropped", len(rep.Dropped))
+			case len(rep.Built)+len(rep.Dropped) > 0:
+				log.Info("tenant indexes", "built", len(rep.Built), "dropped", len(rep.Dropped), "kept", rep.Kept)
+			}
+			t.Reset(every)
+		}
+	}()
+	return func() { cancel(); <-done }
 }

@@ -294,6 +294,8 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		worker.RunSweeper(sweepCtx, worker.SweepOptions{JS: js, Store: store}, time.Hour, cfg.log)
 	}()
 	defer func() { stopSweep(); <-sweepDone }()
+	// Large tenants' own similar-case indexes (PostgreSQL store), hourly.
+	defer startTenantIndexLoop(ctx, store, time.Hour, cfg.log)()
 	if cfg.guard.remoteEmbedder != nil {
 		backfillDone := make(chan struct{})
 		backfillCtx, stopBackfill := context.WithCancel(ctx)

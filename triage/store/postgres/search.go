@@ -16,7 +16,7 @@ import (
 
 // Similar-incident search. Each embedder space has one partial HNSW index
 // (m, ef_construction from Options; half-precision copies of the vectors by
-// default, which halves the index and its build). A query runs one of two
+// default, which halves the index and its build). A query runs one of three
 // plans, chosen per query:
 //
 //   - exact: a top-N over the tenant's own rows (b-tree on space and tenant),
@@ -24,9 +24,12 @@ import (
 //     space. A small tenant behind a filter is where HNSW loses recall (most
 //     of the candidates it walks belong to other tenants), and its exact scan
 //     is cheap.
+//   - own index: a large tenant's own partial HNSW index (tenant_indexes.go),
+//     walked as below; a graph of its rows only keeps the recall of an
+//     unfiltered search.
 //   - index: the HNSW index with pgvector's iterative scan (relaxed order), a
 //     candidate list of Options.Candidates rows, re-ranked by the
-//     full-precision distance. Large tenants and the all-tenants query.
+//     full-precision distance. Other tenants and the all-tenants query.
 //
 // The figures behind the defaults are in docs/storage.md (BenchmarkTenantSearch).
 
@@ -294,10 +297,8 @@ func (s *Store) tenantSize(ctx context.Context, spaceID int, tenant string) (ten
 	var own bool
 	err := s.pool.QueryRow(ctx, fmt.Sprintf(
 		`SELECT (SELECT count(*) FROM (SELECT 1 FROM %s.embeddings WHERE space_id = $1 AND tenant = $2 LIMIT $3) t),
-			EXISTS (SELECT 1 FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname
-				JOIN pg_index x ON x.indexrelid = c.oid
-				WHERE i.schemaname = $4 AND i.indexname = $5 AND x.indisvalid)`, s.schema),
-		spaceID, tenant, max(limit, 0)+1, s.opts.Schema, tenantIndexName(spaceID, tenant)).Scan(&n, &own)
+			EXISTS (SELECT 1 FROM pg_index x WHERE x.indexrelid = to_regclass($4) AND x.indisvalid)`, s.schema),
+		spaceID, tenant, max(limit, 0)+1, s.opts.Schema+"."+tenantIndexName(spaceID, tenant)).Scan(&n, &own)
 	if err != nil {
 		return tenantSize{}, err
 	}
@@ -306,56 +307,4 @@ func (s *Store) tenantSize(ctx context.Context, spaceID int, tenant string) (ten
 	s.sizes.m[key] = c
 	s.sizes.mu.Unlock()
 	return c, nil
-}
-
-// TenantIndex builds (or rebuilds) one tenant's own partial HNSW index in a
-// space, concurrently: for a tenant that is a large share of the rows, a
-// graph of its own rows keeps the recall of an unfiltered search, where the
-// shared graph behind a filter loses some. Queries of that tenant use it
-// once it is valid (within a minute: the plan cache).
-func (s *Store) TenantIndex(ctx context.Context, embedderID, tenant string) error {
-	if tenant == "" || strings.ContainsRune(tenant, 0) {
-		return triage.Invalidf("store", "tenant index: a tenant name without NUL is required")
-	}
-	sp, ok, err := s.lookupSpace(ctx, embedderID)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("space %s: %w", embedderID, triage.ErrNotFound)
-	}
-	name := tenantIndexName(sp.id, tenant)
-	next := name + "_next"
-	if _, err := s.pool.Exec(ctx, fmt.Sprintf("DROP INDEX IF EXISTS %s.%s", s.schema, next)); err != nil {
-		return classify("store", err)
-	}
-	if _, err := s.pool.Exec(ctx, s.concurrently(s.createIndexSQLFor(sp, next, tenant))); err != nil {
-		return classify("store", err)
-	}
-	if err := s.swapIndex(ctx, next, name); err != nil {
-		return err
-	}
-	s.sizes.mu.Lock()
-	delete(s.sizes.m, tenantSpace{sp.id, tenant})
-	s.sizes.mu.Unlock()
-	return nil
-}
-
-// DropTenantIndex removes a tenant's own index; its queries go back to the
-// space's index (or the exact plan).
-func (s *Store) DropTenantIndex(ctx context.Context, embedderID, tenant string) error {
-	sp, ok, err := s.lookupSpace(ctx, embedderID)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("space %s: %w", embedderID, triage.ErrNotFound)
-	}
-	if _, err := s.pool.Exec(ctx, s.dropIndexSQL(tenantIndexName(sp.id, tenant))); err != nil {
-		return classify("store", err)
-	}
-	s.sizes.mu.Lock()
-	delete(s.sizes.m, tenantSpace{sp.id, tenant})
-	s.sizes.mu.Unlock()
-	return nil
 }

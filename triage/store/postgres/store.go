@@ -56,6 +56,13 @@ type Options struct {
 	// ExactTenantRows: a tenant with at most this many vectors in a space is
 	// searched exactly (1000 when 0; negative: always the index).
 	ExactTenantRows int
+	// TenantIndexMinRows and TenantIndexMinShare: MaintainTenantIndexes gives
+	// a tenant its own HNSW index in a space where it holds at least this many
+	// vectors and this share of them (2000 and 0.002 when 0), and drops it when
+	// the tenant falls below half of either. A negative TenantIndexMinRows
+	// turns the maintenance off (indexes built by hand stay).
+	TenantIndexMinRows  int
+	TenantIndexMinShare float64
 	// CandidatesFactor: the index plan fetches K times this many candidates
 	// and re-ranks them by full-precision distance (4 when 0).
 	CandidatesFactor int
@@ -233,35 +240,36 @@ func (s *Store) PutCase(ctx context.Context, c *triage.Case, emb *triage.Embeddi
 		}
 	}
 	now := s.opts.Now().UTC()
+	// The statements go to the server in one batch (one round trip, not one
+	// each), inside the transaction: a refused upsert rolls the rest back.
+	batch := &pgx.Batch{}
+	batch.Queue(s.q.upsertCase, c.ID, c.Tenant, c.Upload.ID, c.Queue, c.Category,
+		c.Severity.Label, c.Severity.Score, c.PIIRisk.Label, string(c.Status), c.CreatedAt, now, doc, sealed)
+	batch.Queue(s.q.deleteFindings, c.ID)
+	if len(c.Findings) > 0 {
+		batch.Queue(s.q.insertFindings, c.ID, c.Tenant, doc)
+	}
+	if hasVector {
+		batch.Queue(s.q.upsertEmbedding, c.ID, c.Tenant, sp.id, sp.dims, pgvector.NewVector(emb.Vector), now)
+	} else {
+		batch.Queue(s.q.deleteEmbedding, c.ID)
+	}
+	details := auditDetails("status", string(c.Status), "queue", c.Queue, "embedder_id", embedderID(emb))
+	batch.Queue(s.q.insertAudit, now, "case.put", c.Tenant, c.ID, c.Upload.ID, details)
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		br := tx.SendBatch(ctx, batch)
 		var id string
-		err := tx.QueryRow(ctx, s.q.upsertCase, c.ID, c.Tenant, c.Upload.ID, c.Queue, c.Category,
-			c.Severity.Label, c.Severity.Score, c.PIIRisk.Label, string(c.Status), c.CreatedAt, now, doc, sealed).Scan(&id)
+		err := br.QueryRow().Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// The upsert's WHERE refused: the id is taken by another tenant.
-			return triage.Invalidf("store", "case %s belongs to another tenant", c.ID)
+			err = triage.Invalidf("store", "case %s belongs to another tenant", c.ID)
 		}
-		if err != nil {
-			return err
+		for i := 1; err == nil && i < batch.Len(); i++ {
+			_, err = br.Exec()
 		}
-		if _, err := tx.Exec(ctx, s.q.deleteFindings, c.ID); err != nil {
-			return err
+		if cerr := br.Close(); err == nil {
+			err = cerr
 		}
-		if len(c.Findings) > 0 {
-			if _, err := tx.Exec(ctx, s.q.insertFindings, c.ID, c.Tenant, doc); err != nil {
-				return err
-			}
-		}
-		if hasVector {
-			_, err = tx.Exec(ctx, s.q.upsertEmbedding, c.ID, c.Tenant, sp.id, sp.dims, pgvector.NewVector(emb.Vector), now)
-		} else {
-			_, err = tx.Exec(ctx, s.q.deleteEmbedding, c.ID)
-		}
-		if err != nil {
-			return err
-		}
-		details := auditDetails("status", string(c.Status), "queue", c.Queue, "embedder_id", embedderID(emb))
-		_, err = tx.Exec(ctx, s.q.insertAudit, now, "case.put", c.Tenant, c.ID, c.Upload.ID, details)
 		return err
 	})
 	return classify("store", err)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pgvector/pgvector-go"
+
 	"github.com/logtriage/logtriage/triage"
 )
 
@@ -93,7 +95,11 @@ func BenchmarkTenantSearch(b *testing.B) {
 
 	rng := rand.New(rand.NewPCG(11, 12))
 	nq := envInt(b, "LOGTRIAGE_BENCH_QUERIES", benchQueries)
+	var runs []classRun
 	for _, qc := range queryClasses {
+		if !benchClass(qc.name) {
+			continue
+		}
 		qs := make([]triage.SimilarQuery, nq)
 		for i := range qs {
 			tenant, all := qc.tenants(rng)
@@ -103,6 +109,7 @@ func BenchmarkTenantSearch(b *testing.B) {
 		warm(b, s, qs, planExact)
 		exactLat, exact := runQueries(b, s, qs, planExact)
 		b.Logf("%-13s exact top-N      p50 %6.2fms p99 %6.2fms", qc.name, ms(pct(exactLat, 50)), ms(pct(exactLat, 99)))
+		runs = append(runs, classRun{qc.name, qs, exact})
 		for _, ef := range envInts(b, "LOGTRIAGE_BENCH_EF", []int{40, 100, 200}) {
 			s.opts.EFSearch = ef
 			for _, p := range []plan{planIndex, planAuto} {
@@ -118,23 +125,18 @@ func BenchmarkTenantSearch(b *testing.B) {
 		}
 	}
 
-	if os.Getenv("LOGTRIAGE_BENCH_TENANT_INDEX") == "1" {
+	switch os.Getenv("LOGTRIAGE_BENCH_TENANT_INDEX") {
+	case "1":
 		ownIndex(b, s, gen)
+	case "auto":
+		autoTenantIndexes(b, s, runs)
 	}
 
-	// PutCase into the loaded space: the write path with the index maintained.
-	lat := make([]time.Duration, 0, 500)
-	for i := range 500 {
-		c := &triage.Case{ID: fmt.Sprintf("put-%d", i), Tenant: "tenant-000", Queue: "database", CreatedAt: time.Now()}
-		start := time.Now()
-		if err := s.PutCase(ctx, c, &triage.Embedding{EmbedderID: benchSpaceID, Vector: gen.next()}); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(start))
-	}
-	b.Logf("PutCase into %d vectors: p50 %.2fms p99 %.2fms", n, ms(pct(lat, 50)), ms(pct(lat, 99)))
+	putCases(b, s, gen, n)
 
-	purgeEffect(b, s, gen, n)
+	if os.Getenv("LOGTRIAGE_BENCH_PURGE") != "0" {
+		purgeEffect(b, s, gen, n)
+	}
 	for b.Loop() {
 	}
 }
@@ -196,6 +198,142 @@ func ownIndex(b *testing.B, s *Store, gen *clustered) {
 		b.Logf("%-13s own   ef %-4d    p50 %6.2fms p99 %6.2fms recall@%d %.3f",
 			"tenant 30%", ef, ms(pct(lat, 50)), ms(pct(lat, 99)), benchK, recallAt(exact, got))
 	}
+}
+
+// benchClass: LOGTRIAGE_BENCH_CLASSES (comma-separated prefixes of the
+// class names, e.g. "all,tenant 30") limits the query classes run; all when unset.
+func benchClass(name string) bool {
+	v := os.Getenv("LOGTRIAGE_BENCH_CLASSES")
+	if v == "" {
+		return true
+	}
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" && strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// classRun is one query class's queries and their exact answers.
+type classRun struct {
+	name  string
+	qs    []triage.SimilarQuery
+	exact [][]triage.SimilarCase
+}
+
+// autoTenantIndexes runs the automatic own-index pass with the store's
+// default thresholds (timed, as serve would run it on this space), then
+// measures the automatic plan of the tenant classes again: their queries now
+// go through their own indexes, against the same exact answers.
+func autoTenantIndexes(b *testing.B, s *Store, runs []classRun) {
+	ctx := context.Background()
+	// LOGTRIAGE_BENCH_TENANT_MIN_ROWS and _MIN_SHARE try other thresholds than the defaults.
+	s.opts.TenantIndexMinRows = envInt(b, "LOGTRIAGE_BENCH_TENANT_MIN_ROWS", s.opts.TenantIndexMinRows)
+	if v := os.Getenv("LOGTRIAGE_BENCH_TENANT_MIN_SHARE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			b.Fatalf("LOGTRIAGE_BENCH_TENANT_MIN_SHARE=%q: want a number", v)
+		}
+		s.opts.TenantIndexMinShare = f
+	}
+	start := time.Now()
+	rep, err := s.MaintainTenantIndexes(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	took := time.Since(start)
+	for _, c := range rep.Built {
+		b.Logf("auto index    %s: %d rows (%.1f%%) built in %.1fs", c.Tenant, c.Rows, 100*c.Share, c.Took.Seconds())
+	}
+	b.Logf("auto index    pass: %d built, %d dropped in %.1fs", len(rep.Built), len(rep.Dropped), took.Seconds())
+	for _, r := range runs {
+		// The all-tenants query again: does it pay for the partial indexes beside its own?
+		for _, ef := range envInts(b, "LOGTRIAGE_BENCH_EF", []int{40, 100, 200}) {
+			s.opts.EFSearch = ef
+			warm(b, s, r.qs, planAuto)
+			lat, got := runQueries(b, s, r.qs, planAuto)
+			b.Logf("%-13s auto+own ef %-4d p50 %6.2fms p99 %6.2fms recall@%d %.3f",
+				r.name, ef, ms(pct(lat, 50)), ms(pct(lat, 99)), benchK, recallAt(r.exact, got))
+		}
+	}
+}
+
+// putCases measures PutCase into the loaded space (the write path with the
+// HNSW index maintained) against, interleaved in the same run, the same
+// statements sent one round trip each (PutCase before it batched them),
+// timed statement by statement: where a write's time goes. A put goes to the
+// 30% tenant (the shared graph and, with automatic indexes, its own) and to
+// a 0.28% tenant (the shared graph only).
+func putCases(b *testing.B, s *Store, gen *clustered, n int) {
+	ctx := context.Background()
+	sp, ok, err := s.lookupSpace(ctx, benchSpaceID)
+	if err != nil || !ok {
+		b.Fatalf("space: %v", err)
+	}
+	steps := []string{"begin", "upsert case", "delete findings", "upsert embedding", "audit", "commit"}
+	stepLat := make([][]time.Duration, len(steps))
+	var sequential, batched, small []time.Duration
+	put := func(id, tenant string) time.Duration {
+		c := &triage.Case{ID: id, Tenant: tenant, Queue: "database", CreatedAt: time.Now()}
+		start := time.Now()
+		if err := s.PutCase(ctx, c, &triage.Embedding{EmbedderID: benchSpaceID, Vector: gen.next()}); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	for i := range envInt(b, "LOGTRIAGE_BENCH_PUTS", 500) {
+		c := &triage.Case{ID: fmt.Sprintf("seq-%d", i), Tenant: "tenant-000", Queue: "database", CreatedAt: time.Now()}
+		doc, err := marshalDoc(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		now := time.Now().UTC()
+		vec := pgvector.NewVector(gen.next())
+		begin := time.Now()
+		at := begin
+		lap := func(step int) {
+			stepLat[step] = append(stepLat[step], time.Since(at))
+			at = time.Now()
+		}
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lap(0)
+		var id string
+		if err := tx.QueryRow(ctx, s.q.upsertCase, c.ID, c.Tenant, "", c.Queue, "", "", 0.0, "", "", c.CreatedAt, now, doc, nil).Scan(&id); err != nil {
+			b.Fatal(err)
+		}
+		lap(1)
+		if _, err := tx.Exec(ctx, s.q.deleteFindings, c.ID); err != nil {
+			b.Fatal(err)
+		}
+		lap(2)
+		if _, err := tx.Exec(ctx, s.q.upsertEmbedding, c.ID, c.Tenant, sp.id, sp.dims, vec, now); err != nil {
+			b.Fatal(err)
+		}
+		lap(3)
+		details := auditDetails("status", "", "queue", c.Queue, "embedder_id", benchSpaceID)
+		if _, err := tx.Exec(ctx, s.q.insertAudit, now, "case.put", c.Tenant, c.ID, "", details); err != nil {
+			b.Fatal(err)
+		}
+		lap(4)
+		if err := tx.Commit(ctx); err != nil {
+			b.Fatal(err)
+		}
+		lap(5)
+		sequential = append(sequential, time.Since(begin))
+		batched = append(batched, put(fmt.Sprintf("put-%d", i), "tenant-000"))
+		small = append(small, put(fmt.Sprintf("small-%d", i), "tenant-050"))
+	}
+	for i, name := range steps {
+		b.Logf("PutCase step %-17s into %d vectors: p50 %6.3fms p99 %6.3fms", name, n, ms(pct(stepLat[i], 50)), ms(pct(stepLat[i], 99)))
+	}
+	b.Logf("PutCase tenant 30%%, one round trip per statement: p50 %.2fms p99 %.2fms", ms(pct(sequential, 50)), ms(pct(sequential, 99)))
+	b.Logf("PutCase tenant 30%%, batched (PutCase):             p50 %.2fms p99 %.2fms (p50 ratio %.2f, p99 ratio %.2f)",
+		ms(pct(batched, 50)), ms(pct(batched, 99)), float64(pct(batched, 50))/float64(pct(sequential, 50)), float64(pct(batched, 99))/float64(pct(sequential, 99)))
+	b.Logf("PutCase tenant 0.28%%, batched (PutCase):            p50 %.2fms p99 %.2fms", ms(pct(small, 50)), ms(pct(small, 99)))
 }
 
 func warm(b *testing.B, s *Store, qs []triage.SimilarQuery, p plan) { runQueries(b, s, qs, p) }
