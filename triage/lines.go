@@ -45,6 +45,26 @@ func LineLevel(line []byte) (string, int) { return lineLevel(line, appendLower(n
 // lineLevel is LineLevel with the line already lower-cased (the hot path
 // lower-cases each line once for all keyword tests).
 func lineLevel(line, lower []byte) (string, int) {
+	lvl, end := markedLevel(line, lower)
+	switch {
+	case lvl != LevelFatal && lvl != LevelError:
+	case bytes.Contains(line, []byte("CVE-")) && cveRe.Match(line):
+		// A scanner's finding ("| openssl | CVE-2026-0001 | CRITICAL |"):
+		// the word is the vulnerability's rating, not the log's level.
+		return LevelWarn, end
+	case lvl == LevelFatal && bytes.Contains(line, []byte(" FATAL -- : [")):
+		// Ruby on Rails logs a request's unhandled exception at FATAL, tagged
+		// with the request id: one request failed, not the process.
+		return LevelError, end
+	}
+	return lvl, end
+}
+
+// cveRe finds a CVE identifier.
+var cveRe = regexp.MustCompile(`\bCVE-\d{4}-\d{4,}\b`)
+
+// markedLevel is the level the line's prefix or wording gives.
+func markedLevel(line, lower []byte) (string, int) {
 	scan := line[:min(len(line), levelScanBytes)]
 	prevDigits := false
 	tokens := 0
