@@ -13,6 +13,7 @@ import (
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/store/postgres"
+	"github.com/logtriage/logtriage/triage/worker"
 )
 
 func init() {
@@ -209,14 +210,7 @@ func startTenantIndexLoop(ctx context.Context, store triage.Store, every time.Du
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTimer(0)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+		worker.Periodic(ctx, func(ctx context.Context) time.Duration {
 			rep, err := m.MaintainTenantIndexes(ctx)
 			switch {
 			case err != nil && ctx.Err() == nil:
@@ -224,8 +218,8 @@ func startTenantIndexLoop(ctx context.Context, store triage.Store, every time.Du
 			case len(rep.Built)+len(rep.Dropped) > 0:
 				log.Info("tenant indexes", "built", len(rep.Built), "dropped", len(rep.Dropped), "kept", rep.Kept)
 			}
-			t.Reset(every)
-		}
+			return every
+		})
 	}()
 	return func() { cancel(); <-done }
 }

@@ -40,14 +40,7 @@ func RunBackfill(ctx context.Context, o BackfillOptions) {
 		o.Logger.Warn("backfill: the store cannot list cases to re-embed; cases embedded by the fallback stay in its space")
 		return
 	}
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	Periodic(ctx, func(ctx context.Context) time.Duration {
 		res, err := triage.Reembed(ctx, o.Store, o.Embedder, o.Batch)
 		if o.Metrics != nil {
 			o.Metrics.reembedded.Add(int64(res.Done))
@@ -59,6 +52,6 @@ func RunBackfill(ctx context.Context, o BackfillOptions) {
 		if err == nil && res.Done == o.Batch {
 			next = 0 // more may be waiting
 		}
-		t.Reset(next)
-	}
+		return next
+	})
 }

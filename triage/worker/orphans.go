@@ -139,14 +139,7 @@ func RunSweeper(ctx context.Context, o SweepOptions, every time.Duration, log *s
 	if log == nil {
 		log = slog.Default()
 	}
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	Periodic(ctx, func(ctx context.Context) time.Duration {
 		res, err := SweepOrphans(ctx, o)
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -156,6 +149,6 @@ func RunSweeper(ctx context.Context, o SweepOptions, every time.Duration, log *s
 		case res.Skipped != "":
 			log.Info("sweep: " + res.Skipped)
 		}
-		t.Reset(every)
-	}
+		return every
+	})
 }
