@@ -296,6 +296,8 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	defer func() { stopSweep(); <-sweepDone }()
 	// Large tenants' own similar-case indexes (PostgreSQL store), hourly.
 	defer startTenantIndexLoop(ctx, store, time.Hour, cfg.log)()
+	// Vectors written outside the similarity index go into it in batches.
+	defer startEmbeddingMover(ctx, store, cfg.log)()
 	if cfg.guard.remoteEmbedder != nil {
 		backfillDone := make(chan struct{})
 		backfillCtx, stopBackfill := context.WithCancel(ctx)

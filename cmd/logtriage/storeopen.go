@@ -36,7 +36,9 @@ func openKeyedStore(ctx context.Context, dbURL, dataDir string, keys serviceKeys
 	if dbURL != "" {
 		bound := &boundKeyStore{}
 		kr := keyring.New(keys.master, bound)
-		st, err := postgres.Open(ctx, dbURL, postgres.Options{Sealer: kr})
+		// Writes leave the graph insert to the index mover serve runs
+		// (docs/storage.md); queries see a waiting vector from its write on.
+		st, err := postgres.Open(ctx, dbURL, postgres.Options{Sealer: kr, DeferIndexing: true})
 		if err != nil {
 			return nil, err
 		}

@@ -112,7 +112,7 @@ func (s *Store) DeleteTenant(ctx context.Context, tenant string) (int, error) {
 			return err
 		}
 		n = int(tag.RowsAffected())
-		for _, tbl := range []string{"findings", "embeddings", "upload_statuses", "audit", "case_work"} {
+		for _, tbl := range []string{"findings", "embeddings", "embeddings_pending", "upload_statuses", "audit", "case_work"} {
 			if _, err := tx.Exec(ctx, s.fill("DELETE FROM {s}."+tbl+" WHERE tenant = $1"), tenant); err != nil {
 				return err
 			}

@@ -5,13 +5,13 @@ import "strings"
 // queries are the store's SQL with the schema filled in. The k-NN queries and
 // index definitions are built per space in search.go.
 type queries struct {
-	upsertCase, getCase              string
-	deleteFindings, insertFindings   string
-	upsertEmbedding, deleteEmbedding string
-	getEmbedding                     string
-	getSpace, insertSpace            string
-	upsertStatus, getStatus          string
-	insertAudit, audit               string
+	upsertCase, getCase                                      string
+	deleteFindings, insertFindings                           string
+	upsertEmbedding, upsertPendingEmbedding, deleteEmbedding string
+	getEmbedding                                             string
+	getSpace, insertSpace                                    string
+	upsertStatus, getStatus                                  string
+	insertAudit, audit                                       string
 }
 
 func newQueries(schema string) queries {
@@ -43,17 +43,29 @@ func newQueries(schema string) queries {
 		// The case's rows in other spaces go in the same statement: after a put
 		// the case has exactly the embedding it was given.
 		upsertEmbedding: r.Replace(`
-			WITH others AS (DELETE FROM {s}.embeddings WHERE case_id = $1 AND space_id <> $3)
+			WITH others AS (DELETE FROM {s}.embeddings WHERE case_id = $1 AND space_id <> $3),
+				waiting AS (DELETE FROM {s}.embeddings_pending WHERE case_id = $1)
 			INSERT INTO {s}.embeddings (case_id, tenant, space_id, dims, embedding, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (case_id, space_id) DO UPDATE SET tenant = excluded.tenant,
 				dims = excluded.dims, embedding = excluded.embedding, created_at = excluded.created_at`),
-		deleteEmbedding: r.Replace(`DELETE FROM {s}.embeddings WHERE case_id = $1`),
+		// Deferred (Options.DeferIndexing): the vector waits outside the
+		// graphs; the case's moved vectors go, so it has exactly this one.
+		upsertPendingEmbedding: r.Replace(`
+			WITH moved AS (DELETE FROM {s}.embeddings WHERE case_id = $1),
+				others AS (DELETE FROM {s}.embeddings_pending WHERE case_id = $1 AND space_id <> $3)
+			INSERT INTO {s}.embeddings_pending (case_id, tenant, space_id, dims, embedding, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (case_id, space_id) DO UPDATE SET tenant = excluded.tenant,
+				dims = excluded.dims, embedding = excluded.embedding, created_at = excluded.created_at`),
+		deleteEmbedding: r.Replace(`
+			WITH waiting AS (DELETE FROM {s}.embeddings_pending WHERE case_id = $1)
+			DELETE FROM {s}.embeddings WHERE case_id = $1`),
 		// During a re-embedding a case has a vector in two spaces: the older
 		// space's (the one the workers still write until the switch) is the
 		// case's embedding, until that space is dropped.
 		getEmbedding: r.Replace(`
-			SELECT sp.embedder_id, e.embedding FROM {s}.embeddings e
+			SELECT sp.embedder_id, e.embedding FROM {s}.embeddings_all e
 			JOIN {s}.embedding_spaces sp ON sp.id = e.space_id
 			WHERE e.case_id = $1 AND e.tenant = $2
 			ORDER BY e.space_id LIMIT 1`),

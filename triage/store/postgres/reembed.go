@@ -52,7 +52,7 @@ func (s *Store) Reembed(ctx context.Context, emb triage.Embedder, o ReembedOptio
 		rows, err := s.pool.Query(ctx, fmt.Sprintf(`
 			SELECT c.id, c.tenant, coalesce(c.doc ->> 'signature', ''), c.sealed FROM %[1]s.cases c
 			WHERE c.id > $1 AND (coalesce(c.doc ->> 'signature', '') <> '' OR c.sealed IS NOT NULL)
-				AND NOT EXISTS (SELECT 1 FROM %[1]s.embeddings e WHERE e.case_id = c.id AND e.space_id = $2)
+				AND NOT EXISTS (SELECT 1 FROM %[1]s.embeddings_all e WHERE e.case_id = c.id AND e.space_id = $2)
 			ORDER BY c.id LIMIT $3`, s.schema), after, sp.id, o.Batch)
 		if err != nil {
 			return done, classify("store", err)
@@ -258,6 +258,9 @@ func (s *Store) DropSpace(ctx context.Context, embedderID string) (int64, error)
 	}
 	var n int64
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("DELETE FROM %s.embeddings_pending WHERE space_id = $1", s.schema), sp.id); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, fmt.Sprintf("DELETE FROM %s.embeddings WHERE space_id = $1", s.schema), sp.id)
 		if err != nil {
 			return err
@@ -306,7 +309,7 @@ type SpaceStats struct {
 func (s *Store) Spaces(ctx context.Context) ([]SpaceStats, error) {
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`
 		SELECT sp.embedder_id, sp.dims, sp.id,
-			(SELECT count(*) FROM %[1]s.embeddings e WHERE e.space_id = sp.id),
+			(SELECT count(*) FROM %[1]s.embeddings_all e WHERE e.space_id = sp.id),
 			coalesce(pg_relation_size(to_regclass($1 || '.embeddings_hnsw_' || sp.id)), 0),
 			coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'embeddings'), 0)
 		FROM %[1]s.embedding_spaces sp ORDER BY sp.id`, s.schema), s.opts.Schema)

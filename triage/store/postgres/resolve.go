@@ -87,7 +87,7 @@ func (s *Store) ConfirmedNeighbours(ctx context.Context, q triage.NeighbourQuery
 	// Space id and dimension are integers from our own table.
 	sql := fmt.Sprintf(`
 		SELECT c.id, c.tenant, c.doc::text, c.sealed, 1 - (e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)) AS sim
-		FROM %[3]s.embeddings e JOIN %[3]s.cases c ON c.id = e.case_id
+		FROM %[3]s.embeddings_all e JOIN %[3]s.cases c ON c.id = e.case_id
 		WHERE e.space_id = %[2]d AND e.case_id <> $2 AND c.doc -> 'resolution' IS NOT NULL %[4]s
 			AND 1 - (e.embedding::vector(%[1]d) <=> $1::vector(%[1]d)) >= $4
 		ORDER BY sim DESC, c.id

@@ -229,7 +229,7 @@ func (s *Store) similarQuery(sp space, q triage.SimilarQuery, k int, p plan) (st
 		// sort), then joins the K winners: the exact plan never spills.
 		sql := fmt.Sprintf(`
 			SELECT e.case_id, c.tenant, coalesce(c.doc ->> 'summary', ''), c.queue, e.distance, c.sealed
-			FROM (SELECT e.case_id, %[1]s AS distance FROM %[2]s.embeddings e
+			FROM (SELECT e.case_id, %[1]s AS distance FROM %[2]s.embeddings_all e
 				WHERE e.space_id = %[3]d AND e.case_id <> $2 %[4]s
 				ORDER BY distance LIMIT $3) e
 			JOIN %[2]s.cases c ON c.id = e.case_id
@@ -250,11 +250,17 @@ func (s *Store) similarQuery(sp space, q triage.SimilarQuery, k int, p plan) (st
 		// pgvector recommends with a re-rank (strict costs recall at no gain).
 		sets = append(sets, "SET LOCAL hnsw.iterative_scan = relaxed_order")
 	}
+	// Vectors still waiting for the index mover (Options.DeferIndexing) are
+	// few: an exact scan of them joins the index's candidates.
 	sql := fmt.Sprintf(`
 		WITH candidates AS MATERIALIZED (
-			SELECT e.case_id, %[1]s AS distance FROM %[2]s.embeddings e
+			(SELECT e.case_id, %[1]s AS distance FROM %[2]s.embeddings e
 			WHERE e.space_id = %[3]d AND e.case_id <> $2 %[4]s
 			ORDER BY %[5]s LIMIT %[6]d)
+			UNION ALL
+			(SELECT e.case_id, %[1]s AS distance FROM %[2]s.embeddings_pending e
+			WHERE e.space_id = %[3]d AND e.case_id <> $2 %[4]s
+			ORDER BY distance LIMIT %[6]d))
 		SELECT e.case_id, c.tenant, coalesce(c.doc ->> 'summary', ''), c.queue, e.distance, c.sealed
 		FROM (SELECT * FROM candidates ORDER BY distance LIMIT $3) e
 		JOIN %[2]s.cases c ON c.id = e.case_id
@@ -296,7 +302,7 @@ func (s *Store) tenantSize(ctx context.Context, spaceID int, tenant string) (ten
 	var n int
 	var own bool
 	err := s.pool.QueryRow(ctx, fmt.Sprintf(
-		`SELECT (SELECT count(*) FROM (SELECT 1 FROM %s.embeddings WHERE space_id = $1 AND tenant = $2 LIMIT $3) t),
+		`SELECT (SELECT count(*) FROM (SELECT 1 FROM %s.embeddings_all WHERE space_id = $1 AND tenant = $2 LIMIT $3) t),
 			EXISTS (SELECT 1 FROM pg_index x WHERE x.indexrelid = to_regclass($4) AND x.indisvalid)`, s.schema),
 		spaceID, tenant, max(limit, 0)+1, s.opts.Schema+"."+tenantIndexName(spaceID, tenant)).Scan(&n, &own)
 	if err != nil {

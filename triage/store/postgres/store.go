@@ -63,6 +63,12 @@ type Options struct {
 	// turns the maintenance off (indexes built by hand stay).
 	TenantIndexMinRows  int
 	TenantIndexMinShare float64
+	// DeferIndexing: PutCase writes the vector to embeddings_pending, outside
+	// the HNSW graphs, and MoveEmbeddings moves it into them in batches
+	// later (serve runs it continuously); queries scan the pending vectors
+	// exactly beside the index walk. It takes the graph insert, most of a
+	// write's time in a large space, off the write path.
+	DeferIndexing bool
 	// CandidatesFactor: the index plan fetches K times this many candidates
 	// and re-ranks them by full-precision distance (4 when 0).
 	CandidatesFactor int
@@ -250,7 +256,11 @@ func (s *Store) PutCase(ctx context.Context, c *triage.Case, emb *triage.Embeddi
 		batch.Queue(s.q.insertFindings, c.ID, c.Tenant, doc)
 	}
 	if hasVector {
-		batch.Queue(s.q.upsertEmbedding, c.ID, c.Tenant, sp.id, sp.dims, pgvector.NewVector(emb.Vector), now)
+		upsert := s.q.upsertEmbedding
+		if s.opts.DeferIndexing {
+			upsert = s.q.upsertPendingEmbedding
+		}
+		batch.Queue(upsert, c.ID, c.Tenant, sp.id, sp.dims, pgvector.NewVector(emb.Vector), now)
 	} else {
 		batch.Queue(s.q.deleteEmbedding, c.ID)
 	}

@@ -51,9 +51,14 @@ func freshSchema(t testing.TB, url string) string {
 
 func openTest(t testing.TB, url, schema string) *Store {
 	t.Helper()
+	return openTestWith(t, url, Options{Schema: schema})
+}
+
+func openTestWith(t testing.TB, url string, o Options) *Store {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := Open(ctx, url, Options{Schema: schema})
+	s, err := Open(ctx, url, o)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -63,24 +68,32 @@ func openTest(t testing.TB, url, schema string) *Store {
 // factory gives every subtest its own schema; Reopen opens the same schema
 // through a new pool, as a restarted worker would.
 type factory struct {
-	url     string
-	schemas map[triage.Store]string
+	url           string
+	schemas       map[triage.Store]string
+	deferIndexing bool
 }
 
 func (f *factory) New(t *testing.T) triage.Store {
 	schema := freshSchema(t, f.url)
-	s := openTest(t, f.url, schema)
+	s := openTestWith(t, f.url, Options{Schema: schema, DeferIndexing: f.deferIndexing})
 	f.schemas[s] = schema
 	return s
 }
 
 func (f *factory) Reopen(t *testing.T, s triage.Store) triage.Store {
-	return openTest(t, f.url, f.schemas[s])
+	return openTestWith(t, f.url, Options{Schema: f.schemas[s], DeferIndexing: f.deferIndexing})
 }
 
 func TestConformance(t *testing.T) {
 	url := databaseURL(t)
 	storetest.RunFactory(t, &factory{url: url, schemas: map[triage.Store]string{}})
+}
+
+// The same semantics hold with every write's vector waiting outside the
+// graphs (Options.DeferIndexing, no mover running): queries see it exactly.
+func TestConformanceDeferredIndexing(t *testing.T) {
+	url := databaseURL(t)
+	storetest.RunFactory(t, &factory{url: url, schemas: map[triage.Store]string{}, deferIndexing: true})
 }
 
 func TestMigrateIsIdempotent(t *testing.T) {
