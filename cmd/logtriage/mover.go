@@ -26,21 +26,27 @@ func startEmbeddingMover(ctx context.Context, store triage.Store, log *slog.Logg
 	if !ok {
 		return func() {}
 	}
+	return startPeriodic(ctx, func(ctx context.Context) time.Duration {
+		n, err := m.MoveEmbeddings(ctx, moverBatch)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("index mover: " + err.Error())
+			return moverRetry
+		case n == moverBatch:
+			return 0
+		}
+		return moverPoll
+	})
+}
+
+// startPeriodic runs fn in the background as worker.Periodic does; stop
+// cancels it and waits for a run in progress to end.
+func startPeriodic(ctx context.Context, fn func(context.Context) time.Duration) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		worker.Periodic(ctx, func(ctx context.Context) time.Duration {
-			n, err := m.MoveEmbeddings(ctx, moverBatch)
-			switch {
-			case err != nil && ctx.Err() == nil:
-				log.Warn("index mover: " + err.Error())
-				return moverRetry
-			case n == moverBatch:
-				return 0
-			}
-			return moverPoll
-		})
+		worker.Periodic(ctx, fn)
 	}()
 	return func() { cancel(); <-done }
 }

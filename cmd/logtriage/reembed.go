@@ -13,7 +13,6 @@ import (
 	"github.com/logtriage/logtriage/triage"
 	"github.com/logtriage/logtriage/triage/embed"
 	"github.com/logtriage/logtriage/triage/store/postgres"
-	"github.com/logtriage/logtriage/triage/worker"
 )
 
 func init() {
@@ -206,20 +205,14 @@ func startTenantIndexLoop(ctx context.Context, store triage.Store, every time.Du
 	if !ok || every <= 0 {
 		return func() {}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		worker.Periodic(ctx, func(ctx context.Context) time.Duration {
-			rep, err := m.MaintainTenantIndexes(ctx)
-			switch {
-			case err != nil && ctx.Err() == nil:
-				log.Warn("tenant indexes: "+err.Error(), "built", len(rep.Built), "dropped", len(rep.Dropped))
-			case len(rep.Built)+len(rep.Dropped) > 0:
-				log.Info("tenant indexes", "built", len(rep.Built), "dropped", len(rep.Dropped), "kept", rep.Kept)
-			}
-			return every
-		})
-	}()
-	return func() { cancel(); <-done }
+	return startPeriodic(ctx, func(ctx context.Context) time.Duration {
+		rep, err := m.MaintainTenantIndexes(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("tenant indexes: "+err.Error(), "built", len(rep.Built), "dropped", len(rep.Dropped))
+		case len(rep.Built)+len(rep.Dropped) > 0:
+			log.Info("tenant indexes", "built", len(rep.Built), "dropped", len(rep.Dropped), "kept", rep.Kept)
+		}
+		return every
+	})
 }
