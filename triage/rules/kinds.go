@@ -86,17 +86,17 @@ var laterAttemptRe = vocab.Default().Pattern("later_attempt")
 // itself (a key store it generates). Warnings of that kind before the
 // program is up are its start-up talking, not an incident (docs/severity.md:
 // info includes warnings the program resolves itself at start-up).
+var (
+	startedRe      = vocab.Default().Pattern("started")
+	selfRemediedRe = vocab.Default().Pattern("self_remedied")
+)
+
 // servedCertExpiredRe and clientsRejectCertRe: the certificate this server
 // presents has expired and clients are refusing it in the handshake: every
 // visitor of the site fails (docs/severity.md: every user of a service).
 var (
 	servedCertExpiredRe = vocab.Default().Pattern("served_cert_expired")
 	clientsRejectCertRe = vocab.Default().Pattern("clients_reject_cert")
-)
-
-var (
-	startedRe      = vocab.Default().Pattern("started")
-	selfRemediedRe = vocab.Default().Pattern("self_remedied")
 )
 
 // allRunningRe finds kubectl's "READY 1/1 Running": every container up.
@@ -118,22 +118,13 @@ func allRunning(lower string) bool {
 // VERSION): "worker-2   NotReady   <none>   366d   v1.29.4".
 var nodeRowRe = regexp.MustCompile(`^\S+\s+(notready|ready)(,\S+)?\s+\S+\s+\d+[smhdy]\S*\s+v\d`)
 
-// allNodesNotReady: a node table lists at least two nodes and none of
-// them is Ready, so nothing can run anywhere (docs/severity.md: nothing
-// works is critical); one node down among Ready ones is not.
-func allNodesNotReady(templates []triage.TemplateStat) bool {
-	notReady, ready := 0, 0
-	for _, t := range templates {
-		m := nodeRowRe.FindStringSubmatch(strings.ToLower(strings.TrimSpace(t.Example)))
-		switch {
-		case m == nil:
-		case m[1] == "notready":
-			notReady += t.Count
-		default:
-			ready += t.Count
-		}
+// nodeStatus is a node table row's status ("ready", "notready"), "" for a
+// line that is not one.
+func nodeStatus(lower string) string {
+	if m := nodeRowRe.FindStringSubmatch(strings.TrimSpace(lower)); m != nil {
+		return m[1]
 	}
-	return notReady >= 2 && ready == 0
+	return ""
 }
 
 // impactRe: the failure reaches users or the business (their requests
@@ -211,11 +202,14 @@ type reading struct {
 	softened    bool   // a hard failure the line says is retried or partial
 	recovered   bool
 	healed      bool
-	probe       bool // a start-up probe failing
-	started     bool // the program reports it is up
-	remedied    bool // the warning says the program supplied what was missing itself
-	slow        bool // a slow-operation report
-	deprecation bool // a deprecation notice
+	probe       bool   // a start-up probe failing
+	started     bool   // the program reports it is up
+	remedied    bool   // the warning says the program supplied what was missing itself
+	node        string // a kubectl node table row's status, "" for other lines
+	certExpired bool   // the certificate this server presents has expired
+	certRefused bool   // clients refuse this server's certificate in the handshake
+	slow        bool   // a slow-operation report
+	deprecation bool   // a deprecation notice
 	impact      bool
 	total       bool
 	// security vocabulary
@@ -258,6 +252,9 @@ func (r *reader) read(text string) *reading {
 	rd.probe = startupProbeRe.MatchString(lower)
 	rd.started = startedRe.MatchString(lower)
 	rd.remedied = selfRemediedRe.MatchString(lower)
+	rd.node = nodeStatus(lower)
+	rd.certExpired = servedCertExpiredRe.MatchString(lower)
+	rd.certRefused = clientsRejectCertRe.MatchString(lower)
 	rd.slow = slowReportRe.MatchString(lower)
 	rd.deprecation = deprecationRe.MatchString(lower)
 	rd.impact = impactRe.MatchString(lower)
@@ -321,6 +318,7 @@ func kindsOf(templates []triage.TemplateStat, r *reader) kindEvidence {
 	ev := kindEvidence{hardBy: map[string]int{}}
 	lastFailing, lastHealed, lastStarted := 0, 0, 0
 	servedExpired, clientsReject := false, false
+	nodesNotReady, nodesReady := 0, 0
 	for _, t := range templates {
 		rd := r.read(t.Example)
 		if rd.injected {
@@ -332,10 +330,20 @@ func kindsOf(templates []triage.TemplateStat, r *reader) kindEvidence {
 		if rd.started && (t.Level == "" || t.Level == triage.LevelInfo || t.Level == triage.LevelDebug) {
 			lastStarted = max(lastStarted, t.LastLine)
 		}
-		servedExpired = servedExpired || servedCertExpiredRe.MatchString(rd.lower)
-		clientsReject = clientsReject || clientsRejectCertRe.MatchString(rd.lower)
+		servedExpired = servedExpired || rd.certExpired
+		clientsReject = clientsReject || rd.certRefused
+		switch rd.node {
+		case "notready":
+			nodesNotReady += t.Count
+		case "ready":
+			nodesReady += t.Count
+		}
 	}
-	ev.total = servedExpired && clientsReject
+	// The served certificate expired and clients refuse it; or a node table
+	// lists at least two nodes and none is Ready, so nothing can run anywhere
+	// (docs/severity.md: nothing works is critical; one node down among
+	// Ready ones is not).
+	ev.total = servedExpired && clientsReject || nodesNotReady >= 2 && nodesReady == 0
 	for _, t := range templates {
 		rd := r.read(t.Example)
 		if rd.injected {
@@ -398,7 +406,6 @@ func kindsOf(templates []triage.TemplateStat, r *reader) kindEvidence {
 		}
 	}
 	ev.healed = ev.failing > 0 && lastHealed > lastFailing
-	ev.total = ev.total || allNodesNotReady(templates)
 	ev.lastLine = lastFailing
 	ev.startup = ev.failing > 0 && ev.errors == 0 && ev.soft == 0 && lastStarted > lastFailing &&
 		(ev.hard == 0 || ev.healed || ev.recovered)
