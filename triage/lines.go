@@ -157,28 +157,35 @@ func negatedCount(lower []byte, pos, n int) bool {
 	before := lower[:pos]
 	for _, neg := range negationsBefore {
 		// "0 errors", not "unreachable=0 failed=1": the zero stands alone.
-		if bytes.HasSuffix(before, neg) && (len(before) == len(neg) || isSpaceOrComma(before[len(before)-len(neg)-1])) {
+		if bytes.HasSuffix(before, neg) && (len(before) == len(neg) || startsAWord(before[len(before)-len(neg)-1])) {
 			return true
 		}
 	}
 	after := lower[pos+n:]
 	after = bytes.TrimPrefix(after, []byte("s"))
-	for _, c := range [][]byte{[]byte("_count"), []byte(" count")} {
+	for _, c := range countSuffixes {
 		after = bytes.TrimPrefix(after, c)
 	}
-	for _, sep := range [][]byte{[]byte("=0"), []byte(":0"), []byte(": 0"), []byte("=\"0\""), []byte(`":0`), []byte(`": 0`)} {
-		if bytes.HasPrefix(after, sep) {
-			rest := after[len(sep):]
+	for _, zero := range zeroValues {
+		if bytes.HasPrefix(after, zero) {
+			rest := after[len(zero):]
 			return len(rest) == 0 || rest[0] < '0' || rest[0] > '9'
 		}
 	}
 	return false
 }
 
-func isSpaceOrComma(c byte) bool { return c == ' ' || c == '\t' || c == ',' || c == '(' }
+// startsAWord: c may stand before a word of its own ("0 errors",
+// "(no errors)"), unlike "=" in "unreachable=0 failed=1".
+func startsAWord(c byte) bool { return c == ' ' || c == '\t' || c == ',' || c == '(' }
 
-// negationsBefore are the words that make the error word after them a zero.
-var negationsBefore = [][]byte{[]byte("without "), []byte("no "), []byte("0 "), []byte("zero "), []byte("without any ")}
+// negationsBefore are the words that make the error word after them a zero;
+// countSuffixes and zeroValues read "error_count=0", "errors: 0".
+var (
+	negationsBefore = [][]byte{[]byte("without "), []byte("no "), []byte("0 "), []byte("zero "), []byte("without any ")}
+	countSuffixes   = [][]byte{[]byte("_count"), []byte(" count")}
+	zeroValues      = [][]byte{[]byte("=0"), []byte(":0"), []byte(": 0"), []byte(`="0"`), []byte(`":0`), []byte(`": 0`)}
+)
 
 // errorWords make a line without a level marker an error line.
 var errorWords = [][]byte{[]byte("exception"), []byte("traceback"), []byte(" failed"), []byte("failure"), []byte("error"), []byte("panic:")}
