@@ -41,6 +41,5 @@ func (s *Store) moveSQL() string {
 			RETURNING p.case_id, p.tenant, p.space_id, p.dims, p.embedding, p.created_at)
 		INSERT INTO %[1]s.embeddings (case_id, tenant, space_id, dims, embedding, created_at)
 		SELECT case_id, tenant, space_id, dims, embedding, created_at FROM moved
-		ON CONFLICT (case_id, space_id) DO UPDATE SET tenant = excluded.tenant,
-			dims = excluded.dims, embedding = excluded.embedding, created_at = excluded.created_at`, s.schema)
+		%[2]s`, s.schema, onEmbeddingConflict)
 }

@@ -14,6 +14,11 @@ type queries struct {
 	insertAudit, audit                                       string
 }
 
+// onEmbeddingConflict: a vector written for a case and space that already
+// have one replaces it, whether a put writes it or the index mover moves it.
+const onEmbeddingConflict = `ON CONFLICT (case_id, space_id) DO UPDATE SET tenant = excluded.tenant,
+	dims = excluded.dims, embedding = excluded.embedding, created_at = excluded.created_at`
+
 func newQueries(schema string) queries {
 	r := strings.NewReplacer("{s}", schema)
 	return queries{
@@ -47,8 +52,7 @@ func newQueries(schema string) queries {
 				waiting AS (DELETE FROM {s}.embeddings_pending WHERE case_id = $1)
 			INSERT INTO {s}.embeddings (case_id, tenant, space_id, dims, embedding, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (case_id, space_id) DO UPDATE SET tenant = excluded.tenant,
-				dims = excluded.dims, embedding = excluded.embedding, created_at = excluded.created_at`),
+			` + onEmbeddingConflict),
 		// Deferred (Options.DeferIndexing): the vector waits outside the
 		// graphs; the case's moved vectors go, so it has exactly this one.
 		upsertPendingEmbedding: r.Replace(`
@@ -56,8 +60,7 @@ func newQueries(schema string) queries {
 				others AS (DELETE FROM {s}.embeddings_pending WHERE case_id = $1 AND space_id <> $3)
 			INSERT INTO {s}.embeddings_pending (case_id, tenant, space_id, dims, embedding, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (case_id, space_id) DO UPDATE SET tenant = excluded.tenant,
-				dims = excluded.dims, embedding = excluded.embedding, created_at = excluded.created_at`),
+			` + onEmbeddingConflict),
 		deleteEmbedding: r.Replace(`
 			WITH waiting AS (DELETE FROM {s}.embeddings_pending WHERE case_id = $1)
 			DELETE FROM {s}.embeddings WHERE case_id = $1`),
