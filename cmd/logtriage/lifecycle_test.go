@@ -239,35 +239,17 @@ func dropDefaultSchema(t *testing.T, url string) {
 }
 
 // dumpTables is every row of every table of the schema as COPY writes it
-// (what a dump holds), read through psql when it is installed.
+// (what a dump holds), read through psql too when it is installed.
 func dumpTables(t *testing.T, url, schema string) []byte {
 	t.Helper()
-	ctx := context.Background()
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol // PGlite shares one backend
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'", schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	dump, tables, err := postgres.DumpSchema(context.Background(), url, schema)
 	if err != nil || len(tables) < 5 {
 		t.Fatalf("tables of %s: %v, %v", schema, tables, err)
 	}
-	var out bytes.Buffer
-	for _, tbl := range tables {
-		name := pgx.Identifier{schema, tbl}.Sanitize()
-		if _, err := conn.PgConn().CopyTo(ctx, &out, "COPY "+name+" TO STDOUT"); err != nil {
-			t.Fatalf("copy %s: %v", name, err)
-		}
-		if _, err := exec.LookPath("psql"); err == nil {
+	out := bytes.NewBuffer(dump)
+	if _, err := exec.LookPath("psql"); err == nil {
+		for _, tbl := range tables {
+			name := pgx.Identifier{schema, tbl}.Sanitize()
 			if b, err := exec.Command("psql", url, "-At", "-c", "COPY "+name+" TO STDOUT").Output(); err == nil {
 				out.Write(b)
 			}

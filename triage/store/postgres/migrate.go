@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"fmt"
@@ -129,4 +130,35 @@ func DropSchema(ctx context.Context, url, schema string) error {
 	defer conn.Close(context.WithoutCancel(ctx))
 	_, err = conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
 	return err
+}
+
+// DumpSchema returns every row of every table of the schema as COPY writes
+// it, which is what a backup of the database holds, and the tables' names.
+// Tests use it to check that no plaintext value reaches the database.
+func DumpSchema(ctx context.Context, url, schema string) (dump []byte, tables []string, err error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol // PGlite shares one backend: no named statements
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	rows, err := conn.Query(ctx, "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'", schema)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tables, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		return nil, nil, err
+	}
+	var out bytes.Buffer
+	for _, tbl := range tables {
+		name := pgx.Identifier{schema, tbl}.Sanitize()
+		if _, err := conn.PgConn().CopyTo(ctx, &out, "COPY "+name+" TO STDOUT"); err != nil {
+			return nil, nil, fmt.Errorf("copy %s: %w", name, err)
+		}
+	}
+	return out.Bytes(), tables, nil
 }
