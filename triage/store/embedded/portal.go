@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/logtriage/logtriage/triage"
@@ -445,39 +444,10 @@ var _ triage.CaseLister = (*Store)(nil)
 
 // ListCaseRefs is ListCases without decoding the cases.
 func (s *Store) ListCaseRefs(ctx context.Context, f triage.CaseFilter) ([]triage.CaseRef, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, triage.Transient("store", err)
+	hits, err := s.listEntries(ctx, f)
+	if err != nil {
+		return nil, err
 	}
-	if f.Tenant == "" && !f.AllTenants {
-		return nil, triage.Invalidf("store", "list cases: a tenant is required")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = defaultListLimit
-	}
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return nil, ErrClosed
-	}
-	hits := make([]*caseEntry, 0, len(s.cases))
-	for _, e := range s.cases {
-		if (!f.AllTenants && e.tenant != f.Tenant) || (f.Queue != "" && e.queue != f.Queue) ||
-			(!f.Since.IsZero() && e.created.Before(f.Since)) {
-			continue
-		}
-		hits = append(hits, e)
-	}
-	s.mu.RUnlock()
-	// Entries are immutable once applied (a put replaces the pointer), so
-	// they can be read after the lock is released.
-	slices.SortFunc(hits, func(a, b *caseEntry) int {
-		if c := b.created.Compare(a.created); c != 0 {
-			return c
-		}
-		return strings.Compare(a.id, b.id)
-	})
-	hits = hits[:min(limit, len(hits))]
 	out := make([]triage.CaseRef, len(hits))
 	for i, e := range hits {
 		out[i] = triage.CaseRef{ID: e.id, Tenant: e.tenant, Queue: e.queue, CreatedAt: e.created}

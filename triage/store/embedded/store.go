@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -540,6 +541,25 @@ func decodeCase(raw json.RawMessage) (*triage.Case, error) {
 
 // ListCases returns matching cases, newest first.
 func (s *Store) ListCases(ctx context.Context, f triage.CaseFilter) ([]*triage.Case, error) {
+	hits, err := s.listEntries(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*triage.Case, 0, len(hits))
+	for _, e := range hits {
+		c, err := decodeCase(e.raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// listEntries are the entries matching f, newest first (then by id), at
+// most f.Limit (defaultListLimit when 0): what ListCases decodes and
+// ListCaseRefs only names.
+func (s *Store) listEntries(ctx context.Context, f triage.CaseFilter) ([]*caseEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, triage.Transient("store", err)
 	}
@@ -557,36 +577,22 @@ func (s *Store) ListCases(ctx context.Context, f triage.CaseFilter) ([]*triage.C
 	}
 	var hits []*caseEntry
 	for _, e := range s.cases {
-		if !f.AllTenants && e.tenant != f.Tenant {
-			continue
-		}
-		if f.Queue != "" && e.queue != f.Queue {
-			continue
-		}
-		if !f.Since.IsZero() && e.created.Before(f.Since) {
+		if (!f.AllTenants && e.tenant != f.Tenant) || (f.Queue != "" && e.queue != f.Queue) ||
+			(!f.Since.IsZero() && e.created.Before(f.Since)) {
 			continue
 		}
 		hits = append(hits, e)
 	}
 	s.mu.RUnlock()
-	sort.Slice(hits, func(i, j int) bool {
-		if !hits[i].created.Equal(hits[j].created) {
-			return hits[i].created.After(hits[j].created)
+	// Entries are immutable once applied (a put replaces the pointer), so
+	// they can be read after the lock is released.
+	slices.SortFunc(hits, func(a, b *caseEntry) int {
+		if c := b.created.Compare(a.created); c != 0 {
+			return c
 		}
-		return hits[i].id < hits[j].id
+		return strings.Compare(a.id, b.id)
 	})
-	if len(hits) > limit {
-		hits = hits[:limit]
-	}
-	out := make([]*triage.Case, 0, len(hits))
-	for _, e := range hits {
-		c, err := decodeCase(e.raw)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return hits[:min(limit, len(hits))], nil
 }
 
 // SetStatus records the state of one upload. A terminal status (triaged,
