@@ -57,6 +57,7 @@ func parseServeTo(args []string, stdout, stderr io.Writer) (cfg serveConfig, cod
 	fs.StringVar(&cfg.dbURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL for the store (env DATABASE_URL); the embedded store when empty")
 	fs.StringVar(&cfg.routes, "routes", os.Getenv("LOGTRIAGE_ROUTES"), "routing config JSON (env LOGTRIAGE_ROUTES); the built-in default when empty")
 	fs.IntVar(&cfg.workers, "workers", 0, "uploads processed concurrently (0: two per CPU, or 4 per CPU with an LLM, which mostly waits)")
+	fs.IntVar(&cfg.indexMovers, "index-movers", 1, "concurrent index movers (PostgreSQL store): each moves written vectors into the similarity index in its own database session")
 	fs.StringVar(&cfg.httpAddr, "http", "127.0.0.1:9090", "health and metrics listener (/healthz, /readyz, /metrics); empty disables")
 	fs.BoolVar(&cfg.pprof, "pprof", envTrue(os.Getenv("LOGTRIAGE_PPROF")), "also serve Go's profiler under /debug/pprof/ on the --http listener (env LOGTRIAGE_PPROF)")
 	fs.DurationVar(&cfg.grace, "shutdown-grace", 30*time.Second, "how long in-flight uploads may finish after SIGTERM")
@@ -85,7 +86,8 @@ func parseServeTo(args []string, stdout, stderr io.Writer) (cfg serveConfig, cod
 		return cfg, 2, false
 	}
 	if code := usageProblem(fs, stderr, append([]problem{argsProblem(fs.Args(), fs.NArg() == 0, "no arguments"),
-		{cfg.workers < 0, fmt.Sprintf("--workers %d: want 0 (automatic) or more", cfg.workers)}}, logs.problems()...)...); code >= 0 {
+		{cfg.workers < 0, fmt.Sprintf("--workers %d: want 0 (automatic) or more", cfg.workers)},
+		{cfg.indexMovers < 1, fmt.Sprintf("--index-movers %d: want 1 or more", cfg.indexMovers)}}, logs.problems()...)...); code >= 0 {
 		return cfg, code, false
 	}
 	if err := cfg.learn.check(); err != nil {
@@ -123,7 +125,7 @@ type serveConfig struct {
 	dataDir, listen, dbURL, routes string
 	httpAddr                       string
 	pprof                          bool
-	workers                        int
+	workers, indexMovers           int
 	grace                          time.Duration
 	llmPII                         bool
 	portal                         portalFlags
@@ -297,7 +299,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	// Large tenants' own similar-case indexes (PostgreSQL store), hourly.
 	defer startTenantIndexLoop(ctx, store, time.Hour, cfg.log)()
 	// Vectors written outside the similarity index go into it in batches.
-	defer startEmbeddingMover(ctx, store, cfg.log)()
+	defer startEmbeddingMover(ctx, store, moverOptions{movers: cfg.indexMovers, metrics: w.Metrics(), log: cfg.log})()
 	if cfg.guard.remoteEmbedder != nil {
 		backfillDone := make(chan struct{})
 		backfillCtx, stopBackfill := context.WithCancel(ctx)

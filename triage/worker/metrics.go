@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/logtriage/logtriage/triage"
 )
 
 // Metrics are the worker's counters: plain atomics on the hot path,
@@ -24,6 +26,7 @@ type Metrics struct {
 	inFlight         atomic.Int64
 	promptTokens     atomic.Int64
 	completionTokens atomic.Int64
+	indexMover       indexMoverStats
 	latency          *histogram // event stored -> ack
 	queueWait        *histogram // event stored -> picked up by a worker
 	pipeline         *histogram // pipeline run alone
@@ -40,6 +43,29 @@ func (m *Metrics) Processed(st string) int64 { return m.processed.get(st) }
 
 // DeadLettered returns how many uploads were dead-lettered with reason.
 func (m *Metrics) DeadLettered(reason string) int64 { return m.deadLettered.get(reason) }
+
+// indexMoverStats is the index mover's progress: exported only once a mover
+// has reported, so a store without deferred indexing shows no such series.
+type indexMoverStats struct {
+	reported atomic.Bool
+	moved    atomic.Int64
+	waiting  atomic.Int64
+	oldest   atomic.Int64 // unix nanoseconds of the longest-waiting vector's write; 0 when none waits
+}
+
+// RecordIndexMove adds one mover pass: how many vectors it moved and what
+// still waits after it.
+func (m *Metrics) RecordIndexMove(moved int, backlog triage.IndexBacklog) {
+	st := &m.indexMover
+	st.moved.Add(int64(moved))
+	st.waiting.Store(backlog.Vectors)
+	var oldest int64
+	if !backlog.Oldest.IsZero() {
+		oldest = backlog.Oldest.UnixNano()
+	}
+	st.oldest.Store(oldest)
+	st.reported.Store(true)
+}
 
 // QueueDepth is the worker consumer's backlog at scrape time.
 type QueueDepth struct {

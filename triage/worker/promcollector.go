@@ -66,6 +66,15 @@ func (c metricsCollector) Collect(ch chan<- prometheus.Metric) {
 	histogram(m.latency, "logtriage_upload_latency_seconds", "From the upload event being stored to its ack.")
 	histogram(m.queueWait, "logtriage_upload_queue_wait_seconds", "From the upload event being stored to a worker taking it.")
 	histogram(m.pipeline, "logtriage_pipeline_duration_seconds", "Pipeline run time per upload.")
+	if mv := &m.indexMover; mv.reported.Load() {
+		single("logtriage_index_moved_total", "Vectors the index mover moved into the similarity index.", prometheus.CounterValue, float64(mv.moved.Load()))
+		single("logtriage_index_waiting_vectors", "Vectors written outside the similarity index, waiting for the mover.", prometheus.GaugeValue, float64(mv.waiting.Load()))
+		age := 0.0
+		if o := mv.oldest.Load(); o != 0 {
+			age = max(0, time.Since(time.Unix(0, o)).Seconds())
+		}
+		single("logtriage_index_waiting_oldest_seconds", "How long the longest-waiting vector has waited, as of the mover's last pass.", prometheus.GaugeValue, age)
+	}
 	if c.depth != nil {
 		if d := c.depth(); d != nil {
 			single("logtriage_queue_pending", "Upload events not yet delivered.", prometheus.GaugeValue, float64(d.Pending))

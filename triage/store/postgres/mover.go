@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/logtriage/logtriage/triage"
 )
@@ -42,4 +43,20 @@ func (s *Store) moveSQL() string {
 		INSERT INTO %[1]s.embeddings (case_id, tenant, space_id, dims, embedding, created_at)
 		SELECT case_id, tenant, space_id, dims, embedding, created_at FROM moved
 		%[2]s`, s.schema, onEmbeddingConflict)
+}
+
+// IndexBacklog counts the vectors waiting for the mover and the oldest
+// one's write time. The waiting table is small while the movers keep up,
+// and its created_at index gives the oldest without a sort.
+func (s *Store) IndexBacklog(ctx context.Context) (triage.IndexBacklog, error) {
+	var b triage.IndexBacklog
+	var oldest *time.Time
+	err := s.pool.QueryRow(ctx, fmt.Sprintf("SELECT count(*), min(created_at) FROM %s.embeddings_pending", s.schema)).Scan(&b.Vectors, &oldest)
+	if err != nil {
+		return b, classify("store", err)
+	}
+	if oldest != nil {
+		b.Oldest = *oldest
+	}
+	return b, nil
 }

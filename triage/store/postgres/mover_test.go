@@ -37,9 +37,30 @@ func TestDeferredIndexingAndMover(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	putTimes := make([]time.Time, 20)
 	for i := range 20 {
 		put(fmt.Sprintf("c%02d", i), []float32{1, float32(i) / 10})
+		putTimes[i] = time.Now()
 	}
+	// The backlog counts what waits and dates the oldest: the first put
+	// still waiting, moved oldest first.
+	backlog := func(wantVectors int, oldestPut int) {
+		t.Helper()
+		b, err := s.IndexBacklog(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Vectors != int64(wantVectors) {
+			t.Errorf("IndexBacklog: %d vectors waiting, want %d", b.Vectors, wantVectors)
+		}
+		switch {
+		case oldestPut < 0 && !b.Oldest.IsZero():
+			t.Errorf("IndexBacklog: oldest %v with nothing waiting, want zero", b.Oldest)
+		case oldestPut >= 0 && (b.Oldest.After(putTimes[oldestPut]) || oldestPut > 0 && !b.Oldest.After(putTimes[oldestPut-1])):
+			t.Errorf("IndexBacklog: oldest %v, want the time of put %d (ended %v)", b.Oldest, oldestPut, putTimes[oldestPut])
+		}
+	}
+	backlog(20, 0)
 	similar := func() []string {
 		t.Helper()
 		hits, err := s.Similar(ctx, triage.SimilarQuery{Tenant: "acme", K: 3, Embedding: triage.Embedding{EmbedderID: "space-m", Vector: []float32{1, 0}}})
@@ -66,6 +87,7 @@ func TestDeferredIndexingAndMover(t *testing.T) {
 	if got := fmt.Sprint(similar()); got != want {
 		t.Errorf("similar with 8 moved, 12 waiting = %s, want %s", got, want)
 	}
+	backlog(12, 8)
 	for {
 		n, err := s.MoveEmbeddings(ctx, 8)
 		if err != nil {
@@ -78,6 +100,7 @@ func TestDeferredIndexingAndMover(t *testing.T) {
 	if p, m := pendingAndMoved(t, url, schema); p != 0 || m != 20 {
 		t.Fatalf("after moving: %d waiting, %d moved; want 0, 20", p, m)
 	}
+	backlog(0, -1)
 	if got := fmt.Sprint(similar()); got != want {
 		t.Errorf("similar over the index = %s, want %s", got, want)
 	}
