@@ -26,7 +26,7 @@ func init() {
 // serving until the workers switch (docs/storage.md, "Re-embedding").
 func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet(stderr, "reembed", "usage: logtriage reembed [--database-url URL] [--schema S] [--batch N]\n"+
-		"       logtriage reembed --list | --rebuild-index SPACE [--tenant T] [--m M] [--ef-construction E] | --drop-space SPACE [--tenant T]\n"+
+		"       logtriage reembed --list | --rebuild-index SPACE [--tenant T] [--index hnsw|ivfflat] [--m M] [--ef-construction E] [--lists N] | --drop-space SPACE [--tenant T]\n"+
 		"       logtriage reembed --tenant-indexes [--format json]")
 	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (env DATABASE_URL)")
 	schema := fs.String("schema", "logtriage", "schema holding logtriage's tables")
@@ -36,8 +36,10 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	drop := fs.String("drop-space", "", "delete this space's vectors and index (after the workers switched); with --tenant: drop only that tenant's own index")
 	tenantIndexes := fs.Bool("tenant-indexes", false, "build the own indexes of tenants grown past the threshold, drop those of tenants far below it (what serve does hourly)")
 	tenant := fs.String("tenant", "", "with --rebuild-index or --drop-space: a large tenant's own partial index")
-	m := fs.Int("m", 0, "HNSW m for a rebuilt or new index (default 16)")
-	efc := fs.Int("ef-construction", 0, "HNSW ef_construction for a rebuilt or new index (default 64)")
+	m := fs.Int("m", 0, fmt.Sprintf("HNSW m for a rebuilt or new index (default %d)", postgres.DefaultIndexM))
+	efc := fs.Int("ef-construction", 0, fmt.Sprintf("HNSW ef_construction for a rebuilt or new index (default %d)", postgres.DefaultEFConstruction))
+	kind := fs.String("index", postgres.IndexHNSW, "the index --rebuild-index builds for a space: hnsw, or ivfflat (clustered lists learnt from the vectors there now; see docs/storage.md)")
+	lists := fs.Int("lists", 0, "IVFFlat lists for --index ivfflat (default: rows/1000, the square root above 1M rows)")
 	full := fs.Bool("full-precision-index", false, "index float32 vectors instead of halfvec copies")
 	format := fs.String("format", "text", "output of --list and --tenant-indexes: text or json")
 	if err := fs.Parse(args); err != nil {
@@ -65,6 +67,15 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	case *tenant != "" && *rebuild == "" && *drop == "":
 		fmt.Fprintln(stderr, "logtriage reembed: --tenant goes with --rebuild-index or --drop-space")
 		return 2
+	case *kind != postgres.IndexHNSW && *kind != postgres.IndexIVFFlat:
+		fmt.Fprintf(stderr, "logtriage reembed: --index %q: want hnsw or ivfflat\n", *kind)
+		return 2
+	case *kind == postgres.IndexIVFFlat && (*rebuild == "" || *tenant != ""):
+		fmt.Fprintln(stderr, "logtriage reembed: --index ivfflat goes with --rebuild-index SPACE (a tenant's own index is HNSW)")
+		return 2
+	case *lists < 0 || *lists > 0 && *kind != postgres.IndexIVFFlat:
+		fmt.Fprintln(stderr, "logtriage reembed: --lists takes a positive count, with --index ivfflat")
+		return 2
 	case *format != "text" && *format != "json":
 		fmt.Fprintf(stderr, "logtriage reembed: --format %q: want text or json\n", *format)
 		return 2
@@ -73,7 +84,7 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "logtriage reembed:", err)
 		return 2 // could not run (docs/cli.md's convention)
 	}
-	s, err := postgres.Open(ctx, *dbURL, postgres.Options{Schema: *schema, IndexM: *m, IndexEFConstruction: *efc, FullPrecisionIndex: *full})
+	s, err := postgres.Open(ctx, *dbURL, postgres.Options{Schema: *schema, IndexM: *m, IndexEFConstruction: *efc, FullPrecisionIndex: *full, IndexKind: *kind, IVFLists: *lists})
 	if err != nil {
 		return fail(err)
 	}
@@ -103,14 +114,14 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "SPACE\tDIMS\tVECTORS\tINDEX\tINDEX MB\tDEAD TUPLES")
 		for _, st := range stats {
-			kind := "vector"
-			if st.Halfvec {
-				kind = "halfvec"
+			index := st.Index
+			if st.IVFLists > 0 {
+				index += fmt.Sprintf("(%d lists)", st.IVFLists)
 			}
-			if st.IndexBytes == 0 {
-				kind = "none"
+			if st.Index != "none" {
+				index += map[bool]string{true: " halfvec", false: " vector"}[st.Halfvec]
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.1f\t%d\n", st.EmbedderID, st.Dims, st.Vectors, kind, float64(st.IndexBytes)/1e6, st.DeadTuples)
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%.1f\t%d\n", st.EmbedderID, st.Dims, st.Vectors, index, float64(st.IndexBytes)/1e6, st.DeadTuples)
 		}
 		if err := tw.Flush(); err != nil {
 			return fail(err)

@@ -101,7 +101,7 @@ func BenchmarkScale(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	load, build := loadScale(b, s, sp, gen, n, func(i int) string { return fmt.Sprintf("tenant-%03d", i%100) })
+	load, build := loadScale(b, s, sp, gen, n, func(i int) string { return fmt.Sprintf("tenant-%03d", i%100) }, true)
 	b.Logf("cases %d: load %.1fs (%.0f cases/s; COPY, or batched INSERT on PGlite), HNSW build %.1fs", n, load.Seconds(), float64(n)/load.Seconds(), build.Seconds())
 
 	queries := make([]triage.SimilarQuery, benchQueries)
@@ -148,7 +148,7 @@ func BenchmarkScale(b *testing.B) {
 // loadScale copies n cases and their embeddings in batches, one transaction
 // each, with the space's index dropped, then builds the index: the way a
 // bulk import (or a re-embedding into a new space) should run.
-func loadScale(b *testing.B, s *Store, sp space, gen *clustered, n int, tenantOf func(int) string) (load, build time.Duration) {
+func loadScale(b *testing.B, s *Store, sp space, gen *clustered, n int, tenantOf func(int) string, buildHNSW bool) (load, build time.Duration) {
 	ctx := context.Background()
 	index := fmt.Sprintf("%s.embeddings_hnsw_%d", s.schema, sp.id)
 	if _, err := s.pool.Exec(ctx, "DROP INDEX "+index); err != nil {
@@ -188,8 +188,10 @@ func loadScale(b *testing.B, s *Store, sp space, gen *clustered, n int, tenantOf
 	}
 	load = time.Since(start)
 	start = time.Now()
-	if _, err := s.pool.Exec(ctx, s.createIndexSQL(sp, "")); err != nil {
-		b.Fatal(err)
+	if buildHNSW {
+		if _, err := s.pool.Exec(ctx, s.createIndexSQL(sp, "")); err != nil {
+			b.Fatal(err)
+		}
 	}
 	if _, err := s.pool.Exec(ctx, "ANALYZE "+s.schema+".embeddings"); err != nil {
 		b.Fatal(err)

@@ -206,11 +206,11 @@ func (s *Store) swapIndex(ctx context.Context, next, old string) error {
 }
 
 func (s *Store) refreshSpace(ctx context.Context, sp space) error {
-	half, err := s.indexIsHalfvec(ctx, s.pool, sp.id)
+	shape, err := s.readIndexShape(ctx, s.pool, sp.id)
 	if err != nil {
 		return classify("store", err)
 	}
-	sp.halfvec = half
+	sp.indexShape = shape
 	var embedderID string
 	if err := s.pool.QueryRow(ctx, fmt.Sprintf(`SELECT embedder_id FROM %s.embedding_spaces WHERE id = $1`, s.schema), sp.id).Scan(&embedderID); err != nil {
 		return classify("store", err)
@@ -219,11 +219,12 @@ func (s *Store) refreshSpace(ctx context.Context, sp space) error {
 	return nil
 }
 
-// RebuildIndex rebuilds a space's HNSW index with the store's current index
-// options (m, ef_construction, halfvec) without downtime: the new index is
-// built concurrently beside the old one, then the old one is dropped
-// concurrently and the new one takes its name. Queries use one or the other
-// throughout.
+// RebuildIndex rebuilds a space's index with the store's current index
+// options without downtime: HNSW (m, ef_construction, halfvec) or, with
+// IndexKind ivfflat, IVFFlat (IVFLists, or pgvector's advice from the
+// space's size now). The new index is built concurrently beside the old
+// one, then the old one is dropped concurrently and the new one takes its
+// name. Queries use one or the other throughout.
 func (s *Store) RebuildIndex(ctx context.Context, embedderID string) error {
 	sp, ok, err := s.lookupSpace(ctx, embedderID)
 	if err != nil {
@@ -237,7 +238,19 @@ func (s *Store) RebuildIndex(ctx context.Context, embedderID string) error {
 	if _, err := s.pool.Exec(ctx, fmt.Sprintf("DROP INDEX IF EXISTS %s.%s", s.schema, next)); err != nil {
 		return classify("store", err)
 	}
-	if _, err := s.pool.Exec(ctx, s.createIndexConcurrently(sp, next)); err != nil {
+	definition := s.createIndexSQL(sp, next)
+	if s.opts.IndexKind == IndexIVFFlat {
+		lists := s.opts.IVFLists
+		if lists <= 0 {
+			var rows int64
+			if err := s.pool.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM %s.embeddings_all WHERE space_id = $1", s.schema), sp.id).Scan(&rows); err != nil {
+				return classify("store", err)
+			}
+			lists = ivfListsFor(rows)
+		}
+		definition = s.indexDefinition(sp, next, "", lists)
+	}
+	if _, err := s.pool.Exec(ctx, s.concurrently(definition)); err != nil {
 		return classify("store", err)
 	}
 	if err := s.swapIndex(ctx, next, indexName(sp.id)); err != nil {
@@ -299,6 +312,8 @@ type SpaceStats struct {
 	Dims       int    `json:"dims"`
 	Vectors    int64  `json:"vectors"`
 	Halfvec    bool   `json:"halfvec_index"`
+	Index      string `json:"index"`               // hnsw, ivfflat or none
+	IVFLists   int    `json:"ivf_lists,omitempty"` // an IVFFlat index's lists
 	IndexBytes int64  `json:"index_bytes"`
 	// DeadTuples of the embeddings table (all spaces): what a purge leaves
 	// for vacuum; HNSW marks deleted vectors and repairs the graph at vacuum.
@@ -320,8 +335,18 @@ func (s *Store) Spaces(ctx context.Context) ([]SpaceStats, error) {
 		var st SpaceStats
 		var id int
 		err := r.Scan(&st.EmbedderID, &st.Dims, &id, &st.Vectors, &st.IndexBytes, &st.DeadTuples)
-		if err == nil {
-			st.Halfvec, err = s.indexIsHalfvec(ctx, s.pool, id)
+		if err != nil {
+			return st, err
+		}
+		shape, err := s.readIndexShape(ctx, s.pool, id)
+		st.Halfvec, st.IVFLists = shape.halfvec, shape.ivfLists
+		switch {
+		case st.IndexBytes == 0:
+			st.Index = "none"
+		case shape.ivfLists > 0:
+			st.Index = IndexIVFFlat
+		default:
+			st.Index = IndexHNSW
 		}
 		return st, err
 	})

@@ -31,8 +31,14 @@ const (
 	defaultSchema    = "logtriage"
 	defaultListLimit = 100
 	defaultSimilarK  = 5
-	defaultEFSearch  = 100
+	defaultEFSearch  = 150
 	maxEFSearch      = 1000 // pgvector's upper bound for hnsw.ef_search
+)
+
+// Index kinds of a space's similarity index (Options.IndexKind).
+const (
+	IndexHNSW    = "hnsw"
+	IndexIVFFlat = "ivfflat"
 )
 
 // Options tune a store; the zero value is the production default.
@@ -44,12 +50,22 @@ type Options struct {
 	// URL also works). Against PGlite the default is 4.
 	MaxConns int32
 	// EFSearch is hnsw.ef_search for Similar: the HNSW candidate list size,
-	// trading latency for recall. 100 when 0; never below K.
+	// trading latency for recall. 150 when 0; never below K.
 	EFSearch int
 	// IndexM and IndexEFConstruction build each new space's HNSW index
-	// (pgvector's m and ef_construction; 16 and 64 when 0). Existing indexes
+	// (pgvector's m and ef_construction; 24 and 100 when 0). Existing indexes
 	// keep theirs until rebuilt (RebuildIndex).
 	IndexM, IndexEFConstruction int
+	// IndexKind is the index RebuildIndex builds for a space: IndexHNSW (the
+	// default) or IndexIVFFlat. A new space always starts with HNSW (an
+	// IVFFlat index learns its lists from the vectors already there).
+	IndexKind string
+	// IVFLists: the lists of a rebuilt IVFFlat index; 0 takes pgvector's
+	// advice from the space's size (rows/1000, the square root above 1M).
+	IVFLists int
+	// IVFProbes is ivfflat.probes for a space with an IVFFlat index: the
+	// lists a query scans; 0 means 1% of the lists, at least 10.
+	IVFProbes int
 	// FullPrecisionIndex indexes full float32 vectors instead of halfvec
 	// copies (twice the index size and build time, for no measured recall gain).
 	FullPrecisionIndex bool
@@ -101,10 +117,7 @@ type Store struct {
 type space struct {
 	id   int
 	dims int
-	// halfvec: the space's HNSW index holds half-precision copies of the
-	// vectors (read from the index definition, so spaces indexed before
-	// halfvec keep working).
-	halfvec bool
+	indexShape
 }
 
 // Open connects, creates the pgvector extension, applies pending migrations
@@ -124,16 +137,26 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		opts.Now = time.Now
 	}
 	if opts.IndexM <= 0 {
-		opts.IndexM = defaultIndexM
+		opts.IndexM = DefaultIndexM
 	}
 	if opts.IndexEFConstruction <= 0 {
-		opts.IndexEFConstruction = defaultEFConstruction
+		opts.IndexEFConstruction = DefaultEFConstruction
 	}
 	if opts.ExactTenantRows == 0 {
 		opts.ExactTenantRows = defaultExactTenantRows
 	}
 	if opts.CandidatesFactor <= 0 {
 		opts.CandidatesFactor = defaultCandidatesFactor
+	}
+	switch opts.IndexKind {
+	case "":
+		opts.IndexKind = IndexHNSW
+	case IndexHNSW, IndexIVFFlat:
+	default:
+		return nil, triage.Invalidf("postgres", "index kind %q: want %s or %s", opts.IndexKind, IndexHNSW, IndexIVFFlat)
+	}
+	if opts.IVFLists > maxIVFLists {
+		return nil, triage.Invalidf("postgres", "%d IVFFlat lists: pgvector takes at most %d", opts.IVFLists, maxIVFLists)
 	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -504,7 +527,7 @@ func (s *Store) lookupSpace(ctx context.Context, embedderID string) (space, bool
 		return space{}, false, nil
 	}
 	if err == nil {
-		sp.halfvec, err = s.indexIsHalfvec(ctx, s.pool, sp.id)
+		sp.indexShape, err = s.readIndexShape(ctx, s.pool, sp.id)
 	}
 	if err != nil {
 		return space{}, false, classify("store", err)
@@ -540,7 +563,7 @@ func (s *Store) createSpace(ctx context.Context, embedderID string, dims int) (s
 			return err
 		}
 		var err error
-		sp.halfvec, err = s.indexIsHalfvec(ctx, tx, sp.id)
+		sp.indexShape, err = s.readIndexShape(ctx, tx, sp.id)
 		return err
 	})
 	if err != nil {

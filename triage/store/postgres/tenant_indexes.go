@@ -268,7 +268,7 @@ func (s *Store) maintainSpace(ctx context.Context, sp space, embedderID string, 
 	if !shared {
 		return nil
 	}
-	sp.halfvec, err = s.indexIsHalfvec(ctx, s.pool, sp.id)
+	sp.indexShape, err = s.readIndexShape(ctx, s.pool, sp.id)
 	if err != nil {
 		return err
 	}

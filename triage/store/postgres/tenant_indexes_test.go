@@ -217,25 +217,35 @@ func TestTenantIndexLockSkips(t *testing.T) {
 // and the question is whether the planner can match the partial index.
 func explainPlan(t *testing.T, s *Store, sp space, q triage.SimilarQuery, p plan) string {
 	t.Helper()
-	ctx := context.Background()
-	sql, args, sets := s.similarQuery(sp, q, q.K, p)
-	args[0] = pgvector.NewVector(q.Embedding.Vector)
 	var plan []string
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		for _, set := range append(sets, "SET LOCAL enable_seqscan = off", "SET LOCAL enable_bitmapscan = off") {
-			if _, err := tx.Exec(ctx, set); err != nil {
-				return err
-			}
-		}
-		rows, err := tx.Query(ctx, "EXPLAIN "+sql, args...)
+	withIndexForced(t, s, sp, q, p, func(tx pgx.Tx, sql string, args []any) error {
+		rows, err := tx.Query(context.Background(), "EXPLAIN "+sql, args...)
 		if err != nil {
 			return err
 		}
 		plan, err = pgx.CollectRows(rows, pgx.RowTo[string])
 		return err
 	})
+	return strings.Join(plan, "\n")
+}
+
+// withIndexForced runs fn with one of the store's k-NN plans' SQL inside a
+// transaction holding the plan's SET LOCALs, sequential and bitmap scans
+// off (at a test's few rows the planner would rather scan).
+func withIndexForced(t *testing.T, s *Store, sp space, q triage.SimilarQuery, p plan, fn func(tx pgx.Tx, sql string, args []any) error) {
+	t.Helper()
+	ctx := context.Background()
+	sql, args, sets := s.similarQuery(sp, q, q.K, p)
+	args[0] = pgvector.NewVector(q.Embedding.Vector)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, set := range append(sets, "SET LOCAL enable_seqscan = off", "SET LOCAL enable_bitmapscan = off") {
+			if _, err := tx.Exec(ctx, set); err != nil {
+				return err
+			}
+		}
+		return fn(tx, sql, args)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Join(plan, "\n")
 }
