@@ -25,7 +25,7 @@ func init() {
 // lacks a vector there, then builds the space's index; the old space keeps
 // serving until the workers switch (docs/storage.md, "Re-embedding").
 func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet(stderr, "reembed", "usage: logtriage reembed [--database-url URL] [--schema S] [--batch N]\n"+
+	fs := newFlagSet(stderr, "reembed", "usage: logtriage reembed [--database-url URL] [--schema S] [--batch N] [--index hnsw|ivfflat]\n"+
 		"       logtriage reembed --list | --rebuild-index SPACE [--tenant T] [--index hnsw|ivfflat] [--m M] [--ef-construction E] [--lists N] | --drop-space SPACE [--tenant T]\n"+
 		"       logtriage reembed --tenant-indexes [--format json]")
 	dbURL := fs.String("database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (env DATABASE_URL)")
@@ -38,7 +38,7 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	tenant := fs.String("tenant", "", "with --rebuild-index or --drop-space: a large tenant's own partial index")
 	m := fs.Int("m", 0, fmt.Sprintf("HNSW m for a rebuilt or new index (default %d)", postgres.DefaultIndexM))
 	efc := fs.Int("ef-construction", 0, fmt.Sprintf("HNSW ef_construction for a rebuilt or new index (default %d)", postgres.DefaultEFConstruction))
-	kind := fs.String("index", postgres.IndexHNSW, "the index --rebuild-index builds for a space: hnsw, or ivfflat (clustered lists learnt from the vectors there now; see docs/storage.md)")
+	kind := fs.String("index", postgres.IndexHNSW, "the index --rebuild-index or a re-embedding builds for a space: hnsw, or ivfflat (lists learnt from the vectors there now; docs/storage.md)")
 	lists := fs.Int("lists", 0, "IVFFlat lists for --index ivfflat (default: rows/1000, the square root above 1M rows)")
 	full := fs.Bool("full-precision-index", false, "index float32 vectors instead of halfvec copies")
 	format := fs.String("format", "text", "output of --list and --tenant-indexes: text or json")
@@ -70,8 +70,8 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	case *kind != postgres.IndexHNSW && *kind != postgres.IndexIVFFlat:
 		fmt.Fprintf(stderr, "logtriage reembed: --index %q: want hnsw or ivfflat\n", *kind)
 		return 2
-	case *kind == postgres.IndexIVFFlat && (*rebuild == "" || *tenant != ""):
-		fmt.Fprintln(stderr, "logtriage reembed: --index ivfflat goes with --rebuild-index SPACE (a tenant's own index is HNSW)")
+	case *kind == postgres.IndexIVFFlat && (*tenant != "" || *list || *drop != "" || *tenantIndexes):
+		fmt.Fprintln(stderr, "logtriage reembed: --index ivfflat goes with --rebuild-index SPACE or a re-embedding (a tenant's own index is HNSW)")
 		return 2
 	case *lists < 0 || *lists > 0 && *kind != postgres.IndexIVFFlat:
 		fmt.Fprintln(stderr, "logtriage reembed: --lists takes a positive count, with --index ivfflat")

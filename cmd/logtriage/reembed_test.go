@@ -65,6 +65,29 @@ func TestReembedCommand(t *testing.T) {
 	if code, out, errOut := cli("--rebuild-index", newLocal.ID(), "--m", "12"); code != 0 || !strings.Contains(out, "rebuilt") {
 		t.Errorf("--rebuild-index: exit %d, %q, %q", code, out, errOut)
 	}
+	// To IVFFlat and back: --list names the index and its lists.
+	if code, out, errOut := cli("--rebuild-index", newLocal.ID(), "--index", "ivfflat", "--lists", "2"); code != 0 || !strings.Contains(out, "rebuilt") {
+		t.Errorf("--rebuild-index --index ivfflat: exit %d, %q, %q", code, out, errOut)
+	}
+	if code, out, errOut := cli("--list"); code != 0 || !strings.Contains(out, "ivfflat(2 lists) halfvec") {
+		t.Errorf("--list after the IVFFlat rebuild: exit %d, %q, %q", code, out, errOut)
+	}
+	if code, out, errOut := cli("--rebuild-index", newLocal.ID()); code != 0 || !strings.Contains(out, "rebuilt") {
+		t.Errorf("--rebuild-index back to HNSW: exit %d, %q, %q", code, out, errOut)
+	}
+	if code, out, errOut := cli("--list"); code != 0 || !strings.Contains(out, "hnsw halfvec") || strings.Contains(out, "ivfflat") {
+		t.Errorf("--list after rebuilding to HNSW: exit %d, %q, %q", code, out, errOut)
+	}
+	for _, bad := range [][]string{
+		{"--rebuild-index", newLocal.ID(), "--index", "annoy"},
+		{"--rebuild-index", newLocal.ID(), "--lists", "5"},
+		{"--rebuild-index", newLocal.ID(), "--tenant", "acme", "--index", "ivfflat"},
+		{"--list", "--index", "ivfflat"},
+	} {
+		if code, _, errOut := cli(bad...); code != 2 || errOut == "" {
+			t.Errorf("reembed %v: exit %d, %q; want a usage error", bad, code, errOut)
+		}
+	}
 	if code, out, errOut := cli("--rebuild-index", newLocal.ID(), "--tenant", "acme"); code != 0 || !strings.Contains(out, "tenant acme") {
 		t.Errorf("--rebuild-index --tenant: exit %d, %q, %q", code, out, errOut)
 	}

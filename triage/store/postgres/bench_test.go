@@ -30,10 +30,11 @@ const (
 type clustered struct {
 	rng     *rand.Rand
 	centres [][]float32
+	noise   float64 // the spread around a centre, against the centres' unit length
 }
 
 func newClustered(seed uint64, centres int) *clustered {
-	c := &clustered{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	c := &clustered{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), noise: 0.6}
 	for range centres {
 		c.centres = append(c.centres, c.gaussian(1))
 	}
@@ -53,7 +54,7 @@ func (c *clustered) next() []float32 {
 	noise := c.gaussian(1)
 	v := make([]float32, benchDims)
 	for i := range v {
-		v[i] = centre[i] + 0.6*noise[i]
+		v[i] = centre[i] + float32(c.noise)*noise[i]
 	}
 	return unitVec(v)
 }

@@ -94,6 +94,39 @@ func TestIVFFlatIndex(t *testing.T) {
 			t.Errorf("query %d through IVFFlat = %v, exact = %v", i, got, ids(exact))
 		}
 	}
+	// A tenant with its own (HNSW) index in an IVFFlat space: whichever of
+	// the two indexes the planner takes for its query, the answers are exact
+	// (pgvector's default of one probe would not cover the 4 lists).
+	if err := s.TenantIndex(ctx, e.id, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		q := triage.SimilarQuery{Tenant: "acme", K: 8, MinSimilarity: -1, Embedding: triage.Embedding{EmbedderID: e.id, Vector: vectorOf(2000 + i)}}
+		exact, err := s.similar(ctx, q, planExact)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		withIndexForced(t, s, sp, q, planOwnIndex, func(tx pgx.Tx, sql string, args []any) error {
+			rows, err := tx.Query(ctx, sql, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				vals, err := rows.Values()
+				if err != nil {
+					return err
+				}
+				got = append(got, vals[0].(string))
+			}
+			return rows.Err()
+		})
+		if !slices.Equal(got, ids(exact)) {
+			t.Errorf("own-index query %d in an IVFFlat space = %v, exact = %v", i, got, ids(exact))
+		}
+	}
+
 	put(500) // after the build: IVFFlat files it in its nearest list
 	q := triage.SimilarQuery{AllTenants: true, K: 1, MinSimilarity: -1, Embedding: triage.Embedding{EmbedderID: e.id, Vector: vectorOf(500)}}
 	var nearest string

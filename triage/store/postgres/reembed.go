@@ -168,14 +168,32 @@ func (s *Store) createSpaceNoIndex(ctx context.Context, embedderID string, dims 
 // ensureIndex builds the space's index concurrently if it is missing (writes
 // go on meanwhile), then refreshes what the store knows of it.
 func (s *Store) ensureIndex(ctx context.Context, sp space) error {
-	if _, err := s.pool.Exec(ctx, s.createIndexConcurrently(sp, "")); err != nil {
+	definition, err := s.chosenIndexDefinition(ctx, sp, "")
+	if err != nil {
+		return err
+	}
+	if _, err := s.pool.Exec(ctx, s.concurrently(definition)); err != nil {
 		return classify("store", err)
 	}
 	return s.refreshSpace(ctx, sp)
 }
 
-func (s *Store) createIndexConcurrently(sp space, name string) string {
-	return s.concurrently(s.createIndexSQL(sp, name))
+// chosenIndexDefinition is the index Options.IndexKind asks for over the
+// space's vectors now: HNSW, or IVFFlat with IVFLists lists (by default
+// pgvector's advice for the space's size).
+func (s *Store) chosenIndexDefinition(ctx context.Context, sp space, name string) (string, error) {
+	if s.opts.IndexKind != IndexIVFFlat {
+		return s.createIndexSQL(sp, name), nil
+	}
+	lists := s.opts.IVFLists
+	if lists <= 0 {
+		var rows int64
+		if err := s.pool.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM %s.embeddings_all WHERE space_id = $1", s.schema), sp.id).Scan(&rows); err != nil {
+			return "", classify("store", err)
+		}
+		lists = ivfListsFor(rows)
+	}
+	return s.indexDefinition(sp, name, "", lists), nil
 }
 
 // concurrently turns an index definition into a concurrent build.
@@ -238,17 +256,9 @@ func (s *Store) RebuildIndex(ctx context.Context, embedderID string) error {
 	if _, err := s.pool.Exec(ctx, fmt.Sprintf("DROP INDEX IF EXISTS %s.%s", s.schema, next)); err != nil {
 		return classify("store", err)
 	}
-	definition := s.createIndexSQL(sp, next)
-	if s.opts.IndexKind == IndexIVFFlat {
-		lists := s.opts.IVFLists
-		if lists <= 0 {
-			var rows int64
-			if err := s.pool.QueryRow(ctx, fmt.Sprintf("SELECT count(*) FROM %s.embeddings_all WHERE space_id = $1", s.schema), sp.id).Scan(&rows); err != nil {
-				return classify("store", err)
-			}
-			lists = ivfListsFor(rows)
-		}
-		definition = s.indexDefinition(sp, next, "", lists)
+	definition, err := s.chosenIndexDefinition(ctx, sp, next)
+	if err != nil {
+		return err
 	}
 	if _, err := s.pool.Exec(ctx, s.concurrently(definition)); err != nil {
 		return classify("store", err)

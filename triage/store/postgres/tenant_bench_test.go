@@ -79,7 +79,11 @@ func BenchmarkTenantSearch(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	gen := newClustered(1, 300)
+	// LOGTRIAGE_BENCH_CLUSTERS and _NOISE change the vectors' structure
+	// (300 clusters, spread 0.6): fewer, wider clusters are harder for an
+	// IVFFlat index, whose lists learn the clusters.
+	gen := newClustered(1, envInt(b, "LOGTRIAGE_BENCH_CLUSTERS", 300))
+	gen.noise = envFloat(b, "LOGTRIAGE_BENCH_NOISE", gen.noise)
 	sp, err := s.ensureSpace(ctx, benchSpaceID, benchDims)
 	if err != nil {
 		b.Fatal(err)
