@@ -74,22 +74,7 @@ func TestIVFFlatIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		withIndexForced(t, s, sp, q, planIndex, func(tx pgx.Tx, sql string, args []any) error {
-			rows, err := tx.Query(ctx, sql, args...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				vals, err := rows.Values()
-				if err != nil {
-					return err
-				}
-				got = append(got, vals[0].(string))
-			}
-			return rows.Err()
-		})
+		got := forcedIndexIDs(t, s, sp, q, planIndex)
 		if !slices.Equal(got, ids(exact)) || len(got) != 8 {
 			t.Errorf("query %d through IVFFlat = %v, exact = %v", i, got, ids(exact))
 		}
@@ -106,22 +91,7 @@ func TestIVFFlatIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		withIndexForced(t, s, sp, q, planOwnIndex, func(tx pgx.Tx, sql string, args []any) error {
-			rows, err := tx.Query(ctx, sql, args...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				vals, err := rows.Values()
-				if err != nil {
-					return err
-				}
-				got = append(got, vals[0].(string))
-			}
-			return rows.Err()
-		})
+		got := forcedIndexIDs(t, s, sp, q, planOwnIndex)
 		if !slices.Equal(got, ids(exact)) {
 			t.Errorf("own-index query %d in an IVFFlat space = %v, exact = %v", i, got, ids(exact))
 		}
@@ -129,24 +99,9 @@ func TestIVFFlatIndex(t *testing.T) {
 
 	put(500) // after the build: IVFFlat files it in its nearest list
 	q := triage.SimilarQuery{AllTenants: true, K: 1, MinSimilarity: -1, Embedding: triage.Embedding{EmbedderID: e.id, Vector: vectorOf(500)}}
-	var nearest string
-	withIndexForced(t, s, sp, q, planIndex, func(tx pgx.Tx, sql string, args []any) error {
-		rows, err := tx.Query(ctx, sql, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			vals, err := rows.Values()
-			if err != nil {
-				return err
-			}
-			nearest = vals[0].(string)
-		}
-		return rows.Err()
-	})
-	if nearest != "v500" {
-		t.Errorf("a case put after the IVFFlat build: nearest to itself through the index = %q, want v500", nearest)
+	nearest := forcedIndexIDs(t, s, sp, q, planIndex)
+	if len(nearest) != 1 || nearest[0] != "v500" {
+		t.Errorf("a case put after the IVFFlat build: nearest to itself through the index = %v, want [v500]", nearest)
 	}
 
 	s.opts.IndexKind = IndexHNSW
@@ -172,4 +127,26 @@ func TestIVFListsFor(t *testing.T) {
 			t.Errorf("ivfListsFor(%d) = %d, want %d", c.rows, got, c.want)
 		}
 	}
+}
+
+// forcedIndexIDs runs one of the store's k-NN plans with the index forced
+// (withIndexForced) and returns the case ids it answers, nearest first.
+func forcedIndexIDs(t *testing.T, s *Store, sp space, q triage.SimilarQuery, p plan) []string {
+	t.Helper()
+	var ids []string
+	withIndexForced(t, s, sp, q, p, func(tx pgx.Tx, sql string, args []any) error {
+		rows, err := tx.Query(context.Background(), sql, args...)
+		if err != nil {
+			return err
+		}
+		ids, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
+			vals, err := r.Values()
+			if err != nil {
+				return "", err
+			}
+			return vals[0].(string), nil
+		})
+		return err
+	})
+	return ids
 }

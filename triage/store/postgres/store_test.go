@@ -294,14 +294,16 @@ func TestSimilarUsesHNSWIndex(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("space: %v %v", ok, err)
 	}
-	// Enough rows that walking the graph beats sorting them all.
+	// Enough rows that walking the graph beats sorting them all: pgvector
+	// costs a walk by ef_search, and at the default of 150 the planner
+	// rightly sorts 3,000 rows instead (a millisecond or two).
 	conn := connect(t, url)
 	fill := strings.ReplaceAll(fmt.Sprintf(`
 		INSERT INTO {s}.cases (id, tenant, created_at, updated_at, doc)
-			SELECT 'bulk-' || i, 'acme', now(), now(), '{}' FROM generate_series(1, 3000) i;
+			SELECT 'bulk-' || i, 'acme', now(), now(), '{}' FROM generate_series(1, 6000) i;
 		INSERT INTO {s}.embeddings (case_id, tenant, space_id, dims, embedding, created_at)
 			SELECT 'bulk-' || i, 'acme', %d, 3, ARRAY[random(), random(), random()]::vector, now()
-			FROM generate_series(1, 3000) i;
+			FROM generate_series(1, 6000) i;
 		ANALYZE {s}.embeddings`, sp.id), "{s}", schema)
 	if _, err := conn.PgConn().Exec(ctx, fill).ReadAll(); err != nil {
 		t.Fatal(err)

@@ -88,7 +88,8 @@ func BenchmarkTenantSearch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ivf := os.Getenv("LOGTRIAGE_BENCH_INDEX") == IndexIVFFlat
+	// "ivfflat,hnsw": IVFFlat first, then the same queries after a rebuild to HNSW.
+	ivf := strings.HasPrefix(os.Getenv("LOGTRIAGE_BENCH_INDEX"), IndexIVFFlat)
 	load, build := loadScale(b, s, sp, gen, n, skewedTenants(7), !ivf)
 	if ivf {
 		// The space rebuilt as in `reembed --rebuild-index SPACE --index ivfflat`.
@@ -146,16 +147,27 @@ func BenchmarkTenantSearch(b *testing.B) {
 				if p == planAuto && qs[0].AllTenants {
 					continue
 				}
-				warm(b, s, qs, p)
-				lat, got := runQueries(b, s, qs, p)
 				name := map[plan]string{planIndex: "index", planAuto: "auto"}[p]
-				b.Logf("%-13s %-5s %s %-4d    p50 %6.2fms p99 %6.2fms recall@%d %.3f",
-					qc.name, name, knob, v, ms(pct(lat, 50)), ms(pct(lat, 99)), benchK, recallAt(exact, got))
+				measurePlan(b, s, runs[len(runs)-1], p, fmt.Sprintf("%-5s %s %d", name, knob, v))
 			}
 		}
 		s.opts.IVFProbes = 0
 	}
 
+	if ivf && strings.HasSuffix(os.Getenv("LOGTRIAGE_BENCH_INDEX"), ","+IndexHNSW) {
+		s.opts.IndexKind = IndexHNSW
+		start := time.Now()
+		if err := s.RebuildIndex(ctx, benchSpaceID); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("rebuilt as HNSW (m %d, ef_construction %d) in %.1fs", s.opts.IndexM, s.opts.IndexEFConstruction, time.Since(start).Seconds())
+		for _, r := range runs {
+			for _, ef := range envInts(b, "LOGTRIAGE_BENCH_EF", []int{40, 100, 200}) {
+				s.opts.EFSearch = ef
+				measurePlan(b, s, r, planIndex, fmt.Sprintf("HNSW  ef %d", ef))
+			}
+		}
+	}
 	switch os.Getenv("LOGTRIAGE_BENCH_TENANT_INDEX") {
 	case "1":
 		ownIndex(b, s, gen)
@@ -291,10 +303,7 @@ func autoTenantIndexes(b *testing.B, s *Store, runs []classRun) {
 		// The all-tenants query again: does it pay for the partial indexes beside its own?
 		for _, ef := range envInts(b, "LOGTRIAGE_BENCH_EF", []int{40, 100, 200}) {
 			s.opts.EFSearch = ef
-			warm(b, s, r.qs, planAuto)
-			lat, got := runQueries(b, s, r.qs, planAuto)
-			b.Logf("%-13s auto+own ef %-4d p50 %6.2fms p99 %6.2fms recall@%d %.3f",
-				r.name, ef, ms(pct(lat, 50)), ms(pct(lat, 99)), benchK, recallAt(r.exact, got))
+			measurePlan(b, s, r, planAuto, fmt.Sprintf("auto+own ef %d", ef))
 		}
 	}
 }
@@ -469,6 +478,15 @@ func moverThroughput(b *testing.B, s *Store, gen *clustered, n int) {
 		b.Logf("index mover into %d vectors, batch %d, %d mover(s): %d vectors in %.1fs, %.0f vectors/s (ratio %.2f against batch 500, 1 mover)",
 			n, cfg.batch, cfg.movers, count, time.Since(start).Seconds(), rate, rate/base)
 	}
+}
+
+// measurePlan runs a class's queries through plan p, warm, and logs their
+// latencies and recall against the class's exact answers.
+func measurePlan(b *testing.B, s *Store, r classRun, p plan, label string) {
+	warm(b, s, r.qs, p)
+	lat, got := runQueries(b, s, r.qs, p)
+	b.Logf("%-13s %-18s p50 %6.2fms p99 %6.2fms recall@%d %.3f",
+		r.name, label, ms(pct(lat, 50)), ms(pct(lat, 99)), benchK, recallAt(r.exact, got))
 }
 
 func warm(b *testing.B, s *Store, qs []triage.SimilarQuery, p plan) { runQueries(b, s, qs, p) }
