@@ -73,6 +73,9 @@ func runReembed(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	case *kind == postgres.IndexIVFFlat && (*tenant != "" || *list || *drop != "" || *tenantIndexes):
 		fmt.Fprintln(stderr, "logtriage reembed: --index ivfflat goes with --rebuild-index SPACE or a re-embedding (a tenant's own index is HNSW)")
 		return 2
+	case *kind == postgres.IndexIVFFlat && (*m != 0 || *efc != 0):
+		fmt.Fprintln(stderr, "logtriage reembed: --m and --ef-construction shape an HNSW graph, not --index ivfflat (its setting is --lists)")
+		return 2
 	case *lists < 0 || *lists > 0 && *kind != postgres.IndexIVFFlat:
 		fmt.Fprintln(stderr, "logtriage reembed: --lists takes a positive count, with --index ivfflat")
 		return 2

@@ -83,6 +83,7 @@ func TestReembedCommand(t *testing.T) {
 		{"--rebuild-index", newLocal.ID(), "--lists", "5"},
 		{"--rebuild-index", newLocal.ID(), "--tenant", "acme", "--index", "ivfflat"},
 		{"--list", "--index", "ivfflat"},
+		{"--rebuild-index", newLocal.ID(), "--index", "ivfflat", "--m", "32"},
 	} {
 		if code, _, errOut := cli(bad...); code != 2 || errOut == "" {
 			t.Errorf("reembed %v: exit %d, %q; want a usage error", bad, code, errOut)
