@@ -168,14 +168,23 @@ func (s *Store) createSpaceNoIndex(ctx context.Context, embedderID string, dims 
 // ensureIndex builds the space's index concurrently if it is missing (writes
 // go on meanwhile), then refreshes what the store knows of it.
 func (s *Store) ensureIndex(ctx context.Context, sp space) error {
-	definition, err := s.chosenIndexDefinition(ctx, sp, "")
+	if err := s.buildChosenIndex(ctx, sp, ""); err != nil {
+		return err
+	}
+	return s.refreshSpace(ctx, sp)
+}
+
+// buildChosenIndex builds, concurrently, the index Options.IndexKind asks
+// for over the space's vectors now, under name ("" for the space's own).
+func (s *Store) buildChosenIndex(ctx context.Context, sp space, name string) error {
+	definition, err := s.chosenIndexDefinition(ctx, sp, name)
 	if err != nil {
 		return err
 	}
 	if _, err := s.pool.Exec(ctx, s.concurrently(definition)); err != nil {
 		return classify("store", err)
 	}
-	return s.refreshSpace(ctx, sp)
+	return nil
 }
 
 // chosenIndexDefinition is the index Options.IndexKind asks for over the
@@ -256,12 +265,8 @@ func (s *Store) RebuildIndex(ctx context.Context, embedderID string) error {
 	if _, err := s.pool.Exec(ctx, fmt.Sprintf("DROP INDEX IF EXISTS %s.%s", s.schema, next)); err != nil {
 		return classify("store", err)
 	}
-	definition, err := s.chosenIndexDefinition(ctx, sp, next)
-	if err != nil {
+	if err := s.buildChosenIndex(ctx, sp, next); err != nil {
 		return err
-	}
-	if _, err := s.pool.Exec(ctx, s.concurrently(definition)); err != nil {
-		return classify("store", err)
 	}
 	if err := s.swapIndex(ctx, next, indexName(sp.id)); err != nil {
 		return err
